@@ -1,0 +1,187 @@
+/* fovea.h — the one public header of fovea, a convolutional-network library in C.
+ *
+ * Read top to bottom: errors, shapes, layer settings, building a network (in C or from a
+ * model-definition text), planning memory for a batch size, forward, backward, parameters,
+ * summary.
+ *
+ * Data layout: every activation is float32, N x H x W x C (channels last, as in Keras).
+ * Per-sample shapes have rank 1 (C), 2 (L, C) or 3 (H, W, C); the batch dimension N is
+ * given when the network is planned. Convolution kernels are stored KH x KW x Cin x Cout
+ * (Keras order), dense kernels Cin x Cout.
+ */
+#ifndef FOVEA_H
+#define FOVEA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Errors are values: every fallible call returns fv_status and fills fv_error. ---- */
+typedef enum { FV_OK = 0, FV_ERR = -1 } fv_status;
+
+typedef struct fv_error {
+    char message[512]; /* "file:line: what is wrong", or "layer 'conv2d_1': ..." */
+} fv_error;
+
+/* ---- Shapes: one sample's shape; the batch dimension is separate. ---- */
+#define FV_MAX_RANK 3
+typedef struct fv_shape {
+    int rank;             /* 1: (C)   2: (L, C)   3: (H, W, C) */
+    int dim[FV_MAX_RANK]; /* channels are always dim[rank-1] */
+} fv_shape;
+
+size_t fv_shape_count(fv_shape s);                           /* elements per sample */
+int fv_shape_format(fv_shape s, char *buf, size_t size);    /* "(None, 26, 26, 32)" */
+
+/* ---- Layer settings. A layer takes only its own settings; input shapes are inferred. ---- */
+typedef enum {
+    FV_LAYER_INPUT,
+    FV_LAYER_CONV2D,
+    FV_LAYER_CONV1D,
+    FV_LAYER_DENSE,
+    FV_LAYER_MAXPOOL2D,
+    FV_LAYER_AVGPOOL2D,
+    FV_LAYER_SUMPOOL2D,
+    FV_LAYER_GLOBAL_AVGPOOL,
+    FV_LAYER_FLATTEN,
+    FV_LAYER_DROPOUT,
+    FV_LAYER_BATCHNORM,
+    FV_LAYER_ADD,
+    FV_LAYER_ACTIVATION,
+    FV_LAYER_KIND_COUNT
+} fv_layer_kind;
+
+typedef enum {
+    FV_ACT_LINEAR,
+    FV_ACT_RELU,
+    FV_ACT_LEAKY_RELU,
+    FV_ACT_SIGMOID,
+    FV_ACT_TANH,
+    FV_ACT_SOFTMAX, /* over the last axis (channels) */
+    FV_ACT_COUNT
+} fv_activation;
+
+typedef enum {
+    FV_PAD_VALID,    /* no padding */
+    FV_PAD_SAME,     /* output = ceil(input / stride); extra padding goes bottom/right (TF/Keras) */
+    FV_PAD_EXPLICIT  /* pad_top, pad_bottom, pad_left, pad_right as given */
+} fv_padding;
+
+typedef struct fv_layer {
+    fv_layer_kind kind;
+    /* input */
+    fv_shape input_shape;
+    /* conv2d, conv1d, dense */
+    int filters;               /* conv output channels; dense units */
+    int kernel[2];             /* kh, kw (conv1d: kh = 1) */
+    int stride[2];             /* sh, sw (also pooling) */
+    fv_padding padding;        /* conv and pooling */
+    int pad[4];                /* top, bottom, left, right when padding == FV_PAD_EXPLICIT */
+    int use_bias;              /* conv, dense */
+    fv_activation activation;  /* fused after conv/dense; the function of an activation layer */
+    float alpha;               /* leaky ReLU slope for x < 0 */
+    /* pooling */
+    int pool[2];               /* window ph, pw */
+    /* dropout */
+    float rate;                /* fraction of units dropped in training */
+    /* batch normalisation (Keras conventions: moving = momentum*moving + (1-momentum)*batch) */
+    float momentum;
+    float epsilon;
+} fv_layer;
+
+/* Constructors with Keras-like defaults; change fields afterwards as needed. */
+fv_layer fv_input_layer(fv_shape shape);
+fv_layer fv_conv2d(int filters, int kernel_h, int kernel_w);   /* stride 1, valid, bias, linear */
+fv_layer fv_conv1d(int filters, int kernel);                    /* stride 1, valid, bias, linear */
+fv_layer fv_dense(int units);                                   /* bias, linear */
+fv_layer fv_maxpool2d(int pool_h, int pool_w);                  /* stride = pool, valid */
+fv_layer fv_avgpool2d(int pool_h, int pool_w);
+fv_layer fv_sumpool2d(int pool_h, int pool_w);
+fv_layer fv_global_avgpool(void);
+fv_layer fv_flatten(void);
+fv_layer fv_dropout(float rate);
+fv_layer fv_batchnorm(void);                                    /* momentum 0.99, epsilon 1e-3 */
+fv_layer fv_add(void);
+fv_layer fv_activation_layer(fv_activation act);               /* leaky ReLU alpha 0.01 */
+
+const char *fv_layer_kind_name(fv_layer_kind kind);   /* "conv2d" */
+const char *fv_activation_name(fv_activation act);     /* "relu" */
+
+/* ---- Building a network. ---- */
+typedef struct fv_net fv_net;
+
+typedef enum {
+    FV_BACKEND_REFERENCE, /* plain C kernels: readable, the oracle */
+    FV_BACKEND_ONEDNN     /* oneDNN primitives and sgemm for the hot ops */
+} fv_backend;
+
+int fv_backend_available(fv_backend backend);  /* 1 if compiled in */
+fv_backend fv_backend_default(void);           /* oneDNN when compiled in, else reference */
+const char *fv_backend_name(fv_backend backend);
+
+fv_net *fv_net_new(const char *name, fv_error *err);
+void fv_net_free(fv_net *net);
+
+/* Adds a layer reading the output of the previously added layer (a sequential model).
+ * Returns the new node's index (>= 0), or -1 with err filled (e.g. a shape mismatch, naming
+ * the layer). name may be NULL for an automatic Keras-like name ("conv2d_1"). */
+int fv_net_add(fv_net *net, const fv_layer *layer, const char *name, fv_error *err);
+
+/* Adds a layer reading the outputs of any earlier nodes (a DAG: residual networks). */
+int fv_net_add_from(fv_net *net, const fv_layer *layer, const char *name, const int *inputs,
+                    int n_inputs, fv_error *err);
+
+/* Parses a model definition (see models/README.md). source names the text in errors. */
+fv_net *fv_net_from_text(const char *text, const char *source, fv_error *err);
+fv_net *fv_net_load_definition(const char *path, fv_error *err);
+
+/* ---- Planning: parameters are created (seeded initialisation) on the first plan; all
+ * activation, gradient and scratch memory for this batch size is allocated here, once.
+ * Forward and backward never allocate. ---- */
+fv_status fv_net_plan(fv_net *net, int batch, fv_backend backend, uint64_t seed, fv_error *err);
+int fv_net_batch(const fv_net *net);
+
+/* input: batch x input shape, copied in. training selects dropout and batch statistics. */
+fv_status fv_net_forward(fv_net *net, const float *input, int training, fv_error *err);
+
+/* d_output: gradient of the loss w.r.t. the last node's output (batch x its shape).
+ * Fills every node's gradient and every parameter's gradient (overwritten, not summed). */
+fv_status fv_net_backward(fv_net *net, const float *d_output, fv_error *err);
+
+/* ---- Nodes: any layer's output (feature maps) and gradient can be read after a step. ---- */
+int fv_net_node_count(const fv_net *net);
+int fv_net_find(const fv_net *net, const char *name);       /* node index or -1 */
+const char *fv_net_node_name(const fv_net *net, int node);
+const fv_layer *fv_net_node_layer(const fv_net *net, int node);
+fv_shape fv_net_node_shape(const fv_net *net, int node);   /* output shape, one sample */
+float *fv_net_node_output(fv_net *net, int node);          /* batch x shape, after forward */
+float *fv_net_node_grad(fv_net *net, int node);            /* d loss / d output, after backward */
+int fv_net_output_node(const fv_net *net);                 /* the last node added */
+
+/* ---- Parameters: all live in one block, their gradients in another. ---- */
+typedef struct fv_param_info {
+    const char *name;  /* "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance" */
+    int node;
+    int trainable;
+    int rank;
+    int dim[4];
+    size_t count;
+    float *value;      /* NULL before the first plan */
+    float *grad;
+} fv_param_info;
+
+int fv_net_param_count(const fv_net *net);                       /* parameter tensors */
+fv_status fv_net_param(const fv_net *net, int index, fv_param_info *out, fv_error *err);
+int fv_net_find_param(const fv_net *net, int node, const char *name); /* index or -1 */
+size_t fv_net_weight_count(const fv_net *net, int trainable_only);   /* scalars */
+
+/* ---- Summary: Keras-style table. Returns bytes written (like snprintf). ---- */
+int fv_net_summary(const fv_net *net, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

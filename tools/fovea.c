@@ -1,0 +1,146 @@
+/* fovea — the command-line tool.
+ *   fovea summary MODEL.fv                  Keras-style table of layers, shapes, parameters
+ *   fovea forward MODEL.fv [options]        a forward (and backward) pass on seeded random input */
+#include "fovea.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: fovea COMMAND [ARGS]\n"
+            "\n"
+            "commands:\n"
+            "  summary MODEL.fv     print layers, output shapes and parameter counts\n"
+            "  forward MODEL.fv     run forward and backward passes on seeded random input\n"
+            "      --batch N        batch size (default 32)\n"
+            "      --seed S         seed for weights and input (default 1)\n"
+            "      --repeat R       passes to time (default 5)\n"
+            "      --backend B      onednn or reference (default: %s)\n"
+            "\n"
+            "Model definitions: see models/README.md.\n",
+            fv_backend_name(fv_backend_default()));
+}
+
+static int cmd_summary(int argc, char **argv) {
+    if (argc != 1 || !strcmp(argv[0], "--help")) {
+        fprintf(argc == 1 ? stdout : stderr, "usage: fovea summary MODEL.fv\n");
+        return argc == 1 ? 0 : 2;
+    }
+    fv_error err;
+    fv_net *net = fv_net_load_definition(argv[0], &err);
+    if (!net) {
+        fprintf(stderr, "fovea: %s\n", err.message);
+        return 1;
+    }
+    int len = fv_net_summary(net, NULL, 0);
+    char *text = malloc((size_t)len + 1);
+    if (!text) {
+        fprintf(stderr, "fovea: out of memory\n");
+        fv_net_free(net);
+        return 1;
+    }
+    fv_net_summary(net, text, (size_t)len + 1);
+    fputs(text, stdout);
+    free(text);
+    fv_net_free(net);
+    return 0;
+}
+
+static double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int parse_int_arg(const char *flag, const char *value, long min, long *out) {
+    char *end;
+    long v = value ? strtol(value, &end, 10) : 0;
+    if (!value || *end || v < min) {
+        fprintf(stderr, "fovea: %s needs an integer >= %ld\n", flag, min);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int cmd_forward(int argc, char **argv) {
+    const char *path = NULL;
+    long batch = 32, seed = 1, repeat = 5;
+    fv_backend backend = fv_backend_default();
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help")) return usage(stdout), 0;
+        if (!strcmp(a, "--batch")) { if (!parse_int_arg(a, v, 1, &batch)) return 2; i++; }
+        else if (!strcmp(a, "--seed")) { if (!parse_int_arg(a, v, 0, &seed)) return 2; i++; }
+        else if (!strcmp(a, "--repeat")) { if (!parse_int_arg(a, v, 1, &repeat)) return 2; i++; }
+        else if (!strcmp(a, "--backend")) {
+            if (v && !strcmp(v, "onednn")) backend = FV_BACKEND_ONEDNN;
+            else if (v && !strcmp(v, "reference")) backend = FV_BACKEND_REFERENCE;
+            else return fprintf(stderr, "fovea: --backend is onednn or reference\n"), 2;
+            i++;
+        } else if (a[0] == '-') return fprintf(stderr, "fovea: unknown option '%s'\n", a), 2;
+        else if (!path) path = a;
+        else return fprintf(stderr, "fovea: unexpected argument '%s'\n", a), 2;
+    }
+    if (!path) return usage(stderr), 2;
+
+    fv_error err;
+    fv_net *net = fv_net_load_definition(path, &err);
+    if (!net || fv_net_plan(net, (int)batch, backend, (uint64_t)seed, &err) != FV_OK) {
+        fprintf(stderr, "fovea: %s\n", err.message);
+        fv_net_free(net);
+        return 1;
+    }
+    int out_node = fv_net_output_node(net);
+    size_t in_count = (size_t)batch * fv_shape_count(fv_net_node_shape(net, 0));
+    size_t out_count = (size_t)batch * fv_shape_count(fv_net_node_shape(net, out_node));
+    float *input = malloc(in_count * sizeof *input), *d_out = malloc(out_count * sizeof *d_out);
+    if (!input || !d_out) {
+        fprintf(stderr, "fovea: out of memory\n");
+        free(input), free(d_out), fv_net_free(net);
+        return 1;
+    }
+    unsigned long long s = (unsigned long long)seed * 2654435761ull + 1;
+    for (size_t i = 0; i < in_count; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        input[i] = (float)(s >> 40) / 16777216.0f; /* pixels in [0, 1) */
+    }
+    for (size_t i = 0; i < out_count; i++) d_out[i] = 1.0f / (float)out_count;
+
+    double fwd = 1e30, bwd = 1e30;
+    for (long r = 0; r < repeat; r++) {
+        double t0 = now_seconds();
+        fv_net_forward(net, input, 1, &err);
+        double t1 = now_seconds();
+        fv_net_backward(net, d_out, &err);
+        double t2 = now_seconds();
+        fwd = t1 - t0 < fwd ? t1 - t0 : fwd;
+        bwd = t2 - t1 < bwd ? t2 - t1 : bwd;
+    }
+    char shape[64];
+    fv_shape_format(fv_net_node_shape(net, out_node), shape, sizeof shape);
+    const float *y = fv_net_node_output(net, out_node);
+    size_t per = out_count / (size_t)batch;
+    printf("model %s, backend %s, batch %ld, output %s\n", path, fv_backend_name(backend), batch, shape);
+    printf("sample 0 output:");
+    for (size_t i = 0; i < per && i < 10; i++) printf(" %.4f", (double)y[i]);
+    printf("%s\n", per > 10 ? " ..." : "");
+    printf("forward %.2f ms, backward %.2f ms (best of %ld; %.0f images/s forward+backward)\n", fwd * 1e3,
+           bwd * 1e3, repeat, (double)batch / (fwd + bwd));
+    free(input), free(d_out), fv_net_free(net);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "summary")) return cmd_summary(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "forward")) return cmd_forward(argc - 2, argv + 2);
+    fprintf(stderr, "fovea: unknown command '%s' (try fovea --help)\n", argv[1]);
+    return 2;
+}
