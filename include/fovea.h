@@ -144,6 +144,9 @@ fv_net *fv_net_load_definition(const char *path, fv_error *err);
 fv_status fv_net_plan(fv_net *net, int batch, fv_backend backend, uint64_t seed, fv_error *err);
 int fv_net_batch(const fv_net *net);
 
+/* Restarts the random stream that dropout draws from (planning also seeds it). */
+void fv_net_reseed(fv_net *net, uint64_t seed);
+
 /* input: batch x input shape, copied in. training selects dropout and batch statistics. */
 fv_status fv_net_forward(fv_net *net, const float *input, int training, fv_error *err);
 

@@ -251,7 +251,7 @@ fv_status fv_net_plan(fv_net *net, int batch, fv_backend backend, uint64_t seed,
         return fv_fail(err, "backend '%s' is not compiled into this build of fovea", fv_backend_name(backend));
     release_plan(net);
     if (!net->param_block && create_params(net, seed, err) != FV_OK) return FV_ERR;
-    fv_rng_seed(&net->rng, seed ^ 0xD1B54A32D192ED03ull); /* dropout stream */
+    fv_net_reseed(net, seed);
 
     size_t act_floats = 0, scratch_bytes = 0, largest = 0;
     int max_inputs = 0;
@@ -305,6 +305,8 @@ fv_status fv_net_plan(fv_net *net, int batch, fv_backend backend, uint64_t seed,
 }
 
 int fv_net_batch(const fv_net *net) { return net->batch; }
+
+void fv_net_reseed(fv_net *net, uint64_t seed) { fv_rng_seed(&net->rng, seed ^ 0xD1B54A32D192ED03ull); }
 
 static void bind_step(fv_net *net, const fv_node *node, fv_step *step, int training) {
     memset(step, 0, sizeof *step);

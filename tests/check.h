@@ -1,0 +1,42 @@
+/* check.h — a tiny test harness: CHECK counts, and report() prints "N passed, N failed". */
+#ifndef FOVEA_TEST_CHECK_H
+#define FOVEA_TEST_CHECK_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct test_counts {
+    int passed, failed;
+} test_counts;
+
+#define CHECK(t, cond, ...)                                                                             \
+    do {                                                                                                \
+        if (cond) {                                                                                     \
+            (t)->passed++;                                                                              \
+        } else {                                                                                        \
+            (t)->failed++;                                                                              \
+            fprintf(stderr, "%s:%d: FAILED: %s: ", __FILE__, __LINE__, #cond);                          \
+            fprintf(stderr, __VA_ARGS__);                                                               \
+            fputc('\n', stderr);                                                                        \
+        }                                                                                               \
+    } while (0)
+
+static inline int report(const test_counts *t) {
+    printf("%d passed, %d failed\n", t->passed, t->failed);
+    return t->failed == 0 && t->passed > 0 ? 0 : 1;
+}
+
+/* Normwise relative difference: max|a - b| / max(max|b|, floor). */
+static inline double rel_diff(const float *a, const float *b, size_t n, double floor) {
+    double diff = 0.0, scale = floor;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (!(d <= diff)) diff = d; /* NaN propagates as a failure */
+        if (fabs((double)b[i]) > scale) scale = fabs((double)b[i]);
+    }
+    return diff / scale;
+}
+
+#endif

@@ -1,0 +1,168 @@
+/* test_torch.c — differential test against PyTorch. tests/torch_reference.py writes, for random
+ * configurations of every layer kind, the model text, input, weights, output and every gradient
+ * (computed by torch in float64); here fovea builds the same network from the same text, loads
+ * the same weights, and must agree, on every backend compiled in.
+ *
+ * Tolerance: the normwise relative error max|fovea - torch| / max|torch| must be <= 1e-5.
+ * fovea computes in float32 (unit roundoff 6e-8); a sum of K products carries an error of about
+ * sqrt(K) * 6e-8 relative to its largest terms, and the largest K here (a weight gradient summed
+ * over batch x positions, ~500 terms) gives ~1.3e-6, so 1e-5 leaves margin without hiding a wrong
+ * index (which shows up as an O(1) error). */
+#include "check.h"
+#include "fovea.h"
+
+#include <stdint.h>
+
+#define TOLERANCE 1e-5
+
+typedef struct ref_tensor {
+    char key[128];
+    int rank;
+    int dim[8];
+    size_t count;
+    float *data;
+} ref_tensor;
+
+typedef struct ref_case {
+    char name[128];
+    char *text;
+    int batch, training;
+    int n_tensors;
+    ref_tensor *tensors;
+} ref_case;
+
+static int read_exact(FILE *f, void *buf, size_t n) { return fread(buf, 1, n, f) == n; }
+
+static int read_u32(FILE *f, uint32_t *v) { return read_exact(f, v, 4); }
+
+static char *read_str(FILE *f) {
+    uint32_t n;
+    if (!read_u32(f, &n) || n > (1u << 20)) return NULL;
+    char *s = malloc(n + 1);
+    if (!s || !read_exact(f, s, n)) return free(s), NULL;
+    s[n] = '\0';
+    return s;
+}
+
+static void free_case(ref_case *c) {
+    for (int i = 0; i < c->n_tensors; i++) free(c->tensors[i].data);
+    free(c->tensors);
+    free(c->text);
+    memset(c, 0, sizeof *c);
+}
+
+static int read_case(FILE *f, ref_case *c) {
+    memset(c, 0, sizeof *c);
+    char *name = read_str(f);
+    if (!name) return 0;
+    snprintf(c->name, sizeof c->name, "%s", name);
+    free(name);
+    uint32_t n;
+    int32_t bt[2];
+    if (!(c->text = read_str(f)) || !read_exact(f, bt, sizeof bt) || !read_u32(f, &n) || n > 1000) return 0;
+    c->batch = bt[0], c->training = bt[1];
+    c->tensors = calloc(n, sizeof *c->tensors);
+    if (!c->tensors) return 0;
+    for (uint32_t i = 0; i < n; i++) {
+        ref_tensor *t = &c->tensors[c->n_tensors++];
+        char *key = read_str(f);
+        uint32_t rank, d;
+        if (!key || !read_u32(f, &rank) || rank > 8) return free(key), 0;
+        snprintf(t->key, sizeof t->key, "%s", key);
+        free(key);
+        t->rank = (int)rank;
+        t->count = 1;
+        for (uint32_t k = 0; k < rank; k++) {
+            if (!read_u32(f, &d)) return 0;
+            t->dim[k] = (int)d, t->count *= d;
+        }
+        if (!(t->data = malloc(t->count * sizeof(float) + 1)) || !read_exact(f, t->data, t->count * sizeof(float))) return 0;
+    }
+    return 1;
+}
+
+static const ref_tensor *find(const ref_case *c, const char *key) {
+    for (int i = 0; i < c->n_tensors; i++)
+        if (!strcmp(c->tensors[i].key, key)) return &c->tensors[i];
+    return NULL;
+}
+
+static void compare(test_counts *t, const ref_case *c, const char *backend, const char *what, const float *got,
+                    const ref_tensor *want) {
+    CHECK(t, want != NULL, "[%s] %s: reference has no '%s'", backend, c->name, what);
+    if (!want) return;
+    double err = rel_diff(got, want->data, want->count, 1e-6);
+    CHECK(t, err <= TOLERANCE, "[%s] %s: %s differs from PyTorch: relative error %.3g", backend, c->name, what, err);
+}
+
+static void run_case(test_counts *t, const ref_case *c, fv_backend backend) {
+    const char *bname = fv_backend_name(backend);
+    fv_error err;
+    fv_net *net = fv_net_from_text(c->text, c->name, &err);
+    CHECK(t, net != NULL, "[%s] %s: %s", bname, c->name, net ? "" : err.message);
+    if (!net) return;
+    fv_status st = fv_net_plan(net, c->batch, backend, 1, &err);
+    CHECK(t, st == FV_OK, "[%s] %s: plan: %s", bname, c->name, st == FV_OK ? "" : err.message);
+    if (st != FV_OK) return fv_net_free(net);
+
+    /* load every parameter from the reference; each must be there, with the same size */
+    int loaded = 0;
+    for (int i = 0; i < fv_net_param_count(net); i++) {
+        fv_param_info p;
+        fv_net_param(net, i, &p, &err);
+        char key[200];
+        snprintf(key, sizeof key, "param/%s/%s", fv_net_node_name(net, p.node), p.name);
+        const ref_tensor *r = find(c, key);
+        CHECK(t, r && r->count == p.count, "[%s] %s: parameter %s missing or of another size", bname, c->name, key);
+        if (r && r->count == p.count) memcpy(p.value, r->data, p.count * sizeof(float)), loaded++;
+    }
+    int expected_params = 0;
+    for (int i = 0; i < c->n_tensors; i++) expected_params += !strncmp(c->tensors[i].key, "param/", 6);
+    CHECK(t, loaded == expected_params, "[%s] %s: loaded %d of %d reference parameters", bname, c->name, loaded, expected_params);
+
+    const ref_tensor *input = find(c, "input"), *d_output = find(c, "d_output");
+    if (!input || !d_output) {
+        CHECK(t, 0, "%s: reference lacks input or d_output", c->name);
+        return fv_net_free(net);
+    }
+    fv_net_forward(net, input->data, c->training, &err);
+    compare(t, c, bname, "output", fv_net_node_output(net, fv_net_output_node(net)), find(c, "output"));
+    fv_net_backward(net, d_output->data, &err);
+    compare(t, c, bname, "d_input", fv_net_node_grad(net, 0), find(c, "d_input"));
+    for (int i = 0; i < fv_net_param_count(net); i++) {
+        fv_param_info p;
+        fv_net_param(net, i, &p, &err);
+        char key[200];
+        snprintf(key, sizeof key, "%s/%s/%s", p.trainable ? "grad" : "after", fv_net_node_name(net, p.node), p.name);
+        compare(t, c, bname, key, p.trainable ? p.grad : p.value, find(c, key));
+    }
+    fv_net_free(net);
+}
+
+int main(int argc, char **argv) {
+    test_counts t = {0, 0};
+    if (argc != 2) return fprintf(stderr, "usage: test_torch REFERENCE.bin\n"), 2;
+    FILE *f = fopen(argv[1], "rb");
+    if (!f) return fprintf(stderr, "%s: cannot open (run tests/torch_reference.py)\n", argv[1]), 1;
+    char magic[8];
+    uint32_t n_cases;
+    if (!read_exact(f, magic, 8) || memcmp(magic, "FVREF001", 8) || !read_u32(f, &n_cases)) {
+        fclose(f);
+        return fprintf(stderr, "%s: not a fovea reference file\n", argv[1]), 1;
+    }
+    for (uint32_t i = 0; i < n_cases; i++) {
+        ref_case c;
+        int ok = read_case(f, &c);
+        CHECK(&t, ok, "%s: case %u is truncated", argv[1], i);
+        if (!ok) {
+            free_case(&c);
+            break;
+        }
+        run_case(&t, &c, FV_BACKEND_REFERENCE);
+        if (fv_backend_available(FV_BACKEND_ONEDNN)) run_case(&t, &c, FV_BACKEND_ONEDNN);
+        free_case(&c);
+    }
+    fclose(f);
+    printf("%u PyTorch cases, backends: reference%s\n", n_cases, fv_backend_available(FV_BACKEND_ONEDNN) ? ", onednn" : "");
+    return report(&t);
+}

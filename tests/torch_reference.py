@@ -1,0 +1,339 @@
+#!/usr/bin/python3
+"""Writes PyTorch's forward and backward results for random configurations of every fovea layer.
+
+Run with Debian's interpreter (it sees python3-torch):  /usr/bin/python3 tests/torch_reference.py OUT.bin
+The C test (tests/test_torch.c) builds the same network from the same model text, loads the same
+weights and input, and compares the output, the input gradient and every parameter gradient.
+
+Each case is a fovea model definition (models/README.md) that this script interprets with torch ops,
+in float64 so the reference carries no rounding of its own; fovea computes in float32. Tensors are
+NHWC throughout (fovea's layout) and permuted to NCHW only around torch's conv/pool/batchnorm calls.
+
+File format (little-endian): b"FVREF001", u32 case count, then per case: str name, str model text,
+i32 batch, i32 training, u32 tensor count, and per tensor: str key, u32 rank, u32 dims[rank],
+f32 data. A str is u32 length + bytes. Keys: input, output, d_output, d_input, param/LAYER/NAME,
+grad/LAYER/NAME, after/LAYER/NAME (a parameter after the step: batch-norm moving statistics).
+"""
+import math
+import os
+import struct
+import sys
+
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+
+
+def parse(text):
+    layers = []
+    for raw in text.splitlines():
+        line = raw.split("#")[0].split()
+        if not line or line[0] == "model":
+            continue
+        settings = dict(tok.split("=", 1) for tok in line[1:])
+        layers.append((line[0], settings))
+    return layers
+
+
+def pair(value, default):
+    if value is None:
+        return default
+    parts = [int(v) for v in value.replace("x", ",").split(",")]
+    return (parts[0], parts[-1])
+
+
+def window_pads(size, window, stride, padding):
+    """(out, before, after) as fovea (TF/Keras 'same', or explicit pads)."""
+    if padding == "same":
+        out = (size + stride - 1) // stride
+        total = max((out - 1) * stride + window - size, 0)
+        return out, total // 2, total - total // 2
+    before, after = padding
+    return (size + before + after - window) // stride + 1, before, after
+
+
+def explicit_pads(value):
+    v = [int(x) for x in value.split(",")]
+    if len(v) == 1:
+        return (v[0], v[0]), (v[0], v[0])
+    if len(v) == 2:
+        return (v[0], v[0]), (v[1], v[1])
+    return (v[0], v[1]), (v[2], v[3])
+
+
+def spatial_pads(settings, h, w, kh, kw, sh, sw):
+    padding = settings.get("padding", "valid")
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if padding == "same":
+        _, t, b = window_pads(h, kh, sh, "same")
+        _, l, r = window_pads(w, kw, sw, "same")
+        return (t, b), (l, r)
+    return explicit_pads(padding)
+
+
+def activate(x, name, alpha):
+    if name in (None, "linear"):
+        return x
+    if name == "relu":
+        return torch.relu(x)
+    if name == "leaky_relu":
+        return F.leaky_relu(x, alpha)
+    if name == "sigmoid":
+        return torch.sigmoid(x)
+    if name == "tanh":
+        return torch.tanh(x)
+    if name == "softmax":
+        return torch.softmax(x, dim=-1)
+    raise ValueError(name)
+
+
+def nchw(x):
+    return x.permute(0, 3, 1, 2)
+
+
+def nhwc(x):
+    return x.permute(0, 2, 3, 1)
+
+
+class Case:
+    def __init__(self, name, text, batch, training, input_shape, seed):
+        self.name, self.text, self.batch, self.training = name, text, batch, training
+        self.gen = torch.Generator().manual_seed(seed)
+        self.layers = parse(text)
+        self.params = {}  # "layer/name" -> tensor (float64 leaf, float32-representable)
+        self.input_shape = input_shape
+
+    def rand(self, *shape, scale=1.0, low=None):
+        t = torch.rand(*shape, generator=self.gen, dtype=torch.float32)
+        t = (t * (scale - low) + low) if low is not None else (t * 2 - 1) * scale
+        return t.double()
+
+    def param(self, layer, pname, shape, **kw):
+        key = f"{layer}/{pname}"
+        if key not in self.params:
+            self.params[key] = self.rand(*shape, **kw).requires_grad_(self.trainable(pname))
+        return self.params[key]
+
+    @staticmethod
+    def trainable(pname):
+        return pname not in ("moving_mean", "moving_variance")
+
+    def run(self, x):
+        outputs = {}
+        prev = None
+        self.after = {}
+        for kind, s in self.layers:
+            name = s.get("name")
+            ins = [outputs[n] for n in s.get("inputs", s.get("input", "")).split(",") if n] or [prev]
+            if kind == "input":
+                y = x
+            else:
+                y = self.layer(kind, name, s, ins)
+            outputs[name] = y
+            prev = y
+        return prev
+
+    def layer(self, kind, name, s, ins):
+        x = ins[0]
+        act, alpha = s.get("activation"), float(s.get("alpha", "0.01"))
+        if kind in ("conv2d", "conv1d"):
+            one_d = kind == "conv1d"
+            if one_d:
+                x = x.unsqueeze(1)  # (N, L, C) -> (N, 1, L, C)
+            n, h, w, c = x.shape
+            filters = int(s["filters"])
+            kh, kw = (1, int(s["kernel"])) if one_d else pair(s["kernel"], None)
+            sh, sw = (1, int(s.get("stride", "1"))) if one_d else pair(s.get("stride"), (1, 1))
+            kshape = (kw, c, filters) if one_d else (kh, kw, c, filters)
+            k = self.param(name, "kernel", kshape, scale=1.0 / math.sqrt(kh * kw * c))
+            (t, b), (l, r) = spatial_pads(s, h, w, kh, kw, sh, sw)
+            if one_d:
+                t = b = 0
+            weight = k.reshape(kh, kw, c, filters).permute(3, 2, 0, 1)  # HWIO -> OIHW
+            y = F.conv2d(F.pad(nchw(x), (l, r, t, b)), weight, stride=(sh, sw))
+            if s.get("bias", "true") in ("true", "yes", "1"):
+                y = y + self.param(name, "bias", (filters,)).reshape(1, -1, 1, 1)
+            y = nhwc(y)
+            if one_d:
+                y = y.squeeze(1)
+            return activate(y, act, alpha)
+        if kind == "dense":
+            units = int(s["units"])
+            k = self.param(name, "kernel", (x.shape[-1], units), scale=1.0 / math.sqrt(x.shape[-1]))
+            y = x @ k
+            if s.get("bias", "true") in ("true", "yes", "1"):
+                y = y + self.param(name, "bias", (units,))
+            return activate(y, act, alpha)
+        if kind in ("maxpool2d", "avgpool2d", "sumpool2d"):
+            one_d = x.dim() == 3
+            if one_d:
+                x = x.unsqueeze(1)
+            n, h, w, c = x.shape
+            ph, pw = pair(s.get("size"), (2, 2))
+            sh, sw = pair(s.get("stride"), (ph, pw))
+            if one_d:
+                ph, sh = 1, 1
+            (t, b), (l, r) = spatial_pads(s, h, w, ph, pw, sh, sw)
+            if one_d:
+                t = b = 0
+            xc = nchw(x)
+            if kind == "maxpool2d":
+                y = F.max_pool2d(F.pad(xc, (l, r, t, b), value=-math.inf), (ph, pw), (sh, sw))
+            else:
+                total = F.avg_pool2d(F.pad(xc, (l, r, t, b)), (ph, pw), (sh, sw), divisor_override=1)
+                if kind == "sumpool2d":
+                    y = total
+                elif s.get("padding", "valid") == "same":  # Keras: padding left out of the count
+                    ones = F.pad(torch.ones_like(xc), (l, r, t, b))
+                    y = total / F.avg_pool2d(ones, (ph, pw), (sh, sw), divisor_override=1)
+                else:  # valid or explicit: PyTorch's count_include_pad
+                    y = total / (ph * pw)
+            y = nhwc(y)
+            return y.squeeze(1) if one_d else y
+        if kind == "global_avgpool":
+            return x.reshape(x.shape[0], -1, x.shape[-1]).mean(dim=1)
+        if kind == "flatten":
+            return x.reshape(x.shape[0], -1)
+        if kind == "dropout":
+            assert not self.training, "dropout is compared in inference mode only"
+            return x
+        if kind == "batchnorm":
+            c = x.shape[-1]
+            momentum, eps = float(s.get("momentum", "0.99")), float(s.get("epsilon", "0.001"))
+            gamma = self.param(name, "gamma", (c,), low=0.5, scale=1.5)
+            beta = self.param(name, "beta", (c,), scale=0.5)
+            mean = self.param(name, "moving_mean", (c,), scale=0.5)
+            var = self.param(name, "moving_variance", (c,), low=0.5, scale=2.0)
+            rm, rv = mean.detach().clone(), var.detach().clone()
+            flat = x.reshape(-1, c)
+            y = F.batch_norm(flat, rm, rv, gamma, beta, bool(self.training), 1.0 - momentum, eps)
+            self.after[f"{name}/moving_mean"] = rm
+            self.after[f"{name}/moving_variance"] = rv
+            return y.reshape(x.shape)
+        if kind == "add":
+            y = ins[0]
+            for other in ins[1:]:
+                y = y + other
+            return y
+        if kind == "activation":
+            return activate(x, s["function"], alpha)
+        if kind in ("relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear"):
+            return activate(x, kind, alpha)
+        raise ValueError(kind)
+
+
+def compute(case):
+    x = case.rand(case.batch, *case.input_shape).requires_grad_(True)
+    y = case.run(x)
+    d_output = case.rand(*y.shape)
+    (y * d_output).sum().backward()
+    tensors = [("input", x), ("output", y), ("d_output", d_output), ("d_input", x.grad)]
+    for key, p in case.params.items():
+        tensors.append((f"param/{key}", p))
+        if p.requires_grad:
+            tensors.append((f"grad/{key}", p.grad))
+    for key, v in case.after.items():
+        tensors.append((f"after/{key}", v))
+    return tensors
+
+
+def cases():
+    """(name, model text, batch, training, input shape). Every layer kind and setting the C code has."""
+    c = []
+    conv = [
+        ("conv2d valid 3x3", "conv2d name=c filters=4 kernel=3", (6, 7, 3)),
+        ("conv2d same stride 2 (asymmetric pad)", "conv2d name=c filters=5 kernel=3 stride=2 padding=same", (8, 7, 2)),
+        ("conv2d explicit pad, 2x3 kernel, stride 2x1, no bias", "conv2d name=c filters=3 kernel=2,3 stride=2,1 padding=1,2 bias=false", (5, 6, 3)),
+        ("conv2d explicit 4 pads", "conv2d name=c filters=2 kernel=3 padding=0,1,2,1", (5, 5, 2)),
+        ("conv2d 1x1", "conv2d name=c filters=6 kernel=1", (4, 4, 5)),
+        ("conv2d fused relu", "conv2d name=c filters=8 kernel=3 padding=same activation=relu", (6, 6, 3)),
+        ("conv2d fused sigmoid, 5x5", "conv2d name=c filters=4 kernel=5 activation=sigmoid", (9, 8, 2)),
+        ("conv1d same stride 2", "conv1d name=c filters=4 kernel=3 stride=2 padding=same", (11, 3)),
+        ("conv1d valid tanh", "conv1d name=c filters=3 kernel=4 activation=tanh", (9, 2)),
+    ]
+    dense = [
+        ("dense", "dense name=d units=5", (7,)),
+        ("dense softmax", "dense name=d units=6 activation=softmax", (9,)),
+        ("dense over last axis, no bias, leaky", "dense name=d units=4 bias=false activation=leaky_relu alpha=0.2", (3, 5)),
+    ]
+    pools = []
+    for kind in ("maxpool2d", "avgpool2d", "sumpool2d"):
+        pools += [
+            (f"{kind} 2x2", f"{kind} name=p size=2", (6, 8, 3)),
+            (f"{kind} 3x3 stride 1 (overlapping)", f"{kind} name=p size=3 stride=1", (5, 6, 2)),
+            (f"{kind} 3x3 stride 2 same", f"{kind} name=p size=3 stride=2 padding=same", (7, 6, 2)),
+            (f"{kind} 2x3 explicit pad 1", f"{kind} name=p size=2,3 stride=2 padding=1", (5, 7, 2)),
+            (f"{kind} on (L, C)", f"{kind} name=p size=3 stride=2", (9, 3)),
+        ]
+    others = [
+        ("global avgpool", "global_avgpool name=g", (4, 5, 3)),
+        ("global avgpool (L, C)", "global_avgpool name=g", (6, 4)),
+        ("flatten", "flatten name=f", (3, 4, 2)),
+        ("dropout (inference)", "dropout name=d rate=0.4", (5, 3)),
+    ] + [(f"activation {a}", f"{a} name=a", (4, 6)) for a in ("relu", "sigmoid", "tanh", "softmax", "linear")] + [
+        ("activation leaky_relu 0.2", "leaky_relu name=a alpha=0.2", (4, 6)),
+        ("activation layer function=tanh", "activation name=a function=tanh", (3, 5)),
+    ]
+    for name, line, shape in conv + dense + pools + others:
+        c.append((name, line, 3, 0, shape))
+    c.append(("batchnorm training", "batchnorm name=b momentum=0.9 epsilon=0.001", 4, 1, (5, 4, 3)))
+    c.append(("batchnorm inference", "batchnorm name=b", 4, 0, (5, 4, 3)))
+    c.append(("batchnorm on (C)", "batchnorm name=b momentum=0.8 epsilon=0.01", 6, 1, (7,)))
+    resid = "\n".join([
+        "conv2d name=c1 filters=3 kernel=3 padding=same activation=relu",
+        "batchnorm name=b1",
+        "conv2d name=c2 filters=3 kernel=3 padding=same",
+        "add name=sum inputs=in,c2",
+        "relu name=r",
+    ])
+    c.append(("residual block (training)", resid, 2, 1, (6, 5, 3)))
+    small_cnn = "\n".join([
+        "conv2d name=c1 filters=4 kernel=3 activation=relu",
+        "conv2d name=c2 filters=6 kernel=3 activation=relu",
+        "maxpool2d name=p size=2 stride=2",
+        "flatten name=f",
+        "dense name=d1 units=16 activation=relu",
+        "dense name=d2 units=10 activation=softmax",
+    ])
+    c.append(("mnist-cnn in miniature", small_cnn, 3, 0, (10, 10, 1)))
+    out = []
+    for i, (name, body, batch, training, shape) in enumerate(c):
+        text = f"input name=in shape={','.join(map(str, shape))}\n{body}\n"
+        out.append(Case(name, text, batch, training, shape, seed=1000 + i))
+    return out
+
+
+def write_str(f, s):
+    b = s.encode()
+    f.write(struct.pack("<I", len(b)))
+    f.write(b)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: torch_reference.py OUT.bin")
+    all_cases = cases()
+    tmp = sys.argv[1] + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(b"FVREF001")
+        f.write(struct.pack("<I", len(all_cases)))
+        for case in all_cases:
+            tensors = compute(case)
+            write_str(f, case.name)
+            write_str(f, case.text)
+            f.write(struct.pack("<ii", case.batch, case.training))
+            f.write(struct.pack("<I", len(tensors)))
+            for key, t in tensors:
+                t = t.detach().to(torch.float32).contiguous()
+                write_str(f, key)
+                f.write(struct.pack("<I", t.dim()))
+                f.write(struct.pack(f"<{t.dim()}I", *t.shape))
+                f.write(t.numpy().tobytes())
+    os.replace(tmp, sys.argv[1])
+    print(f"wrote {len(all_cases)} cases to {sys.argv[1]} (torch {torch.__version__})")
+
+
+if __name__ == "__main__":
+    main()
