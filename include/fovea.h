@@ -163,6 +163,8 @@ fv_shape fv_net_node_shape(const fv_net *net, int node);   /* output shape, one 
 float *fv_net_node_output(fv_net *net, int node);          /* batch x shape, after forward */
 float *fv_net_node_grad(fv_net *net, int node);            /* d loss / d output, after backward */
 int fv_net_output_node(const fv_net *net);                 /* the last node added */
+/* The nodes a node reads; returns how many (at most max are written). */
+int fv_net_node_inputs(const fv_net *net, int node, int *inputs, int max);
 
 /* ---- Parameters: all live in one block, their gradients in another. ---- */
 typedef struct fv_param_info {

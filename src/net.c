@@ -395,6 +395,12 @@ fv_shape fv_net_node_shape(const fv_net *net, int node) {
 float *fv_net_node_output(fv_net *net, int node) { return valid_node(net, node) ? net->nodes[node].out : NULL; }
 float *fv_net_node_grad(fv_net *net, int node) { return valid_node(net, node) ? net->nodes[node].grad : NULL; }
 
+int fv_net_node_inputs(const fv_net *net, int node, int *inputs, int max) {
+    if (!valid_node(net, node)) return 0;
+    for (int j = 0; j < net->nodes[node].n_inputs && j < max; j++) inputs[j] = net->nodes[node].inputs[j];
+    return net->nodes[node].n_inputs;
+}
+
 int fv_net_param_count(const fv_net *net) { return net->n_params; }
 
 fv_status fv_net_param(const fv_net *net, int index, fv_param_info *out, fv_error *err) {

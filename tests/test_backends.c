@@ -1,0 +1,201 @@
+/* test_backends.c — the oneDNN kernels against the reference kernels at the real sizes of the
+ * shipped models (and of a small residual net), in training and inference mode.
+ *
+ * 1. Whole network: every node's output and every parameter after a step (batch-norm moving
+ *    statistics) agree between the two backends.
+ * 2. Layer by layer: each layer that has a fast kernel is run alone on both backends with the
+ *    same input (the reference network's activation) and the same upstream gradient, and its
+ *    output, input gradient and parameter gradients must agree. Layer by layer, because
+ *    where ReLU outputs exact zeros into a max pool, the two backends break the tie differently
+ *    (both valid subgradients) and a whole-network gradient would diverge from there on; for the
+ *    same reason the input of a max pool gets a distinct tiny offset per element.
+ * 3. Backward overwrites gradients (a second pass gives the same), and re-planning for another
+ *    batch size keeps the weights.
+ *
+ * Tolerance: normwise relative 1e-4. Both compute in float32 but sum in different orders
+ * (oneDNN blocks and vectorises its reductions); mnist-cnn's dense weight gradient sums
+ * 9,216 x batch products, so the orders differ by ~sqrt(K) * 6e-8 ~ 1e-5 of the largest term,
+ * while a wrong result is O(1). */
+#include "check.h"
+#include "fovea.h"
+
+#include <stdint.h>
+
+#define TOLERANCE 1e-4
+
+static float *random_input(size_t n, uint64_t seed) {
+    float *x = malloc(n * sizeof *x);
+    if (!x) abort();
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        x[i] = (float)(seed >> 40) / 16777216.0f;
+    }
+    return x;
+}
+
+static fv_net *build(test_counts *t, const char *path, int batch, fv_backend backend) {
+    fv_error err;
+    fv_net *net = fv_net_load_definition(path, &err);
+    CHECK(t, net != NULL, "%s", net ? "" : err.message);
+    if (net && fv_net_plan(net, batch, backend, 42, &err) != FV_OK) {
+        CHECK(t, 0, "%s: %s", path, err.message);
+        fv_net_free(net);
+        return NULL;
+    }
+    return net;
+}
+
+static void step(fv_net *net, const float *x, const float *dy, int training) {
+    fv_error err;
+    fv_net_reseed(net, 5);
+    fv_net_forward(net, x, training, &err);
+    fv_net_backward(net, dy, &err);
+}
+
+static int has_fast_kernel(fv_layer_kind k) {
+    return k == FV_LAYER_CONV2D || k == FV_LAYER_CONV1D || k == FV_LAYER_DENSE || k == FV_LAYER_MAXPOOL2D ||
+           k == FV_LAYER_AVGPOOL2D || k == FV_LAYER_BATCHNORM;
+}
+
+/* Runs node `node` of `full` alone on `backend`, fed from `full`'s activations and gradients. */
+static fv_net *single_layer(const fv_net *full, int node, int batch, int training, fv_backend backend, fv_error *err) {
+    int src;
+    fv_net_node_inputs(full, node, &src, 1);
+    const fv_layer *layer = fv_net_node_layer(full, node);
+    fv_net *net = fv_net_new("single", err);
+    fv_layer input = fv_input_layer(fv_net_node_shape(full, src));
+    if (!net || fv_net_add(net, &input, "in", err) < 0 || fv_net_add(net, layer, fv_net_node_name(full, node), err) < 0 ||
+        fv_net_plan(net, batch, backend, 1, err) != FV_OK) {
+        fv_net_free(net);
+        return NULL;
+    }
+    for (int i = 0; i < fv_net_param_count(net); i++) {
+        fv_param_info mine, theirs;
+        fv_net_param(net, i, &mine, err);
+        fv_net_param(full, fv_net_find_param(full, node, mine.name), &theirs, err);
+        memcpy(mine.value, theirs.value, mine.count * sizeof(float));
+    }
+    size_t nx = (size_t)batch * fv_shape_count(fv_net_node_shape(full, src));
+    float *x = malloc(nx * sizeof *x);
+    if (!x) abort();
+    memcpy(x, fv_net_node_output((fv_net *)full, src), nx * sizeof *x);
+    if (layer->kind == FV_LAYER_MAXPOOL2D)
+        for (size_t i = 0; i < nx; i++) x[i] += 1e-3f * (float)(i % 1009) / 1009.0f;
+    fv_net_forward(net, x, training, err);
+    fv_net_backward(net, fv_net_node_grad((fv_net *)full, node), err);
+    free(x);
+    return net;
+}
+
+static void compare_layers(test_counts *t, const char *path, fv_net *ref, int batch, int training) {
+    fv_error err;
+    const char *mode = training ? "training" : "inference";
+    for (int node = 1; node < fv_net_node_count(ref); node++) {
+        if (!has_fast_kernel(fv_net_node_layer(ref, node)->kind)) continue;
+        fv_net *a = single_layer(ref, node, batch, training, FV_BACKEND_REFERENCE, &err);
+        fv_net *b = a ? single_layer(ref, node, batch, training, FV_BACKEND_ONEDNN, &err) : NULL;
+        CHECK(t, a && b, "%s: layer %s alone: %s", path, fv_net_node_name(ref, node), err.message);
+        if (!a || !b) {
+            fv_net_free(a);
+            continue;
+        }
+        const char *name = fv_net_node_name(ref, node);
+        for (int i = 0; i < 2; i++) {
+            size_t n = (size_t)batch * fv_shape_count(fv_net_node_shape(a, i));
+            double e = rel_diff(fv_net_node_output(b, i), fv_net_node_output(a, i), n, 1e-6);
+            CHECK(t, i == 0 || e <= TOLERANCE, "%s (%s): %s output: onednn vs reference %.3g", path, mode, name, e);
+            e = rel_diff(fv_net_node_grad(b, i), fv_net_node_grad(a, i), n, 1e-6);
+            CHECK(t, e <= TOLERANCE, "%s (%s): %s %s: onednn vs reference %.3g", path, mode, name,
+                  i ? "upstream gradient" : "input gradient", e);
+        }
+        for (int i = 0; i < fv_net_param_count(a); i++) {
+            fv_param_info pa, pb;
+            fv_net_param(a, i, &pa, &err);
+            fv_net_param(b, i, &pb, &err);
+            double e = pa.trainable ? rel_diff(pb.grad, pa.grad, pa.count, 1e-6) : rel_diff(pb.value, pa.value, pa.count, 1e-6);
+            CHECK(t, e <= TOLERANCE, "%s (%s): %s/%s %s: onednn vs reference %.3g", path, mode, name, pa.name,
+                  pa.trainable ? "gradient" : "after the step", e);
+        }
+        fv_net_free(a);
+        fv_net_free(b);
+    }
+}
+
+static void compare_models(test_counts *t, const char *path, int batch, int training) {
+    fv_net *ref = build(t, path, batch, FV_BACKEND_REFERENCE), *fast = build(t, path, batch, FV_BACKEND_ONEDNN);
+    if (!ref || !fast) return fv_net_free(ref), fv_net_free(fast);
+    int out = fv_net_output_node(ref);
+    size_t nx = (size_t)batch * fv_shape_count(fv_net_node_shape(ref, 0));
+    size_t ny = (size_t)batch * fv_shape_count(fv_net_node_shape(ref, out));
+    float *x = random_input(nx, 1), *dy = random_input(ny, 2);
+    step(ref, x, dy, training);
+    step(fast, x, dy, training);
+    const char *mode = training ? "training" : "inference";
+    for (int i = 0; i < fv_net_node_count(ref); i++) {
+        size_t n = (size_t)batch * fv_shape_count(fv_net_node_shape(ref, i));
+        double e = rel_diff(fv_net_node_output(fast, i), fv_net_node_output(ref, i), n, 1e-6);
+        CHECK(t, e <= TOLERANCE, "%s (%s): output of %s: onednn vs reference %.3g", path, mode, fv_net_node_name(ref, i), e);
+    }
+    fv_error err;
+    for (int i = 0; i < fv_net_param_count(ref); i++) {
+        fv_param_info a, b;
+        fv_net_param(ref, i, &a, &err);
+        fv_net_param(fast, i, &b, &err);
+        double e = rel_diff(b.value, a.value, a.count, 1e-6);
+        CHECK(t, e <= TOLERANCE, "%s (%s): %s/%s after the step %.3g", path, mode, fv_net_node_name(ref, a.node), a.name, e);
+    }
+    compare_layers(t, path, ref, batch, training);
+
+    /* a second backward pass overwrites: the gradients are the same, not doubled */
+    fv_net *nets[2] = {ref, fast};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < fv_net_param_count(nets[k]); i++) {
+            fv_param_info p;
+            fv_net_param(nets[k], i, &p, &err);
+            float *first = malloc(p.count * sizeof *first);
+            if (!first) abort();
+            memcpy(first, p.grad, p.count * sizeof *first);
+            fv_net_backward(nets[k], dy, &err);
+            CHECK(t, rel_diff(p.grad, first, p.count, 1e-6) == 0.0, "%s: a second backward pass changed %s's gradient",
+                  path, p.name);
+            free(first);
+        }
+    free(x), free(dy);
+    fv_net_free(ref), fv_net_free(fast);
+}
+
+/* Re-planning for another batch size keeps the weights; forward then agrees per sample. */
+static void replan_keeps_weights(test_counts *t, const char *path) {
+    fv_net *net = build(t, path, 4, fv_backend_default());
+    if (!net) return;
+    fv_error err;
+    size_t per_in = fv_shape_count(fv_net_node_shape(net, 0));
+    size_t per_out = fv_shape_count(fv_net_node_shape(net, fv_net_output_node(net)));
+    float *x = random_input(4 * per_in, 3), *y4 = malloc(4 * per_out * sizeof *y4);
+    if (!y4) abort();
+    fv_net_forward(net, x, 0, &err);
+    memcpy(y4, fv_net_node_output(net, fv_net_output_node(net)), 4 * per_out * sizeof *y4);
+    CHECK(t, fv_net_plan(net, 1, fv_backend_default(), 99, &err) == FV_OK, "replan: %s", err.message);
+    fv_net_forward(net, x + 2 * per_in, 0, &err); /* sample 2 alone */
+    double e = rel_diff(fv_net_node_output(net, fv_net_output_node(net)), y4 + 2 * per_out, per_out, 1e-6);
+    CHECK(t, e <= TOLERANCE, "%s: batch-1 output differs from the same sample in a batch of 4: %.3g", path, e);
+    free(x), free(y4);
+    fv_net_free(net);
+}
+
+int main(void) {
+    test_counts t = {0, 0};
+    if (!fv_backend_available(FV_BACKEND_ONEDNN)) {
+        printf("built without oneDNN: nothing to compare\n");
+        return 0;
+    }
+    const char *models[] = {"models/mnist-cnn", "models/lenet5", "models/smile-cnn", "models/mlp-2d", "tests/data/resnet-tiny"};
+    for (int i = 0; i < 5; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s.fv", FOVEA_SOURCE_DIR, models[i]);
+        compare_models(&t, path, 8, 1);
+        compare_models(&t, path, 3, 0);
+        replan_keeps_weights(&t, path);
+    }
+    return report(&t);
+}
