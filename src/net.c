@@ -468,30 +468,38 @@ static void emit(text_out *t, const char *fmt, ...) {
     if (n > 0) t->len += (size_t)n;
 }
 
+static void node_label(const fv_node *node, char *label, size_t size) {
+    const char *type = fv_op_for(node->layer.kind)->type_name;
+    if (node->layer.kind == FV_LAYER_ACTIVATION && node->layer.activation == FV_ACT_RELU) type = "ReLU";
+    if (node->layer.kind == FV_LAYER_ACTIVATION && node->layer.activation == FV_ACT_LEAKY_RELU) type = "LeakyReLU";
+    snprintf(label, size, "%s (%s)", node->name, type);
+}
+
 int fv_net_summary(const fv_net *net, char *buf, size_t size) {
     text_out t = {buf, size, 0};
     if (size) buf[0] = '\0';
-    int sequential = 1;
-    for (int i = 1; i < net->n_nodes; i++)
-        sequential &= net->nodes[i].n_inputs == 1 && net->nodes[i].inputs[0] == i - 1;
-    int width = sequential ? 65 : 90;
-    char rule_eq[128], rule_us[128];
+    int sequential = 1, label_width = 28;
+    char label[128];
+    for (int i = 0; i < net->n_nodes; i++) {
+        if (i > 0) sequential &= net->nodes[i].n_inputs == 1 && net->nodes[i].inputs[0] == i - 1;
+        node_label(&net->nodes[i], label, sizeof label);
+        label_width = (int)strlen(label) > label_width ? (int)strlen(label) : label_width;
+    }
+    int width = label_width + 37 + (sequential ? 0 : 25);
+    char rule_eq[256], rule_us[256];
     memset(rule_eq, '=', (size_t)width), rule_eq[width] = '\0';
     memset(rule_us, '_', (size_t)width), rule_us[width] = '\0';
 
     emit(&t, "Model: \"%s\"\n%s\n", net->name, rule_us);
-    emit(&t, " %-28s %-25s %-10s%s\n%s\n", "Layer (type)", "Output Shape", "Param #",
+    emit(&t, " %-*s %-25s %-10s%s\n%s\n", label_width, "Layer (type)", "Output Shape", "Param #",
          sequential ? "" : " Connected to", rule_eq);
     for (int i = 0; i < net->n_nodes; i++) {
         const fv_node *node = &net->nodes[i];
-        char label[128], shape[64], count[32];
-        const char *type = fv_op_for(node->layer.kind)->type_name;
-        if (node->layer.kind == FV_LAYER_ACTIVATION && node->layer.activation == FV_ACT_RELU) type = "ReLU";
-        if (node->layer.kind == FV_LAYER_ACTIVATION && node->layer.activation == FV_ACT_LEAKY_RELU) type = "LeakyReLU";
-        snprintf(label, sizeof label, "%s (%s)", node->name, type);
+        char shape[64], count[32];
+        node_label(node, label, sizeof label);
         fv_shape_format(node->out_shape, shape, sizeof shape);
         thousands(node_weights(node), count, sizeof count);
-        emit(&t, " %-28s %-25s %-10s", label, shape, count);
+        emit(&t, " %-*s %-25s %-10s", label_width, label, shape, count);
         for (int j = 0; !sequential && j < node->n_inputs; j++)
             emit(&t, "%s%s", j ? ", " : " ", net->nodes[node->inputs[j]].name);
         emit(&t, "\n%s\n", i + 1 < net->n_nodes ? "" : rule_eq);
