@@ -183,6 +183,59 @@ fv_status fv_net_param(const fv_net *net, int index, fv_param_info *out, fv_erro
 int fv_net_find_param(const fv_net *net, int node, const char *name); /* index or -1 */
 size_t fv_net_weight_count(const fv_net *net, int trainable_only);   /* scalars */
 
+/* ---- Losses. Targets have the output's shape: one-hot (or soft) rows for class losses. ---- */
+typedef enum {
+    FV_LOSS_SOFTMAX_CROSS_ENTROPY, /* on logits: the output layer's softmax is fused in (or linear output) */
+    FV_LOSS_BINARY_CROSS_ENTROPY,  /* on logits: the output layer's sigmoid is fused in (or linear output) */
+    FV_LOSS_MSE,                   /* mean over every output value */
+    FV_LOSS_HINGE,                 /* multi-class margin loss, as torch.nn.MultiMarginLoss */
+    FV_LOSS_COUNT
+} fv_loss_kind;
+
+typedef struct fv_loss {
+    fv_loss_kind kind;
+    float label_smoothing; /* cross-entropies: targets become t(1-e) + e/classes */
+} fv_loss;
+
+const char *fv_loss_name(fv_loss_kind kind);
+/* Mean loss of the last forward pass; a non-finite loss is an error ("training diverged"). */
+fv_status fv_net_loss(fv_net *net, fv_loss loss, const float *targets, double *value, fv_error *err);
+/* The same, then backward from it: fills every gradient. */
+fv_status fv_net_loss_backward(fv_net *net, fv_loss loss, const float *targets, double *value, fv_error *err);
+
+/* ---- Optimizers (as PyTorch defines them) and learning-rate schedules. ---- */
+typedef enum { FV_OPT_SGD, FV_OPT_ADAM } fv_optimizer_kind;
+typedef enum { FV_SCHEDULE_CONSTANT, FV_SCHEDULE_STEP, FV_SCHEDULE_COSINE } fv_schedule_kind;
+
+typedef struct fv_optimizer_config {
+    fv_optimizer_kind kind;
+    float learning_rate;
+    float momentum;          /* SGD */
+    int nesterov;            /* SGD */
+    float weight_decay;      /* L2: weight_decay * w is added to the gradient */
+    float beta1, beta2, epsilon; /* Adam */
+    fv_schedule_kind schedule;
+    int step_epochs;         /* step: multiply by gamma every step_epochs epochs */
+    float gamma;
+    int cosine_epochs;       /* cosine: from learning_rate down to min_learning_rate over this many */
+    float min_learning_rate;
+} fv_optimizer_config;
+
+fv_optimizer_config fv_sgd(float learning_rate, float momentum);
+fv_optimizer_config fv_adam(float learning_rate); /* betas 0.9, 0.999, epsilon 1e-8 */
+const char *fv_optimizer_name(fv_optimizer_kind kind);
+
+typedef struct fv_optimizer fv_optimizer;
+/* Allocates the state for every trainable parameter of a planned network. */
+fv_optimizer *fv_optimizer_new(fv_net *net, const fv_optimizer_config *config, fv_error *err);
+void fv_optimizer_free(fv_optimizer *opt);
+float fv_optimizer_learning_rate(const fv_optimizer *opt, int epoch); /* epoch counts from 0 */
+/* One update of every trainable parameter from its gradient. */
+void fv_optimizer_step(fv_optimizer *opt, float learning_rate);
+/* The state, for saving and resuming: `steps` taken and `count` floats of moments. */
+const fv_optimizer_config *fv_optimizer_get_config(const fv_optimizer *opt);
+float *fv_optimizer_state(fv_optimizer *opt, size_t *count, uint64_t **steps);
+
 /* ---- Summary: Keras-style table. Returns bytes written (like snprintf). ---- */
 int fv_net_summary(const fv_net *net, char *buf, size_t size);
 

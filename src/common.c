@@ -132,6 +132,18 @@ void fv_activation_backward(fv_activation act, float alpha, const float *y, cons
     }
 }
 
+void fv_step_activate(const fv_step *s, fv_activation act, float alpha, float *y, size_t rows, int channels) {
+    if (s->logits) memcpy(s->logits, y, rows * (size_t)channels * sizeof *y);
+    fv_activation_forward(act, alpha, y, rows, channels);
+}
+
+const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float alpha, size_t rows, int channels,
+                                     float *buffer) {
+    if (act == FV_ACT_LINEAR || s->d_out_is_pre_activation) return s->d_out;
+    fv_activation_backward(act, alpha, s->out, s->d_out, buffer, rows, channels);
+    return buffer;
+}
+
 static const char *const activation_names[FV_ACT_COUNT] = {
     [FV_ACT_LINEAR] = "linear", [FV_ACT_RELU] = "relu",   [FV_ACT_LEAKY_RELU] = "leaky_relu",
     [FV_ACT_SIGMOID] = "sigmoid", [FV_ACT_TANH] = "tanh", [FV_ACT_SOFTMAX] = "softmax",

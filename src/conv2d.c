@@ -168,19 +168,15 @@ void fv_conv_forward(const fv_node *node, const fv_step *s) {
     else
 #endif
         fv_conv_forward_reference(&g, s->in[0], s->param[0], bias, s->out);
-    fv_activation_forward(node->layer.activation, node->layer.alpha, s->out, (size_t)g.n * g.oh * g.ow, g.c_out);
+    fv_step_activate(s, node->layer.activation, node->layer.alpha, s->out, (size_t)g.n * g.oh * g.ow, g.c_out);
 }
 
 /* d_out (N, OH, OW, Cout) -> d_in (N, H, W, Cin), d_kernel, d_bias */
 void fv_conv_backward(const fv_node *node, const fv_step *s) {
     fv_conv_geometry g;
     geometry_of(node, s->batch, &g);
-    const float *dy = s->d_out;
-    if (node->layer.activation != FV_ACT_LINEAR) {
-        fv_activation_backward(node->layer.activation, node->layer.alpha, s->out, s->d_out, s->scratch,
-                               (size_t)g.n * g.oh * g.ow, g.c_out);
-        dy = s->scratch;
-    }
+    const float *dy = fv_step_activation_grad(s, node->layer.activation, node->layer.alpha,
+                                              (size_t)g.n * g.oh * g.ow, g.c_out, s->scratch);
     float *d_bias = node->layer.use_bias ? s->d_param[1] : NULL;
 #ifdef FOVEA_HAVE_DNNL
     if (node->backend) {

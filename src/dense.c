@@ -83,16 +83,12 @@ static void dense_forward(const fv_node *node, const fv_step *s) {
     } else
 #endif
         dense_forward_reference(d, s->in[0], s->param[0], bias, s->out);
-    fv_activation_forward(node->layer.activation, node->layer.alpha, s->out, d.rows, d.out);
+    fv_step_activate(s, node->layer.activation, node->layer.alpha, s->out, d.rows, d.out);
 }
 
 static void dense_backward(const fv_node *node, const fv_step *s) {
     dense_dims d = dims_of(node, s->batch);
-    const float *dy = s->d_out;
-    if (node->layer.activation != FV_ACT_LINEAR) {
-        fv_activation_backward(node->layer.activation, node->layer.alpha, s->out, s->d_out, s->scratch, d.rows, d.out);
-        dy = s->scratch;
-    }
+    const float *dy = fv_step_activation_grad(s, node->layer.activation, node->layer.alpha, d.rows, d.out, s->scratch);
     float *d_bias = node->layer.use_bias ? s->d_param[1] : NULL;
 #ifdef FOVEA_HAVE_DNNL
     if (s->backend == FV_BACKEND_ONEDNN) {

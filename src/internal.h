@@ -51,6 +51,7 @@ typedef struct fv_node {
     float *grad;           /* batch x out_shape */
     void *scratch;
     void *backend;         /* fast-kernel state (oneDNN primitives), owned by the layer */
+    float *logits;         /* output node with a softmax/sigmoid: its pre-activation */
 } fv_node;
 
 /* What a layer's forward/backward sees for one step: pointers and sizes, nothing to own. */
@@ -66,6 +67,8 @@ typedef struct fv_step {
     float *d_param[FV_MAX_PARAMS];  /* overwritten */
     void *scratch;
     fv_rng *rng;
+    float *logits;                  /* output node only: keep the pre-activation here */
+    int d_out_is_pre_activation;    /* output node only: a fused loss gave d(pre-activation) */
 } fv_step;
 
 /* ---- The op table: each layer kind is one row. ---- */
@@ -88,6 +91,13 @@ extern const fv_op fv_op_input, fv_op_conv2d, fv_op_conv1d, fv_op_dense, fv_op_m
     fv_op_avgpool2d, fv_op_sumpool2d, fv_op_global_avgpool, fv_op_flatten, fv_op_dropout,
     fv_op_batchnorm, fv_op_add, fv_op_activation;
 
+/* The graph's hooks for the losses (loss.c). */
+fv_node *fv_net_output(fv_net *net);
+fv_activation fv_node_activation(const fv_node *node); /* fused or standalone; linear otherwise */
+/* Backward from the gradient already in the output node's grad buffer; pre_activation says it is
+ * d(pre-activation) of the output node's softmax/sigmoid (a fused loss). */
+void fv_net_backward_from_output_grad(fv_net *net, int pre_activation);
+
 /* Declares a parameter tensor on a node during infer(). */
 void fv_node_declare_param(fv_node *node, const char *name, int trainable, int rank, const int *dim);
 
@@ -97,6 +107,12 @@ void fv_activation_forward(fv_activation act, float alpha, float *y, size_t rows
 /* d_x = d_y * f'(x), computed from the output y (every supported f allows that). */
 void fv_activation_backward(fv_activation act, float alpha, const float *y, const float *d_y,
                             float *d_x, size_t rows, int channels);
+/* A layer's own activation on its output y (rows x channels): saves the logits first when the
+ * step asks, and on the way back returns d(pre-activation), computed into `buffer` unless the
+ * activation is linear or a fused loss already gave it. */
+void fv_step_activate(const fv_step *s, fv_activation act, float alpha, float *y, size_t rows, int channels);
+const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float alpha, size_t rows, int channels,
+                                     float *buffer);
 /* Glorot (Xavier) uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)), as Keras' default. */
 void fv_init_glorot_uniform(float *w, size_t count, int fan_in, int fan_out, fv_rng *rng);
 

@@ -121,6 +121,7 @@ static void release_plan(fv_net *net) {
     for (int i = 0; i < FV_MAX_INPUTS; i++) free(net->temp_grad[i]), net->temp_grad[i] = NULL;
     net->act_block = net->act_grad_block = NULL;
     net->scratch_block = net->grad_written = NULL;
+    if (net->n_nodes) net->nodes[net->n_nodes - 1].logits = NULL;
     net->batch = 0;
 }
 
@@ -263,6 +264,11 @@ fv_status fv_net_plan(fv_net *net, int batch, fv_backend backend, uint64_t seed,
         scratch_bytes += align_up(node->scratch_per_sample * (size_t)batch + node->scratch_fixed, FV_ALIGN);
         max_inputs = node->n_inputs > max_inputs ? node->n_inputs : max_inputs;
     }
+    fv_node *last = &net->nodes[net->n_nodes - 1];
+    fv_activation out_act = fv_node_activation(last);
+    size_t logit_floats = out_act == FV_ACT_SOFTMAX || out_act == FV_ACT_SIGMOID
+                              ? align_up((size_t)batch * fv_shape_count(last->out_shape), FV_ALIGN / sizeof(float)) : 0;
+    act_floats += logit_floats;
     net->act_block = alloc_aligned(act_floats * sizeof(float));
     net->act_grad_block = alloc_aligned(act_floats * sizeof(float));
     net->scratch_block = alloc_aligned(scratch_bytes);
@@ -274,7 +280,8 @@ fv_status fv_net_plan(fv_net *net, int batch, fv_backend backend, uint64_t seed,
         return fv_fail(err, "out of memory planning '%s' for batch %d (%zu activations)", net->name, batch, act_floats);
     }
 
-    size_t act_at = 0, scratch_at = 0;
+    size_t act_at = logit_floats, scratch_at = 0;
+    last->logits = logit_floats ? net->act_block : NULL;
     for (int i = 0; i < net->n_nodes; i++) {
         fv_node *node = &net->nodes[i];
         node->out = net->act_block + act_at;
@@ -321,6 +328,7 @@ static void bind_step(fv_net *net, const fv_node *node, fv_step *step, int train
     }
     step->scratch = node->scratch;
     step->rng = &net->rng;
+    step->logits = node->logits;
 }
 
 fv_status fv_net_forward(fv_net *net, const float *input, int training, fv_error *err) {
@@ -338,9 +346,26 @@ fv_status fv_net_forward(fv_net *net, const float *input, int training, fv_error
 
 fv_status fv_net_backward(fv_net *net, const float *d_output, fv_error *err) {
     if (net->batch == 0) return fv_fail(err, "network '%s' must be planned before backward", net->name);
+    fv_node *last = &net->nodes[net->n_nodes - 1];
+    memcpy(last->grad, d_output, (size_t)net->batch * fv_shape_count(last->out_shape) * sizeof(float));
+    fv_net_backward_from_output_grad(net, 0);
+    return FV_OK;
+}
+
+fv_node *fv_net_output(fv_net *net) { return &net->nodes[net->n_nodes - 1]; }
+
+fv_activation fv_node_activation(const fv_node *node) {
+    switch (node->layer.kind) {
+    case FV_LAYER_CONV2D: case FV_LAYER_CONV1D: case FV_LAYER_DENSE: case FV_LAYER_ACTIVATION:
+        return node->layer.activation;
+    default:
+        return FV_ACT_LINEAR;
+    }
+}
+
+void fv_net_backward_from_output_grad(fv_net *net, int pre_activation) {
     int last = net->n_nodes - 1;
     memset(net->grad_written, 0, (size_t)net->n_nodes);
-    memcpy(net->nodes[last].grad, d_output, (size_t)net->batch * fv_shape_count(net->nodes[last].out_shape) * sizeof(float));
     net->grad_written[last] = 1;
     for (int i = last; i >= 1; i--) {
         fv_node *node = &net->nodes[i];
@@ -359,6 +384,7 @@ fv_status fv_net_backward(fv_net *net, const float *d_output, fv_error *err) {
             step.d_in[j] = seen ? net->temp_grad[j] : net->nodes[src].grad;
         }
         step.d_out = node->grad;
+        step.d_out_is_pre_activation = pre_activation && i == last;
         fv_op_for(node->layer.kind)->backward(node, &step);
         for (int j = 0; j < node->n_inputs; j++) {
             fv_node *src = &net->nodes[node->inputs[j]];
@@ -369,7 +395,6 @@ fv_status fv_net_backward(fv_net *net, const float *d_output, fv_error *err) {
             net->grad_written[node->inputs[j]] = 1;
         }
     }
-    return FV_OK;
 }
 
 /* ---- Reading nodes and parameters. ---- */

@@ -95,6 +95,38 @@ static void compare(test_counts *t, const ref_case *c, const char *backend, cons
     CHECK(t, err <= TOLERANCE, "[%s] %s: %s differs from PyTorch: relative error %.3g", backend, c->name, what, err);
 }
 
+/* Three optimizer steps from the same weights with the same gradients must give PyTorch's weights. */
+static void run_optimizer_case(test_counts *t, const ref_case *c, fv_net *net, const float *cfg) {
+    fv_error err;
+    fv_optimizer_config config = (int)cfg[0] == 1 ? fv_adam(cfg[1]) : fv_sgd(cfg[1], cfg[2]);
+    config.nesterov = (int)cfg[3];
+    config.weight_decay = cfg[4];
+    config.beta1 = cfg[5], config.beta2 = cfg[6], config.epsilon = cfg[7];
+    fv_optimizer *opt = fv_optimizer_new(net, &config, &err);
+    CHECK(t, opt != NULL, "%s: %s", c->name, opt ? "" : err.message);
+    if (!opt) return;
+    for (int step = 0; step < 3; step++) {
+        for (int i = 0; i < fv_net_param_count(net); i++) {
+            fv_param_info p;
+            fv_net_param(net, i, &p, &err);
+            char key[200];
+            snprintf(key, sizeof key, "step%d/%s/%s", step, fv_net_node_name(net, p.node), p.name);
+            const ref_tensor *g = find(c, key);
+            CHECK(t, g && g->count == p.count, "%s: no gradient %s", c->name, key);
+            if (g && g->count == p.count) memcpy(p.grad, g->data, p.count * sizeof(float));
+        }
+        fv_optimizer_step(opt, fv_optimizer_learning_rate(opt, 0));
+    }
+    for (int i = 0; i < fv_net_param_count(net); i++) {
+        fv_param_info p;
+        fv_net_param(net, i, &p, &err);
+        char key[200];
+        snprintf(key, sizeof key, "final/%s/%s", fv_net_node_name(net, p.node), p.name);
+        compare(t, c, fv_optimizer_name(config.kind), key, p.value, find(c, key));
+    }
+    fv_optimizer_free(opt);
+}
+
 static void run_case(test_counts *t, const ref_case *c, fv_backend backend) {
     const char *bname = fv_backend_name(backend);
     fv_error err;
@@ -120,14 +152,29 @@ static void run_case(test_counts *t, const ref_case *c, fv_backend backend) {
     for (int i = 0; i < c->n_tensors; i++) expected_params += !strncmp(c->tensors[i].key, "param/", 6);
     CHECK(t, loaded == expected_params, "[%s] %s: loaded %d of %d reference parameters", bname, c->name, loaded, expected_params);
 
+    const ref_tensor *opt_config = find(c, "opt_config");
+    if (opt_config) {
+        run_optimizer_case(t, c, net, opt_config->data);
+        return fv_net_free(net);
+    }
     const ref_tensor *input = find(c, "input"), *d_output = find(c, "d_output");
-    if (!input || !d_output) {
-        CHECK(t, 0, "%s: reference lacks input or d_output", c->name);
+    const ref_tensor *loss_config = find(c, "loss_config"), *targets = find(c, "targets");
+    if (!input || !(d_output || (loss_config && targets))) {
+        CHECK(t, 0, "%s: reference lacks input, d_output or loss", c->name);
         return fv_net_free(net);
     }
     fv_net_forward(net, input->data, c->training, &err);
     compare(t, c, bname, "output", fv_net_node_output(net, fv_net_output_node(net)), find(c, "output"));
-    fv_net_backward(net, d_output->data, &err);
+    if (loss_config) {
+        fv_loss loss = {(fv_loss_kind)loss_config->data[0], loss_config->data[1]};
+        double value = 0.0;
+        st = fv_net_loss_backward(net, loss, targets->data, &value, &err);
+        CHECK(t, st == FV_OK, "[%s] %s: loss: %s", bname, c->name, st == FV_OK ? "" : err.message);
+        float got = (float)value;
+        compare(t, c, bname, "loss", &got, find(c, "loss"));
+    } else {
+        fv_net_backward(net, d_output->data, &err);
+    }
     compare(t, c, bname, "d_input", fv_net_node_grad(net, 0), find(c, "d_input"));
     for (int i = 0; i < fv_net_param_count(net); i++) {
         fv_param_info p;

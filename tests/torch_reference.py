@@ -239,6 +239,115 @@ def compute(case):
     return tensors
 
 
+LOSSES = {"softmax_cross_entropy": 0, "binary_cross_entropy": 1, "mse": 2, "hinge": 3}
+
+
+def loss_value(kind, y, logits, targets, smoothing):
+    """The torch loss on the network output y (logits: the pre-activation for the fused losses)."""
+    if kind == "softmax_cross_entropy":
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1, targets.shape[-1]),
+                               label_smoothing=smoothing)
+    if kind == "binary_cross_entropy":
+        t = targets * (1 - smoothing) + 0.5 * smoothing
+        return F.binary_cross_entropy_with_logits(logits, t)
+    if kind == "mse":
+        return F.mse_loss(y, targets)
+    if kind == "hinge":
+        return F.multi_margin_loss(y.reshape(-1, y.shape[-1]), targets.reshape(-1, targets.shape[-1]).argmax(-1))
+    raise ValueError(kind)
+
+
+class LossCase(Case):
+    """A network whose last layer is given twice: `body` ends in the fused activation, `logits_body`
+    is the same network ending linear (torch applies the loss to its logits)."""
+
+    def __init__(self, name, text, batch, input_shape, seed, kind, smoothing, onehot):
+        super().__init__(name, text, batch, 1, input_shape, seed)
+        self.kind, self.smoothing, self.onehot = kind, smoothing, onehot
+
+
+def compute_loss_case(case):
+    x = case.rand(case.batch, *case.input_shape, scale=getattr(case, "rand_scale", 1.0)).requires_grad_(True)
+    y = case.run(x)
+    last_kind, last = case.layers[-1]
+    act = last.get("activation") or (last_kind if last_kind in ("softmax", "sigmoid") else None)
+    # logits: undo the fused activation by recomputing the last layer without it
+    case.layers[-1] = (last_kind, {k: v for k, v in last.items() if k != "activation"})
+    logits = case.run(x) if act in ("softmax", "sigmoid") else y
+    case.layers[-1] = (last_kind, last)
+    if case.onehot:
+        classes = torch.randint(0, y.shape[-1], y.shape[:-1], generator=case.gen)
+        targets = F.one_hot(classes, y.shape[-1]).double()
+    else:
+        targets = case.rand(*y.shape, low=0.0, scale=1.0)
+    loss = loss_value(case.kind, y, logits, targets, case.smoothing)
+    loss.backward()
+    tensors = [("input", x), ("output", y), ("targets", targets), ("d_input", x.grad),
+               ("loss", loss.reshape(1)), ("loss_config", torch.tensor([LOSSES[case.kind], case.smoothing]))]
+    for key, p in case.params.items():
+        tensors.append((f"param/{key}", p))
+        if p.requires_grad:
+            tensors.append((f"grad/{key}", p.grad))
+    return tensors
+
+
+def loss_cases(first_seed):
+    specs = [
+        ("loss softmax CE fused", "dense name=d units=5 activation=softmax", (6,), "softmax_cross_entropy", 0.0, True),
+        ("loss softmax CE on linear logits", "dense name=d units=4", (3,), "softmax_cross_entropy", 0.0, True),
+        ("loss softmax CE label smoothing", "dense name=d units=6 activation=softmax", (5,), "softmax_cross_entropy", 0.1, True),
+        ("loss softmax CE large logits", "dense name=d units=3 activation=softmax", (40,), "softmax_cross_entropy", 0.0, True),
+        ("loss binary CE fused", "dense name=d units=1 activation=sigmoid", (4,), "binary_cross_entropy", 0.0, False),
+        ("loss binary CE multi-label", "dense name=d units=3 activation=sigmoid", (4,), "binary_cross_entropy", 0.2, False),
+        ("loss softmax CE per position (conv)", "conv2d name=c filters=3 kernel=1 activation=softmax", (2, 3, 2), "softmax_cross_entropy", 0.0, True),
+        ("loss mse", "dense name=d units=3 activation=tanh", (4,), "mse", 0.0, False),
+        ("loss hinge", "dense name=d units=5", (4,), "hinge", 0.0, True),
+    ]
+    out = []
+    for i, (name, body, shape, kind, smoothing, onehot) in enumerate(specs):
+        text = f"input name=in shape={','.join(map(str, shape))}\n{body}\n"
+        case = LossCase(name, text, 4, shape, first_seed + i, kind, smoothing, onehot)
+        if "large logits" in name:
+            case.rand_scale = 30.0
+        out.append(case)
+    return out
+
+
+OPTIMIZERS = {"sgd": 0, "adam": 1}
+
+
+def optimizer_cases(first_seed):
+    """(name, kind, lr, momentum, nesterov, weight decay, beta1, beta2, eps): 3 steps on a dense layer."""
+    specs = [
+        ("sgd plain", "sgd", 0.1, 0.0, 0, 0.0, 0.9, 0.999, 1e-8),
+        ("sgd momentum + weight decay", "sgd", 0.05, 0.9, 0, 0.01, 0.9, 0.999, 1e-8),
+        ("sgd nesterov", "sgd", 0.05, 0.8, 1, 0.0, 0.9, 0.999, 1e-8),
+        ("adam", "adam", 0.01, 0.0, 0, 0.0, 0.9, 0.999, 1e-8),
+        ("adam weight decay, other betas", "adam", 0.003, 0.0, 0, 0.05, 0.8, 0.99, 1e-6),
+    ]
+    out = []
+    for i, (name, kind, lr, mom, nest, wd, b1, b2, eps) in enumerate(specs):
+        case = Case("optimizer " + name, "input name=in shape=4\ndense name=d units=3\n", 1, 0, (4,), first_seed + i)
+        kernel = case.param("d", "kernel", (4, 3))
+        bias = case.param("d", "bias", (3,))
+        tensors = [("param/d/kernel", kernel.detach().clone()), ("param/d/bias", bias.detach().clone()),
+                   ("opt_config", torch.tensor([OPTIMIZERS[kind], lr, mom, nest, wd, b1, b2, eps]))]
+        params = [kernel, bias]
+        if kind == "sgd":
+            opt = torch.optim.SGD(params, lr=lr, momentum=mom, nesterov=bool(nest), weight_decay=wd)
+        else:
+            opt = torch.optim.Adam(params, lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd)
+        for step in range(3):
+            for pname, p in (("kernel", kernel), ("bias", bias)):
+                p.grad = case.rand(*p.shape)
+                tensors.append((f"step{step}/d/{pname}", p.grad.clone()))
+            opt.step()
+        tensors += [("final/d/kernel", kernel.detach()), ("final/d/bias", bias.detach())]
+        case.tensors = tensors
+        out.append(case)
+    return out
+
+
 def cases():
     """(name, model text, batch, training, input shape). Every layer kind and setting the C code has."""
     c = []
@@ -302,7 +411,7 @@ def cases():
     for i, (name, body, batch, training, shape) in enumerate(c):
         text = f"input name=in shape={','.join(map(str, shape))}\n{body}\n"
         out.append(Case(name, text, batch, training, shape, seed=1000 + i))
-    return out
+    return out + loss_cases(2000) + optimizer_cases(3000)
 
 
 def write_str(f, s):
@@ -320,7 +429,12 @@ def main():
         f.write(b"FVREF001")
         f.write(struct.pack("<I", len(all_cases)))
         for case in all_cases:
-            tensors = compute(case)
+            if hasattr(case, "tensors"):
+                tensors = case.tensors
+            elif isinstance(case, LossCase):
+                tensors = compute_loss_case(case)
+            else:
+                tensors = compute(case)
             write_str(f, case.name)
             write_str(f, case.text)
             f.write(struct.pack("<ii", case.batch, case.training))
