@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -143,6 +144,7 @@ fv_net *fv_net_load_definition(const char *path, fv_error *err);
  * Forward and backward never allocate. ---- */
 fv_status fv_net_plan(fv_net *net, int batch, fv_backend backend, uint64_t seed, fv_error *err);
 int fv_net_batch(const fv_net *net);
+fv_backend fv_net_backend(const fv_net *net);
 
 /* Restarts the random stream that dropout draws from (planning also seeds it). */
 void fv_net_reseed(fv_net *net, uint64_t seed);
@@ -235,6 +237,105 @@ void fv_optimizer_step(fv_optimizer *opt, float learning_rate);
 /* The state, for saving and resuming: `steps` taken and `count` floats of moments. */
 const fv_optimizer_config *fv_optimizer_get_config(const fv_optimizer *opt);
 float *fv_optimizer_state(fv_optimizer *opt, size_t *count, uint64_t **steps);
+
+/* ---- Datasets: images as float pixels in [0, 1], N x H x W x C, with integer class labels. ---- */
+#define FV_CLASS_NAME_MAX 64
+typedef struct fv_dataset {
+    size_t count;
+    fv_shape shape;           /* one sample */
+    float *x;                 /* count x shape */
+    int32_t *labels;          /* count class indices in [0, n_classes) */
+    int n_classes;
+    char (*class_names)[FV_CLASS_NAME_MAX]; /* n_classes names ("class 3" when unknown) */
+} fv_dataset;
+
+/* MNIST / Fashion-MNIST IDX files, plain or gzip-compressed (detected from the bytes). */
+fv_dataset *fv_load_idx(const char *images_path, const char *labels_path, fv_error *err);
+/* CIFAR-10 binary batches: records of 1 label byte + 3072 pixel bytes (R, G, B planes). */
+fv_dataset *fv_load_cifar10(const char *const *paths, int n_paths, fv_error *err);
+/* NumPy .npy: images uint8 (scaled by 1/255) or float32, (N, H, W[, C]) or (N, D), C order;
+ * labels any integer type or float32 holding integers, shape (N) or (N, 1). */
+fv_dataset *fv_load_npy(const char *images_path, const char *labels_path, fv_error *err);
+/* HDF5 in the Happy House schema: `prefix`_x (N, H, W, C uint8), `prefix`_y (N) and
+ * list_classes; prefix is "train_set" or "test_set". */
+fv_dataset *fv_load_hdf5(const char *path, const char *prefix, fv_error *err);
+/* A folder with one subfolder of PNG/JPEG images per class (classes sorted by name). Images are
+ * resized to height x width (0, 0: the first image's size) with `channels` 1 or 3. */
+fv_dataset *fv_load_image_folder(const char *dir, int height, int width, int channels, fv_error *err);
+/* By name: "fashion-mnist" (Debian's dataset-fashion-mnist), a directory of IDX files, a CIFAR-10
+ * directory, a .h5 file, or an image folder; `split` is "train" or "test". */
+fv_dataset *fv_load_dataset(const char *spec, const char *split, fv_error *err);
+void fv_dataset_free(fv_dataset *data);
+/* Moves the last `fraction` of the samples into a new dataset (as Keras' validation_split). */
+fv_dataset *fv_dataset_split(fv_dataset *data, double fraction, fv_error *err);
+/* Subtracts mean and divides by std, per channel (arrays of shape.dim[rank-1] values). */
+void fv_dataset_normalize(fv_dataset *data, const float *mean, const float *std);
+
+/* ---- Training: fit, evaluate, predict. ---- */
+typedef struct fv_batch_log {
+    int epoch, epochs;        /* epoch counts from 1 */
+    int batch, batches;
+    double loss, accuracy;    /* running means over the epoch so far */
+    double seconds;           /* since the epoch began */
+} fv_batch_log;
+
+typedef struct fv_epoch_log {
+    int epoch, epochs;
+    double loss, accuracy;
+    int has_validation;
+    double val_loss, val_accuracy;
+    float learning_rate;
+    double seconds;
+} fv_epoch_log;
+
+typedef struct fv_fit_config {
+    int epochs;
+    int batch_size;           /* the network is planned for it; a last partial batch is dropped */
+    int initial_epoch;        /* resuming: epochs before this one are done */
+    fv_loss loss;
+    uint64_t seed;            /* shuffling, dropout and augmentation of epoch e derive from (seed, e) */
+    int shuffle;
+    const fv_dataset *validation; /* evaluated after each epoch, or NULL */
+    int patience;             /* early stopping: epochs without a better val_loss; 0 = off */
+    int restore_best;         /* with patience: end with the best epoch's weights */
+    int shift_pixels;         /* augmentation: random shift by up to this many pixels */
+    int flip_horizontal;      /* augmentation: mirror half the images */
+    float rotate_degrees;     /* augmentation: random rotation in [-r, r] */
+    FILE *progress;           /* a Keras-like progress bar (a terminal) or a line per epoch; NULL: quiet */
+    void (*on_batch)(const fv_batch_log *log, void *user);
+    int (*on_epoch)(const fv_epoch_log *log, void *user); /* return non-zero to stop training */
+    void *user;
+} fv_fit_config;
+
+typedef struct fv_fit_result {
+    int epochs_run;           /* the last epoch completed (counting initial_epoch) */
+    int best_epoch;           /* by val_loss (or loss without validation) */
+    double best_loss;
+    fv_epoch_log last;
+    int stopped_early;
+} fv_fit_result;
+
+fv_fit_config fv_fit_defaults(void); /* 10 epochs, batch 32, softmax cross-entropy, shuffle, seed 1 */
+/* Trains with the optimizer; plans the network for the batch size (on its backend) if needed. */
+fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *train, const fv_fit_config *config,
+                 fv_fit_result *result, fv_error *err);
+
+typedef struct fv_metrics {
+    size_t count;
+    double loss, accuracy;
+    int n_classes;
+    size_t *confusion;        /* n_classes x n_classes: row = true class, column = predicted */
+    double *precision, *recall, *f1; /* per class */
+    double macro_precision, macro_recall, macro_f1;
+} fv_metrics;
+
+/* Inference over the whole dataset (in batches of the planned size). */
+fv_status fv_evaluate(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metrics *out, fv_error *err);
+void fv_metrics_free(fv_metrics *m);
+/* Loss, accuracy, a per-class table and the confusion matrix, as text. */
+int fv_metrics_format(const fv_metrics *m, const char (*class_names)[FV_CLASS_NAME_MAX], char *buf, size_t size);
+/* Outputs for `count` samples (count x input shape) into out (count x output shape). */
+fv_status fv_predict(fv_net *net, const float *x, size_t count, float *out, fv_error *err);
 
 /* ---- Summary: Keras-style table. Returns bytes written (like snprintf). ---- */
 int fv_net_summary(const fv_net *net, char *buf, size_t size);

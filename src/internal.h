@@ -98,6 +98,10 @@ fv_activation fv_node_activation(const fv_node *node); /* fused or standalone; l
  * d(pre-activation) of the output node's softmax/sigmoid (a fused loss). */
 void fv_net_backward_from_output_grad(fv_net *net, int pre_activation);
 
+/* The mean loss over the first `samples` samples of the batch (0: all); backward needs all. */
+fv_status fv_loss_compute(fv_net *net, fv_loss loss, const float *targets, int samples, double *value, int backward,
+                          fv_error *err);
+
 /* Declares a parameter tensor on a node during infer(). */
 void fv_node_declare_param(fv_node *node, const char *name, int trainable, int rank, const int *dim);
 

@@ -29,10 +29,11 @@ typedef struct loss_view {
     int pre_activation;   /* d is w.r.t. the pre-activation of a softmax/sigmoid output */
 } loss_view;
 
-static fv_status view_of(fv_net *net, fv_loss loss, loss_view *v, fv_error *err) {
+static fv_status view_of(fv_net *net, fv_loss loss, int samples, loss_view *v, fv_error *err) {
     fv_node *out = fv_net_output(net);
     int batch = fv_net_batch(net);
     if (batch == 0) return fv_fail(err, "the network must be planned and run forward before a loss");
+    if (samples > 0 && samples < batch) batch = samples; /* a padded last batch: the first samples count */
     fv_activation act = fv_node_activation(out);
     v->channels = out->out_shape.dim[out->out_shape.rank - 1];
     v->rows = (size_t)batch * fv_shape_count(out->out_shape) / (size_t)v->channels;
@@ -120,9 +121,10 @@ static double hinge(const loss_view *v, const float *t, float *d) {
     return total * scale;
 }
 
-static fv_status compute(fv_net *net, fv_loss loss, const float *targets, double *value, int backward, fv_error *err) {
+fv_status fv_loss_compute(fv_net *net, fv_loss loss, const float *targets, int samples, double *value, int backward,
+                          fv_error *err) {
     loss_view v = {0};
-    if (view_of(net, loss, &v, err) != FV_OK) return FV_ERR;
+    if (view_of(net, loss, backward ? 0 : samples, &v, err) != FV_OK) return FV_ERR;
     float *d = backward ? v.d : NULL;
     double l;
     switch (loss.kind) {
@@ -139,9 +141,9 @@ static fv_status compute(fv_net *net, fv_loss loss, const float *targets, double
 }
 
 fv_status fv_net_loss(fv_net *net, fv_loss loss, const float *targets, double *value, fv_error *err) {
-    return compute(net, loss, targets, value, 0, err);
+    return fv_loss_compute(net, loss, targets, 0, value, 0, err);
 }
 
 fv_status fv_net_loss_backward(fv_net *net, fv_loss loss, const float *targets, double *value, fv_error *err) {
-    return compute(net, loss, targets, value, 1, err);
+    return fv_loss_compute(net, loss, targets, 0, value, 1, err);
 }

@@ -1,7 +1,7 @@
 /* net.c — the network graph: building with shape inference, planning memory once per batch
  * size, and driving forward and backward over the nodes in the order they were added (which is
  * a topological order: a node can only read earlier nodes). */
-#include "internal.h"
+#include "train.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,6 +312,7 @@ fv_status fv_net_plan(fv_net *net, int batch, fv_backend backend, uint64_t seed,
 }
 
 int fv_net_batch(const fv_net *net) { return net->batch; }
+fv_backend fv_net_backend(const fv_net *net) { return net->batch ? net->backend : fv_backend_default(); }
 
 void fv_net_reseed(fv_net *net, uint64_t seed) { fv_rng_seed(&net->rng, seed ^ 0xD1B54A32D192ED03ull); }
 
@@ -451,6 +452,15 @@ int fv_net_find_param(const fv_net *net, int node, const char *name) {
     for (int p = 0; p < n->n_params; p++)
         if (strcmp(n->params[p].name, name) == 0) return n->first_param + p;
     return -1;
+}
+
+void fv_net_copy_weights(fv_net *net, float *buf, int to_net) {
+    for (int i = 0; i < net->n_params; i++) {
+        const fv_param_decl *d = &net->nodes[net->params[i].node].params[net->params[i].local];
+        float *w = net->param_block + d->offset;
+        memcpy(to_net ? w : buf, to_net ? buf : w, d->count * sizeof *w);
+        buf += d->count;
+    }
 }
 
 size_t fv_net_weight_count(const fv_net *net, int trainable_only) {

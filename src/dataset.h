@@ -1,0 +1,19 @@
+/* dataset.h — what the dataset readers share; not part of the public API. */
+#ifndef FOVEA_DATASET_H
+#define FOVEA_DATASET_H
+
+#include "internal.h"
+
+/* An empty dataset of `count` samples with names "class 0" ... (pixels uninitialised). */
+fv_dataset *fv_dataset_new(size_t count, fv_shape shape, int n_classes, fv_error *err);
+/* Every label in [0, n_classes), or an error naming the file and sample. */
+fv_status fv_dataset_check_labels(const fv_dataset *d, const char *path, fv_error *err);
+
+/* A whole file in memory, gunzipped when it starts with the gzip magic. */
+typedef struct fv_bytes {
+    unsigned char *data;
+    size_t size;
+} fv_bytes;
+fv_status fv_read_file(const char *path, fv_bytes *out, fv_error *err);
+
+#endif
