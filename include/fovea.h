@@ -138,11 +138,16 @@ int fv_net_add_from(fv_net *net, const fv_layer *layer, const char *name, const 
 /* Parses a model definition (see models/README.md). source names the text in errors. */
 fv_net *fv_net_from_text(const char *text, const char *source, fv_error *err);
 fv_net *fv_net_load_definition(const char *path, fv_error *err);
+/* Writes the network back as a model definition (every setting explicit); like snprintf. */
+int fv_net_to_text(const fv_net *net, char *buf, size_t size);
+const char *fv_net_name(const fv_net *net);
 
 /* ---- Planning: parameters are created (seeded initialisation) on the first plan; all
  * activation, gradient and scratch memory for this batch size is allocated here, once.
  * Forward and backward never allocate. ---- */
 fv_status fv_net_plan(fv_net *net, int batch, fv_backend backend, uint64_t seed, fv_error *err);
+/* Creates the parameters (seeded) without planning; nothing happens if they exist already. */
+fv_status fv_net_init_params(fv_net *net, uint64_t seed, fv_error *err);
 int fv_net_batch(const fv_net *net);
 fv_backend fv_net_backend(const fv_net *net);
 
@@ -262,6 +267,9 @@ fv_dataset *fv_load_hdf5(const char *path, const char *prefix, fv_error *err);
 /* A folder with one subfolder of PNG/JPEG images per class (classes sorted by name). Images are
  * resized to height x width (0, 0: the first image's size) with `channels` 1 or 3. */
 fv_dataset *fv_load_image_folder(const char *dir, int height, int width, int channels, fv_error *err);
+/* One image file (PNG/JPEG/BMP/GIF) as height x width x channels floats in [0, 1], resized when
+ * its size differs. out holds height * width * channels floats. */
+fv_status fv_load_image(const char *path, int height, int width, int channels, float *out, fv_error *err);
 /* By name: "fashion-mnist" (Debian's dataset-fashion-mnist), a directory of IDX files, a CIFAR-10
  * directory, a .h5 file, or an image folder; `split` is "train" or "test". */
 fv_dataset *fv_load_dataset(const char *spec, const char *split, fv_error *err);
@@ -336,6 +344,37 @@ void fv_metrics_free(fv_metrics *m);
 int fv_metrics_format(const fv_metrics *m, const char (*class_names)[FV_CLASS_NAME_MAX], char *buf, size_t size);
 /* Outputs for `count` samples (count x input shape) into out (count x output shape). */
 fv_status fv_predict(fv_net *net, const float *x, size_t count, float *out, fv_error *err);
+
+/* ---- Model files: one versioned little-endian file holding the architecture, the weights with
+ * their shapes, a CRC-32, and optionally the optimizer and training state for resuming. Written
+ * to a temporary file and renamed, so a crash never leaves a half-written model. ---- */
+#define FV_MODEL_FILE_VERSION 1
+
+typedef struct fv_train_state {
+    int epochs_done;
+    uint64_t seed;
+    int batch_size;
+    int n_classes;                               /* the class names, when known (else 0) */
+    char (*class_names)[FV_CLASS_NAME_MAX];
+} fv_train_state;
+
+typedef struct fv_checkpoint {
+    int has_optimizer;
+    fv_optimizer_config optimizer;
+    uint64_t optimizer_steps;
+    size_t optimizer_state_count;
+    float *optimizer_state;
+    int has_train_state;
+    fv_train_state train;
+} fv_checkpoint;
+
+/* opt and state may be NULL (weights only). */
+fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const fv_train_state *state, fv_error *err);
+/* The network with its weights (not planned); fills checkpoint when it is not NULL. */
+fv_net *fv_model_load(const char *path, fv_checkpoint *checkpoint, fv_error *err);
+/* An optimizer carrying on from a checkpoint's state. */
+fv_optimizer *fv_optimizer_resume(fv_net *net, const fv_checkpoint *checkpoint, fv_error *err);
+void fv_checkpoint_free(fv_checkpoint *checkpoint); /* frees what load allocated (class names too) */
 
 /* ---- Summary: Keras-style table. Returns bytes written (like snprintf). ---- */
 int fv_net_summary(const fv_net *net, char *buf, size_t size);

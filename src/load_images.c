@@ -127,3 +127,21 @@ done:
     free_names(&files);
     return d;
 }
+
+fv_status fv_load_image(const char *path, int height, int width, int channels, float *out, fv_error *err) {
+    if (channels != 1 && channels != 3) return fv_fail(err, "images load with 1 or 3 channels, not %d", channels);
+    int w, h, n;
+    unsigned char *pixels = stbi_load(path, &w, &h, &n, channels);
+    if (!pixels) return fv_fail(err, "%s: cannot decode: %s", path, stbi_failure_reason());
+    size_t count = (size_t)height * width * channels;
+    unsigned char *src = pixels, *resized = NULL;
+    if (w != width || h != height) {
+        if (!(resized = malloc(count))) return stbi_image_free(pixels), fv_fail(err, "out of memory");
+        stbir_resize_uint8(pixels, w, h, 0, resized, width, height, 0, channels);
+        src = resized;
+    }
+    for (size_t i = 0; i < count; i++) out[i] = (float)src[i] / 255.0f;
+    free(resized);
+    stbi_image_free(pixels);
+    return FV_OK;
+}

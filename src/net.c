@@ -228,7 +228,8 @@ int fv_net_add(fv_net *net, const fv_layer *layer, const char *name, fv_error *e
     return fv_net_add_from(net, layer, name, &prev, layer->kind == FV_LAYER_INPUT ? 0 : 1, err);
 }
 
-static fv_status create_params(fv_net *net, uint64_t seed, fv_error *err) {
+fv_status fv_net_init_params(fv_net *net, uint64_t seed, fv_error *err) {
+    if (net->param_block) return FV_OK;
     net->param_block = alloc_aligned(net->param_floats * sizeof(float));
     net->grad_block = alloc_aligned(net->param_floats * sizeof(float));
     if (!net->param_block || !net->grad_block)
@@ -251,7 +252,7 @@ fv_status fv_net_plan(fv_net *net, int batch, fv_backend backend, uint64_t seed,
     if (!fv_backend_available(backend))
         return fv_fail(err, "backend '%s' is not compiled into this build of fovea", fv_backend_name(backend));
     release_plan(net);
-    if (!net->param_block && create_params(net, seed, err) != FV_OK) return FV_ERR;
+    if (fv_net_init_params(net, seed, err) != FV_OK) return FV_ERR;
     fv_net_reseed(net, seed);
 
     size_t act_floats = 0, scratch_bytes = 0, largest = 0;
@@ -400,6 +401,7 @@ void fv_net_backward_from_output_grad(fv_net *net, int pre_activation) {
 
 /* ---- Reading nodes and parameters. ---- */
 int fv_net_node_count(const fv_net *net) { return net->n_nodes; }
+const char *fv_net_name(const fv_net *net) { return net->name; }
 int fv_net_output_node(const fv_net *net) { return net->n_nodes - 1; }
 
 int fv_net_find(const fv_net *net, const char *name) {

@@ -1,7 +1,6 @@
-/* fovea — the command-line tool.
- *   fovea summary MODEL.fv                  Keras-style table of layers, shapes, parameters
- *   fovea forward MODEL.fv [options]        a forward (and backward) pass on seeded random input */
-#include "fovea.h"
+/* fovea — the command-line tool: dispatch, and the commands that only read a model
+ * (summary, weights, forward). Training, evaluation and prediction: train_cmds.c. */
+#include "cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +9,15 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: fovea COMMAND [ARGS]\n"
+            "usage: fovea COMMAND [ARGS]   (fovea COMMAND --help for its options)\n"
             "\n"
             "commands:\n"
-            "  summary MODEL.fv     print layers, output shapes and parameter counts\n"
-            "  forward MODEL.fv     run forward and backward passes on seeded random input\n"
+            "  train MODEL --data DATA      train a model definition (.fv) or resume a saved model\n"
+            "  evaluate MODEL --data DATA   loss, accuracy, per-class metrics, confusion matrix\n"
+            "  predict MODEL IMAGE...       top classes with probabilities\n"
+            "  summary MODEL                print layers, output shapes and parameter counts\n"
+            "  weights MODEL [--layer L]    print a trained model's parameters\n"
+            "  forward MODEL.fv             run forward and backward passes on seeded random input\n"
             "      --batch N        batch size (default 32)\n"
             "      --seed S         seed for weights and input (default 1)\n"
             "      --repeat R       passes to time (default 5)\n"
@@ -24,17 +27,47 @@ static void usage(FILE *out) {
             fv_backend_name(fv_backend_default()));
 }
 
+int cli_int(const char *flag, const char *value, long min, long *out) {
+    char *end;
+    long v = value ? strtol(value, &end, 10) : 0;
+    if (!value || *end || v < min) {
+        fprintf(stderr, "fovea: %s needs an integer >= %ld\n", flag, min);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int cli_float(const char *flag, const char *value, double min, double *out) {
+    char *end;
+    double v = value ? strtod(value, &end) : 0;
+    if (!value || *end || !(v >= min)) {
+        fprintf(stderr, "fovea: %s needs a number >= %g\n", flag, min);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint) {
+    fv_error err;
+    fv_net *net = ends_with(path, ".fv") ? fv_net_load_definition(path, &err) : fv_model_load(path, checkpoint, &err);
+    if (!net) fprintf(stderr, "fovea: %s\n", err.message);
+    return net;
+}
+
 static int cmd_summary(int argc, char **argv) {
     if (argc != 1 || !strcmp(argv[0], "--help")) {
-        fprintf(argc == 1 ? stdout : stderr, "usage: fovea summary MODEL.fv\n");
+        fprintf(argc == 1 ? stdout : stderr, "usage: fovea summary MODEL   (a definition .fv or a saved model)\n");
         return argc == 1 ? 0 : 2;
     }
-    fv_error err;
-    fv_net *net = fv_net_load_definition(argv[0], &err);
-    if (!net) {
-        fprintf(stderr, "fovea: %s\n", err.message);
-        return 1;
-    }
+    fv_net *net = cli_load_net(argv[0], NULL);
+    if (!net) return 1;
     int len = fv_net_summary(net, NULL, 0);
     char *text = malloc((size_t)len + 1);
     if (!text) {
@@ -55,17 +88,6 @@ static double now_seconds(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static int parse_int_arg(const char *flag, const char *value, long min, long *out) {
-    char *end;
-    long v = value ? strtol(value, &end, 10) : 0;
-    if (!value || *end || v < min) {
-        fprintf(stderr, "fovea: %s needs an integer >= %ld\n", flag, min);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
 static int cmd_forward(int argc, char **argv) {
     const char *path = NULL;
     long batch = 32, seed = 1, repeat = 5;
@@ -73,9 +95,9 @@ static int cmd_forward(int argc, char **argv) {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help")) return usage(stdout), 0;
-        if (!strcmp(a, "--batch")) { if (!parse_int_arg(a, v, 1, &batch)) return 2; i++; }
-        else if (!strcmp(a, "--seed")) { if (!parse_int_arg(a, v, 0, &seed)) return 2; i++; }
-        else if (!strcmp(a, "--repeat")) { if (!parse_int_arg(a, v, 1, &repeat)) return 2; i++; }
+        if (!strcmp(a, "--batch")) { if (!cli_int(a, v, 1, &batch)) return 2; i++; }
+        else if (!strcmp(a, "--seed")) { if (!cli_int(a, v, 0, &seed)) return 2; i++; }
+        else if (!strcmp(a, "--repeat")) { if (!cli_int(a, v, 1, &repeat)) return 2; i++; }
         else if (!strcmp(a, "--backend")) {
             if (v && !strcmp(v, "onednn")) backend = FV_BACKEND_ONEDNN;
             else if (v && !strcmp(v, "reference")) backend = FV_BACKEND_REFERENCE;
@@ -134,6 +156,42 @@ static int cmd_forward(int argc, char **argv) {
     return 0;
 }
 
+/* fovea weights MODEL [--layer NAME]: every parameter with its shape and values. */
+static int cmd_weights(int argc, char **argv) {
+    const char *path = NULL, *layer = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help")) return printf("usage: fovea weights MODEL [--layer NAME]\n"), 0;
+        if (!strcmp(argv[i], "--layer") && i + 1 < argc) layer = argv[++i];
+        else if (argv[i][0] != '-' && !path) path = argv[i];
+        else return fprintf(stderr, "fovea: unexpected argument '%s'\n", argv[i]), 2;
+    }
+    if (!path) return fprintf(stderr, "usage: fovea weights MODEL [--layer NAME]\n"), 2;
+    fv_net *net = cli_load_net(path, NULL);
+    if (!net) return 1;
+    fv_error err;
+    if (fv_net_init_params(net, 1, &err) != FV_OK) return fprintf(stderr, "fovea: %s\n", err.message), fv_net_free(net), 1;
+    int node = layer ? fv_net_find(net, layer) : -1, shown = 0;
+    if (layer && node < 0) {
+        fprintf(stderr, "fovea: %s has no layer '%s'\n", path, layer);
+        fv_net_free(net);
+        return 1;
+    }
+    for (int i = 0; i < fv_net_param_count(net); i++) {
+        fv_param_info p;
+        fv_net_param(net, i, &p, &err);
+        if (layer && p.node != node) continue;
+        shown++;
+        printf("%s/%s (", fv_net_node_name(net, p.node), p.name);
+        for (int k = 0; k < p.rank; k++) printf("%s%d", k ? ", " : "", p.dim[k]);
+        printf(")%s\n", p.trainable ? "" : " non-trainable");
+        int row = p.dim[p.rank - 1];
+        for (size_t k = 0; k < p.count; k++) printf("%s% .6f%s", k % (size_t)row ? " " : "  ", (double)p.value[k], (k + 1) % (size_t)row ? "" : "\n");
+    }
+    if (!shown) printf("layer '%s' has no parameters\n", layer ? layer : "?");
+    fv_net_free(net);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
@@ -141,6 +199,10 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "summary")) return cmd_summary(argc - 2, argv + 2);
     if (!strcmp(argv[1], "forward")) return cmd_forward(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "weights")) return cmd_weights(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "train")) return cmd_train(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "evaluate")) return cmd_evaluate(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "predict")) return cmd_predict(argc - 2, argv + 2);
     fprintf(stderr, "fovea: unknown command '%s' (try fovea --help)\n", argv[1]);
     return 2;
 }

@@ -1,0 +1,17 @@
+/* cli.h — what the fovea tool's command files share. */
+#ifndef FOVEA_CLI_H
+#define FOVEA_CLI_H
+
+#include "fovea.h"
+
+/* Parses an integer/float flag value; prints the error and returns 0 when it is bad. */
+int cli_int(const char *flag, const char *value, long min, long *out);
+int cli_float(const char *flag, const char *value, double min, double *out);
+/* A model definition (.fv) or a saved model (anything else); prints the error on failure. */
+fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint);
+
+int cmd_train(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+
+#endif

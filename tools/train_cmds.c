@@ -1,0 +1,284 @@
+/* train_cmds.c — fovea train, evaluate and predict. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const train_usage =
+    "usage: fovea train MODEL --data DATA [options]\n"
+    "  MODEL                a definition (.fv) to train from scratch, or a saved model to resume\n"
+    "  --data DATA          fashion-mnist, an IDX or CIFAR-10 folder, a .h5 file or an image folder\n"
+    "  --epochs N           total epochs (default 5)\n"
+    "  --batch N            batch size (default 64)\n"
+    "  --optimizer O        adam (default) or sgd\n"
+    "  --lr LR              learning rate (default 0.001 adam, 0.01 sgd)\n"
+    "  --momentum M         sgd momentum (default 0.9)   --nesterov\n"
+    "  --weight-decay W     L2 weight decay (default 0)\n"
+    "  --schedule S         constant (default), step (--step-epochs N --gamma G) or cosine\n"
+    "  --loss L             auto (default: softmax_cross_entropy, or binary_cross_entropy for one\n"
+    "                       output), softmax_cross_entropy, binary_cross_entropy, mse, hinge\n"
+    "  --label-smoothing E  for the cross-entropies (default 0)\n"
+    "  --val-split F        hold out the last fraction F of the training data for validation\n"
+    "  --patience N         early stopping after N epochs without a better val_loss\n"
+    "  --shift N --flip --rotate DEG   augmentation\n"
+    "  --seed S             weights, shuffling, dropout, augmentation (default 1)\n"
+    "  --out FILE           save the model (weights, optimizer, epoch) after every epoch\n"
+    "  --stop-after N       stop after N epochs in this run (resume later from --out)\n"
+    "  --backend B          onednn or reference\n"
+    "  --no-test            skip the evaluation on the test split\n";
+
+typedef struct train_ctx {
+    const char *out;
+    fv_net *net;
+    fv_optimizer *opt;
+    fv_train_state state;
+    int stop_after, run_epochs;
+    int save_failed;
+} train_ctx;
+
+static int save_checkpoint(train_ctx *t, int epochs_done) {
+    fv_error err;
+    t->state.epochs_done = epochs_done;
+    if (fv_model_save(t->out, t->net, t->opt, &t->state, &err) != FV_OK) {
+        fprintf(stderr, "fovea: %s\n", err.message);
+        t->save_failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static int on_epoch(const fv_epoch_log *log, void *user) {
+    train_ctx *t = user;
+    if (t->out && !save_checkpoint(t, log->epoch)) return 1;
+    return t->stop_after > 0 && ++t->run_epochs >= t->stop_after;
+}
+
+static int parse_loss(const char *name, int *kind) {
+    for (int k = 0; k < FV_LOSS_COUNT; k++)
+        if (!strcmp(name, fv_loss_name((fv_loss_kind)k))) return *kind = k, 1;
+    return !strcmp(name, "auto") ? (*kind = -1, 1) : 0;
+}
+
+static int parse_backend(const char *name, fv_backend *b) {
+    if (name && !strcmp(name, "onednn")) return *b = FV_BACKEND_ONEDNN, 1;
+    if (name && !strcmp(name, "reference")) return *b = FV_BACKEND_REFERENCE, 1;
+    fprintf(stderr, "fovea: --backend is onednn or reference\n");
+    return 0;
+}
+
+static void print_metrics(const fv_metrics *m, const fv_dataset *d) {
+    int len = fv_metrics_format(m, (const char (*)[FV_CLASS_NAME_MAX])d->class_names, NULL, 0);
+    char *text = malloc((size_t)len + 1);
+    if (!text) return;
+    fv_metrics_format(m, (const char (*)[FV_CLASS_NAME_MAX])d->class_names, text, (size_t)len + 1);
+    fputs(text, stdout);
+    free(text);
+}
+
+static fv_loss default_loss(const fv_net *net, int kind) {
+    fv_loss loss = {FV_LOSS_SOFTMAX_CROSS_ENTROPY, 0.0f};
+    if (kind >= 0) loss.kind = (fv_loss_kind)kind;
+    else if (fv_shape_count(fv_net_node_shape(net, fv_net_output_node(net))) == 1) loss.kind = FV_LOSS_BINARY_CROSS_ENTROPY;
+    return loss;
+}
+
+int cmd_train(int argc, char **argv) {
+    const char *model = NULL, *data_spec = NULL, *out = NULL, *optimizer = "adam", *schedule = "constant";
+    long epochs = 5, batch = -1, seed = -1, patience = 0, shift = 0, stop_after = 0, step_epochs = 10;
+    double lr = -1, momentum = 0.9, weight_decay = 0, val_split = 0, rotate = 0, smoothing = 0, gamma = 0.1;
+    int nesterov = 0, flip = 0, test = 1, loss_kind = -1;
+    fv_backend backend = fv_backend_default();
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int ok = 1, takes = 1;
+        if (!strcmp(a, "--help")) return fputs(train_usage, stdout), 0;
+        else if (!strcmp(a, "--data")) ok = v != NULL, data_spec = v;
+        else if (!strcmp(a, "--out")) ok = v != NULL, out = v;
+        else if (!strcmp(a, "--epochs")) ok = cli_int(a, v, 1, &epochs);
+        else if (!strcmp(a, "--batch")) ok = cli_int(a, v, 1, &batch);
+        else if (!strcmp(a, "--seed")) ok = cli_int(a, v, 0, &seed);
+        else if (!strcmp(a, "--patience")) ok = cli_int(a, v, 0, &patience);
+        else if (!strcmp(a, "--shift")) ok = cli_int(a, v, 0, &shift);
+        else if (!strcmp(a, "--stop-after")) ok = cli_int(a, v, 1, &stop_after);
+        else if (!strcmp(a, "--step-epochs")) ok = cli_int(a, v, 1, &step_epochs);
+        else if (!strcmp(a, "--lr")) ok = cli_float(a, v, 1e-12, &lr);
+        else if (!strcmp(a, "--momentum")) ok = cli_float(a, v, 0, &momentum);
+        else if (!strcmp(a, "--weight-decay")) ok = cli_float(a, v, 0, &weight_decay);
+        else if (!strcmp(a, "--val-split")) ok = cli_float(a, v, 0, &val_split);
+        else if (!strcmp(a, "--rotate")) ok = cli_float(a, v, 0, &rotate);
+        else if (!strcmp(a, "--label-smoothing")) ok = cli_float(a, v, 0, &smoothing);
+        else if (!strcmp(a, "--gamma")) ok = cli_float(a, v, 0, &gamma);
+        else if (!strcmp(a, "--optimizer")) ok = v && (!strcmp(v, "adam") || !strcmp(v, "sgd")), optimizer = v;
+        else if (!strcmp(a, "--schedule")) ok = v && (!strcmp(v, "constant") || !strcmp(v, "step") || !strcmp(v, "cosine")), schedule = v;
+        else if (!strcmp(a, "--loss")) ok = v && parse_loss(v, &loss_kind);
+        else if (!strcmp(a, "--backend")) ok = parse_backend(v, &backend);
+        else if (!strcmp(a, "--nesterov")) nesterov = 1, takes = 0;
+        else if (!strcmp(a, "--flip")) flip = 1, takes = 0;
+        else if (!strcmp(a, "--no-test")) test = 0, takes = 0;
+        else if (a[0] != '-' && !model) model = a, takes = 0;
+        else return fprintf(stderr, "fovea: unexpected argument '%s' (fovea train --help)\n", a), 2;
+        if (!ok) return fprintf(stderr, "fovea: bad or missing value for %s (fovea train --help)\n", a), 2;
+        i += takes;
+    }
+    if (!model || !data_spec) return fputs(train_usage, stderr), 2;
+
+    fv_checkpoint ck;
+    memset(&ck, 0, sizeof ck);
+    fv_net *net = cli_load_net(model, &ck);
+    if (!net) return 1;
+    int resuming = ck.has_optimizer && ck.has_train_state;
+    if (resuming) {
+        if (seed < 0) seed = (long)ck.train.seed;
+        if (batch < 0) batch = ck.train.batch_size;
+    }
+    if (seed < 0) seed = 1;
+    if (batch < 0) batch = 64;
+
+    fv_error err;
+    int rc = 1;
+    fv_optimizer *opt = NULL;
+    fv_dataset *train = fv_load_dataset(data_spec, "train", &err), *val = NULL, *test_set = NULL;
+    if (!train) goto fail;
+    if (val_split > 0 && !(val = fv_dataset_split(train, val_split, &err))) goto fail;
+    if (fv_net_plan(net, (int)batch, backend, (uint64_t)seed, &err) != FV_OK) goto fail;
+    if (resuming) {
+        opt = fv_optimizer_resume(net, &ck, &err);
+    } else {
+        fv_optimizer_config oc = !strcmp(optimizer, "sgd") ? fv_sgd(lr > 0 ? (float)lr : 0.01f, (float)momentum)
+                                                           : fv_adam(lr > 0 ? (float)lr : 0.001f);
+        oc.nesterov = nesterov;
+        oc.weight_decay = (float)weight_decay;
+        oc.schedule = !strcmp(schedule, "step") ? FV_SCHEDULE_STEP : !strcmp(schedule, "cosine") ? FV_SCHEDULE_COSINE : FV_SCHEDULE_CONSTANT;
+        oc.step_epochs = (int)step_epochs, oc.gamma = (float)gamma, oc.cosine_epochs = (int)epochs;
+        opt = fv_optimizer_new(net, &oc, &err);
+    }
+    if (!opt) goto fail;
+
+    fv_fit_config c = fv_fit_defaults();
+    c.epochs = (int)epochs, c.batch_size = (int)batch, c.seed = (uint64_t)seed;
+    c.initial_epoch = resuming ? ck.train.epochs_done : 0;
+    c.loss = default_loss(net, loss_kind);
+    c.loss.label_smoothing = (float)smoothing;
+    c.validation = val, c.patience = (int)patience;
+    c.shift_pixels = (int)shift, c.flip_horizontal = flip, c.rotate_degrees = (float)rotate;
+    c.progress = stdout;
+    train_ctx t = {out, net, opt, {0, (uint64_t)seed, (int)batch, train->n_classes, train->class_names}, (int)stop_after, 0, 0};
+    c.on_epoch = on_epoch, c.user = &t;
+    const fv_optimizer_config *oc = fv_optimizer_get_config(opt);
+    printf("Training %s on %zu samples%s%zu validation), batch %ld, %s lr %g, %s loss, backend %s, seed %ld%s\n", model,
+           train->count, val ? " (" : " (", val ? val->count : (size_t)0, batch, fv_optimizer_name(oc->kind),
+           (double)oc->learning_rate, fv_loss_name(c.loss.kind), fv_backend_name(backend), seed,
+           resuming ? ", resuming" : "");
+    if (c.initial_epoch >= c.epochs) printf("already trained for %d epochs\n", c.initial_epoch);
+    fv_fit_result r;
+    if (c.initial_epoch < c.epochs && fv_fit(net, opt, train, &c, &r, &err) != FV_OK) goto fail;
+    if (t.save_failed) goto fail_quiet;
+    if (out && c.initial_epoch < c.epochs && r.stopped_early && !save_checkpoint(&t, r.epochs_run)) goto fail_quiet;
+    if (out) printf("saved %s\n", out);
+    if (test) {
+        test_set = fv_load_dataset(data_spec, "test", &err);
+        if (!test_set) {
+            printf("no test split (%s)\n", err.message);
+        } else {
+            fv_metrics m;
+            if (fv_evaluate(net, test_set, c.loss, &m, &err) != FV_OK) goto fail;
+            printf("\nTest set: ");
+            print_metrics(&m, test_set);
+            fv_metrics_free(&m);
+        }
+    }
+    rc = 0;
+    goto done;
+fail:
+    fprintf(stderr, "fovea: %s\n", err.message);
+fail_quiet:
+    rc = 1;
+done:
+    fv_optimizer_free(opt);
+    fv_dataset_free(train), fv_dataset_free(val), fv_dataset_free(test_set);
+    fv_checkpoint_free(&ck);
+    fv_net_free(net);
+    return rc;
+}
+
+int cmd_evaluate(int argc, char **argv) {
+    const char *model = NULL, *data_spec = NULL, *split = "test";
+    long batch = 256;
+    int loss_kind = -1;
+    fv_backend backend = fv_backend_default();
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help")) return printf("usage: fovea evaluate MODEL --data DATA [--split test|train] [--batch N] [--loss L] [--backend B]\n"), 0;
+        if (!strcmp(a, "--data") && v) data_spec = argv[++i];
+        else if (!strcmp(a, "--split") && v) split = argv[++i];
+        else if (!strcmp(a, "--batch")) { if (!cli_int(a, v, 1, &batch)) return 2; i++; }
+        else if (!strcmp(a, "--loss") && v) { if (!parse_loss(v, &loss_kind)) return fprintf(stderr, "fovea: unknown loss '%s'\n", v), 2; i++; }
+        else if (!strcmp(a, "--backend")) { if (!parse_backend(v, &backend)) return 2; i++; }
+        else if (a[0] != '-' && !model) model = a;
+        else return fprintf(stderr, "fovea: unexpected argument '%s'\n", a), 2;
+    }
+    if (!model || !data_spec) return fprintf(stderr, "usage: fovea evaluate MODEL --data DATA\n"), 2;
+    fv_net *net = cli_load_net(model, NULL);
+    if (!net) return 1;
+    fv_error err;
+    fv_metrics m;
+    fv_dataset *d = fv_load_dataset(data_spec, split, &err);
+    int rc = !d || fv_net_plan(net, (int)batch, backend, 1, &err) != FV_OK ||
+             fv_evaluate(net, d, default_loss(net, loss_kind), &m, &err) != FV_OK;
+    if (rc) fprintf(stderr, "fovea: %s\n", err.message);
+    else print_metrics(&m, d), fv_metrics_free(&m);
+    fv_dataset_free(d);
+    fv_net_free(net);
+    return rc;
+}
+
+int cmd_predict(int argc, char **argv) {
+    const char *model = NULL;
+    long top = 3;
+    int first_image = -1;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help")) return printf("usage: fovea predict MODEL [--top K] IMAGE...\n"), 0;
+        if (!strcmp(argv[i], "--top")) { if (!cli_int(argv[i], i + 1 < argc ? argv[i + 1] : NULL, 1, &top)) return 2; i++; }
+        else if (argv[i][0] == '-') return fprintf(stderr, "fovea: unexpected argument '%s'\n", argv[i]), 2;
+        else if (!model) model = argv[i];
+        else if (first_image < 0) first_image = i;
+    }
+    if (!model || first_image < 0) return fprintf(stderr, "usage: fovea predict MODEL [--top K] IMAGE...\n"), 2;
+    fv_checkpoint ck;
+    memset(&ck, 0, sizeof ck);
+    fv_net *net = cli_load_net(model, &ck);
+    if (!net) return 1;
+    fv_error err;
+    fv_shape in = fv_net_node_shape(net, 0), out = fv_net_node_shape(net, fv_net_output_node(net));
+    int units = (int)fv_shape_count(out), rc = 0;
+    float *x = malloc(fv_shape_count(in) * sizeof *x), *y = malloc((size_t)units * sizeof *y);
+    if (!x || !y || in.rank != 3 || fv_net_plan(net, 1, fv_backend_default(), 1, &err) != FV_OK) {
+        fprintf(stderr, "fovea: %s\n", in.rank != 3 ? "predict takes images: the model's input must be (H, W, C)" : err.message);
+        rc = 1;
+    }
+    for (int i = first_image; rc == 0 && i < argc; i++) {
+        if (argv[i][0] == '-') { i++; continue; }
+        if (fv_load_image(argv[i], in.dim[0], in.dim[1], in.dim[2], x, &err) != FV_OK ||
+            fv_predict(net, x, 1, y, &err) != FV_OK) {
+            fprintf(stderr, "fovea: %s\n", err.message);
+            rc = 1;
+            break;
+        }
+        printf("%s:", argv[i]);
+        if (units == 1) printf(" %.4f (probability of class 1)\n", (double)y[0]);
+        for (int k = 0; units > 1 && k < top && k < units; k++) { /* selection of the k-th largest */
+            int best = -1;
+            for (int c = 0; c < units; c++)
+                if (y[c] >= 0 && (best < 0 || y[c] > y[best])) best = c;
+            const char *name = ck.train.class_names && best < ck.train.n_classes ? ck.train.class_names[best] : NULL;
+            if (name) printf("  %d. %s %.4f", k + 1, name, (double)y[best]);
+            else printf("  %d. class %d %.4f", k + 1, best, (double)y[best]);
+            y[best] = -1.0f;
+        }
+        if (units > 1) printf("\n");
+    }
+    free(x), free(y);
+    fv_checkpoint_free(&ck);
+    fv_net_free(net);
+    return rc;
+}
