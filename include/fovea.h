@@ -251,7 +251,7 @@ typedef struct fv_dataset {
     float *x;                 /* count x shape */
     int32_t *labels;          /* count class indices in [0, n_classes) */
     int n_classes;
-    char (*class_names)[FV_CLASS_NAME_MAX]; /* n_classes names ("class 3" when unknown) */
+    char (*class_names)[FV_CLASS_NAME_MAX]; /* n_classes names (the label, "3", when unknown) */
 } fv_dataset;
 
 /* MNIST / Fashion-MNIST IDX files, plain or gzip-compressed (detected from the bytes). */

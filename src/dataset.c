@@ -21,7 +21,7 @@ fv_dataset *fv_dataset_new(size_t count, fv_shape shape, int n_classes, fv_error
         fv_dataset_free(d);
         return fv_fail(err, "out of memory for %zu samples of %zu values", count, fv_shape_count(shape)), NULL;
     }
-    for (int c = 0; c < n_classes; c++) snprintf(d->class_names[c], FV_CLASS_NAME_MAX, "class %d", c);
+    for (int c = 0; c < n_classes; c++) snprintf(d->class_names[c], FV_CLASS_NAME_MAX, "%d", c);
     return d;
 }
 

@@ -4,7 +4,7 @@
 
 #include "internal.h"
 
-/* An empty dataset of `count` samples with names "class 0" ... (pixels uninitialised). */
+/* An empty dataset of `count` samples, classes named "0", "1", ... (pixels uninitialised). */
 fv_dataset *fv_dataset_new(size_t count, fv_shape shape, int n_classes, fv_error *err);
 /* Every label in [0, n_classes), or an error naming the file and sample. */
 fv_status fv_dataset_check_labels(const fv_dataset *d, const char *path, fv_error *err);
