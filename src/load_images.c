@@ -55,7 +55,7 @@ static fv_status list_dir(const char *dir, int want_dirs, name_list *out, fv_err
         out->count++;
     }
     closedir(d);
-    qsort(out->names, (size_t)out->count, sizeof *out->names, compare_names);
+    if (out->count > 1) qsort(out->names, (size_t)out->count, sizeof *out->names, compare_names);
     return FV_OK;
 }
 
