@@ -71,6 +71,11 @@ typedef enum {
     FV_PAD_EXPLICIT  /* pad_top, pad_bottom, pad_left, pad_right as given */
 } fv_padding;
 
+typedef enum {
+    FV_INIT_GLOROT_UNIFORM, /* U(-l, l), l = sqrt(6 / (fan_in + fan_out)): Keras' default */
+    FV_INIT_HE_UNIFORM      /* U(-l, l), l = sqrt(6 / fan_in): for ReLU networks */
+} fv_init;
+
 typedef struct fv_layer {
     fv_layer_kind kind;
     /* input */
@@ -84,6 +89,7 @@ typedef struct fv_layer {
     int use_bias;              /* conv, dense */
     fv_activation activation;  /* fused after conv/dense; the function of an activation layer */
     float alpha;               /* leaky ReLU slope for x < 0 */
+    fv_init init;              /* conv and dense kernels (biases start at 0) */
     /* pooling */
     int pool[2];               /* window ph, pw */
     /* dropout */

@@ -42,8 +42,8 @@ uint64_t fv_rng_next(fv_rng *rng) {
 
 float fv_rng_uniform(fv_rng *rng) { return (float)(fv_rng_next(rng) >> 40) * (1.0f / 16777216.0f); }
 
-void fv_init_glorot_uniform(float *w, size_t count, int fan_in, int fan_out, fv_rng *rng) {
-    float limit = sqrtf(6.0f / (float)(fan_in + fan_out));
+void fv_init_kernel(fv_init init, float *w, size_t count, int fan_in, int fan_out, fv_rng *rng) {
+    float limit = sqrtf(6.0f / (float)(init == FV_INIT_HE_UNIFORM ? fan_in : fan_in + fan_out));
     for (size_t i = 0; i < count; i++) w[i] = (2.0f * fv_rng_uniform(rng) - 1.0f) * limit;
 }
 

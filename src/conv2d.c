@@ -131,12 +131,12 @@ static fv_status conv2d_infer(fv_node *node, fv_error *err) {
     return FV_OK;
 }
 
-/* Glorot uniform over the receptive field, bias zero (Keras' defaults). */
+/* Glorot (Keras' default) or He uniform over the receptive field; bias zero. */
 void fv_conv_init(const fv_node *node, float **param, fv_rng *rng) {
     fv_conv_geometry g;
     geometry_of(node, 1, &g);
     int field = g.kh * g.kw;
-    fv_init_glorot_uniform(param[0], node->params[0].count, field * g.c_in, field * g.c_out, rng);
+    fv_init_kernel(node->layer.init, param[0], node->params[0].count, field * g.c_in, field * g.c_out, rng);
 }
 
 fv_status fv_conv_plan(fv_node *node, int batch, fv_backend backend, void *engine, fv_error *err) {

@@ -68,7 +68,7 @@ static fv_status dense_infer(fv_node *node, fv_error *err) {
 
 static void dense_init(const fv_node *node, float **param, fv_rng *rng) {
     dense_dims d = dims_of(node, 1);
-    fv_init_glorot_uniform(param[0], node->params[0].count, d.in, d.out, rng);
+    fv_init_kernel(node->layer.init, param[0], node->params[0].count, d.in, d.out, rng);
 }
 
 /* x (N, ..., In) -> y (N, ..., Out) */

@@ -117,8 +117,8 @@ void fv_activation_backward(fv_activation act, float alpha, const float *y, cons
 void fv_step_activate(const fv_step *s, fv_activation act, float alpha, float *y, size_t rows, int channels);
 const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float alpha, size_t rows, int channels,
                                      float *buffer);
-/* Glorot (Xavier) uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)), as Keras' default. */
-void fv_init_glorot_uniform(float *w, size_t count, int fan_in, int fan_out, fv_rng *rng);
+/* A kernel's seeded initial values (Glorot or He uniform, see fv_init). */
+void fv_init_kernel(fv_init init, float *w, size_t count, int fan_in, int fan_out, fv_rng *rng);
 
 /* Output length of a strided window over `in` with the given padding mode; fills pads. */
 int fv_window_output(int in, int window, int stride, fv_padding padding, int explicit_before,

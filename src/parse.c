@@ -25,13 +25,13 @@ typedef struct type_entry {
     const char *keys;  /* settings this type accepts, space separated */
 } type_entry;
 
-#define CONV_KEYS "filters kernel stride padding bias activation alpha"
+#define CONV_KEYS "filters kernel stride padding bias activation alpha init"
 #define POOL_KEYS "size stride padding"
 static const type_entry types[] = {
     {"input", FV_LAYER_INPUT, FV_ACT_LINEAR, "shape"},
     {"conv2d", FV_LAYER_CONV2D, FV_ACT_LINEAR, CONV_KEYS},
     {"conv1d", FV_LAYER_CONV1D, FV_ACT_LINEAR, CONV_KEYS},
-    {"dense", FV_LAYER_DENSE, FV_ACT_LINEAR, "units bias activation alpha"},
+    {"dense", FV_LAYER_DENSE, FV_ACT_LINEAR, "units bias activation alpha init"},
     {"maxpool2d", FV_LAYER_MAXPOOL2D, FV_ACT_LINEAR, POOL_KEYS},
     {"maxpool", FV_LAYER_MAXPOOL2D, FV_ACT_LINEAR, POOL_KEYS},
     {"avgpool2d", FV_LAYER_AVGPOOL2D, FV_ACT_LINEAR, POOL_KEYS},
@@ -154,6 +154,10 @@ static fv_status apply_setting(fv_layer *l, const char *key, const char *value, 
         else ok = 0;
     } else if (!strcmp(key, "activation") || !strcmp(key, "function")) {
         ok = parse_activation(value, &l->activation);
+    } else if (!strcmp(key, "init")) {
+        if (!strcmp(value, "glorot")) l->init = FV_INIT_GLOROT_UNIFORM;
+        else if (!strcmp(value, "he")) l->init = FV_INIT_HE_UNIFORM;
+        else ok = 0;
     } else if (!strcmp(key, "alpha")) {
         ok = parse_float(value, &l->alpha) && l->alpha >= 0.0f;
     } else if (!strcmp(key, "rate")) {
@@ -321,6 +325,8 @@ static void w_padding(writer *w, const fv_layer *l) {
 static void w_activation(writer *w, const fv_layer *l, const char *key) {
     w_put(w, " %s=%s", key, fv_activation_name(l->activation));
     if (l->activation == FV_ACT_LEAKY_RELU) w_put(w, " alpha=%.9g", (double)l->alpha);
+    if (l->kind == FV_LAYER_CONV2D || l->kind == FV_LAYER_CONV1D || l->kind == FV_LAYER_DENSE)
+        w_put(w, " init=%s", l->init == FV_INIT_HE_UNIFORM ? "he" : "glorot");
 }
 
 int fv_net_to_text(const fv_net *net, char *buf, size_t size) {

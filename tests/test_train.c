@@ -205,6 +205,18 @@ static void test_mlp_2d(test_counts *t) {
     printf("mlp-2d: test accuracy %.2f%% (the Bayes rate is 92.1%% on the population)\n", 100.0 * m.accuracy);
     CHECK(t, m.accuracy >= 0.90, "mlp-2d test accuracy %.4f < 0.90", m.accuracy);
     fv_metrics_free(&m);
+    /* early stopping on the validation loss, restoring the best epoch's weights */
+    fv_optimizer_config fast = fv_adam(0.05f);
+    fv_optimizer *noisy = fv_optimizer_new(net, &fast, &err);
+    c.epochs = 200, c.validation = sets[1], c.patience = 2, c.restore_best = 1;
+    CHECK(t, fv_fit(net, noisy, sets[0], &c, &r, &err) == FV_OK, "early stopping fit: %s", err.message);
+    CHECK(t, r.stopped_early && r.epochs_run < 200 && r.epochs_run == r.best_epoch + 2, "early stopping: ran %d, best %d",
+          r.epochs_run, r.best_epoch);
+    CHECK(t, fv_evaluate(net, sets[1], c.loss, &m, &err) == FV_OK && fabs(m.loss - r.best_loss) <= 1e-9 * r.best_loss,
+          "restored weights give val_loss %.9f, best was %.9f", m.loss, r.best_loss);
+    fv_metrics_free(&m);
+    fv_optimizer_free(noisy);
+    c.validation = NULL, c.patience = 0, c.epochs = 20;
     /* divergence: a learning rate of 1e30 overflows the weights; fit must stop with a message */
     fv_optimizer_config wild = fv_sgd(1e30f, 0.0f);
     fv_optimizer *bad = fv_optimizer_new(net, &wild, &err);
@@ -268,8 +280,26 @@ static void test_smile_cnn(test_counts *t, const char *dir) {
     fv_net_free(net);
 }
 
+/* Seeded kernels within the Glorot or He bounds, and filling them. */
+static void test_init(test_counts *t) {
+    const char *texts[2] = {"input shape=50\ndense units=10\n", "input shape=50\ndense units=10 init=he\n"};
+    double limits[2] = {sqrt(6.0 / 60.0), sqrt(6.0 / 50.0)};
+    for (int k = 0; k < 2; k++) {
+        fv_error err;
+        fv_net *net = fv_net_from_text(texts[k], "init", &err);
+        fv_net_init_params(net, 3, &err);
+        fv_param_info p;
+        fv_net_param(net, 0, &p, &err);
+        double max = 0.0;
+        for (size_t i = 0; i < p.count; i++) max = fabs(p.value[i]) > max ? fabs(p.value[i]) : max;
+        CHECK(t, max <= limits[k] && max > 0.95 * limits[k], "%s: largest |w| %.4f for the limit %.4f", k ? "he" : "glorot", max, limits[k]);
+        fv_net_free(net);
+    }
+}
+
 int main(void) {
     test_counts t = {0, 0};
+    test_init(&t);
     char dir[128];
     snprintf(dir, sizeof dir, "/tmp/fovea-test-train-%ld", (long)getpid());
     char cmd[300];
