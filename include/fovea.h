@@ -157,6 +157,10 @@ fv_status fv_net_init_params(fv_net *net, uint64_t seed, fv_error *err);
 int fv_net_batch(const fv_net *net);
 fv_backend fv_net_backend(const fv_net *net);
 
+/* Whether backward computes the gradient w.r.t. the network input (on by default: saliency maps
+ * need it; fit turns it off, since training does not). */
+void fv_net_want_input_grad(fv_net *net, int on);
+
 /* Restarts the random stream that dropout draws from (planning also seeds it). */
 void fv_net_reseed(fv_net *net, uint64_t seed);
 

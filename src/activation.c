@@ -26,8 +26,8 @@ static void activation_forward(const fv_node *node, const fv_step *s) {
 static void activation_backward(const fv_node *node, const fv_step *s) {
     int channels = node->out_shape.dim[node->out_shape.rank - 1];
     size_t rows = rows_of(node, s->batch);
-    const float *d = fv_step_activation_grad(s, node->layer.activation, node->layer.alpha, rows, channels, s->d_in[0]);
-    if (d != s->d_in[0]) memcpy(s->d_in[0], d, rows * (size_t)channels * sizeof(float));
+    if (s->d_out_is_pre_activation) memcpy(s->d_in[0], s->d_out, rows * (size_t)channels * sizeof(float));
+    else fv_activation_backward(node->layer.activation, node->layer.alpha, s->out, s->d_out, s->d_in[0], rows, channels);
 }
 
 const fv_op fv_op_activation = {"Activation", 1, 1, activation_infer, NULL, NULL, NULL, activation_forward, activation_backward};

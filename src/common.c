@@ -71,21 +71,26 @@ int fv_window_output(int in, int window, int stride, fv_padding padding, int exp
 }
 
 /* ---- Activations. Derivatives are taken from the output y, so only y is kept. ---- */
+/* The elementwise loops run on every core (OpenMP) once they are large enough to pay for it;
+ * each element is independent, so the result does not depend on the thread count. */
+#define PARALLEL_ABOVE 32768
+#define FOR_EACH(i, n) _Pragma("omp parallel for simd if (n > PARALLEL_ABOVE)") for (size_t i = 0; i < n; i++)
+
 void fv_activation_forward(fv_activation act, float alpha, float *y, size_t rows, int channels) {
     size_t n = rows * (size_t)channels;
     switch (act) {
     case FV_ACT_LINEAR: break;
     case FV_ACT_RELU:
-        for (size_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+        FOR_EACH(i, n) y[i] = y[i] < 0.0f ? 0.0f : y[i]; /* NaN passes through, as in PyTorch */
         break;
     case FV_ACT_LEAKY_RELU:
-        for (size_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : alpha * y[i];
+        FOR_EACH(i, n) y[i] = y[i] > 0.0f ? y[i] : alpha * y[i];
         break;
     case FV_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-y[i]));
+        FOR_EACH(i, n) y[i] = 1.0f / (1.0f + expf(-y[i]));
         break;
     case FV_ACT_TANH:
-        for (size_t i = 0; i < n; i++) y[i] = tanhf(y[i]);
+        FOR_EACH(i, n) y[i] = tanhf(y[i]);
         break;
     case FV_ACT_SOFTMAX:
         for (size_t r = 0; r < rows; r++) {
@@ -107,17 +112,17 @@ void fv_activation_backward(fv_activation act, float alpha, const float *y, cons
     case FV_ACT_LINEAR:
         if (d_x != d_y) memcpy(d_x, d_y, n * sizeof *d_x);
         break;
-    case FV_ACT_RELU: /* f'(0) = 0, as PyTorch */
-        for (size_t i = 0; i < n; i++) d_x[i] = y[i] > 0.0f ? d_y[i] : 0.0f;
+    case FV_ACT_RELU: /* f'(0) = 0, as PyTorch; arithmetic on the comparison, which vectorises (a branch would not) */
+        FOR_EACH(i, n) d_x[i] = d_y[i] * (float)(y[i] > 0.0f);
         break;
     case FV_ACT_LEAKY_RELU: /* alpha > 0 keeps the sign, so y > 0 iff x > 0 */
-        for (size_t i = 0; i < n; i++) d_x[i] = y[i] > 0.0f ? d_y[i] : alpha * d_y[i];
+        FOR_EACH(i, n) d_x[i] = d_y[i] * (alpha + (1.0f - alpha) * (float)(y[i] > 0.0f));
         break;
     case FV_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++) d_x[i] = d_y[i] * y[i] * (1.0f - y[i]);
+        FOR_EACH(i, n) d_x[i] = d_y[i] * y[i] * (1.0f - y[i]);
         break;
     case FV_ACT_TANH:
-        for (size_t i = 0; i < n; i++) d_x[i] = d_y[i] * (1.0f - y[i] * y[i]);
+        FOR_EACH(i, n) d_x[i] = d_y[i] * (1.0f - y[i] * y[i]);
         break;
     case FV_ACT_SOFTMAX: /* d_x = y * (d_y - sum(d_y * y)) along each row */
         for (size_t r = 0; r < rows; r++) {
@@ -137,11 +142,10 @@ void fv_step_activate(const fv_step *s, fv_activation act, float alpha, float *y
     fv_activation_forward(act, alpha, y, rows, channels);
 }
 
-const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float alpha, size_t rows, int channels,
-                                     float *buffer) {
-    if (act == FV_ACT_LINEAR || s->d_out_is_pre_activation) return s->d_out;
-    fv_activation_backward(act, alpha, s->out, s->d_out, buffer, rows, channels);
-    return buffer;
+const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float alpha, size_t rows, int channels) {
+    if (act != FV_ACT_LINEAR && !s->d_out_is_pre_activation)
+        fv_activation_backward(act, alpha, s->out, s->d_out, s->d_out, rows, channels);
+    return s->d_out;
 }
 
 static const char *const activation_names[FV_ACT_COUNT] = {

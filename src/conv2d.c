@@ -102,8 +102,6 @@ fv_status fv_conv_infer_geometry(fv_node *node, int h, int w, int c, fv_conv_geo
     g->ow = fv_window_output(w, g->kw, g->sw, l->padding, l->pad[2], l->pad[3], &g->pad_left, &g->pad_right);
     if (g->oh <= 0 || g->ow <= 0)
         return fv_fail(err, "input %dx%d is smaller than the %dx%d kernel", h, w, g->kh, g->kw);
-    /* the fused activation's derivative needs a buffer for d(pre-activation) */
-    node->scratch_per_sample = l->activation == FV_ACT_LINEAR ? 0 : (size_t)g->oh * g->ow * g->c_out * sizeof(float);
     return FV_OK;
 }
 
@@ -171,12 +169,11 @@ void fv_conv_forward(const fv_node *node, const fv_step *s) {
     fv_step_activate(s, node->layer.activation, node->layer.alpha, s->out, (size_t)g.n * g.oh * g.ow, g.c_out);
 }
 
-/* d_out (N, OH, OW, Cout) -> d_in (N, H, W, Cin), d_kernel, d_bias */
+/* d_out (N, OH, OW, Cout) -> d_in (N, H, W, Cin; skipped when NULL), d_kernel, d_bias */
 void fv_conv_backward(const fv_node *node, const fv_step *s) {
     fv_conv_geometry g;
     geometry_of(node, s->batch, &g);
-    const float *dy = fv_step_activation_grad(s, node->layer.activation, node->layer.alpha,
-                                              (size_t)g.n * g.oh * g.ow, g.c_out, s->scratch);
+    const float *dy = fv_step_activation_grad(s, node->layer.activation, node->layer.alpha, (size_t)g.n * g.oh * g.ow, g.c_out);
     float *d_bias = node->layer.use_bias ? s->d_param[1] : NULL;
 #ifdef FOVEA_HAVE_DNNL
     if (node->backend) {
@@ -184,7 +181,7 @@ void fv_conv_backward(const fv_node *node, const fv_step *s) {
         return;
     }
 #endif
-    fv_conv_backward_data_reference(&g, dy, s->param[0], s->d_in[0]);
+    if (s->d_in[0]) fv_conv_backward_data_reference(&g, dy, s->param[0], s->d_in[0]);
     fv_conv_backward_weights_reference(&g, s->in[0], dy, s->d_param[0], d_bias);
 }
 

@@ -29,14 +29,14 @@ static void dense_forward_reference(dense_dims d, const float *x, const float *w
     }
 }
 
-/* dx (R, In) = dy . w^T;  dw (In, Out) = x^T . dy;  db (Out) = column sums of dy */
+/* dx (R, In) = dy . w^T (skipped when NULL);  dw (In, Out) = x^T . dy;  db (Out) = column sums of dy */
 static void dense_backward_reference(dense_dims d, const float *x, const float *w, const float *dy,
                                      float *dx, float *dw, float *db) {
     memset(dw, 0, (size_t)d.in * d.out * sizeof *dw);
     if (db) memset(db, 0, (size_t)d.out * sizeof *db);
     for (size_t r = 0; r < d.rows; r++) {
         const float *xr = x + r * d.in, *dyr = dy + r * d.out;
-        float *dxr = dx + r * d.in;
+        float *dxr = dx ? dx + r * d.in : NULL;
         for (int i = 0; i < d.in; i++) {
             const float *wr = w + (size_t)i * d.out;
             float *dwr = dw + (size_t)i * d.out;
@@ -45,7 +45,7 @@ static void dense_backward_reference(dense_dims d, const float *x, const float *
                 sum += dyr[o] * wr[o];
                 dwr[o] += xr[i] * dyr[o];
             }
-            dxr[i] = sum;
+            if (dxr) dxr[i] = sum;
         }
         if (db)
             for (int o = 0; o < d.out; o++) db[o] += dyr[o];
@@ -62,7 +62,6 @@ static fv_status dense_infer(fv_node *node, fv_error *err) {
     int kdim[2] = {d.in, d.out}, bdim[1] = {d.out};
     fv_node_declare_param(node, "kernel", 1, 2, kdim);
     if (l->use_bias) fv_node_declare_param(node, "bias", 1, 1, bdim);
-    node->scratch_per_sample = l->activation == FV_ACT_LINEAR ? 0 : fv_shape_count(node->out_shape) * sizeof(float);
     return FV_OK;
 }
 
@@ -88,11 +87,11 @@ static void dense_forward(const fv_node *node, const fv_step *s) {
 
 static void dense_backward(const fv_node *node, const fv_step *s) {
     dense_dims d = dims_of(node, s->batch);
-    const float *dy = fv_step_activation_grad(s, node->layer.activation, node->layer.alpha, d.rows, d.out, s->scratch);
+    const float *dy = fv_step_activation_grad(s, node->layer.activation, node->layer.alpha, d.rows, d.out);
     float *d_bias = node->layer.use_bias ? s->d_param[1] : NULL;
 #ifdef FOVEA_HAVE_DNNL
     if (s->backend == FV_BACKEND_ONEDNN) {
-        fv_dnnl_sgemm('N', 'T', (int)d.rows, d.in, d.out, dy, d.out, s->param[0], d.out, 0.0f, s->d_in[0], d.in);
+        if (s->d_in[0]) fv_dnnl_sgemm('N', 'T', (int)d.rows, d.in, d.out, dy, d.out, s->param[0], d.out, 0.0f, s->d_in[0], d.in);
         fv_dnnl_sgemm('T', 'N', d.in, d.out, (int)d.rows, s->in[0], d.in, dy, d.out, 0.0f, s->d_param[0], d.out);
         if (d_bias) {
             memset(d_bias, 0, (size_t)d.out * sizeof *d_bias);

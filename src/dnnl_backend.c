@@ -1,8 +1,8 @@
 /* dnnl_backend.c — the fast kernels on oneDNN 2.6 (C API): convolution, pooling, batch
  * normalisation and sgemm. Every primitive is created once when a network is planned, with its
  * scratchpad and workspace allocated then ("user" scratchpad mode); a step only rebinds data
- * pointers and executes. Layouts: activations NHWC, conv weights HWIO (fovea's own layouts, so
- * no reorders). The reference kernels in the layer files are the oracle these are tested against. */
+ * pointers and executes. Layouts: activations NHWC (fovea's own); convolution weights in the
+ * layout oneDNN prefers, reordered from and to fovea's HWIO. The reference kernels in the layer files are the oracle these are tested against. */
 #include "internal.h"
 
 #include <oneapi/dnnl/dnnl.h>
@@ -104,11 +104,43 @@ static dnnl_status_t user_scratchpad_attr(dnnl_primitive_attr_t *attr) {
     return s;
 }
 
-/* ---- Convolution: x NHWC, w HWIO, y NHWC. ---- */
+/* ---- Convolution: x NHWC, y NHWC; fovea keeps the weights HWIO, oneDNN picks its own (blocked)
+ * layout for them ("any"), which is what unlocks its fastest kernels. The weights are reordered
+ * into that layout at each forward (they change every step; a reorder is cheap next to the
+ * convolution), and the weight gradient is reordered back to HWIO. ---- */
+typedef struct weights_copy {
+    prim reorder;        /* empty when the layout is HWIO already */
+    void *buffer;        /* the weights in oneDNN's layout */
+} weights_copy;
+
 struct fv_dnnl_conv {
     dnnl_ctx *ctx;
     prim forward, backward_data, backward_weights;
+    weights_copy fwd_w, bwd_data_w, bwd_dw; /* user->internal, user->internal, internal->user */
 };
+
+/* Plans a reorder between fovea's HWIO weights and the layout `internal` a primitive chose;
+ * to_user flips the direction (for the weight gradient). */
+static dnnl_status_t plan_weights_copy(weights_copy *w, dnnl_ctx *ctx, const dnnl_memory_desc_t *user,
+                                       const dnnl_memory_desc_t *internal, int to_user) {
+    if (dnnl_memory_desc_equal(user, internal)) return dnnl_success;
+    size_t bytes = dnnl_memory_desc_get_size(internal);
+    if (!(w->buffer = aligned_alloc(64, (bytes + 63) / 64 * 64))) return dnnl_out_of_memory;
+    dnnl_primitive_desc_t pd = NULL;
+    const dnnl_memory_desc_t *from = to_user ? internal : user, *to = to_user ? user : internal;
+    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, from, ctx->engine, to, ctx->engine, NULL);
+    if (s == dnnl_success) s = make_prim(&w->reorder, pd, ctx->engine);
+    if (s == dnnl_success) s = add_arg(&w->reorder, DNNL_ARG_FROM, from, ctx->engine, to_user ? w->buffer : NULL);
+    if (s == dnnl_success) s = add_arg(&w->reorder, DNNL_ARG_TO, to, ctx->engine, to_user ? NULL : w->buffer);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    return s;
+}
+
+static void free_weights_copy(weights_copy *w) {
+    free_prim(&w->reorder);
+    free(w->buffer);
+    w->buffer = NULL;
+}
 
 fv_status fv_dnnl_conv_create(void *engine, const fv_conv_geometry *g, int use_bias, fv_dnnl_conv **out, fv_error *err) {
     dnnl_ctx *ctx = engine;
@@ -117,40 +149,48 @@ fv_status fv_dnnl_conv_create(void *engine, const fv_conv_geometry *g, int use_b
     dnnl_primitive_desc_t fwd_pd = NULL, bd_pd = NULL, bw_pd = NULL;
     if (!c) return fv_fail(err, "out of memory");
     c->ctx = ctx;
-    dnnl_memory_desc_t src, wts, bias, dst;
+    dnnl_memory_desc_t src, wts, any, bias, dst;
     dnnl_dims_t sd = {g->n, g->c_in, g->h, g->w}, wd = {g->c_out, g->c_in, g->kh, g->kw}, bd = {g->c_out};
     dnnl_dims_t dd = {g->n, g->c_out, g->oh, g->ow};
     dnnl_dims_t strides = {g->sh, g->sw}, pad_l = {g->pad_top, g->pad_left}, pad_r = {g->pad_bottom, g->pad_right};
     TRY(dnnl_memory_desc_init_by_tag(&src, 4, sd, dnnl_f32, dnnl_nhwc));
     TRY(dnnl_memory_desc_init_by_tag(&wts, 4, wd, dnnl_f32, dnnl_hwio));
+    TRY(dnnl_memory_desc_init_by_tag(&any, 4, wd, dnnl_f32, dnnl_format_tag_any));
     TRY(dnnl_memory_desc_init_by_tag(&bias, 1, bd, dnnl_f32, dnnl_x));
     TRY(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, dnnl_nhwc));
     TRY(user_scratchpad_attr(&attr));
 
     dnnl_convolution_desc_t fd, bdd, bwd;
-    TRY(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &wts,
+    TRY(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &any,
                                            use_bias ? &bias : NULL, &dst, strides, pad_l, pad_r));
     TRY(dnnl_primitive_desc_create(&fwd_pd, &fd, attr, ctx->engine, NULL));
+    const dnnl_memory_desc_t *fwd_w = dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_weights_md, 0);
+    TRY(plan_weights_copy(&c->fwd_w, ctx, &wts, fwd_w, 0));
     TRY(make_prim(&c->forward, fwd_pd, ctx->engine));
     TRY(add_arg(&c->forward, DNNL_ARG_SRC, &src, ctx->engine, NULL));
-    TRY(add_arg(&c->forward, DNNL_ARG_WEIGHTS, &wts, ctx->engine, NULL));
+    TRY(add_arg(&c->forward, DNNL_ARG_WEIGHTS, fwd_w, ctx->engine, c->fwd_w.buffer));
     if (use_bias) TRY(add_arg(&c->forward, DNNL_ARG_BIAS, &bias, ctx->engine, NULL));
     TRY(add_arg(&c->forward, DNNL_ARG_DST, &dst, ctx->engine, NULL));
 
-    TRY(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src, &wts, &dst, strides, pad_l, pad_r));
+    TRY(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src, &any, &dst, strides, pad_l, pad_r));
     TRY(dnnl_primitive_desc_create(&bd_pd, &bdd, attr, ctx->engine, fwd_pd));
+    const dnnl_memory_desc_t *bd_w = dnnl_primitive_desc_query_md(bd_pd, dnnl_query_weights_md, 0);
+    if (!dnnl_memory_desc_equal(bd_w, fwd_w)) TRY(plan_weights_copy(&c->bwd_data_w, ctx, &wts, bd_w, 0));
     TRY(make_prim(&c->backward_data, bd_pd, ctx->engine));
     TRY(add_arg(&c->backward_data, DNNL_ARG_DIFF_DST, &dst, ctx->engine, NULL));
-    TRY(add_arg(&c->backward_data, DNNL_ARG_WEIGHTS, &wts, ctx->engine, NULL));
+    TRY(add_arg(&c->backward_data, DNNL_ARG_WEIGHTS, bd_w, ctx->engine,
+                c->bwd_data_w.buffer ? c->bwd_data_w.buffer : c->fwd_w.buffer));
     TRY(add_arg(&c->backward_data, DNNL_ARG_DIFF_SRC, &src, ctx->engine, NULL));
 
-    TRY(dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src, &wts,
+    TRY(dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src, &any,
                                                     use_bias ? &bias : NULL, &dst, strides, pad_l, pad_r));
     TRY(dnnl_primitive_desc_create(&bw_pd, &bwd, attr, ctx->engine, fwd_pd));
+    const dnnl_memory_desc_t *bw_dw = dnnl_primitive_desc_query_md(bw_pd, dnnl_query_diff_weights_md, 0);
+    TRY(plan_weights_copy(&c->bwd_dw, ctx, &wts, bw_dw, 1));
     TRY(make_prim(&c->backward_weights, bw_pd, ctx->engine));
     TRY(add_arg(&c->backward_weights, DNNL_ARG_SRC, &src, ctx->engine, NULL));
     TRY(add_arg(&c->backward_weights, DNNL_ARG_DIFF_DST, &dst, ctx->engine, NULL));
-    TRY(add_arg(&c->backward_weights, DNNL_ARG_DIFF_WEIGHTS, &wts, ctx->engine, NULL));
+    TRY(add_arg(&c->backward_weights, DNNL_ARG_DIFF_WEIGHTS, bw_dw, ctx->engine, c->bwd_dw.buffer));
     if (use_bias) TRY(add_arg(&c->backward_weights, DNNL_ARG_DIFF_BIAS, &bias, ctx->engine, NULL));
 
     dnnl_primitive_desc_destroy(fwd_pd);
@@ -168,9 +208,19 @@ fail:
     return FV_ERR;
 }
 
+/* Binds w (HWIO) to where `arg` reads weights: directly, or through the planned reorder. */
+static void bind_weights(prim *p, int arg, weights_copy *copy, const float *w, dnnl_ctx *ctx) {
+    if (copy->reorder.primitive) {
+        bind(&copy->reorder, DNNL_ARG_FROM, w);
+        run(&copy->reorder, ctx);
+    } else if (!copy->buffer) {
+        bind(p, arg, w);
+    }
+}
+
 void fv_dnnl_conv_forward(fv_dnnl_conv *c, const float *x, const float *w, const float *b, float *y) {
+    bind_weights(&c->forward, DNNL_ARG_WEIGHTS, &c->fwd_w, w, c->ctx);
     bind(&c->forward, DNNL_ARG_SRC, x);
-    bind(&c->forward, DNNL_ARG_WEIGHTS, w);
     bind(&c->forward, DNNL_ARG_BIAS, b);
     bind(&c->forward, DNNL_ARG_DST, y);
     run(&c->forward, c->ctx);
@@ -178,15 +228,25 @@ void fv_dnnl_conv_forward(fv_dnnl_conv *c, const float *x, const float *w, const
 
 void fv_dnnl_conv_backward(fv_dnnl_conv *c, const float *x, const float *w, const float *dy, float *dx,
                            float *dw, float *db) {
-    bind(&c->backward_data, DNNL_ARG_DIFF_DST, dy);
-    bind(&c->backward_data, DNNL_ARG_WEIGHTS, w);
-    bind(&c->backward_data, DNNL_ARG_DIFF_SRC, dx);
-    run(&c->backward_data, c->ctx);
+    if (dx) {
+        /* the forward pass already put these weights in the forward layout */
+        if (c->bwd_data_w.reorder.primitive) bind_weights(&c->backward_data, DNNL_ARG_WEIGHTS, &c->bwd_data_w, w, c->ctx);
+        else if (!c->fwd_w.buffer) bind(&c->backward_data, DNNL_ARG_WEIGHTS, w);
+        bind(&c->backward_data, DNNL_ARG_DIFF_DST, dy);
+        bind(&c->backward_data, DNNL_ARG_DIFF_SRC, dx);
+        run(&c->backward_data, c->ctx);
+    }
     bind(&c->backward_weights, DNNL_ARG_SRC, x);
     bind(&c->backward_weights, DNNL_ARG_DIFF_DST, dy);
-    bind(&c->backward_weights, DNNL_ARG_DIFF_WEIGHTS, dw);
     bind(&c->backward_weights, DNNL_ARG_DIFF_BIAS, db);
-    run(&c->backward_weights, c->ctx);
+    if (c->bwd_dw.reorder.primitive) {
+        run(&c->backward_weights, c->ctx);
+        bind(&c->bwd_dw.reorder, DNNL_ARG_TO, dw);
+        run(&c->bwd_dw.reorder, c->ctx);
+    } else {
+        bind(&c->backward_weights, DNNL_ARG_DIFF_WEIGHTS, dw);
+        run(&c->backward_weights, c->ctx);
+    }
 }
 
 void fv_dnnl_conv_free(fv_dnnl_conv *c) {
@@ -194,6 +254,9 @@ void fv_dnnl_conv_free(fv_dnnl_conv *c) {
     free_prim(&c->forward);
     free_prim(&c->backward_data);
     free_prim(&c->backward_weights);
+    free_weights_copy(&c->fwd_w);
+    free_weights_copy(&c->bwd_data_w);
+    free_weights_copy(&c->bwd_dw);
     free(c);
 }
 

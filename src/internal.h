@@ -61,8 +61,10 @@ typedef struct fv_step {
     fv_backend backend;
     const float *in[FV_MAX_INPUTS]; /* batch x node->in_shape[i] */
     float *out;                     /* batch x node->out_shape */
-    const float *d_out;             /* backward only */
-    float *d_in[FV_MAX_INPUTS];     /* backward only; overwritten */
+    float *d_out;                   /* backward only; the node's own gradient, which its backward
+                                       may overwrite (a fused activation's derivative, in place) */
+    float *d_in[FV_MAX_INPUTS];     /* backward only; overwritten. NULL for conv/dense reading the
+                                       network input when its gradient is not wanted */
     float *param[FV_MAX_PARAMS];    /* this node's parameters, in declaration order */
     float *d_param[FV_MAX_PARAMS];  /* overwritten */
     void *scratch;
@@ -112,11 +114,10 @@ void fv_activation_forward(fv_activation act, float alpha, float *y, size_t rows
 void fv_activation_backward(fv_activation act, float alpha, const float *y, const float *d_y,
                             float *d_x, size_t rows, int channels);
 /* A layer's own activation on its output y (rows x channels): saves the logits first when the
- * step asks, and on the way back returns d(pre-activation), computed into `buffer` unless the
- * activation is linear or a fused loss already gave it. */
+ * step asks; on the way back turns d_out into d(pre-activation) in place, unless the activation
+ * is linear or a fused loss already gave it. */
 void fv_step_activate(const fv_step *s, fv_activation act, float alpha, float *y, size_t rows, int channels);
-const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float alpha, size_t rows, int channels,
-                                     float *buffer);
+const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float alpha, size_t rows, int channels);
 /* A kernel's seeded initial values (Glorot or He uniform, see fv_init). */
 void fv_init_kernel(fv_init init, float *w, size_t count, int fan_in, int fan_out, fv_rng *rng);
 

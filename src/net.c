@@ -33,6 +33,7 @@ struct fv_net {
     unsigned char *scratch_block;
     float *temp_grad[FV_MAX_INPUTS]; /* a second consumer's gradient, before it is summed in */
     unsigned char *grad_written;     /* per node, during backward */
+    int want_input_grad;             /* compute d loss / d input (saliency); training needs none */
     int last_training;
     fv_rng rng;
 };
@@ -101,6 +102,7 @@ fv_net *fv_net_new(const char *name, fv_error *err) {
         return NULL;
     }
     snprintf(net->name, sizeof net->name, "%s", name ? name : "model");
+    net->want_input_grad = 1;
     return net;
 }
 
@@ -315,6 +317,8 @@ fv_status fv_net_plan(fv_net *net, int batch, fv_backend backend, uint64_t seed,
 int fv_net_batch(const fv_net *net) { return net->batch; }
 fv_backend fv_net_backend(const fv_net *net) { return net->batch ? net->backend : fv_backend_default(); }
 
+void fv_net_want_input_grad(fv_net *net, int on) { net->want_input_grad = on; }
+
 void fv_net_reseed(fv_net *net, uint64_t seed) { fv_rng_seed(&net->rng, seed ^ 0xD1B54A32D192ED03ull); }
 
 static void bind_step(fv_net *net, const fv_node *node, fv_step *step, int training) {
@@ -384,6 +388,9 @@ void fv_net_backward_from_output_grad(fv_net *net, int pre_activation) {
             for (int k = 0; k < j; k++) seen |= node->inputs[k] == src;
             summed[j] = seen;
             step.d_in[j] = seen ? net->temp_grad[j] : net->nodes[src].grad;
+            fv_layer_kind k = node->layer.kind;
+            if (src == 0 && !net->want_input_grad && (k == FV_LAYER_CONV2D || k == FV_LAYER_CONV1D || k == FV_LAYER_DENSE))
+                step.d_in[j] = NULL, summed[j] = 0; /* its gradient buffer is left as it was */
         }
         step.d_out = node->grad;
         step.d_out_is_pre_activation = pre_activation && i == last;

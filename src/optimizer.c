@@ -1,6 +1,7 @@
 /* optimizer.c — SGD (momentum, Nesterov, weight decay) and Adam, step for step as PyTorch's
  * torch.optim defines them, and the learning-rate schedules. The moments live in one block
- * allocated when the optimizer is made; a step allocates nothing. */
+ * allocated when the optimizer is made; a step allocates nothing. Each weight's update is
+ * independent, so the loops run on every core (OpenMP) with the same result. */
 #include "internal.h"
 
 #include <math.h>
@@ -76,15 +77,26 @@ float fv_optimizer_learning_rate(const fv_optimizer *opt, int epoch) {
     }
 }
 
-/* w -= lr * (nesterov ? g + mu * b : b),  b = mu * b + g  (b = g on the first step) */
+/* w -= lr * (nesterov ? g + mu * b : b),  b = mu * b + g  (b = g on the first step), where
+ * g = gradient + weight_decay * w. One loop per case keeps each loop free of branches. */
 static void sgd_update(const fv_optimizer_config *c, int first, float lr, float *w, const float *grad, float *buf, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float g = grad[i] + c->weight_decay * w[i];
-        if (c->momentum > 0.0f) {
-            buf[i] = first ? g : c->momentum * buf[i] + g;
-            g = c->nesterov ? g + c->momentum * buf[i] : buf[i];
+    const float mu = c->momentum, wd = c->weight_decay, keep = first ? 0.0f : mu;
+    if (mu == 0.0f) {
+#pragma omp parallel for simd if (n > 32768)
+        for (size_t i = 0; i < n; i++) w[i] -= lr * (grad[i] + wd * w[i]);
+    } else if (c->nesterov) {
+#pragma omp parallel for simd if (n > 32768)
+        for (size_t i = 0; i < n; i++) {
+            float g = grad[i] + wd * w[i];
+            buf[i] = keep * buf[i] + g;
+            w[i] -= lr * (g + mu * buf[i]);
         }
-        w[i] -= lr * g;
+    } else {
+#pragma omp parallel for simd if (n > 32768)
+        for (size_t i = 0; i < n; i++) {
+            buf[i] = keep * buf[i] + grad[i] + wd * w[i];
+            w[i] -= lr * buf[i];
+        }
     }
 }
 
@@ -93,6 +105,7 @@ static void adam_update(const fv_optimizer_config *c, uint64_t t, float lr, floa
                         float *v, size_t n) {
     float correction1 = 1.0f - powf(c->beta1, (float)t), correction2 = 1.0f - powf(c->beta2, (float)t);
     float step = lr / correction1, root2 = sqrtf(correction2);
+#pragma omp parallel for simd if (n > 32768)
     for (size_t i = 0; i < n; i++) {
         float g = grad[i] + c->weight_decay * w[i];
         m[i] = c->beta1 * m[i] + (1.0f - c->beta1) * g;

@@ -117,6 +117,7 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
     if (fv_target_layout(net, data, &one_hot, err) != FV_OK) return FV_ERR;
     if (c->validation && fv_target_layout(net, c->validation, &one_hot, err) != FV_OK) return FV_ERR;
     int units = fv_net_node_shape(net, fv_net_output_node(net)).dim[0];
+    fv_net_want_input_grad(net, 0);
     size_t per = fv_shape_count(data->shape), batch = (size_t)c->batch_size, batches = data->count / batch;
     int augmenting = c->shift_pixels > 0 || c->flip_horizontal || c->rotate_degrees > 0.0f;
     size_t weights = fv_net_weight_count(net, 0);
@@ -215,6 +216,7 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
         }
         if (c->on_epoch && c->on_epoch(&e, c->user)) break;
     }
+    fv_net_want_input_grad(net, 1);
     if (result) *result = r;
     free(x), free(targets), free(labels), free(order), free(best);
     return status;
