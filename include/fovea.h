@@ -178,7 +178,9 @@ const char *fv_net_node_name(const fv_net *net, int node);
 const fv_layer *fv_net_node_layer(const fv_net *net, int node);
 fv_shape fv_net_node_shape(const fv_net *net, int node);   /* output shape, one sample */
 float *fv_net_node_output(fv_net *net, int node);          /* batch x shape, after forward */
-float *fv_net_node_grad(fv_net *net, int node);            /* d loss / d output, after backward */
+/* d loss / d output after backward; for a conv/dense layer with a fused activation, d loss /
+ * d(pre-activation) (its derivative is applied in place). */
+float *fv_net_node_grad(fv_net *net, int node);
 int fv_net_output_node(const fv_net *net);                 /* the last node added */
 /* The nodes a node reads; returns how many (at most max are written). */
 int fv_net_node_inputs(const fv_net *net, int node, int *inputs, int max);

@@ -1,0 +1,174 @@
+/* fovea_bench.c — fovea's side of the benchmark (bench/bench.py runs it against PyTorch):
+ *   fovea_bench train MODEL BATCH STEPS       training images/s (Adam, steady state)
+ *   fovea_bench infer MODEL BATCH STEPS       inference: median ms per batch, images/s
+ *   fovea_bench layers MODEL BATCH            each convolution alone: forward and backward GFLOP/s
+ *   fovea_bench sgemm N                       oneDNN sgemm GFLOP/s on N x N x N (the machine's peak)
+ *   fovea_bench accuracy MODEL TARGET EPOCHS  seconds of training until Fashion-MNIST test accuracy >= TARGET
+ * Each prints one line of key=value pairs, and peak_rss_mb (this process's largest resident size). */
+#include "fovea.h"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double peak_rss_mb(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_maxrss / 1024.0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void die(const char *what, const fv_error *err) {
+    fprintf(stderr, "fovea_bench: %s: %s\n", what, err->message);
+    exit(1);
+}
+
+static fv_net *load(const char *path, int batch) {
+    fv_error err;
+    fv_net *net = fv_net_load_definition(path, &err);
+    if (!net || fv_net_plan(net, batch, fv_backend_default(), 1, &err) != FV_OK) die(path, &err);
+    return net;
+}
+
+static float *random_floats(size_t n, unsigned seed) {
+    float *x = malloc(n * sizeof *x);
+    if (!x) exit(1);
+    srand(seed);
+    for (size_t i = 0; i < n; i++) x[i] = (float)rand() / (float)RAND_MAX;
+    return x;
+}
+
+static void bench_train(const char *path, int batch, int steps) {
+    fv_net *net = load(path, batch);
+    fv_error err;
+    fv_net_want_input_grad(net, 0);
+    int units = (int)fv_shape_count(fv_net_node_shape(net, fv_net_output_node(net)));
+    float *x = random_floats((size_t)batch * fv_shape_count(fv_net_node_shape(net, 0)), 1);
+    float *t = calloc((size_t)batch * units, sizeof *t);
+    for (int i = 0; i < batch; i++) t[(size_t)i * units + (units == 1 ? 0 : i % units)] = (float)(units == 1 ? i % 2 : 1);
+    fv_optimizer_config oc = fv_adam(1e-3f);
+    fv_optimizer *opt = fv_optimizer_new(net, &oc, &err);
+    fv_loss loss = {units == 1 ? FV_LOSS_BINARY_CROSS_ENTROPY : FV_LOSS_SOFTMAX_CROSS_ENTROPY, 0.0f};
+    double start = 0.0, l;
+    for (int s = -5; s < steps; s++) { /* 5 warm-up steps */
+        if (s == 0) start = now();
+        if (fv_net_forward(net, x, 1, &err) != FV_OK || fv_net_loss_backward(net, loss, t, &l, &err) != FV_OK) die("step", &err);
+        fv_optimizer_step(opt, 1e-3f);
+    }
+    double seconds = now() - start;
+    printf("images_per_s=%.1f peak_rss_mb=%.1f\n", (double)batch * steps / seconds, peak_rss_mb());
+    fv_optimizer_free(opt), fv_net_free(net), free(x), free(t);
+}
+
+static void bench_infer(const char *path, int batch, int steps) {
+    fv_net *net = load(path, batch);
+    fv_error err;
+    float *x = random_floats((size_t)batch * fv_shape_count(fv_net_node_shape(net, 0)), 2);
+    double *ms = malloc((size_t)steps * sizeof *ms);
+    for (int s = -5; s < steps; s++) {
+        double t0 = now();
+        fv_net_forward(net, x, 0, &err);
+        if (s >= 0) ms[s] = 1e3 * (now() - t0);
+    }
+    qsort(ms, (size_t)steps, sizeof *ms, cmp_double);
+    printf("median_ms=%.4f images_per_s=%.1f peak_rss_mb=%.1f\n", ms[steps / 2], batch * 1e3 / ms[steps / 2], peak_rss_mb());
+    free(ms), free(x), fv_net_free(net);
+}
+
+/* Each convolution of the model alone, from a random input of its shape. */
+static void bench_layers(const char *path, int batch) {
+    fv_net *full = load(path, batch);
+    fv_error err;
+    for (int node = 1; node < fv_net_node_count(full); node++) {
+        const fv_layer *l = fv_net_node_layer(full, node);
+        if (l->kind != FV_LAYER_CONV2D) continue;
+        int src;
+        fv_net_node_inputs(full, node, &src, 1);
+        fv_shape in = fv_net_node_shape(full, src), out = fv_net_node_shape(full, node);
+        fv_net *one = fv_net_new("layer", &err);
+        fv_layer input = fv_input_layer(in);
+        fv_net_add(one, &input, NULL, &err);
+        fv_net_add(one, l, fv_net_node_name(full, node), &err);
+        if (fv_net_plan(one, batch, fv_backend_default(), 1, &err) != FV_OK) die("layer", &err);
+        fv_net_want_input_grad(one, src != 0); /* as in training: no gradient for the network input */
+        float *x = random_floats((size_t)batch * fv_shape_count(in), 3), *dy = random_floats((size_t)batch * fv_shape_count(out), 4);
+        double macs = (double)batch * fv_shape_count(out) * l->kernel[0] * l->kernel[1] * in.dim[2];
+        double fwd[21], bwd[21];
+        for (int r = -3; r < 21; r++) {
+            double t0 = now();
+            fv_net_forward(one, x, 1, &err);
+            double t1 = now();
+            fv_net_backward(one, dy, &err);
+            if (r >= 0) fwd[r] = t1 - t0, bwd[r] = now() - t1;
+        }
+        qsort(fwd, 21, sizeof(double), cmp_double), qsort(bwd, 21, sizeof(double), cmp_double);
+        double bwd_flops = 2.0 * macs * (src != 0 ? 2.0 : 1.0);
+        printf("layer=%s fwd_ms=%.3f fwd_gflops=%.1f bwd_ms=%.3f bwd_gflops=%.1f\n", fv_net_node_name(full, node),
+               1e3 * fwd[10], 2.0 * macs / fwd[10] / 1e9, 1e3 * bwd[10], bwd_flops / bwd[10] / 1e9);
+        free(x), free(dy), fv_net_free(one);
+    }
+    fv_net_free(full);
+}
+
+static void bench_sgemm(int n) {
+    float *a = random_floats((size_t)n * n, 5), *b = random_floats((size_t)n * n, 6), *c = calloc((size_t)n * n, sizeof *c);
+    double best = 1e30;
+    for (int r = 0; r < 8; r++) {
+        double t0 = now();
+        dnnl_sgemm('N', 'N', n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        double e = now() - t0;
+        best = e < best ? e : best;
+    }
+    printf("sgemm_gflops=%.1f\n", 2.0 * n * n * n / best / 1e9);
+    free(a), free(b), free(c);
+}
+
+typedef struct target {
+    double accuracy, reached_at, start;
+    int epoch;
+} target;
+
+static int stop_at_target(const fv_epoch_log *log, void *user) {
+    target *t = user;
+    if (log->val_accuracy >= t->accuracy && t->reached_at == 0.0) t->reached_at = now() - t->start, t->epoch = log->epoch;
+    return t->reached_at != 0.0;
+}
+
+static void bench_accuracy(const char *path, double accuracy, int epochs) {
+    fv_error err;
+    fv_dataset *train = fv_load_dataset("fashion-mnist", "train", &err), *test = fv_load_dataset("fashion-mnist", "test", &err);
+    if (!train || !test) die("fashion-mnist", &err);
+    fv_net *net = load(path, 64);
+    fv_optimizer_config oc = fv_adam(1e-3f);
+    fv_optimizer *opt = fv_optimizer_new(net, &oc, &err);
+    fv_fit_config c = fv_fit_defaults();
+    target t = {accuracy, 0.0, now(), 0};
+    c.epochs = epochs, c.batch_size = 64, c.validation = test, c.on_epoch = stop_at_target, c.user = &t;
+    fv_fit_result r;
+    if (fv_fit(net, opt, train, &c, &r, &err) != FV_OK) die("fit", &err);
+    printf("seconds=%.1f epochs=%d test_accuracy=%.4f peak_rss_mb=%.1f\n", t.reached_at ? t.reached_at : -1.0, t.epoch,
+           r.last.val_accuracy, peak_rss_mb());
+    fv_optimizer_free(opt), fv_net_free(net), fv_dataset_free(train), fv_dataset_free(test);
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 5 && !strcmp(argv[1], "train")) bench_train(argv[2], atoi(argv[3]), atoi(argv[4]));
+    else if (argc >= 5 && !strcmp(argv[1], "infer")) bench_infer(argv[2], atoi(argv[3]), atoi(argv[4]));
+    else if (argc >= 4 && !strcmp(argv[1], "layers")) bench_layers(argv[2], atoi(argv[3]));
+    else if (argc >= 3 && !strcmp(argv[1], "sgemm")) bench_sgemm(atoi(argv[2]));
+    else if (argc >= 5 && !strcmp(argv[1], "accuracy")) bench_accuracy(argv[2], atof(argv[3]), atoi(argv[4]));
+    else return fprintf(stderr, "usage: see the comment at the top of bench/fovea_bench.c\n"), 2;
+    return 0;
+}
