@@ -182,8 +182,10 @@ def main():
     def row(what, unit, result, better_higher=True, goal=""):
         fv, tv, ratio, rss, spread = result
         shown = ratio if better_higher else 1.0 / ratio
-        rows.append((what, f"{fv:,.1f} {unit}", f"{tv:,.1f} {unit}", f"{shown:.2f}x" + (" faster" if shown >= 1 else " slower"),
-                     f"{rss[0]:.0f} / {rss[1]:.0f}", f"{spread[0]:,.0f}–{spread[1]:,.0f} / {spread[2]:,.0f}–{spread[3]:,.0f}", goal))
+        num = (lambda v: f"{v:,.3f}") if unit == "ms" else (lambda v: f"{v:,.0f}")
+        speed = f"{shown:.2f}x faster" if better_higher else f"{ratio:.3f}x the time ({shown:.1f}x faster)"
+        rows.append((what, f"{num(fv)} {unit}", f"{num(tv)} {unit}", speed, f"{rss[0]:.0f} / {rss[1]:.0f}",
+                     f"{num(spread[0])}–{num(spread[1])} / {num(spread[2])}–{num(spread[3])}", goal))
         print(rows[-1], flush=True)
 
     sgemm = statistics.median(fovea("sgemm", 2048)["sgemm_gflops"] for _ in range(3))

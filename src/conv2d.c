@@ -143,7 +143,8 @@ fv_status fv_conv_plan(fv_node *node, int batch, fv_backend backend, void *engin
 #ifdef FOVEA_HAVE_DNNL
     fv_conv_geometry g;
     geometry_of(node, batch, &g);
-    return fv_dnnl_conv_create(engine, &g, node->layer.use_bias, (fv_dnnl_conv **)&node->backend, err);
+    float slope = node->layer.activation == FV_ACT_RELU ? 0.0f : node->layer.activation == FV_ACT_LEAKY_RELU ? node->layer.alpha : -1.0f;
+    return fv_dnnl_conv_create(engine, &g, node->layer.use_bias, slope, (fv_dnnl_conv **)&node->backend, err);
 #else
     return fv_fail(err, "built without oneDNN");
 #endif
@@ -161,12 +162,15 @@ void fv_conv_forward(const fv_node *node, const fv_step *s) {
     fv_conv_geometry g;
     geometry_of(node, s->batch, &g);
     const float *bias = node->layer.use_bias ? s->param[1] : NULL;
+    fv_activation act = node->layer.activation;
 #ifdef FOVEA_HAVE_DNNL
-    if (node->backend) fv_dnnl_conv_forward(node->backend, s->in[0], s->param[0], bias, s->out);
-    else
+    if (node->backend) {
+        fv_dnnl_conv_forward(node->backend, s->in[0], s->param[0], bias, s->out);
+        if (act == FV_ACT_RELU || act == FV_ACT_LEAKY_RELU) return; /* fused into the convolution */
+    } else
 #endif
         fv_conv_forward_reference(&g, s->in[0], s->param[0], bias, s->out);
-    fv_step_activate(s, node->layer.activation, node->layer.alpha, s->out, (size_t)g.n * g.oh * g.ow, g.c_out);
+    fv_step_activate(s, act, node->layer.alpha, s->out, (size_t)g.n * g.oh * g.ow, g.c_out);
 }
 
 /* d_out (N, OH, OW, Cout) -> d_in (N, H, W, Cin; skipped when NULL), d_kernel, d_bias */

@@ -149,7 +149,8 @@ void fv_conv_backward(const fv_node *node, const fv_step *step);
 /* oneDNN fast kernels (dnnl_backend.c); present only when built with oneDNN. */
 #ifdef FOVEA_HAVE_DNNL
 typedef struct fv_dnnl_conv fv_dnnl_conv;
-fv_status fv_dnnl_conv_create(void *engine, const fv_conv_geometry *g, int use_bias,
+/* relu_slope >= 0 fuses a (leaky) ReLU into the forward convolution; < 0 fuses nothing. */
+fv_status fv_dnnl_conv_create(void *engine, const fv_conv_geometry *g, int use_bias, float relu_slope,
                               fv_dnnl_conv **out, fv_error *err);
 void fv_dnnl_conv_forward(fv_dnnl_conv *c, const float *x, const float *w, const float *b, float *y);
 void fv_dnnl_conv_backward(fv_dnnl_conv *c, const float *x, const float *w, const float *dy,
