@@ -16,6 +16,14 @@ fv_status fv_fail(fv_error *err, const char *fmt, ...) {
     return FV_ERR;
 }
 
+void fv_text_put(fv_text *t, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->len < t->size ? t->buf + t->len : NULL, t->len < t->size ? t->size - t->len : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0) t->len += (size_t)n;
+}
+
 size_t fv_shape_count(fv_shape s) {
     size_t n = 1;
     for (int i = 0; i < s.rank; i++) n *= (size_t)s.dim[i];

@@ -107,6 +107,13 @@ fv_status fv_loss_compute(fv_net *net, fv_loss loss, const float *targets, int s
 /* Declares a parameter tensor on a node during infer(). */
 void fv_node_declare_param(fv_node *node, const char *name, int trainable, int rank, const int *dim);
 
+/* ---- Text into a caller's buffer, snprintf-style: len counts what would have been written. ---- */
+typedef struct fv_text {
+    char *buf;
+    size_t size, len;
+} fv_text;
+void fv_text_put(fv_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* ---- Shared helpers for layers. ---- */
 /* Elementwise activation on n values along rows of `channels` (softmax needs the rows). */
 void fv_activation_forward(fv_activation act, float alpha, float *y, size_t rows, int channels);

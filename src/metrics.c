@@ -84,44 +84,30 @@ fv_status fv_evaluate(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metr
     return FV_OK;
 }
 
-typedef struct text_buf {
-    char *buf;
-    size_t size, len;
-} text_buf;
-
-static void put(text_buf *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text_buf *t, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(t->len < t->size ? t->buf + t->len : NULL, t->len < t->size ? t->size - t->len : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0) t->len += (size_t)n;
-}
-
 int fv_metrics_format(const fv_metrics *m, const char (*names)[FV_CLASS_NAME_MAX], char *buf, size_t size) {
-    text_buf t = {buf, size, 0};
+    fv_text t = {buf, size, 0};
     if (size) buf[0] = '\0';
     int k = m->n_classes, width = 9;
     for (int c = 0; names && c < k; c++) width = (int)strlen(names[c]) > width ? (int)strlen(names[c]) : width;
-    put(&t, "%zu samples: loss %.4f, accuracy %.2f%%\n\n", m->count, m->loss, 100.0 * m->accuracy);
-    put(&t, "%-*s  precision  recall  f1-score  support\n", width, "class");
+    fv_text_put(&t, "%zu samples: loss %.4f, accuracy %.2f%%\n\n", m->count, m->loss, 100.0 * m->accuracy);
+    fv_text_put(&t, "%-*s  precision  recall  f1-score  support\n", width, "class");
     for (int c = 0; c < k; c++) {
         size_t support = 0;
         for (int o = 0; o < k; o++) support += m->confusion[(size_t)c * k + o];
         char fallback[32];
         snprintf(fallback, sizeof fallback, "%d", c);
-        put(&t, "%-*s  %9.4f  %6.4f  %8.4f  %7zu\n", width, names ? names[c] : fallback, m->precision[c], m->recall[c], m->f1[c], support);
+        fv_text_put(&t, "%-*s  %9.4f  %6.4f  %8.4f  %7zu\n", width, names ? names[c] : fallback, m->precision[c], m->recall[c], m->f1[c], support);
     }
-    put(&t, "%-*s  %9.4f  %6.4f  %8.4f  %7zu\n\n", width, "macro avg", m->macro_precision, m->macro_recall, m->macro_f1, m->count);
-    put(&t, "confusion matrix (rows: true class, columns: predicted)\n%-*s", width, "");
-    for (int c = 0; c < k; c++) put(&t, " %6d", c);
-    put(&t, "\n");
+    fv_text_put(&t, "%-*s  %9.4f  %6.4f  %8.4f  %7zu\n\n", width, "macro avg", m->macro_precision, m->macro_recall, m->macro_f1, m->count);
+    fv_text_put(&t, "confusion matrix (rows: true class, columns: predicted)\n%-*s", width, "");
+    for (int c = 0; c < k; c++) fv_text_put(&t, " %6d", c);
+    fv_text_put(&t, "\n");
     for (int c = 0; c < k; c++) {
         char fallback[32];
         snprintf(fallback, sizeof fallback, "%d", c);
-        put(&t, "%-*s", width, names ? names[c] : fallback);
-        for (int o = 0; o < k; o++) put(&t, " %6zu", m->confusion[(size_t)c * k + o]);
-        put(&t, "\n");
+        fv_text_put(&t, "%-*s", width, names ? names[c] : fallback);
+        for (int o = 0; o < k; o++) fv_text_put(&t, " %6zu", m->confusion[(size_t)c * k + o]);
+        fv_text_put(&t, "\n");
     }
     return (int)t.len;
 }

@@ -498,20 +498,6 @@ static void thousands(size_t v, char *out, size_t size) {
     out[o] = '\0';
 }
 
-typedef struct text_out {
-    char *buf;
-    size_t size, len;
-} text_out;
-
-static void emit(text_out *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void emit(text_out *t, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(t->len < t->size ? t->buf + t->len : NULL, t->len < t->size ? t->size - t->len : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0) t->len += (size_t)n;
-}
-
 static void node_label(const fv_node *node, char *label, size_t size) {
     const char *type = fv_op_for(node->layer.kind)->type_name;
     if (node->layer.kind == FV_LAYER_ACTIVATION && node->layer.activation == FV_ACT_RELU) type = "ReLU";
@@ -520,7 +506,7 @@ static void node_label(const fv_node *node, char *label, size_t size) {
 }
 
 int fv_net_summary(const fv_net *net, char *buf, size_t size) {
-    text_out t = {buf, size, 0};
+    fv_text t = {buf, size, 0};
     if (size) buf[0] = '\0';
     int sequential = 1, label_width = 28;
     char label[128];
@@ -534,8 +520,8 @@ int fv_net_summary(const fv_net *net, char *buf, size_t size) {
     memset(rule_eq, '=', (size_t)width), rule_eq[width] = '\0';
     memset(rule_us, '_', (size_t)width), rule_us[width] = '\0';
 
-    emit(&t, "Model: \"%s\"\n%s\n", net->name, rule_us);
-    emit(&t, " %-*s %-25s %-10s%s\n%s\n", label_width, "Layer (type)", "Output Shape", "Param #",
+    fv_text_put(&t, "Model: \"%s\"\n%s\n", net->name, rule_us);
+    fv_text_put(&t, " %-*s %-25s %-10s%s\n%s\n", label_width, "Layer (type)", "Output Shape", "Param #",
          sequential ? "" : " Connected to", rule_eq);
     for (int i = 0; i < net->n_nodes; i++) {
         const fv_node *node = &net->nodes[i];
@@ -543,17 +529,17 @@ int fv_net_summary(const fv_net *net, char *buf, size_t size) {
         node_label(node, label, sizeof label);
         fv_shape_format(node->out_shape, shape, sizeof shape);
         thousands(node_weights(node), count, sizeof count);
-        emit(&t, " %-*s %-25s %-10s", label_width, label, shape, count);
+        fv_text_put(&t, " %-*s %-25s %-10s", label_width, label, shape, count);
         for (int j = 0; !sequential && j < node->n_inputs; j++)
-            emit(&t, "%s%s", j ? ", " : " ", net->nodes[node->inputs[j]].name);
-        emit(&t, "\n%s\n", i + 1 < net->n_nodes ? "" : rule_eq);
+            fv_text_put(&t, "%s%s", j ? ", " : " ", net->nodes[node->inputs[j]].name);
+        fv_text_put(&t, "\n%s\n", i + 1 < net->n_nodes ? "" : rule_eq);
     }
     char total[32], trainable[32], frozen[32];
     size_t all = fv_net_weight_count(net, 0), train = fv_net_weight_count(net, 1);
     thousands(all, total, sizeof total);
     thousands(train, trainable, sizeof trainable);
     thousands(all - train, frozen, sizeof frozen);
-    emit(&t, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s\n", total, trainable,
+    fv_text_put(&t, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n%s\n", total, trainable,
          frozen, rule_us);
     return (int)t.len;
 }

@@ -302,79 +302,65 @@ fv_net *fv_net_load_definition(const char *path, fv_error *err) {
 }
 
 /* ---- Writing: the inverse of the parser, every setting spelled out (floats exactly). ---- */
-typedef struct writer {
-    char *buf;
-    size_t size, len;
-} writer;
-
-static void w_put(writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void w_put(writer *w, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(w->len < w->size ? w->buf + w->len : NULL, w->len < w->size ? w->size - w->len : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0) w->len += (size_t)n;
+static void w_padding(fv_text *w, const fv_layer *l) {
+    if (l->padding == FV_PAD_SAME) fv_text_put(w, " padding=same");
+    else if (l->padding == FV_PAD_EXPLICIT) fv_text_put(w, " padding=%d,%d,%d,%d", l->pad[0], l->pad[1], l->pad[2], l->pad[3]);
+    else fv_text_put(w, " padding=valid");
 }
 
-static void w_padding(writer *w, const fv_layer *l) {
-    if (l->padding == FV_PAD_SAME) w_put(w, " padding=same");
-    else if (l->padding == FV_PAD_EXPLICIT) w_put(w, " padding=%d,%d,%d,%d", l->pad[0], l->pad[1], l->pad[2], l->pad[3]);
-    else w_put(w, " padding=valid");
-}
-
-static void w_activation(writer *w, const fv_layer *l, const char *key) {
-    w_put(w, " %s=%s", key, fv_activation_name(l->activation));
-    if (l->activation == FV_ACT_LEAKY_RELU) w_put(w, " alpha=%.9g", (double)l->alpha);
+static void w_activation(fv_text *w, const fv_layer *l, const char *key) {
+    fv_text_put(w, " %s=%s", key, fv_activation_name(l->activation));
+    if (l->activation == FV_ACT_LEAKY_RELU) fv_text_put(w, " alpha=%.9g", (double)l->alpha);
     if (l->kind == FV_LAYER_CONV2D || l->kind == FV_LAYER_CONV1D || l->kind == FV_LAYER_DENSE)
-        w_put(w, " init=%s", l->init == FV_INIT_HE_UNIFORM ? "he" : "glorot");
+        fv_text_put(w, " init=%s", l->init == FV_INIT_HE_UNIFORM ? "he" : "glorot");
 }
 
 int fv_net_to_text(const fv_net *net, char *buf, size_t size) {
-    writer w = {buf, size, 0};
+    fv_text w = {buf, size, 0};
     if (size) buf[0] = '\0';
-    w_put(&w, "model %s\n", fv_net_name(net));
+    fv_text_put(&w, "model %s\n", fv_net_name(net));
     for (int i = 0; i < fv_net_node_count(net); i++) {
         const fv_layer *l = fv_net_node_layer(net, i);
         switch (l->kind) {
         case FV_LAYER_INPUT:
-            w_put(&w, "input shape=%d", l->input_shape.dim[0]);
-            for (int k = 1; k < l->input_shape.rank; k++) w_put(&w, ",%d", l->input_shape.dim[k]);
+            fv_text_put(&w, "input shape=%d", l->input_shape.dim[0]);
+            for (int k = 1; k < l->input_shape.rank; k++) fv_text_put(&w, ",%d", l->input_shape.dim[k]);
             break;
         case FV_LAYER_CONV2D:
         case FV_LAYER_CONV1D:
             if (l->kind == FV_LAYER_CONV2D)
-                w_put(&w, "conv2d filters=%d kernel=%d,%d stride=%d,%d", l->filters, l->kernel[0], l->kernel[1], l->stride[0], l->stride[1]);
+                fv_text_put(&w, "conv2d filters=%d kernel=%d,%d stride=%d,%d", l->filters, l->kernel[0], l->kernel[1], l->stride[0], l->stride[1]);
             else
-                w_put(&w, "conv1d filters=%d kernel=%d stride=%d", l->filters, l->kernel[1], l->stride[1]);
+                fv_text_put(&w, "conv1d filters=%d kernel=%d stride=%d", l->filters, l->kernel[1], l->stride[1]);
             w_padding(&w, l);
-            w_put(&w, " bias=%s", l->use_bias ? "true" : "false");
+            fv_text_put(&w, " bias=%s", l->use_bias ? "true" : "false");
             w_activation(&w, l, "activation");
             break;
         case FV_LAYER_DENSE:
-            w_put(&w, "dense units=%d bias=%s", l->filters, l->use_bias ? "true" : "false");
+            fv_text_put(&w, "dense units=%d bias=%s", l->filters, l->use_bias ? "true" : "false");
             w_activation(&w, l, "activation");
             break;
         case FV_LAYER_MAXPOOL2D:
         case FV_LAYER_AVGPOOL2D:
         case FV_LAYER_SUMPOOL2D:
-            w_put(&w, "%s size=%d,%d stride=%d,%d", fv_layer_kind_name(l->kind), l->pool[0], l->pool[1], l->stride[0], l->stride[1]);
+            fv_text_put(&w, "%s size=%d,%d stride=%d,%d", fv_layer_kind_name(l->kind), l->pool[0], l->pool[1], l->stride[0], l->stride[1]);
             w_padding(&w, l);
             break;
-        case FV_LAYER_DROPOUT: w_put(&w, "dropout rate=%.9g", (double)l->rate); break;
-        case FV_LAYER_BATCHNORM: w_put(&w, "batchnorm momentum=%.9g epsilon=%.9g", (double)l->momentum, (double)l->epsilon); break;
+        case FV_LAYER_DROPOUT: fv_text_put(&w, "dropout rate=%.9g", (double)l->rate); break;
+        case FV_LAYER_BATCHNORM: fv_text_put(&w, "batchnorm momentum=%.9g epsilon=%.9g", (double)l->momentum, (double)l->epsilon); break;
         case FV_LAYER_ACTIVATION:
-            w_put(&w, "activation");
+            fv_text_put(&w, "activation");
             w_activation(&w, l, "function");
             break;
-        default: w_put(&w, "%s", fv_layer_kind_name(l->kind)); break;
+        default: fv_text_put(&w, "%s", fv_layer_kind_name(l->kind)); break;
         }
-        w_put(&w, " name=%s", fv_net_node_name(net, i));
+        fv_text_put(&w, " name=%s", fv_net_node_name(net, i));
         int inputs[FV_MAX_INPUTS], n = fv_net_node_inputs(net, i, inputs, FV_MAX_INPUTS);
         if (n > 1 || (n == 1 && inputs[0] != i - 1)) {
-            w_put(&w, " inputs=");
-            for (int k = 0; k < n; k++) w_put(&w, "%s%s", k ? "," : "", fv_net_node_name(net, inputs[k]));
+            fv_text_put(&w, " inputs=");
+            for (int k = 0; k < n; k++) fv_text_put(&w, "%s%s", k ? "," : "", fv_net_node_name(net, inputs[k]));
         }
-        w_put(&w, "\n");
+        fv_text_put(&w, "\n");
     }
     return (int)w.len;
 }
