@@ -90,24 +90,24 @@ int cmd_train(int argc, char **argv) {
     fv_backend backend = fv_backend_default();
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int ok = 1, takes = 1;
+        int ok = 1, takes = 1, quiet = 0; /* quiet: the number parser already said what is wrong */
         if (!strcmp(a, "--help")) return fputs(train_usage, stdout), 0;
         else if (!strcmp(a, "--data")) ok = v != NULL, data_spec = v;
         else if (!strcmp(a, "--out")) ok = v != NULL, out = v;
-        else if (!strcmp(a, "--epochs")) ok = cli_int(a, v, 1, &epochs);
-        else if (!strcmp(a, "--batch")) ok = cli_int(a, v, 1, &batch);
-        else if (!strcmp(a, "--seed")) ok = cli_int(a, v, 0, &seed);
-        else if (!strcmp(a, "--patience")) ok = cli_int(a, v, 0, &patience);
-        else if (!strcmp(a, "--shift")) ok = cli_int(a, v, 0, &shift);
-        else if (!strcmp(a, "--stop-after")) ok = cli_int(a, v, 1, &stop_after);
-        else if (!strcmp(a, "--step-epochs")) ok = cli_int(a, v, 1, &step_epochs);
-        else if (!strcmp(a, "--lr")) ok = cli_float(a, v, 1e-12, &lr);
-        else if (!strcmp(a, "--momentum")) ok = cli_float(a, v, 0, &momentum);
-        else if (!strcmp(a, "--weight-decay")) ok = cli_float(a, v, 0, &weight_decay);
-        else if (!strcmp(a, "--val-split")) ok = cli_float(a, v, 0, &val_split);
-        else if (!strcmp(a, "--rotate")) ok = cli_float(a, v, 0, &rotate);
-        else if (!strcmp(a, "--label-smoothing")) ok = cli_float(a, v, 0, &smoothing);
-        else if (!strcmp(a, "--gamma")) ok = cli_float(a, v, 0, &gamma);
+        else if (!strcmp(a, "--epochs")) ok = cli_int(a, v, 1, &epochs), quiet = 1;
+        else if (!strcmp(a, "--batch")) ok = cli_int(a, v, 1, &batch), quiet = 1;
+        else if (!strcmp(a, "--seed")) ok = cli_int(a, v, 0, &seed), quiet = 1;
+        else if (!strcmp(a, "--patience")) ok = cli_int(a, v, 0, &patience), quiet = 1;
+        else if (!strcmp(a, "--shift")) ok = cli_int(a, v, 0, &shift), quiet = 1;
+        else if (!strcmp(a, "--stop-after")) ok = cli_int(a, v, 1, &stop_after), quiet = 1;
+        else if (!strcmp(a, "--step-epochs")) ok = cli_int(a, v, 1, &step_epochs), quiet = 1;
+        else if (!strcmp(a, "--lr")) ok = cli_float(a, v, 1e-12, &lr), quiet = 1;
+        else if (!strcmp(a, "--momentum")) ok = cli_float(a, v, 0, &momentum), quiet = 1;
+        else if (!strcmp(a, "--weight-decay")) ok = cli_float(a, v, 0, &weight_decay), quiet = 1;
+        else if (!strcmp(a, "--val-split")) ok = cli_float(a, v, 0, &val_split), quiet = 1;
+        else if (!strcmp(a, "--rotate")) ok = cli_float(a, v, 0, &rotate), quiet = 1;
+        else if (!strcmp(a, "--label-smoothing")) ok = cli_float(a, v, 0, &smoothing), quiet = 1;
+        else if (!strcmp(a, "--gamma")) ok = cli_float(a, v, 0, &gamma), quiet = 1;
         else if (!strcmp(a, "--optimizer")) ok = v && (!strcmp(v, "adam") || !strcmp(v, "sgd")), optimizer = v;
         else if (!strcmp(a, "--schedule")) ok = v && (!strcmp(v, "constant") || !strcmp(v, "step") || !strcmp(v, "cosine")), schedule = v;
         else if (!strcmp(a, "--loss")) ok = v && parse_loss(v, &loss_kind);
@@ -117,7 +117,7 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--no-test")) test = 0, takes = 0;
         else if (a[0] != '-' && !model) model = a, takes = 0;
         else return fprintf(stderr, "fovea: unexpected argument '%s' (fovea train --help)\n", a), 2;
-        if (!ok) return fprintf(stderr, "fovea: bad or missing value for %s (fovea train --help)\n", a), 2;
+        if (!ok) return quiet ? 2 : (fprintf(stderr, "fovea: bad or missing value for %s (fovea train --help)\n", a), 2);
         i += takes;
     }
     if (!model || !data_spec) return fputs(train_usage, stderr), 2;
