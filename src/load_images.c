@@ -40,7 +40,7 @@ static fv_status list_dir(const char *dir, int want_dirs, name_list *out, fv_err
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue;
-        char path[4096];
+        char path[8192];
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (stat(path, &st) != 0) continue;
@@ -61,70 +61,54 @@ static fv_status list_dir(const char *dir, int want_dirs, name_list *out, fv_err
 
 fv_dataset *fv_load_image_folder(const char *dir, int height, int width, int channels, fv_error *err) {
     if (channels != 1 && channels != 3) return fv_fail(err, "images load with 1 or 3 channels, not %d", channels), NULL;
-    name_list classes = {0}, files = {0};
+    name_list classes = {0}, *files = NULL;
     fv_dataset *d = NULL;
-    unsigned char *resized = NULL;
     if (list_dir(dir, 1, &classes, err) != FV_OK) goto done;
     if (classes.count < 1) {
         fv_fail(err, "%s: no class subfolders (expected DIR/CLASS/image.png)", dir);
         goto done;
     }
+    /* every class folder is listed once; the lists say how many images there are */
+    if (!(files = calloc((size_t)classes.count, sizeof *files))) {
+        fv_fail(err, "out of memory listing %s", dir);
+        goto done;
+    }
     size_t total = 0;
+    char first[8192] = "";
     for (int c = 0; c < classes.count; c++) {
         char sub[4096];
         snprintf(sub, sizeof sub, "%s/%s", dir, classes.names[c]);
-        name_list one = {0};
-        if (list_dir(sub, 0, &one, err) != FV_OK) goto done;
-        total += (size_t)one.count;
-        free_names(&one);
+        if (list_dir(sub, 0, &files[c], err) != FV_OK) goto done;
+        if (!first[0] && files[c].count) snprintf(first, sizeof first, "%s/%s", sub, files[c].names[0]);
+        total += (size_t)files[c].count;
     }
     if (total == 0) {
         fv_fail(err, "%s: no PNG/JPEG images in its class subfolders", dir);
         goto done;
     }
-    size_t at = 0;
+    int n;
+    if ((height <= 0 || width <= 0) && !stbi_info(first, &width, &height, &n)) { /* the first image's size */
+        fv_fail(err, "%s: cannot decode: %s", first, stbi_failure_reason());
+        goto done;
+    }
+    if (!(d = fv_dataset_new(total, (fv_shape){3, {height, width, channels}}, classes.count, err))) goto done;
+    size_t at = 0, per = (size_t)height * width * channels;
     for (int c = 0; c < classes.count; c++) {
-        char sub[4096];
-        snprintf(sub, sizeof sub, "%s/%s", dir, classes.names[c]);
-        if (list_dir(sub, 0, &files, err) != FV_OK) goto done;
-        for (int f = 0; f < files.count && at < total; f++, at++) {
+        snprintf(d->class_names[c], FV_CLASS_NAME_MAX, "%s", classes.names[c]);
+        for (int f = 0; f < files[c].count; f++, at++) {
             char path[8192];
-            snprintf(path, sizeof path, "%s/%s", sub, files.names[f]);
-            int w, h, n;
-            unsigned char *pixels = stbi_load(path, &w, &h, &n, channels);
-            if (!pixels) {
-                fv_fail(err, "%s: cannot decode: %s", path, stbi_failure_reason());
+            snprintf(path, sizeof path, "%s/%s/%s", dir, classes.names[c], files[c].names[f]);
+            if (fv_load_image(path, height, width, channels, d->x + at * per, err) != FV_OK) {
                 fv_dataset_free(d), d = NULL;
                 goto done;
             }
-            if (!d) {
-                if (height <= 0 || width <= 0) height = h, width = w;
-                d = fv_dataset_new(total, (fv_shape){3, {height, width, channels}}, classes.count, err);
-                resized = malloc((size_t)height * width * channels);
-                if (!d || !resized) {
-                    stbi_image_free(pixels);
-                    if (d && !resized) fv_fail(err, "out of memory");
-                    fv_dataset_free(d), d = NULL;
-                    goto done;
-                }
-                for (int k = 0; k < classes.count; k++) snprintf(d->class_names[k], FV_CLASS_NAME_MAX, "%s", classes.names[k]);
-            }
-            const unsigned char *src = pixels;
-            if (w != width || h != height) {
-                stbir_resize_uint8(pixels, w, h, 0, resized, width, height, 0, channels);
-                src = resized;
-            }
-            float *x = d->x + at * (size_t)height * width * channels;
-            for (size_t i = 0; i < (size_t)height * width * channels; i++) x[i] = (float)src[i] / 255.0f;
             d->labels[at] = c;
-            stbi_image_free(pixels);
         }
-        free_names(&files);
     }
 done:
-    free(resized);
+    for (int c = 0; files && c < classes.count; c++) free_names(&files[c]);
+    free(files);
     free_names(&classes);
-    free_names(&files);
     return d;
 }
 
