@@ -29,11 +29,17 @@ static void dense_forward_reference(dense_dims d, const float *x, const float *w
     }
 }
 
-/* dx (R, In) = dy . w^T (skipped when NULL);  dw (In, Out) = x^T . dy;  db (Out) = column sums of dy */
+/* db (Out) = column sums of dy (R, Out); both backends use it */
+static void bias_gradient(dense_dims d, const float *dy, float *db) {
+    memset(db, 0, (size_t)d.out * sizeof *db);
+    for (size_t r = 0; r < d.rows; r++)
+        for (int o = 0; o < d.out; o++) db[o] += dy[r * d.out + o];
+}
+
+/* dx (R, In) = dy . w^T (skipped when NULL);  dw (In, Out) = x^T . dy */
 static void dense_backward_reference(dense_dims d, const float *x, const float *w, const float *dy,
-                                     float *dx, float *dw, float *db) {
+                                     float *dx, float *dw) {
     memset(dw, 0, (size_t)d.in * d.out * sizeof *dw);
-    if (db) memset(db, 0, (size_t)d.out * sizeof *db);
     for (size_t r = 0; r < d.rows; r++) {
         const float *xr = x + r * d.in, *dyr = dy + r * d.out;
         float *dxr = dx ? dx + r * d.in : NULL;
@@ -47,8 +53,6 @@ static void dense_backward_reference(dense_dims d, const float *x, const float *
             }
             if (dxr) dxr[i] = sum;
         }
-        if (db)
-            for (int o = 0; o < d.out; o++) db[o] += dyr[o];
     }
 }
 
@@ -88,20 +92,15 @@ static void dense_forward(const fv_node *node, const fv_step *s) {
 static void dense_backward(const fv_node *node, const fv_step *s) {
     dense_dims d = dims_of(node, s->batch);
     const float *dy = fv_step_activation_grad(s, node->layer.activation, node->layer.alpha, d.rows, d.out);
-    float *d_bias = node->layer.use_bias ? s->d_param[1] : NULL;
+    if (node->layer.use_bias) bias_gradient(d, dy, s->d_param[1]);
 #ifdef FOVEA_HAVE_DNNL
     if (s->backend == FV_BACKEND_ONEDNN) {
         if (s->d_in[0]) fv_dnnl_sgemm('N', 'T', (int)d.rows, d.in, d.out, dy, d.out, s->param[0], d.out, 0.0f, s->d_in[0], d.in);
         fv_dnnl_sgemm('T', 'N', d.in, d.out, (int)d.rows, s->in[0], d.in, dy, d.out, 0.0f, s->d_param[0], d.out);
-        if (d_bias) {
-            memset(d_bias, 0, (size_t)d.out * sizeof *d_bias);
-            for (size_t r = 0; r < d.rows; r++)
-                for (int o = 0; o < d.out; o++) d_bias[o] += dy[r * d.out + o];
-        }
         return;
     }
 #endif
-    dense_backward_reference(d, s->in[0], s->param[0], dy, s->d_in[0], s->d_param[0], d_bias);
+    dense_backward_reference(d, s->in[0], s->param[0], dy, s->d_in[0], s->d_param[0]);
 }
 
 const fv_op fv_op_dense = {"Dense", 1, 1, dense_infer, dense_init, NULL, NULL, dense_forward, dense_backward};
