@@ -191,7 +191,6 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
             }
             e.has_validation = 1, e.val_loss = m.loss, e.val_accuracy = m.accuracy;
             fv_metrics_free(&m);
-            fv_net_reseed(net, epoch_seed(c->seed, epoch, 3)); /* evaluation drew nothing, but keep it exact */
         }
         e.seconds = fv_seconds() - start;
         b.seconds = e.seconds;
