@@ -11,13 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static double peak_rss_mb(void) {
     struct rusage u;
@@ -63,11 +56,11 @@ static void bench_train(const char *path, int batch, int steps) {
     fv_loss loss = {units == 1 ? FV_LOSS_BINARY_CROSS_ENTROPY : FV_LOSS_SOFTMAX_CROSS_ENTROPY, 0.0f};
     double start = 0.0, l;
     for (int s = -5; s < steps; s++) { /* 5 warm-up steps */
-        if (s == 0) start = now();
+        if (s == 0) start = fv_time_seconds();
         if (fv_net_forward(net, x, 1, &err) != FV_OK || fv_net_loss_backward(net, loss, t, &l, &err) != FV_OK) die("step", &err);
         fv_optimizer_step(opt, 1e-3f);
     }
-    double seconds = now() - start;
+    double seconds = fv_time_seconds() - start;
     printf("images_per_s=%.1f peak_rss_mb=%.1f\n", (double)batch * steps / seconds, peak_rss_mb());
     fv_optimizer_free(opt), fv_net_free(net), free(x), free(t);
 }
@@ -78,9 +71,9 @@ static void bench_infer(const char *path, int batch, int steps) {
     float *x = random_floats((size_t)batch * fv_shape_count(fv_net_node_shape(net, 0)), 2);
     double *ms = malloc((size_t)steps * sizeof *ms);
     for (int s = -5; s < steps; s++) {
-        double t0 = now();
+        double t0 = fv_time_seconds();
         fv_net_forward(net, x, 0, &err);
-        if (s >= 0) ms[s] = 1e3 * (now() - t0);
+        if (s >= 0) ms[s] = 1e3 * (fv_time_seconds() - t0);
     }
     qsort(ms, (size_t)steps, sizeof *ms, cmp_double);
     printf("median_ms=%.4f images_per_s=%.1f peak_rss_mb=%.1f\n", ms[steps / 2], batch * 1e3 / ms[steps / 2], peak_rss_mb());
@@ -107,11 +100,11 @@ static void bench_layers(const char *path, int batch) {
         double macs = (double)batch * fv_shape_count(out) * l->kernel[0] * l->kernel[1] * in.dim[2];
         double fwd[21], bwd[21];
         for (int r = -3; r < 21; r++) {
-            double t0 = now();
+            double t0 = fv_time_seconds();
             fv_net_forward(one, x, 1, &err);
-            double t1 = now();
+            double t1 = fv_time_seconds();
             fv_net_backward(one, dy, &err);
-            if (r >= 0) fwd[r] = t1 - t0, bwd[r] = now() - t1;
+            if (r >= 0) fwd[r] = t1 - t0, bwd[r] = fv_time_seconds() - t1;
         }
         qsort(fwd, 21, sizeof(double), cmp_double), qsort(bwd, 21, sizeof(double), cmp_double);
         double bwd_flops = 2.0 * macs * (src != 0 ? 2.0 : 1.0);
@@ -126,9 +119,9 @@ static void bench_sgemm(int n) {
     float *a = random_floats((size_t)n * n, 5), *b = random_floats((size_t)n * n, 6), *c = calloc((size_t)n * n, sizeof *c);
     double best = 1e30;
     for (int r = 0; r < 8; r++) {
-        double t0 = now();
+        double t0 = fv_time_seconds();
         dnnl_sgemm('N', 'N', n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double e = now() - t0;
+        double e = fv_time_seconds() - t0;
         best = e < best ? e : best;
     }
     printf("sgemm_gflops=%.1f\n", 2.0 * n * n * n / best / 1e9);
@@ -142,7 +135,7 @@ typedef struct target {
 
 static int stop_at_target(const fv_epoch_log *log, void *user) {
     target *t = user;
-    if (log->val_accuracy >= t->accuracy && t->reached_at == 0.0) t->reached_at = now() - t->start, t->epoch = log->epoch;
+    if (log->val_accuracy >= t->accuracy && t->reached_at == 0.0) t->reached_at = fv_time_seconds() - t->start, t->epoch = log->epoch;
     return t->reached_at != 0.0;
 }
 
@@ -154,7 +147,7 @@ static void bench_accuracy(const char *path, double accuracy, int epochs) {
     fv_optimizer_config oc = fv_adam(1e-3f);
     fv_optimizer *opt = fv_optimizer_new(net, &oc, &err);
     fv_fit_config c = fv_fit_defaults();
-    target t = {accuracy, 0.0, now(), 0};
+    target t = {accuracy, 0.0, fv_time_seconds(), 0};
     c.epochs = epochs, c.batch_size = 64, c.validation = test, c.on_epoch = stop_at_target, c.user = &t;
     fv_fit_result r;
     if (fv_fit(net, opt, train, &c, &r, &err) != FV_OK) die("fit", &err);

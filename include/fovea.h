@@ -27,6 +27,12 @@ typedef struct fv_error {
     char message[512]; /* "file:line: what is wrong", or "layer 'conv2d_1': ..." */
 } fv_error;
 
+/* A monotonic clock in seconds, for timing (fit's progress, the tool, the benchmark). */
+double fv_time_seconds(void);
+
+/* n values uniform in [0, 1) from the library's seeded generator (test inputs, noise). */
+void fv_random_uniform(float *x, size_t n, uint64_t seed);
+
 /* ---- Shapes: one sample's shape; the batch dimension is separate. ---- */
 #define FV_MAX_RANK 3
 typedef struct fv_shape {

@@ -3,6 +3,7 @@
 #define FOVEA_TEST_CHECK_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,12 @@ typedef struct test_counts {
 static inline int report(const test_counts *t) {
     printf("%d passed, %d failed\n", t->passed, t->failed);
     return t->failed == 0 && t->passed > 0 ? 0 : 1;
+}
+
+/* The tests' one source of seeded data: a 64-bit LCG, uniform in [0, 1) with 24 bits. */
+static inline float test_uniform(uint64_t *state) {
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)(*state >> 40) / 16777216.0f;
 }
 
 /* Normwise relative difference: max|a - b| / max(max|b|, floor). */

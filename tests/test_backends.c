@@ -26,10 +26,7 @@
 static float *random_input(size_t n, uint64_t seed) {
     float *x = malloc(n * sizeof *x);
     if (!x) abort();
-    for (size_t i = 0; i < n; i++) {
-        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-        x[i] = (float)(seed >> 40) / 16777216.0f;
-    }
+    for (size_t i = 0; i < n; i++) x[i] = test_uniform(&seed);
     return x;
 }
 

@@ -24,10 +24,7 @@ typedef struct lcg {
     uint64_t s;
 } lcg;
 
-static float uniform(lcg *g) { /* [-1, 1) */
-    g->s = g->s * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)(g->s >> 40) / 8388608.0f - 1.0f;
-}
+static float uniform(lcg *g) { return 2.0f * test_uniform(&g->s) - 1.0f; } /* [-1, 1) */
 
 static double loss_of(fv_net *net, const float *x, const float *r, int training) {
     fv_error err;

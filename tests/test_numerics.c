@@ -45,10 +45,7 @@ static fv_dataset *seeded_data(fv_shape shape, int classes, size_t count) {
     d->x = malloc(count * per * sizeof(float)), d->labels = malloc(count * sizeof(int32_t));
     d->class_names = calloc((size_t)classes, sizeof *d->class_names);
     uint64_t s = 12345;
-    for (size_t i = 0; i < count * per; i++) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        d->x[i] = (float)(s >> 40) / 16777216.0f;
-    }
+    for (size_t i = 0; i < count * per; i++) d->x[i] = test_uniform(&s);
     for (size_t i = 0; i < count; i++) d->labels[i] = (int32_t)(i % (size_t)classes);
     return d;
 }

@@ -11,10 +11,7 @@
 
 static float gaussian(uint64_t *s) { /* Box-Muller on an LCG: enough for test data */
     double u[2];
-    for (int i = 0; i < 2; i++) {
-        *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-        u[i] = ((double)(*s >> 11) + 0.5) / 9007199254740992.0;
-    }
+    for (int i = 0; i < 2; i++) u[i] = (double)test_uniform(s) + 0x1p-25; /* never 0 */
     return (float)(sqrt(-2.0 * log(u[0])) * cos(6.283185307179586 * u[1]));
 }
 

@@ -10,6 +10,9 @@ int cli_float(const char *flag, const char *value, double min, double *out);
 /* A model definition (.fv) or a saved model (anything else); prints the error on failure. */
 fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint);
 
+int cmd_summary(int argc, char **argv);
+int cmd_forward(int argc, char **argv);
+int cmd_weights(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_predict(int argc, char **argv);

@@ -1,0 +1,17 @@
+/* data.h — what the dataset readers share; not part of the public API. */
+#ifndef FOVEA_DATA_H
+#define FOVEA_DATA_H
+
+#include "core/core.h"
+
+/* An empty dataset of `count` samples, classes named "0", "1", ... (pixels uninitialised). */
+fv_dataset *fv_dataset_new(size_t count, fv_shape shape, int n_classes, fv_error *err);
+
+/* A whole file in memory, gunzipped when it starts with the gzip magic. */
+typedef struct fv_bytes {
+    unsigned char *data;
+    size_t size;
+} fv_bytes;
+fv_status fv_read_file(const char *path, fv_bytes *out, fv_error *err);
+
+#endif

@@ -1,0 +1,131 @@
+/* load_images.c — a folder of images, one subfolder per class (as Keras'
+ * image_dataset_from_directory): classes are the subfolders sorted by name, images are PNG, JPEG,
+ * BMP or GIF decoded with stb_image and resized with stb_image_resize when their size differs. */
+#include "data/data.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <stb/stb_image.h>
+#include <stb/stb_image_resize.h>
+
+typedef struct name_list {
+    char **names;
+    int count, cap;
+} name_list;
+
+static void free_names(name_list *l) {
+    for (int i = 0; i < l->count; i++) free(l->names[i]);
+    free(l->names);
+    memset(l, 0, sizeof *l);
+}
+
+static int compare_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int is_image_name(const char *name) {
+    const char *dot = strrchr(name, '.');
+    return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") ||
+                   !strcasecmp(dot, ".bmp") || !strcasecmp(dot, ".gif"));
+}
+
+/* Sorted entries of dir: subdirectories (want_dirs) or image files. */
+static fv_status list_dir(const char *dir, int want_dirs, name_list *out, fv_error *err) {
+    DIR *d = opendir(dir);
+    if (!d) return fv_fail(err, "%s: cannot open the folder", dir);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char path[8192];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) != 0) continue;
+        if (want_dirs ? !S_ISDIR(st.st_mode) : !(S_ISREG(st.st_mode) && is_image_name(e->d_name))) continue;
+        if (out->count == out->cap) {
+            int cap = out->cap ? 2 * out->cap : 64;
+            char **grown = realloc(out->names, (size_t)cap * sizeof *grown);
+            if (!grown) return closedir(d), fv_fail(err, "out of memory listing %s", dir);
+            out->names = grown, out->cap = cap;
+        }
+        if (!(out->names[out->count] = strdup(e->d_name))) return closedir(d), fv_fail(err, "out of memory listing %s", dir);
+        out->count++;
+    }
+    closedir(d);
+    if (out->count > 1) qsort(out->names, (size_t)out->count, sizeof *out->names, compare_names);
+    return FV_OK;
+}
+
+fv_dataset *fv_load_image_folder(const char *dir, int height, int width, int channels, fv_error *err) {
+    if (channels != 1 && channels != 3) return fv_fail(err, "images load with 1 or 3 channels, not %d", channels), NULL;
+    name_list classes = {0}, *files = NULL;
+    fv_dataset *d = NULL;
+    if (list_dir(dir, 1, &classes, err) != FV_OK) goto done;
+    if (classes.count < 1) {
+        fv_fail(err, "%s: no class subfolders (expected DIR/CLASS/image.png)", dir);
+        goto done;
+    }
+    /* every class folder is listed once; the lists say how many images there are */
+    if (!(files = calloc((size_t)classes.count, sizeof *files))) {
+        fv_fail(err, "out of memory listing %s", dir);
+        goto done;
+    }
+    size_t total = 0;
+    char first[8192] = "";
+    for (int c = 0; c < classes.count; c++) {
+        char sub[4096];
+        snprintf(sub, sizeof sub, "%s/%s", dir, classes.names[c]);
+        if (list_dir(sub, 0, &files[c], err) != FV_OK) goto done;
+        if (!first[0] && files[c].count) snprintf(first, sizeof first, "%s/%s", sub, files[c].names[0]);
+        total += (size_t)files[c].count;
+    }
+    if (total == 0) {
+        fv_fail(err, "%s: no PNG/JPEG images in its class subfolders", dir);
+        goto done;
+    }
+    int n;
+    if ((height <= 0 || width <= 0) && !stbi_info(first, &width, &height, &n)) { /* the first image's size */
+        fv_fail(err, "%s: cannot decode: %s", first, stbi_failure_reason());
+        goto done;
+    }
+    if (!(d = fv_dataset_new(total, (fv_shape){3, {height, width, channels}}, classes.count, err))) goto done;
+    size_t at = 0, per = (size_t)height * width * channels;
+    for (int c = 0; c < classes.count; c++) {
+        snprintf(d->class_names[c], FV_CLASS_NAME_MAX, "%s", classes.names[c]);
+        for (int f = 0; f < files[c].count; f++, at++) {
+            char path[8192];
+            snprintf(path, sizeof path, "%s/%s/%s", dir, classes.names[c], files[c].names[f]);
+            if (fv_load_image(path, height, width, channels, d->x + at * per, err) != FV_OK) {
+                fv_dataset_free(d), d = NULL;
+                goto done;
+            }
+            d->labels[at] = c;
+        }
+    }
+done:
+    for (int c = 0; files && c < classes.count; c++) free_names(&files[c]);
+    free(files);
+    free_names(&classes);
+    return d;
+}
+
+fv_status fv_load_image(const char *path, int height, int width, int channels, float *out, fv_error *err) {
+    if (channels != 1 && channels != 3) return fv_fail(err, "images load with 1 or 3 channels, not %d", channels);
+    int w, h, n;
+    unsigned char *pixels = stbi_load(path, &w, &h, &n, channels);
+    if (!pixels) return fv_fail(err, "%s: cannot decode: %s", path, stbi_failure_reason());
+    size_t count = (size_t)height * width * channels;
+    unsigned char *src = pixels, *resized = NULL;
+    if (w != width || h != height) {
+        if (!(resized = malloc(count))) return stbi_image_free(pixels), fv_fail(err, "out of memory");
+        stbir_resize_uint8(pixels, w, h, 0, resized, width, height, 0, channels);
+        src = resized;
+    }
+    for (size_t i = 0; i < count; i++) out[i] = (float)src[i] / 255.0f;
+    free(resized);
+    stbi_image_free(pixels);
+    return FV_OK;
+}

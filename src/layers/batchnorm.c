@@ -1,0 +1,152 @@
+/* batchnorm.c — batch normalisation over the last axis (channels).
+ * Training: normalise with the batch mean and (biased) variance, then update the moving
+ * statistics as Keras does: moving = momentum * moving + (1 - momentum) * batch, where the
+ * variance folded in is the unbiased one (Keras' fused kernel and PyTorch both do this; PyTorch's
+ * momentum is 1 - ours). Inference: normalise with the moving statistics.
+ * Parameters: gamma, beta (trainable); moving_mean, moving_variance (not trainable). */
+#include "core/core.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { GAMMA, BETA, MOVING_MEAN, MOVING_VAR };
+
+typedef struct bn_dims {
+    size_t rows; /* batch x positions */
+    int c;
+} bn_dims;
+
+static bn_dims dims_of(const fv_node *node, int batch) {
+    const fv_shape *s = &node->out_shape;
+    int c = s->dim[s->rank - 1];
+    return (bn_dims){(size_t)batch * fv_shape_count(*s) / (size_t)c, c};
+}
+
+/* ---- Reference kernels. x, y (R, C); mean, variance (C). Sums in double: this is the oracle. ---- */
+static void bn_batch_stats_reference(bn_dims d, const float *x, float *mean, float *variance) {
+    for (int c = 0; c < d.c; c++) {
+        double sum = 0.0, sq = 0.0;
+        for (size_t r = 0; r < d.rows; r++) sum += x[r * d.c + c];
+        double mu = sum / (double)d.rows;
+        for (size_t r = 0; r < d.rows; r++) {
+            double t = x[r * d.c + c] - mu;
+            sq += t * t;
+        }
+        mean[c] = (float)mu;
+        variance[c] = (float)(sq / (double)d.rows);
+    }
+}
+
+static void bn_normalize_reference(bn_dims d, float eps, const float *x, const float *gamma, const float *beta,
+                                   const float *mean, const float *variance, float *y) {
+    for (size_t r = 0; r < d.rows; r++)
+        for (int c = 0; c < d.c; c++) {
+            float inv = 1.0f / sqrtf(variance[c] + eps);
+            y[r * d.c + c] = gamma[c] * (x[r * d.c + c] - mean[c]) * inv + beta[c];
+        }
+}
+
+/* training: dx = gamma * inv / R * (R * dy - sum(dy) - xhat * sum(dy * xhat))
+ * inference (statistics are constants): dx = gamma * inv * dy */
+static void bn_backward_reference(bn_dims d, float eps, int training, const float *x, const float *dy,
+                                  const float *gamma, const float *mean, const float *variance,
+                                  float *dx, float *dgamma, float *dbeta) {
+    for (int c = 0; c < d.c; c++) {
+        double inv = 1.0 / sqrt((double)variance[c] + eps), sum_dy = 0.0, sum_dy_xhat = 0.0;
+        for (size_t r = 0; r < d.rows; r++) {
+            double xhat = (x[r * d.c + c] - mean[c]) * inv;
+            sum_dy += dy[r * d.c + c];
+            sum_dy_xhat += dy[r * d.c + c] * xhat;
+        }
+        dgamma[c] = (float)sum_dy_xhat;
+        dbeta[c] = (float)sum_dy;
+        double rows = (double)d.rows;
+        for (size_t r = 0; r < d.rows; r++) {
+            double xhat = (x[r * d.c + c] - mean[c]) * inv, g = dy[r * d.c + c];
+            dx[r * d.c + c] = (float)(training ? gamma[c] * inv / rows * (rows * g - sum_dy - xhat * sum_dy_xhat)
+                                               : gamma[c] * inv * g);
+        }
+    }
+}
+
+static fv_status bn_infer(fv_node *node, fv_error *err) {
+    const fv_layer *l = &node->layer;
+    if (!(l->momentum >= 0.0f && l->momentum <= 1.0f)) return fv_fail(err, "momentum must be in [0, 1]");
+    if (!(l->epsilon > 0.0f)) return fv_fail(err, "epsilon must be positive");
+    node->out_shape = node->in_shape[0];
+    int c[1] = {node->out_shape.dim[node->out_shape.rank - 1]};
+    fv_node_declare_param(node, "gamma", 1, 1, c);
+    fv_node_declare_param(node, "beta", 1, 1, c);
+    fv_node_declare_param(node, "moving_mean", 0, 1, c);
+    fv_node_declare_param(node, "moving_variance", 0, 1, c);
+    node->scratch_fixed = 2 * (size_t)c[0] * sizeof(float); /* batch mean, batch variance */
+    return FV_OK;
+}
+
+static void bn_init(const fv_node *node, float **param, fv_rng *rng) {
+    (void)rng;
+    for (size_t i = 0; i < node->params[GAMMA].count; i++) param[GAMMA][i] = 1.0f, param[MOVING_VAR][i] = 1.0f;
+}
+
+static fv_status bn_plan(fv_node *node, int batch, fv_backend backend, void *engine, fv_error *err) {
+    (void)node, (void)batch, (void)engine, (void)err;
+    if (backend != FV_BACKEND_ONEDNN) return FV_OK;
+#ifdef FOVEA_HAVE_DNNL
+    bn_dims d = dims_of(node, batch);
+    return fv_dnnl_bnorm_create(engine, (int)d.rows, d.c, node->layer.epsilon, (fv_dnnl_bnorm **)&node->backend, err);
+#else
+    return fv_fail(err, "built without oneDNN");
+#endif
+}
+
+static void bn_release(fv_node *node) {
+#ifdef FOVEA_HAVE_DNNL
+    if (node->backend) fv_dnnl_bnorm_free(node->backend);
+#endif
+    node->backend = NULL;
+}
+
+/* x (N, ..., C) -> y (N, ..., C) */
+static void bn_forward(const fv_node *node, const fv_step *s) {
+    bn_dims d = dims_of(node, s->batch);
+    float *mean = s->scratch, *variance = mean + d.c;
+    float *const *p = s->param;
+    const float *use_mean = s->training ? mean : p[MOVING_MEAN];
+    const float *use_var = s->training ? variance : p[MOVING_VAR];
+#ifdef FOVEA_HAVE_DNNL
+    if (node->backend) {
+        if (!s->training) memcpy(mean, use_mean, (size_t)d.c * sizeof *mean), memcpy(variance, use_var, (size_t)d.c * sizeof *mean);
+        fv_dnnl_bnorm_forward(node->backend, s->training, s->in[0], p[GAMMA], p[BETA], mean, variance, s->out);
+    } else
+#endif
+    {
+        if (s->training) bn_batch_stats_reference(d, s->in[0], mean, variance);
+        bn_normalize_reference(d, node->layer.epsilon, s->in[0], p[GAMMA], p[BETA], use_mean, use_var, s->out);
+    }
+    if (!s->training) return;
+    float m = node->layer.momentum;
+    double unbias = d.rows > 1 ? (double)d.rows / (double)(d.rows - 1) : 1.0;
+    for (int c = 0; c < d.c; c++) {
+        p[MOVING_MEAN][c] = m * p[MOVING_MEAN][c] + (1.0f - m) * mean[c];
+        p[MOVING_VAR][c] = m * p[MOVING_VAR][c] + (1.0f - m) * (float)(variance[c] * unbias);
+    }
+}
+
+static void bn_backward(const fv_node *node, const fv_step *s) {
+    bn_dims d = dims_of(node, s->batch);
+    const float *mean = s->training ? s->scratch : s->param[MOVING_MEAN];
+    const float *variance = s->training ? (const float *)s->scratch + d.c : s->param[MOVING_VAR];
+    memset(s->d_param[MOVING_MEAN], 0, (size_t)d.c * sizeof(float));
+    memset(s->d_param[MOVING_VAR], 0, (size_t)d.c * sizeof(float));
+#ifdef FOVEA_HAVE_DNNL
+    if (node->backend) {
+        fv_dnnl_bnorm_backward(node->backend, s->training, s->in[0], s->d_out, s->param[GAMMA], s->param[BETA],
+                               mean, variance, s->d_in[0], s->d_param[GAMMA], s->d_param[BETA]);
+        return;
+    }
+#endif
+    bn_backward_reference(d, node->layer.epsilon, s->training, s->in[0], s->d_out, s->param[GAMMA], mean,
+                          variance, s->d_in[0], s->d_param[GAMMA], s->d_param[BETA]);
+}
+
+const fv_op fv_op_batchnorm = {"BatchNormalization", 1, 1, bn_infer, bn_init, bn_plan, bn_release, bn_forward, bn_backward};

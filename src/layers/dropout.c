@@ -1,0 +1,30 @@
+/* dropout.c — inverted dropout: in training each value is kept with probability 1 - rate and
+ * scaled by 1 / (1 - rate); in inference it passes unchanged. The mask comes from the
+ * network's seeded generator, so a run is reproducible. */
+#include "core/core.h"
+
+#include <string.h>
+
+static fv_status dropout_infer(fv_node *node, fv_error *err) {
+    float rate = node->layer.rate;
+    if (!(rate >= 0.0f && rate < 1.0f)) return fv_fail(err, "rate must be in [0, 1), got %g", (double)rate);
+    node->out_shape = node->in_shape[0];
+    node->scratch_per_sample = fv_shape_count(node->out_shape) * sizeof(float); /* mask x scale */
+    return FV_OK;
+}
+
+static void dropout_forward(const fv_node *node, const fv_step *s) {
+    size_t n = (size_t)s->batch * fv_shape_count(node->out_shape);
+    float *scale = s->scratch, keep = 1.0f - node->layer.rate;
+    for (size_t i = 0; i < n; i++)
+        scale[i] = !s->training ? 1.0f : fv_rng_uniform(s->rng) < keep ? 1.0f / keep : 0.0f;
+    for (size_t i = 0; i < n; i++) s->out[i] = s->in[0][i] * scale[i];
+}
+
+static void dropout_backward(const fv_node *node, const fv_step *s) {
+    size_t n = (size_t)s->batch * fv_shape_count(node->out_shape);
+    const float *scale = s->scratch;
+    for (size_t i = 0; i < n; i++) s->d_in[0][i] = s->d_out[i] * scale[i];
+}
+
+const fv_op fv_op_dropout = {"Dropout", 1, 1, dropout_infer, NULL, NULL, NULL, dropout_forward, dropout_backward};

@@ -1,0 +1,113 @@
+/* evaluate.c — evaluate (loss, accuracy, per-class precision/recall/F1, confusion matrix) and
+ * predict, both in batches of the planned size with the last batch padded. */
+#include "train/train.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+fv_status fv_predict(fv_net *net, const float *x, size_t count, float *out, fv_error *err) {
+    if (fv_net_batch(net) == 0) return fv_fail(err, "the network must be planned before predict");
+    size_t batch = (size_t)fv_net_batch(net), per_in = fv_shape_count(fv_net_node_shape(net, 0));
+    size_t per_out = fv_shape_count(fv_net_node_shape(net, fv_net_output_node(net)));
+    float *pad = NULL;
+    for (size_t at = 0; at < count; at += batch) {
+        size_t n = count - at < batch ? count - at : batch;
+        const float *in = x + at * per_in;
+        if (n < batch) { /* the last, partial batch: pad it with zeros */
+            if (!(pad = calloc(batch * per_in, sizeof *pad))) return fv_fail(err, "out of memory");
+            memcpy(pad, in, n * per_in * sizeof *pad);
+            in = pad;
+        }
+        fv_status st = fv_net_forward(net, in, 0, err);
+        if (st == FV_OK) memcpy(out + at * per_out, fv_net_node_output(net, fv_net_output_node(net)), n * per_out * sizeof *out);
+        free(pad), pad = NULL;
+        if (st != FV_OK) return st;
+    }
+    return FV_OK;
+}
+
+void fv_metrics_free(fv_metrics *m) {
+    free(m->confusion);
+    free(m->precision);
+    free(m->recall);
+    free(m->f1);
+    memset(m, 0, sizeof *m);
+}
+
+fv_status fv_evaluate(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metrics *m, fv_error *err) {
+    memset(m, 0, sizeof *m);
+    if (fv_net_batch(net) == 0) return fv_fail(err, "the network must be planned before evaluate");
+    int one_hot;
+    if (fv_target_layout(net, data, &one_hot, err) != FV_OK) return FV_ERR;
+    size_t batch = (size_t)fv_net_batch(net), per = fv_shape_count(data->shape);
+    int units = fv_net_node_shape(net, fv_net_output_node(net)).dim[0], k = data->n_classes < 2 ? 2 : data->n_classes;
+    m->n_classes = k;
+    m->count = data->count;
+    m->confusion = calloc((size_t)k * k, sizeof *m->confusion);
+    m->precision = calloc((size_t)k, sizeof(double)), m->recall = calloc((size_t)k, sizeof(double));
+    m->f1 = calloc((size_t)k, sizeof(double));
+    float *x = calloc(batch * per, sizeof *x), *targets = calloc(batch * (size_t)units, sizeof *targets);
+    fv_status st = FV_OK;
+    if (!m->confusion || !m->precision || !m->recall || !m->f1 || !x || !targets) st = fv_fail(err, "out of memory");
+    double loss_sum = 0.0;
+    for (size_t at = 0; st == FV_OK && at < data->count; at += batch) {
+        size_t n = data->count - at < batch ? data->count - at : batch;
+        memcpy(x, data->x + at * per, n * per * sizeof *x);
+        memset(x + n * per, 0, (batch - n) * per * sizeof *x);
+        memset(targets, 0, batch * (size_t)units * sizeof *targets);
+        fv_fill_targets(targets, data->labels + at, n, units, one_hot);
+        double l;
+        st = fv_net_forward(net, x, 0, err);
+        if (st == FV_OK) st = fv_loss_compute(net, loss, targets, (int)n, &l, 0, err);
+        if (st != FV_OK) break;
+        loss_sum += l * (double)n;
+        const float *y = fv_net_node_output(net, fv_net_output_node(net));
+        for (size_t i = 0; i < n; i++)
+            m->confusion[(size_t)data->labels[at + i] * k + (size_t)fv_predicted_class(y + i * (size_t)units, units)]++;
+    }
+    free(x), free(targets);
+    if (st != FV_OK) return fv_metrics_free(m), FV_ERR;
+    size_t correct = 0;
+    for (int c = 0; c < k; c++) {
+        size_t tp = m->confusion[(size_t)c * k + c], predicted = 0, actual = 0;
+        for (int o = 0; o < k; o++) predicted += m->confusion[(size_t)o * k + c], actual += m->confusion[(size_t)c * k + o];
+        correct += tp;
+        m->precision[c] = predicted ? (double)tp / (double)predicted : 0.0;
+        m->recall[c] = actual ? (double)tp / (double)actual : 0.0;
+        double pr = m->precision[c] + m->recall[c];
+        m->f1[c] = pr > 0 ? 2.0 * m->precision[c] * m->recall[c] / pr : 0.0;
+        m->macro_precision += m->precision[c] / k, m->macro_recall += m->recall[c] / k, m->macro_f1 += m->f1[c] / k;
+    }
+    m->loss = data->count ? loss_sum / (double)data->count : 0.0;
+    m->accuracy = data->count ? (double)correct / (double)data->count : 0.0;
+    return FV_OK;
+}
+
+int fv_metrics_format(const fv_metrics *m, const char (*names)[FV_CLASS_NAME_MAX], char *buf, size_t size) {
+    fv_text t = {buf, size, 0};
+    if (size) buf[0] = '\0';
+    int k = m->n_classes, width = 9;
+    for (int c = 0; names && c < k; c++) width = (int)strlen(names[c]) > width ? (int)strlen(names[c]) : width;
+    fv_text_put(&t, "%zu samples: loss %.4f, accuracy %.2f%%\n\n", m->count, m->loss, 100.0 * m->accuracy);
+    fv_text_put(&t, "%-*s  precision  recall  f1-score  support\n", width, "class");
+    for (int c = 0; c < k; c++) {
+        size_t support = 0;
+        for (int o = 0; o < k; o++) support += m->confusion[(size_t)c * k + o];
+        char fallback[32];
+        snprintf(fallback, sizeof fallback, "%d", c);
+        fv_text_put(&t, "%-*s  %9.4f  %6.4f  %8.4f  %7zu\n", width, names ? names[c] : fallback, m->precision[c], m->recall[c], m->f1[c], support);
+    }
+    fv_text_put(&t, "%-*s  %9.4f  %6.4f  %8.4f  %7zu\n\n", width, "macro avg", m->macro_precision, m->macro_recall, m->macro_f1, m->count);
+    fv_text_put(&t, "confusion matrix (rows: true class, columns: predicted)\n%-*s", width, "");
+    for (int c = 0; c < k; c++) fv_text_put(&t, " %6d", c);
+    fv_text_put(&t, "\n");
+    for (int c = 0; c < k; c++) {
+        char fallback[32];
+        snprintf(fallback, sizeof fallback, "%d", c);
+        fv_text_put(&t, "%-*s", width, names ? names[c] : fallback);
+        for (int o = 0; o < k; o++) fv_text_put(&t, " %6zu", m->confusion[(size_t)c * k + o]);
+        fv_text_put(&t, "\n");
+    }
+    return (int)t.len;
+}

@@ -1,0 +1,184 @@
+/* fit.c — fit: epochs of shuffled minibatches, augmentation, validation, early stopping, a
+ * progress bar. Every buffer is allocated before the first step. Each epoch's random streams
+ * (shuffle order, dropout masks, augmentation) derive from (seed, epoch) alone, so a run resumed
+ * from a saved epoch continues exactly as the uninterrupted run would. */
+#include "train/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+fv_fit_config fv_fit_defaults(void) {
+    fv_fit_config c;
+    memset(&c, 0, sizeof c);
+    c.epochs = 10;
+    c.batch_size = 32;
+    c.loss.kind = FV_LOSS_SOFTMAX_CROSS_ENTROPY;
+    c.seed = 1;
+    c.shuffle = 1;
+    c.restore_best = 1;
+    return c;
+}
+
+/* ---- Augmentation: one inverse map per image: flip, then rotate about the centre and shift,
+ * sampled bilinearly; pixels from outside the image are 0. x, out (H, W, C). ---- */
+static void augment(const fv_fit_config *c, const fv_shape *s, const float *x, float *out, fv_rng *rng) {
+    int h = s->rank == 3 ? s->dim[0] : 1, w = s->dim[s->rank - 2], ch = s->dim[s->rank - 1];
+    int flip = c->flip_horizontal && fv_rng_uniform(rng) < 0.5f;
+    float angle = c->rotate_degrees * (2.0f * fv_rng_uniform(rng) - 1.0f) * (float)FV_PI / 180.0f;
+    float dy = c->shift_pixels ? (float)((int)(fv_rng_next(rng) % (uint64_t)(2 * c->shift_pixels + 1)) - c->shift_pixels) : 0.0f;
+    float dx = c->shift_pixels ? (float)((int)(fv_rng_next(rng) % (uint64_t)(2 * c->shift_pixels + 1)) - c->shift_pixels) : 0.0f;
+    float cy = 0.5f * (float)(h - 1), cx = 0.5f * (float)(w - 1), cs = cosf(angle), sn = sinf(angle);
+    for (int y = 0; y < h; y++)
+        for (int xo = 0; xo < w; xo++) {
+            float py = (float)y - cy - dy, px = (float)xo - cx - dx;
+            float sy = cs * py + sn * px + cy, sx = -sn * py + cs * px + cx;
+            if (flip) sx = (float)(w - 1) - sx;
+            int y0 = (int)floorf(sy), x0 = (int)floorf(sx);
+            float fy = sy - (float)y0, fx = sx - (float)x0;
+            float *o = out + ((size_t)y * w + xo) * ch;
+            for (int k = 0; k < ch; k++) o[k] = 0.0f;
+            for (int j = 0; j < 4; j++) {
+                int yy = y0 + (j >> 1), xx = x0 + (j & 1);
+                float wgt = ((j >> 1) ? fy : 1.0f - fy) * ((j & 1) ? fx : 1.0f - fx);
+                if (yy < 0 || yy >= h || xx < 0 || xx >= w || wgt == 0.0f) continue;
+                const float *p = x + ((size_t)yy * w + xx) * ch;
+                for (int k = 0; k < ch; k++) o[k] += wgt * p[k];
+            }
+        }
+}
+
+static uint64_t epoch_seed(uint64_t seed, int epoch, uint64_t stream) {
+    fv_rng r;
+    fv_rng_seed(&r, seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(epoch + 1)) ^ (stream << 56));
+    return fv_rng_next(&r);
+}
+
+/* ---- Progress: a bar redrawn in place on a terminal, else one line per epoch. ---- */
+static void progress_line(FILE *f, const fv_batch_log *b, int final) {
+    int width = 30, done = b->batches ? (int)((long)width * b->batch / b->batches) : width;
+    char bar[32];
+    for (int i = 0; i < width; i++) bar[i] = i < done - 1 ? '=' : i == done - 1 ? (final ? '=' : '>') : '.';
+    bar[width] = '\0';
+    fprintf(f, "\r%*d/%d [%s] - ", (int)snprintf(NULL, 0, "%d", b->batches), b->batch, b->batches, bar);
+    if (final) fprintf(f, "%.0fs %.0fms/step", b->seconds, 1e3 * b->seconds / (b->batch ? b->batch : 1));
+    else fprintf(f, "ETA: %.0fs", b->batch ? b->seconds / b->batch * (b->batches - b->batch) : 0.0);
+    fprintf(f, " - loss: %.4f - accuracy: %.4f", b->loss, b->accuracy);
+}
+
+fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const fv_fit_config *c, fv_fit_result *result,
+                 fv_error *err) {
+    if (c->batch_size <= 0 || c->epochs <= 0) return fv_fail(err, "epochs and batch size must be positive");
+    if (data->count < (size_t)c->batch_size)
+        return fv_fail(err, "%zu training samples are fewer than one batch of %d", data->count, c->batch_size);
+    if (fv_net_batch(net) != c->batch_size && fv_net_plan(net, c->batch_size, fv_net_backend(net), c->seed, err) != FV_OK)
+        return FV_ERR;
+    int one_hot;
+    if (fv_target_layout(net, data, &one_hot, err) != FV_OK) return FV_ERR;
+    if (c->validation && fv_target_layout(net, c->validation, &one_hot, err) != FV_OK) return FV_ERR;
+    int units = fv_net_node_shape(net, fv_net_output_node(net)).dim[0];
+    fv_net_want_input_grad(net, 0);
+    size_t per = fv_shape_count(data->shape), batch = (size_t)c->batch_size, batches = data->count / batch;
+    int augmenting = c->shift_pixels > 0 || c->flip_horizontal || c->rotate_degrees > 0.0f;
+    size_t weights = fv_net_weight_count(net, 0);
+
+    float *x = malloc(batch * per * sizeof *x), *targets = malloc(batch * (size_t)units * sizeof *targets);
+    int32_t *labels = malloc(batch * sizeof *labels);
+    size_t *order = malloc(data->count * sizeof *order);
+    float *best = c->patience > 0 && c->restore_best ? malloc(weights * sizeof *best) : NULL;
+    if (!x || !targets || !labels || !order || (c->patience > 0 && c->restore_best && !best)) {
+        free(x), free(targets), free(labels), free(order), free(best);
+        return fv_fail(err, "out of memory for the training buffers");
+    }
+    fv_fit_result r;
+    memset(&r, 0, sizeof r);
+    r.best_loss = INFINITY;
+    r.epochs_run = c->initial_epoch;
+    int wait = 0, interactive = c->progress && isatty(fileno(c->progress));
+    fv_status status = FV_OK;
+
+    for (int epoch = c->initial_epoch; epoch < c->epochs && status == FV_OK; epoch++) {
+        fv_rng shuffle, aug;
+        fv_rng_seed(&shuffle, epoch_seed(c->seed, epoch, 1));
+        fv_rng_seed(&aug, epoch_seed(c->seed, epoch, 2));
+        fv_net_reseed(net, epoch_seed(c->seed, epoch, 3));
+        for (size_t i = 0; i < data->count; i++) order[i] = i;
+        for (size_t i = data->count; c->shuffle && i > 1; i--) { /* Fisher-Yates */
+            size_t j = (size_t)(fv_rng_next(&shuffle) % i), t = order[i - 1];
+            order[i - 1] = order[j], order[j] = t;
+        }
+        float lr = fv_optimizer_learning_rate(opt, epoch);
+        if (c->progress) fprintf(c->progress, "Epoch %d/%d\n", epoch + 1, c->epochs);
+        double start = fv_time_seconds(), loss_sum = 0.0, last_draw = 0.0;
+        size_t correct = 0;
+        fv_batch_log b = {epoch + 1, c->epochs, 0, (int)batches, 0, 0, 0};
+        for (size_t k = 0; k < batches; k++) {
+            for (size_t i = 0; i < batch; i++) {
+                size_t s = order[k * batch + i];
+                if (augmenting) augment(c, &data->shape, data->x + s * per, x + i * per, &aug);
+                else memcpy(x + i * per, data->x + s * per, per * sizeof *x);
+                labels[i] = data->labels[s];
+            }
+            fv_fill_targets(targets, labels, batch, units, one_hot);
+            double loss;
+            if (fv_net_forward(net, x, 1, err) != FV_OK || fv_net_loss_backward(net, c->loss, targets, &loss, err) != FV_OK) {
+                char why[sizeof err->message];
+                snprintf(why, sizeof why, "%s", err->message);
+                fv_fail(err, "epoch %d, batch %zu: %s", epoch + 1, k + 1, why);
+                status = FV_ERR;
+                break;
+            }
+            fv_optimizer_step(opt, lr);
+            const float *y = fv_net_node_output(net, fv_net_output_node(net));
+            for (size_t i = 0; i < batch; i++) correct += fv_predicted_class(y + i * (size_t)units, units) == labels[i];
+            loss_sum += loss;
+            b.batch = (int)k + 1, b.loss = loss_sum / (double)(k + 1);
+            b.accuracy = (double)correct / (double)((k + 1) * batch), b.seconds = fv_time_seconds() - start;
+            if (c->on_batch) c->on_batch(&b, c->user);
+            if (interactive && (b.seconds - last_draw > 0.1 || k + 1 == batches)) {
+                progress_line(c->progress, &b, 0);
+                fflush(c->progress);
+                last_draw = b.seconds;
+            }
+        }
+        if (status != FV_OK) break;
+        fv_epoch_log e = {epoch + 1, c->epochs, b.loss, b.accuracy, 0, 0, 0, lr, 0};
+        if (c->validation) {
+            fv_metrics m;
+            if (fv_evaluate(net, c->validation, c->loss, &m, err) != FV_OK) {
+                status = FV_ERR;
+                break;
+            }
+            e.has_validation = 1, e.val_loss = m.loss, e.val_accuracy = m.accuracy;
+            fv_metrics_free(&m);
+        }
+        e.seconds = fv_time_seconds() - start;
+        b.seconds = e.seconds;
+        if (c->progress) {
+            progress_line(c->progress, &b, 1);
+            if (e.has_validation) fprintf(c->progress, " - val_loss: %.4f - val_accuracy: %.4f", e.val_loss, e.val_accuracy);
+            fprintf(c->progress, "\n");
+            fflush(c->progress);
+        }
+        r.epochs_run = epoch + 1, r.last = e;
+        double monitored = e.has_validation ? e.val_loss : e.loss;
+        if (monitored < r.best_loss) {
+            r.best_loss = monitored, r.best_epoch = epoch + 1, wait = 0;
+            if (best) fv_net_copy_weights(net, best, 0);
+        } else if (c->patience > 0 && ++wait >= c->patience) {
+            r.stopped_early = 1;
+            if (best) fv_net_copy_weights(net, best, 1);
+            if (c->progress)
+                fprintf(c->progress, "Early stopping: no better %s for %d epochs; %s epoch %d\n",
+                        e.has_validation ? "val_loss" : "loss", c->patience, best ? "restored the weights of" : "best was", r.best_epoch);
+            break;
+        }
+        if (c->on_epoch && c->on_epoch(&e, c->user)) break;
+    }
+    fv_net_want_input_grad(net, 1);
+    if (result) *result = r;
+    free(x), free(targets), free(labels), free(order), free(best);
+    return status;
+}

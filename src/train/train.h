@@ -1,0 +1,12 @@
+/* train.h — what fit, evaluate and the model file share; not part of the public API. */
+#ifndef FOVEA_TRAIN_H
+#define FOVEA_TRAIN_H
+
+#include "core/core.h"
+
+/* Checks the data fits the network; one_hot: targets are one-hot rows (else one 0/1 unit). */
+fv_status fv_target_layout(const fv_net *net, const fv_dataset *d, int *one_hot, fv_error *err);
+void fv_fill_targets(float *t, const int32_t *labels, size_t n, int units, int one_hot);
+int fv_predicted_class(const float *row, int units);
+
+#endif

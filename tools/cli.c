@@ -1,0 +1,42 @@
+/* cli.c — what every command of the fovea tool shares: checked option values and loading a
+ * model definition or a saved model. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_int(const char *flag, const char *value, long min, long *out) {
+    char *end;
+    long v = value ? strtol(value, &end, 10) : 0;
+    if (!value || *end || v < min) {
+        fprintf(stderr, "fovea: %s needs an integer >= %ld\n", flag, min);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int cli_float(const char *flag, const char *value, double min, double *out) {
+    char *end;
+    double v = value ? strtod(value, &end) : 0;
+    if (!value || *end || !(v >= min)) {
+        fprintf(stderr, "fovea: %s needs a number >= %g\n", flag, min);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
+fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint) {
+    fv_error err;
+    fv_net *net = ends_with(path, ".fv") ? fv_net_load_definition(path, &err) : fv_model_load(path, checkpoint, &err);
+    if (!net) fprintf(stderr, "fovea: %s\n", err.message);
+    return net;
+}
+
