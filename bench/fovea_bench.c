@@ -97,7 +97,7 @@ static void bench_layers(const char *path, int batch) {
         if (fv_net_plan(one, batch, fv_backend_default(), 1, &err) != FV_OK) die("layer", &err);
         fv_net_want_input_grad(one, src != 0); /* as in training: no gradient for the network input */
         float *x = random_floats((size_t)batch * fv_shape_count(in), 3), *dy = random_floats((size_t)batch * fv_shape_count(out), 4);
-        double macs = (double)batch * fv_shape_count(out) * l->kernel[0] * l->kernel[1] * in.dim[2];
+        double macs = (double)batch * fv_shape_count(out) * l->conv.kernel[0] * l->conv.kernel[1] * in.dim[2];
         double fwd[21], bwd[21];
         for (int r = -3; r < 21; r++) {
             double t0 = fv_time_seconds();

@@ -5,9 +5,9 @@
  * summary.
  *
  * Data layout: every activation is float32, N x H x W x C (channels last, as in Keras).
- * Per-sample shapes have rank 1 (C), 2 (L, C) or 3 (H, W, C); the batch dimension N is
- * given when the network is planned. Convolution kernels are stored KH x KW x Cin x Cout
- * (Keras order), dense kernels Cin x Cout.
+ * Per-sample shapes have rank 1 (C), 2 (L, C), 3 (H, W, C) or 4 (D, H, W, C: video, volumes);
+ * the batch dimension N is given when the network is planned. Convolution kernels are stored
+ * [KD x] KH x KW x Cin/groups x Cout (Keras order), dense kernels Cin x Cout.
  */
 #ifndef FOVEA_H
 #define FOVEA_H
@@ -34,9 +34,9 @@ double fv_time_seconds(void);
 void fv_random_uniform(float *x, size_t n, uint64_t seed);
 
 /* ---- Shapes: one sample's shape; the batch dimension is separate. ---- */
-#define FV_MAX_RANK 3
+#define FV_MAX_RANK 4
 typedef struct fv_shape {
-    int rank;             /* 1: (C)   2: (L, C)   3: (H, W, C) */
+    int rank;             /* 1: (C)   2: (L, C)   3: (H, W, C)   4: (D, H, W, C) */
     int dim[FV_MAX_RANK]; /* channels are always dim[rank-1] */
 } fv_shape;
 
@@ -58,6 +58,10 @@ typedef enum {
     FV_LAYER_BATCHNORM,
     FV_LAYER_ADD,
     FV_LAYER_ACTIVATION,
+    FV_LAYER_CONV3D,
+    FV_LAYER_MAXPOOL3D,
+    FV_LAYER_AVGPOOL3D,
+    FV_LAYER_CONCAT,
     FV_LAYER_KIND_COUNT
 } fv_layer_kind;
 
@@ -82,46 +86,97 @@ typedef enum {
     FV_INIT_HE_UNIFORM      /* U(-l, l), l = sqrt(6 / fan_in): for ReLU networks */
 } fv_init;
 
-typedef struct fv_layer {
-    fv_layer_kind kind;
-    /* input */
-    fv_shape input_shape;
-    /* conv2d, conv1d, dense */
-    int filters;               /* conv output channels; dense units */
-    int kernel[2];             /* kh, kw (conv1d: kh = 1) */
-    int stride[2];             /* sh, sw (also pooling) */
-    fv_padding padding;        /* conv and pooling */
-    int pad[4];                /* top, bottom, left, right when padding == FV_PAD_EXPLICIT */
-    int use_bias;              /* conv, dense */
-    fv_activation activation;  /* fused after conv/dense; the function of an activation layer */
+/* Each kind has its own settings; fv_layer holds the kind and the settings of that kind alone.
+ * Spatial settings list one value per spatial axis, in the input's order: conv1d (L), conv2d
+ * (H, W), conv3d (D, H, W). models/README.md lists every setting with its default and meaning
+ * (that table is generated from the layers' declarations: `fovea layers`). */
+#define FV_MAX_SPATIAL 3
+
+typedef struct fv_input_settings {
+    fv_shape shape;            /* one sample */
+} fv_input_settings;
+
+typedef struct fv_conv_settings { /* conv1d, conv2d, conv3d */
+    int filters;               /* output channels */
+    int kernel[FV_MAX_SPATIAL];
+    int stride[FV_MAX_SPATIAL];
+    int dilation[FV_MAX_SPATIAL]; /* kernel taps this far apart (1: dense kernel) */
+    fv_padding padding;
+    int pad[FV_MAX_SPATIAL][2];   /* FV_PAD_EXPLICIT: (before, after) per spatial axis */
+    int groups;                /* channels split into groups (depthwise: groups = input channels) */
+    int use_bias;
+    fv_activation activation;  /* fused after the convolution */
     float alpha;               /* leaky ReLU slope for x < 0 */
-    fv_init init;              /* conv and dense kernels (biases start at 0) */
-    /* pooling */
-    int pool[2];               /* window ph, pw */
-    /* dropout */
+    fv_init init;              /* the kernel's initialisation (the bias starts at 0) */
+} fv_conv_settings;
+
+typedef struct fv_dense_settings {
+    int units;
+    int use_bias;
+    fv_activation activation;
+    float alpha;
+    fv_init init;
+} fv_dense_settings;
+
+typedef struct fv_pool_settings { /* max/avg/sum pooling, 2-D and 3-D */
+    int size[FV_MAX_SPATIAL];  /* the window */
+    int stride[FV_MAX_SPATIAL];
+    fv_padding padding;
+    int pad[FV_MAX_SPATIAL][2];
+} fv_pool_settings;
+
+typedef struct fv_dropout_settings {
     float rate;                /* fraction of units dropped in training */
-    /* batch normalisation (Keras conventions: moving = momentum*moving + (1-momentum)*batch) */
+} fv_dropout_settings;
+
+typedef struct fv_batchnorm_settings { /* Keras conventions: moving = momentum*moving + (1-momentum)*batch */
     float momentum;
     float epsilon;
+} fv_batchnorm_settings;
+
+typedef struct fv_activation_settings {
+    fv_activation function;
+    float alpha;               /* leaky ReLU slope */
+} fv_activation_settings;
+
+typedef struct fv_layer {
+    fv_layer_kind kind;
+    union { /* the member named after the kind; add, flatten, global_avgpool, concat have none */
+        fv_input_settings input;
+        fv_conv_settings conv;
+        fv_dense_settings dense;
+        fv_pool_settings pool;
+        fv_dropout_settings dropout;
+        fv_batchnorm_settings batchnorm;
+        fv_activation_settings activation;
+    };
 } fv_layer;
 
-/* Constructors with Keras-like defaults; change fields afterwards as needed. */
+/* Constructors with Keras-like defaults (those of models/README.md); change settings afterwards. */
+fv_layer fv_layer_defaults(fv_layer_kind kind);
 fv_layer fv_input_layer(fv_shape shape);
 fv_layer fv_conv2d(int filters, int kernel_h, int kernel_w);   /* stride 1, valid, bias, linear */
-fv_layer fv_conv1d(int filters, int kernel);                    /* stride 1, valid, bias, linear */
+fv_layer fv_conv1d(int filters, int kernel);
+fv_layer fv_conv3d(int filters, int kernel_d, int kernel_h, int kernel_w);
 fv_layer fv_dense(int units);                                   /* bias, linear */
 fv_layer fv_maxpool2d(int pool_h, int pool_w);                  /* stride = pool, valid */
 fv_layer fv_avgpool2d(int pool_h, int pool_w);
 fv_layer fv_sumpool2d(int pool_h, int pool_w);
+fv_layer fv_maxpool3d(int pool_d, int pool_h, int pool_w);
+fv_layer fv_avgpool3d(int pool_d, int pool_h, int pool_w);
 fv_layer fv_global_avgpool(void);
 fv_layer fv_flatten(void);
 fv_layer fv_dropout(float rate);
 fv_layer fv_batchnorm(void);                                    /* momentum 0.99, epsilon 1e-3 */
 fv_layer fv_add(void);
+fv_layer fv_concat(void);                                       /* along channels */
 fv_layer fv_activation_layer(fv_activation act);               /* leaky ReLU alpha 0.01 */
 
 const char *fv_layer_kind_name(fv_layer_kind kind);   /* "conv2d" */
 const char *fv_activation_name(fv_activation act);     /* "relu" */
+/* The settings table of every layer kind in Markdown (key, default, meaning), as models/README.md
+ * shows it; like snprintf. */
+int fv_layer_settings_markdown(char *buf, size_t size);
 
 /* ---- Building a network. ---- */
 typedef struct fv_net fv_net;
@@ -156,8 +211,34 @@ const char *fv_net_name(const fv_net *net);
 
 /* ---- Planning: parameters are created (seeded initialisation) on the first plan; all
  * activation, gradient and scratch memory for this batch size is allocated here, once.
- * Forward and backward never allocate. ---- */
+ * Forward and backward never allocate. A plan has a purpose:
+ *   training    every activation and every gradient has its own buffer (what fit needs);
+ *   inspection  the same, with the gradient down to the input always computed: feature maps,
+ *               saliency and Grad-CAM read any node's output and gradient (no optimizer);
+ *   inference   no gradient buffers at all; a node's output buffer is reused once its last
+ *               reader has run, so only the network's output (and input) stay readable after
+ *               forward; backward and optimizers are refused. ---- */
+typedef enum { FV_PLAN_TRAINING, FV_PLAN_INSPECTION, FV_PLAN_INFERENCE } fv_plan_mode;
+const char *fv_plan_mode_name(fv_plan_mode mode);   /* "training" */
+
+/* A training plan (the input gradient on; fit turns it off while it runs). */
 fv_status fv_net_plan(fv_net *net, int batch, fv_backend backend, uint64_t seed, fv_error *err);
+fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_mode mode, uint64_t seed,
+                           fv_error *err);
+fv_plan_mode fv_net_mode(const fv_net *net);
+
+/* The bytes a plan would allocate, computed without allocating. */
+typedef struct fv_plan_memory {
+    size_t parameters, parameter_grads; /* parameter_grads: 0 for inference */
+    size_t activations;                 /* node outputs (and the output's logits) */
+    size_t activation_grads;            /* 0 for inference */
+    size_t scratch;                     /* per-layer work space (max-pool argmax, dropout masks) */
+    size_t largest_activation;          /* the largest single node output */
+} fv_plan_memory;
+fv_status fv_net_plan_memory(const fv_net *net, int batch, fv_plan_mode mode, fv_plan_memory *out, fv_error *err);
+/* Which kernel a node runs in the current plan: "reference" or the backend's kernel name
+ * ("onednn"); NULL before planning. */
+const char *fv_net_node_kernel(const fv_net *net, int node);
 /* Creates the parameters (seeded) without planning; nothing happens if they exist already. */
 fv_status fv_net_init_params(fv_net *net, uint64_t seed, fv_error *err);
 int fv_net_batch(const fv_net *net);
@@ -197,10 +278,10 @@ typedef struct fv_param_info {
     int node;
     int trainable;
     int rank;
-    int dim[4];
+    int dim[5];        /* conv3d kernels have rank 5 */
     size_t count;
     float *value;      /* NULL before the first plan */
-    float *grad;
+    float *grad;       /* NULL in an inference plan */
 } fv_param_info;
 
 int fv_net_param_count(const fv_net *net);                       /* parameter tensors */

@@ -100,7 +100,7 @@ static void test_dag_builder(test_counts *t) {
     fv_net *net = fv_net_new("residual", &err);
     fv_layer in = fv_input_layer((fv_shape){3, {8, 8, 4}});
     fv_layer conv = fv_conv2d(4, 3, 3), add = fv_add(), relu = fv_activation_layer(FV_ACT_RELU);
-    conv.padding = FV_PAD_SAME;
+    conv.conv.padding = FV_PAD_SAME;
     int x = fv_net_add(net, &in, "x", &err);
     int c1 = fv_net_add(net, &conv, "c1", &err);
     int c2 = fv_net_add(net, &conv, "c2", &err);

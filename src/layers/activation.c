@@ -6,7 +6,7 @@
 #include <string.h>
 
 static fv_status activation_infer(fv_node *node, fv_error *err) {
-    if ((unsigned)node->layer.activation >= FV_ACT_COUNT) return fv_fail(err, "unknown activation");
+    if ((unsigned)node->layer.activation.function >= FV_ACT_COUNT) return fv_fail(err, "unknown activation");
     node->out_shape = node->in_shape[0];
     return FV_OK;
 }
@@ -20,14 +20,42 @@ static void activation_forward(const fv_node *node, const fv_step *s) {
     int channels = node->out_shape.dim[node->out_shape.rank - 1];
     size_t rows = rows_of(node, s->batch);
     memcpy(s->out, s->in[0], rows * (size_t)channels * sizeof(float));
-    fv_step_activate(s, node->layer.activation, node->layer.alpha, s->out, rows, channels);
+    fv_step_activate(s, node->layer.activation.function, node->layer.activation.alpha, s->out, rows, channels);
 }
 
 static void activation_backward(const fv_node *node, const fv_step *s) {
     int channels = node->out_shape.dim[node->out_shape.rank - 1];
     size_t rows = rows_of(node, s->batch);
     if (s->d_out_is_pre_activation) memcpy(s->d_in[0], s->d_out, rows * (size_t)channels * sizeof(float));
-    else fv_activation_backward(node->layer.activation, node->layer.alpha, s->out, s->d_out, s->d_in[0], rows, channels);
+    else fv_activation_backward(node->layer.activation.function, node->layer.activation.alpha, s->out, s->d_out, s->d_in[0], rows, channels);
 }
 
-const fv_op fv_op_activation = {"Activation", 1, 1, activation_infer, NULL, NULL, NULL, activation_forward, activation_backward};
+static fv_activation activation_of(const fv_layer *l, float *alpha) {
+    *alpha = l->activation.alpha;
+    return l->activation.function;
+}
+
+/* Keras names ReLU and LeakyReLU layers by their own class. */
+static const char *activation_label(const fv_layer *l) {
+    return l->activation.function == FV_ACT_RELU ? "ReLU" : l->activation.function == FV_ACT_LEAKY_RELU ? "LeakyReLU" : "Activation";
+}
+
+#define ACT(field) offsetof(fv_layer, activation.field)
+static const fv_setting activation_settings[] = {
+    {"function", FV_SET_ACTIVATION, ACT(function), 0, NULL, NULL, "linear, relu, leaky_relu, sigmoid, tanh or softmax"},
+    {"alpha", FV_SET_FLOAT, ACT(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0"},
+};
+static const fv_alias activation_aliases[] = {
+    {"relu", "function=relu"}, {"leaky_relu", "function=leaky_relu"}, {"sigmoid", "function=sigmoid"},
+    {"tanh", "function=tanh"}, {"softmax", "function=softmax"},      {"linear", "function=linear"},
+};
+
+const fv_op fv_op_activation = {FV_LAYER_ACTIVATION, "activation", "Activation", "an activation on its own", 0,
+                                activation_settings, 2, activation_aliases, 6, 1, 1, activation_infer, NULL,
+                                activation_forward, activation_backward, activation_of, activation_label};
+
+fv_layer fv_activation_layer(fv_activation act) {
+    fv_layer l = fv_layer_defaults(FV_LAYER_ACTIVATION);
+    l.activation.function = act;
+    return l;
+}

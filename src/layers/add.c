@@ -31,4 +31,7 @@ static void add_backward(const fv_node *node, const fv_step *s) {
     for (int i = 0; i < node->n_inputs; i++) memcpy(s->d_in[i], s->d_out, n * sizeof(float));
 }
 
-const fv_op fv_op_add = {"Add", 2, FV_MAX_INPUTS, add_infer, NULL, NULL, NULL, add_forward, add_backward};
+const fv_op fv_op_add = {FV_LAYER_ADD, "add", "Add", "elementwise sum of inputs of one shape (residual)", 0, NULL, 0,
+                         NULL, 0, 2, FV_MAX_INPUTS, add_infer, NULL, add_forward, add_backward, NULL, NULL};
+
+fv_layer fv_add(void) { return fv_layer_defaults(FV_LAYER_ADD); }

@@ -70,7 +70,7 @@ static void bn_backward_reference(bn_dims d, float eps, int training, const floa
 }
 
 static fv_status bn_infer(fv_node *node, fv_error *err) {
-    const fv_layer *l = &node->layer;
+    const fv_batchnorm_settings *l = &node->layer.batchnorm;
     if (!(l->momentum >= 0.0f && l->momentum <= 1.0f)) return fv_fail(err, "momentum must be in [0, 1]");
     if (!(l->epsilon > 0.0f)) return fv_fail(err, "epsilon must be positive");
     node->out_shape = node->in_shape[0];
@@ -88,24 +88,6 @@ static void bn_init(const fv_node *node, float **param, fv_rng *rng) {
     for (size_t i = 0; i < node->params[GAMMA].count; i++) param[GAMMA][i] = 1.0f, param[MOVING_VAR][i] = 1.0f;
 }
 
-static fv_status bn_plan(fv_node *node, int batch, fv_backend backend, void *engine, fv_error *err) {
-    (void)node, (void)batch, (void)engine, (void)err;
-    if (backend != FV_BACKEND_ONEDNN) return FV_OK;
-#ifdef FOVEA_HAVE_DNNL
-    bn_dims d = dims_of(node, batch);
-    return fv_dnnl_bnorm_create(engine, (int)d.rows, d.c, node->layer.epsilon, (fv_dnnl_bnorm **)&node->backend, err);
-#else
-    return fv_fail(err, "built without oneDNN");
-#endif
-}
-
-static void bn_release(fv_node *node) {
-#ifdef FOVEA_HAVE_DNNL
-    if (node->backend) fv_dnnl_bnorm_free(node->backend);
-#endif
-    node->backend = NULL;
-}
-
 /* x (N, ..., C) -> y (N, ..., C) */
 static void bn_forward(const fv_node *node, const fv_step *s) {
     bn_dims d = dims_of(node, s->batch);
@@ -113,18 +95,18 @@ static void bn_forward(const fv_node *node, const fv_step *s) {
     float *const *p = s->param;
     const float *use_mean = s->training ? mean : p[MOVING_MEAN];
     const float *use_var = s->training ? variance : p[MOVING_VAR];
-#ifdef FOVEA_HAVE_DNNL
-    if (node->backend) {
-        if (!s->training) memcpy(mean, use_mean, (size_t)d.c * sizeof *mean), memcpy(variance, use_var, (size_t)d.c * sizeof *mean);
-        fv_dnnl_bnorm_forward(node->backend, s->training, s->in[0], p[GAMMA], p[BETA], mean, variance, s->out);
-    } else
-#endif
-    {
-        if (s->training) bn_batch_stats_reference(d, s->in[0], mean, variance);
-        bn_normalize_reference(d, node->layer.epsilon, s->in[0], p[GAMMA], p[BETA], use_mean, use_var, s->out);
-    }
-    if (!s->training) return;
-    float m = node->layer.momentum;
+    if (s->training) bn_batch_stats_reference(d, s->in[0], mean, variance);
+    bn_normalize_reference(d, node->layer.batchnorm.epsilon, s->in[0], p[GAMMA], p[BETA], use_mean, use_var, s->out);
+    if (s->training) fv_batchnorm_update_moving(node, s);
+}
+
+/* After a training forward, fold the batch statistics (in scratch) into the moving ones; every
+ * backend's batch norm calls it. */
+void fv_batchnorm_update_moving(const fv_node *node, const fv_step *s) {
+    bn_dims d = dims_of(node, s->batch);
+    const float *mean = s->scratch, *variance = mean + d.c;
+    float *const *p = s->param;
+    float m = node->layer.batchnorm.momentum;
     double unbias = d.rows > 1 ? (double)d.rows / (double)(d.rows - 1) : 1.0;
     for (int c = 0; c < d.c; c++) {
         p[MOVING_MEAN][c] = m * p[MOVING_MEAN][c] + (1.0f - m) * mean[c];
@@ -138,15 +120,17 @@ static void bn_backward(const fv_node *node, const fv_step *s) {
     const float *variance = s->training ? (const float *)s->scratch + d.c : s->param[MOVING_VAR];
     memset(s->d_param[MOVING_MEAN], 0, (size_t)d.c * sizeof(float));
     memset(s->d_param[MOVING_VAR], 0, (size_t)d.c * sizeof(float));
-#ifdef FOVEA_HAVE_DNNL
-    if (node->backend) {
-        fv_dnnl_bnorm_backward(node->backend, s->training, s->in[0], s->d_out, s->param[GAMMA], s->param[BETA],
-                               mean, variance, s->d_in[0], s->d_param[GAMMA], s->d_param[BETA]);
-        return;
-    }
-#endif
-    bn_backward_reference(d, node->layer.epsilon, s->training, s->in[0], s->d_out, s->param[GAMMA], mean,
+    bn_backward_reference(d, node->layer.batchnorm.epsilon, s->training, s->in[0], s->d_out, s->param[GAMMA], mean,
                           variance, s->d_in[0], s->d_param[GAMMA], s->d_param[BETA]);
 }
 
-const fv_op fv_op_batchnorm = {"BatchNormalization", 1, 1, bn_infer, bn_init, bn_plan, bn_release, bn_forward, bn_backward};
+#define BN(field) offsetof(fv_layer, batchnorm.field)
+static const fv_setting bn_settings[] = {
+    {"momentum", FV_SET_FLOAT, BN(momentum), 0, "0.99", NULL, "weight of the old moving statistics (Keras; PyTorch's is 1 - this)"},
+    {"epsilon", FV_SET_FLOAT, BN(epsilon), 0, "0.001", NULL, "added to the variance"},
+};
+
+const fv_op fv_op_batchnorm = {FV_LAYER_BATCHNORM, "batchnorm", "BatchNormalization", "batch normalisation over the last axis",
+                               0, bn_settings, 2, NULL, 0, 1, 1, bn_infer, bn_init, bn_forward, bn_backward, NULL, NULL};
+
+fv_layer fv_batchnorm(void) { return fv_layer_defaults(FV_LAYER_BATCHNORM); }

@@ -11,7 +11,7 @@ typedef struct dense_dims {
 
 static dense_dims dims_of(const fv_node *node, int batch) {
     const fv_shape *s = &node->in_shape[0];
-    dense_dims d = {(size_t)batch, s->dim[s->rank - 1], node->layer.filters};
+    dense_dims d = {(size_t)batch, s->dim[s->rank - 1], node->layer.dense.units};
     for (int i = 0; i < s->rank - 1; i++) d.rows *= (size_t)s->dim[i];
     return d;
 }
@@ -27,13 +27,6 @@ static void dense_forward_reference(dense_dims d, const float *x, const float *w
             for (int o = 0; o < d.out; o++) yr[o] += xv * wr[o];
         }
     }
-}
-
-/* db (Out) = column sums of dy (R, Out); both backends use it */
-static void bias_gradient(dense_dims d, const float *dy, float *db) {
-    memset(db, 0, (size_t)d.out * sizeof *db);
-    for (size_t r = 0; r < d.rows; r++)
-        for (int o = 0; o < d.out; o++) db[o] += dy[r * d.out + o];
 }
 
 /* dx (R, In) = dy . w^T (skipped when NULL);  dw (In, Out) = x^T . dy */
@@ -57,11 +50,11 @@ static void dense_backward_reference(dense_dims d, const float *x, const float *
 }
 
 static fv_status dense_infer(fv_node *node, fv_error *err) {
-    const fv_layer *l = &node->layer;
-    if (l->filters <= 0) return fv_fail(err, "units must be positive, got %d", l->filters);
+    const fv_dense_settings *l = &node->layer.dense;
+    if (l->units <= 0) return fv_fail(err, "units must be positive, got %d", l->units);
     if ((unsigned)l->activation >= FV_ACT_COUNT) return fv_fail(err, "unknown activation");
     node->out_shape = node->in_shape[0];
-    node->out_shape.dim[node->out_shape.rank - 1] = l->filters;
+    node->out_shape.dim[node->out_shape.rank - 1] = l->units;
     dense_dims d = dims_of(node, 1);
     int kdim[2] = {d.in, d.out}, bdim[1] = {d.out};
     fv_node_declare_param(node, "kernel", 1, 2, kdim);
@@ -71,36 +64,44 @@ static fv_status dense_infer(fv_node *node, fv_error *err) {
 
 static void dense_init(const fv_node *node, float **param, fv_rng *rng) {
     dense_dims d = dims_of(node, 1);
-    fv_init_kernel(node->layer.init, param[0], node->params[0].count, d.in, d.out, rng);
+    fv_init_kernel(node->layer.dense.init, param[0], node->params[0].count, d.in, d.out, rng);
 }
 
 /* x (N, ..., In) -> y (N, ..., Out) */
 static void dense_forward(const fv_node *node, const fv_step *s) {
     dense_dims d = dims_of(node, s->batch);
-    const float *bias = node->layer.use_bias ? s->param[1] : NULL;
-#ifdef FOVEA_HAVE_DNNL
-    if (s->backend == FV_BACKEND_ONEDNN) {
-        for (size_t r = 0; bias && r < d.rows; r++) memcpy(s->out + r * d.out, bias, (size_t)d.out * sizeof(float));
-        fv_dnnl_sgemm('N', 'N', (int)d.rows, d.out, d.in, s->in[0], d.in, s->param[0], d.out,
-                      bias ? 1.0f : 0.0f, s->out, d.out);
-    } else
-#endif
-        dense_forward_reference(d, s->in[0], s->param[0], bias, s->out);
-    fv_step_activate(s, node->layer.activation, node->layer.alpha, s->out, d.rows, d.out);
+    const fv_dense_settings *l = &node->layer.dense;
+    dense_forward_reference(d, s->in[0], s->param[0], l->use_bias ? s->param[1] : NULL, s->out);
+    fv_step_activate(s, l->activation, l->alpha, s->out, d.rows, d.out);
 }
 
 static void dense_backward(const fv_node *node, const fv_step *s) {
     dense_dims d = dims_of(node, s->batch);
-    const float *dy = fv_step_activation_grad(s, node->layer.activation, node->layer.alpha, d.rows, d.out);
-    if (node->layer.use_bias) bias_gradient(d, dy, s->d_param[1]);
-#ifdef FOVEA_HAVE_DNNL
-    if (s->backend == FV_BACKEND_ONEDNN) {
-        if (s->d_in[0]) fv_dnnl_sgemm('N', 'T', (int)d.rows, d.in, d.out, dy, d.out, s->param[0], d.out, 0.0f, s->d_in[0], d.in);
-        fv_dnnl_sgemm('T', 'N', d.in, d.out, (int)d.rows, s->in[0], d.in, dy, d.out, 0.0f, s->d_param[0], d.out);
-        return;
-    }
-#endif
+    const fv_dense_settings *l = &node->layer.dense;
+    const float *dy = fv_step_activation_grad(s, l->activation, l->alpha, d.rows, d.out);
+    if (l->use_bias) fv_bias_gradient(dy, d.rows, d.out, s->d_param[1]);
     dense_backward_reference(d, s->in[0], s->param[0], dy, s->d_in[0], s->d_param[0]);
 }
 
-const fv_op fv_op_dense = {"Dense", 1, 1, dense_infer, dense_init, NULL, NULL, dense_forward, dense_backward};
+static fv_activation dense_activation(const fv_layer *l, float *alpha) {
+    *alpha = l->dense.alpha;
+    return l->dense.activation;
+}
+
+#define DENSE(field) offsetof(fv_layer, dense.field)
+static const fv_setting dense_settings[] = {
+    {"units", FV_SET_COUNT, DENSE(units), 0, NULL, NULL, "outputs"},
+    {"bias", FV_SET_BOOL, DENSE(use_bias), 0, "true", NULL, "add a learned bias per unit"},
+    {"activation", FV_SET_ACTIVATION, DENSE(activation), 0, "linear", NULL, "fused activation"},
+    {"alpha", FV_SET_FLOAT, DENSE(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0"},
+    {"init", FV_SET_INIT, DENSE(init), 0, "glorot", NULL, "kernel initialisation: `glorot` or `he` uniform"},
+};
+
+const fv_op fv_op_dense = {FV_LAYER_DENSE, "dense", "Dense", "fully connected over the last axis", 0, dense_settings, 5,
+                           NULL, 0, 1, 1, dense_infer, dense_init, dense_forward, dense_backward, dense_activation, NULL};
+
+fv_layer fv_dense(int units) {
+    fv_layer l = fv_layer_defaults(FV_LAYER_DENSE);
+    l.dense.units = units;
+    return l;
+}

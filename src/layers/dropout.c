@@ -6,7 +6,7 @@
 #include <string.h>
 
 static fv_status dropout_infer(fv_node *node, fv_error *err) {
-    float rate = node->layer.rate;
+    float rate = node->layer.dropout.rate;
     if (!(rate >= 0.0f && rate < 1.0f)) return fv_fail(err, "rate must be in [0, 1), got %g", (double)rate);
     node->out_shape = node->in_shape[0];
     node->scratch_per_sample = fv_shape_count(node->out_shape) * sizeof(float); /* mask x scale */
@@ -15,7 +15,7 @@ static fv_status dropout_infer(fv_node *node, fv_error *err) {
 
 static void dropout_forward(const fv_node *node, const fv_step *s) {
     size_t n = (size_t)s->batch * fv_shape_count(node->out_shape);
-    float *scale = s->scratch, keep = 1.0f - node->layer.rate;
+    float *scale = s->scratch, keep = 1.0f - node->layer.dropout.rate;
     for (size_t i = 0; i < n; i++)
         scale[i] = !s->training ? 1.0f : fv_rng_uniform(s->rng) < keep ? 1.0f / keep : 0.0f;
     for (size_t i = 0; i < n; i++) s->out[i] = s->in[0][i] * scale[i];
@@ -27,4 +27,16 @@ static void dropout_backward(const fv_node *node, const fv_step *s) {
     for (size_t i = 0; i < n; i++) s->d_in[0][i] = s->d_out[i] * scale[i];
 }
 
-const fv_op fv_op_dropout = {"Dropout", 1, 1, dropout_infer, NULL, NULL, NULL, dropout_forward, dropout_backward};
+static const fv_setting dropout_settings[] = {
+    {"rate", FV_SET_FLOAT, offsetof(fv_layer, dropout.rate), 0, NULL, NULL, "fraction of units dropped in training, in [0, 1)"},
+};
+
+const fv_op fv_op_dropout = {FV_LAYER_DROPOUT, "dropout", "Dropout", "inverted dropout (training only)", 0,
+                             dropout_settings, 1, NULL, 0, 1, 1, dropout_infer, NULL, dropout_forward,
+                             dropout_backward, NULL, NULL};
+
+fv_layer fv_dropout(float rate) {
+    fv_layer l = fv_layer_defaults(FV_LAYER_DROPOUT);
+    l.dropout.rate = rate;
+    return l;
+}

@@ -18,4 +18,7 @@ static void flatten_backward(const fv_node *node, const fv_step *s) {
     memcpy(s->d_in[0], s->d_out, (size_t)s->batch * fv_shape_count(node->out_shape) * sizeof(float));
 }
 
-const fv_op fv_op_flatten = {"Flatten", 1, 1, flatten_infer, NULL, NULL, NULL, flatten_forward, flatten_backward};
+const fv_op fv_op_flatten = {FV_LAYER_FLATTEN, "flatten", "Flatten", "to one axis, channels-last order", 0, NULL, 0, NULL,
+                             0, 1, 1, flatten_infer, NULL, flatten_forward, flatten_backward, NULL, NULL};
+
+fv_layer fv_flatten(void) { return fv_layer_defaults(FV_LAYER_FLATTEN); }

@@ -2,8 +2,8 @@
 #include "core/core.h"
 
 static fv_status input_infer(fv_node *node, fv_error *err) {
-    const fv_shape *s = &node->layer.input_shape;
-    if (s->rank < 1 || s->rank > FV_MAX_RANK) return fv_fail(err, "input shape must have rank 1 to 3, got %d", s->rank);
+    const fv_shape *s = &node->layer.input.shape;
+    if (s->rank < 1 || s->rank > FV_MAX_RANK) return fv_fail(err, "input shape must have rank 1 to %d, got %d", FV_MAX_RANK, s->rank);
     for (int i = 0; i < s->rank; i++)
         if (s->dim[i] <= 0) return fv_fail(err, "input dimension %d must be positive, got %d", i, s->dim[i]);
     node->out_shape = *s;
@@ -12,4 +12,15 @@ static fv_status input_infer(fv_node *node, fv_error *err) {
 
 static void input_pass(const fv_node *node, const fv_step *step) { (void)node, (void)step; }
 
-const fv_op fv_op_input = {"InputLayer", 0, 0, input_infer, NULL, NULL, NULL, input_pass, input_pass};
+static const fv_setting input_settings[] = {
+    {"shape", FV_SET_SHAPE, offsetof(fv_layer, input.shape), 0, NULL, NULL, "one sample: `C`, `L,C`, `H,W,C` or `D,H,W,C`"},
+};
+
+const fv_op fv_op_input = {FV_LAYER_INPUT, "input", "InputLayer", "the network's input (first line)", 0, input_settings, 1,
+                           NULL, 0, 0, 0, input_infer, NULL, input_pass, input_pass, NULL, NULL};
+
+fv_layer fv_input_layer(fv_shape shape) {
+    fv_layer l = fv_layer_defaults(FV_LAYER_INPUT);
+    l.input.shape = shape;
+    return l;
+}

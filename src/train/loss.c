@@ -5,7 +5,7 @@
  * logits the output layer kept (or its output, when its activation is linear), compute the loss
  * with log-sum-exp, and hand backward d(logits) = (p - t) / rows, skipping the activation's own
  * derivative. Targets have the output's shape: one-hot (or soft) rows for class losses. */
-#include "core/core.h"
+#include "train/train.h"
 
 #include <math.h>
 #include <string.h>
@@ -34,11 +34,12 @@ static fv_status view_of(fv_net *net, fv_loss loss, int samples, loss_view *v, f
     int batch = fv_net_batch(net);
     if (batch == 0) return fv_fail(err, "the network must be planned and run forward before a loss");
     if (samples > 0 && samples < batch) batch = samples; /* a padded last batch: the first samples count */
-    fv_activation act = fv_node_activation(out);
+    float alpha;
+    fv_activation act = fv_node_activation(out, &alpha);
     v->channels = out->out_shape.dim[out->out_shape.rank - 1];
     v->rows = (size_t)batch * fv_shape_count(out->out_shape) / (size_t)v->channels;
     v->y = out->out;
-    v->d = out->grad;
+    v->d = out->grad; /* NULL in an inference plan: only the loss value is computed */
     v->z = out->out;
     v->pre_activation = 0;
     if (loss.kind == FV_LOSS_SOFTMAX_CROSS_ENTROPY || loss.kind == FV_LOSS_BINARY_CROSS_ENTROPY) {
@@ -136,8 +137,7 @@ fv_status fv_loss_compute(fv_net *net, fv_loss loss, const float *targets, int s
     }
     if (value) *value = l;
     if (!isfinite(l)) return fv_fail(err, "the %s loss is %g: training diverged", fv_loss_name(loss.kind), l);
-    if (backward) fv_net_backward_from_output_grad(net, v.pre_activation);
-    return FV_OK;
+    return backward ? fv_net_backward_from_output_grad(net, v.pre_activation, err) : FV_OK;
 }
 
 fv_status fv_net_loss(fv_net *net, fv_loss loss, const float *targets, double *value, fv_error *err) {

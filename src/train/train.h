@@ -9,4 +9,8 @@ fv_status fv_target_layout(const fv_net *net, const fv_dataset *d, int *one_hot,
 void fv_fill_targets(float *t, const int32_t *labels, size_t n, int units, int one_hot);
 int fv_predicted_class(const float *row, int units);
 
+/* The mean loss over the first `samples` samples of the batch (0: all); backward needs all. */
+fv_status fv_loss_compute(fv_net *net, fv_loss loss, const float *targets, int samples, double *value, int backward,
+                          fv_error *err);
+
 #endif

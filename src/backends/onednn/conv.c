@@ -1,0 +1,248 @@
+/* conv.c — oneDNN convolutions (1-D as 2-D with H = 1, 2-D, 3-D; grouped, dilated): x and y
+ * channels-last; fovea keeps the weights HWIO, oneDNN picks its own (blocked)
+ * layout for them ("any"), which is what unlocks its fastest kernels. The weights are reordered
+ * into that layout at each forward (they change every step; a reorder is cheap next to the
+ * convolution), and the weight gradient is reordered back to HWIO. */
+#include "backends/onednn/onednn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct weights_copy {
+    prim reorder;        /* empty when the layout is HWIO already */
+    void *buffer;        /* the weights in oneDNN's layout */
+    void *seen;          /* user->internal: the HWIO values last reordered, so that inference,
+                            where the weights do not change, skips the reorder */
+    size_t seen_bytes;
+    int seen_valid;
+} weights_copy;
+
+typedef struct dnnl_conv {
+    dnnl_ctx *ctx;
+    prim forward, backward_data, backward_weights;
+    weights_copy fwd_w, bwd_data_w, bwd_dw; /* user->internal, user->internal, internal->user */
+} dnnl_conv;
+
+/* Plans a reorder between fovea's HWIO weights and the layout `internal` a primitive chose;
+ * to_user flips the direction (for the weight gradient). */
+static dnnl_status_t plan_weights_copy(weights_copy *w, dnnl_ctx *ctx, const dnnl_memory_desc_t *user,
+                                       const dnnl_memory_desc_t *internal, int to_user) {
+    if (dnnl_memory_desc_equal(user, internal)) return dnnl_success;
+    size_t bytes = dnnl_memory_desc_get_size(internal);
+    if (!(w->buffer = aligned_alloc(64, (bytes + 63) / 64 * 64))) return dnnl_out_of_memory;
+    dnnl_primitive_desc_t pd = NULL;
+    const dnnl_memory_desc_t *from = to_user ? internal : user, *to = to_user ? user : internal;
+    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, from, ctx->engine, to, ctx->engine, NULL);
+    if (s == dnnl_success) s = make_prim(&w->reorder, pd, ctx->engine);
+    if (s == dnnl_success) s = add_arg(&w->reorder, DNNL_ARG_FROM, from, ctx->engine, to_user ? w->buffer : NULL);
+    if (s == dnnl_success) s = add_arg(&w->reorder, DNNL_ARG_TO, to, ctx->engine, to_user ? NULL : w->buffer);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (s == dnnl_success && !to_user) {
+        w->seen_bytes = dnnl_memory_desc_get_size(user);
+        if (!(w->seen = malloc(w->seen_bytes))) s = dnnl_out_of_memory;
+    }
+    return s;
+}
+
+static void free_weights_copy(weights_copy *w) {
+    free_prim(&w->reorder);
+    free(w->buffer);
+    free(w->seen);
+    memset(w, 0, sizeof *w);
+}
+
+/* Binds w (HWIO) to where `arg` reads weights: directly, or through the planned reorder, which
+ * is skipped when the values are the ones reordered last time (comparing costs a few
+ * microseconds; the reorder of mnist-cnn's second kernel, ~60, half its batch-1 latency). */
+static fv_status bind_weights(prim *p, int arg, weights_copy *copy, const float *w, dnnl_ctx *ctx, fv_error *err) {
+    if (copy->reorder.primitive) {
+        if (copy->seen_valid && memcmp(copy->seen, w, copy->seen_bytes) == 0) return FV_OK;
+        bind(&copy->reorder, DNNL_ARG_FROM, w);
+        if (run(&copy->reorder, ctx, err) != FV_OK) return FV_ERR;
+        memcpy(copy->seen, w, copy->seen_bytes);
+        copy->seen_valid = 1;
+    } else if (!copy->buffer) {
+        bind(p, arg, w);
+    }
+    return FV_OK;
+}
+
+/* x (N, [D, H,] W, Cin) -> y: the convolution, with a (leaky) ReLU fused in; other activations
+ * run after it, as in the reference. */
+static fv_status conv_forward(const fv_node *node, void *state, const fv_step *s, fv_error *err) {
+    dnnl_conv *c = state;
+    const fv_conv_settings *l = &node->layer.conv;
+    if (bind_weights(&c->forward, DNNL_ARG_WEIGHTS, &c->fwd_w, s->param[0], c->ctx, err) != FV_OK) return FV_ERR;
+    bind(&c->forward, DNNL_ARG_SRC, s->in[0]);
+    bind(&c->forward, DNNL_ARG_BIAS, l->use_bias ? s->param[1] : NULL);
+    bind(&c->forward, DNNL_ARG_DST, s->out);
+    if (run(&c->forward, c->ctx, err) != FV_OK) return FV_ERR;
+    if (l->activation != FV_ACT_RELU && l->activation != FV_ACT_LEAKY_RELU) {
+        int channels = l->filters;
+        fv_step_activate(s, l->activation, l->alpha, s->out, (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)channels, channels);
+    }
+    return FV_OK;
+}
+
+static fv_status conv_backward(const fv_node *node, void *state, const fv_step *s, fv_error *err) {
+    dnnl_conv *c = state;
+    const fv_conv_settings *l = &node->layer.conv;
+    int channels = l->filters;
+    const float *dy = fv_step_activation_grad(s, l->activation, l->alpha, (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)channels, channels);
+    if (s->d_in[0]) {
+        /* the forward pass already put these weights in the forward layout */
+        if (c->bwd_data_w.reorder.primitive) {
+            if (bind_weights(&c->backward_data, DNNL_ARG_WEIGHTS, &c->bwd_data_w, s->param[0], c->ctx, err) != FV_OK) return FV_ERR;
+        } else if (!c->fwd_w.buffer) {
+            bind(&c->backward_data, DNNL_ARG_WEIGHTS, s->param[0]);
+        }
+        bind(&c->backward_data, DNNL_ARG_DIFF_DST, dy);
+        bind(&c->backward_data, DNNL_ARG_DIFF_SRC, s->d_in[0]);
+        if (run(&c->backward_data, c->ctx, err) != FV_OK) return FV_ERR;
+    }
+    bind(&c->backward_weights, DNNL_ARG_SRC, s->in[0]);
+    bind(&c->backward_weights, DNNL_ARG_DIFF_DST, dy);
+    bind(&c->backward_weights, DNNL_ARG_DIFF_BIAS, l->use_bias ? s->d_param[1] : NULL);
+    if (!c->bwd_dw.reorder.primitive) {
+        bind(&c->backward_weights, DNNL_ARG_DIFF_WEIGHTS, s->d_param[0]);
+        return run(&c->backward_weights, c->ctx, err);
+    }
+    if (run(&c->backward_weights, c->ctx, err) != FV_OK) return FV_ERR;
+    bind(&c->bwd_dw.reorder, DNNL_ARG_TO, s->d_param[0]);
+    return run(&c->bwd_dw.reorder, c->ctx, err);
+}
+
+static void conv_release(void *state) {
+    dnnl_conv *c = state;
+    if (!c) return;
+    free_prim(&c->forward);
+    free_prim(&c->backward_data);
+    free_prim(&c->backward_weights);
+    free_weights_copy(&c->fwd_w);
+    free_weights_copy(&c->bwd_data_w);
+    free_weights_copy(&c->bwd_dw);
+    free(c);
+}
+
+
+/* fovea's weights (KD, KH, KW, Cin/G, Cout) as oneDNN's logical (G, Cout/G, Cin/G, KD, KH, KW)
+ * (no G when ungrouped; no KD/KH for fewer axes), by strides: output channel g*Cout/G + o. */
+static dnnl_status_t user_weights(dnnl_memory_desc_t *md, const fv_window_geometry *g, int axes) {
+    dnnl_dims_t dims, strides;
+    int r = 0, cig = g->c_in / g->groups, cog = g->c_out / g->groups;
+    dnnl_dim_t tap = (dnnl_dim_t)cig * g->c_out; /* one kernel tap's (Cin/G, Cout) matrix */
+    if (g->groups > 1) dims[r] = g->groups, strides[r++] = cog;
+    dims[r] = cog, strides[r++] = 1;
+    dims[r] = cig, strides[r++] = g->c_out;
+    dnnl_dim_t stride = tap;
+    for (int t = 2; t >= 3 - axes; t--) strides[r + t - (3 - axes)] = stride, stride *= g->k[t];
+    for (int t = 3 - axes; t < 3; t++) dims[r++] = g->k[t];
+    return dnnl_memory_desc_init_by_strides(md, r, dims, dnnl_f32, strides);
+}
+
+/* A 2-D (1-D convolutions too, as H = 1) or 3-D convolution in oneDNN's terms. */
+static fv_status conv_plan(const fv_node *node, void *engine, int batch, void **state, fv_error *err) {
+    dnnl_ctx *ctx = engine;
+    const fv_conv_settings *l = &node->layer.conv;
+    fv_window_geometry geo;
+    int spatial = node->layer.kind == FV_LAYER_CONV3D ? 3 : node->layer.kind == FV_LAYER_CONV1D ? 1 : 2;
+    if (fv_conv_geometry(l, spatial, node->in_shape[0], batch, &geo, err) != FV_OK) return FV_ERR;
+    const fv_window_geometry *g = &geo;
+    int axes = spatial == 3 ? 3 : 2, nd = axes + 2; /* a 1-D convolution runs as 2-D with H = 1 */
+    float relu_slope = l->activation == FV_ACT_RELU ? 0.0f : l->activation == FV_ACT_LEAKY_RELU ? l->alpha : -1.0f;
+    dnnl_conv *c = calloc(1, sizeof *c);
+    dnnl_primitive_attr_t attr = NULL, fused = NULL;
+    dnnl_post_ops_t post = NULL;
+    dnnl_primitive_desc_t fwd_pd = NULL, bd_pd = NULL, bw_pd = NULL;
+    if (!c) return fv_fail(err, "out of memory");
+    c->ctx = ctx;
+    double macs = (double)g->n * g->out[0] * g->out[1] * g->out[2] * g->c_out * g->k[0] * g->k[1] * g->k[2] * (g->c_in / g->groups);
+    int small = macs < ONE_THREAD_BELOW;
+    int threads = limit_threads(small);
+    dnnl_memory_desc_t src, wts, any, bias, dst;
+    dnnl_dims_t sd = {g->n, g->c_in}, dd = {g->n, g->c_out}, wd, bd = {g->c_out}, strides, dil, pad_l, pad_r;
+    for (int t = 3 - axes, a = 0; t < 3; t++, a++) {
+        sd[2 + a] = g->in[t], dd[2 + a] = g->out[t];
+        strides[a] = g->s[t], dil[a] = g->d[t] - 1, pad_l[a] = g->pad_before[t], pad_r[a] = g->pad_after[t];
+    }
+    dnnl_format_tag_t act_tag = axes == 3 ? dnnl_ndhwc : dnnl_nhwc;
+    TRY(dnnl_memory_desc_init_by_tag(&src, nd, sd, dnnl_f32, act_tag));
+    TRY(user_weights(&wts, g, axes));
+    memcpy(wd, wts.dims, sizeof wd);
+    TRY(dnnl_memory_desc_init_by_tag(&any, wts.ndims, wd, dnnl_f32, dnnl_format_tag_any));
+    TRY(dnnl_memory_desc_init_by_tag(&bias, 1, bd, dnnl_f32, dnnl_x));
+    TRY(dnnl_memory_desc_init_by_tag(&dst, nd, dd, dnnl_f32, act_tag));
+    TRY(user_scratchpad_attr(&attr));
+
+    dnnl_convolution_desc_t fd, bdd, bwd;
+    TRY(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &any,
+                                                   l->use_bias ? &bias : NULL, &dst, strides, dil, pad_l, pad_r));
+    if (relu_slope >= 0.0f) { /* the (leaky) ReLU runs inside the convolution: no pass of its own */
+        TRY(dnnl_primitive_attr_create(&fused));
+        TRY(dnnl_primitive_attr_set_scratchpad_mode(fused, dnnl_scratchpad_mode_user));
+        TRY(dnnl_post_ops_create(&post));
+        TRY(dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, relu_slope, 0.0f));
+        TRY(dnnl_primitive_attr_set_post_ops(fused, post));
+    }
+    TRY(dnnl_primitive_desc_create(&fwd_pd, &fd, fused ? fused : attr, ctx->engine, NULL));
+    const dnnl_memory_desc_t *fwd_w = dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_weights_md, 0);
+    TRY(plan_weights_copy(&c->fwd_w, ctx, &wts, fwd_w, 0));
+    TRY(make_prim(&c->forward, fwd_pd, ctx->engine));
+    TRY(add_arg(&c->forward, DNNL_ARG_SRC, &src, ctx->engine, NULL));
+    TRY(add_arg(&c->forward, DNNL_ARG_WEIGHTS, fwd_w, ctx->engine, c->fwd_w.buffer));
+    if (l->use_bias) TRY(add_arg(&c->forward, DNNL_ARG_BIAS, &bias, ctx->engine, NULL));
+    TRY(add_arg(&c->forward, DNNL_ARG_DST, &dst, ctx->engine, NULL));
+
+    TRY(dnnl_dilated_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src, &any, &dst, strides, dil,
+                                                         pad_l, pad_r));
+    TRY(dnnl_primitive_desc_create(&bd_pd, &bdd, attr, ctx->engine, fwd_pd));
+    const dnnl_memory_desc_t *bd_w = dnnl_primitive_desc_query_md(bd_pd, dnnl_query_weights_md, 0);
+    if (!dnnl_memory_desc_equal(bd_w, fwd_w)) TRY(plan_weights_copy(&c->bwd_data_w, ctx, &wts, bd_w, 0));
+    TRY(make_prim(&c->backward_data, bd_pd, ctx->engine));
+    TRY(add_arg(&c->backward_data, DNNL_ARG_DIFF_DST, &dst, ctx->engine, NULL));
+    TRY(add_arg(&c->backward_data, DNNL_ARG_WEIGHTS, bd_w, ctx->engine,
+                c->bwd_data_w.buffer ? c->bwd_data_w.buffer : c->fwd_w.buffer));
+    TRY(add_arg(&c->backward_data, DNNL_ARG_DIFF_SRC, &src, ctx->engine, NULL));
+
+    TRY(dnnl_dilated_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src, &any,
+                                                            l->use_bias ? &bias : NULL, &dst, strides, dil, pad_l, pad_r));
+    TRY(dnnl_primitive_desc_create(&bw_pd, &bwd, attr, ctx->engine, fwd_pd));
+    const dnnl_memory_desc_t *bw_dw = dnnl_primitive_desc_query_md(bw_pd, dnnl_query_diff_weights_md, 0);
+    TRY(plan_weights_copy(&c->bwd_dw, ctx, &wts, bw_dw, 1));
+    TRY(make_prim(&c->backward_weights, bw_pd, ctx->engine));
+    TRY(add_arg(&c->backward_weights, DNNL_ARG_SRC, &src, ctx->engine, NULL));
+    TRY(add_arg(&c->backward_weights, DNNL_ARG_DIFF_DST, &dst, ctx->engine, NULL));
+    TRY(add_arg(&c->backward_weights, DNNL_ARG_DIFF_WEIGHTS, bw_dw, ctx->engine, c->bwd_dw.buffer));
+    if (l->use_bias) TRY(add_arg(&c->backward_weights, DNNL_ARG_DIFF_BIAS, &bias, ctx->engine, NULL));
+
+    c->forward.one_thread = c->backward_data.one_thread = c->backward_weights.one_thread = small;
+    c->fwd_w.reorder.one_thread = c->bwd_data_w.reorder.one_thread = c->bwd_dw.reorder.one_thread = small;
+    dnnl_primitive_desc_destroy(fwd_pd);
+    dnnl_primitive_desc_destroy(bd_pd);
+    dnnl_primitive_desc_destroy(bw_pd);
+    dnnl_primitive_attr_destroy(attr);
+    if (fused) dnnl_primitive_attr_destroy(fused);
+    if (post) dnnl_post_ops_destroy(post);
+    restore_threads(threads);
+    *state = c;
+    return FV_OK;
+fail:
+    restore_threads(threads);
+    if (fused) dnnl_primitive_attr_destroy(fused);
+    if (post) dnnl_post_ops_destroy(post);
+    if (fwd_pd) dnnl_primitive_desc_destroy(fwd_pd);
+    if (bd_pd) dnnl_primitive_desc_destroy(bd_pd);
+    if (bw_pd) dnnl_primitive_desc_destroy(bw_pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    conv_release(c);
+    return FV_ERR;
+}
+
+static int conv_supports(const fv_node *node) {
+    (void)node;
+    return 1;
+}
+
+const fv_kernel fv_onednn_conv1d = {FV_LAYER_CONV1D, "onednn", conv_supports, conv_plan, conv_forward, conv_backward, conv_release};
+const fv_kernel fv_onednn_conv2d = {FV_LAYER_CONV2D, "onednn", conv_supports, conv_plan, conv_forward, conv_backward, conv_release};
+const fv_kernel fv_onednn_conv3d = {FV_LAYER_CONV3D, "onednn", conv_supports, conv_plan, conv_forward, conv_backward, conv_release};

@@ -1,0 +1,61 @@
+/* onednn.h — what the oneDNN backend's files share (oneDNN 2.x C API). Every primitive is
+ * created once when a network is planned, with its scratchpad and workspace allocated then
+ * ("user" scratchpad mode); a step only rebinds data pointers and executes. */
+#ifndef FOVEA_ONEDNN_H
+#define FOVEA_ONEDNN_H
+
+#include "core/core.h"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl_debug.h>
+
+typedef struct dnnl_ctx {
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+} dnnl_ctx;
+
+fv_status dnnl_ctx_open(void **engine, fv_error *err);
+void dnnl_ctx_close(void *engine);
+
+/* In a function with an `fv_error *err` and a `fail:` label. */
+#define TRY(call)                                                                                       \
+    do {                                                                                                \
+        dnnl_status_t status_ = (call);                                                                 \
+        if (status_ != dnnl_success) {                                                                  \
+            fv_fail(err, "oneDNN: %s failed: %s", #call, dnnl_status2str(status_));                    \
+            goto fail;                                                                                  \
+        }                                                                                               \
+    } while (0)
+
+/* A primitive with its memory objects (bound to data pointers at each step) and its scratchpad. */
+#define MAX_ARGS 12
+typedef struct prim {
+    dnnl_primitive_t primitive;
+    dnnl_exec_arg_t args[MAX_ARGS];
+    int n_args;
+    void *scratchpad;
+    int one_thread; /* too little work to pay for waking a second thread */
+} prim;
+
+/* Below about a million multiply-adds (a batch-1 layer of a small network) waking the other
+ * threads costs more than it saves: lenet5 at batch 1 takes 26 us on one thread, 57 on two. */
+#define ONE_THREAD_BELOW 1000000.0
+
+dnnl_status_t add_arg(prim *p, int arg, const dnnl_memory_desc_t *md, dnnl_engine_t eng, void *data);
+dnnl_memory_t arg_memory(prim *p, int arg);
+void bind(prim *p, int arg, const void *data);
+dnnl_status_t make_prim(prim *p, dnnl_primitive_desc_t pd, dnnl_engine_t eng);
+int limit_threads(int one_thread);
+void restore_threads(int threads);
+fv_status run(prim *p, dnnl_ctx *ctx, fv_error *err);
+void free_prim(prim *p);
+dnnl_status_t user_scratchpad_attr(dnnl_primitive_attr_t *attr);
+/* C[MxN] = A[MxK] (or its transpose) * B, row-major; beta 0 overwrites, 1 accumulates. */
+fv_status fv_onednn_sgemm(char trans_a, char trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                    float beta, float *c, int ldc, fv_error *err);
+
+/* The kernels, one file each. */
+extern const fv_kernel fv_onednn_conv1d, fv_onednn_conv2d, fv_onednn_conv3d, fv_onednn_maxpool2d, fv_onednn_avgpool2d,
+    fv_onednn_maxpool3d, fv_onednn_avgpool3d, fv_onednn_batchnorm, fv_onednn_dense;
+
+#endif

@@ -1,0 +1,186 @@
+/* graph.h — the network's nodes and the two tables that give them behaviour:
+ *   the op table (src/layers/table.c): per layer kind, its settings, shape inference,
+ *     initialisation and reference forward/backward — the oracle;
+ *   the backend tables (src/backends/registry.c): per backend, fast kernels for the ops it
+ *     supports, chosen per node when the network is planned.
+ * The core (graph building, planning, execution) reaches layers and backends only through these. */
+#ifndef FOVEA_GRAPH_H
+#define FOVEA_GRAPH_H
+
+#include "core/util.h"
+
+#include <stddef.h>
+
+#define FV_MAX_INPUTS 8
+#define FV_MAX_PARAMS 4
+#define FV_NAME_MAX 64
+
+/* ---- A layer kind's settings, declared once next to its op row: the model-text parser, the
+ * definition writer, the defaults of the C constructors and the settings table of the docs are
+ * all driven by these declarations. ---- */
+typedef enum {
+    FV_SET_COUNT,      /* a positive integer */
+    FV_SET_SPATIAL,    /* positive integers, one per spatial axis ("3" means 3 on every axis) */
+    FV_SET_PADDING,    /* valid | same | one value, one per axis, or (before, after) per axis;
+                          offset: the fv_padding, offset2: the int[3][2] pads */
+    FV_SET_BOOL,       /* true/false */
+    FV_SET_FLOAT,
+    FV_SET_ACTIVATION, /* an fv_activation by name */
+    FV_SET_INIT,       /* glorot | he */
+    FV_SET_SHAPE       /* an fv_shape: 1 to FV_MAX_RANK positive integers */
+} fv_setting_type;
+
+typedef struct fv_setting {
+    const char *key;
+    fv_setting_type type;
+    size_t offset, offset2;  /* into fv_layer */
+    const char *fallback;    /* the default, as model text; NULL: the setting is required */
+    const char *same_as;     /* no fallback: the default is this other setting's value */
+    const char *help;        /* one line for the docs */
+} fv_setting;
+
+/* A model-text word for a kind with some settings preset: "relu" is "activation function=relu". */
+typedef struct fv_alias {
+    const char *word;
+    const char *preset;
+} fv_alias;
+
+/* ---- A parameter tensor declared by a layer while its shape is inferred. ---- */
+typedef struct fv_param_decl {
+    const char *name;
+    int trainable;
+    int rank;
+    int dim[5];
+    size_t count;
+    size_t offset; /* into the network's parameter block */
+} fv_param_decl;
+
+struct fv_kernel;
+
+/* ---- One node of the graph. ---- */
+typedef struct fv_node {
+    fv_layer layer;            /* the user's settings, never rewritten */
+    char name[FV_NAME_MAX];
+    int inputs[FV_MAX_INPUTS];
+    int n_inputs;
+    fv_shape in_shape[FV_MAX_INPUTS];
+    fv_shape out_shape;
+    fv_param_decl params[FV_MAX_PARAMS];
+    int n_params;
+    int first_param;           /* index into the network's flat parameter list */
+    size_t scratch_per_sample; /* bytes of per-sample scratch (argmax, dropout mask, ...) */
+    size_t scratch_fixed;      /* bytes of scratch independent of the batch size */
+    /* set by planning */
+    float *out;                /* batch x out_shape */
+    float *grad;               /* batch x out_shape; NULL in an inference plan */
+    void *scratch;
+    const struct fv_kernel *kernel; /* the backend kernel it runs, or NULL: the reference */
+    void *kernel_state;        /* that kernel's primitives and buffers */
+    float *logits;             /* output node with a softmax/sigmoid: its pre-activation */
+} fv_node;
+
+/* What a layer's forward/backward sees for one step: pointers and sizes, nothing to own. */
+typedef struct fv_step {
+    int batch;
+    int training;
+    const float *in[FV_MAX_INPUTS]; /* batch x node->in_shape[i] */
+    float *out;                     /* batch x node->out_shape */
+    float *d_out;                   /* backward only; the node's own gradient, which its backward
+                                       may overwrite (a fused activation's derivative, in place) */
+    float *d_in[FV_MAX_INPUTS];     /* backward only; overwritten. NULL when that input's
+                                       gradient is not wanted (the network input in training) */
+    float *param[FV_MAX_PARAMS];    /* this node's parameters, in declaration order */
+    float *d_param[FV_MAX_PARAMS];  /* overwritten */
+    void *scratch;
+    fv_rng *rng;
+    float *logits;                  /* output node only: keep the pre-activation here */
+    int d_out_is_pre_activation;    /* output node only: a fused loss gave d(pre-activation) */
+} fv_step;
+
+/* ---- The op table: each layer kind is one row. ---- */
+typedef struct fv_op {
+    fv_layer_kind kind;
+    const char *word;        /* the model-text type: "conv2d" */
+    const char *type_name;   /* Keras class name for the summary: "Conv2D" */
+    const char *help;        /* one line for the docs */
+    int spatial;             /* spatial axes of its FV_SET_SPATIAL/PADDING settings (0: none) */
+    const fv_setting *settings;
+    int n_settings;
+    const fv_alias *aliases;
+    int n_aliases;
+    int min_inputs, max_inputs;
+    /* Checks settings against the input shapes; sets out_shape, params, scratch sizes. */
+    fv_status (*infer)(fv_node *node, fv_error *err);
+    /* Seeded initial values of this node's parameters (NULL: all zero). */
+    void (*init)(const fv_node *node, float **param, fv_rng *rng);
+    /* The reference kernels. */
+    void (*forward)(const fv_node *node, const fv_step *step);
+    void (*backward)(const fv_node *node, const fv_step *step);
+    /* The activation it applies to its output (fused or its own), or NULL for none. */
+    fv_activation (*activation)(const fv_layer *layer, float *alpha);
+    /* The summary's type name when it depends on the settings (NULL: type_name). */
+    const char *(*label)(const fv_layer *layer);
+} fv_op;
+
+const fv_op *fv_op_for(fv_layer_kind kind);    /* src/layers/table.c */
+const fv_op *fv_op_for_word(const char *word, const fv_alias **alias);
+/* Settings (src/core/settings.c): parses one value into the layer; NULL on success, else why. */
+const char *fv_setting_parse(const fv_setting *s, int spatial, const char *value, fv_layer *layer);
+void fv_setting_format(const fv_setting *s, int spatial, const fv_layer *layer, fv_text *out);
+const fv_setting *fv_setting_find(const fv_op *op, const char *key);
+
+/* ---- Backend tables. A kernel replaces an op's reference forward/backward for the nodes its
+ * supports() accepts; plan creates its state once per batch size. ---- */
+typedef struct fv_kernel {
+    fv_layer_kind kind;
+    const char *name;                                  /* "onednn" */
+    int (*supports)(const fv_node *node);
+    fv_status (*plan)(const fv_node *node, void *engine, int batch, void **state, fv_error *err);
+    fv_status (*forward)(const fv_node *node, void *state, const fv_step *step, fv_error *err);
+    fv_status (*backward)(const fv_node *node, void *state, const fv_step *step, fv_error *err);
+    void (*release)(void *state);
+} fv_kernel;
+
+typedef struct fv_backend_ops {
+    fv_backend id;
+    const char *name;
+    fv_status (*open)(void **engine, fv_error *err);   /* per planned network */
+    void (*close)(void *engine);
+    const fv_kernel *const *kernels;
+    int n_kernels;
+} fv_backend_ops;
+
+/* NULL for the reference backend, and for one not compiled in (src/backends/registry.c). */
+const fv_backend_ops *fv_backend_ops_for(fv_backend backend);
+
+/* ---- What layers and the losses share. ---- */
+void fv_node_declare_param(fv_node *node, const char *name, int trainable, int rank, const int *dim);
+/* The activation a node applies to its output; linear when none. */
+fv_activation fv_node_activation(const fv_node *node, float *alpha);
+
+/* Elementwise activation on rows of `channels` values (softmax needs the rows). */
+void fv_activation_forward(fv_activation act, float alpha, float *y, size_t rows, int channels);
+/* d_x = d_y * f'(x), computed from the output y (every supported f allows that). */
+void fv_activation_backward(fv_activation act, float alpha, const float *y, const float *d_y,
+                            float *d_x, size_t rows, int channels);
+/* A layer's own activation on its output y (rows x channels): saves the logits first when the
+ * step asks; on the way back turns d_out into d(pre-activation) in place, unless the activation
+ * is linear or a fused loss already gave it. */
+void fv_step_activate(const fv_step *s, fv_activation act, float alpha, float *y, size_t rows, int channels);
+const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float alpha, size_t rows, int channels);
+/* Batch norm's moving statistics after a training forward (src/layers/batchnorm.c). */
+void fv_batchnorm_update_moving(const fv_node *node, const fv_step *s);
+/* db (C) = column sums of dy (rows x C): the bias gradient of dense and of every backend's dense. */
+void fv_bias_gradient(const float *dy, size_t rows, int channels, float *db);
+/* A kernel's seeded initial values (Glorot or He uniform, see fv_init). */
+void fv_init_kernel(fv_init init, float *w, size_t count, int fan_in, int fan_out, fv_rng *rng);
+
+/* The graph's hooks for the losses (src/train/loss.c). */
+fv_node *fv_net_output(fv_net *net);
+/* Backward from the gradient already in the output node's grad buffer; pre_activation says it is
+ * d(pre-activation) of the output node's softmax/sigmoid (a fused loss). */
+fv_status fv_net_backward_from_output_grad(fv_net *net, int pre_activation, fv_error *err);
+/* Copies every parameter (trainable or not) into buf (to_net 0) or back (to_net 1). */
+void fv_net_copy_weights(fv_net *net, float *buf, int to_net);
+
+#endif

@@ -1,0 +1,42 @@
+/* net.h — the network object, shared by the core's files: building (net.c), planning (plan.c),
+ * running (exec.c) and the summary (summary.c). */
+#ifndef FOVEA_NET_H
+#define FOVEA_NET_H
+
+#include "core/core.h"
+
+typedef struct param_ref {
+    int node, local; /* nodes[node].params[local] */
+} param_ref;
+
+struct fv_net {
+    char name[FV_NAME_MAX];
+    fv_node *nodes;
+    int n_nodes, cap_nodes;
+    param_ref *params;
+    int n_params, cap_params;
+    size_t param_floats;
+    int kind_counter[FV_LAYER_KIND_COUNT + FV_ACT_COUNT];
+
+    /* parameters: created once, kept across re-plans */
+    float *param_block;
+    /* planned per batch size and mode */
+    int batch;
+    fv_backend backend;
+    fv_plan_mode mode;
+    float *grad_block;     /* parameter gradients; NULL for inference */
+    void *engine;          /* the backend's per-network state (oneDNN engine and stream) */
+    float *act_block;      /* node outputs (shared by several nodes in an inference plan) */
+    float *act_grad_block; /* node gradients; NULL for inference */
+    unsigned char *scratch_block;
+    float *temp_grad[FV_MAX_INPUTS]; /* a second consumer's gradient, before it is summed in */
+    unsigned char *grad_written;     /* per node, during backward */
+    int want_input_grad;             /* compute d loss / d input (saliency); training needs none */
+    int last_training;
+    fv_rng rng;
+};
+
+/* Frees everything planned (not the parameters). */
+void fv_net_release_plan(fv_net *net);
+
+#endif

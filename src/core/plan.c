@@ -1,0 +1,206 @@
+/* plan.c — planning a network for a batch size and a purpose (training, inspection,
+ * inference): every buffer is allocated here, once, and each node gets its kernel — a backend's
+ * when the backend supports the node, else the layer's reference kernel.
+ *
+ * Inference reuses memory: each node output gets an offset in one block so that two outputs
+ * share bytes only if they are never needed at the same time (a node's output lives from its
+ * own step to its last reader's). Offsets are assigned largest output first, each at the
+ * lowest offset free of every overlapping lifetime already placed (the greedy-by-size
+ * strategy of TFLite's and ggml's planners); a chain then needs about two of its largest
+ * activations, and residual and concat branches stay alive exactly as long as they are read. */
+#include "core/net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *fv_plan_mode_name(fv_plan_mode mode) {
+    return mode == FV_PLAN_INFERENCE ? "inference" : mode == FV_PLAN_INSPECTION ? "inspection" : "training";
+}
+
+void fv_net_release_plan(fv_net *net) {
+    const fv_backend_ops *ops = net->batch ? fv_backend_ops_for(net->backend) : NULL;
+    for (int i = 0; i < net->n_nodes; i++) {
+        fv_node *node = &net->nodes[i];
+        if (node->kernel && node->kernel->release) node->kernel->release(node->kernel_state);
+        node->kernel = NULL, node->kernel_state = NULL;
+        node->out = node->grad = node->logits = NULL;
+        node->scratch = NULL;
+    }
+    if (ops && net->engine) ops->close(net->engine);
+    net->engine = NULL;
+    free(net->grad_block);
+    free(net->act_block);
+    free(net->act_grad_block);
+    free(net->scratch_block);
+    free(net->grad_written);
+    for (int i = 0; i < FV_MAX_INPUTS; i++) free(net->temp_grad[i]), net->temp_grad[i] = NULL;
+    net->grad_block = net->act_block = net->act_grad_block = NULL;
+    net->scratch_block = net->grad_written = NULL;
+    net->batch = 0;
+}
+
+static size_t floats_of(const fv_node *node, int batch) {
+    return fv_align_up((size_t)batch * fv_shape_count(node->out_shape), FV_ALIGN / sizeof(float));
+}
+
+static size_t scratch_of(const fv_node *node, int batch) {
+    return fv_align_up(node->scratch_per_sample * (size_t)batch + node->scratch_fixed, FV_ALIGN);
+}
+
+/* The output node keeps its pre-activation for the fused losses when it ends in softmax/sigmoid. */
+static size_t logit_floats(const fv_net *net, int batch) {
+    const fv_node *last = &net->nodes[net->n_nodes - 1];
+    float alpha;
+    fv_activation act = fv_node_activation(last, &alpha);
+    return act == FV_ACT_SOFTMAX || act == FV_ACT_SIGMOID ? floats_of(last, batch) : 0;
+}
+
+/* Inference offsets (in floats, into the activation block); returns the block's size. */
+static size_t inference_offsets(const fv_net *net, int batch, size_t *offset) {
+    int n = net->n_nodes, *last_use = malloc((size_t)n * sizeof *last_use), *order = malloc((size_t)n * sizeof *order);
+    size_t total = 0;
+    if (!last_use || !order) {
+        free(last_use), free(order);
+        return (size_t)-1;
+    }
+    for (int i = 0; i < n; i++) last_use[i] = i, order[i] = i;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < net->nodes[i].n_inputs; j++) {
+            int src = net->nodes[i].inputs[j];
+            if (last_use[src] < i) last_use[src] = i;
+        }
+    last_use[n - 1] = n; /* the output and the input are read by the caller */
+    last_use[0] = last_use[0] > n - 1 ? last_use[0] : n - 1;
+    /* largest first (a stable insertion sort: ties keep graph order) */
+    for (int i = 1; i < n; i++)
+        for (int k = i; k > 0 && floats_of(&net->nodes[order[k]], batch) > floats_of(&net->nodes[order[k - 1]], batch); k--) {
+            int t = order[k];
+            order[k] = order[k - 1], order[k - 1] = t;
+        }
+    for (int a = 0; a < n; a++) {
+        int i = order[a];
+        size_t size = floats_of(&net->nodes[i], batch), at = 0;
+        for (int moved = 1; moved;) { /* lowest offset clear of every placed, overlapping lifetime */
+            moved = 0;
+            for (int b = 0; b < a; b++) {
+                int j = order[b];
+                int overlap = i <= last_use[j] && j <= last_use[i];
+                size_t jsize = floats_of(&net->nodes[j], batch);
+                if (overlap && at < offset[j] + jsize && offset[j] < at + size) at = offset[j] + jsize, moved = 1;
+            }
+        }
+        offset[i] = at;
+        total = at + size > total ? at + size : total;
+    }
+    free(last_use), free(order);
+    return total;
+}
+
+fv_status fv_net_plan_memory(const fv_net *net, int batch, fv_plan_mode mode, fv_plan_memory *m, fv_error *err) {
+    memset(m, 0, sizeof *m);
+    if (net->n_nodes == 0) return fv_fail(err, "network '%s' has no layers", net->name);
+    if (batch <= 0) return fv_fail(err, "batch size must be positive, got %d", batch);
+    size_t acts = 0, scratch = 0;
+    for (int i = 0; i < net->n_nodes; i++) {
+        size_t f = floats_of(&net->nodes[i], batch);
+        acts += f;
+        m->largest_activation = f * sizeof(float) > m->largest_activation ? f * sizeof(float) : m->largest_activation;
+        scratch += scratch_of(&net->nodes[i], batch);
+    }
+    m->parameters = net->param_floats * sizeof(float);
+    m->scratch = scratch;
+    if (mode == FV_PLAN_INFERENCE) {
+        size_t *offset = malloc((size_t)net->n_nodes * sizeof *offset);
+        size_t block = offset ? inference_offsets(net, batch, offset) : (size_t)-1;
+        free(offset);
+        if (block == (size_t)-1) return fv_fail(err, "out of memory planning '%s'", net->name);
+        m->activations = (block + logit_floats(net, batch)) * sizeof(float);
+        return FV_OK;
+    }
+    m->parameter_grads = m->parameters;
+    m->activations = (acts + logit_floats(net, batch)) * sizeof(float);
+    m->activation_grads = m->activations;
+    return FV_OK;
+}
+
+/* Each node's kernel: the backend's for its kind when it supports the node, else the reference. */
+static fv_status choose_kernels(fv_net *net, const fv_backend_ops *ops, fv_error *err) {
+    for (int i = 0; ops && i < net->n_nodes; i++) {
+        fv_node *node = &net->nodes[i];
+        for (int k = 0; k < ops->n_kernels && !node->kernel; k++) {
+            const fv_kernel *kernel = ops->kernels[k];
+            if (kernel->kind != node->layer.kind || !kernel->supports(node)) continue;
+            fv_error why;
+            if (kernel->plan(node, net->engine, net->batch, &node->kernel_state, &why) != FV_OK)
+                return fv_fail(err, "layer '%s': %s", node->name, why.message);
+            node->kernel = kernel;
+        }
+    }
+    return FV_OK;
+}
+
+fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_mode mode, uint64_t seed, fv_error *err) {
+    fv_plan_memory m;
+    if (fv_net_plan_memory(net, batch, mode, &m, err) != FV_OK) return FV_ERR;
+    if (!fv_backend_available(backend))
+        return fv_fail(err, "backend '%s' is not compiled into this build of fovea", fv_backend_name(backend));
+    fv_net_release_plan(net);
+    if (fv_net_init_params(net, seed, err) != FV_OK) return FV_ERR;
+    fv_net_reseed(net, seed);
+
+    int n = net->n_nodes, training = mode != FV_PLAN_INFERENCE, max_inputs = 0;
+    size_t largest = 0, logits = logit_floats(net, batch);
+    size_t *offset = calloc((size_t)n, sizeof *offset);
+    net->act_block = fv_alloc_aligned(m.activations);
+    net->scratch_block = fv_alloc_aligned(m.scratch);
+    int ok = offset && net->act_block && net->scratch_block;
+    if (ok && training) {
+        net->grad_block = fv_alloc_aligned(m.parameter_grads);
+        net->act_grad_block = fv_alloc_aligned(m.activation_grads);
+        net->grad_written = calloc((size_t)n, 1);
+        for (int i = 0; i < n; i++) {
+            max_inputs = net->nodes[i].n_inputs > max_inputs ? net->nodes[i].n_inputs : max_inputs;
+            largest = floats_of(&net->nodes[i], batch) > largest ? floats_of(&net->nodes[i], batch) : largest;
+        }
+        ok = net->grad_block && net->act_grad_block && net->grad_written;
+        for (int i = 0; i < max_inputs && ok; i++) ok = (net->temp_grad[i] = fv_alloc_aligned(largest * sizeof(float))) != NULL;
+    }
+    if (ok && !training) ok = inference_offsets(net, batch, offset) != (size_t)-1;
+    if (!ok) {
+        free(offset);
+        fv_net_release_plan(net);
+        return fv_fail(err, "out of memory planning '%s' for batch %d (%zu bytes of activations)", net->name, batch, m.activations);
+    }
+    size_t act_at = logits, scratch_at = 0;
+    net->nodes[n - 1].logits = logits ? net->act_block : NULL;
+    for (int i = 0; i < n; i++) {
+        fv_node *node = &net->nodes[i];
+        if (training) {
+            node->out = net->act_block + act_at;
+            node->grad = net->act_grad_block + act_at;
+            act_at += floats_of(node, batch);
+        } else {
+            node->out = net->act_block + logits + offset[i];
+        }
+        node->scratch = net->scratch_block + scratch_at;
+        scratch_at += scratch_of(node, batch);
+    }
+    free(offset);
+    net->batch = batch, net->backend = backend, net->mode = mode;
+    net->want_input_grad = mode != FV_PLAN_INFERENCE;
+    const fv_backend_ops *ops = fv_backend_ops_for(backend);
+    if ((ops && ops->open(&net->engine, err) != FV_OK) || choose_kernels(net, ops, err) != FV_OK) {
+        fv_net_release_plan(net);
+        return FV_ERR;
+    }
+    return FV_OK;
+}
+
+fv_status fv_net_plan(fv_net *net, int batch, fv_backend backend, uint64_t seed, fv_error *err) {
+    return fv_net_plan_mode(net, batch, backend, FV_PLAN_TRAINING, seed, err);
+}
+
+int fv_net_batch(const fv_net *net) { return net->batch; }
+fv_backend fv_net_backend(const fv_net *net) { return net->batch ? net->backend : fv_backend_default(); }
+fv_plan_mode fv_net_mode(const fv_net *net) { return net->mode; }

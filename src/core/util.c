@@ -1,0 +1,71 @@
+/* util.c — errors, aligned memory, shapes, the clock, random numbers and text. */
+#include "core/util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+fv_status fv_fail(fv_error *err, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return FV_ERR;
+}
+
+void fv_text_put(fv_text *t, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->len < t->size ? t->buf + t->len : NULL, t->len < t->size ? t->size - t->len : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0) t->len += (size_t)n;
+}
+
+double fv_time_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void *fv_alloc_aligned(size_t bytes) {
+    if (bytes == 0) bytes = FV_ALIGN;
+    void *p = aligned_alloc(FV_ALIGN, fv_align_up(bytes, FV_ALIGN));
+    if (p) memset(p, 0, fv_align_up(bytes, FV_ALIGN));
+    return p;
+}
+
+size_t fv_shape_count(fv_shape s) {
+    size_t n = 1;
+    for (int i = 0; i < s.rank; i++) n *= (size_t)s.dim[i];
+    return n;
+}
+
+int fv_shape_format(fv_shape s, char *buf, size_t size) {
+    char tmp[80]; /* rank <= 4: "(None" + 4 * ", -2147483648" + ")" fits */
+    int len = snprintf(tmp, sizeof tmp, "(None");
+    for (int i = 0; i < s.rank; i++) len += snprintf(tmp + len, sizeof tmp - (size_t)len, ", %d", s.dim[i]);
+    snprintf(tmp + len, sizeof tmp - (size_t)len, ")");
+    return snprintf(buf, size, "%s", tmp);
+}
+
+/* ---- Random numbers: splitmix64, enough for seeded initialisation and dropout masks. ---- */
+void fv_rng_seed(fv_rng *rng, uint64_t seed) { rng->state = seed ^ 0x9E3779B97F4A7C15ull; }
+
+uint64_t fv_rng_next(fv_rng *rng) {
+    uint64_t z = (rng->state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+float fv_rng_uniform(fv_rng *rng) { return (float)(fv_rng_next(rng) >> 40) * (1.0f / 16777216.0f); }
+
+void fv_random_uniform(float *x, size_t n, uint64_t seed) {
+    fv_rng rng;
+    fv_rng_seed(&rng, seed);
+    for (size_t i = 0; i < n; i++) x[i] = fv_rng_uniform(&rng);
+}

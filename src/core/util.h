@@ -1,0 +1,36 @@
+/* util.h — errors, random numbers and text helpers every part of the library uses. */
+#ifndef FOVEA_UTIL_H
+#define FOVEA_UTIL_H
+
+#include "fovea.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FV_PI 3.14159265358979323846
+#define FV_ALIGN 64 /* bytes: every planned buffer starts on a cache line */
+
+fv_status fv_fail(fv_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static inline size_t fv_align_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+/* Zeroed, FV_ALIGN-aligned memory (free with free()); NULL when out of memory. */
+void *fv_alloc_aligned(size_t bytes);
+
+/* ---- Random numbers: a per-network generator (no global state): splitmix64. Only
+ * reproducibility matters here, not crypto quality. ---- */
+typedef struct fv_rng {
+    uint64_t state;
+} fv_rng;
+void fv_rng_seed(fv_rng *rng, uint64_t seed);
+uint64_t fv_rng_next(fv_rng *rng);
+float fv_rng_uniform(fv_rng *rng); /* [0, 1) */
+
+/* ---- Text into a caller's buffer, snprintf-style: len counts what would have been written. ---- */
+typedef struct fv_text {
+    char *buf;
+    size_t size, len;
+} fv_text;
+void fv_text_put(fv_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
