@@ -246,7 +246,7 @@ fv_backend fv_net_backend(const fv_net *net);
 
 /* Whether backward computes the gradient w.r.t. the network input (on by default: saliency maps
  * need it; fit turns it off, since training does not). */
-void fv_net_want_input_grad(fv_net *net, int on);
+int fv_net_want_input_grad(fv_net *net, int on); /* returns the previous setting */
 
 /* Restarts the random stream that dropout draws from (planning also seeds it). */
 void fv_net_reseed(fv_net *net, uint64_t seed);

@@ -132,6 +132,14 @@ int main(void) {
     /* conv1d */
     gradcheck(&t, "conv1d stride 2 same", "9,3", "conv1d filters=4 kernel=3 stride=2 padding=same", 2, 1);
     gradcheck(&t, "conv1d fused tanh", "7,2", "conv1d filters=2 kernel=4 activation=tanh", 3, 1);
+    gradcheck(&t, "conv2d groups 2", "5,5,4", "conv2d filters=4 kernel=3 groups=2 activation=tanh", 2, 1);
+    gradcheck(&t, "conv2d depthwise same", "5,4,3", "conv2d filters=3 kernel=3 groups=3 padding=same", 2, 1);
+    gradcheck(&t, "conv2d dilation 2 stride 2", "9,8,2", "conv2d filters=2 kernel=3 dilation=2 stride=2 padding=1", 2, 1);
+    gradcheck(&t, "conv3d 2x3x3 same", "4,5,5,2", "conv3d filters=3 kernel=2,3,3 padding=same activation=sigmoid", 2, 1);
+    gradcheck(&t, "conv3d stride 2 groups 2 dilation 2", "5,5,6,2", "conv3d filters=2 kernel=2 stride=2 groups=2 dilation=2", 2, 1);
+    gradcheck(&t, "maxpool3d 2", "4,4,4,2", "maxpool3d size=2", 2, 1);
+    gradcheck(&t, "avgpool3d 3 stride 2 same", "5,4,5,2", "avgpool3d size=3 stride=2 padding=same", 2, 1);
+    gradcheck(&t, "concat", "4,4,2", "conv2d name=a filters=3 kernel=1 activation=tanh\nconcat inputs=input_1,a,a", 2, 1);
     /* dense */
     gradcheck(&t, "dense", "7", "dense units=5", 3, 1);
     gradcheck(&t, "dense softmax", "6", "dense units=4 activation=softmax", 2, 1);

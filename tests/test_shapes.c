@@ -143,7 +143,7 @@ static void test_bad_definitions(test_counts *t) {
         {"input shape=28,28,1\ndropout rate=1.5\n", "rate must be in [0, 1)"},
         {"input shape=28,28,1\ndropout 0.5\n", "expected key=value"},
         {"conv2d filters=3 kernel=3\n", "the first layer must be an input layer"},
-        {"input\n", "input needs shape"},
+        {"input\n", "'input' needs shape="},
         {"# nothing\n\n", "no layers defined"},
         {"input shape=28,28,1\nmaxpool2d size=2 padding=3\n", "explicit padding must be in [0, pool size)"},
         {"input shape=28,28,1\nbatchnorm epsilon=0\n", "epsilon must be positive"},

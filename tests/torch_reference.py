@@ -73,6 +73,38 @@ def spatial_pads(settings, h, w, kh, kw, sh, sw):
     return explicit_pads(padding)
 
 
+def axes_of(value, n, default=None):
+    """A spatial setting: one value for every axis, or one per axis."""
+    if value is None:
+        return default
+    v = [int(p) for p in value.replace("x", ",").split(",")]
+    return tuple(v * n) if len(v) == 1 else tuple(v)
+
+
+def nd_pads(settings, sizes, windows, strides):
+    """(before, after) per spatial axis, for n-D windows (windows already dilated)."""
+    padding = settings.get("padding", "valid")
+    n = len(sizes)
+    if padding == "valid":
+        return [(0, 0)] * n
+    if padding == "same":
+        return [window_pads(sizes[a], windows[a], strides[a], "same")[1:] for a in range(n)]
+    v = [int(p) for p in padding.split(",")]
+    if len(v) == 1:
+        return [(v[0], v[0])] * n
+    if len(v) == n:
+        return [(p, p) for p in v]
+    return [(v[2 * a], v[2 * a + 1]) for a in range(n)]
+
+
+def torch_pads(pads):
+    """F.pad's order: last axis first."""
+    out = []
+    for before, after in reversed(pads):
+        out += [before, after]
+    return out
+
+
 def activate(x, name, alpha):
     if name in (None, "linear"):
         return x
@@ -138,6 +170,40 @@ class Case:
     def layer(self, kind, name, s, ins):
         x = ins[0]
         act, alpha = s.get("activation"), float(s.get("alpha", "0.01"))
+        if kind == "conv3d" or (kind == "conv2d" and ("groups" in s or "dilation" in s)):
+            nd = x.dim() - 2
+            sizes, c = tuple(x.shape[1:-1]), x.shape[-1]
+            filters, groups = int(s["filters"]), int(s.get("groups", "1"))
+            k = axes_of(s["kernel"], nd)
+            st = axes_of(s.get("stride"), nd, (1,) * nd)
+            dl = axes_of(s.get("dilation"), nd, (1,) * nd)
+            pads = nd_pads(s, sizes, [dl[a] * (k[a] - 1) + 1 for a in range(nd)], st)
+            kern = self.param(name, "kernel", k + (c // groups, filters), scale=1.0 / math.sqrt(math.prod(k) * c / groups))
+            weight = kern.permute(nd + 1, nd, *range(nd))  # (K..., I/G, O) -> (O, I/G, K...)
+            xc = x.permute(0, nd + 1, *range(1, nd + 1))
+            conv = F.conv3d if nd == 3 else F.conv2d
+            y = conv(F.pad(xc, torch_pads(pads)), weight, stride=st, dilation=dl, groups=groups)
+            if s.get("bias", "true") in ("true", "yes", "1"):
+                y = y + self.param(name, "bias", (filters,)).reshape(1, -1, *([1] * nd))
+            return activate(y.permute(0, *range(2, nd + 2), 1), act, alpha)
+        if kind in ("maxpool3d", "avgpool3d"):
+            sizes = tuple(x.shape[1:-1])
+            size = axes_of(s.get("size"), 3, (2, 2, 2))
+            st = axes_of(s.get("stride"), 3, size)
+            pads = nd_pads(s, sizes, size, st)
+            xc = x.permute(0, 4, 1, 2, 3)
+            if kind == "maxpool3d":
+                y = F.max_pool3d(F.pad(xc, torch_pads(pads), value=-math.inf), size, st)
+            else:
+                total = F.avg_pool3d(F.pad(xc, torch_pads(pads)), size, st, divisor_override=1)
+                if s.get("padding", "valid") == "same":
+                    ones = F.pad(torch.ones_like(xc), torch_pads(pads))
+                    y = total / F.avg_pool3d(ones, size, st, divisor_override=1)
+                else:
+                    y = total / math.prod(size)
+            return y.permute(0, 2, 3, 4, 1)
+        if kind == "concat":
+            return torch.cat(ins, dim=-1)
         if kind in ("conv2d", "conv1d"):
             one_d = kind == "conv1d"
             if one_d:
@@ -362,6 +428,16 @@ def cases():
         ("conv1d same stride 2", "conv1d name=c filters=4 kernel=3 stride=2 padding=same", (11, 3)),
         ("conv1d valid tanh", "conv1d name=c filters=3 kernel=4 activation=tanh", (9, 2)),
     ]
+    conv += [
+        ("conv2d groups=2", "conv2d name=c filters=6 kernel=3 groups=2", (6, 5, 4)),
+        ("conv2d depthwise (groups = channels), same", "conv2d name=c filters=3 kernel=3 groups=3 padding=same", (6, 6, 3)),
+        ("conv2d dilation 2, same", "conv2d name=c filters=4 kernel=3 dilation=2 padding=same activation=relu", (9, 8, 2)),
+        ("conv2d dilation 2,1 groups 2 stride 2 explicit pad", "conv2d name=c filters=4 kernel=3 dilation=2,1 groups=2 stride=2 padding=1,2 bias=false", (9, 8, 4)),
+        ("conv3d valid 3x3x3", "conv3d name=c filters=3 kernel=3", (4, 5, 6, 2)),
+        ("conv3d 2x3x3 stride 2 same relu", "conv3d name=c filters=4 kernel=2,3,3 stride=2 padding=same activation=relu", (5, 6, 7, 3)),
+        ("conv3d explicit pad 1, no bias, tanh", "conv3d name=c filters=2 kernel=3 padding=1 bias=false activation=tanh", (3, 4, 4, 2)),
+        ("conv3d groups 2 dilation 2", "conv3d name=c filters=4 kernel=2 groups=2 dilation=2", (5, 5, 5, 2)),
+    ]
     dense = [
         ("dense", "dense name=d units=5", (7,)),
         ("dense softmax", "dense name=d units=6 activation=softmax", (9,)),
@@ -376,6 +452,12 @@ def cases():
             (f"{kind} 2x3 explicit pad 1", f"{kind} name=p size=2,3 stride=2 padding=1", (5, 7, 2)),
             (f"{kind} on (L, C)", f"{kind} name=p size=3 stride=2", (9, 3)),
         ]
+    pools += [
+        ("maxpool3d 2x2x2", "maxpool3d name=p size=2", (4, 6, 6, 2)),
+        ("maxpool3d 3 stride 2 same", "maxpool3d name=p size=3 stride=2 padding=same", (5, 5, 6, 2)),
+        ("avgpool3d 2 stride 1 same", "avgpool3d name=p size=2 stride=1 padding=same", (3, 4, 5, 2)),
+        ("avgpool3d 1x2x2 explicit pad", "avgpool3d name=p size=1,2,2 stride=1,2,2 padding=0,0,1,1,1,1", (3, 5, 5, 2)),
+    ]
     others = [
         ("global avgpool", "global_avgpool name=g", (4, 5, 3)),
         ("global avgpool (L, C)", "global_avgpool name=g", (6, 4)),
@@ -398,6 +480,15 @@ def cases():
         "relu name=r",
     ])
     c.append(("residual block (training)", resid, 2, 1, (6, 5, 3)))
+    inception = "\n".join([
+        "conv2d name=a filters=2 kernel=1 activation=relu",
+        "conv2d name=b filters=3 kernel=3 padding=same inputs=in",
+        "maxpool2d name=p size=3 stride=1 padding=same inputs=in",
+        "concat name=cat inputs=a,b,p",
+        "conv2d name=out filters=2 kernel=1 activation=tanh",
+    ])
+    c.append(("inception-style concat block", inception, 2, 0, (5, 6, 3)))
+    c.append(("concat of the input with itself", "concat name=cat inputs=in,in", 2, 0, (3, 4, 2)))
     small_cnn = "\n".join([
         "conv2d name=c1 filters=4 kernel=3 activation=relu",
         "conv2d name=c2 filters=6 kernel=3 activation=relu",

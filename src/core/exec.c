@@ -4,7 +4,11 @@
 
 #include <string.h>
 
-void fv_net_want_input_grad(fv_net *net, int on) { net->want_input_grad = on; }
+int fv_net_want_input_grad(fv_net *net, int on) {
+    int was = net->want_input_grad;
+    net->want_input_grad = on;
+    return was;
+}
 
 void fv_net_reseed(fv_net *net, uint64_t seed) { fv_rng_seed(&net->rng, seed ^ 0xD1B54A32D192ED03ull); }
 

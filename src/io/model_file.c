@@ -208,8 +208,8 @@ static fv_status read_weights(const char *path, in_buf *s, fv_net *net, fv_error
         fv_param_info p;
         fv_net_param(net, index, &p, err);
         uint32_t rank = get_u32(s);
-        int same = rank == (uint32_t)p.rank;
-        for (uint32_t k = 0; k < rank && k < 8; k++) same &= get_u32(s) == (uint32_t)p.dim[k];
+        int same = rank == (uint32_t)p.rank; /* a rank that differs is refused before its dims are read */
+        for (uint32_t k = 0; same && k < rank; k++) same &= get_u32(s) == (uint32_t)p.dim[k];
         if (!same || s->short_read) return fv_fail(err, "%s: weight '%s/%s' has another shape than its layer", path, key, p.name);
         for (size_t k = 0; k < p.count; k++) p.value[k] = get_f32(s);
         if (s->short_read) return fv_fail(err, "%s: weight '%s/%s' is truncated", path, key, p.name);

@@ -35,21 +35,31 @@ void fv_metrics_free(fv_metrics *m) {
     memset(m, 0, sizeof *m);
 }
 
-fv_status fv_evaluate(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metrics *m, fv_error *err) {
+fv_status fv_metrics_alloc(fv_metrics *m, int k, fv_error *err) {
     memset(m, 0, sizeof *m);
-    if (fv_net_batch(net) == 0) return fv_fail(err, "the network must be planned before evaluate");
-    int one_hot;
-    if (fv_target_layout(net, data, &one_hot, err) != FV_OK) return FV_ERR;
-    size_t batch = (size_t)fv_net_batch(net), per = fv_shape_count(data->shape);
-    int units = fv_net_node_shape(net, fv_net_output_node(net)).dim[0], k = data->n_classes < 2 ? 2 : data->n_classes;
     m->n_classes = k;
-    m->count = data->count;
     m->confusion = calloc((size_t)k * k, sizeof *m->confusion);
     m->precision = calloc((size_t)k, sizeof(double)), m->recall = calloc((size_t)k, sizeof(double));
     m->f1 = calloc((size_t)k, sizeof(double));
-    float *x = calloc(batch * per, sizeof *x), *targets = calloc(batch * (size_t)units, sizeof *targets);
+    if (m->confusion && m->precision && m->recall && m->f1) return FV_OK;
+    fv_metrics_free(m);
+    return fv_fail(err, "out of memory");
+}
+
+int fv_metrics_classes(const fv_dataset *data) { return data->n_classes < 2 ? 2 : data->n_classes; }
+
+/* Into metrics allocated for the data's classes, with x (batch x input) and targets (batch x
+ * units) as work space: fit calls it every epoch without allocating. */
+fv_status fv_evaluate_into(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metrics *m, float *x, float *targets,
+                           fv_error *err) {
+    int one_hot;
+    if (fv_target_layout(net, data, &one_hot, err) != FV_OK) return FV_ERR;
+    size_t batch = (size_t)fv_net_batch(net), per = fv_shape_count(data->shape);
+    int units = fv_net_node_shape(net, fv_net_output_node(net)).dim[0], k = m->n_classes;
+    m->count = data->count;
+    memset(m->confusion, 0, (size_t)k * k * sizeof *m->confusion);
+    m->macro_precision = m->macro_recall = m->macro_f1 = 0.0;
     fv_status st = FV_OK;
-    if (!m->confusion || !m->precision || !m->recall || !m->f1 || !x || !targets) st = fv_fail(err, "out of memory");
     double loss_sum = 0.0;
     for (size_t at = 0; st == FV_OK && at < data->count; at += batch) {
         size_t n = data->count - at < batch ? data->count - at : batch;
@@ -66,8 +76,7 @@ fv_status fv_evaluate(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metr
         for (size_t i = 0; i < n; i++)
             m->confusion[(size_t)data->labels[at + i] * k + (size_t)fv_predicted_class(y + i * (size_t)units, units)]++;
     }
-    free(x), free(targets);
-    if (st != FV_OK) return fv_metrics_free(m), FV_ERR;
+    if (st != FV_OK) return FV_ERR;
     size_t correct = 0;
     for (int c = 0; c < k; c++) {
         size_t tp = m->confusion[(size_t)c * k + c], predicted = 0, actual = 0;
@@ -82,6 +91,19 @@ fv_status fv_evaluate(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metr
     m->loss = data->count ? loss_sum / (double)data->count : 0.0;
     m->accuracy = data->count ? (double)correct / (double)data->count : 0.0;
     return FV_OK;
+}
+
+fv_status fv_evaluate(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metrics *m, fv_error *err) {
+    memset(m, 0, sizeof *m);
+    if (fv_net_batch(net) == 0) return fv_fail(err, "the network must be planned before evaluate");
+    size_t batch = (size_t)fv_net_batch(net), per = fv_shape_count(data->shape);
+    size_t units = fv_shape_count(fv_net_node_shape(net, fv_net_output_node(net)));
+    if (fv_metrics_alloc(m, fv_metrics_classes(data), err) != FV_OK) return FV_ERR;
+    float *x = calloc(batch * per, sizeof *x), *targets = calloc(batch * units, sizeof *targets);
+    fv_status st = x && targets ? fv_evaluate_into(net, data, loss, m, x, targets, err) : fv_fail(err, "out of memory");
+    free(x), free(targets);
+    if (st != FV_OK) fv_metrics_free(m);
+    return st;
 }
 
 int fv_metrics_format(const fv_metrics *m, const char (*names)[FV_CLASS_NAME_MAX], char *buf, size_t size) {

@@ -73,13 +73,13 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
     if (c->batch_size <= 0 || c->epochs <= 0) return fv_fail(err, "epochs and batch size must be positive");
     if (data->count < (size_t)c->batch_size)
         return fv_fail(err, "%zu training samples are fewer than one batch of %d", data->count, c->batch_size);
-    if (fv_net_batch(net) != c->batch_size && fv_net_plan(net, c->batch_size, fv_net_backend(net), c->seed, err) != FV_OK)
+    if ((fv_net_batch(net) != c->batch_size || fv_net_mode(net) != FV_PLAN_TRAINING) && fv_net_plan(net, c->batch_size, fv_net_backend(net), c->seed, err) != FV_OK)
         return FV_ERR;
     int one_hot;
     if (fv_target_layout(net, data, &one_hot, err) != FV_OK) return FV_ERR;
     if (c->validation && fv_target_layout(net, c->validation, &one_hot, err) != FV_OK) return FV_ERR;
     int units = fv_net_node_shape(net, fv_net_output_node(net)).dim[0];
-    fv_net_want_input_grad(net, 0);
+    int wanted_input_grad = fv_net_want_input_grad(net, 0); /* training needs no input gradient */
     size_t per = fv_shape_count(data->shape), batch = (size_t)c->batch_size, batches = data->count / batch;
     int augmenting = c->shift_pixels > 0 || c->flip_horizontal || c->rotate_degrees > 0.0f;
     size_t weights = fv_net_weight_count(net, 0);
@@ -88,7 +88,10 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
     int32_t *labels = malloc(batch * sizeof *labels);
     size_t *order = malloc(data->count * sizeof *order);
     float *best = c->patience > 0 && c->restore_best ? malloc(weights * sizeof *best) : NULL;
-    if (!x || !targets || !labels || !order || (c->patience > 0 && c->restore_best && !best)) {
+    fv_metrics val; /* the validation's metrics, allocated once for every epoch */
+    memset(&val, 0, sizeof val);
+    if (!x || !targets || !labels || !order || (c->patience > 0 && c->restore_best && !best) ||
+        (c->validation && fv_metrics_alloc(&val, fv_metrics_classes(c->validation), err) != FV_OK)) {
         free(x), free(targets), free(labels), free(order), free(best);
         return fv_fail(err, "out of memory for the training buffers");
     }
@@ -146,13 +149,11 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
         if (status != FV_OK) break;
         fv_epoch_log e = {epoch + 1, c->epochs, b.loss, b.accuracy, 0, 0, 0, lr, 0};
         if (c->validation) {
-            fv_metrics m;
-            if (fv_evaluate(net, c->validation, c->loss, &m, err) != FV_OK) {
+            if (fv_evaluate_into(net, c->validation, c->loss, &val, x, targets, err) != FV_OK) {
                 status = FV_ERR;
                 break;
             }
-            e.has_validation = 1, e.val_loss = m.loss, e.val_accuracy = m.accuracy;
-            fv_metrics_free(&m);
+            e.has_validation = 1, e.val_loss = val.loss, e.val_accuracy = val.accuracy;
         }
         e.seconds = fv_time_seconds() - start;
         b.seconds = e.seconds;
@@ -177,7 +178,8 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
         }
         if (c->on_epoch && c->on_epoch(&e, c->user)) break;
     }
-    fv_net_want_input_grad(net, 1);
+    fv_net_want_input_grad(net, wanted_input_grad);
+    fv_metrics_free(&val);
     if (result) *result = r;
     free(x), free(targets), free(labels), free(order), free(best);
     return status;
