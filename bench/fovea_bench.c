@@ -58,7 +58,7 @@ static void bench_train(const char *path, int batch, int steps) {
     for (int s = -5; s < steps; s++) { /* 5 warm-up steps */
         if (s == 0) start = fv_time_seconds();
         if (fv_net_forward(net, x, 1, &err) != FV_OK || fv_net_loss_backward(net, loss, t, &l, &err) != FV_OK) die("step", &err);
-        fv_optimizer_step(opt, 1e-3f);
+        if (fv_optimizer_step(opt, 1e-3f, &err) != FV_OK) die("step", &err);
     }
     double seconds = fv_time_seconds() - start;
     printf("images_per_s=%.1f peak_rss_mb=%.1f\n", (double)batch * steps / seconds, peak_rss_mb());

@@ -216,7 +216,7 @@ const char *fv_net_name(const fv_net *net);
  *   inspection  the same, with the gradient down to the input always computed: feature maps,
  *               saliency and Grad-CAM read any node's output and gradient (no optimizer);
  *   inference   no gradient buffers at all; a node's output buffer is reused once its last
- *               reader has run, so only the network's output (and input) stay readable after
+ *               reader has run, so only the network's output stays readable after
  *               forward; backward and optimizers are refused. ---- */
 typedef enum { FV_PLAN_TRAINING, FV_PLAN_INSPECTION, FV_PLAN_INFERENCE } fv_plan_mode;
 const char *fv_plan_mode_name(fv_plan_mode mode);   /* "training" */
@@ -336,8 +336,8 @@ typedef struct fv_optimizer fv_optimizer;
 fv_optimizer *fv_optimizer_new(fv_net *net, const fv_optimizer_config *config, fv_error *err);
 void fv_optimizer_free(fv_optimizer *opt);
 float fv_optimizer_learning_rate(const fv_optimizer *opt, int epoch); /* epoch counts from 0 */
-/* One update of every trainable parameter from its gradient. */
-void fv_optimizer_step(fv_optimizer *opt, float learning_rate);
+/* One update of every trainable parameter from its gradient; the network must have a training plan. */
+fv_status fv_optimizer_step(fv_optimizer *opt, float learning_rate, fv_error *err);
 /* The state, for saving and resuming: `steps` taken and `count` floats of moments. */
 const fv_optimizer_config *fv_optimizer_get_config(const fv_optimizer *opt);
 float *fv_optimizer_state(fv_optimizer *opt, size_t *count, uint64_t **steps);

@@ -115,7 +115,7 @@ static void run_optimizer_case(test_counts *t, const ref_case *c, fv_net *net, c
             CHECK(t, g && g->count == p.count, "%s: no gradient %s", c->name, key);
             if (g && g->count == p.count) memcpy(p.grad, g->data, p.count * sizeof(float));
         }
-        fv_optimizer_step(opt, fv_optimizer_learning_rate(opt, 0));
+        CHECK(t, fv_optimizer_step(opt, fv_optimizer_learning_rate(opt, 0), &err) == FV_OK, "step: %s", err.message);
     }
     for (int i = 0; i < fv_net_param_count(net); i++) {
         fv_param_info p;

@@ -33,6 +33,13 @@ static int ends_with(const char *s, const char *suffix) {
     return n >= k && !strcmp(s + n - k, suffix);
 }
 
+int cli_backend(const char *name, fv_backend *b) {
+    if (name && !strcmp(name, "onednn") && fv_backend_available(FV_BACKEND_ONEDNN)) return *b = FV_BACKEND_ONEDNN, 1;
+    if (name && !strcmp(name, "reference")) return *b = FV_BACKEND_REFERENCE, 1;
+    fprintf(stderr, "fovea: --backend is %sreference\n", fv_backend_available(FV_BACKEND_ONEDNN) ? "onednn or " : "");
+    return 0;
+}
+
 fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint) {
     fv_error err;
     fv_net *net = ends_with(path, ".fv") ? fv_net_load_definition(path, &err) : fv_model_load(path, checkpoint, &err);

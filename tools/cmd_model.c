@@ -16,14 +16,85 @@ static void forward_usage(FILE *out) {
             fv_backend_name(fv_backend_default()));
 }
 
-int cmd_summary(int argc, char **argv) {
-    if (argc != 1 || !strcmp(argv[0], "--help")) {
-        fprintf(argc == 1 ? stdout : stderr, "usage: fovea summary MODEL   (a definition .fv or a saved model)\n");
-        return argc == 1 ? 0 : 2;
+/* The settings of every layer kind, as models/README.md shows them (generated from the
+ * declarations in src/layers/). */
+int cmd_layers(int argc, char **argv) {
+    (void)argv;
+    if (argc > 0) {
+        fprintf(argc == 1 && !strcmp(argv[0], "--help") ? stdout : stderr,
+                "usage: fovea layers   print every layer kind's settings with defaults (Markdown)\n");
+        return argc == 1 && !strcmp(argv[0], "--help") ? 0 : 2;
     }
-    fv_net *net = cli_load_net(argv[0], NULL);
+    int len = fv_layer_settings_markdown(NULL, 0);
+    char *text = malloc((size_t)len + 1);
+    if (!text) return fprintf(stderr, "fovea: out of memory\n"), 1;
+    fv_layer_settings_markdown(text, (size_t)len + 1);
+    fputs(text, stdout);
+    free(text);
+    return 0;
+}
+
+static void summary_usage(FILE *out) {
+    fprintf(out,
+            "usage: fovea summary MODEL [--plan] [--batch N] [--backend B]   (a definition .fv or a saved model)\n"
+            "  layers, output shapes and parameter counts, as Keras prints them\n"
+            "      --plan           also the kernel each layer runs, and the memory each kind of plan needs\n"
+            "      --batch N        the batch size the plan is for (default 1)\n"
+            "      --backend B      onednn or reference (default: %s)\n"
+            "example: fovea summary models/vgg16.fv --plan --batch 64\n",
+            fv_backend_name(fv_backend_default()));
+}
+
+static double megabytes(size_t bytes) { return (double)bytes / 1e6; }
+
+/* The kernel of every layer in an inference plan, and the bytes of each kind of plan. */
+static int print_plan(fv_net *net, int batch, fv_backend backend) {
+    fv_error err;
+    fv_plan_memory m[3];
+    for (int mode = 0; mode < 3; mode++)
+        if (fv_net_plan_memory(net, batch, (fv_plan_mode)mode, &m[mode], &err) != FV_OK)
+            return fprintf(stderr, "fovea: %s\n", err.message), 1;
+    if (fv_net_plan_mode(net, batch, backend, FV_PLAN_INFERENCE, 1, &err) != FV_OK)
+        return fprintf(stderr, "fovea: %s\n", err.message), 1;
+    printf("\nKernels (backend %s):\n", fv_backend_name(backend));
+    for (int i = 0; i < fv_net_node_count(net); i++) printf(" %-28s %s\n", fv_net_node_name(net, i), fv_net_node_kernel(net, i));
+    printf("\nPlanned memory for batch %d (MB)   training  inspection   inference\n", batch);
+    const char *rows[] = {"parameters", "parameter gradients", "activations", "activation gradients", "scratch"};
+    for (int r = 0; r < 5; r++) {
+        printf(" %-33s", rows[r]);
+        for (int mode = 0; mode < 3; mode++) {
+            size_t v[5] = {m[mode].parameters, m[mode].parameter_grads, m[mode].activations, m[mode].activation_grads, m[mode].scratch};
+            printf(" %11.1f", megabytes(v[r]));
+        }
+        printf("\n");
+    }
+    printf(" %-33s", "total");
+    for (int mode = 0; mode < 3; mode++)
+        printf(" %11.1f", megabytes(m[mode].parameters + m[mode].parameter_grads + m[mode].activations +
+                                    m[mode].activation_grads + m[mode].scratch));
+    printf("\n (largest single activation: %.1f MB)\n", megabytes(m[0].largest_activation));
+    return 0;
+}
+
+int cmd_summary(int argc, char **argv) {
+    const char *path = NULL;
+    long batch = 1;
+    int plan = 0;
+    fv_backend backend = fv_backend_default();
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help")) return summary_usage(stdout), 0;
+        if (!strcmp(a, "--plan")) plan = 1;
+        else if (!strcmp(a, "--batch")) { if (!cli_int(a, v, 1, &batch)) return 2; i++; }
+        else if (!strcmp(a, "--backend")) { if (!cli_backend(v, &backend)) return 2; i++; }
+        else if (a[0] == '-') return fprintf(stderr, "fovea: unknown option '%s'\n", a), 2;
+        else if (!path) path = a;
+        else return fprintf(stderr, "fovea: unexpected argument '%s'\n", a), 2;
+    }
+    if (!path) return summary_usage(stderr), 2;
+    fv_net *net = cli_load_net(path, NULL);
     if (!net) return 1;
-    int len = fv_net_summary(net, NULL, 0);
+    int len = fv_net_summary(net, NULL, 0), status = 0;
     char *text = malloc((size_t)len + 1);
     if (!text) {
         fprintf(stderr, "fovea: out of memory\n");
@@ -33,8 +104,9 @@ int cmd_summary(int argc, char **argv) {
     fv_net_summary(net, text, (size_t)len + 1);
     fputs(text, stdout);
     free(text);
+    if (plan) status = print_plan(net, (int)batch, backend);
     fv_net_free(net);
-    return 0;
+    return status;
 }
 
 int cmd_forward(int argc, char **argv) {
@@ -47,12 +119,8 @@ int cmd_forward(int argc, char **argv) {
         if (!strcmp(a, "--batch")) { if (!cli_int(a, v, 1, &batch)) return 2; i++; }
         else if (!strcmp(a, "--seed")) { if (!cli_int(a, v, 0, &seed)) return 2; i++; }
         else if (!strcmp(a, "--repeat")) { if (!cli_int(a, v, 1, &repeat)) return 2; i++; }
-        else if (!strcmp(a, "--backend")) {
-            if (v && !strcmp(v, "onednn")) backend = FV_BACKEND_ONEDNN;
-            else if (v && !strcmp(v, "reference")) backend = FV_BACKEND_REFERENCE;
-            else return fprintf(stderr, "fovea: --backend is onednn or reference\n"), 2;
-            i++;
-        } else if (a[0] == '-') return fprintf(stderr, "fovea: unknown option '%s'\n", a), 2;
+        else if (!strcmp(a, "--backend")) { if (!cli_backend(v, &backend)) return 2; i++; }
+        else if (a[0] == '-') return fprintf(stderr, "fovea: unknown option '%s'\n", a), 2;
         else if (!path) path = a;
         else return fprintf(stderr, "fovea: unexpected argument '%s'\n", a), 2;
     }

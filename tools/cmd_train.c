@@ -59,13 +59,6 @@ static int parse_loss(const char *name, int *kind) {
     return !strcmp(name, "auto") ? (*kind = -1, 1) : 0;
 }
 
-static int parse_backend(const char *name, fv_backend *b) {
-    if (name && !strcmp(name, "onednn")) return *b = FV_BACKEND_ONEDNN, 1;
-    if (name && !strcmp(name, "reference")) return *b = FV_BACKEND_REFERENCE, 1;
-    fprintf(stderr, "fovea: --backend is onednn or reference\n");
-    return 0;
-}
-
 static void print_metrics(const fv_metrics *m, const fv_dataset *d) {
     int len = fv_metrics_format(m, (const char (*)[FV_CLASS_NAME_MAX])d->class_names, NULL, 0);
     char *text = malloc((size_t)len + 1);
@@ -111,7 +104,7 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--optimizer")) ok = v && (!strcmp(v, "adam") || !strcmp(v, "sgd")), optimizer = v;
         else if (!strcmp(a, "--schedule")) ok = v && (!strcmp(v, "constant") || !strcmp(v, "step") || !strcmp(v, "cosine")), schedule = v;
         else if (!strcmp(a, "--loss")) ok = v && parse_loss(v, &loss_kind);
-        else if (!strcmp(a, "--backend")) ok = parse_backend(v, &backend);
+        else if (!strcmp(a, "--backend")) ok = cli_backend(v, &backend);
         else if (!strcmp(a, "--nesterov")) nesterov = 1, takes = 0;
         else if (!strcmp(a, "--flip")) flip = 1, takes = 0;
         else if (!strcmp(a, "--no-test")) test = 0, takes = 0;
@@ -213,7 +206,7 @@ int cmd_evaluate(int argc, char **argv) {
         else if (!strcmp(a, "--split") && v) split = argv[++i];
         else if (!strcmp(a, "--batch")) { if (!cli_int(a, v, 1, &batch)) return 2; i++; }
         else if (!strcmp(a, "--loss") && v) { if (!parse_loss(v, &loss_kind)) return fprintf(stderr, "fovea: unknown loss '%s'\n", v), 2; i++; }
-        else if (!strcmp(a, "--backend")) { if (!parse_backend(v, &backend)) return 2; i++; }
+        else if (!strcmp(a, "--backend")) { if (!cli_backend(v, &backend)) return 2; i++; }
         else if (a[0] != '-' && !model) model = a;
         else return fprintf(stderr, "fovea: unexpected argument '%s'\n", a), 2;
     }

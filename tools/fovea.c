@@ -17,6 +17,7 @@ static void usage(FILE *out) {
             "  predict MODEL IMAGE...       top classes with probabilities\n"
             "  summary MODEL                print layers, output shapes and parameter counts\n"
             "  weights MODEL [--layer L]    print a trained model's parameters\n"
+            "  layers                       every layer kind's settings and defaults\n"
             "  forward MODEL.fv             run forward and backward passes on seeded random input\n"
             "      --batch N        batch size (default 32)\n"
             "      --seed S         seed for weights and input (default 1)\n"
@@ -33,6 +34,7 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "summary")) return cmd_summary(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "layers")) return cmd_layers(argc - 2, argv + 2);
     if (!strcmp(argv[1], "forward")) return cmd_forward(argc - 2, argv + 2);
     if (!strcmp(argv[1], "weights")) return cmd_weights(argc - 2, argv + 2);
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 2, argv + 2);

@@ -56,44 +56,49 @@ static size_t logit_floats(const fv_net *net, int batch) {
     return act == FV_ACT_SOFTMAX || act == FV_ACT_SIGMOID ? floats_of(last, batch) : 0;
 }
 
-/* Inference offsets (in floats, into the activation block); returns the block's size. */
+/* Inference offsets (in floats, into the activation block) of every node's output and, at
+ * offset[n], of the output's logits (when it keeps them); returns the block's size, or
+ * (size_t)-1 when out of memory. A buffer lives from the step that writes it to the last step
+ * that reads it; the output and its logits to the end (the caller and the losses read them). */
 static size_t inference_offsets(const fv_net *net, int batch, size_t *offset) {
-    int n = net->n_nodes, *last_use = malloc((size_t)n * sizeof *last_use), *order = malloc((size_t)n * sizeof *order);
-    size_t total = 0;
-    if (!last_use || !order) {
-        free(last_use), free(order);
+    int n = net->n_nodes, items = n + 1;
+    int *birth = malloc((size_t)items * sizeof *birth), *last_use = malloc((size_t)items * sizeof *last_use);
+    int *order = malloc((size_t)items * sizeof *order);
+    size_t *size = malloc((size_t)items * sizeof *size), total = 0;
+    if (!birth || !last_use || !order || !size) {
+        free(birth), free(last_use), free(order), free(size);
         return (size_t)-1;
     }
-    for (int i = 0; i < n; i++) last_use[i] = i, order[i] = i;
+    for (int i = 0; i < n; i++) birth[i] = last_use[i] = i, size[i] = floats_of(&net->nodes[i], batch);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < net->nodes[i].n_inputs; j++) {
             int src = net->nodes[i].inputs[j];
             if (last_use[src] < i) last_use[src] = i;
         }
-    last_use[n - 1] = n; /* the output and the input are read by the caller */
-    last_use[0] = last_use[0] > n - 1 ? last_use[0] : n - 1;
+    last_use[n - 1] = n;
+    birth[n] = n - 1, last_use[n] = n, size[n] = logit_floats(net, batch);
     /* largest first (a stable insertion sort: ties keep graph order) */
-    for (int i = 1; i < n; i++)
-        for (int k = i; k > 0 && floats_of(&net->nodes[order[k]], batch) > floats_of(&net->nodes[order[k - 1]], batch); k--) {
+    for (int i = 0; i < items; i++) order[i] = i;
+    for (int i = 1; i < items; i++)
+        for (int k = i; k > 0 && size[order[k]] > size[order[k - 1]]; k--) {
             int t = order[k];
             order[k] = order[k - 1], order[k - 1] = t;
         }
-    for (int a = 0; a < n; a++) {
+    for (int a = 0; a < items; a++) {
         int i = order[a];
-        size_t size = floats_of(&net->nodes[i], batch), at = 0;
-        for (int moved = 1; moved;) { /* lowest offset clear of every placed, overlapping lifetime */
+        size_t at = 0;
+        for (int moved = 1; moved && size[i];) { /* the lowest offset clear of every placed, overlapping lifetime */
             moved = 0;
             for (int b = 0; b < a; b++) {
                 int j = order[b];
-                int overlap = i <= last_use[j] && j <= last_use[i];
-                size_t jsize = floats_of(&net->nodes[j], batch);
-                if (overlap && at < offset[j] + jsize && offset[j] < at + size) at = offset[j] + jsize, moved = 1;
+                int overlap = birth[i] <= last_use[j] && birth[j] <= last_use[i];
+                if (overlap && size[j] && at < offset[j] + size[j] && offset[j] < at + size[i]) at = offset[j] + size[j], moved = 1;
             }
         }
         offset[i] = at;
-        total = at + size > total ? at + size : total;
+        total = at + size[i] > total ? at + size[i] : total;
     }
-    free(last_use), free(order);
+    free(birth), free(last_use), free(order), free(size);
     return total;
 }
 
@@ -111,11 +116,11 @@ fv_status fv_net_plan_memory(const fv_net *net, int batch, fv_plan_mode mode, fv
     m->parameters = net->param_floats * sizeof(float);
     m->scratch = scratch;
     if (mode == FV_PLAN_INFERENCE) {
-        size_t *offset = malloc((size_t)net->n_nodes * sizeof *offset);
+        size_t *offset = malloc(((size_t)net->n_nodes + 1) * sizeof *offset);
         size_t block = offset ? inference_offsets(net, batch, offset) : (size_t)-1;
         free(offset);
         if (block == (size_t)-1) return fv_fail(err, "out of memory planning '%s'", net->name);
-        m->activations = (block + logit_floats(net, batch)) * sizeof(float);
+        m->activations = block * sizeof(float);
         return FV_OK;
     }
     m->parameter_grads = m->parameters;
@@ -151,7 +156,7 @@ fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_m
 
     int n = net->n_nodes, training = mode != FV_PLAN_INFERENCE, max_inputs = 0;
     size_t largest = 0, logits = logit_floats(net, batch);
-    size_t *offset = calloc((size_t)n, sizeof *offset);
+    size_t *offset = calloc((size_t)n + 1, sizeof *offset);
     net->act_block = fv_alloc_aligned(m.activations);
     net->scratch_block = fv_alloc_aligned(m.scratch);
     int ok = offset && net->act_block && net->scratch_block;
@@ -173,7 +178,7 @@ fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_m
         return fv_fail(err, "out of memory planning '%s' for batch %d (%zu bytes of activations)", net->name, batch, m.activations);
     }
     size_t act_at = logits, scratch_at = 0;
-    net->nodes[n - 1].logits = logits ? net->act_block : NULL;
+    net->nodes[n - 1].logits = !logits ? NULL : training ? net->act_block : net->act_block + offset[n];
     for (int i = 0; i < n; i++) {
         fv_node *node = &net->nodes[i];
         if (training) {
@@ -181,7 +186,7 @@ fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_m
             node->grad = net->act_grad_block + act_at;
             act_at += floats_of(node, batch);
         } else {
-            node->out = net->act_block + logits + offset[i];
+            node->out = net->act_block + offset[i];
         }
         node->scratch = net->scratch_block + scratch_at;
         scratch_at += scratch_of(node, batch);

@@ -169,7 +169,11 @@ int fv_layer_settings_markdown(char *buf, size_t size) {
     for (int k = 0; k < FV_LAYER_KIND_COUNT; k++) {
         const fv_op *op = fv_op_for((fv_layer_kind)k);
         fv_text_put(&t, "| `%s` | | | %s", op->word, op->help);
-        for (int a = 0; a < op->n_aliases; a++) fv_text_put(&t, "%s`%s` = `%s %s`", a ? ", " : "; also ", op->aliases[a].word, op->word, op->aliases[a].preset);
+        for (int a = 0; a < op->n_aliases; a++) {
+            const fv_alias *al = &op->aliases[a];
+            fv_text_put(&t, "%s`%s`", a ? ", " : "; also ", al->word);
+            if (al->preset[0]) fv_text_put(&t, " = `%s %s`", op->word, al->preset);
+        }
         fv_text_put(&t, " |\n");
         for (int i = 0; i < op->n_settings; i++) {
             const fv_setting *s = &op->settings[i];

@@ -126,14 +126,14 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
             }
             fv_fill_targets(targets, labels, batch, units, one_hot);
             double loss;
-            if (fv_net_forward(net, x, 1, err) != FV_OK || fv_net_loss_backward(net, c->loss, targets, &loss, err) != FV_OK) {
+            if (fv_net_forward(net, x, 1, err) != FV_OK || fv_net_loss_backward(net, c->loss, targets, &loss, err) != FV_OK ||
+                fv_optimizer_step(opt, lr, err) != FV_OK) {
                 char why[sizeof err->message];
                 snprintf(why, sizeof why, "%s", err->message);
                 fv_fail(err, "epoch %d, batch %zu: %s", epoch + 1, k + 1, why);
                 status = FV_ERR;
                 break;
             }
-            fv_optimizer_step(opt, lr);
             const float *y = fv_net_node_output(net, fv_net_output_node(net));
             for (size_t i = 0; i < batch; i++) correct += fv_predicted_class(y + i * (size_t)units, units) == labels[i];
             loss_sum += loss;

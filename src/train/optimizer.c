@@ -114,19 +114,22 @@ static void adam_update(const fv_optimizer_config *c, uint64_t t, float lr, floa
     }
 }
 
-void fv_optimizer_step(fv_optimizer *opt, float learning_rate) {
+fv_status fv_optimizer_step(fv_optimizer *opt, float learning_rate, fv_error *err) {
+    if (fv_net_batch(opt->net) == 0 || fv_net_mode(opt->net) != FV_PLAN_TRAINING)
+        return fv_fail(err, "an optimizer step needs the network planned for training (it is %s)",
+                       fv_net_batch(opt->net) ? fv_plan_mode_name(fv_net_mode(opt->net)) : "not planned");
     opt->steps++;
     float *state = opt->moments;
     size_t half = opt->count / 2;
-    fv_error err;
     for (int i = 0; i < fv_net_param_count(opt->net); i++) {
         fv_param_info p;
-        fv_net_param(opt->net, i, &p, &err);
+        fv_net_param(opt->net, i, &p, err);
         if (!p.trainable) continue;
         if (opt->config.kind == FV_OPT_SGD) sgd_update(&opt->config, opt->steps == 1, learning_rate, p.value, p.grad, state, p.count);
         else adam_update(&opt->config, opt->steps, learning_rate, p.value, p.grad, state, state + half, p.count);
         state += p.count;
     }
+    return FV_OK;
 }
 
 const fv_optimizer_config *fv_optimizer_get_config(const fv_optimizer *opt) { return &opt->config; }
