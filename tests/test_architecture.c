@@ -154,6 +154,12 @@ static void test_plans_and_files(test_counts *t, const char *dir) {
     for (int i = 0; i < 2; i++) {
         fv_error err;
         fv_net *net = fv_net_from_text(texts[i], "plans", &err);
+        char unplanned[600];
+        snprintf(unplanned, sizeof unplanned, "%s/unplanned.fvm", dir);
+        fv_param_info p0;
+        CHECK(t, fv_model_save(unplanned, net, NULL, NULL, &err) == FV_ERR && strstr(err.message, "no weights yet"),
+              "saving a network without weights: %s", err.message);
+        CHECK(t, fv_net_param(net, 0, &p0, &err) == FV_OK && p0.value == NULL, "saving initialised the parameters");
         size_t in = 2 * fv_shape_count(fv_net_node_shape(net, 0));
         float *x = malloc(in * sizeof *x);
         fv_random_uniform(x, in, 3);

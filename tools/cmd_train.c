@@ -216,7 +216,7 @@ int cmd_evaluate(int argc, char **argv) {
     fv_error err;
     fv_metrics m;
     fv_dataset *d = fv_load_dataset(data_spec, split, &err);
-    int rc = !d || fv_net_plan(net, (int)batch, backend, 1, &err) != FV_OK ||
+    int rc = !d || fv_net_plan_mode(net, (int)batch, backend, FV_PLAN_INFERENCE, 1, &err) != FV_OK ||
              fv_evaluate(net, d, default_loss(net, loss_kind), &m, &err) != FV_OK;
     if (rc) fprintf(stderr, "fovea: %s\n", err.message);
     else print_metrics(&m, d), fv_metrics_free(&m);
@@ -245,7 +245,7 @@ int cmd_predict(int argc, char **argv) {
     fv_shape in = fv_net_node_shape(net, 0), out = fv_net_node_shape(net, fv_net_output_node(net));
     int units = (int)fv_shape_count(out), rc = 0;
     float *x = malloc(fv_shape_count(in) * sizeof *x), *y = malloc((size_t)units * sizeof *y);
-    if (!x || !y || in.rank != 3 || fv_net_plan(net, 1, fv_backend_default(), 1, &err) != FV_OK) {
+    if (!x || !y || in.rank != 3 || fv_net_plan_mode(net, 1, fv_backend_default(), FV_PLAN_INFERENCE, 1, &err) != FV_OK) {
         fprintf(stderr, "fovea: %s\n", in.rank != 3 ? "predict takes images: the model's input must be (H, W, C)" : err.message);
         rc = 1;
     }

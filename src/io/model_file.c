@@ -100,7 +100,9 @@ static fv_status write_atomically(const char *path, const out_buf *b, fv_error *
 }
 
 fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const fv_train_state *state, fv_error *err) {
-    if (fv_net_init_params(net, 1, err) != FV_OK) return FV_ERR;
+    fv_param_info first;
+    if (fv_net_param_count(net) > 0 && fv_net_param(net, 0, &first, err) == FV_OK && !first.value)
+        return fv_fail(err, "%s: network '%s' has no weights yet (plan it, or call fv_net_init_params, first)", path, fv_net_name(net));
     out_buf b = {0};
     put_bytes(&b, "FOVEAMDL", 8);
     put_u32(&b, FV_MODEL_FILE_VERSION);
