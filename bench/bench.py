@@ -199,6 +199,31 @@ def main():
     acc = paired(("accuracy", model_path("mnist-cnn"), 0.91, 10), "seconds", reps=1)
     row("mnist-cnn to 91% Fashion-MNIST test accuracy", "s", acc, better_higher=False, goal="<= 60 s and < 1/3 of torch")
 
+    # fovea alone: what fit costs over bare training steps, and what each kind of plan needs.
+    fit_pairs = []
+    for _ in range(3):
+        step = fovea("train", model_path("mnist-cnn"), 64, 200)["images_per_s"]
+        epoch = fovea("fit", model_path("mnist-cnn"), 64)["images_per_s"]
+        fit_pairs.append((epoch, step))
+    fit_ratio = statistics.median(e / s for e, s in fit_pairs)
+    fit_line = (f"| a real Fashion-MNIST epoch of mnist-cnn through `fv_fit` (batch 64, shuffled) | "
+                f"{statistics.median(e for e, _ in fit_pairs):,.0f} img/s | steady training steps: "
+                f"{statistics.median(s for _, s in fit_pairs):,.0f} img/s | **{100 * fit_ratio:.0f}%** of the step rate "
+                f"(pairs: {', '.join(f'{100 * e / s:.0f}%' for e, s in fit_pairs)}) | >= 95% |")
+    vgg = os.path.join(ROOT, "models", "vgg16.fv")
+    planned = fovea("memory", vgg, 64)
+    rss_train = fovea("memory", vgg, 8, "training")
+    rss_infer = fovea("memory", vgg, 8, "inference")
+    memory_lines = [
+        f"| VGG16 224×224×3, batch 64: activation memory planned | training (activations + gradients) "
+        f"{planned['training_mb']:,.0f} MB, inspection {planned['inspection_mb']:,.0f} MB | inference "
+        f"**{planned['inference_mb']:,.0f} MB** = {planned['inference_mb'] / planned['largest_mb']:.2f}x the largest activation "
+        f"({planned['largest_mb']:,.0f} MB), {100 * planned['inference_mb'] / planned['training_mb']:.0f}% of training | "
+        "<= 2x largest, <= 25% of training |",
+        f"| VGG16 batch 8: one forward pass, whole-process peak RSS (138 M parameters = 553 MB) | training plan "
+        f"{rss_train['peak_rss_mb']:,.0f} MB | inference plan **{rss_infer['peak_rss_mb']:,.0f} MB** | |",
+    ]
+
     layer_lines = []
     for m in MODELS:
         out = subprocess.run([FOVEA_BENCH, "layers", model_path(m), "64"], check=True, capture_output=True, text=True).stdout
@@ -222,6 +247,9 @@ def main():
         f.write("|---|---|---|---|---|---|---|\n")
         for r in rows:
             f.write("| " + " | ".join(r) + " |\n")
+        f.write("\n## fovea alone: the cost of fit, and plans by purpose\n\n| work | measured | against | result | goal |\n"
+                "|---|---|---|---|---|\n")
+        f.write("\n".join([fit_line] + memory_lines) + "\n")
         f.write("\n## fovea's convolutions, each alone (batch 64, training: backward includes the weight gradient, "
                 "and the input gradient except for the first layer)\n\n| model | layer | forward | backward |\n|---|---|---|---|\n")
         f.write("\n".join(layer_lines) + "\n")

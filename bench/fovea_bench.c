@@ -4,6 +4,9 @@
  *   fovea_bench layers MODEL BATCH            each convolution alone: forward and backward GFLOP/s
  *   fovea_bench sgemm N                       oneDNN sgemm GFLOP/s on N x N x N (the machine's peak)
  *   fovea_bench accuracy MODEL TARGET EPOCHS  seconds of training until Fashion-MNIST test accuracy >= TARGET
+ *   fovea_bench fit MODEL BATCH               one real Fashion-MNIST epoch through fv_fit: images/s
+ *   fovea_bench memory MODEL BATCH MODE       planned MB per kind of plan; with MODE (training or
+ *                                             inference) also plans it and runs one forward pass
  * Each prints one line of key=value pairs, and peak_rss_mb (this process's largest resident size). */
 #include "fovea.h"
 
@@ -28,12 +31,14 @@ static void die(const char *what, const fv_error *err) {
     exit(1);
 }
 
-static fv_net *load(const char *path, int batch) {
+static fv_net *load_for(const char *path, int batch, fv_plan_mode mode) {
     fv_error err;
     fv_net *net = fv_net_load_definition(path, &err);
-    if (!net || fv_net_plan(net, batch, fv_backend_default(), 1, &err) != FV_OK) die(path, &err);
+    if (!net || fv_net_plan_mode(net, batch, fv_backend_default(), mode, 1, &err) != FV_OK) die(path, &err);
     return net;
 }
+
+static fv_net *load(const char *path, int batch) { return load_for(path, batch, FV_PLAN_TRAINING); }
 
 static float *random_floats(size_t n, unsigned seed) {
     float *x = malloc(n * sizeof *x);
@@ -66,7 +71,7 @@ static void bench_train(const char *path, int batch, int steps) {
 }
 
 static void bench_infer(const char *path, int batch, int steps) {
-    fv_net *net = load(path, batch);
+    fv_net *net = load_for(path, batch, FV_PLAN_INFERENCE);
     fv_error err;
     float *x = random_floats((size_t)batch * fv_shape_count(fv_net_node_shape(net, 0)), 2);
     double *ms = malloc((size_t)steps * sizeof *ms);
@@ -156,12 +161,56 @@ static void bench_accuracy(const char *path, double accuracy, int epochs) {
     fv_optimizer_free(opt), fv_net_free(net), fv_dataset_free(train), fv_dataset_free(test);
 }
 
+/* One epoch over the 60,000 Fashion-MNIST training images as a user runs it (shuffled, no
+ * validation), to set against the steady rate of `train`: what fit itself costs. */
+static void bench_fit(const char *path, int batch) {
+    fv_error err;
+    fv_dataset *train = fv_load_dataset("fashion-mnist", "train", &err);
+    if (!train) die("fashion-mnist", &err);
+    fv_net *net = load(path, batch);
+    fv_optimizer_config oc = fv_adam(1e-3f);
+    fv_optimizer *opt = fv_optimizer_new(net, &oc, &err);
+    fv_fit_config c = fv_fit_defaults();
+    c.epochs = 1, c.batch_size = batch;
+    fv_fit_result r;
+    double t0 = fv_time_seconds();
+    if (fv_fit(net, opt, train, &c, &r, &err) != FV_OK) die("fit", &err);
+    double seconds = fv_time_seconds() - t0;
+    printf("images_per_s=%.1f seconds=%.2f peak_rss_mb=%.1f\n", (double)(train->count / (size_t)batch * (size_t)batch) / seconds,
+           seconds, peak_rss_mb());
+    fv_optimizer_free(opt), fv_net_free(net), fv_dataset_free(train);
+}
+
+static void bench_memory(const char *path, int batch, const char *mode) {
+    fv_error err;
+    fv_net *net = fv_net_load_definition(path, &err);
+    if (!net) die(path, &err);
+    fv_plan_memory m[3];
+    for (int k = 0; k < 3; k++)
+        if (fv_net_plan_memory(net, batch, (fv_plan_mode)k, &m[k], &err) != FV_OK) die("plan", &err);
+    printf("training_mb=%.1f inspection_mb=%.1f inference_mb=%.1f largest_mb=%.1f", (m[0].activations + m[0].activation_grads) / 1e6,
+           (m[1].activations + m[1].activation_grads) / 1e6, m[2].activations / 1e6, m[2].largest_activation / 1e6);
+    if (mode) {
+        fv_plan_mode pm = !strcmp(mode, "inference") ? FV_PLAN_INFERENCE : FV_PLAN_TRAINING;
+        if (fv_net_plan_mode(net, batch, fv_backend_default(), pm, 1, &err) != FV_OK) die("plan", &err);
+        float *x = random_floats((size_t)batch * fv_shape_count(fv_net_node_shape(net, 0)), 5);
+        double t0 = fv_time_seconds();
+        if (fv_net_forward(net, x, 0, &err) != FV_OK) die("forward", &err);
+        printf(" forward_s=%.2f", fv_time_seconds() - t0);
+        free(x);
+    }
+    printf(" peak_rss_mb=%.1f\n", peak_rss_mb());
+    fv_net_free(net);
+}
+
 int main(int argc, char **argv) {
     if (argc >= 5 && !strcmp(argv[1], "train")) bench_train(argv[2], atoi(argv[3]), atoi(argv[4]));
     else if (argc >= 5 && !strcmp(argv[1], "infer")) bench_infer(argv[2], atoi(argv[3]), atoi(argv[4]));
     else if (argc >= 4 && !strcmp(argv[1], "layers")) bench_layers(argv[2], atoi(argv[3]));
     else if (argc >= 3 && !strcmp(argv[1], "sgemm")) bench_sgemm(atoi(argv[2]));
     else if (argc >= 5 && !strcmp(argv[1], "accuracy")) bench_accuracy(argv[2], atof(argv[3]), atoi(argv[4]));
+    else if (argc >= 4 && !strcmp(argv[1], "fit")) bench_fit(argv[2], atoi(argv[3]));
+    else if (argc >= 4 && !strcmp(argv[1], "memory")) bench_memory(argv[2], atoi(argv[3]), argc >= 5 ? argv[4] : NULL);
     else return fprintf(stderr, "usage: see the comment at the top of bench/fovea_bench.c\n"), 2;
     return 0;
 }
