@@ -21,6 +21,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOVEA_BENCH = os.path.join(ROOT, "build-bench", "fovea_bench")
 MODELS = ["lenet5", "mnist-cnn", "smile-cnn"]
 REPS = int(os.environ.get("BENCH_REPS", "5"))
+# Another build's fovea_bench (an earlier commit) to time this one against, alternating: how a
+# change moved the speed, on the same machine in the same run, whatever that machine's speed today.
+BASELINE = os.environ.get("BENCH_BASELINE")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,6 +227,24 @@ def main():
         f"{rss_train['peak_rss_mb']:,.0f} MB | inference plan **{rss_infer['peak_rss_mb']:,.0f} MB** | |",
     ]
 
+    baseline_lines = []
+    if BASELINE:
+        base_commit = subprocess.run(["git", "-C", os.path.dirname(os.path.dirname(os.path.abspath(BASELINE))), "rev-parse", "--short", "HEAD"],
+                                     capture_output=True, text=True).stdout.strip() or BASELINE
+        for what, args, key, higher in [
+            ("train mnist-cnn, batch 64", ("train", model_path("mnist-cnn"), 64, 100), "images_per_s", True),
+            ("train smile-cnn, batch 64", ("train", model_path("smile-cnn"), 64, 20), "images_per_s", True),
+            ("infer mnist-cnn, batch 256", ("infer", model_path("mnist-cnn"), 256, 20), "images_per_s", True),
+            ("infer mnist-cnn, batch 1 (latency)", ("infer", model_path("mnist-cnn"), 1, 300), "median_ms", False),
+        ]:
+            pairs = [(fovea(*args)[key], run([BASELINE, *map(str, args)])[key]) for _ in range(REPS)]
+            ratio = statistics.median(a / b if higher else b / a for a, b in pairs)
+            unit = " ms" if key == "median_ms" else " img/s"
+            num = (lambda v: f"{v:,.3f}{unit}") if key == "median_ms" else (lambda v: f"{v:,.0f}{unit}")
+            baseline_lines.append(f"| {what} | {num(statistics.median(a for a, _ in pairs))} | {num(statistics.median(b for _, b in pairs))} | "
+                                  f"**{ratio:.3f}** ({', '.join(f'{(a / b if higher else b / a):.3f}' for a, b in pairs)}) |")
+            print(baseline_lines[-1], flush=True)
+
     layer_lines = []
     for m in MODELS:
         out = subprocess.run([FOVEA_BENCH, "layers", model_path(m), "64"], check=True, capture_output=True, text=True).stdout
@@ -250,6 +271,10 @@ def main():
         f.write("\n## fovea alone: the cost of fit, and plans by purpose\n\n| work | measured | against | result | goal |\n"
                 "|---|---|---|---|---|\n")
         f.write("\n".join([fit_line] + memory_lines) + "\n")
+        if baseline_lines:
+            f.write(f"\n## This commit against commit {base_commit}, alternating ({REPS} pairs; speed ratio > 1: this commit is faster)\n\n"
+                    "| work | this commit | baseline | speed ratio, median (pairs) |\n|---|---|---|---|\n")
+            f.write("\n".join(baseline_lines) + "\n")
         f.write("\n## fovea's convolutions, each alone (batch 64, training: backward includes the weight gradient, "
                 "and the input gradient except for the first layer)\n\n| model | layer | forward | backward |\n|---|---|---|---|\n")
         f.write("\n".join(layer_lines) + "\n")

@@ -471,6 +471,9 @@ typedef struct fv_checkpoint {
 fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const fv_train_state *state, fv_error *err);
 /* The network with its weights (not planned); fills checkpoint when it is not NULL. */
 fv_net *fv_model_load(const char *path, fv_checkpoint *checkpoint, fv_error *err);
+/* A saved model (recognised by its magic bytes; checkpoint filled as fv_model_load does) or else a
+ * model definition (checkpoint, if given, left empty). */
+fv_net *fv_net_load(const char *path, fv_checkpoint *checkpoint, fv_error *err);
 /* An optimizer carrying on from a checkpoint's state. */
 fv_optimizer *fv_optimizer_resume(fv_net *net, const fv_checkpoint *checkpoint, fv_error *err);
 void fv_checkpoint_free(fv_checkpoint *checkpoint); /* frees what load allocated (class names too) */

@@ -10,6 +10,7 @@
 
 typedef struct test_counts {
     int passed, failed;
+    double worst; /* the largest error a comparison saw, for programs that report it */
 } test_counts;
 
 #define CHECK(t, cond, ...)                                                                             \

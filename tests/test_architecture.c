@@ -182,7 +182,7 @@ static void test_plans_and_files(test_counts *t, const char *dir) {
             char path[600];
             snprintf(path, sizeof path, "%s/arch%d.fvm", dir, i);
             CHECK(t, fv_model_save(path, net, NULL, NULL, &err) == FV_OK, "save: %s", err.message);
-            fv_net *loaded = fv_model_load(path, NULL, &err);
+            fv_net *loaded = fv_net_load(path, NULL, &err); /* a model file, known by its magic */
             CHECK(t, loaded != NULL, "load: %s", loaded ? "" : err.message);
             if (loaded) {
                 float *again = forward_copy(loaded, x, FV_PLAN_INFERENCE, backend, t);
@@ -203,7 +203,7 @@ static void test_plan_memory(test_counts *t) {
     char path[512];
     snprintf(path, sizeof path, "%s/models/vgg16.fv", FOVEA_SOURCE_DIR);
     fv_error err;
-    fv_net *net = fv_net_load_definition(path, &err);
+    fv_net *net = fv_net_load(path, NULL, &err); /* a definition: no model-file magic */
     CHECK(t, net != NULL, "%s", net ? "" : err.message);
     if (!net) return;
     CHECK(t, fv_net_weight_count(net, 0) == 138357544, "vgg16 params %zu", fv_net_weight_count(net, 0));
@@ -240,7 +240,7 @@ static void test_kernel_choice(test_counts *t) {
 }
 
 int main(void) {
-    test_counts t = {0, 0};
+    test_counts t = {0, 0, 0.0};
     char dir[] = "/tmp/fovea-arch-XXXXXX";
     if (!mkdtemp(dir)) return perror("mkdtemp"), 1;
     test_docs_table(&t);

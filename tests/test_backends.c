@@ -181,7 +181,7 @@ static void replan_keeps_weights(test_counts *t, const char *path) {
 }
 
 int main(void) {
-    test_counts t = {0, 0};
+    test_counts t = {0, 0, 0.0};
     if (!fv_backend_available(FV_BACKEND_ONEDNN)) {
         printf("built without oneDNN: nothing to compare\n");
         return 0;

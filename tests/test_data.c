@@ -271,7 +271,7 @@ static void test_split(test_counts *t) {
 }
 
 int main(void) {
-    test_counts t = {0, 0};
+    test_counts t = {0, 0, 0.0};
     snprintf(dir, sizeof dir, "/tmp/fovea-test-data-%ld", (long)getpid());
     mkdir(dir, 0755);
     test_idx(&t);

@@ -122,7 +122,7 @@ static void gradcheck(test_counts *t, const char *what, const char *input_shape,
 }
 
 int main(void) {
-    test_counts t = {0, 0};
+    test_counts t = {0, 0, 0.0};
     /* conv2d */
     gradcheck(&t, "conv2d valid 3x3", "5,6,3", "conv2d filters=4 kernel=3", 2, 1);
     gradcheck(&t, "conv2d stride 2 same (asymmetric pad)", "6,7,2", "conv2d filters=3 kernel=3 stride=2 padding=same", 2, 1);

@@ -86,7 +86,7 @@ static uint64_t one_epoch(test_counts *t, const char *model, fv_backend backend)
 }
 
 int main(void) {
-    test_counts t = {0, 0};
+    test_counts t = {0, 0, 0.0};
     const char *isa = "none";
 #ifdef FOVEA_HAVE_DNNL
     switch (dnnl_get_effective_cpu_isa()) {

@@ -178,7 +178,7 @@ static void test_plan_errors(test_counts *t) {
 }
 
 int main(void) {
-    test_counts t = {0, 0};
+    test_counts t = {0, 0, 0.0};
     test_shipped_models(&t);
     test_conv_example(&t);
     test_geometry(&t);

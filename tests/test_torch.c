@@ -92,6 +92,7 @@ static void compare(test_counts *t, const ref_case *c, const char *backend, cons
     CHECK(t, want != NULL, "[%s] %s: reference has no '%s'", backend, c->name, what);
     if (!want) return;
     double err = rel_diff(got, want->data, want->count, 1e-6);
+    if (err > t->worst) t->worst = err;
     CHECK(t, err <= TOLERANCE, "[%s] %s: %s differs from PyTorch: relative error %.3g", backend, c->name, what, err);
 }
 
@@ -187,7 +188,7 @@ static void run_case(test_counts *t, const ref_case *c, fv_backend backend) {
 }
 
 int main(int argc, char **argv) {
-    test_counts t = {0, 0};
+    test_counts t = {0, 0, 0.0};
     if (argc != 2) return fprintf(stderr, "usage: test_torch REFERENCE.bin\n"), 2;
     FILE *f = fopen(argv[1], "rb");
     if (!f) return fprintf(stderr, "%s: cannot open (run tests/torch_reference.py)\n", argv[1]), 1;
@@ -210,6 +211,7 @@ int main(int argc, char **argv) {
         free_case(&c);
     }
     fclose(f);
-    printf("%u PyTorch cases, backends: reference%s\n", n_cases, fv_backend_available(FV_BACKEND_ONEDNN) ? ", onednn" : "");
+    printf("%u PyTorch cases, backends: reference%s; largest relative error %.2g (tolerance %.0e)\n", n_cases,
+           fv_backend_available(FV_BACKEND_ONEDNN) ? ", onednn" : "", t.worst, TOLERANCE);
     return report(&t);
 }

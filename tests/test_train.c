@@ -295,7 +295,7 @@ static void test_init(test_counts *t) {
 }
 
 int main(void) {
-    test_counts t = {0, 0};
+    test_counts t = {0, 0, 0.0};
     test_init(&t);
     char dir[128];
     snprintf(dir, sizeof dir, "/tmp/fovea-test-train-%ld", (long)getpid());

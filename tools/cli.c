@@ -28,11 +28,6 @@ int cli_float(const char *flag, const char *value, double min, double *out) {
     return 1;
 }
 
-static int ends_with(const char *s, const char *suffix) {
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && !strcmp(s + n - k, suffix);
-}
-
 int cli_backend(const char *name, fv_backend *b) {
     if (name && !strcmp(name, "onednn") && fv_backend_available(FV_BACKEND_ONEDNN)) return *b = FV_BACKEND_ONEDNN, 1;
     if (name && !strcmp(name, "reference")) return *b = FV_BACKEND_REFERENCE, 1;
@@ -42,7 +37,7 @@ int cli_backend(const char *name, fv_backend *b) {
 
 fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint) {
     fv_error err;
-    fv_net *net = ends_with(path, ".fv") ? fv_net_load_definition(path, &err) : fv_model_load(path, checkpoint, &err);
+    fv_net *net = fv_net_load(path, checkpoint, &err);
     if (!net) fprintf(stderr, "fovea: %s\n", err.message);
     return net;
 }

@@ -9,7 +9,7 @@ int cli_int(const char *flag, const char *value, long min, long *out);
 int cli_float(const char *flag, const char *value, double min, double *out);
 /* --backend's value; prints the error and returns 0 when it is not a compiled-in backend. */
 int cli_backend(const char *name, fv_backend *backend);
-/* A model definition (.fv) or a saved model (anything else); prints the error on failure. */
+/* A model definition or a saved model (fv_net_load); prints the error on failure. */
 fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint);
 
 int cmd_summary(int argc, char **argv);

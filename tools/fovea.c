@@ -18,14 +18,9 @@ static void usage(FILE *out) {
             "  summary MODEL                print layers, output shapes and parameter counts\n"
             "  weights MODEL [--layer L]    print a trained model's parameters\n"
             "  layers                       every layer kind's settings and defaults\n"
-            "  forward MODEL.fv             run forward and backward passes on seeded random input\n"
-            "      --batch N        batch size (default 32)\n"
-            "      --seed S         seed for weights and input (default 1)\n"
-            "      --repeat R       passes to time (default 5)\n"
-            "      --backend B      onednn or reference (default: %s)\n"
+            "  forward MODEL.fv             time forward and backward passes on seeded random input\n"
             "\n"
-            "Model definitions: see models/README.md.\n",
-            fv_backend_name(fv_backend_default()));
+            "Model definitions: see models/README.md.\n");
 }
 
 int main(int argc, char **argv) {

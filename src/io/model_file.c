@@ -366,3 +366,13 @@ void fv_checkpoint_free(fv_checkpoint *ck) {
     free(ck->train.class_names);
     memset(ck, 0, sizeof *ck);
 }
+
+fv_net *fv_net_load(const char *path, fv_checkpoint *checkpoint, fv_error *err) {
+    char magic[8] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(magic, 1, sizeof magic, f) : 0;
+    if (f) fclose(f);
+    if (got == sizeof magic && !memcmp(magic, "FOVEAMDL", sizeof magic)) return fv_model_load(path, checkpoint, err);
+    if (checkpoint) memset(checkpoint, 0, sizeof *checkpoint);
+    return fv_net_load_definition(path, err); /* which names a missing or unreadable file */
+}
