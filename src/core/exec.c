@@ -27,7 +27,7 @@ static void bind_step(fv_net *net, const fv_node *node, fv_step *step, int train
     step->logits = node->logits;
 }
 
-static fv_status run_node(fv_net *net, fv_node *node, const fv_step *step, int backward, fv_error *err) {
+static fv_status run_node(fv_node *node, const fv_step *step, int backward, fv_error *err) {
     if (node->kernel) {
         fv_error why;
         fv_status st = backward ? node->kernel->backward(node, node->kernel_state, step, &why)
@@ -37,7 +37,6 @@ static fv_status run_node(fv_net *net, fv_node *node, const fv_step *step, int b
     }
     const fv_op *op = fv_op_for(node->layer.kind);
     (backward ? op->backward : op->forward)(node, step);
-    (void)net;
     return FV_OK;
 }
 
@@ -48,7 +47,7 @@ fv_status fv_net_forward(fv_net *net, const float *input, int training, fv_error
     for (int i = 1; i < net->n_nodes; i++) {
         fv_step step;
         bind_step(net, &net->nodes[i], &step, training);
-        if (run_node(net, &net->nodes[i], &step, 0, err) != FV_OK) return FV_ERR;
+        if (run_node(&net->nodes[i], &step, 0, err) != FV_OK) return FV_ERR;
     }
     net->last_training = training;
     return FV_OK;
@@ -98,7 +97,7 @@ fv_status fv_net_backward_from_output_grad(fv_net *net, int pre_activation, fv_e
         }
         step.d_out = node->grad;
         step.d_out_is_pre_activation = pre_activation && i == last;
-        if (run_node(net, node, &step, 1, err) != FV_OK) return FV_ERR;
+        if (run_node(node, &step, 1, err) != FV_OK) return FV_ERR;
         for (int j = 0; j < node->n_inputs; j++) {
             fv_node *src = &net->nodes[node->inputs[j]];
             if (summed[j]) {

@@ -30,6 +30,8 @@ typedef enum {
     FV_SET_SHAPE       /* an fv_shape: 1 to FV_MAX_RANK positive integers */
 } fv_setting_type;
 
+#define FV_MAX_SETTINGS 32 /* per kind */
+
 typedef struct fv_setting {
     const char *key;
     fv_setting_type type;
@@ -128,6 +130,8 @@ const fv_op *fv_op_for_word(const char *word, const fv_alias **alias);
 const char *fv_setting_parse(const fv_setting *s, int spatial, const char *value, fv_layer *layer);
 void fv_setting_format(const fv_setting *s, int spatial, const fv_layer *layer, fv_text *out);
 const fv_setting *fv_setting_find(const fv_op *op, const char *key);
+/* A same_as setting takes the value of the setting it follows (pooling's stride, its size). */
+void fv_setting_follow(const fv_op *op, const fv_setting *s, fv_layer *layer);
 
 /* ---- Backend tables. A kernel replaces an op's reference forward/backward for the nodes its
  * supports() accepts; plan creates its state once per batch size. ---- */

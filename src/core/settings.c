@@ -146,6 +146,12 @@ const fv_setting *fv_setting_find(const fv_op *op, const char *key) {
     return NULL;
 }
 
+void fv_setting_follow(const fv_op *op, const fv_setting *s, fv_layer *layer) {
+    const fv_setting *from = fv_setting_find(op, s->same_as);
+    if (from && from->type == FV_SET_SPATIAL && s->type == FV_SET_SPATIAL)
+        memcpy((char *)layer + s->offset, (const char *)layer + from->offset, FV_MAX_SPATIAL * sizeof(int));
+}
+
 /* Every setting at its declared default; required settings stay zero. */
 fv_layer fv_layer_defaults(fv_layer_kind kind) {
     fv_layer l;
@@ -155,10 +161,8 @@ fv_layer fv_layer_defaults(fv_layer_kind kind) {
     if (!op) return l;
     for (int i = 0; i < op->n_settings; i++)
         if (op->settings[i].fallback) fv_setting_parse(&op->settings[i], op->spatial, op->settings[i].fallback, &l);
-    for (int i = 0; i < op->n_settings; i++) {
-        const fv_setting *s = &op->settings[i], *from = s->same_as ? fv_setting_find(op, s->same_as) : NULL;
-        if (from) memcpy((char *)&l + s->offset, (char *)&l + from->offset, FV_MAX_SPATIAL * sizeof(int));
-    }
+    for (int i = 0; i < op->n_settings; i++)
+        if (op->settings[i].same_as) fv_setting_follow(op, &op->settings[i], &l);
     return l;
 }
 

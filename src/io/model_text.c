@@ -1,4 +1,4 @@
-/* parse.c — the model-definition text format (documented in models/README.md):
+/* model_text.c — the model-definition text format (documented in models/README.md), read and written:
  *
  *   # comment
  *   model mnist-cnn
@@ -62,7 +62,8 @@ static fv_status parse_line(fv_net **net, char *text, const line_ctx *at) {
     if (!op) return bad(at, "unknown layer type '%s'%s", tok[0], "");
 
     fv_layer l = fv_layer_defaults(op->kind);
-    int given[32] = {0}; /* which declared settings the line sets (a same_as default follows only if not) */
+    int given[FV_MAX_SETTINGS] = {0}; /* which declared settings the line sets */
+    if (op->n_settings > FV_MAX_SETTINGS) return bad(at, "'%s' declares more than %s settings", tok[0], "FV_MAX_SETTINGS");
     if (alias && alias->preset[0]) {
         char preset[128];
         snprintf(preset, sizeof preset, "%s", alias->preset);
@@ -85,10 +86,8 @@ static fv_status parse_line(fv_net **net, char *text, const line_ctx *at) {
     for (int i = 0; i < op->n_settings; i++) {
         const fv_setting *s = &op->settings[i];
         if (given[i]) continue;
-        if (s->same_as) {
-            const fv_setting *from = fv_setting_find(op, s->same_as);
-            memcpy((char *)&l + s->offset, (char *)&l + from->offset, FV_MAX_SPATIAL * sizeof(int));
-        } else if (!s->fallback) {
+        if (s->same_as) fv_setting_follow(op, s, &l); /* the setting it follows may have been given */
+        else if (!s->fallback) {
             return bad(at, "'%s' needs %s=", tok[0], s->key);
         }
     }
