@@ -264,9 +264,11 @@ int fv_net_find(const fv_net *net, const char *name);       /* node index or -1 
 const char *fv_net_node_name(const fv_net *net, int node);
 const fv_layer *fv_net_node_layer(const fv_net *net, int node);
 fv_shape fv_net_node_shape(const fv_net *net, int node);   /* output shape, one sample */
-float *fv_net_node_output(fv_net *net, int node);          /* batch x shape, after forward */
+/* batch x shape, after forward. In an inference plan buffers are shared: only the output node's
+ * is meant to be read (plan for inspection to read every layer's). */
+float *fv_net_node_output(fv_net *net, int node);
 /* d loss / d output after backward; for a conv/dense layer with a fused activation, d loss /
- * d(pre-activation) (its derivative is applied in place). */
+ * d(pre-activation) (its derivative is applied in place). NULL in an inference plan. */
 float *fv_net_node_grad(fv_net *net, int node);
 int fv_net_output_node(const fv_net *net);                 /* the last node added */
 /* The nodes a node reads; returns how many (at most max are written). */

@@ -1,4 +1,4 @@
-/* train_cmds.c — fovea train, evaluate and predict. */
+/* cmd_train.c — fovea train, evaluate and predict. */
 #include "cli.h"
 
 #include <stdlib.h>

@@ -1,8 +1,8 @@
-/* modelfile.c — the model file, little-endian whatever the host:
+/* model_file.c — the model file, little-endian whatever the host:
  *
  *   "FOVEAMDL"  u32 version  u32 section count
  *   sections:   u32 tag  u64 payload bytes  payload
- *     ARCH  the model definition text (parse.c writes and reads it)
+ *     ARCH  the model definition text (model_text.c writes and reads it)
  *     WGTS  u32 tensors; each: str "layer/param", u32 rank, u32 dims[rank], f32 values
  *     OPTM  u32 kind, f32 lr, momentum, u32 nesterov, f32 weight_decay, beta1, beta2, epsilon,
  *           u32 schedule, u32 step_epochs, f32 gamma, u32 cosine_epochs, f32 min_lr,
