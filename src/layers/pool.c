@@ -36,35 +36,42 @@ static int window_bounds(const fv_window_geometry *g, const int o[3], int includ
     return include_pad ? padded : count;
 }
 
+/* Runs the body for every output position of every sample, with n (the sample), lo and hi (its
+ * window clipped to the input, per axis), count (an average's divisor) and at_out (the index of
+ * the output position's first channel). Forward and backward share this walk. */
+#define FOR_EACH_WINDOW(g, include_pad, ...)                                                                      \
+    for (int n = 0; n < (g)->n; n++)                                                                               \
+        for (int o0 = 0; o0 < (g)->out[0]; o0++)                                                                   \
+            for (int o1 = 0; o1 < (g)->out[1]; o1++)                                                               \
+                for (int o2 = 0; o2 < (g)->out[2]; o2++) {                                                         \
+                    int o[3] = {o0, o1, o2}, lo[3], hi[3];                                                         \
+                    int count = window_bounds(g, o, include_pad, lo, hi);                                          \
+                    size_t at_out = ((((size_t)n * (g)->out[0] + o0) * (g)->out[1] + o1) * (g)->out[2] + o2) * (g)->c_in; \
+                    __VA_ARGS__                                                                                    \
+                }
+
 /* ---- Reference kernels. x (N, D, H, W, C) -> y (N, OD, OH, OW, C); argmax (N, OD, OH, OW, C)
  * holds the index ((iz*H + iy)*W + ix)*C + c of each maximum within its sample (the first one on
  * ties). ---- */
 static void pool_forward_reference(const fv_window_geometry *g, pool_kind kind, int include_pad, const float *x,
                                    float *y, int32_t *argmax) {
     size_t in_sample = (size_t)g->in[0] * g->in[1] * g->in[2] * g->c_in;
-    for (int n = 0; n < g->n; n++) {
+    FOR_EACH_WINDOW(g, include_pad, {
         const float *xs = x + (size_t)n * in_sample;
-        int o[3], lo[3], hi[3];
-        for (o[0] = 0; o[0] < g->out[0]; o[0]++)
-            for (o[1] = 0; o[1] < g->out[1]; o[1]++)
-                for (o[2] = 0; o[2] < g->out[2]; o[2]++) {
-                    int count = window_bounds(g, o, include_pad, lo, hi);
-                    size_t at_out = ((((size_t)n * g->out[0] + o[0]) * g->out[1] + o[1]) * g->out[2] + o[2]) * g->c_in;
-                    for (int c = 0; c < g->c_in; c++) {
-                        float acc = kind == POOL_MAX ? -FLT_MAX : 0.0f;
-                        int32_t best = 0;
-                        for (int iz = lo[0]; iz < hi[0]; iz++)
-                            for (int iy = lo[1]; iy < hi[1]; iy++)
-                                for (int ix = lo[2]; ix < hi[2]; ix++) {
-                                    int32_t at = ((iz * g->in[1] + iy) * g->in[2] + ix) * g->c_in + c;
-                                    if (kind != POOL_MAX) acc += xs[at];
-                                    else if (xs[at] > acc) acc = xs[at], best = at;
-                                }
-                        y[at_out + c] = kind == POOL_AVG ? acc / (float)count : acc;
-                        if (kind == POOL_MAX) argmax[at_out + c] = best;
+        for (int c = 0; c < g->c_in; c++) {
+            float acc = kind == POOL_MAX ? -FLT_MAX : 0.0f;
+            int32_t best = 0;
+            for (int iz = lo[0]; iz < hi[0]; iz++)
+                for (int iy = lo[1]; iy < hi[1]; iy++)
+                    for (int ix = lo[2]; ix < hi[2]; ix++) {
+                        int32_t at = ((iz * g->in[1] + iy) * g->in[2] + ix) * g->c_in + c;
+                        if (kind != POOL_MAX) acc += xs[at];
+                        else if (xs[at] > acc) acc = xs[at], best = at;
                     }
-                }
-    }
+            y[at_out + c] = kind == POOL_AVG ? acc / (float)count : acc;
+            if (kind == POOL_MAX) argmax[at_out + c] = best;
+        }
+    })
 }
 
 /* dy (N, OD, OH, OW, C) -> dx (N, D, H, W, C): max routes to the argmax; avg/sum spread evenly. */
@@ -72,26 +79,19 @@ static void pool_backward_reference(const fv_window_geometry *g, pool_kind kind,
                                     const int32_t *argmax, float *dx) {
     size_t in_sample = (size_t)g->in[0] * g->in[1] * g->in[2] * g->c_in;
     memset(dx, 0, (size_t)g->n * in_sample * sizeof *dx);
-    for (int n = 0; n < g->n; n++) {
+    FOR_EACH_WINDOW(g, include_pad, {
         float *dxs = dx + (size_t)n * in_sample;
-        int o[3], lo[3], hi[3];
-        for (o[0] = 0; o[0] < g->out[0]; o[0]++)
-            for (o[1] = 0; o[1] < g->out[1]; o[1]++)
-                for (o[2] = 0; o[2] < g->out[2]; o[2]++) {
-                    int count = window_bounds(g, o, include_pad, lo, hi);
-                    size_t at_out = ((((size_t)n * g->out[0] + o[0]) * g->out[1] + o[1]) * g->out[2] + o[2]) * g->c_in;
-                    for (int c = 0; c < g->c_in; c++) {
-                        if (kind == POOL_MAX) {
-                            dxs[argmax[at_out + c]] += dy[at_out + c];
-                            continue;
-                        }
-                        float share = kind == POOL_AVG ? dy[at_out + c] / (float)count : dy[at_out + c];
-                        for (int iz = lo[0]; iz < hi[0]; iz++)
-                            for (int iy = lo[1]; iy < hi[1]; iy++)
-                                for (int ix = lo[2]; ix < hi[2]; ix++) dxs[((iz * g->in[1] + iy) * g->in[2] + ix) * g->c_in + c] += share;
-                    }
-                }
-    }
+        for (int c = 0; c < g->c_in; c++) {
+            if (kind == POOL_MAX) {
+                dxs[argmax[at_out + c]] += dy[at_out + c];
+                continue;
+            }
+            float share = kind == POOL_AVG ? dy[at_out + c] / (float)count : dy[at_out + c];
+            for (int iz = lo[0]; iz < hi[0]; iz++)
+                for (int iy = lo[1]; iy < hi[1]; iy++)
+                    for (int ix = lo[2]; ix < hi[2]; ix++) dxs[((iz * g->in[1] + iy) * g->in[2] + ix) * g->c_in + c] += share;
+        }
+    })
 }
 
 static fv_status pool_infer(fv_node *node, fv_error *err) {

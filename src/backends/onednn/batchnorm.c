@@ -83,6 +83,15 @@ fail:
     return FV_ERR;
 }
 
+/* What both directions read: x, gamma, beta and the statistics in use. */
+static void bind_common(prim *p, const fv_step *s, const float *mean, const float *variance) {
+    bind(p, DNNL_ARG_SRC, s->in[0]);
+    bind(p, DNNL_ARG_SCALE, s->param[GAMMA]);
+    bind(p, DNNL_ARG_SHIFT, s->param[BETA]);
+    bind(p, DNNL_ARG_MEAN, mean);
+    bind(p, DNNL_ARG_VARIANCE, variance);
+}
+
 /* x (N, ..., C) -> y; training: the batch statistics land in scratch (mean, variance) and are
  * folded into the moving ones; inference: the moving statistics are used. */
 static fv_status bn_forward(const fv_node *node, void *state, const fv_step *s, fv_error *err) {
@@ -94,12 +103,8 @@ static fv_status bn_forward(const fv_node *node, void *state, const fv_step *s, 
         memcpy(variance, s->param[MOVING_VAR], (size_t)c * sizeof *variance);
     }
     prim *p = s->training ? &b->train : &b->infer;
-    bind(p, DNNL_ARG_SRC, s->in[0]);
+    bind_common(p, s, mean, variance);
     bind(p, DNNL_ARG_DST, s->out);
-    bind(p, DNNL_ARG_SCALE, s->param[GAMMA]);
-    bind(p, DNNL_ARG_SHIFT, s->param[BETA]);
-    bind(p, DNNL_ARG_MEAN, mean);
-    bind(p, DNNL_ARG_VARIANCE, variance);
     if (run(p, b->ctx, err) != FV_OK) return FV_ERR;
     if (s->training) fv_batchnorm_update_moving(node, s);
     return FV_OK;
@@ -113,12 +118,8 @@ static fv_status bn_backward(const fv_node *node, void *state, const fv_step *s,
     memset(s->d_param[MOVING_MEAN], 0, (size_t)c * sizeof(float));
     memset(s->d_param[MOVING_VAR], 0, (size_t)c * sizeof(float));
     prim *p = s->training ? &b->backward_train : &b->backward_infer;
-    bind(p, DNNL_ARG_SRC, s->in[0]);
+    bind_common(p, s, mean, variance);
     bind(p, DNNL_ARG_DIFF_DST, s->d_out);
-    bind(p, DNNL_ARG_SCALE, s->param[GAMMA]);
-    bind(p, DNNL_ARG_SHIFT, s->param[BETA]);
-    bind(p, DNNL_ARG_MEAN, mean);
-    bind(p, DNNL_ARG_VARIANCE, variance);
     bind(p, DNNL_ARG_DIFF_SRC, s->d_in[0]);
     bind(p, DNNL_ARG_DIFF_SCALE, s->d_param[GAMMA]);
     bind(p, DNNL_ARG_DIFF_SHIFT, s->d_param[BETA]);
