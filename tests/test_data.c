@@ -80,6 +80,32 @@ static void test_idx(test_counts *t) {
     expect_error(t, fv_load_idx(a, b, &err), &err, "missing.idx", "cannot open");
 }
 
+/* Loading by name: an IDX folder takes its class names from classes.txt; fashion-mnist (Debian's
+ * dataset-fashion-mnist, which set-up installs) comes with its own. */
+static void test_registry(test_counts *t) {
+    char sub[512], names[600];
+    path_of(sub, sizeof sub, "idxset");
+    mkdir(sub, 0755);
+    write_idx("idxset/train-images-idx3-ubyte", "idxset/train-labels-idx1-ubyte", 0, 0);
+    write_idx("idxset/t10k-images-idx3-ubyte", "idxset/t10k-labels-idx1-ubyte", 0, 0);
+    write_bytes("idxset/classes.txt", "circle\nsquare\ntriangle\n", 23);
+    fv_error err;
+    fv_dataset *d = fv_load_dataset(sub, "test", &err);
+    CHECK(t, d && d->n_classes == 3 && !strcmp(d->class_names[0], "circle") && !strcmp(d->class_names[2], "triangle"),
+          "idx folder class names: %s", d ? d->class_names[0] : err.message);
+    fv_dataset_free(d);
+    snprintf(names, sizeof names, "%s/classes.txt", sub);
+    remove(names);
+    d = fv_load_dataset(sub, "train", &err);
+    CHECK(t, d && !strcmp(d->class_names[1], "1"), "idx folder without classes.txt: %s", d ? d->class_names[1] : err.message);
+    fv_dataset_free(d);
+    d = fv_load_dataset("fashion-mnist", "test", &err);
+    CHECK(t, d && d->count == 10000 && !strcmp(d->class_names[0], "T-shirt/top") && !strcmp(d->class_names[9], "Ankle boot"),
+          "fashion-mnist: %s", d ? d->class_names[0] : err.message);
+    fv_dataset_free(d);
+    expect_error(t, fv_load_dataset("/nonexistent/data", "train", &err), &err, "/nonexistent/data", "No such file");
+}
+
 static void test_cifar(test_counts *t) {
     unsigned char rec[2 * 3073];
     for (int r = 0; r < 2; r++) {
@@ -275,6 +301,7 @@ int main(void) {
     snprintf(dir, sizeof dir, "/tmp/fovea-test-data-%ld", (long)getpid());
     mkdir(dir, 0755);
     test_idx(&t);
+    test_registry(&t);
     test_cifar(&t);
     test_npy(&t);
     test_hdf5(&t);

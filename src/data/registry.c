@@ -69,7 +69,7 @@ static fv_dataset *load_fashion(const char *spec, int train, fv_error *err) {
     if (!is_dir(FASHION_MNIST_DIR))
         return fv_fail(err, "%s: not found (install Debian's dataset-fashion-mnist)", FASHION_MNIST_DIR), NULL;
     fv_dataset *d = load_idx_dir(FASHION_MNIST_DIR, train, err);
-    if (d && d->n_classes == 10) memcpy(d->class_names, fashion_names, sizeof fashion_names);
+    for (int c = 0; d && d->n_classes == 10 && c < 10; c++) snprintf(d->class_names[c], FV_CLASS_NAME_MAX, "%s", fashion_names[c]);
     return d;
 }
 
