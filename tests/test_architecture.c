@@ -111,6 +111,9 @@ static void test_new_layer_shapes(test_counts *t) {
         {"input shape=4,4,4,4,2\n", "bad value '4,4,4,4,2' for 'shape'"},
         {"input shape=8,8,2\nconv2d filters=2 kernel=3 dilation=0\n", "bad value '0' for 'dilation'"},
         {"input shape=8,8,8,2\nmaxpool3d size=2,2\n", "bad value '2,2' for 'size'"},
+        {"input shape=8\ndense units=2 activation=leaky_relu alpha=-0.5\n", "alpha must be a finite number >= 0"},
+        {"input shape=8\nleaky_relu alpha=inf\n", "alpha must be a finite number >= 0"},
+        {"input shape=8,8,2\nconv2d filters=2 kernel=3 alpha=nan\n", "alpha must be a finite number >= 0"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         fv_net *b = fv_net_from_text(bad[i].text, "bad.fv", &err);

@@ -7,6 +7,8 @@
 
 static fv_status activation_infer(fv_node *node, fv_error *err) {
     if ((unsigned)node->layer.activation.function >= FV_ACT_COUNT) return fv_fail(err, "unknown activation");
+    float alpha = node->layer.activation.alpha; /* the leaky ReLU's derivative is read from the output's sign */
+    if (!(alpha >= 0.0f && alpha < 1e30f)) return fv_fail(err, "alpha must be a finite number >= 0");
     node->out_shape = node->in_shape[0];
     return FV_OK;
 }

@@ -53,6 +53,7 @@ static fv_status dense_infer(fv_node *node, fv_error *err) {
     const fv_dense_settings *l = &node->layer.dense;
     if (l->units <= 0) return fv_fail(err, "units must be positive, got %d", l->units);
     if ((unsigned)l->activation >= FV_ACT_COUNT) return fv_fail(err, "unknown activation");
+    if (!(l->alpha >= 0.0f && l->alpha < 1e30f)) return fv_fail(err, "alpha must be a finite number >= 0");
     node->out_shape = node->in_shape[0];
     node->out_shape.dim[node->out_shape.rank - 1] = l->units;
     dense_dims d = dims_of(node, 1);
