@@ -102,7 +102,8 @@ static size_t inference_offsets(const fv_net *net, int batch, size_t *offset) {
     return total;
 }
 
-fv_status fv_net_plan_memory(const fv_net *net, int batch, fv_plan_mode mode, fv_plan_memory *m, fv_error *err) {
+/* The bytes of a plan; for inference, offset (n_nodes + 1 entries) receives the placements. */
+static fv_status measure(const fv_net *net, int batch, fv_plan_mode mode, fv_plan_memory *m, size_t *offset, fv_error *err) {
     memset(m, 0, sizeof *m);
     if (net->n_nodes == 0) return fv_fail(err, "network '%s' has no layers", net->name);
     if (batch <= 0) return fv_fail(err, "batch size must be positive, got %d", batch);
@@ -116,9 +117,7 @@ fv_status fv_net_plan_memory(const fv_net *net, int batch, fv_plan_mode mode, fv
     m->parameters = net->param_floats * sizeof(float);
     m->scratch = scratch;
     if (mode == FV_PLAN_INFERENCE) {
-        size_t *offset = malloc(((size_t)net->n_nodes + 1) * sizeof *offset);
-        size_t block = offset ? inference_offsets(net, batch, offset) : (size_t)-1;
-        free(offset);
+        size_t block = inference_offsets(net, batch, offset);
         if (block == (size_t)-1) return fv_fail(err, "out of memory planning '%s'", net->name);
         m->activations = block * sizeof(float);
         return FV_OK;
@@ -127,6 +126,14 @@ fv_status fv_net_plan_memory(const fv_net *net, int batch, fv_plan_mode mode, fv
     m->activations = (acts + logit_floats(net, batch)) * sizeof(float);
     m->activation_grads = m->activations;
     return FV_OK;
+}
+
+fv_status fv_net_plan_memory(const fv_net *net, int batch, fv_plan_mode mode, fv_plan_memory *m, fv_error *err) {
+    size_t *offset = mode == FV_PLAN_INFERENCE && net->n_nodes ? malloc(((size_t)net->n_nodes + 1) * sizeof *offset) : NULL;
+    if (mode == FV_PLAN_INFERENCE && net->n_nodes && !offset) return fv_fail(err, "out of memory planning '%s'", net->name);
+    fv_status st = measure(net, batch, mode, m, offset, err);
+    free(offset);
+    return st;
 }
 
 /* Each node's kernel: the backend's for its kind when it supports the node, else the reference. */
@@ -146,32 +153,29 @@ static fv_status choose_kernels(fv_net *net, const fv_backend_ops *ops, fv_error
 }
 
 fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_mode mode, uint64_t seed, fv_error *err) {
-    fv_plan_memory m;
-    if (fv_net_plan_memory(net, batch, mode, &m, err) != FV_OK) return FV_ERR;
     if (!fv_backend_available(backend))
         return fv_fail(err, "backend '%s' is not compiled into this build of fovea", fv_backend_name(backend));
+    fv_plan_memory m;
+    size_t *offset = calloc((size_t)net->n_nodes + 1, sizeof *offset); /* inference placements */
+    if (!offset) return fv_fail(err, "out of memory planning '%s'", net->name);
+    if (measure(net, batch, mode, &m, offset, err) != FV_OK) return free(offset), FV_ERR;
     fv_net_release_plan(net);
-    if (fv_net_init_params(net, seed, err) != FV_OK) return FV_ERR;
+    if (fv_net_init_params(net, seed, err) != FV_OK) return free(offset), FV_ERR;
     fv_net_reseed(net, seed);
 
     int n = net->n_nodes, training = mode != FV_PLAN_INFERENCE, max_inputs = 0;
-    size_t largest = 0, logits = logit_floats(net, batch);
-    size_t *offset = calloc((size_t)n + 1, sizeof *offset);
+    size_t largest = m.largest_activation / sizeof(float), logits = logit_floats(net, batch);
     net->act_block = fv_alloc_aligned(m.activations);
     net->scratch_block = fv_alloc_aligned(m.scratch);
-    int ok = offset && net->act_block && net->scratch_block;
+    int ok = net->act_block && net->scratch_block;
     if (ok && training) {
         net->grad_block = fv_alloc_aligned(m.parameter_grads);
         net->act_grad_block = fv_alloc_aligned(m.activation_grads);
         net->grad_written = calloc((size_t)n, 1);
-        for (int i = 0; i < n; i++) {
-            max_inputs = net->nodes[i].n_inputs > max_inputs ? net->nodes[i].n_inputs : max_inputs;
-            largest = floats_of(&net->nodes[i], batch) > largest ? floats_of(&net->nodes[i], batch) : largest;
-        }
+        for (int i = 0; i < n; i++) max_inputs = net->nodes[i].n_inputs > max_inputs ? net->nodes[i].n_inputs : max_inputs;
         ok = net->grad_block && net->act_grad_block && net->grad_written;
         for (int i = 0; i < max_inputs && ok; i++) ok = (net->temp_grad[i] = fv_alloc_aligned(largest * sizeof(float))) != NULL;
     }
-    if (ok && !training) ok = inference_offsets(net, batch, offset) != (size_t)-1;
     if (!ok) {
         free(offset);
         fv_net_release_plan(net);
