@@ -90,9 +90,7 @@ fv_status fv_net_backward_from_output_grad(fv_net *net, int pre_activation, fv_e
             for (int k = 0; k < j; k++) seen |= node->inputs[k] == src;
             summed[j] = seen;
             step.d_in[j] = seen ? net->temp_grad[j] : net->nodes[src].grad;
-            fv_layer_kind k = node->layer.kind; /* the kinds whose kernels accept a NULL d_in */
-            int skippable = k == FV_LAYER_CONV1D || k == FV_LAYER_CONV2D || k == FV_LAYER_CONV3D || k == FV_LAYER_DENSE;
-            if (src == 0 && !net->want_input_grad && skippable)
+            if (src == 0 && !net->want_input_grad && fv_op_for(node->layer.kind)->input_grad_optional)
                 step.d_in[j] = NULL, summed[j] = 0; /* its gradient buffer is left as it was */
         }
         step.d_out = node->grad;

@@ -122,6 +122,9 @@ typedef struct fv_op {
     fv_activation (*activation)(const fv_layer *layer, float *alpha);
     /* The summary's type name when it depends on the settings (NULL: type_name). */
     const char *(*label)(const fv_layer *layer);
+    /* Its kernels accept d_in[0] = NULL and then skip that gradient (training, for the network
+     * input). */
+    int input_grad_optional;
 } fv_op;
 
 const fv_op *fv_op_for(fv_layer_kind kind);    /* src/layers/table.c */

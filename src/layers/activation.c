@@ -54,7 +54,7 @@ static const fv_alias activation_aliases[] = {
 
 const fv_op fv_op_activation = {FV_LAYER_ACTIVATION, "activation", "Activation", "an activation on its own", 0,
                                 activation_settings, 2, activation_aliases, 6, 1, 1, activation_infer, NULL,
-                                activation_forward, activation_backward, activation_of, activation_label};
+                                activation_forward, activation_backward, activation_of, activation_label, 0};
 
 fv_layer fv_activation_layer(fv_activation act) {
     fv_layer l = fv_layer_defaults(FV_LAYER_ACTIVATION);

@@ -32,6 +32,6 @@ static void add_backward(const fv_node *node, const fv_step *s) {
 }
 
 const fv_op fv_op_add = {FV_LAYER_ADD, "add", "Add", "elementwise sum of inputs of one shape (residual)", 0, NULL, 0,
-                         NULL, 0, 2, FV_MAX_INPUTS, add_infer, NULL, add_forward, add_backward, NULL, NULL};
+                         NULL, 0, 2, FV_MAX_INPUTS, add_infer, NULL, add_forward, add_backward, NULL, NULL, 0};
 
 fv_layer fv_add(void) { return fv_layer_defaults(FV_LAYER_ADD); }

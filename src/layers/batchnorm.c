@@ -131,6 +131,6 @@ static const fv_setting bn_settings[] = {
 };
 
 const fv_op fv_op_batchnorm = {FV_LAYER_BATCHNORM, "batchnorm", "BatchNormalization", "batch normalisation over the last axis",
-                               0, bn_settings, 2, NULL, 0, 1, 1, bn_infer, bn_init, bn_forward, bn_backward, NULL, NULL};
+                               0, bn_settings, 2, NULL, 0, 1, 1, bn_infer, bn_init, bn_forward, bn_backward, NULL, NULL, 0};
 
 fv_layer fv_batchnorm(void) { return fv_layer_defaults(FV_LAYER_BATCHNORM); }

@@ -54,6 +54,6 @@ static void concat_backward(const fv_node *node, const fv_step *s) {
 }
 
 const fv_op fv_op_concat = {FV_LAYER_CONCAT, "concat", "Concatenate", "joins its inputs along the channels", 0, NULL, 0,
-                            NULL, 0, 2, FV_MAX_INPUTS, concat_infer, NULL, concat_forward, concat_backward, NULL, NULL};
+                            NULL, 0, 2, FV_MAX_INPUTS, concat_infer, NULL, concat_forward, concat_backward, NULL, NULL, 0};
 
 fv_layer fv_concat(void) { return fv_layer_defaults(FV_LAYER_CONCAT); }

@@ -164,13 +164,13 @@ static const fv_setting conv_settings[] = {
 
 const fv_op fv_op_conv1d = {FV_LAYER_CONV1D, "conv1d", "Conv1D", "1-D convolution over (L, C)", 1,
                             conv_settings, N_SETTINGS, NULL, 0, 1, 1, conv_infer, conv_init, conv_forward,
-                            conv_backward, conv_activation, NULL};
+                            conv_backward, conv_activation, NULL, 1};
 const fv_op fv_op_conv2d = {FV_LAYER_CONV2D, "conv2d", "Conv2D", "2-D convolution over (H, W, C)", 2,
                             conv_settings, N_SETTINGS, NULL, 0, 1, 1, conv_infer, conv_init, conv_forward,
-                            conv_backward, conv_activation, NULL};
+                            conv_backward, conv_activation, NULL, 1};
 const fv_op fv_op_conv3d = {FV_LAYER_CONV3D, "conv3d", "Conv3D", "3-D convolution over (D, H, W, C): video, volumes", 3,
                             conv_settings, N_SETTINGS, NULL, 0, 1, 1, conv_infer, conv_init, conv_forward,
-                            conv_backward, conv_activation, NULL};
+                            conv_backward, conv_activation, NULL, 1};
 
 fv_layer fv_conv1d(int filters, int kernel) {
     fv_layer l = fv_layer_defaults(FV_LAYER_CONV1D);

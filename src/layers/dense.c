@@ -99,7 +99,7 @@ static const fv_setting dense_settings[] = {
 };
 
 const fv_op fv_op_dense = {FV_LAYER_DENSE, "dense", "Dense", "fully connected over the last axis", 0, dense_settings, 5,
-                           NULL, 0, 1, 1, dense_infer, dense_init, dense_forward, dense_backward, dense_activation, NULL};
+                           NULL, 0, 1, 1, dense_infer, dense_init, dense_forward, dense_backward, dense_activation, NULL, 1};
 
 fv_layer fv_dense(int units) {
     fv_layer l = fv_layer_defaults(FV_LAYER_DENSE);

@@ -33,7 +33,7 @@ static const fv_setting dropout_settings[] = {
 
 const fv_op fv_op_dropout = {FV_LAYER_DROPOUT, "dropout", "Dropout", "inverted dropout (training only)", 0,
                              dropout_settings, 1, NULL, 0, 1, 1, dropout_infer, NULL, dropout_forward,
-                             dropout_backward, NULL, NULL};
+                             dropout_backward, NULL, NULL, 0};
 
 fv_layer fv_dropout(float rate) {
     fv_layer l = fv_layer_defaults(FV_LAYER_DROPOUT);

@@ -19,6 +19,6 @@ static void flatten_backward(const fv_node *node, const fv_step *s) {
 }
 
 const fv_op fv_op_flatten = {FV_LAYER_FLATTEN, "flatten", "Flatten", "to one axis, channels-last order", 0, NULL, 0, NULL,
-                             0, 1, 1, flatten_infer, NULL, flatten_forward, flatten_backward, NULL, NULL};
+                             0, 1, 1, flatten_infer, NULL, flatten_forward, flatten_backward, NULL, NULL, 0};
 
 fv_layer fv_flatten(void) { return fv_layer_defaults(FV_LAYER_FLATTEN); }

@@ -17,7 +17,7 @@ static const fv_setting input_settings[] = {
 };
 
 const fv_op fv_op_input = {FV_LAYER_INPUT, "input", "InputLayer", "the network's input (first line)", 0, input_settings, 1,
-                           NULL, 0, 0, 0, input_infer, NULL, input_pass, input_pass, NULL, NULL};
+                           NULL, 0, 0, 0, input_infer, NULL, input_pass, input_pass, NULL, NULL, 0};
 
 fv_layer fv_input_layer(fv_shape shape) {
     fv_layer l = fv_layer_defaults(FV_LAYER_INPUT);

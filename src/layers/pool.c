@@ -127,7 +127,7 @@ static const fv_setting pool_settings[] = {
 static const fv_alias maxpool_alias[] = {{"maxpool", ""}}, avgpool_alias[] = {{"avgpool", ""}}, sumpool_alias[] = {{"sumpool", ""}};
 #define POOL_ROW(kind, word, type, help, spatial, alias, n_alias)                                                  \
     {kind, word, type, help, spatial, pool_settings, 3, alias, n_alias, 1, 1, pool_infer, NULL, pool_forward, \
-     pool_backward, NULL, NULL}
+     pool_backward, NULL, NULL, 0}
 
 const fv_op fv_op_maxpool2d = POOL_ROW(FV_LAYER_MAXPOOL2D, "maxpool2d", "MaxPooling2D", "2-D max pooling", 2, maxpool_alias, 1);
 const fv_op fv_op_avgpool2d = POOL_ROW(FV_LAYER_AVGPOOL2D, "avgpool2d", "AveragePooling2D", "2-D average pooling", 2, avgpool_alias, 1);
