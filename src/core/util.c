@@ -1,11 +1,14 @@
-/* util.c — errors, aligned memory, shapes, the clock, random numbers and text. */
+/* util.c — errors, aligned memory, shapes, the clock, random numbers, text and output files. */
 #include "core/util.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 fv_status fv_fail(fv_error *err, const char *fmt, ...) {
     if (err) {
@@ -68,4 +71,29 @@ void fv_random_uniform(float *x, size_t n, uint64_t seed) {
     fv_rng rng;
     fv_rng_seed(&rng, seed);
     for (size_t i = 0; i < n; i++) x[i] = fv_rng_uniform(&rng);
+}
+
+fv_status fv_output_open(fv_output *o, const char *path, fv_error *err) {
+    struct stat st;
+    o->path = path, o->tmp[0] = '\0';
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) return fv_fail(err, "%s: is a folder, not a file", path);
+        if (!(o->f = fopen(path, "wb"))) return fv_fail(err, "%s: cannot write: %s", path, strerror(errno));
+        return FV_OK;
+    }
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (!(o->f = fopen(o->tmp, "wb"))) return fv_fail(err, "%s: cannot write: %s", path, strerror(errno));
+    return FV_OK;
+}
+
+fv_status fv_output_close(fv_output *o, int ok, fv_error *err) {
+    int e = 0;
+    if (ok && (fflush(o->f) != 0 || (o->tmp[0] && fsync(fileno(o->f)) != 0))) ok = 0, e = errno;
+    if (fclose(o->f) != 0 && ok) ok = 0, e = errno;
+    o->f = NULL;
+    if (!o->tmp[0]) return ok ? FV_OK : fv_fail(err, "%s: write failed: %s", o->path, e ? strerror(e) : "an error while writing");
+    if (ok && rename(o->tmp, o->path) != 0) ok = 0, e = errno;
+    if (ok) return FV_OK;
+    remove(o->tmp);
+    return fv_fail(err, "%s: write failed: %s", o->path, e ? strerror(e) : "an error while writing (disk full?)");
 }

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define FV_PI 3.14159265358979323846
 #define FV_ALIGN 64 /* bytes: every planned buffer starts on a cache line */
@@ -32,5 +33,18 @@ typedef struct fv_text {
     size_t size, len;
 } fv_text;
 void fv_text_put(fv_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- Output files are written to a temporary file beside the path, synced and renamed over it:
+ * a crash or a full disk never leaves half a file nor damages the old one. A path that exists
+ * and is not a regular file (/dev/null, a pipe) is written directly: renaming over it would
+ * replace the device. ---- */
+typedef struct fv_output {
+    FILE *f;
+    const char *path;
+    char tmp[4096]; /* empty when written directly */
+} fv_output;
+fv_status fv_output_open(fv_output *o, const char *path, fv_error *err);
+/* ok: whether every write succeeded. Closes; renames into place, or removes the temporary file. */
+fv_status fv_output_close(fv_output *o, int ok, fv_error *err);
 
 #endif

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #define TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
@@ -84,19 +83,9 @@ static void end_section(out_buf *b, size_t start) {
 }
 
 static fv_status write_atomically(const char *path, const out_buf *b, fv_error *err) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return fv_fail(err, "%s: cannot write: %s", tmp, strerror(errno));
-    int ok = fwrite(b->data, 1, b->len, f) == b->len;
-    ok &= fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return fv_fail(err, "%s: write failed: %s", path, strerror(e));
-    }
-    return FV_OK;
+    fv_output o;
+    if (fv_output_open(&o, path, err) != FV_OK) return FV_ERR;
+    return fv_output_close(&o, fwrite(b->data, 1, b->len, o.f) == b->len, err);
 }
 
 fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const fv_train_state *state, fv_error *err) {
