@@ -267,8 +267,9 @@ fv_shape fv_net_node_shape(const fv_net *net, int node);   /* output shape, one 
 /* batch x shape, after forward. In an inference plan buffers are shared: only the output node's
  * is meant to be read (plan for inspection to read every layer's). */
 float *fv_net_node_output(fv_net *net, int node);
-/* d loss / d output after backward; for a conv/dense layer with a fused activation, d loss /
- * d(pre-activation) (its derivative is applied in place). NULL in an inference plan. */
+/* d loss / d output after backward. In a training plan a conv/dense layer with a fused activation
+ * holds d loss / d(pre-activation) here (its derivative is applied in place, saving memory); an
+ * inspection plan keeps d loss / d output for every node. NULL in an inference plan. */
 float *fv_net_node_grad(fv_net *net, int node);
 int fv_net_output_node(const fv_net *net);                 /* the last node added */
 /* The nodes a node reads; returns how many (at most max are written). */
@@ -479,6 +480,145 @@ fv_net *fv_net_load(const char *path, fv_checkpoint *checkpoint, fv_error *err);
 /* An optimizer carrying on from a checkpoint's state. */
 fv_optimizer *fv_optimizer_resume(fv_net *net, const fv_checkpoint *checkpoint, fv_error *err);
 void fv_checkpoint_free(fv_checkpoint *checkpoint); /* frees what load allocated (class names too) */
+
+/* ---- Images: float pixels, height x width x channels (1 gray or 3 RGB), in [0, 1] when read from
+ * a file or drawn as a picture. Pictures (feature maps, heat maps) are images too. ---- */
+typedef struct fv_image {
+    int height, width, channels;
+    float *pixels;
+} fv_image;
+
+fv_image *fv_image_new(int height, int width, int channels, fv_error *err); /* zeros */
+void fv_image_free(fv_image *image);
+/* PNG/JPEG/BMP/GIF at its own size; channels 1 (gray) or 3 (RGB), converted as needed, or 0: as
+ * stored (gray or RGB; alpha is dropped). */
+fv_image *fv_image_load(const char *path, int channels, fv_error *err);
+/* 8-bit PNG (values clamped to [0, 1]), written to a temporary file and renamed. */
+fv_status fv_image_save_png(const fv_image *image, const char *path, fv_error *err);
+/* Bilinear resampling with half-pixel centres (PyTorch's interpolate(align_corners=False), OpenCV's
+ * resize): src is src_h x src_w x channels, dst dst_h x dst_w x channels. */
+void fv_resize_bilinear(const float *src, int src_h, int src_w, int channels, float *dst, int dst_h, int dst_w);
+
+typedef enum {
+    FV_SCALE_MINMAX, /* the minimum to 0, the maximum to 1 (a constant array is all 0) */
+    FV_SCALE_SIGNED  /* zero to mid-grey, +-max|x| to 1 and 0: the sign shows */
+} fv_scale;
+/* values (height x width x channels, channels 1 or 3) rescaled into a picture. */
+fv_image *fv_image_from_values(const float *values, int height, int width, int channels, fv_scale scale, fv_error *err);
+
+typedef enum { FV_COLORMAP_VIRIDIS, FV_COLORMAP_INFERNO, FV_COLORMAP_JET, FV_COLORMAP_GRAY, FV_COLORMAP_COUNT } fv_colormap;
+const char *fv_colormap_name(fv_colormap map);           /* "viridis" */
+void fv_colormap_rgb(fv_colormap map, float t, float rgb[3]); /* t in [0, 1] */
+/* A map (height x width, scaled min-max) in colour. */
+fv_image *fv_image_heatmap(const float *map, int height, int width, fv_colormap colormap, fv_error *err);
+/* The image (gray or RGB) under a map of the same height and width in colour: alpha of the colour,
+ * 1 - alpha of the image. */
+fv_image *fv_image_overlay(const fv_image *image, const float *map, fv_colormap colormap, float alpha, fv_error *err);
+
+/* ---- Looking inside 1: classic convolution, as NumPy and SciPy define it. ---- */
+typedef enum { FV_CONVOLVE_FULL, FV_CONVOLVE_SAME, FV_CONVOLVE_VALID } fv_convolve_mode;
+/* 1-D: np.convolve(x, k, mode), or np.correlate(x, k, mode) with correlate (the flip-free
+ * product CNN layers compute). The output has fv_convolve1d_length(n, m, mode) values: full
+ * n + m - 1, same max(n, m), valid max(n, m) - min(n, m) + 1. */
+int fv_convolve1d_length(int n, int m, fv_convolve_mode mode);
+void fv_convolve1d(const float *x, int n, const float *k, int m, fv_convolve_mode mode, int correlate, float *out);
+/* 2-D: scipy.signal.convolve2d / correlate2d (zero fill) on every channel of x (height x width x
+ * channels) with one kernel (kh x kw). same keeps x's size; valid needs one of x and the kernel at
+ * least as large as the other on both axes (an error otherwise, as in SciPy). */
+fv_status fv_convolve2d_shape(int height, int width, int kh, int kw, fv_convolve_mode mode, int *out_h, int *out_w,
+                              fv_error *err);
+fv_status fv_convolve2d(const float *x, int height, int width, int channels, const float *k, int kh, int kw,
+                        fv_convolve_mode mode, int correlate, float *out, fv_error *err);
+/* A named kernel: "sobel-x", "sobel-y", "average" (size x size), "gaussian" (size x size, sigma;
+ * size 0: 2 ceil(3 sigma) + 1), "laplacian", "sharpen". k holds up to max floats. */
+fv_status fv_filter_kernel(const char *name, int size, float sigma, float *k, int max, int *kh, int *kw, fv_error *err);
+
+/* ---- Looking inside 2: feature maps and learned filters as pictures. ---- */
+/* maps (height x width x n, channels last) as a grid of n tiles, each scaled FV_SCALE_SIGNED on
+ * its own (zero mid-grey), a thin border between tiles, small maps enlarged. */
+fv_image *fv_image_grid(const float *maps, int height, int width, int n, fv_error *err);
+/* rows x units values as "barcodes": one strip per row, one bar per unit, scaled together
+ * (FV_SCALE_SIGNED) so the rows compare. */
+fv_image *fv_image_barcodes(const float *values, int rows, int units, fv_error *err);
+/* A node's output for one sample of the last forward (an inspection or training plan): a grid
+ * for feature maps (2-D: one tile per channel; 1-D: one row per channel; 3-D volumes: the
+ * middle depth slice), a barcode for a vector. */
+fv_image *fv_show_node(fv_net *net, int node, int sample, fv_error *err);
+/* A convolution's kernels as a grid (conv2d): one colour tile per filter when it reads 3
+ * channels per group, else one gray tile per (input channel, filter), filters across. */
+fv_image *fv_show_filters(const fv_net *net, int node, fv_error *err);
+
+/* ---- Looking inside 3: attribution. Each call plans the network for inspection (batch 1) on its
+ * backend when it is not planned so, and runs on one image (the input shape). Class scores are
+ * taken *before* the output's softmax/sigmoid (the logits). ---- */
+typedef enum { FV_SALIENCY_VANILLA, FV_SALIENCY_SMOOTHGRAD, FV_SALIENCY_GUIDED } fv_saliency_method;
+typedef struct fv_saliency_config {
+    fv_saliency_method method;
+    int samples;     /* SmoothGrad: noisy copies (default 25) */
+    float noise;     /* SmoothGrad: noise sigma as a fraction of the input's range (default 0.15) */
+    uint64_t seed;   /* SmoothGrad's noise */
+} fv_saliency_config;
+fv_saliency_config fv_saliency_defaults(void);
+const char *fv_saliency_method_name(fv_saliency_method method);
+/* The class score (a logit) of image, and its gradient w.r.t. the input (input shape; may be
+ * NULL); guided: guided backpropagation's rule at every ReLU. */
+fv_status fv_class_gradient(fv_net *net, const float *image, int class_index, int guided, float *score, float *gradient,
+                            fv_error *err);
+/* map (the input's spatial size, H x W): max over channels of |d score / d pixel|; SmoothGrad
+ * averages the gradient over noisy copies first. */
+fv_status fv_saliency(fv_net *net, const float *image, int class_index, const fv_saliency_config *config, float *map,
+                      fv_error *err);
+/* The output node's highest-scoring class for image. */
+fv_status fv_predict_class(fv_net *net, const float *image, int *class_index, float *probability, fv_error *err);
+
+/* Grad-CAM (Selvaraju et al.) at a layer with 2-D maps (H' x W' x K; -1: the last conv2d):
+ * weights = spatial means of d score / d maps (the layer's output, after its activation), cam =
+ * ReLU(sum_k w_k map_k). Grad-CAM++ (Chattopadhay et al., as pytorch-grad-cam computes it)
+ * weighs positive gradients by a_ij = g^2 / (2 g^2 + sum(A) g^3). cam is H' x W'; upsampled (may
+ * be NULL) is the input's H x W, bilinear. */
+fv_status fv_gradcam(fv_net *net, const float *image, int node, int class_index, int plus_plus, float *cam,
+                     float *upsampled, fv_error *err);
+int fv_net_last_conv(const fv_net *net); /* the last conv2d node, or -1 */
+
+/* Faithfulness: pixels are removed (deletion: set to 0, most important first) or added (insertion:
+ * onto a zero image) in steps, in the order a map (H x W) ranks them, and the class probability
+ * is averaged over the steps (the area under the curve, fraction 0 to 1). random_auc: the same
+ * for a seeded random order. A good map gives a low deletion AUC and a high insertion AUC. */
+fv_status fv_attribution_auc(fv_net *net, const float *image, int class_index, const float *map, int insertion, int steps,
+                             uint64_t seed, double *auc, double *random_auc, fv_error *err);
+
+/* ---- Looking inside 4: dreaming. Gradient ascent on the input. ---- */
+typedef struct fv_dream_config {
+    int steps;           /* per octave (default 200 for classes, 20 for DeepDream) */
+    float step_size;     /* of the gradient scaled to mean |g| = 1, in pixel units (default 0.01) */
+    int jitter;          /* random shift of up to this many pixels each step (default 2) */
+    float background;    /* the level the image starts from (plus a little noise) and the L2
+                            penalty pulls to (default 0: data on black, as the MNISTs; 0.5 for photos) */
+    float l2;            /* weight of the L2 penalty on (x - background) (default 0.1) */
+    float tv;            /* weight of the total-variation penalty (default 0.1) */
+    int blur_every;      /* Gaussian blur (sigma blur_sigma) every this many steps; 0: never */
+    float blur_sigma;
+    int octaves;         /* DeepDream: scales, each octave_scale larger (default 3, 1.4) */
+    float octave_scale;
+    uint64_t seed;
+} fv_dream_config;
+fv_dream_config fv_dream_defaults(int deep_dream);
+/* Activation maximisation: from seeded noise, an input (the input shape) that raises the sum of
+ * the given classes' scores (logits). scores: each class's score at the end (may be NULL); start
+ * receives them at the beginning (may be NULL). */
+fv_status fv_dream_classes(fv_net *net, const int *classes, int n_classes, const fv_dream_config *config, float *out,
+                           float *start, float *scores, fv_error *err);
+/* DeepDream: the image made to amplify the named layers' activations (the mean of their
+ * squares), in octaves. When every layer up to them is convolutional the image keeps its own
+ * size (the network's front is rebuilt for it), else it is resized to the input. Returns a new
+ * image of the input's channels. */
+fv_image *fv_deep_dream(const fv_net *net, const fv_image *image, const int *nodes, int n_nodes,
+                        const fv_dream_config *config, fv_error *err);
+
+/* .npy output (float32, C order) of any array: the pictures' exact values. */
+fv_status fv_save_npy(const char *path, const float *data, int rank, const int *dims, fv_error *err);
+/* Any numeric .npy (rank 1 to 8) as floats; fills rank and dims; free() the result. */
+float *fv_load_npy_floats(const char *path, int *rank, int dims[8], fv_error *err);
 
 /* ---- Summary: Keras-style table. Returns bytes written (like snprintf). ---- */
 int fv_net_summary(const fv_net *net, char *buf, size_t size);

@@ -19,5 +19,10 @@ int cmd_weights(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_filter(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_saliency(int argc, char **argv);
+int cmd_gradcam(int argc, char **argv);
+int cmd_dream(int argc, char **argv);
 
 #endif

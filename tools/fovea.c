@@ -1,6 +1,6 @@
 /* fovea — the command-line tool: usage and dispatch. The commands live one group a file:
- * cmd_model.c (summary, weights, forward), cmd_train.c (train, evaluate, predict); cli.c holds
- * what they share. */
+ * cmd_model.c (summary, weights, forward), cmd_train.c (train, evaluate, predict), cmd_filter.c
+ * (filter), cmd_inspect.c (show, saliency, gradcam, dream); cli.c holds what they share. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -20,6 +20,13 @@ static void usage(FILE *out) {
             "  layers                       every layer kind's settings and defaults\n"
             "  forward MODEL.fv             time forward and backward passes on seeded random input\n"
             "\n"
+            "looking inside:\n"
+            "  filter IMAGE --kernel K      classic convolution (Sobel, Gaussian, ...; NumPy/SciPy semantics)\n"
+            "  show MODEL IMAGE --layer L   feature maps, dense barcodes (--compare), filters (--filters L)\n"
+            "  saliency MODEL IMAGE...      input-gradient maps: vanilla, smoothgrad, guided; --metric deletion\n"
+            "  gradcam MODEL IMAGE...       Grad-CAM and Grad-CAM++ heat maps over the image\n"
+            "  dream MODEL --class K        activation maximisation; with IMAGE --layer L: DeepDream\n"
+            "\n"
             "Model definitions: see models/README.md.\n");
 }
 
@@ -35,6 +42,11 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(argv[1], "evaluate")) return cmd_evaluate(argc - 2, argv + 2);
     if (!strcmp(argv[1], "predict")) return cmd_predict(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "filter")) return cmd_filter(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "show")) return cmd_show(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "saliency")) return cmd_saliency(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "gradcam")) return cmd_gradcam(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "dream")) return cmd_dream(argc - 2, argv + 2);
     fprintf(stderr, "fovea: unknown command '%s' (try fovea --help)\n", argv[1]);
     return 2;
 }

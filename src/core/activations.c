@@ -77,10 +77,21 @@ void fv_step_activate(const fv_step *s, fv_activation act, float alpha, float *y
     fv_activation_forward(act, alpha, y, rows, channels);
 }
 
+void fv_step_activation_backward(const fv_step *s, fv_activation act, float alpha, const float *y, const float *d_y,
+                                 float *d_x, size_t rows, int channels) {
+    size_t n = rows * (size_t)channels;
+    if (act == FV_ACT_RELU && s->guided) { /* guided backpropagation: only positive gradients, only where x > 0 */
+        FOR_EACH(i, n) d_x[i] = d_y[i] * (float)(y[i] > 0.0f) * (float)(d_y[i] > 0.0f);
+        return;
+    }
+    fv_activation_backward(act, alpha, y, d_y, d_x, rows, channels);
+}
+
 const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float alpha, size_t rows, int channels) {
-    if (act != FV_ACT_LINEAR && !s->d_out_is_pre_activation)
-        fv_activation_backward(act, alpha, s->out, s->d_out, s->d_out, rows, channels);
-    return s->d_out;
+    if (act == FV_ACT_LINEAR || s->d_out_is_pre_activation) return s->d_out;
+    float *d_pre = s->d_pre ? s->d_pre : s->d_out;
+    fv_step_activation_backward(s, act, alpha, s->out, s->d_out, d_pre, rows, channels);
+    return d_pre;
 }
 
 static const char *const activation_names[FV_ACT_COUNT] = {

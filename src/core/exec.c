@@ -25,6 +25,8 @@ static void bind_step(fv_net *net, const fv_node *node, fv_step *step, int train
     step->scratch = node->scratch;
     step->rng = &net->rng;
     step->logits = node->logits;
+    step->d_pre = node->pre_grad;
+    step->guided = net->guided;
 }
 
 static fv_status run_node(fv_node *node, const fv_step *step, int backward, fv_error *err) {

@@ -75,6 +75,8 @@ typedef struct fv_node {
     /* set by planning */
     float *out;                /* batch x out_shape */
     float *grad;               /* batch x out_shape; NULL in an inference plan */
+    float *pre_grad;           /* inspection plans, a fused non-linear activation: d(pre-activation)
+                                  lands here, so grad keeps d(output) (Grad-CAM reads it) */
     void *scratch;
     const struct fv_kernel *kernel; /* the backend kernel it runs, or NULL: the reference */
     void *kernel_state;        /* that kernel's primitives and buffers */
@@ -97,6 +99,10 @@ typedef struct fv_step {
     fv_rng *rng;
     float *logits;                  /* output node only: keep the pre-activation here */
     int d_out_is_pre_activation;    /* output node only: a fused loss gave d(pre-activation) */
+    float *d_pre;                   /* backward, inspection plans: where a fused activation's
+                                       d(pre-activation) goes instead of over d_out (NULL: in place) */
+    int guided;                     /* backward: guided backpropagation, ReLUs pass only positive
+                                       gradients (saliency's "guided" method) */
 } fv_step;
 
 /* ---- The op table: each layer kind is one row. ---- */
@@ -170,9 +176,12 @@ void fv_activation_forward(fv_activation act, float alpha, float *y, size_t rows
 /* d_x = d_y * f'(x), computed from the output y (every supported f allows that). */
 void fv_activation_backward(fv_activation act, float alpha, const float *y, const float *d_y,
                             float *d_x, size_t rows, int channels);
+/* The same for a step: guided ReLUs when the step asks for them. */
+void fv_step_activation_backward(const fv_step *s, fv_activation act, float alpha, const float *y, const float *d_y,
+                                 float *d_x, size_t rows, int channels);
 /* A layer's own activation on its output y (rows x channels): saves the logits first when the
- * step asks; on the way back turns d_out into d(pre-activation) in place, unless the activation
- * is linear or a fused loss already gave it. */
+ * step asks; on the way back turns d_out into d(pre-activation) (in place, or into d_pre when the
+ * step has one), unless the activation is linear or a fused loss already gave it. */
 void fv_step_activate(const fv_step *s, fv_activation act, float alpha, float *y, size_t rows, int channels);
 const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float alpha, size_t rows, int channels);
 /* Batch norm's moving statistics after a training forward (src/layers/batchnorm.c). */

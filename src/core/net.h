@@ -27,11 +27,12 @@ struct fv_net {
     float *grad_block;     /* parameter gradients; NULL for inference */
     void *engine;          /* the backend's per-network state (oneDNN engine and stream) */
     float *act_block;      /* node outputs (shared by several nodes in an inference plan) */
-    float *act_grad_block; /* node gradients; NULL for inference */
+    float *act_grad_block; /* node gradients (inspection: then the fused activations' d(pre-activation)); NULL for inference */
     unsigned char *scratch_block;
     float *temp_grad[FV_MAX_INPUTS]; /* a second consumer's gradient, before it is summed in */
     unsigned char *grad_written;     /* per node, during backward */
     int want_input_grad;             /* compute d loss / d input (saliency); training needs none */
+    int guided;                      /* backward with guided ReLUs (src/inspect/saliency.c) */
     int last_training;
     fv_rng rng;
 };

@@ -24,7 +24,7 @@ void fv_net_release_plan(fv_net *net) {
         fv_node *node = &net->nodes[i];
         if (node->kernel && node->kernel->release) node->kernel->release(node->kernel_state);
         node->kernel = NULL, node->kernel_state = NULL;
-        node->out = node->grad = node->logits = NULL;
+        node->out = node->grad = node->pre_grad = node->logits = NULL;
         node->scratch = NULL;
     }
     if (ops && net->engine) ops->close(net->engine);
@@ -46,6 +46,14 @@ static size_t floats_of(const fv_node *node, int batch) {
 
 static size_t scratch_of(const fv_node *node, int batch) {
     return fv_align_up(node->scratch_per_sample * (size_t)batch + node->scratch_fixed, FV_ALIGN);
+}
+
+/* Inspection plans give a fused non-linear activation (conv, dense) its own buffer for
+ * d(pre-activation), so the node's gradient stays d(output): Grad-CAM's formula reads that. */
+static int keeps_pre_grad(const fv_node *node, fv_plan_mode mode) {
+    float alpha;
+    return mode == FV_PLAN_INSPECTION && node->layer.kind != FV_LAYER_ACTIVATION &&
+           fv_node_activation(node, &alpha) != FV_ACT_LINEAR;
 }
 
 /* The output node keeps its pre-activation for the fused losses when it ends in softmax/sigmoid. */
@@ -107,10 +115,11 @@ static fv_status measure(const fv_net *net, int batch, fv_plan_mode mode, fv_pla
     memset(m, 0, sizeof *m);
     if (net->n_nodes == 0) return fv_fail(err, "network '%s' has no layers", net->name);
     if (batch <= 0) return fv_fail(err, "batch size must be positive, got %d", batch);
-    size_t acts = 0, scratch = 0;
+    size_t acts = 0, pre_grads = 0, scratch = 0;
     for (int i = 0; i < net->n_nodes; i++) {
         size_t f = floats_of(&net->nodes[i], batch);
         acts += f;
+        pre_grads += keeps_pre_grad(&net->nodes[i], mode) ? f : 0;
         m->largest_activation = f * sizeof(float) > m->largest_activation ? f * sizeof(float) : m->largest_activation;
         scratch += scratch_of(&net->nodes[i], batch);
     }
@@ -124,7 +133,7 @@ static fv_status measure(const fv_net *net, int batch, fv_plan_mode mode, fv_pla
     }
     m->parameter_grads = m->parameters;
     m->activations = (acts + logit_floats(net, batch)) * sizeof(float);
-    m->activation_grads = m->activations;
+    m->activation_grads = m->activations + pre_grads * sizeof(float);
     return FV_OK;
 }
 
@@ -181,7 +190,7 @@ fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_m
         fv_net_release_plan(net);
         return fv_fail(err, "out of memory planning '%s' for batch %d (%zu bytes of activations)", net->name, batch, m.activations);
     }
-    size_t act_at = logits, scratch_at = 0;
+    size_t act_at = logits, pre_at = m.activations / sizeof(float), scratch_at = 0; /* pre_grads follow the grads */
     net->nodes[n - 1].logits = !logits ? NULL : training ? net->act_block : net->act_block + offset[n];
     for (int i = 0; i < n; i++) {
         fv_node *node = &net->nodes[i];
@@ -189,6 +198,7 @@ fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_m
             node->out = net->act_block + act_at;
             node->grad = net->act_grad_block + act_at;
             act_at += floats_of(node, batch);
+            if (keeps_pre_grad(node, mode)) node->pre_grad = net->act_grad_block + pre_at, pre_at += floats_of(node, batch);
         } else {
             node->out = net->act_block + offset[i];
         }

@@ -129,3 +129,20 @@ fv_status fv_load_image(const char *path, int height, int width, int channels, f
     stbi_image_free(pixels);
     return FV_OK;
 }
+
+fv_image *fv_image_load(const char *path, int channels, fv_error *err) {
+    if (channels != 0 && channels != 1 && channels != 3) return fv_fail(err, "images load with 1 or 3 channels, not %d", channels), NULL;
+    int w, h, n;
+    if (channels == 0) { /* as stored: gray (with or without alpha) or colour */
+        if (!stbi_info(path, &w, &h, &n)) return fv_fail(err, "%s: cannot decode: %s", path, stbi_failure_reason()), NULL;
+        channels = n <= 2 ? 1 : 3;
+    }
+    unsigned char *pixels = stbi_load(path, &w, &h, &n, channels);
+    if (!pixels) return fv_fail(err, "%s: cannot decode: %s", path, stbi_failure_reason()), NULL;
+    fv_error why;
+    fv_image *im = fv_image_new(h, w, channels, &why);
+    if (!im) fv_fail(err, "%s: %s", path, why.message);
+    for (size_t i = 0; im && i < (size_t)h * w * channels; i++) im->pixels[i] = (float)pixels[i] / 255.0f;
+    stbi_image_free(pixels);
+    return im;
+}

@@ -117,3 +117,40 @@ done:
     free(yb.data);
     return d;
 }
+
+fv_status fv_save_npy(const char *path, const float *data, int rank, const int *dims, fv_error *err) {
+    char header[256], shape[160] = "";
+    size_t count = 1, used = 0;
+    if (rank < 1 || rank > 8) return fv_fail(err, "%s: an array of rank %d", path, rank);
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0) return fv_fail(err, "%s: negative dimension %d", path, dims[i]);
+        count *= (size_t)dims[i];
+        used += (size_t)snprintf(shape + used, sizeof shape - used, "%d%s", dims[i], rank == 1 ? "," : i + 1 < rank ? ", " : "");
+    }
+    /* the header, padded with spaces and ended by a newline so the data starts 64-byte aligned */
+    int len = snprintf(header, sizeof header, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", shape);
+    size_t total = (size_t)(10 + len + 1 + 63) / 64 * 64;
+    fv_output o;
+    if (fv_output_open(&o, path, err) != FV_OK) return FV_ERR;
+    FILE *f = o.f;
+    unsigned short header_len = (unsigned short)(total - 10);
+    unsigned char preamble[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(header_len & 0xff), (unsigned char)(header_len >> 8)};
+    int ok = fwrite(preamble, 1, 10, f) == 10 && fwrite(header, 1, (size_t)len, f) == (size_t)len;
+    for (size_t i = 10 + (size_t)len; ok && i < total - 1; i++) ok = fputc(' ', f) != EOF;
+    ok = ok && fputc('\n', f) != EOF && fwrite(data, sizeof *data, count, f) == count; /* little-endian hosts */
+    return fv_output_close(&o, ok, err);
+}
+
+float *fv_load_npy_floats(const char *path, int *rank, int dims[8], fv_error *err) {
+    fv_bytes b = {0};
+    npy_array a;
+    float *out = NULL;
+    if (fv_read_file(path, &b, err) == FV_OK && parse_npy(path, &b, &a, err) == FV_OK) {
+        if (!(out = malloc((a.count ? a.count : 1) * sizeof *out))) fv_fail(err, "%s: out of memory", path);
+        for (size_t i = 0; out && i < a.count; i++) out[i] = (float)element(&a, i);
+        *rank = a.rank;
+        for (int i = 0; i < a.rank; i++) dims[i] = a.dim[i] > (size_t)1 << 30 ? -1 : (int)a.dim[i];
+    }
+    free(b.data);
+    return out;
+}

@@ -29,7 +29,7 @@ static void activation_backward(const fv_node *node, const fv_step *s) {
     int channels = node->out_shape.dim[node->out_shape.rank - 1];
     size_t rows = rows_of(node, s->batch);
     if (s->d_out_is_pre_activation) memcpy(s->d_in[0], s->d_out, rows * (size_t)channels * sizeof(float));
-    else fv_activation_backward(node->layer.activation.function, node->layer.activation.alpha, s->out, s->d_out, s->d_in[0], rows, channels);
+    else fv_step_activation_backward(s, node->layer.activation.function, node->layer.activation.alpha, s->out, s->d_out, s->d_in[0], rows, channels);
 }
 
 static fv_activation activation_of(const fv_layer *l, float *alpha) {

@@ -1,0 +1,22 @@
+/* inspect.h — what the looking-inside files share; not part of the public API. */
+#ifndef FOVEA_INSPECT_H
+#define FOVEA_INSPECT_H
+
+#include "core/net.h"
+
+/* Plans net for inspection with batch 1 on its backend, unless it is planned so already. */
+fv_status fv_inspect_prepare(fv_net *net, fv_error *err);
+/* The class count of a network ending in a vector (0 when it does not). */
+int fv_inspect_classes(fv_net *net);
+/* After a forward: the class's probability (the output's softmax/sigmoid, or a softmax of a
+ * linear output). */
+float fv_inspect_probability(fv_net *net, int class_index);
+/* The input's (H, W, C), or an error when the network does not take images. */
+fv_status fv_inspect_input_size(fv_net *net, int *height, int *width, int *channels, fv_error *err);
+/* Forward image, then backward from d(sum of the classes' scores) = 1 (scores before the
+ * output's softmax/sigmoid): every node's grad is then d score / d output; guided: guided ReLUs.
+ * score (may be NULL) receives the summed score before the step. */
+fv_status fv_inspect_backward_from_classes(fv_net *net, const float *image, const int *classes, int n_classes, int guided,
+                                           float *score, fv_error *err);
+
+#endif

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The looking-inside commands end to end: each writes its pictures (non-empty PNGs that decode),
+# --help works, and bad input is a one-line error naming what is wrong, with a non-zero exit.
+# usage: inspect_cli.sh FOVEA SOURCE_DIR
+set -uo pipefail
+fovea=$1 src=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+model=$src/models/mnist-cnn.fv # seeded weights: the mechanics, not the meaning
+photo=/usr/share/darknet/data/dog.jpg
+passed=0 failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAILED: $*"; }
+
+# expect_error DESCRIPTION PATTERN COMMAND...: non-zero exit, one line on stderr matching PATTERN
+expect_error() {
+  local what=$1 pattern=$2; shift 2
+  "$@" >"$dir/out" 2>"$dir/err"
+  local rc=$? lines
+  lines=$(wc -l <"$dir/err")
+  if [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && grep -q -- "$pattern" "$dir/err"; then ok
+  else bad "$what: exit $rc, stderr ($lines lines): $(cat "$dir/err")"; fi
+}
+# expect_png DESCRIPTION FILE COMMAND...: exit 0 and FILE is a PNG
+expect_png() {
+  local what=$1 file=$2; shift 2
+  if "$@" >"$dir/out" 2>"$dir/err" && [ -s "$file" ] && [ "$(head -c 8 "$file" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then ok
+  else bad "$what: $(cat "$dir/err") (no PNG at $file)"; fi
+}
+
+for cmd in filter show saliency gradcam dream; do
+  if "$fovea" "$cmd" --help | grep -q "^usage: fovea $cmd" && "$fovea" "$cmd" --help | grep -q "example:"; then ok; else bad "$cmd --help"; fi
+done
+
+printf '2 6 15 31 56 92 138 186 227 251 251 227 186 138 92 56 31 15 6 2\n' >"$dir/f.txt"
+got=$("$fovea" filter "$dir/f.txt" --kernel 1,0,-1 --mode same)
+[ "$got" = "6 13 25 41 61 82 94 89 65 24 -24 -65 -89 -94 -82 -61 -41 -25 -13 -6" ] && ok || bad "the worked 1-D example: $got"
+expect_png "filter sobel" "$dir/sobel.png" "$fovea" filter "$photo" --kernel sobel -o "$dir/sobel.png"
+expect_png "filter gaussian gray" "$dir/g.png" "$fovea" filter "$photo" --kernel gaussian --sigma 2 --gray -o "$dir/g.png"
+expect_png "show conv2d_1" "$dir/maps/dog-conv2d_1.png" "$fovea" show "$model" "$photo" --layer conv2d_1 -o "$dir/maps"
+expect_png "show --compare" "$dir/maps/compare-dense_1.png" "$fovea" show "$model" "$photo" "$photo" --layer dense_1 --compare -o "$dir/maps"
+expect_png "show --filters" "$dir/maps/filters-conv2d_1.png" "$fovea" show "$model" --filters conv2d_1 -o "$dir/maps"
+expect_png "saliency guided" "$dir/maps/dog-guided-overlay.png" "$fovea" saliency "$model" "$photo" --method guided -o "$dir/maps"
+expect_png "gradcam++" "$dir/maps/dog-gradcam++-overlay.png" "$fovea" gradcam "$model" "$photo" --method gradcam++ --colormap jet -o "$dir/maps"
+expect_png "dream class" "$dir/dream.png" "$fovea" dream "$model" --class 3 --steps 5 -o "$dir/dream.png"
+expect_png "deep dream" "$dir/deep.png" "$fovea" dream "$model" "$photo" --layer conv2d_2 --steps 2 --size 40 -o "$dir/deep.png"
+"$fovea" saliency "$model" "$photo" "$photo" -o - --raw "$dir/s.npy" >/dev/null && [ "$(head -c 6 "$dir/s.npy" | tail -c 5)" = NUMPY ] && ok || bad "saliency --raw"
+
+expect_error "unknown layer" "no layer 'conv9'" "$fovea" show "$model" "$photo" --layer conv9
+expect_error "unknown Grad-CAM layer" "no layer 'nope'" "$fovea" gradcam "$model" "$photo" --layer nope
+expect_error "class out of range" "class 10 is out of range" "$fovea" saliency "$model" "$photo" --class 10
+expect_error "dream class out of range" "class 12 is out of range" "$fovea" dream "$model" --class 12 -o "$dir/x.png"
+expect_error "dense layer to Grad-CAM" "layer 'dense_1' is a dense" "$fovea" gradcam "$model" "$photo" --layer dense_1
+expect_error "filters of a pooling layer" "filters are drawn for conv2d" "$fovea" show "$model" --filters maxpool2d_1
+echo "not an image" >"$dir/broken.png"
+expect_error "image that does not decode" "broken.png: cannot decode" "$fovea" saliency "$model" "$dir/broken.png"
+expect_error "missing image" "missing.png: cannot decode" "$fovea" gradcam "$model" "$dir/missing.png"
+expect_error "unknown kernel" "unknown kernel 'blur'" "$fovea" filter "$photo" --kernel blur -o "$dir/x.png"
+expect_error "valid mode, neither larger" "valid mode needs" "$fovea" filter "$dir/f.txt" --kernel "1,2;3,4" --mode valid -o "$dir/x.png"
+expect_error "unwritable output" "cannot write" "$fovea" filter "$photo" --kernel sobel-x -o /nonexistent-dir/x.png
+expect_error "model that is missing" "missing.fv" "$fovea" show "$dir/missing.fv" "$photo" --all
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
