@@ -499,6 +499,9 @@ fv_status fv_image_save_png(const fv_image *image, const char *path, fv_error *e
  * resize): src is src_h x src_w x channels, dst dst_h x dst_w x channels. */
 void fv_resize_bilinear(const float *src, int src_h, int src_w, int channels, float *dst, int dst_h, int dst_w);
 
+/* A new image `factor` times larger, each pixel a factor x factor square (small maps stay sharp). */
+fv_image *fv_image_enlarge(const fv_image *image, int factor, fv_error *err);
+
 typedef enum {
     FV_SCALE_MINMAX, /* the minimum to 0, the maximum to 1 (a constant array is all 0) */
     FV_SCALE_SIGNED  /* zero to mid-grey, +-max|x| to 1 and 0: the sign shows */
@@ -589,8 +592,8 @@ fv_status fv_attribution_auc(fv_net *net, const float *image, int class_index, c
 
 /* ---- Looking inside 4: dreaming. Gradient ascent on the input. ---- */
 typedef struct fv_dream_config {
-    int steps;           /* per octave (default 200 for classes, 20 for DeepDream) */
-    float step_size;     /* of the gradient scaled to mean |g| = 1, in pixel units (default 0.01) */
+    int steps;           /* per octave (default 200 for classes, 10 for DeepDream) */
+    float step_size;     /* of the gradient scaled to mean |g| = 1, in pixel units (default 0.02 for classes, 0.004 for DeepDream) */
     int jitter;          /* random shift of up to this many pixels each step (default 2) */
     float background;    /* the level the image starts from (plus a little noise) and the L2
                             penalty pulls to (default 0: data on black, as the MNISTs; 0.5 for photos) */

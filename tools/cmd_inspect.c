@@ -86,9 +86,14 @@ static int find_layer(fv_net *net, const char *name) {
     return -1;
 }
 
-static int save_picture(fv_image *im, const char *dir, const char *stem, const char *what, fv_error *err) {
+/* Writes DIR/STEM-WHAT.png, enlarged `scale` times; frees the picture. */
+static int save_picture(fv_image *im, const char *dir, const char *stem, const char *what, int scale, fv_error *err) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s%s%s.png", dir, stem, *what ? "-" : "", what);
+    if (im && scale > 1) {
+        fv_image *big = fv_image_enlarge(im, scale, err);
+        fv_image_free(im), im = big;
+    }
     int ok = im && fv_image_save_png(im, path, err) == FV_OK;
     if (ok) printf("  wrote %s\n", path);
     fv_image_free(im);
@@ -107,6 +112,7 @@ typedef struct common_opts {
     const char *data, *split, *raw, *model;
     fv_colormap colormap;
     double alpha;
+    long scale;
 } common_opts;
 
 static int common_option(inspect_ctx *c, common_opts *o, int argc, char **argv, int *i) {
@@ -116,6 +122,7 @@ static int common_option(inspect_ctx *c, common_opts *o, int argc, char **argv, 
     else if (!strcmp(a, "--split") && v) o->split = v;
     else if (!strcmp(a, "--raw") && v) o->raw = v;
     else if (!strcmp(a, "--count")) { if (!cli_int(a, v, 1, &c->count)) return -1; }
+    else if (!strcmp(a, "--scale")) { if (!cli_int(a, v, 1, &o->scale) || o->scale > 64) return fprintf(stderr, "fovea: --scale is 1 to 64\n"), -1; }
     else if (!strcmp(a, "--backend")) { if (!cli_backend(v, &c->backend)) return -1; }
     else if (!strcmp(a, "--colormap")) { if (!parse_colormap(v, &o->colormap)) return fprintf(stderr, "fovea: --colormap is viridis, inferno, jet or gray\n"), -1; }
     else if (!strcmp(a, "--alpha")) { if (!cli_float(a, v, 0, &o->alpha) || o->alpha > 1) return fprintf(stderr, "fovea: --alpha is in [0, 1]\n"), -1; }
@@ -136,6 +143,7 @@ static int start(inspect_ctx *c, common_opts *o, int argc) {
     o->split = "test";
     o->colormap = FV_COLORMAP_INFERNO;
     o->alpha = 0.5;
+    o->scale = 1;
     if (!(c->images = calloc((size_t)argc + 1, sizeof *c->images))) return fprintf(stderr, "fovea: out of memory\n"), 0;
     return 1;
 }
@@ -184,7 +192,7 @@ int cmd_show(int argc, char **argv) {
         int node = find_layer(c.net, filters);
         char stem[256];
         snprintf(stem, sizeof stem, "filters-%s", filters);
-        if (node < 0 || !save_picture(fv_show_filters(c.net, node, &err), c.out_dir, stem, "", &err)) goto fail_if_err;
+        if (node < 0 || !save_picture(fv_show_filters(c.net, node, &err), c.out_dir, stem, "", 1, &err)) goto fail_if_err;
         if (!ctx_inputs(&c) || (!layer && !all)) { rc = 0; goto done; }
     }
     int first = 1, last = fv_net_node_count(c.net) - 1;
@@ -201,14 +209,14 @@ int cmd_show(int argc, char **argv) {
         memcpy(rows + (size_t)i * out_count, fv_net_node_output(c.net, last), out_count * sizeof *rows);
         printf("%s:\n", name);
         for (int node = first; ok && !compare && node <= last; node++)
-            ok = save_picture(fv_show_node(c.net, node, 0, &err), c.out_dir, name, fv_net_node_name(c.net, node), &err);
+            ok = save_picture(fv_show_node(c.net, node, 0, &err), c.out_dir, name, fv_net_node_name(c.net, node), 1, &err);
     }
     if (ok && compare) {
         fv_shape s = fv_net_node_shape(c.net, last);
         if (s.rank != 1) ok = 0, snprintf(err.message, sizeof err.message, "--compare draws dense outputs; layer '%s' has %d axes", layer, s.rank);
         char stem[256];
         snprintf(stem, sizeof stem, "compare-%s", layer);
-        if (ok) ok = save_picture(fv_image_barcodes(rows, n_inputs, (int)out_count, &err), c.out_dir, stem, "", &err);
+        if (ok) ok = save_picture(fv_image_barcodes(rows, n_inputs, (int)out_count, &err), c.out_dir, stem, "", 1, &err);
     }
     if (ok && o.raw) {
         fv_shape s = fv_net_node_shape(c.net, last);
@@ -276,10 +284,10 @@ static int explain(inspect_ctx *c, const common_opts *o, const explain_opts *e) 
         printf("\n");
         if (!strcmp(c->out_dir, "-")) continue; /* -o -: numbers only */
         fv_image image = {c->height, c->width, c->channels, x};
-        ok = save_picture(fv_image_heatmap(map, c->height, c->width, o->colormap, &err), c->out_dir, name, what, &err);
+        ok = save_picture(fv_image_heatmap(map, c->height, c->width, o->colormap, &err), c->out_dir, name, what, (int)o->scale, &err);
         char overlay[64];
         snprintf(overlay, sizeof overlay, "%s-overlay", what);
-        if (ok) ok = save_picture(fv_image_overlay(&image, map, o->colormap, (float)o->alpha, &err), c->out_dir, name, overlay, &err);
+        if (ok) ok = save_picture(fv_image_overlay(&image, map, o->colormap, (float)o->alpha, &err), c->out_dir, name, overlay, (int)o->scale, &err);
     }
     if (ok && e->metric && n_inputs > 0)
         printf("mean %s AUC over %d inputs: %s %.4f, random order %.4f\n", e->metric == 2 ? "insertion" : "deletion", n_inputs, what,
@@ -306,6 +314,7 @@ static const char *const saliency_usage =
     "                   under the class-probability curve, and a random order's (--steps N, default 28)\n"
     "  --data D --count N --split S   the first N samples of a dataset instead of image files\n"
     "  --colormap M     inferno (default), viridis, jet or gray   --alpha A  overlay opacity (0.5)\n"
+    "  --scale N        pictures N times larger (each pixel an N x N square)\n"
     "  -o DIR           the output folder (default .; - writes no pictures)\n"
     "  --raw OUT.npy    the exact maps (N x H x W, float32)\n"
     "  --backend B      onednn or reference\n"
@@ -321,6 +330,7 @@ static const char *const gradcam_usage =
     "  --metric deletion|insertion [--steps N]   as fovea saliency\n"
     "  --data D --count N --split S   the first N samples of a dataset instead of image files\n"
     "  --colormap M     inferno (default), viridis, jet or gray   --alpha A  overlay opacity (0.5)\n"
+    "  --scale N        pictures N times larger (each pixel an N x N square)\n"
     "  -o DIR           the output folder (default .; - writes no pictures)\n"
     "  --raw OUT.npy    the exact maps at the input's size (N x H x W, float32)\n"
     "  --backend B      onednn or reference\n"
@@ -376,8 +386,8 @@ static const char *const dream_usage =
     "  and a blur every few steps. With IMAGE and --layer: the photo changed to raise the layers'\n"
     "  mean squared activation, in octaves (small scale first); a photo keeps its size when every\n"
     "  layer up to L is convolutional (else it is resized to the model's input).\n"
-    "  --steps N        ascent steps (per octave; default 200 for classes, 20 for DeepDream)\n"
-    "  --step-size F    step in pixel units of the normalised gradient (default 0.02 / 0.01)\n"
+    "  --steps N        ascent steps (per octave; default 200 for classes, 10 for DeepDream)\n"
+    "  --step-size F    step in pixel units of the normalised gradient (default 0.02 / 0.004)\n"
     "  --jitter N       random shift of up to N pixels per step (default 2)\n"
     "  --l2 F --tv F    regulariser weights (classes; defaults 0.1, 0.1)\n"
     "  --background B   the grey level to start from and pull to (classes; default 0, for data on\n"
@@ -387,6 +397,7 @@ static const char *const dream_usage =
     "  --size N         DeepDream: the photo's longer side is resized to N pixels (default 256)\n"
     "  --seed S         noise and jitter (default 1)\n"
     "  --raw OUT.npy    the exact image (H x W x C, float32)\n"
+    "  --scale N        the picture N times larger (each pixel an N x N square)\n"
     "  --backend B      onednn or reference\n"
     "example: fovea dream build/mnist-cnn-fashion.fvm --class 9 -o boot.png\n"
     "         fovea dream build/mnist-cnn-fashion.fvm photo.jpg --layer conv2d_2 -o dream.png\n";
@@ -434,6 +445,7 @@ int cmd_dream(int argc, char **argv) {
         else if (!strcmp(a, "--octaves")) ok = cli_int(a, v, 1, &octaves);
         else if (!strcmp(a, "--seed")) ok = cli_int(a, v, 0, &seed);
         else if (!strcmp(a, "--size")) ok = cli_int(a, v, 1, &size);
+        else if (!strcmp(a, "--scale")) ok = cli_int(a, v, 1, &o.scale) && o.scale <= 64;
         else if (!strcmp(a, "--step-size")) ok = cli_float(a, v, 0, &step_size);
         else if (!strcmp(a, "--l2")) ok = cli_float(a, v, 0, &l2);
         else if (!strcmp(a, "--background")) ok = cli_float(a, v, 0, &background) && background <= 1;
@@ -488,6 +500,11 @@ int cmd_dream(int argc, char **argv) {
     }
     int dims[3] = {result->height, result->width, result->channels};
     if (o.raw && fv_save_npy(o.raw, result->pixels, 3, dims, &err) != FV_OK) goto fail;
+    if (o.scale > 1) {
+        fv_image *big = fv_image_enlarge(result, (int)o.scale, &err);
+        if (!big) goto fail;
+        fv_image_free(result), result = big;
+    }
     if (fv_image_save_png(result, out, &err) != FV_OK) goto fail;
     printf("wrote %s\n", out);
     rc = 0;

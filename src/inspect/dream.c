@@ -13,7 +13,7 @@
 
 fv_dream_config fv_dream_defaults(int deep_dream) {
     if (deep_dream)
-        return (fv_dream_config){.steps = 20, .step_size = 0.01f, .jitter = 2, .background = 0.5f, .blur_sigma = 0.5f, .octaves = 3,
+        return (fv_dream_config){.steps = 10, .step_size = 0.004f, .jitter = 2, .background = 0.5f, .blur_sigma = 0.5f, .octaves = 3,
                                  .octave_scale = 1.4f, .seed = 1};
     return (fv_dream_config){.steps = 200, .step_size = 0.02f, .jitter = 2, .background = 0.0f, .l2 = 0.1f, .tv = 0.1f, .blur_every = 8,
                              .blur_sigma = 0.6f, .octaves = 1, .octave_scale = 1.4f, .seed = 1};

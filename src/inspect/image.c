@@ -52,6 +52,16 @@ fv_status fv_image_save_png(const fv_image *image, const char *path, fv_error *e
     return fv_output_close(&o, ok && !sink.failed, err);
 }
 
+fv_image *fv_image_enlarge(const fv_image *image, int factor, fv_error *err) {
+    if (factor < 1 || factor > 64) return fv_fail(err, "an enlargement of %d (1 to 64)", factor), NULL;
+    fv_image *big = fv_image_new(image->height * factor, image->width * factor, image->channels, err);
+    for (int y = 0; big && y < big->height; y++)
+        for (int x = 0; x < big->width; x++)
+            memcpy(big->pixels + ((size_t)y * big->width + x) * image->channels,
+                   image->pixels + ((size_t)(y / factor) * image->width + x / factor) * image->channels, (size_t)image->channels * sizeof(float));
+    return big;
+}
+
 /* PyTorch's source coordinate for align_corners=False: (d + 0.5) * scale - 0.5, clamped at 0. */
 static void source_index(int d, int src_n, int dst_n, int *i0, int *i1, float *frac) {
     float x = ((float)d + 0.5f) * (float)src_n / (float)dst_n - 0.5f;
