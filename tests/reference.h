@@ -5,6 +5,8 @@
 #ifndef FOVEA_TEST_REFERENCE_H
 #define FOVEA_TEST_REFERENCE_H
 
+#include "check.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +94,24 @@ static FILE *ref_open(const char *path, uint32_t *n_cases) {
         return fprintf(stderr, "%s: not a fovea reference file\n", path), NULL;
     }
     return f;
+}
+
+/* Runs run(t, case, user) on every case of a reference file; returns how many, or -1 when the
+ * file cannot be read (a truncated case counts as a failure). */
+static long ref_for_each(const char *path, test_counts *t, void (*run)(test_counts *, const ref_case *, void *), void *user) {
+    uint32_t n_cases;
+    FILE *f = ref_open(path, &n_cases);
+    if (!f) return -1;
+    for (uint32_t i = 0; i < n_cases; i++) {
+        ref_case c;
+        int ok = read_case(f, &c);
+        CHECK(t, ok, "%s: case %u is truncated", path, i);
+        if (ok) run(t, &c, user);
+        free_case(&c);
+        if (!ok) break;
+    }
+    fclose(f);
+    return (long)n_cases;
 }
 
 #endif

@@ -264,33 +264,38 @@ static void test_pictures(test_counts *t) {
                  strstr(err.message, "class 7 is out of range"),
           "saliency class out of range: %s", err.message);
     fv_net_free(net);
+
+    /* a first layer reading RGB draws its filters in colour */
+    net = fv_net_from_text("input shape=6,6,3\nconv2d filters=4 kernel=2\n", "rgb", &err);
+    fv_net_init_params(net, 5, &err);
+    filt = fv_show_filters(net, 1, &err);
+    CHECK(t, filt && filt->channels == 3, "RGB filters: %s", filt ? "" : err.message);
+    int colour = 0;
+    for (int i = 0; filt && i < filt->height * filt->width; i++) colour |= filt->pixels[3 * i] != filt->pixels[3 * i + 1];
+    CHECK(t, colour, "RGB filters should be drawn in colour");
+    fv_image_free(filt);
+    fv_net_free(net);
+}
+
+/* counts[0]: convolution cases, counts[1]: attribution cases */
+static void run_any(test_counts *t, const ref_case *c, void *user) {
+    int *counts = user;
+    const ref_tensor *config = find(c, "config");
+    if (config) {
+        run_convolution(t, c, config->data), counts[0]++;
+        return;
+    }
+    run_attribution(t, c, FV_BACKEND_REFERENCE), counts[1]++;
+    if (fv_backend_available(FV_BACKEND_ONEDNN)) run_attribution(t, c, FV_BACKEND_ONEDNN);
 }
 
 int main(int argc, char **argv) {
     test_counts t = {0, 0, 0.0};
     if (argc != 2) return fprintf(stderr, "usage: test_inspect REFERENCE.bin\n"), 2;
-    uint32_t n_cases;
-    FILE *f = ref_open(argv[1], &n_cases);
-    if (!f) return 1;
-    int conv = 0, attribution = 0;
-    for (uint32_t i = 0; i < n_cases; i++) {
-        ref_case c;
-        int ok = read_case(f, &c);
-        CHECK(&t, ok, "%s: case %u is truncated", argv[1], i);
-        if (!ok) {
-            free_case(&c);
-            break;
-        }
-        const ref_tensor *config = find(&c, "config");
-        if (config) run_convolution(&t, &c, config->data), conv++;
-        else {
-            run_attribution(&t, &c, FV_BACKEND_REFERENCE), attribution++;
-            if (fv_backend_available(FV_BACKEND_ONEDNN)) run_attribution(&t, &c, FV_BACKEND_ONEDNN);
-        }
-        free_case(&c);
-    }
-    fclose(f);
-    printf("%d convolution cases (NumPy, SciPy), %d attribution cases (PyTorch); largest relative error %.2g\n", conv, attribution, t.worst);
+    int counts[2] = {0, 0};
+    if (ref_for_each(argv[1], &t, run_any, counts) < 0) return 1;
+    printf("%d convolution cases (NumPy, SciPy), %d attribution cases (PyTorch); largest relative error %.2g\n", counts[0], counts[1],
+           t.worst);
     test_pictures(&t);
     test_dream(&t);
     return report(&t);

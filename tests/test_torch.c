@@ -114,26 +114,18 @@ static void run_case(test_counts *t, const ref_case *c, fv_backend backend) {
     fv_net_free(net);
 }
 
+static void run_both(test_counts *t, const ref_case *c, void *user) {
+    (void)user;
+    run_case(t, c, FV_BACKEND_REFERENCE);
+    if (fv_backend_available(FV_BACKEND_ONEDNN)) run_case(t, c, FV_BACKEND_ONEDNN);
+}
+
 int main(int argc, char **argv) {
     test_counts t = {0, 0, 0.0};
     if (argc != 2) return fprintf(stderr, "usage: test_torch REFERENCE.bin\n"), 2;
-    uint32_t n_cases;
-    FILE *f = ref_open(argv[1], &n_cases);
-    if (!f) return 1;
-    for (uint32_t i = 0; i < n_cases; i++) {
-        ref_case c;
-        int ok = read_case(f, &c);
-        CHECK(&t, ok, "%s: case %u is truncated", argv[1], i);
-        if (!ok) {
-            free_case(&c);
-            break;
-        }
-        run_case(&t, &c, FV_BACKEND_REFERENCE);
-        if (fv_backend_available(FV_BACKEND_ONEDNN)) run_case(&t, &c, FV_BACKEND_ONEDNN);
-        free_case(&c);
-    }
-    fclose(f);
-    printf("%u PyTorch cases, backends: reference%s; largest relative error %.2g (tolerance %.0e)\n", n_cases,
+    long n_cases = ref_for_each(argv[1], &t, run_both, NULL);
+    if (n_cases < 0) return 1;
+    printf("%ld PyTorch cases, backends: reference%s; largest relative error %.2g (tolerance %.0e)\n", n_cases,
            fv_backend_available(FV_BACKEND_ONEDNN) ? ", onednn" : "", t.worst, TOLERANCE);
     return report(&t);
 }

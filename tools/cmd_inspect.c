@@ -157,7 +157,7 @@ static const char *const show_usage =
     "  dense layer's output is a barcode (one bar per unit). --compare stacks the inputs' barcodes\n"
     "  (one row each, one shared scale) into DIR/compare-L.png.\n"
     "  --layer L        a layer name (fovea summary MODEL lists them)\n"
-    "  --all            every layer after the input\n"
+    "  --all            every layer after the input (but flatten: the maps above it, in a row)\n"
     "  --filters L      the kernels of conv2d layer L: RGB tiles for a 3-channel input, else one tile\n"
     "                   per (input channel: row, filter: column)\n"
     "  --data D --count N --split S   the first N samples of a dataset instead of image files\n"
@@ -208,8 +208,10 @@ int cmd_show(int argc, char **argv) {
         if (!(ok = fv_net_forward(c.net, x, 0, &err) == FV_OK)) break;
         memcpy(rows + (size_t)i * out_count, fv_net_node_output(c.net, last), out_count * sizeof *rows);
         printf("%s:\n", name);
-        for (int node = first; ok && !compare && node <= last; node++)
+        for (int node = first; ok && !compare && node <= last; node++) {
+            if (all && fv_net_node_layer(c.net, node)->kind == FV_LAYER_FLATTEN) continue; /* the maps above, in a row */
             ok = save_picture(fv_show_node(c.net, node, 0, &err), c.out_dir, name, fv_net_node_name(c.net, node), 1, &err);
+        }
     }
     if (ok && compare) {
         fv_shape s = fv_net_node_shape(c.net, last);

@@ -46,11 +46,11 @@ static fv_image *compose(const float *tiles, int n, int h, int w, int c, int col
     return im;
 }
 
-/* Scales count values (stride apart) in place: zero to 0.5, the largest |v| to 0 or 1. */
-static void scale_signed(float *v, size_t count, size_t stride) {
+/* Scales count values in place: zero to 0.5, the largest |v| to 0 or 1. */
+static void scale_signed(float *v, size_t count) {
     float big = 0.0f;
-    for (size_t i = 0; i < count; i++) big = isfinite(v[i * stride]) ? fmaxf(big, fabsf(v[i * stride])) : big;
-    for (size_t i = 0; i < count; i++) v[i * stride] = big > 0.0f && isfinite(v[i * stride]) ? 0.5f + 0.5f * v[i * stride] / big : 0.5f;
+    for (size_t i = 0; i < count; i++) big = isfinite(v[i]) ? fmaxf(big, fabsf(v[i])) : big;
+    for (size_t i = 0; i < count; i++) v[i] = big > 0.0f && isfinite(v[i]) ? 0.5f + 0.5f * v[i] / big : 0.5f;
 }
 
 /* maps: h x w x n (channels last) -> a grid of n tiles, each scaled on its own */
@@ -61,7 +61,7 @@ fv_image *fv_image_grid(const float *maps, int height, int width, int n, fv_erro
     if (!tiles) return fv_fail(err, "out of memory drawing %d maps", n), NULL;
     for (int t = 0; t < n; t++) {
         for (size_t i = 0; i < plane; i++) tiles[t * plane + i] = maps[i * n + t];
-        scale_signed(tiles + t * plane, plane, 1);
+        scale_signed(tiles + t * plane, plane);
     }
     int rows, cols;
     grid_shape(n, &rows, &cols);
