@@ -398,6 +398,17 @@ typedef struct fv_epoch_log {
     double seconds;
 } fv_epoch_log;
 
+/* Where training stands inside an epoch: what a mid-epoch checkpoint keeps to continue exactly.
+ * (The epoch's sample order derives from the seed and the epoch, so it is not stored.) */
+typedef struct fv_fit_position {
+    int epoch;                /* the epoch under way, counting from 0 */
+    int batch;                /* its batches done */
+    uint64_t augment_rng;     /* the augmentation's random stream */
+    uint64_t dropout_rng;     /* the network's (dropout) random stream */
+    double loss_sum;          /* the epoch's running sums so far, for its log */
+    uint64_t correct;
+} fv_fit_position;
+
 typedef struct fv_fit_config {
     int epochs;
     int batch_size;           /* the network is planned for it; a last partial batch is dropped */
@@ -414,6 +425,14 @@ typedef struct fv_fit_config {
     FILE *progress;           /* a Keras-like progress bar (a terminal) or a line per epoch; NULL: quiet */
     void (*on_batch)(const fv_batch_log *log, void *user);
     int (*on_epoch)(const fv_epoch_log *log, void *user); /* return non-zero to stop training */
+    /* Mid-epoch checkpoints: on_checkpoint is called after every checkpoint_every batches (0: by
+     * count never) or when checkpoint_seconds have passed since the last call (0: never), with the
+     * weights and optimizer state of that moment; return non-zero to stop training. */
+    int checkpoint_every;
+    double checkpoint_seconds;
+    int (*on_checkpoint)(const fv_fit_position *at, void *user);
+    const fv_fit_position *resume_at; /* continue epoch resume_at->epoch from its batch (NULL: epochs
+                                         start at initial_epoch) */
     void *user;
 } fv_fit_config;
 
@@ -458,6 +477,10 @@ typedef struct fv_train_state {
     int batch_size;
     int n_classes;                               /* the class names, when known (else 0) */
     char (*class_names)[FV_CLASS_NAME_MAX];
+    int has_position;                            /* a mid-epoch checkpoint: where in epochs_done + 1 */
+    fv_fit_position position;
+    int n_history;                               /* the logs of the epochs done, oldest first */
+    fv_epoch_log *history;
 } fv_train_state;
 
 typedef struct fv_checkpoint {

@@ -67,7 +67,7 @@ static float *train_small(test_counts *t, const fv_dataset *d, int epochs, int s
     fv_status st = fv_fit(net, opt, d, &c, &r, &err);
     CHECK(t, st == FV_OK, "fit: %s", st == FV_OK ? "" : err.message);
     if (save_path) {
-        fv_train_state state = {r.epochs_run, 7, 16, 0, NULL};
+        fv_train_state state = {.epochs_done = r.epochs_run, .seed = 7, .batch_size = 16};
         CHECK(t, fv_model_save(save_path, net, opt, &state, &err) == FV_OK, "save: %s", err.message);
     }
     float *w = weights_of(net);

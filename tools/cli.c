@@ -2,29 +2,53 @@
  * model definition or a saved model. */
 #include "cli.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-int cli_int(const char *flag, const char *value, long min, long *out) {
+int cli_int_range(const char *flag, const char *value, long min, long max, long *out) {
     char *end;
+    errno = 0;
     long v = value ? strtol(value, &end, 10) : 0;
-    if (!value || *end || v < min) {
-        fprintf(stderr, "fovea: %s needs an integer >= %ld\n", flag, min);
+    if (!value || !*value || *end || errno == ERANGE || v < min || v > max) {
+        fprintf(stderr, "fovea: %s needs an integer from %ld to %ld%s%s%s\n", flag, min, max, value ? ", not '" : "", value ? value : "",
+                value ? "'" : "");
         return 0;
     }
     *out = v;
     return 1;
 }
 
-int cli_float(const char *flag, const char *value, double min, double *out) {
+int cli_int(const char *flag, const char *value, long min, long *out) { return cli_int_range(flag, value, min, INT_MAX, out); }
+
+int cli_float_range(const char *flag, const char *value, double min, double max, double *out) {
     char *end;
     double v = value ? strtod(value, &end) : 0;
-    if (!value || *end || !(v >= min)) {
-        fprintf(stderr, "fovea: %s needs a number >= %g\n", flag, min);
+    if (!value || !*value || *end || !isfinite(v) || !(v >= min) || !(v <= max)) {
+        fprintf(stderr, "fovea: %s needs a number from %g to %g%s%s%s\n", flag, min, max, value ? ", not '" : "", value ? value : "",
+                value ? "'" : "");
         return 0;
     }
     *out = v;
+    return 1;
+}
+
+int cli_float(const char *flag, const char *value, double min, double *out) { return cli_float_range(flag, value, min, 1e30, out); }
+
+int cli_output_writable(const char *path) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.check.%ld", path, (long)getpid());
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return fprintf(stderr, "fovea: %s: is a folder, not a file\n", path), 0;
+    FILE *f = fopen(tmp, "wb"); /* where the temporary file of every save will go */
+    if (!f) return fprintf(stderr, "fovea: %s: cannot write here: %s\n", path, strerror(errno)), 0;
+    fclose(f);
+    remove(tmp);
     return 1;
 }
 

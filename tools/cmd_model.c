@@ -172,9 +172,14 @@ int cmd_forward(int argc, char **argv) {
 /* fovea weights MODEL [--layer NAME]: every parameter with its shape and values. */
 int cmd_weights(int argc, char **argv) {
     const char *path = NULL, *layer = NULL;
+    int exact = 0;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--help")) return printf("usage: fovea weights MODEL [--layer NAME]\n"), 0;
+        if (!strcmp(argv[i], "--help"))
+            return printf("usage: fovea weights MODEL [--layer NAME] [--exact]\n"
+                          "  a model's parameters, layer by layer; --exact: every value with 9 digits (exact for float32)\n"
+                          "example: fovea weights build/mnist-cnn-fashion.fvm --layer dense_2\n"), 0;
         if (!strcmp(argv[i], "--layer") && i + 1 < argc) layer = argv[++i];
+        else if (!strcmp(argv[i], "--exact")) exact = 1;
         else if (argv[i][0] != '-' && !path) path = argv[i];
         else return fprintf(stderr, "fovea: unexpected argument '%s'\n", argv[i]), 2;
     }
@@ -198,7 +203,8 @@ int cmd_weights(int argc, char **argv) {
         for (int k = 0; k < p.rank; k++) printf("%s%d", k ? ", " : "", p.dim[k]);
         printf(")%s\n", p.trainable ? "" : " non-trainable");
         int row = p.dim[p.rank - 1];
-        for (size_t k = 0; k < p.count; k++) printf("%s% .6f%s", k % (size_t)row ? " " : "  ", (double)p.value[k], (k + 1) % (size_t)row ? "" : "\n");
+        for (size_t k = 0; k < p.count; k++)
+            printf(exact ? "%s% .9g%s" : "%s% .6f%s", k % (size_t)row ? " " : "  ", (double)p.value[k], (k + 1) % (size_t)row ? "" : "\n");
     }
     if (!shown) printf("layer '%s' has no parameters\n", layer ? layer : "?");
     fv_net_free(net);

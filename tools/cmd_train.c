@@ -1,6 +1,8 @@
 /* cmd_train.c — fovea train, evaluate and predict. */
 #include "cli.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +24,10 @@ static const char *const train_usage =
     "  --patience N         early stopping after N epochs without a better val_loss\n"
     "  --shift N --flip --rotate DEG   augmentation\n"
     "  --seed S             weights, shuffling, dropout, augmentation (default 1)\n"
-    "  --out FILE           save the model (weights, optimizer, epoch) after every epoch\n"
+    "  --out FILE           save the model (weights, optimizer, epoch, history) after every epoch\n"
+    "  --checkpoint-every N also save it every N batches within an epoch (needs --out): a run\n"
+    "                       killed mid-epoch resumes from there and ends as an uninterrupted one\n"
+    "  --checkpoint-seconds S  ... or every S seconds\n"
     "  --stop-after N       stop after N epochs in this run (resume later from --out)\n"
     "  --backend B          onednn or reference\n"
     "  --no-test            skip the evaluation on the test split\n";
@@ -31,14 +36,17 @@ typedef struct train_ctx {
     const char *out;
     fv_net *net;
     fv_optimizer *opt;
-    fv_train_state state;
+    fv_train_state state; /* its history has room for every epoch */
     int stop_after, run_epochs;
     int save_failed;
 } train_ctx;
 
-static int save_checkpoint(train_ctx *t, int epochs_done) {
+/* Saves the model; at: a mid-epoch position (NULL at an epoch's end). */
+static int save_checkpoint(train_ctx *t, int epochs_done, const fv_fit_position *at) {
     fv_error err;
     t->state.epochs_done = epochs_done;
+    t->state.has_position = at != NULL;
+    if (at) t->state.position = *at;
     if (fv_model_save(t->out, t->net, t->opt, &t->state, &err) != FV_OK) {
         fprintf(stderr, "fovea: %s\n", err.message);
         t->save_failed = 1;
@@ -49,8 +57,14 @@ static int save_checkpoint(train_ctx *t, int epochs_done) {
 
 static int on_epoch(const fv_epoch_log *log, void *user) {
     train_ctx *t = user;
-    if (t->out && !save_checkpoint(t, log->epoch)) return 1;
+    t->state.history[t->state.n_history++] = *log;
+    if (t->out && !save_checkpoint(t, log->epoch, NULL)) return 1;
     return t->stop_after > 0 && ++t->run_epochs >= t->stop_after;
+}
+
+static int on_checkpoint(const fv_fit_position *at, void *user) {
+    train_ctx *t = user;
+    return !save_checkpoint(t, at->epoch, at);
 }
 
 static int parse_loss(const char *name, int *kind) {
@@ -77,8 +91,8 @@ static fv_loss default_loss(const fv_net *net, int kind) {
 
 int cmd_train(int argc, char **argv) {
     const char *model = NULL, *data_spec = NULL, *out = NULL, *optimizer = "adam", *schedule = "constant";
-    long epochs = 5, batch = -1, seed = -1, patience = 0, shift = 0, stop_after = 0, step_epochs = 10;
-    double lr = -1, momentum = 0.9, weight_decay = 0, val_split = 0, rotate = 0, smoothing = 0, gamma = 0.1;
+    long epochs = 5, batch = -1, seed = -1, patience = 0, shift = 0, stop_after = 0, step_epochs = 10, checkpoint_every = 0;
+    double checkpoint_seconds = 0, lr = -1, momentum = 0.9, weight_decay = 0, val_split = 0, rotate = 0, smoothing = 0, gamma = 0.1;
     int nesterov = 0, flip = 0, test = 1, loss_kind = -1;
     fv_backend backend = fv_backend_default();
     for (int i = 0; i < argc; i++) {
@@ -87,20 +101,22 @@ int cmd_train(int argc, char **argv) {
         if (!strcmp(a, "--help")) return fputs(train_usage, stdout), 0;
         else if (!strcmp(a, "--data")) ok = v != NULL, data_spec = v;
         else if (!strcmp(a, "--out")) ok = v != NULL, out = v;
-        else if (!strcmp(a, "--epochs")) ok = cli_int(a, v, 1, &epochs), quiet = 1;
-        else if (!strcmp(a, "--batch")) ok = cli_int(a, v, 1, &batch), quiet = 1;
-        else if (!strcmp(a, "--seed")) ok = cli_int(a, v, 0, &seed), quiet = 1;
-        else if (!strcmp(a, "--patience")) ok = cli_int(a, v, 0, &patience), quiet = 1;
-        else if (!strcmp(a, "--shift")) ok = cli_int(a, v, 0, &shift), quiet = 1;
-        else if (!strcmp(a, "--stop-after")) ok = cli_int(a, v, 1, &stop_after), quiet = 1;
-        else if (!strcmp(a, "--step-epochs")) ok = cli_int(a, v, 1, &step_epochs), quiet = 1;
-        else if (!strcmp(a, "--lr")) ok = cli_float(a, v, 1e-12, &lr), quiet = 1;
-        else if (!strcmp(a, "--momentum")) ok = cli_float(a, v, 0, &momentum), quiet = 1;
-        else if (!strcmp(a, "--weight-decay")) ok = cli_float(a, v, 0, &weight_decay), quiet = 1;
-        else if (!strcmp(a, "--val-split")) ok = cli_float(a, v, 0, &val_split), quiet = 1;
-        else if (!strcmp(a, "--rotate")) ok = cli_float(a, v, 0, &rotate), quiet = 1;
-        else if (!strcmp(a, "--label-smoothing")) ok = cli_float(a, v, 0, &smoothing), quiet = 1;
-        else if (!strcmp(a, "--gamma")) ok = cli_float(a, v, 0, &gamma), quiet = 1;
+        else if (!strcmp(a, "--epochs")) ok = cli_int_range(a, v, 1, 1000000, &epochs), quiet = 1;
+        else if (!strcmp(a, "--batch")) ok = cli_int_range(a, v, 1, 1 << 24, &batch), quiet = 1;
+        else if (!strcmp(a, "--seed")) ok = cli_int_range(a, v, 0, LONG_MAX, &seed), quiet = 1;
+        else if (!strcmp(a, "--patience")) ok = cli_int_range(a, v, 0, 1000000, &patience), quiet = 1;
+        else if (!strcmp(a, "--shift")) ok = cli_int_range(a, v, 0, 4096, &shift), quiet = 1; /* and below the image size: fit checks */
+        else if (!strcmp(a, "--stop-after")) ok = cli_int_range(a, v, 1, 1000000, &stop_after), quiet = 1;
+        else if (!strcmp(a, "--step-epochs")) ok = cli_int_range(a, v, 1, 1000000, &step_epochs), quiet = 1;
+        else if (!strcmp(a, "--checkpoint-every")) ok = cli_int_range(a, v, 1, INT_MAX, &checkpoint_every), quiet = 1;
+        else if (!strcmp(a, "--checkpoint-seconds")) ok = cli_float_range(a, v, 0.001, 1e9, &checkpoint_seconds), quiet = 1;
+        else if (!strcmp(a, "--lr")) ok = cli_float_range(a, v, 1e-12, 1e6, &lr), quiet = 1;
+        else if (!strcmp(a, "--momentum")) ok = cli_float_range(a, v, 0, 1, &momentum), quiet = 1;
+        else if (!strcmp(a, "--weight-decay")) ok = cli_float_range(a, v, 0, 1e6, &weight_decay), quiet = 1;
+        else if (!strcmp(a, "--val-split")) ok = cli_float_range(a, v, 0, 0.99, &val_split), quiet = 1;
+        else if (!strcmp(a, "--rotate")) ok = cli_float_range(a, v, 0, 180, &rotate), quiet = 1;
+        else if (!strcmp(a, "--label-smoothing")) ok = cli_float_range(a, v, 0, 1, &smoothing), quiet = 1;
+        else if (!strcmp(a, "--gamma")) ok = cli_float_range(a, v, 0, 1e6, &gamma), quiet = 1;
         else if (!strcmp(a, "--optimizer")) ok = v && (!strcmp(v, "adam") || !strcmp(v, "sgd")), optimizer = v;
         else if (!strcmp(a, "--schedule")) ok = v && (!strcmp(v, "constant") || !strcmp(v, "step") || !strcmp(v, "cosine")), schedule = v;
         else if (!strcmp(a, "--loss")) ok = v && parse_loss(v, &loss_kind);
@@ -114,6 +130,8 @@ int cmd_train(int argc, char **argv) {
         i += takes;
     }
     if (!model || !data_spec) return fputs(train_usage, stderr), 2;
+    if ((checkpoint_every || checkpoint_seconds > 0) && !out) return fprintf(stderr, "fovea: --checkpoint-every/--checkpoint-seconds need --out FILE\n"), 2;
+    if (out && !cli_output_writable(out)) return 1; /* before any training, not after the first epoch */
 
     fv_checkpoint ck;
     memset(&ck, 0, sizeof ck);
@@ -129,10 +147,15 @@ int cmd_train(int argc, char **argv) {
 
     fv_error err;
     int rc = 1;
+    fv_epoch_log *t_history = NULL; /* every epoch's log, for the model file */
     fv_optimizer *opt = NULL;
     fv_dataset *train = fv_load_dataset(data_spec, "train", &err), *val = NULL, *test_set = NULL;
     if (!train) goto fail;
     if (val_split > 0 && !(val = fv_dataset_split(train, val_split, &err))) goto fail;
+    if ((size_t)batch > train->count) {
+        snprintf(err.message, sizeof err.message, "%s: a batch of %ld is more than the %zu training samples", data_spec, batch, train->count);
+        goto fail;
+    }
     if (fv_net_plan(net, (int)batch, backend, (uint64_t)seed, &err) != FV_OK) goto fail;
     if (resuming) {
         opt = fv_optimizer_resume(net, &ck, &err);
@@ -155,18 +178,28 @@ int cmd_train(int argc, char **argv) {
     c.validation = val, c.patience = (int)patience;
     c.shift_pixels = (int)shift, c.flip_horizontal = flip, c.rotate_degrees = (float)rotate;
     c.progress = stdout;
-    train_ctx t = {out, net, opt, {0, (uint64_t)seed, (int)batch, train->n_classes, train->class_names}, (int)stop_after, 0, 0};
+    if (!(t_history = calloc((size_t)epochs + (size_t)ck.train.n_history + 1, sizeof *t_history))) {
+        snprintf(err.message, sizeof err.message, "out of memory");
+        goto fail;
+    }
+    train_ctx t = {out, net, opt, {.seed = (uint64_t)seed, .batch_size = (int)batch, .n_classes = train->n_classes,
+                                   .class_names = train->class_names, .history = t_history}, (int)stop_after, 0, 0};
+    for (int k = 0; resuming && k < ck.train.n_history && k < c.initial_epoch; k++) t.state.history[t.state.n_history++] = ck.train.history[k];
     c.on_epoch = on_epoch, c.user = &t;
+    c.checkpoint_every = (int)checkpoint_every, c.checkpoint_seconds = checkpoint_seconds;
+    if (out && (checkpoint_every || checkpoint_seconds > 0)) c.on_checkpoint = on_checkpoint;
+    if (resuming && ck.train.has_position) c.resume_at = &ck.train.position;
     const fv_optimizer_config *oc = fv_optimizer_get_config(opt);
     printf("Training %s on %zu samples%s%zu validation), batch %ld, %s lr %g, %s loss, backend %s, seed %ld%s\n", model,
            train->count, val ? " (" : " (", val ? val->count : (size_t)0, batch, fv_optimizer_name(oc->kind),
            (double)oc->learning_rate, fv_loss_name(c.loss.kind), fv_backend_name(backend), seed,
            resuming ? ", resuming" : "");
+    if (c.resume_at) printf("resuming epoch %d at batch %d\n", c.resume_at->epoch + 1, c.resume_at->batch + 1);
     if (c.initial_epoch >= c.epochs) printf("already trained for %d epochs\n", c.initial_epoch);
     fv_fit_result r;
     if (c.initial_epoch < c.epochs && fv_fit(net, opt, train, &c, &r, &err) != FV_OK) goto fail;
     if (t.save_failed) goto fail_quiet;
-    if (out && c.initial_epoch < c.epochs && r.stopped_early && !save_checkpoint(&t, r.epochs_run)) goto fail_quiet;
+    if (out && c.initial_epoch < c.epochs && r.stopped_early && !save_checkpoint(&t, r.epochs_run, NULL)) goto fail_quiet;
     if (out) printf("saved %s\n", out);
     if (test) {
         test_set = fv_load_dataset(data_spec, "test", &err);
@@ -187,6 +220,7 @@ fail:
 fail_quiet:
     rc = 1;
 done:
+    free(t_history);
     fv_optimizer_free(opt);
     fv_dataset_free(train), fv_dataset_free(val), fv_dataset_free(test_set);
     fv_checkpoint_free(&ck);
@@ -216,6 +250,8 @@ int cmd_evaluate(int argc, char **argv) {
     fv_error err;
     fv_metrics m;
     fv_dataset *d = fv_load_dataset(data_spec, split, &err);
+    if (d && d->count == 0) snprintf(err.message, sizeof err.message, "%s: the %s split has no samples", data_spec, split), fv_dataset_free(d), d = NULL;
+    if (d && (size_t)batch > d->count) batch = (long)d->count; /* never plan for more samples than there are */
     int rc = !d || fv_net_plan_mode(net, (int)batch, backend, FV_PLAN_INFERENCE, 1, &err) != FV_OK ||
              fv_evaluate(net, d, default_loss(net, loss_kind), &m, &err) != FV_OK;
     if (rc) fprintf(stderr, "fovea: %s\n", err.message);
@@ -245,7 +281,8 @@ int cmd_predict(int argc, char **argv) {
     fv_shape in = fv_net_node_shape(net, 0), out = fv_net_node_shape(net, fv_net_output_node(net));
     int units = (int)fv_shape_count(out), rc = 0;
     float *x = malloc(fv_shape_count(in) * sizeof *x), *y = malloc((size_t)units * sizeof *y);
-    if (!x || !y || in.rank != 3 || fv_net_plan_mode(net, 1, fv_backend_default(), FV_PLAN_INFERENCE, 1, &err) != FV_OK) {
+    unsigned char *taken = malloc((size_t)units);
+    if (!x || !y || !taken || in.rank != 3 || fv_net_plan_mode(net, 1, fv_backend_default(), FV_PLAN_INFERENCE, 1, &err) != FV_OK) {
         fprintf(stderr, "fovea: %s\n", in.rank != 3 ? "predict takes images: the model's input must be (H, W, C)" : err.message);
         rc = 1;
     }
@@ -258,19 +295,20 @@ int cmd_predict(int argc, char **argv) {
             break;
         }
         printf("%s:", argv[i]);
+        memset(taken, 0, (size_t)units);
         if (units == 1) printf(" %.4f (probability of class 1)\n", (double)y[0]);
         for (int k = 0; units > 1 && k < top && k < units; k++) { /* selection of the k-th largest */
             int best = -1;
-            for (int c = 0; c < units; c++)
-                if (y[c] >= 0 && (best < 0 || y[c] > y[best])) best = c;
+            for (int c = 0; c < units; c++) /* a linear output's scores can be negative: taken[] marks the chosen */
+                if (!taken[c] && (best < 0 || y[c] > y[best] || (isnan(y[best]) && !isnan(y[c])))) best = c;
             const char *name = ck.train.class_names && best < ck.train.n_classes ? ck.train.class_names[best] : NULL;
             if (name) printf("  %d. %s %.4f", k + 1, name, (double)y[best]);
             else printf("  %d. class %d %.4f", k + 1, best, (double)y[best]);
-            y[best] = -1.0f;
+            taken[best] = 1;
         }
         if (units > 1) printf("\n");
     }
-    free(x), free(y);
+    free(x), free(y), free(taken);
     fv_checkpoint_free(&ck);
     fv_net_free(net);
     return rc;

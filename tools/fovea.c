@@ -31,6 +31,8 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+    /* a line at a time even into a file or a pipe: progress survives a kill, logs are current */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

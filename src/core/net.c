@@ -41,7 +41,9 @@ void fv_node_declare_param(fv_node *node, const char *name, int trainable, int r
     p->trainable = trainable;
     p->rank = rank;
     p->count = 1;
-    for (int i = 0; i < rank; i++) p->dim[i] = dim[i], p->count *= (size_t)dim[i];
+    for (int i = 0; i < rank; i++) /* saturates: fv_net_add refuses a tensor that large */
+        if (__builtin_mul_overflow(p->count, (size_t)dim[i], &p->count)) p->count = SIZE_MAX;
+    for (int i = 0; i < rank; i++) p->dim[i] = dim[i];
 }
 
 static int name_taken(const fv_net *net, const char *name) {
@@ -96,10 +98,23 @@ int fv_net_add_from(fv_net *net, const fv_layer *layer, const char *name, const 
     fv_error why;
     if (op->infer(&node, &why) != FV_OK)
         return fv_fail(err, "layer '%s' (%s): %s", node.name, fv_layer_kind_name(layer->kind), why.message), -1;
-    for (int i = 0; i < node.out_shape.rank; i++)
+    size_t per_sample = 1, params = net->param_floats;
+    for (int i = 0; i < node.out_shape.rank; i++) {
         if (node.out_shape.dim[i] <= 0)
             return fv_fail(err, "layer '%s' (%s): output shape has a dimension of %d (input too small)",
                            node.name, fv_layer_kind_name(layer->kind), node.out_shape.dim[i]), -1;
+        if (__builtin_mul_overflow(per_sample, (size_t)node.out_shape.dim[i], &per_sample)) per_sample = SIZE_MAX;
+    }
+    /* sizes from a file or a definition are checked here, before anything is allocated for them */
+    if (per_sample > FV_MAX_SAMPLE_VALUES)
+        return fv_fail(err, "layer '%s' (%s): an output of %zu values per sample is beyond fovea's limit (%zu)", node.name,
+                       fv_layer_kind_name(layer->kind), per_sample, (size_t)FV_MAX_SAMPLE_VALUES), -1;
+    for (int p = 0; p < node.n_params; p++)
+        if (node.params[p].count > FV_MAX_PARAM_VALUES || __builtin_add_overflow(params, node.params[p].count, &params) ||
+            params > FV_MAX_PARAM_VALUES)
+            return fv_fail(err, "layer '%s' (%s): %s parameters beyond fovea's limit (%zu values)", node.name,
+                           fv_layer_kind_name(layer->kind), node.params[p].count > FV_MAX_PARAM_VALUES ? "its" : "the network's",
+                           (size_t)FV_MAX_PARAM_VALUES), -1;
 
     if (net->n_nodes == net->cap_nodes) {
         int cap = net->cap_nodes ? 2 * net->cap_nodes : 16;

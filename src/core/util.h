@@ -4,6 +4,7 @@
 
 #include "fovea.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,12 @@
 
 #define FV_PI 3.14159265358979323846
 #define FV_ALIGN 64 /* bytes: every planned buffer starts on a cache line */
+/* Limits that keep every size computed from a file or a definition far from overflow: 2^31
+ * values per sample (any one fits an int; VGG16's largest has 3.2 million), 2^32 parameters (VGG16 has 138 million). */
+#define FV_MAX_SAMPLE_VALUES ((size_t)INT_MAX)
+#define FV_MAX_PARAM_VALUES ((size_t)1 << 32)
+#define FV_MAX_EPOCHS 1000000
+#define FV_MAX_BATCH (1 << 24)
 
 fv_status fv_fail(fv_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

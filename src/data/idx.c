@@ -31,11 +31,16 @@ fv_status fv_read_file(const char *path, fv_bytes *out, fv_error *err) {
             buf = grown, cap *= 2;
         }
         int n = gzread(f, buf + out->size, (unsigned)(cap - out->size > (1u << 30) ? (1u << 30) : cap - out->size));
-        if (n < 0) {
-            int code;
-            const char *why = gzerror(f, &code);
+        int code = Z_OK;
+        const char *why = n <= 0 ? gzerror(f, &code) : NULL;
+        size_t plen = strlen(path);
+        if (why && !strncmp(why, path, plen) && !strncmp(why + plen, ": ", 2)) why += plen + 2; /* zlib repeats the path */
+        /* n < 0: a read or CRC error; n == 0 with Z_BUF_ERROR: a gzip stream cut short (no trailer) */
+        if (n < 0 || (n == 0 && code != Z_OK && code != Z_STREAM_END)) {
+            fv_fail(err, "%s: %s: %s", path, code == Z_BUF_ERROR ? "truncated gzip data" : "read failed",
+                    why && *why ? why : "an I/O error"); /* the message lives in f: copied before gzclose */
             gzclose(f), free(buf);
-            return fv_fail(err, "%s: read failed: %s", path, why);
+            return FV_ERR;
         }
         if (n == 0) break;
         out->size += (size_t)n;

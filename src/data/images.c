@@ -5,6 +5,8 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,16 +114,73 @@ done:
     return d;
 }
 
+/* ---- Decoding one file. stb_image decodes what it can of a damaged file without saying so; the
+ * checks before it make a truncated file an error. ---- */
+#define MAX_IMAGE_PIXELS ((size_t)1 << 28) /* 268 megapixels */
+
+static uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/* NULL when the bytes hold a whole image as far as can be told cheaply, else what is missing. */
+static const char *incomplete(const unsigned char *b, size_t n) {
+    if (n >= 8 && !memcmp(b, "\x89PNG", 4)) { /* must end with the IEND chunk */
+        for (size_t i = n >= 12 ? n - 12 : 0; i + 4 <= n; i++)
+            if (!memcmp(b + i, "IEND", 4)) return NULL;
+        return "truncated PNG (no IEND chunk)";
+    }
+    if (n >= 2 && b[0] == 0xFF && b[1] == 0xD8) { /* JPEG: an end-of-image marker */
+        for (size_t i = n; i >= 2 && i + 64 > n; i--)
+            if (b[i - 2] == 0xFF && b[i - 1] == 0xD9) return NULL;
+        return "truncated JPEG (no end-of-image marker)";
+    }
+    if (n >= 6 && !memcmp(b, "GIF8", 4)) return b[n - 1] == 0x3B ? NULL : "truncated GIF (no trailer)";
+    if (n >= 34 && b[0] == 'B' && b[1] == 'M' && le32(b + 30) == 0) { /* uncompressed BMP: every row there */
+        int32_t w = (int32_t)le32(b + 18), h = (int32_t)le32(b + 22);
+        uint32_t bpp = (uint32_t)b[28] | (uint32_t)b[29] << 8;
+        if (w > 0 && h != 0 && h != INT32_MIN && bpp > 0 && bpp <= 32) {
+            uint64_t row = ((uint64_t)w * bpp + 31) / 32 * 4, need = le32(b + 10) + row * (uint64_t)(h < 0 ? -h : h);
+            if (need > n) return "truncated BMP (fewer bytes than its rows need)";
+        }
+    }
+    return NULL;
+}
+
+/* The file's pixels as 8-bit, channels per pixel (1 or 3); free with stbi_image_free. */
+static unsigned char *decode(const char *path, int channels, int *w, int *h, fv_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return fv_fail(err, "%s: cannot decode: cannot open: %s", path, strerror(errno)), NULL;
+    unsigned char *bytes = NULL;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+    if (size > INT_MAX) return fclose(f), fv_fail(err, "%s: cannot decode: larger than 2 GB", path), NULL;
+    if (size >= 0 && fseek(f, 0, SEEK_SET) == 0 && (bytes = malloc((size_t)size + 1)) != NULL &&
+        fread(bytes, 1, (size_t)size, f) != (size_t)size)
+        size = -1;
+    fclose(f);
+    if (size < 0 || !bytes) return free(bytes), fv_fail(err, "%s: cannot decode: cannot read it (a folder?)", path), NULL;
+    int n;
+    const char *why = size == 0 ? "an empty file" : incomplete(bytes, (size_t)size);
+    if (!why && !stbi_info_from_memory(bytes, (int)size, w, h, &n)) why = stbi_failure_reason();
+    else if (!why && (*w <= 0 || *h <= 0)) why = "the image has 0 pixels";
+    else if (!why && (size_t)*w * (size_t)*h > MAX_IMAGE_PIXELS) why = "more than 268 megapixels";
+    unsigned char *pixels = why ? NULL : stbi_load_from_memory(bytes, (int)size, w, h, &n, channels);
+    if (!why && !pixels) why = stbi_failure_reason();
+    free(bytes);
+    if (why) fv_fail(err, "%s: cannot decode: %s", path, why);
+    return pixels;
+}
+
 fv_status fv_load_image(const char *path, int height, int width, int channels, float *out, fv_error *err) {
     if (channels != 1 && channels != 3) return fv_fail(err, "images load with 1 or 3 channels, not %d", channels);
-    int w, h, n;
-    unsigned char *pixels = stbi_load(path, &w, &h, &n, channels);
-    if (!pixels) return fv_fail(err, "%s: cannot decode: %s", path, stbi_failure_reason());
+    if (height <= 0 || width <= 0) return fv_fail(err, "images are resized to a positive size, not %d x %d", height, width);
+    int w, h;
+    unsigned char *pixels = decode(path, channels, &w, &h, err);
+    if (!pixels) return FV_ERR;
     size_t count = (size_t)height * width * channels;
     unsigned char *src = pixels, *resized = NULL;
     if (w != width || h != height) {
         if (!(resized = malloc(count))) return stbi_image_free(pixels), fv_fail(err, "out of memory");
-        stbir_resize_uint8(pixels, w, h, 0, resized, width, height, 0, channels);
+        if (!stbir_resize_uint8(pixels, w, h, 0, resized, width, height, 0, channels))
+            return free(resized), stbi_image_free(pixels), fv_fail(err, "%s: resizing to %d x %d failed", path, width, height);
         src = resized;
     }
     for (size_t i = 0; i < count; i++) out[i] = (float)src[i] / 255.0f;
@@ -137,8 +196,8 @@ fv_image *fv_image_load(const char *path, int channels, fv_error *err) {
         if (!stbi_info(path, &w, &h, &n)) return fv_fail(err, "%s: cannot decode: %s", path, stbi_failure_reason()), NULL;
         channels = n <= 2 ? 1 : 3;
     }
-    unsigned char *pixels = stbi_load(path, &w, &h, &n, channels);
-    if (!pixels) return fv_fail(err, "%s: cannot decode: %s", path, stbi_failure_reason()), NULL;
+    unsigned char *pixels = decode(path, channels, &w, &h, err);
+    if (!pixels) return NULL;
     fv_error why;
     fv_image *im = fv_image_new(h, w, channels, &why);
     if (!im) fv_fail(err, "%s: %s", path, why.message);

@@ -8,6 +8,10 @@
  *           u32 schedule, u32 step_epochs, f32 gamma, u32 cosine_epochs, f32 min_lr,
  *           u64 steps, u64 count, f32 moments[count]
  *     TRAN  u32 epochs_done, u64 seed, u32 batch_size, u32 classes, str names[classes]
+ *     POSN  a mid-epoch checkpoint: u32 epoch, u32 batch, u64 augment_rng, u64 dropout_rng,
+ *           f64 loss_sum, u64 correct
+ *     HIST  u32 epochs; each: u32 epoch, f64 loss, f64 accuracy, u32 has_validation,
+ *           f64 val_loss, f64 val_accuracy, f32 learning_rate, f64 seconds
  *   u32 CRC-32 (zlib) of every byte before it
  * A str is u32 length + bytes. Loading checks every length against the file and names what is
  * wrong. */
@@ -24,6 +28,8 @@
 #define TAG_WGTS TAG('W', 'G', 'T', 'S')
 #define TAG_OPTM TAG('O', 'P', 'T', 'M')
 #define TAG_TRAN TAG('T', 'R', 'A', 'N')
+#define TAG_POSN TAG('P', 'O', 'S', 'N')
+#define TAG_HIST TAG('H', 'I', 'S', 'T')
 
 /* ---- A growable byte buffer for writing. ---- */
 typedef struct out_buf {
@@ -64,6 +70,12 @@ static void put_f32(out_buf *b, float f) {
     put_u32(b, v);
 }
 
+static void put_f64(out_buf *b, double d) {
+    uint64_t v;
+    memcpy(&v, &d, 8);
+    put_u64(b, v);
+}
+
 static void put_str(out_buf *b, const char *s) {
     put_u32(b, (uint32_t)strlen(s));
     put_bytes(b, s, strlen(s));
@@ -95,7 +107,8 @@ fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const 
     out_buf b = {0};
     put_bytes(&b, "FOVEAMDL", 8);
     put_u32(&b, FV_MODEL_FILE_VERSION);
-    put_u32(&b, 2 + (opt != NULL) + (state != NULL));
+    int position = state && state->has_position, history = state && state->n_history > 0 && state->history;
+    put_u32(&b, 2 + (opt != NULL) + (state != NULL) + position + history);
 
     size_t at = begin_section(&b, TAG_ARCH);
     int len = fv_net_to_text(net, NULL, 0);
@@ -141,6 +154,23 @@ fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const 
         for (int k = 0; state->class_names && k < state->n_classes; k++) put_str(&b, state->class_names[k]);
         end_section(&b, at);
     }
+    if (position) {
+        const fv_fit_position *p = &state->position;
+        at = begin_section(&b, TAG_POSN);
+        put_u32(&b, (uint32_t)p->epoch), put_u32(&b, (uint32_t)p->batch), put_u64(&b, p->augment_rng), put_u64(&b, p->dropout_rng);
+        put_f64(&b, p->loss_sum), put_u64(&b, p->correct);
+        end_section(&b, at);
+    }
+    if (history) {
+        at = begin_section(&b, TAG_HIST);
+        put_u32(&b, (uint32_t)state->n_history);
+        for (int k = 0; k < state->n_history; k++) {
+            const fv_epoch_log *e = &state->history[k];
+            put_u32(&b, (uint32_t)e->epoch), put_f64(&b, e->loss), put_f64(&b, e->accuracy), put_u32(&b, (uint32_t)e->has_validation);
+            put_f64(&b, e->val_loss), put_f64(&b, e->val_accuracy), put_f32(&b, e->learning_rate), put_f64(&b, e->seconds);
+        }
+        end_section(&b, at);
+    }
     put_u32(&b, (uint32_t)crc32(0L, b.data, (uInt)b.len));
     fv_status st = b.failed ? fv_fail(err, "out of memory writing %s", path) : write_atomically(path, &b, err);
     free(b.data);
@@ -172,6 +202,13 @@ static uint32_t get_u32(in_buf *b) {
 static uint64_t get_u64(in_buf *b) {
     uint64_t lo = get_u32(b);
     return lo | (uint64_t)get_u32(b) << 32;
+}
+
+static double get_f64(in_buf *b) {
+    uint64_t v = get_u64(b);
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
 }
 
 static float get_f32(in_buf *b) {
@@ -219,6 +256,15 @@ static fv_status read_optimizer(const char *path, in_buf *s, fv_checkpoint *ck, 
     ck->optimizer_steps = get_u64(s);
     uint64_t count = get_u64(s);
     if (s->short_read || count > s->left / 4) return fv_fail(err, "%s: the optimizer section is truncated", path);
+    const char *bad = (unsigned)c->kind > FV_OPT_ADAM ? "an unknown optimizer kind"
+                    : (unsigned)c->schedule > FV_SCHEDULE_COSINE ? "an unknown schedule kind"
+                    : !(c->learning_rate > 0.0f && c->learning_rate < 1e6f) ? "a learning rate that is not a positive number"
+                    : !(c->momentum >= 0.0f && c->momentum < 1e6f) || !(c->weight_decay >= 0.0f && c->weight_decay < 1e6f) ? "a negative momentum or weight decay"
+                    : !(c->beta1 >= 0.0f && c->beta1 < 1.0f && c->beta2 >= 0.0f && c->beta2 < 1.0f) ? "Adam betas outside [0, 1)"
+                    : !(c->epsilon >= 0.0f && c->epsilon < 1.0f) || !(c->gamma >= 0.0f && c->gamma < 1e6f) || !(c->min_learning_rate >= 0.0f && c->min_learning_rate < 1e6f) ? "a bad epsilon, gamma or minimum rate"
+                    : (unsigned)c->nesterov > 1 || c->step_epochs < 0 || c->step_epochs > FV_MAX_EPOCHS || c->cosine_epochs < 0 || c->cosine_epochs > FV_MAX_EPOCHS ? "a bad Nesterov flag or schedule length"
+                    : NULL;
+    if (bad) return fv_fail(err, "%s: impossible optimizer settings: %s", path, bad);
     ck->optimizer_state = malloc((size_t)(count ? count : 1) * sizeof(float));
     if (!ck->optimizer_state) return fv_fail(err, "out of memory");
     for (uint64_t k = 0; k < count; k++) ck->optimizer_state[k] = get_f32(s);
@@ -283,7 +329,13 @@ fv_net *fv_model_load(const char *path, fv_checkpoint *ck, fv_error *err) {
             fv_net_free(net);
             net = fv_net_from_text(text, source, err);
             free(text);
-            if (!net || fv_net_init_params(net, 0, err) != FV_OK) goto fail;
+            if (!net) goto fail;
+            if (fv_net_weight_count(net, 0) > (size_t)size / 4) { /* before allocating what the file cannot hold */
+                fv_fail(err, "%s: the architecture has %zu weights, more than the file's %ld bytes can hold", path,
+                        fv_net_weight_count(net, 0), size);
+                goto fail;
+            }
+            if (fv_net_init_params(net, 0, err) != FV_OK) goto fail;
         } else if (tag == TAG_WGTS) {
             if (!net) {
                 fv_fail(err, "%s: weights come before the architecture", path);
@@ -294,9 +346,15 @@ fv_net *fv_model_load(const char *path, fv_checkpoint *ck, fv_error *err) {
         } else if (tag == TAG_OPTM) {
             if (read_optimizer(path, &s, ck, err) != FV_OK) goto fail;
         } else if (tag == TAG_TRAN) {
-            ck->train.epochs_done = (int)get_u32(&s), ck->train.seed = get_u64(&s), ck->train.batch_size = (int)get_u32(&s);
-            uint32_t classes = get_u32(&s);
-            if (classes > 0 && classes <= 100000 && !s.short_read) {
+            uint32_t epochs = get_u32(&s);
+            ck->train.seed = get_u64(&s);
+            uint32_t batch = get_u32(&s), classes = get_u32(&s);
+            if (!s.short_read && (epochs > FV_MAX_EPOCHS || batch < 1 || batch > FV_MAX_BATCH || classes > 100000)) {
+                fv_fail(err, "%s: impossible training state: %u epochs done, batch %u, %u classes", path, epochs, batch, classes);
+                goto fail;
+            }
+            ck->train.epochs_done = (int)epochs, ck->train.batch_size = (int)batch;
+            if (classes > 0 && !s.short_read) {
                 ck->train.class_names = calloc(classes, sizeof *ck->train.class_names);
                 if (!ck->train.class_names) {
                     fv_fail(err, "out of memory");
@@ -306,7 +364,13 @@ fv_net *fv_model_load(const char *path, fv_checkpoint *ck, fv_error *err) {
                 for (uint32_t k = 0; k < classes; k++) {
                     uint32_t len = get_u32(&s);
                     const unsigned char *name = take(&s, len);
-                    if (name) snprintf(ck->train.class_names[k], FV_CLASS_NAME_MAX, "%.*s", (int)len, (const char *)name);
+                    int text = name && len < FV_CLASS_NAME_MAX;
+                    for (uint32_t c = 0; text && c < len; c++) text = name[c] >= 0x20 && name[c] != 0x7f; /* UTF-8 passes */
+                    if (name && !text) {
+                        fv_fail(err, "%s: class name %u is not a line of text (of at most %d bytes)", path, k, FV_CLASS_NAME_MAX - 1);
+                        goto fail;
+                    }
+                    if (name) memcpy(ck->train.class_names[k], name, len), ck->train.class_names[k][len] = '\0';
                 }
             }
             if (s.short_read) {
@@ -314,6 +378,33 @@ fv_net *fv_model_load(const char *path, fv_checkpoint *ck, fv_error *err) {
                 goto fail;
             }
             ck->has_train_state = 1;
+        } else if (tag == TAG_POSN) {
+            fv_fit_position *p = &ck->train.position;
+            uint32_t epoch = get_u32(&s), batch = get_u32(&s);
+            p->augment_rng = get_u64(&s), p->dropout_rng = get_u64(&s), p->loss_sum = get_f64(&s), p->correct = get_u64(&s);
+            if (s.short_read || epoch > FV_MAX_EPOCHS || batch > (uint32_t)INT32_MAX || !(p->loss_sum >= 0.0 && p->loss_sum < 1e300)) {
+                fv_fail(err, "%s: the mid-epoch position is truncated or impossible", path);
+                goto fail;
+            }
+            p->epoch = (int)epoch, p->batch = (int)batch;
+            ck->train.has_position = 1;
+        } else if (tag == TAG_HIST) {
+            uint32_t epochs = get_u32(&s);
+            if (s.short_read || epochs > FV_MAX_EPOCHS || epochs > s.left / 52) {
+                fv_fail(err, "%s: the training history is truncated or impossible", path);
+                goto fail;
+            }
+            free(ck->train.history);
+            if (!(ck->train.history = calloc(epochs ? epochs : 1, sizeof *ck->train.history))) {
+                fv_fail(err, "out of memory");
+                goto fail;
+            }
+            for (uint32_t k = 0; k < epochs; k++) {
+                fv_epoch_log *e = &ck->train.history[k];
+                e->epoch = (int)get_u32(&s), e->loss = get_f64(&s), e->accuracy = get_f64(&s), e->has_validation = get_u32(&s) != 0;
+                e->val_loss = get_f64(&s), e->val_accuracy = get_f64(&s), e->learning_rate = get_f32(&s), e->seconds = get_f64(&s);
+            }
+            ck->train.n_history = (int)epochs;
         } else {
             fv_fail(err, "%s: unknown section tag 0x%08x", path, tag);
             goto fail;
@@ -353,6 +444,7 @@ void fv_checkpoint_free(fv_checkpoint *ck) {
     if (!ck) return;
     free(ck->optimizer_state);
     free(ck->train.class_names);
+    free(ck->train.history);
     memset(ck, 0, sizeof *ck);
 }
 

@@ -4,8 +4,9 @@
 #include <string.h>
 
 static fv_status flatten_infer(fv_node *node, fv_error *err) {
-    (void)err;
-    node->out_shape = (fv_shape){1, {(int)fv_shape_count(node->in_shape[0]), 0, 0}};
+    size_t count = fv_shape_count(node->in_shape[0]); /* the input passed fv_net_add's limit, so it fits an int */
+    if (count > FV_MAX_SAMPLE_VALUES) return fv_fail(err, "%zu values do not fit one axis", count);
+    node->out_shape = (fv_shape){1, {(int)count, 0, 0}};
     return FV_OK;
 }
 

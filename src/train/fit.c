@@ -1,7 +1,10 @@
 /* fit.c — fit: epochs of shuffled minibatches, augmentation, validation, early stopping, a
- * progress bar. Every buffer is allocated before the first step. Each epoch's random streams
- * (shuffle order, dropout masks, augmentation) derive from (seed, epoch) alone, so a run resumed
- * from a saved epoch continues exactly as the uninterrupted run would. */
+ * progress bar, mid-epoch checkpoints. Every buffer is allocated before the first step. Each
+ * epoch's random streams (shuffle order, dropout masks, augmentation) derive from (seed, epoch)
+ * alone, so a run resumed from a saved epoch continues exactly as the uninterrupted run would;
+ * inside an epoch, a checkpoint keeps the two streams' states and the batch reached
+ * (fv_fit_position), and the order is derived again. */
+#include "core/net.h"
 #include "train/train.h"
 
 #include <math.h>
@@ -72,6 +75,15 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
     if (c->batch_size <= 0 || c->epochs <= 0) return fv_fail(err, "epochs and batch size must be positive");
     if (data->count < (size_t)c->batch_size)
         return fv_fail(err, "%zu training samples are fewer than one batch of %d", data->count, c->batch_size);
+    int shape_h = data->shape.rank == 3 ? data->shape.dim[0] : 1, shape_w = data->shape.rank >= 2 ? data->shape.dim[data->shape.rank - 2] : 1;
+    if (c->shift_pixels < 0 || c->shift_pixels >= (shape_h < shape_w ? shape_h : shape_w))
+        return fv_fail(err, "a shift of %d pixels does not fit images of %d x %d", c->shift_pixels, shape_h, shape_w);
+    if (!(c->rotate_degrees >= 0.0f && c->rotate_degrees <= 180.0f))
+        return fv_fail(err, "rotation must be between 0 and 180 degrees, not %g", (double)c->rotate_degrees);
+    if (c->resume_at && (c->resume_at->epoch != c->initial_epoch || c->resume_at->batch < 0 ||
+                         (size_t)c->resume_at->batch > data->count / (size_t)c->batch_size))
+        return fv_fail(err, "cannot resume at epoch %d, batch %d: the run is at epoch %d with %zu batches an epoch", c->resume_at->epoch + 1,
+                       c->resume_at->batch, c->initial_epoch + 1, data->count / (size_t)c->batch_size);
     if ((fv_net_batch(net) != c->batch_size || fv_net_mode(net) != FV_PLAN_TRAINING) && fv_net_plan(net, c->batch_size, fv_net_backend(net), c->seed, err) != FV_OK)
         return FV_ERR;
     int one_hot;
@@ -98,7 +110,7 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
     memset(&r, 0, sizeof r);
     r.best_loss = INFINITY;
     r.epochs_run = c->initial_epoch;
-    int wait = 0, interactive = c->progress && isatty(fileno(c->progress));
+    int wait = 0, stop = 0, interactive = c->progress && isatty(fileno(c->progress));
     fv_status status = FV_OK;
 
     for (int epoch = c->initial_epoch; epoch < c->epochs && status == FV_OK; epoch++) {
@@ -112,11 +124,16 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
             order[i - 1] = order[j], order[j] = t;
         }
         float lr = fv_optimizer_learning_rate(opt, epoch);
-        if (c->progress) fprintf(c->progress, "Epoch %d/%d\n", epoch + 1, c->epochs);
-        double start = fv_time_seconds(), loss_sum = 0.0, last_draw = 0.0;
-        size_t correct = 0;
+        double start = fv_time_seconds(), loss_sum = 0.0, last_draw = 0.0, last_checkpoint = start;
+        size_t correct = 0, first = 0;
+        const fv_fit_position *at = c->resume_at && epoch == c->initial_epoch ? c->resume_at : NULL;
+        if (at) { /* continue where the checkpoint was taken */
+            first = (size_t)at->batch, aug.state = at->augment_rng, net->rng.state = at->dropout_rng;
+            loss_sum = at->loss_sum, correct = (size_t)at->correct;
+        }
+        if (c->progress) fprintf(c->progress, at ? "Epoch %d/%d (from batch %zu)\n" : "Epoch %d/%d\n", epoch + 1, c->epochs, first + 1);
         fv_batch_log b = {epoch + 1, c->epochs, 0, (int)batches, 0, 0, 0};
-        for (size_t k = 0; k < batches; k++) {
+        for (size_t k = first; k < batches; k++) {
             for (size_t i = 0; i < batch; i++) {
                 size_t s = order[k * batch + i];
                 if (augmenting) augment(c, &data->shape, data->x + s * per, x + i * per, &aug);
@@ -144,7 +161,18 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
                 fflush(c->progress);
                 last_draw = b.seconds;
             }
+            int by_count = c->checkpoint_every > 0 && (k + 1) % (size_t)c->checkpoint_every == 0;
+            int by_time = c->checkpoint_seconds > 0 && fv_time_seconds() - last_checkpoint >= c->checkpoint_seconds;
+            if (c->on_checkpoint && (by_count || by_time) && k + 1 < batches) { /* the epoch's end has its own save */
+                fv_fit_position here = {epoch, (int)k + 1, aug.state, net->rng.state, loss_sum, (uint64_t)correct};
+                last_checkpoint = fv_time_seconds();
+                if (c->on_checkpoint(&here, c->user)) {
+                    stop = 1;
+                    break;
+                }
+            }
         }
+        if (stop) break;
         if (status != FV_OK) break;
         fv_epoch_log e = {epoch + 1, c->epochs, b.loss, b.accuracy, 0, 0, 0, lr, 0};
         if (c->validation) {

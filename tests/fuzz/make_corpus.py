@@ -1,0 +1,94 @@
+#!/usr/bin/python3
+"""Writes the fuzz harnesses' seed corpora (tests/fuzz/corpus/HARNESS/): small valid files of each
+kind. Run once; the files are committed.   usage: make_corpus.py path/to/fovea
+The model-file seed is a tiny network trained one epoch by fovea itself. Needs numpy, h5py and PIL
+(Debian python3-numpy, python3-h5py, python3-pil)."""
+import gzip
+import io
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def out(harness, name, data):
+    d = os.path.join(HERE, "corpus", harness)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def npy(a):
+    b = io.BytesIO()
+    np.save(b, a)
+    return b.getvalue()
+
+
+rng = np.random.default_rng(1)
+# model text: the shipped definitions (not VGG16: large enough to slow every run) and a residual DAG
+for name in ("lenet5.fv", "mlp-2d.fv", "mnist-cnn.fv", "smile-cnn.fv"):
+    shutil.copy(os.path.join(ROOT, "models", name), os.path.join(HERE, "corpus", "model_text", name))
+out("model_text", "residual.fv", b"""model res
+input name=in shape=8,8,3
+conv2d name=a filters=4 kernel=3 padding=same groups=1 dilation=1 activation=relu
+batchnorm name=bn momentum=0.9
+conv2d name=b filters=4 kernel=3 padding=1,1 activation=leaky_relu alpha=0.2
+add name=s inputs=a,b
+concat name=c inputs=s,a
+maxpool2d size=2 stride=1 padding=same input=c
+global_avgpool
+dropout rate=0.5
+dense units=3 activation=softmax
+""")
+# IDX: the first byte picks images (even) or labels (odd); plain and gzip
+images = struct.pack(">IIII", 0x803, 3, 4, 4) + rng.integers(0, 256, 48, dtype=np.uint8).tobytes()
+labels = struct.pack(">II", 0x801, 3) + bytes([0, 1, 2])
+out("idx", "images", b"\x00" + images)
+out("idx", "labels", b"\x01" + labels)
+out("idx", "images.gz", b"\x00" + gzip.compress(images, mtime=0))
+out("idx", "labels.gz", b"\x01" + gzip.compress(labels, mtime=0))
+# CIFAR-10: two records of label + 3072 bytes
+out("cifar", "batch.bin", b"".join(bytes([k]) + rng.integers(0, 256, 3072, dtype=np.uint8).tobytes() for k in (3, 7)))
+# .npy: uint8 images, int64 labels, float32 images
+out("npy", "x-u8", b"\x00" + npy(rng.integers(0, 256, (3, 4, 4), dtype=np.uint8)))
+out("npy", "x-f32", b"\x00" + npy(rng.random((3, 2, 2, 3), dtype=np.float32)))
+out("npy", "y-i64", b"\x01" + npy(np.array([0, 1], dtype=np.int64)))
+out("npy", "y-f32", b"\x01" + npy(np.array([[1.0], [0.0]], dtype=np.float32)))
+# HDF5 in the Happy House schema
+b = io.BytesIO()
+with h5py.File(b, "w") as f:
+    f["train_set_x"] = rng.integers(0, 256, (2, 4, 4, 3), dtype=np.uint8)
+    f["train_set_y"] = np.array([0, 1], dtype=np.int64)
+    f["list_classes"] = np.array([0, 1], dtype=np.int64)
+out("hdf5", "happy.h5", b.getvalue())
+# images: PNG gray and RGB, JPEG, BMP, GIF
+pixels = rng.integers(0, 256, (6, 5, 3), dtype=np.uint8)
+for fmt, mode, name in (("PNG", "RGB", "rgb.png"), ("PNG", "L", "gray.png"), ("JPEG", "RGB", "rgb.jpg"), ("BMP", "RGB", "rgb.bmp"),
+                        ("GIF", "P", "palette.gif")):
+    im = Image.fromarray(pixels).convert(mode)
+    b = io.BytesIO()
+    im.save(b, fmt)
+    out("image", name, b.getvalue())
+# a model file with optimizer and training state: a tiny network, one epoch on 8 IDX samples
+with tempfile.TemporaryDirectory() as tmp:
+    n = 8
+    with open(os.path.join(tmp, "train-images-idx3-ubyte"), "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, n, 4, 4) + rng.integers(0, 256, n * 16, dtype=np.uint8).tobytes())
+    with open(os.path.join(tmp, "train-labels-idx1-ubyte"), "wb") as f:
+        f.write(struct.pack(">II", 0x801, n) + bytes(i % 2 for i in range(n)))
+    with open(os.path.join(tmp, "tiny.fv"), "w") as f:
+        f.write("model tiny\ninput shape=4,4,1\nconv2d filters=2 kernel=3 activation=relu\nbatchnorm\nflatten\n"
+                "dense units=2 activation=softmax\n")
+    os.makedirs(os.path.join(HERE, "corpus", "model_file"), exist_ok=True)
+    subprocess.run([sys.argv[1], "train", os.path.join(tmp, "tiny.fv"), "--data", tmp, "--epochs", "1", "--batch", "4", "--no-test",
+                    "--out", os.path.join(HERE, "corpus", "model_file", "tiny.fvm")], check=True, stdout=subprocess.DEVNULL)
+print("wrote", os.path.join(HERE, "corpus"))

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Crash safety within an epoch: `fovea train --checkpoint-every N` is SIGKILLed right after its first
+# mid-epoch checkpoint, resumed from that file, and must end with weights equal, bit for bit, to
+# an uninterrupted run with the same seed. Also: progress lines reach a file before the kill.
+# usage: kill_resume.sh FOVEA SOURCE_DIR
+set -uo pipefail
+fovea=$1 src=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+passed=0 failed=0
+check() { if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $1"; fi; }
+
+# 2,000 Fashion-MNIST training images as an IDX folder: an epoch of 62 batches takes about a second
+/usr/bin/python3 - "$dir/data" <<'PY'
+import gzip, os, sys
+src, out, n = "/usr/share/datasets/fashion-mnist", sys.argv[1], 2000
+os.makedirs(out)
+img = gzip.open(os.path.join(src, "train-images-idx3-ubyte.gz")).read()
+lab = gzip.open(os.path.join(src, "train-labels-idx1-ubyte.gz")).read()
+open(os.path.join(out, "train-images-idx3-ubyte"), "wb").write(img[:4] + n.to_bytes(4, "big") + img[8:16] + img[16:16 + n * 784])
+open(os.path.join(out, "train-labels-idx1-ubyte"), "wb").write(lab[:4] + n.to_bytes(4, "big") + lab[8:8 + n])
+PY
+args=(--data "$dir/data" --epochs 3 --batch 32 --seed 5 --no-test --backend reference --shift 2 --flip)
+model=$src/models/lenet5.fv
+"$fovea" train "$model" "${args[@]}" --out "$dir/full.fvm" >"$dir/full.log" 2>&1
+check "the uninterrupted run" "[ -s '$dir/full.fvm' ]"
+
+"$fovea" train "$model" "${args[@]}" --out "$dir/part.fvm" --checkpoint-every 10 >"$dir/part.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do [ -e "$dir/part.fvm" ] && break; sleep 0.01; done # the first checkpoint: batch 10 of epoch 1
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+check "killed before the end (it wrote a checkpoint and no test line)" "[ -e '$dir/part.fvm' ] && ! grep -q '^saved' '$dir/part.log'"
+check "progress reached the log file before the kill" "grep -q '^Training' '$dir/part.log' && grep -q '^Epoch 1/3' '$dir/part.log'"
+"$fovea" train "$dir/part.fvm" --data "$dir/data" --epochs 3 --no-test --backend reference --shift 2 --flip --checkpoint-every 10 \
+  --out "$dir/part.fvm" >"$dir/resume.log" 2>&1
+check "the resumed run continued mid-epoch ($(grep -m1 resuming "$dir/resume.log"))" "grep -q '^resuming epoch [0-9]* at batch [0-9]*' '$dir/resume.log'"
+"$fovea" weights "$dir/full.fvm" --exact >"$dir/full.txt"
+"$fovea" weights "$dir/part.fvm" --exact >"$dir/part.txt"
+check "killed and resumed ends with the uninterrupted run's weights, bit for bit" "cmp -s '$dir/full.txt' '$dir/part.txt'"
+check "the same last-epoch loss and accuracy" "[ \"\$(tr '\r' '\n' <'$dir/full.log' | grep -o 'loss: [0-9.]* - accuracy: [0-9.]*$' | tail -1)\" = \"\$(tr '\r' '\n' <'$dir/resume.log' | grep -o 'loss: [0-9.]* - accuracy: [0-9.]*$' | tail -1)\" ]"
+
+# divergence stops with a message naming the epoch and batch, and the last good checkpoint stays
+cp "$dir/full.fvm" "$dir/good.fvm"
+before=$(md5sum <"$dir/good.fvm")
+"$fovea" train "$model" --data "$dir/data" --epochs 2 --batch 32 --lr 1e5 --optimizer sgd --no-test --out "$dir/good.fvm" >"$dir/div.log" 2>"$dir/div.err"
+rc=$?
+check "divergence: non-zero exit and 'epoch E, batch B: ... diverged' ($(cat "$dir/div.err"))" "[ $rc -ne 0 ] && grep -q 'epoch [0-9]*, batch [0-9]*: .*diverged' '$dir/div.err'"
+check "the checkpoint from before the divergence is intact" "grep -q 'epoch 1,' '$dir/div.err' && [ \"\$(md5sum <'$dir/good.fvm')\" = '$before' ] && '$fovea' weights '$dir/good.fvm' >/dev/null"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
