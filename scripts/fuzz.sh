@@ -11,7 +11,7 @@ shift || true
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=(model_text model_file idx cifar npy hdf5 image)
 CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFOVEA_FUZZ=ON >/dev/null
-cmake --build build-fuzz --target $(printf 'fuzz_%s ' "${harnesses[@]}") >/dev/null
+cmake --build build-fuzz --target $(printf "fuzz_%s " "${harnesses[@]}") >build-fuzz.log 2>&1 || { tail -20 build-fuzz.log; exit 1; }
 failed=0
 for h in "${harnesses[@]}"; do
   work=build-fuzz/corpus/$h crashes=build-fuzz/crashes/$h

@@ -28,8 +28,9 @@ expect_png() {
   else bad "$what: $(cat "$dir/err") (no PNG at $file)"; fi
 }
 
-for cmd in filter show saliency gradcam dream; do
-  if "$fovea" "$cmd" --help | grep -q "^usage: fovea $cmd" && "$fovea" "$cmd" --help | grep -q "example:"; then ok; else bad "$cmd --help"; fi
+for cmd in filter show saliency gradcam dream; do # (captured first: grep -q would close the pipe early)
+  help=$("$fovea" "$cmd" --help)
+  if grep -q "^usage: fovea $cmd" <<<"$help" && grep -q "example:" <<<"$help"; then ok; else bad "$cmd --help"; fi
 done
 
 printf '2 6 15 31 56 92 138 186 227 251 251 227 186 138 92 56 31 15 6 2\n' >"$dir/f.txt"

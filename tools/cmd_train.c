@@ -9,7 +9,8 @@
 static const char *const train_usage =
     "usage: fovea train MODEL --data DATA [options]\n"
     "  MODEL                a definition (.fv) to train from scratch, or a saved model to resume\n"
-    "  --data DATA          fashion-mnist, an IDX or CIFAR-10 folder, a .h5 file or an image folder\n"
+    "  --data DATA          fashion-mnist, an IDX or CIFAR-10 folder, a .h5 file, an image folder,\n"
+    "                       or IMAGES.npy,LABELS.npy\n"
     "  --epochs N           total epochs (default 5)\n"
     "  --batch N            batch size (default 64)\n"
     "  --optimizer O        adam (default) or sgd\n"
@@ -197,7 +198,12 @@ int cmd_train(int argc, char **argv) {
     if (c.resume_at) printf("resuming epoch %d at batch %d\n", c.resume_at->epoch + 1, c.resume_at->batch + 1);
     if (c.initial_epoch >= c.epochs) printf("already trained for %d epochs\n", c.initial_epoch);
     fv_fit_result r;
-    if (c.initial_epoch < c.epochs && fv_fit(net, opt, train, &c, &r, &err) != FV_OK) goto fail;
+    if (c.initial_epoch < c.epochs && fv_fit(net, opt, train, &c, &r, &err) != FV_OK) {
+        char why[sizeof err.message];
+        snprintf(why, sizeof why, "%s", err.message);
+        snprintf(err.message, sizeof err.message, "training on %.90s: %.400s", data_spec, why);
+        goto fail;
+    }
     if (t.save_failed) goto fail_quiet;
     if (out && c.initial_epoch < c.epochs && r.stopped_early && !save_checkpoint(&t, r.epochs_run, NULL)) goto fail_quiet;
     if (out) printf("saved %s\n", out);
@@ -254,7 +260,7 @@ int cmd_evaluate(int argc, char **argv) {
     if (d && (size_t)batch > d->count) batch = (long)d->count; /* never plan for more samples than there are */
     int rc = !d || fv_net_plan_mode(net, (int)batch, backend, FV_PLAN_INFERENCE, 1, &err) != FV_OK ||
              fv_evaluate(net, d, default_loss(net, loss_kind), &m, &err) != FV_OK;
-    if (rc) fprintf(stderr, "fovea: %s\n", err.message);
+    if (rc) fprintf(stderr, "fovea: %s%s%s\n", d ? data_spec : "", d ? ": " : "", err.message);
     else print_metrics(&m, d), fv_metrics_free(&m);
     fv_dataset_free(d);
     fv_net_free(net);
@@ -265,9 +271,14 @@ int cmd_predict(int argc, char **argv) {
     const char *model = NULL;
     long top = 3;
     int first_image = -1;
+    fv_backend backend = fv_backend_default();
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--help")) return printf("usage: fovea predict MODEL [--top K] IMAGE...\n"), 0;
+        if (!strcmp(argv[i], "--help"))
+            return printf("usage: fovea predict MODEL [--top K] [--backend B] IMAGE...\n"
+                          "  the top K classes (default 3) of each image, read and resized to the model's input\n"
+                          "example: fovea predict build/mnist-cnn-fashion.fvm --top 3 samples/*.png\n"), 0;
         if (!strcmp(argv[i], "--top")) { if (!cli_int(argv[i], i + 1 < argc ? argv[i + 1] : NULL, 1, &top)) return 2; i++; }
+        else if (!strcmp(argv[i], "--backend")) { if (!cli_backend(i + 1 < argc ? argv[i + 1] : NULL, &backend)) return 2; i++; }
         else if (argv[i][0] == '-') return fprintf(stderr, "fovea: unexpected argument '%s'\n", argv[i]), 2;
         else if (!model) model = argv[i];
         else if (first_image < 0) first_image = i;
@@ -282,7 +293,7 @@ int cmd_predict(int argc, char **argv) {
     int units = (int)fv_shape_count(out), rc = 0;
     float *x = malloc(fv_shape_count(in) * sizeof *x), *y = malloc((size_t)units * sizeof *y);
     unsigned char *taken = malloc((size_t)units);
-    if (!x || !y || !taken || in.rank != 3 || fv_net_plan_mode(net, 1, fv_backend_default(), FV_PLAN_INFERENCE, 1, &err) != FV_OK) {
+    if (!x || !y || !taken || in.rank != 3 || fv_net_plan_mode(net, 1, backend, FV_PLAN_INFERENCE, 1, &err) != FV_OK) {
         fprintf(stderr, "fovea: %s\n", in.rank != 3 ? "predict takes images: the model's input must be (H, W, C)" : err.message);
         rc = 1;
     }

@@ -18,6 +18,7 @@
 #define FV_MAX_PARAM_VALUES ((size_t)1 << 32)
 #define FV_MAX_EPOCHS 1000000
 #define FV_MAX_BATCH (1 << 24)
+#define FV_MAX_CLASSES 100000
 
 fv_status fv_fail(fv_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -7,6 +7,9 @@
 /* An empty dataset of `count` samples, classes named "0", "1", ... (pixels uninitialised). */
 fv_dataset *fv_dataset_new(size_t count, fv_shape shape, int n_classes, fv_error *err);
 
+/* Every value finite (float data from .npy or .h5 may hold NaN or infinity); source names it. */
+fv_status fv_dataset_check(const fv_dataset *d, const char *source, fv_error *err);
+
 /* A whole file in memory, gunzipped when it starts with the gzip magic. */
 typedef struct fv_bytes {
     unsigned char *data;

@@ -2,6 +2,7 @@
  * readers (one file each) fill it; registry.c picks the reader for a name. */
 #include "data/data.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,4 +50,11 @@ void fv_dataset_normalize(fv_dataset *d, const float *mean, const float *std) {
     int c = d->shape.dim[d->shape.rank - 1];
     size_t n = d->count * fv_shape_count(d->shape);
     for (size_t i = 0; i < n; i++) d->x[i] = (d->x[i] - mean[i % (size_t)c]) / std[i % (size_t)c];
+}
+
+fv_status fv_dataset_check(const fv_dataset *d, const char *source, fv_error *err) {
+    size_t per = fv_shape_count(d->shape);
+    for (size_t i = 0; i < d->count * per; i++)
+        if (!isfinite(d->x[i])) return fv_fail(err, "%s: sample %zu holds a NaN or infinite value", source, i / per);
+    return FV_OK;
 }

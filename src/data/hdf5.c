@@ -1,12 +1,22 @@
-/* load_hdf5.c — HDF5 files in the Happy House schema (the seeds' smile data): PREFIX_x
+/* hdf5.c — HDF5 files in the Happy House schema (the seeds' smile data): PREFIX_x
  * (N, H, W, C) uint8 or float, PREFIX_y (N) or (1, N) integers, and optionally list_classes
- * (strings). Read with the HDF5 C library. */
+ * (strings). Read with the HDF5 C library.
+ *
+ * libhdf5 (1.10) crashes on some malformed files (fuzzing found a NULL read inside its symbol-table
+ * lookup; its CVE list has many more), and fovea cannot fix it. So the file is read in a child
+ * process that sends the dataset back through a pipe: a crash in the library becomes an error
+ * naming the file, and the caller's process is untouched. */
 #include "data/data.h"
 
+#include <errno.h>
 #include <hdf5.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* Reads the class names if the file has them; a missing or odd list keeps "class N". */
 static void read_class_names(hid_t file, fv_dataset *d) {
@@ -44,7 +54,7 @@ static void read_class_names(hid_t file, fv_dataset *d) {
     if (set >= 0) H5Dclose(set);
 }
 
-fv_dataset *fv_load_hdf5(const char *path, const char *prefix, fv_error *err) {
+static fv_dataset *load_in_process(const char *path, const char *prefix, fv_error *err) {
     H5E_auto2_t old_report;
     void *old_data;
     H5Eget_auto2(H5E_DEFAULT, &old_report, &old_data);
@@ -76,9 +86,28 @@ fv_dataset *fv_load_hdf5(const char *path, const char *prefix, fv_error *err) {
         fv_fail(err, "%s: '%s' must be (N, H, W, C) or (N, H, W), got rank %d", path, xname, rank);
         goto done;
     }
+    /* sizes from the file are checked before anything is allocated for them: a sample of at most
+     * 2^31 values, and no more values than the file could hold at a 1000:1 compression ratio */
+    struct stat st;
+    double file_bytes = stat(path, &st) == 0 ? (double)st.st_size : 0.0, values = (double)dims[0];
+    int sane = dims[0] <= (1u << 28);
+    for (int k = 1; k < rank; k++) sane &= dims[k] >= 1 && dims[k] <= 65536, values *= (double)dims[k];
+    if (!sane || values / (double)(dims[0] ? dims[0] : 1) > (double)FV_MAX_SAMPLE_VALUES || values > 1000.0 * file_bytes) {
+        fv_fail(err, "%s: '%s' has impossible dimensions for a %.0f-byte file", path, xname, file_bytes);
+        goto done;
+    }
     H5T_class_t cls = H5Tget_class(xtype);
-    if (cls != H5T_INTEGER && cls != H5T_FLOAT) {
+    hid_t ytype = H5Dget_type(ys);
+    H5T_class_t ycls = ytype >= 0 ? H5Tget_class(ytype) : H5T_NO_CLASS;
+    size_t ysize = ytype >= 0 ? H5Tget_size(ytype) : 0;
+    if (ytype >= 0) H5Tclose(ytype);
+    /* element sizes too: libhdf5 sizes its conversion buffers by them */
+    if ((cls != H5T_INTEGER && cls != H5T_FLOAT) || H5Tget_size(xtype) > 8) {
         fv_fail(err, "%s: '%s' must hold integers or floats", path, xname);
+        goto done;
+    }
+    if ((ycls != H5T_INTEGER && ycls != H5T_FLOAT) || ysize > 8) {
+        fv_fail(err, "%s: '%s' must hold integer labels", path, yname);
         goto done;
     }
     hssize_t n_labels = H5Sget_simple_extent_npoints(yspace);
@@ -93,8 +122,8 @@ fv_dataset *fv_load_hdf5(const char *path, const char *prefix, fv_error *err) {
     }
     int classes = 0;
     for (hssize_t i = 0; i < n_labels; i++) {
-        if (labels[i] < 0) {
-            fv_fail(err, "%s: label %lld is negative", path, (long long)i);
+        if (labels[i] < 0 || labels[i] >= FV_MAX_CLASSES) {
+            fv_fail(err, "%s: label %lld is %d, not a class index (0 to %d)", path, (long long)i, labels[i], FV_MAX_CLASSES - 1);
             goto done;
         }
         classes = labels[i] + 1 > classes ? labels[i] + 1 : classes;
@@ -120,6 +149,7 @@ fv_dataset *fv_load_hdf5(const char *path, const char *prefix, fv_error *err) {
     }
     memcpy(d->labels, labels, d->count * sizeof *labels);
     read_class_names(file, d);
+    if (fv_dataset_check(d, path, err) != FV_OK) fv_dataset_free(d), d = NULL;
 done:
     free(labels);
     if (xtype >= 0) H5Tclose(xtype);
@@ -129,5 +159,98 @@ done:
     if (ys >= 0) H5Dclose(ys);
     if (file >= 0) H5Fclose(file);
     H5Eset_auto2(H5E_DEFAULT, old_report, old_data);
+    return d;
+}
+
+/* ---- The child's answer, on the pipe: u8 ok; then the error text (ok 0) or the dataset: u64
+ * count, i32 rank, i32 dims[4], i32 classes, class names, floats, labels. ---- */
+static int write_all(int fd, const void *data, size_t n) {
+    const char *p = data;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n > ((size_t)1 << 30) ? (size_t)1 << 30 : n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return 0;
+        p += w, n -= (size_t)w;
+    }
+    return 1;
+}
+
+static int read_all(int fd, void *data, size_t n) {
+    char *p = data;
+    while (n > 0) {
+        ssize_t r = read(fd, p, n > ((size_t)1 << 30) ? (size_t)1 << 30 : n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return 0;
+        p += r, n -= (size_t)r;
+    }
+    return 1;
+}
+
+static void child(int fd, const char *path, const char *prefix) {
+    fv_error err;
+    fv_dataset *d = load_in_process(path, prefix, &err);
+    unsigned char ok = d != NULL;
+    int sent = write_all(fd, &ok, 1);
+    if (!d) {
+        sent = sent && write_all(fd, err.message, sizeof err.message);
+    } else {
+        uint64_t count = d->count;
+        int32_t head[6] = {d->shape.rank, d->shape.dim[0], d->shape.dim[1], d->shape.dim[2], d->shape.dim[3], d->n_classes};
+        sent = sent && write_all(fd, &count, sizeof count) && write_all(fd, head, sizeof head) &&
+               write_all(fd, d->class_names, (size_t)d->n_classes * sizeof *d->class_names) &&
+               write_all(fd, d->x, d->count * fv_shape_count(d->shape) * sizeof *d->x) &&
+               write_all(fd, d->labels, d->count * sizeof *d->labels);
+    }
+    fv_dataset_free(d);
+    close(fd);
+    _exit(sent ? 0 : 1); /* the child ends here; the caller's process goes on */
+}
+
+fv_dataset *fv_load_hdf5(const char *path, const char *prefix, fv_error *err) {
+    int fds[2];
+    if (pipe(fds) != 0) return fv_fail(err, "%s: cannot read it: pipe: %s", path, strerror(errno)), NULL;
+    fflush(NULL); /* nothing buffered is written twice */
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]), close(fds[1]);
+        return fv_fail(err, "%s: cannot read it: fork: %s", path, strerror(errno)), NULL;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        child(fds[1], path, prefix);
+    }
+    close(fds[1]);
+    fv_dataset *d = NULL;
+    unsigned char ok = 0;
+    uint64_t count = 0;
+    int32_t head[6];
+    int got = read_all(fds[0], &ok, 1);
+    if (got && !ok) {
+        fv_error why;
+        if (read_all(fds[0], why.message, sizeof why.message)) why.message[sizeof why.message - 1] = '\0', fv_fail(err, "%s", why.message);
+        else got = 0;
+    } else if (got && read_all(fds[0], &count, sizeof count) && read_all(fds[0], head, sizeof head)) {
+        fv_shape shape = {head[0], {head[1], head[2], head[3], head[4]}};
+        if (shape.rank == 3 && head[5] > 0 && head[5] <= FV_MAX_CLASSES && count <= ((uint64_t)1 << 28) &&
+            (d = fv_dataset_new((size_t)count, shape, head[5], err)) != NULL &&
+            !(read_all(fds[0], d->class_names, (size_t)head[5] * sizeof *d->class_names) &&
+              read_all(fds[0], d->x, (size_t)count * fv_shape_count(shape) * sizeof *d->x) &&
+              read_all(fds[0], d->labels, (size_t)count * sizeof *d->labels)))
+            fv_dataset_free(d), d = NULL, got = 0;
+        for (int c = 0; d && c < d->n_classes; c++) d->class_names[c][FV_CLASS_NAME_MAX - 1] = '\0';
+    } else {
+        got = 0;
+    }
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!got) {
+        fv_dataset_free(d), d = NULL;
+        if (WIFSIGNALED(status))
+            fv_fail(err, "%s: malformed HDF5: libhdf5 crashed reading it (signal %d)", path, WTERMSIG(status));
+        else
+            fv_fail(err, "%s: malformed HDF5: reading it failed (exit %d)", path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
     return d;
 }

@@ -101,7 +101,7 @@ fv_dataset *fv_load_npy(const char *images_path, const char *labels_path, fv_err
     int classes = 0;
     for (size_t i = 0; i < y.count; i++) {
         double v = element(&y, i);
-        if (v != (double)(int)v || v < 0 || v > 1e6) {
+        if (!(v >= 0 && v < FV_MAX_CLASSES) || v != (double)(int)v) { /* the range first: (int) of a huge v is undefined */
             fv_fail(err, "%s: label %zu is %g, not a class index", labels_path, i, v);
             goto done;
         }
@@ -112,6 +112,7 @@ fv_dataset *fv_load_npy(const char *images_path, const char *labels_path, fv_err
     double scale = x.kind == 'u' && x.item_size == 1 ? 1.0 / 255.0 : 1.0;
     for (size_t i = 0; i < x.count; i++) d->x[i] = (float)(element(&x, i) * scale);
     for (size_t i = 0; i < y.count; i++) d->labels[i] = (int32_t)element(&y, i);
+    if (fv_dataset_check(d, images_path, err) != FV_OK) fv_dataset_free(d), d = NULL;
 done:
     free(xb.data);
     free(yb.data);

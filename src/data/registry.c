@@ -106,6 +106,19 @@ static fv_dataset *load_images(const char *spec, int train, fv_error *err) {
     return fv_load_image_folder(is_dir(sub) ? sub : spec, 0, 0, 3, err);
 }
 
+/* A NumPy pair "IMAGES.npy,LABELS.npy": one set of samples, whatever the split. */
+static int probe_npy(const char *spec) {
+    const char *comma = strchr(spec, ',');
+    return comma && has_suffix(spec, ".npy") && comma - spec > 4 && !strncmp(comma - 4, ".npy", 4);
+}
+static fv_dataset *load_npy(const char *spec, int train, fv_error *err) {
+    (void)train;
+    char images[1024];
+    const char *comma = strchr(spec, ',');
+    snprintf(images, sizeof images, "%.*s", (int)(comma - spec), spec);
+    return fv_load_npy(images, comma + 1, err);
+}
+
 typedef struct data_format {
     const char *name;
     int (*probe)(const char *spec);
@@ -116,6 +129,7 @@ typedef struct data_format {
 static const data_format formats[] = {
     {"fashion-mnist", probe_fashion, load_fashion},
     {"hdf5", probe_hdf5, load_hdf5},
+    {"npy", probe_npy, load_npy},
     {"idx", probe_idx, load_idx},
     {"cifar-10", probe_cifar, load_cifar},
     {"image folder", probe_images, load_images},
@@ -128,5 +142,5 @@ fv_dataset *fv_load_dataset(const char *spec, const char *split, fv_error *err) 
     else return fv_fail(err, "split must be 'train' or 'test', got '%s'", split), NULL;
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
         if (formats[i].probe(spec)) return formats[i].load(spec, train, err);
-    return fv_fail(err, "%s: %s", spec, exists(spec) ? "not a dataset (expected a directory or .h5 file)" : strerror(ENOENT)), NULL;
+    return fv_fail(err, "%s: %s", spec, exists(spec) ? "not a dataset (expected a directory, a .h5 file or IMAGES.npy,LABELS.npy)" : strerror(ENOENT)), NULL;
 }

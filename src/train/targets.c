@@ -13,9 +13,9 @@ fv_status fv_target_layout(const fv_net *net, const fv_dataset *d, int *one_hot,
     }
     int units = out.dim[out.rank - 1];
     if (out.rank != 1) return fv_fail(err, "training on class labels needs a flat output (units), not rank %d", out.rank);
-    if (units == d->n_classes) *one_hot = 1;
-    else if (units == 1 && d->n_classes <= 2) *one_hot = 0;
-    else return fv_fail(err, "the output has %d units but the data has %d classes", units, d->n_classes);
+    if (units == 1 && d->n_classes <= 2) *one_hot = 0;
+    else if (units > 1 && units >= d->n_classes) *one_hot = 1; /* a split may lack the last classes */
+    else return fv_fail(err, "labels go up to %d but the output has %d units: a label is out of range", d->n_classes - 1, units);
     return FV_OK;
 }
 
