@@ -9,15 +9,7 @@ fovea=$1 src=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 command -v valgrind >/dev/null || { echo "0 passed, 1 failed: valgrind is not installed"; exit 1; }
-/usr/bin/python3 - "$dir/data" <<'PY'
-import gzip, os, sys
-src, out, n = "/usr/share/datasets/fashion-mnist", sys.argv[1], 256
-os.makedirs(out)
-img = gzip.open(os.path.join(src, "train-images-idx3-ubyte.gz")).read()
-lab = gzip.open(os.path.join(src, "train-labels-idx1-ubyte.gz")).read()
-open(os.path.join(out, "train-images-idx3-ubyte"), "wb").write(img[:4] + n.to_bytes(4, "big") + img[8:16] + img[16:16 + n * 784])
-open(os.path.join(out, "train-labels-idx1-ubyte"), "wb").write(lab[:4] + n.to_bytes(4, "big") + lab[8:8 + n])
-PY
+/usr/bin/python3 "$src/tests/fashion_subset.py" "$dir/data" 256
 /usr/bin/python3 "$src/scripts/fashion_samples.py" "$dir/png" 2 >/dev/null
 passed=0 failed=0
 memcheck() { # memcheck NAME COMMAND...
