@@ -27,6 +27,9 @@ typedef struct fv_error {
     char message[512]; /* "file:line: what is wrong", or "layer 'conv2d_1': ..." */
 } fv_error;
 
+/* "0.1.0": the library's version (the project's, in CMakeLists.txt). */
+const char *fv_version(void);
+
 /* A monotonic clock in seconds, for timing (fit's progress, the tool, the benchmark). */
 double fv_time_seconds(void);
 
@@ -463,6 +466,9 @@ fv_status fv_evaluate(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metr
 void fv_metrics_free(fv_metrics *m);
 /* Loss, accuracy, a per-class table and the confusion matrix, as text. */
 int fv_metrics_format(const fv_metrics *m, const char (*class_names)[FV_CLASS_NAME_MAX], char *buf, size_t size);
+/* The same as one JSON document (stable keys: samples, loss, accuracy, macro_precision,
+ * macro_recall, macro_f1, classes [{index, name, precision, recall, f1, support}], confusion). */
+int fv_metrics_json(const fv_metrics *m, const char (*class_names)[FV_CLASS_NAME_MAX], char *buf, size_t size);
 /* Outputs for `count` samples (count x input shape) into out (count x output shape). */
 fv_status fv_predict(fv_net *net, const float *x, size_t count, float *out, fv_error *err);
 

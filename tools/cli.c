@@ -66,3 +66,14 @@ fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint) {
     return net;
 }
 
+
+void cli_json_string(FILE *out, const char *s) {
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
+        else if (c < 0x20) fprintf(out, "\\u%04x", c);
+        else fputc(c, out);
+    }
+    fputc('"', out);
+}

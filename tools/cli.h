@@ -4,12 +4,16 @@
 
 #include "fovea.h"
 
+#include <stdio.h>
+
 /* Parses an integer/float flag value in [min, max] (cli_int: up to INT_MAX; cli_float: finite,
  * up to 1e30); prints the error and returns 0 when it is bad. */
 int cli_int(const char *flag, const char *value, long min, long *out);
 int cli_int_range(const char *flag, const char *value, long min, long max, long *out);
 int cli_float(const char *flag, const char *value, double min, double *out);
 int cli_float_range(const char *flag, const char *value, double min, double max, double *out);
+/* A string as a JSON string (quoted, escaped). */
+void cli_json_string(FILE *out, const char *s);
 /* Whether an output file can be written where path names (checked before any long work). */
 int cli_output_writable(const char *path);
 /* --backend's value; prints the error and returns 0 when it is not a compiled-in backend. */

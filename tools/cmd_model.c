@@ -12,7 +12,8 @@ static void forward_usage(FILE *out) {
             "      --batch N        batch size (default 32)\n"
             "      --seed S         seed for weights and input (default 1)\n"
             "      --repeat R       passes to time (default 5)\n"
-            "      --backend B      onednn or reference (default: %s)\n",
+            "      --backend B      onednn or reference (default: %s)\n"
+            "example: fovea forward models/vgg16.fv --batch 8 --repeat 3\n",
             fv_backend_name(fv_backend_default()));
 }
 
@@ -22,7 +23,8 @@ int cmd_layers(int argc, char **argv) {
     (void)argv;
     if (argc > 0) {
         fprintf(argc == 1 && !strcmp(argv[0], "--help") ? stdout : stderr,
-                "usage: fovea layers   print every layer kind's settings with defaults (Markdown)\n");
+                "usage: fovea layers   print every layer kind's settings with defaults (Markdown)\n"
+                "example: fovea layers > settings.md\n");
         return argc == 1 && !strcmp(argv[0], "--help") ? 0 : 2;
     }
     int len = fv_layer_settings_markdown(NULL, 0);
@@ -36,8 +38,10 @@ int cmd_layers(int argc, char **argv) {
 
 static void summary_usage(FILE *out) {
     fprintf(out,
-            "usage: fovea summary MODEL [--plan] [--batch N] [--backend B]   (a definition .fv or a saved model)\n"
+            "usage: fovea summary MODEL [--plan] [--batch N] [--backend B] [--json]   (a definition .fv or a saved model)\n"
             "  layers, output shapes and parameter counts, as Keras prints them\n"
+            "      --json           one JSON document: {name, layers: [{name, type, inputs, output_shape, params}],\n"
+            "                       total_params, trainable_params, non_trainable_params}\n"
             "      --plan           also the kernel each layer runs, and the memory each kind of plan needs\n"
             "      --batch N        the batch size the plan is for (default 1)\n"
             "      --backend B      onednn or reference (default: %s)\n"
@@ -76,15 +80,41 @@ static int print_plan(fv_net *net, int batch, fv_backend backend) {
     return 0;
 }
 
+/* The summary's numbers for scripts; parameter counts as Keras counts them. */
+static void print_summary_json(const fv_net *net) {
+    printf("{\"name\": "), cli_json_string(stdout, fv_net_name(net)), printf(", \"layers\": [");
+    size_t total = 0, trainable = 0;
+    fv_error err;
+    for (int i = 0; i < fv_net_node_count(net); i++) {
+        size_t params = 0;
+        for (int p = 0; p < fv_net_param_count(net); p++) {
+            fv_param_info info;
+            if (fv_net_param(net, p, &info, &err) == FV_OK && info.node == i) params += info.count, trainable += info.trainable ? info.count : 0;
+        }
+        total += params;
+        const fv_layer *layer = fv_net_node_layer(net, i);
+        int inputs[8], n = fv_net_node_inputs(net, i, inputs, 8);
+        printf("%s{\"name\": ", i ? ", " : ""), cli_json_string(stdout, fv_net_node_name(net, i));
+        printf(", \"type\": "), cli_json_string(stdout, fv_layer_kind_name(layer->kind)), printf(", \"inputs\": [");
+        for (int k = 0; k < n; k++) printf("%s", k ? ", " : ""), cli_json_string(stdout, fv_net_node_name(net, inputs[k]));
+        fv_shape s = fv_net_node_shape(net, i);
+        printf("], \"output_shape\": [null");
+        for (int d = 0; d < s.rank; d++) printf(", %d", s.dim[d]);
+        printf("], \"params\": %zu}", params);
+    }
+    printf("], \"total_params\": %zu, \"trainable_params\": %zu, \"non_trainable_params\": %zu}\n", total, trainable, total - trainable);
+}
+
 int cmd_summary(int argc, char **argv) {
     const char *path = NULL;
     long batch = 1;
-    int plan = 0;
+    int plan = 0, json = 0;
     fv_backend backend = fv_backend_default();
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help")) return summary_usage(stdout), 0;
         if (!strcmp(a, "--plan")) plan = 1;
+        else if (!strcmp(a, "--json")) json = 1;
         else if (!strcmp(a, "--batch")) { if (!cli_int(a, v, 1, &batch)) return 2; i++; }
         else if (!strcmp(a, "--backend")) { if (!cli_backend(v, &backend)) return 2; i++; }
         else if (a[0] == '-') return fprintf(stderr, "fovea: unknown option '%s'\n", a), 2;
@@ -94,6 +124,11 @@ int cmd_summary(int argc, char **argv) {
     if (!path) return summary_usage(stderr), 2;
     fv_net *net = cli_load_net(path, NULL);
     if (!net) return 1;
+    if (json) {
+        print_summary_json(net);
+        fv_net_free(net);
+        return 0;
+    }
     int len = fv_net_summary(net, NULL, 0), status = 0;
     char *text = malloc((size_t)len + 1);
     if (!text) {

@@ -31,7 +31,8 @@ static const char *const train_usage =
     "  --checkpoint-seconds S  ... or every S seconds\n"
     "  --stop-after N       stop after N epochs in this run (resume later from --out)\n"
     "  --backend B          onednn or reference\n"
-    "  --no-test            skip the evaluation on the test split\n";
+    "  --no-test            skip the evaluation on the test split\n"
+    "example: fovea train models/mnist-cnn.fv --data fashion-mnist --epochs 5 --schedule cosine --out mnist-cnn.fvm\n";
 
 typedef struct train_ctx {
     const char *out;
@@ -74,11 +75,12 @@ static int parse_loss(const char *name, int *kind) {
     return !strcmp(name, "auto") ? (*kind = -1, 1) : 0;
 }
 
-static void print_metrics(const fv_metrics *m, const fv_dataset *d) {
-    int len = fv_metrics_format(m, (const char (*)[FV_CLASS_NAME_MAX])d->class_names, NULL, 0);
+static void print_metrics(const fv_metrics *m, const fv_dataset *d, int json) {
+    int (*format)(const fv_metrics *, const char (*)[FV_CLASS_NAME_MAX], char *, size_t) = json ? fv_metrics_json : fv_metrics_format;
+    int len = format(m, (const char (*)[FV_CLASS_NAME_MAX])d->class_names, NULL, 0);
     char *text = malloc((size_t)len + 1);
     if (!text) return;
-    fv_metrics_format(m, (const char (*)[FV_CLASS_NAME_MAX])d->class_names, text, (size_t)len + 1);
+    format(m, (const char (*)[FV_CLASS_NAME_MAX])d->class_names, text, (size_t)len + 1);
     fputs(text, stdout);
     free(text);
 }
@@ -215,7 +217,7 @@ int cmd_train(int argc, char **argv) {
             fv_metrics m;
             if (fv_evaluate(net, test_set, c.loss, &m, &err) != FV_OK) goto fail;
             printf("\nTest set: ");
-            print_metrics(&m, test_set);
+            print_metrics(&m, test_set, 0);
             fv_metrics_free(&m);
         }
     }
@@ -237,12 +239,18 @@ done:
 int cmd_evaluate(int argc, char **argv) {
     const char *model = NULL, *data_spec = NULL, *split = "test";
     long batch = 256;
-    int loss_kind = -1;
+    int loss_kind = -1, json = 0;
     fv_backend backend = fv_backend_default();
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help")) return printf("usage: fovea evaluate MODEL --data DATA [--split test|train] [--batch N] [--loss L] [--backend B]\n"), 0;
-        if (!strcmp(a, "--data") && v) data_spec = argv[++i];
+        if (!strcmp(a, "--help"))
+            return printf("usage: fovea evaluate MODEL --data DATA [--split test|train] [--batch N] [--loss L] [--backend B] [--json]\n"
+                          "  loss, accuracy, per-class precision/recall/F1 and the confusion matrix on a split of DATA\n"
+                          "  --split S   test (default) or train      --batch N   batch size (default 256)\n"
+                          "  --json      one JSON document instead of the table\n"
+                          "example: fovea evaluate build/mnist-cnn-fashion.fvm --data fashion-mnist --json\n"), 0;
+        if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--data") && v) data_spec = argv[++i];
         else if (!strcmp(a, "--split") && v) split = argv[++i];
         else if (!strcmp(a, "--batch")) { if (!cli_int(a, v, 1, &batch)) return 2; i++; }
         else if (!strcmp(a, "--loss") && v) { if (!parse_loss(v, &loss_kind)) return fprintf(stderr, "fovea: unknown loss '%s'\n", v), 2; i++; }
@@ -261,7 +269,7 @@ int cmd_evaluate(int argc, char **argv) {
     int rc = !d || fv_net_plan_mode(net, (int)batch, backend, FV_PLAN_INFERENCE, 1, &err) != FV_OK ||
              fv_evaluate(net, d, default_loss(net, loss_kind), &m, &err) != FV_OK;
     if (rc) fprintf(stderr, "fovea: %s%s%s\n", d ? data_spec : "", d ? ": " : "", err.message);
-    else print_metrics(&m, d), fv_metrics_free(&m);
+    else print_metrics(&m, d, json), fv_metrics_free(&m);
     fv_dataset_free(d);
     fv_net_free(net);
     return rc;
@@ -272,10 +280,13 @@ int cmd_predict(int argc, char **argv) {
     long top = 3;
     int first_image = -1;
     fv_backend backend = fv_backend_default();
+    int json = 0;
     for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) { json = 1; continue; }
         if (!strcmp(argv[i], "--help"))
-            return printf("usage: fovea predict MODEL [--top K] [--backend B] IMAGE...\n"
-                          "  the top K classes (default 3) of each image, read and resized to the model's input\n"
+            return printf("usage: fovea predict MODEL [--top K] [--backend B] [--json] IMAGE...\n"
+                          "  the top K classes (default 3) of each image, read and resized to the model's input;\n"
+                          "  --json: one JSON document {model, predictions: [{image, top: [{class, name, probability}]}]}\n"
                           "example: fovea predict build/mnist-cnn-fashion.fvm --top 3 samples/*.png\n"), 0;
         if (!strcmp(argv[i], "--top")) { if (!cli_int(argv[i], i + 1 < argc ? argv[i + 1] : NULL, 1, &top)) return 2; i++; }
         else if (!strcmp(argv[i], "--backend")) { if (!cli_backend(i + 1 < argc ? argv[i + 1] : NULL, &backend)) return 2; i++; }
@@ -297,7 +308,9 @@ int cmd_predict(int argc, char **argv) {
         fprintf(stderr, "fovea: %s\n", in.rank != 3 ? "predict takes images: the model's input must be (H, W, C)" : err.message);
         rc = 1;
     }
-    for (int i = first_image; rc == 0 && i < argc; i++) {
+    if (rc == 0 && json) printf("{\"model\": "), cli_json_string(stdout, model), printf(", \"predictions\": [");
+    for (int i = first_image, n = 0; rc == 0 && i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) continue;
         if (argv[i][0] == '-') { i++; continue; }
         if (fv_load_image(argv[i], in.dim[0], in.dim[1], in.dim[2], x, &err) != FV_OK ||
             fv_predict(net, x, 1, y, &err) != FV_OK) {
@@ -305,20 +318,29 @@ int cmd_predict(int argc, char **argv) {
             rc = 1;
             break;
         }
-        printf("%s:", argv[i]);
+        if (json) printf("%s{\"image\": ", n++ ? ", " : ""), cli_json_string(stdout, argv[i]), printf(", \"top\": [");
+        else printf("%s:", argv[i]);
         memset(taken, 0, (size_t)units);
-        if (units == 1) printf(" %.4f (probability of class 1)\n", (double)y[0]);
+        if (units == 1 && !json) printf(" %.4f (probability of class 1)\n", (double)y[0]);
+        if (units == 1 && json) printf("{\"class\": 1, \"probability\": %.9g}", (double)y[0]);
         for (int k = 0; units > 1 && k < top && k < units; k++) { /* selection of the k-th largest */
             int best = -1;
             for (int c = 0; c < units; c++) /* a linear output's scores can be negative: taken[] marks the chosen */
                 if (!taken[c] && (best < 0 || y[c] > y[best] || (isnan(y[best]) && !isnan(y[c])))) best = c;
             const char *name = ck.train.class_names && best < ck.train.n_classes ? ck.train.class_names[best] : NULL;
-            if (name) printf("  %d. %s %.4f", k + 1, name, (double)y[best]);
+            if (json) {
+                printf("%s{\"class\": %d, \"name\": ", k ? ", " : "", best);
+                if (name) cli_json_string(stdout, name);
+                else printf("null");
+                printf(", \"probability\": %.9g}", (double)y[best]);
+            } else if (name) printf("  %d. %s %.4f", k + 1, name, (double)y[best]);
             else printf("  %d. class %d %.4f", k + 1, best, (double)y[best]);
             taken[best] = 1;
         }
-        if (units > 1) printf("\n");
+        if (json) printf("]}");
+        else if (units > 1) printf("\n");
     }
+    if (rc == 0 && json) printf("]}\n");
     free(x), free(y), free(taken);
     fv_checkpoint_free(&ck);
     fv_net_free(net);

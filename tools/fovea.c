@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 static void usage(FILE *out) {
     fprintf(out,
             "usage: fovea COMMAND [ARGS]   (fovea COMMAND --help for its options)\n"
@@ -27,12 +29,37 @@ static void usage(FILE *out) {
             "  gradcam MODEL IMAGE...       Grad-CAM and Grad-CAM++ heat maps over the image\n"
             "  dream MODEL --class K        activation maximisation; with IMAGE --layer L: DeepDream\n"
             "\n"
-            "Model definitions: see models/README.md.\n");
+            "\n"
+            "options of every command: --threads N (OpenMP threads; OMP_NUM_THREADS works too)\n"
+            "fovea --version    the version, backends and threads\n"
+            "Model definitions: see models/README.md. The manual: man fovea.\n"
+            "example: fovea train models/mnist-cnn.fv --data fashion-mnist --out mnist-cnn.fvm\n");
+}
+
+/* --threads N anywhere on the command line: the OpenMP threads of this process (the tool is the
+ * application, so it may set them; the library never does). OMP_NUM_THREADS works as usual. */
+static int take_threads(int *argc, char **argv) {
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--threads")) continue;
+        long n;
+        if (!cli_int("--threads", i + 1 < *argc ? argv[i + 1] : NULL, 1, &n)) return 0;
+        omp_set_num_threads((int)n);
+        for (int k = i; k + 2 <= *argc; k++) argv[k] = argv[k + 2];
+        *argc -= 2;
+        i--;
+    }
+    return 1;
 }
 
 int main(int argc, char **argv) {
     /* a line at a time even into a file or a pipe: progress survives a kill, logs are current */
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (!take_threads(&argc, argv)) return 2;
+    if (argc >= 2 && !strcmp(argv[1], "--version")) {
+        printf("fovea %s (backends: reference%s; OpenMP threads: %d)\n", fv_version(),
+               fv_backend_available(FV_BACKEND_ONEDNN) ? ", onednn" : "", omp_get_max_threads());
+        return 0;
+    }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -97,3 +97,5 @@ fv_status fv_output_close(fv_output *o, int ok, fv_error *err) {
     remove(o->tmp);
     return fv_fail(err, "%s: write failed: %s", o->path, e ? strerror(e) : "an error while writing (disk full?)");
 }
+
+const char *fv_version(void) { return FOVEA_VERSION; }

@@ -133,3 +133,40 @@ int fv_metrics_format(const fv_metrics *m, const char (*names)[FV_CLASS_NAME_MAX
     }
     return (int)t.len;
 }
+
+/* A string as JSON: quotes, backslashes and control characters escaped. */
+static void json_string(fv_text *t, const char *s) {
+    fv_text_put(t, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fv_text_put(t, "\\%c", c);
+        else if (c < 0x20) fv_text_put(t, "\\u%04x", c);
+        else fv_text_put(t, "%c", c);
+    }
+    fv_text_put(t, "\"");
+}
+
+int fv_metrics_json(const fv_metrics *m, const char (*names)[FV_CLASS_NAME_MAX], char *buf, size_t size) {
+    fv_text t = {buf, size, 0};
+    if (size) buf[0] = '\0';
+    int k = m->n_classes;
+    fv_text_put(&t, "{\"samples\": %zu, \"loss\": %.9g, \"accuracy\": %.9g, \"macro_precision\": %.9g, \"macro_recall\": %.9g, "
+                "\"macro_f1\": %.9g, \"classes\": [", m->count, m->loss, m->accuracy, m->macro_precision, m->macro_recall, m->macro_f1);
+    for (int c = 0; c < k; c++) {
+        size_t support = 0;
+        for (int o = 0; o < k; o++) support += m->confusion[(size_t)c * k + o];
+        char fallback[32];
+        snprintf(fallback, sizeof fallback, "%d", c);
+        fv_text_put(&t, "%s{\"index\": %d, \"name\": ", c ? ", " : "", c);
+        json_string(&t, names ? names[c] : fallback);
+        fv_text_put(&t, ", \"precision\": %.9g, \"recall\": %.9g, \"f1\": %.9g, \"support\": %zu}", m->precision[c], m->recall[c], m->f1[c], support);
+    }
+    fv_text_put(&t, "], \"confusion\": [");
+    for (int c = 0; c < k; c++) {
+        fv_text_put(&t, "%s[", c ? ", " : "");
+        for (int o = 0; o < k; o++) fv_text_put(&t, "%s%zu", o ? ", " : "", m->confusion[(size_t)c * k + o]);
+        fv_text_put(&t, "]");
+    }
+    fv_text_put(&t, "]}\n");
+    return (int)t.len;
+}
