@@ -29,5 +29,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 /usr/bin/python3 "$src/scripts/fashion_samples.py" "$dir" 2 >/dev/null
 check "predict --json parses" "'$fovea' predict '$model' --json --top 2 '$dir'/*.png | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d[\"predictions\"]) == 2 and len(d[\"predictions\"][0][\"top\"]) == 2'"
+check "man -l docs/fovea.1 renders every command" "[ \"\$(man -l '$src/docs/fovea.1' 2>/dev/null | grep -c 'usage: fovea')\" -eq 12 ]"
+check "docs/fovea.1 is current (scripts/make_man.sh)" "'$src/scripts/make_man.sh' '$fovea' | cmp -s - '$src/docs/fovea.1'"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
