@@ -524,6 +524,8 @@ void fv_image_free(fv_image *image);
 fv_image *fv_image_load(const char *path, int channels, fv_error *err);
 /* 8-bit PNG (values clamped to [0, 1]), written to a temporary file and renamed. */
 fv_status fv_image_save_png(const fv_image *image, const char *path, fv_error *err);
+/* The image as 8-bit PNG bytes in memory (free() them); size receives their count. */
+unsigned char *fv_image_encode_png(const fv_image *image, size_t *size, fv_error *err);
 /* Bilinear resampling with half-pixel centres (PyTorch's interpolate(align_corners=False), OpenCV's
  * resize): src is src_h x src_w x channels, dst dst_h x dst_w x channels. */
 void fv_resize_bilinear(const float *src, int src_h, int src_w, int channels, float *dst, int dst_h, int dst_w);

@@ -27,7 +27,7 @@ Every command takes
 (OpenMP threads; OMP_NUM_THREADS is honoured too) and
 .BR \-\-help .
 MAN
-for c in train evaluate predict summary weights layers forward filter show saliency gradcam dream; do
+for c in train evaluate predict report summary weights layers forward filter show saliency gradcam dream; do
   echo ".SH $(echo "$c" | tr a-z A-Z)"
   echo ".nf"
   "$fovea" "$c" --help | esc

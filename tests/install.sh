@@ -14,6 +14,7 @@ check "cmake --install" "cmake --install '$build' --prefix '$prefix'"
 for f in include/fovea.h lib/libfovea.so lib/libfovea.a bin/fovea lib/pkgconfig/fovea.pc lib/cmake/fovea/foveaConfig.cmake share/man/man1/fovea.1; do
   check "installed $f" "[ -e '$prefix/$f' ]"
 done
+check "every symbol the libraries export starts with fv_ (a program's own bind() or run() cannot clash)" "[ -z \"\$(nm -g --defined-only '$prefix/lib/libfovea.a' '$prefix/lib/libfovea.so' 2>/dev/null | awk 'NF == 3 {print \$3}' | grep -v '^fv_' | grep -vE '^(_init|_fini|_edata|_end|__bss_start)\$')\" ]"
 check "the installed tool runs" "'$prefix/bin/fovea' --version"
 check "examples with find_package(fovea)" "cmake -S '$src/examples' -B '$dir/cmake' -DCMAKE_PREFIX_PATH='$prefix' -DCMAKE_BUILD_TYPE=Release && cmake --build '$dir/cmake'"
 mkdir -p "$dir/make"

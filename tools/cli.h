@@ -12,6 +12,8 @@ int cli_int(const char *flag, const char *value, long min, long *out);
 int cli_int_range(const char *flag, const char *value, long min, long max, long *out);
 int cli_float(const char *flag, const char *value, double min, double *out);
 int cli_float_range(const char *flag, const char *value, double min, double max, double *out);
+/* Writes a whole file atomically (a temporary file, fsync, rename). */
+fv_status cli_write_file(const char *path, const void *data, size_t size, fv_error *err);
 /* A string as a JSON string (quoted, escaped). */
 void cli_json_string(FILE *out, const char *s);
 /* Whether an output file can be written where path names (checked before any long work). */
@@ -33,5 +35,6 @@ int cmd_show(int argc, char **argv);
 int cmd_saliency(int argc, char **argv);
 int cmd_gradcam(int argc, char **argv);
 int cmd_dream(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -1,5 +1,8 @@
 /* cmd_train.c — fovea train, evaluate and predict. */
 #include "cli.h"
+#include "report.h"
+
+#include <omp.h>
 
 #include <limits.h>
 #include <math.h>
@@ -26,6 +29,7 @@ static const char *const train_usage =
     "  --shift N --flip --rotate DEG   augmentation\n"
     "  --seed S             weights, shuffling, dropout, augmentation (default 1)\n"
     "  --out FILE           save the model (weights, optimizer, epoch, history) after every epoch\n"
+    "  --report FILE.html   an HTML run report, rewritten after every epoch (fovea report --help)\n"
     "  --checkpoint-every N also save it every N batches within an epoch (needs --out): a run\n"
     "                       killed mid-epoch resumes from there and ends as an uninterrupted one\n"
     "  --checkpoint-seconds S  ... or every S seconds\n"
@@ -36,6 +40,8 @@ static const char *const train_usage =
 
 typedef struct train_ctx {
     const char *out;
+    const char *report;   /* --report: rewritten after every epoch */
+    report_input page;
     fv_net *net;
     fv_optimizer *opt;
     fv_train_state state; /* its history has room for every epoch */
@@ -61,6 +67,11 @@ static int on_epoch(const fv_epoch_log *log, void *user) {
     train_ctx *t = user;
     t->state.history[t->state.n_history++] = *log;
     if (t->out && !save_checkpoint(t, log->epoch, NULL)) return 1;
+    if (t->report) {
+        fv_error err;
+        t->page.n_history = t->state.n_history, t->page.seconds = fv_time_seconds() - t->page.seconds_start;
+        if (report_write(t->report, &t->page, &err) != FV_OK) return fprintf(stderr, "fovea: %s\n", err.message), t->save_failed = 1, 1;
+    }
     return t->stop_after > 0 && ++t->run_epochs >= t->stop_after;
 }
 
@@ -93,7 +104,7 @@ static fv_loss default_loss(const fv_net *net, int kind) {
 }
 
 int cmd_train(int argc, char **argv) {
-    const char *model = NULL, *data_spec = NULL, *out = NULL, *optimizer = "adam", *schedule = "constant";
+    const char *model = NULL, *data_spec = NULL, *out = NULL, *report = NULL, *optimizer = "adam", *schedule = "constant";
     long epochs = 5, batch = -1, seed = -1, patience = 0, shift = 0, stop_after = 0, step_epochs = 10, checkpoint_every = 0;
     double checkpoint_seconds = 0, lr = -1, momentum = 0.9, weight_decay = 0, val_split = 0, rotate = 0, smoothing = 0, gamma = 0.1;
     int nesterov = 0, flip = 0, test = 1, loss_kind = -1;
@@ -104,6 +115,7 @@ int cmd_train(int argc, char **argv) {
         if (!strcmp(a, "--help")) return fputs(train_usage, stdout), 0;
         else if (!strcmp(a, "--data")) ok = v != NULL, data_spec = v;
         else if (!strcmp(a, "--out")) ok = v != NULL, out = v;
+        else if (!strcmp(a, "--report")) ok = v != NULL, report = v;
         else if (!strcmp(a, "--epochs")) ok = cli_int_range(a, v, 1, 1000000, &epochs), quiet = 1;
         else if (!strcmp(a, "--batch")) ok = cli_int_range(a, v, 1, 1 << 24, &batch), quiet = 1;
         else if (!strcmp(a, "--seed")) ok = cli_int_range(a, v, 0, LONG_MAX, &seed), quiet = 1;
@@ -135,6 +147,7 @@ int cmd_train(int argc, char **argv) {
     if (!model || !data_spec) return fputs(train_usage, stderr), 2;
     if ((checkpoint_every || checkpoint_seconds > 0) && !out) return fprintf(stderr, "fovea: --checkpoint-every/--checkpoint-seconds need --out FILE\n"), 2;
     if (out && !cli_output_writable(out)) return 1; /* before any training, not after the first epoch */
+    if (report && !cli_output_writable(report)) return 1;
 
     fv_checkpoint ck;
     memset(&ck, 0, sizeof ck);
@@ -185,7 +198,12 @@ int cmd_train(int argc, char **argv) {
         snprintf(err.message, sizeof err.message, "out of memory");
         goto fail;
     }
-    train_ctx t = {out, net, opt, {.seed = (uint64_t)seed, .batch_size = (int)batch, .n_classes = train->n_classes,
+    char command[2048] = "fovea train";
+    for (int i = 0; i < argc; i++) snprintf(command + strlen(command), sizeof command - strlen(command), " %s", argv[i]);
+    train_ctx t = {out, report, {.net = net, .history = t_history, .command_line = command, .data_spec = data_spec,
+                                 .backend = fv_backend_name(backend), .seed = (uint64_t)seed, .threads = omp_get_max_threads(),
+                                 .seconds_start = fv_time_seconds()},
+                   net, opt, {.seed = (uint64_t)seed, .batch_size = (int)batch, .n_classes = train->n_classes,
                                    .class_names = train->class_names, .history = t_history}, (int)stop_after, 0, 0};
     for (int k = 0; resuming && k < ck.train.n_history && k < c.initial_epoch; k++) t.state.history[t.state.n_history++] = ck.train.history[k];
     c.on_epoch = on_epoch, c.user = &t;
@@ -220,6 +238,15 @@ int cmd_train(int argc, char **argv) {
             print_metrics(&m, test_set, 0);
             fv_metrics_free(&m);
         }
+    }
+    if (report) { /* the finished page: with the test set's confusion matrix and mistakes when there is one */
+        t.page.n_history = t.state.n_history, t.page.seconds = fv_time_seconds() - t.page.seconds_start, t.page.finished = 1;
+        t.page.data = test_set;
+        if (test_set && ck.train.class_names == NULL) memcpy(test_set->class_names, train->class_names,
+                                                              (size_t)(test_set->n_classes < train->n_classes ? test_set->n_classes : train->n_classes) * sizeof *train->class_names);
+        fv_status st = test_set ? report_finish(report, &t.page, c.loss, &err) : report_write(report, &t.page, &err);
+        if (st != FV_OK) goto fail;
+        printf("wrote %s\n", report);
     }
     rc = 0;
     goto done;

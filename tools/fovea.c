@@ -19,6 +19,7 @@ static void usage(FILE *out) {
             "  predict MODEL IMAGE...       top classes with probabilities\n"
             "  summary MODEL                print layers, output shapes and parameter counts\n"
             "  weights MODEL [--layer L]    print a trained model's parameters\n"
+            "  report MODEL --data DATA     an HTML run report: curves, confusion matrix, mistakes, filters\n"
             "  layers                       every layer kind's settings and defaults\n"
             "  forward MODEL.fv             time forward and backward passes on seeded random input\n"
             "\n"
@@ -76,6 +77,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "saliency")) return cmd_saliency(argc - 2, argv + 2);
     if (!strcmp(argv[1], "gradcam")) return cmd_gradcam(argc - 2, argv + 2);
     if (!strcmp(argv[1], "dream")) return cmd_dream(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "report")) return cmd_report(argc - 2, argv + 2);
     fprintf(stderr, "fovea: unknown command '%s' (try fovea --help)\n", argv[1]);
     return 2;
 }

@@ -9,6 +9,10 @@
 
 #include <stb/stb_image_write.h>
 
+/* Defined and exported by Debian's libstb, but declared only in stb_image_write.h's implementation
+ * part; its result is malloc'd (libstb keeps stb's default allocator). */
+unsigned char *stbi_write_png_to_mem(const unsigned char *pixels, int stride_bytes, int x, int y, int n, int *out_len);
+
 fv_image *fv_image_new(int height, int width, int channels, fv_error *err) {
     if (height <= 0 || width <= 0 || (channels != 1 && channels != 3))
         return fv_fail(err, "an image is height x width x 1 or 3 channels, not %d x %d x %d", height, width, channels), NULL;
@@ -35,14 +39,31 @@ static void write_to_sink(void *context, void *data, int size) {
     if (size > 0 && fwrite(data, 1, (size_t)size, s->f) != (size_t)size) s->failed = 1;
 }
 
-fv_status fv_image_save_png(const fv_image *image, const char *path, fv_error *err) {
+/* 8-bit pixels: values clamped to [0, 1] (NaN to 0), rounded. */
+static unsigned char *to_bytes(const fv_image *image) {
     size_t n = (size_t)image->height * image->width * image->channels;
     unsigned char *bytes = malloc(n);
-    if (!bytes) return fv_fail(err, "%s: out of memory", path);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; bytes && i < n; i++) {
         float v = image->pixels[i];
-        bytes[i] = (unsigned char)(v >= 1.0f ? 255 : v > 0.0f ? lrintf(v * 255.0f) : 0); /* NaN -> 0 */
+        bytes[i] = (unsigned char)(v >= 1.0f ? 255 : v > 0.0f ? lrintf(v * 255.0f) : 0);
     }
+    return bytes;
+}
+
+unsigned char *fv_image_encode_png(const fv_image *image, size_t *size, fv_error *err) {
+    unsigned char *bytes = to_bytes(image);
+    int len = 0;
+    unsigned char *png = bytes ? stbi_write_png_to_mem(bytes, image->width * image->channels, image->width, image->height,
+                                                       image->channels, &len) : NULL;
+    free(bytes);
+    if (!png) return fv_fail(err, "out of memory encoding a PNG"), NULL;
+    *size = (size_t)len;
+    return png;
+}
+
+fv_status fv_image_save_png(const fv_image *image, const char *path, fv_error *err) {
+    unsigned char *bytes = to_bytes(image);
+    if (!bytes) return fv_fail(err, "%s: out of memory", path);
     fv_output o;
     if (fv_output_open(&o, path, err) != FV_OK) return free(bytes), FV_ERR;
     png_sink sink = {o.f, 0};

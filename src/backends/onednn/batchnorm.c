@@ -24,12 +24,12 @@ static dnnl_status_t bnorm_prim(prim *p, dnnl_ctx *ctx, dnnl_primitive_attr_t at
                                                      data, eps, flags);
     dnnl_primitive_desc_t pd = NULL;
     if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &d, attr, ctx->engine, hint);
-    if (s == dnnl_success) s = make_prim(p, pd, ctx->engine);
+    if (s == dnnl_success) s = fv_onednn_make_prim(p, pd, ctx->engine);
     const int data_args[] = {DNNL_ARG_SRC, backward ? DNNL_ARG_DIFF_SRC : DNNL_ARG_DST, DNNL_ARG_DIFF_DST};
     const int chan_args[] = {DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE,
                              DNNL_ARG_DIFF_SCALE, DNNL_ARG_DIFF_SHIFT};
-    for (int i = 0; i < (backward ? 3 : 2) && s == dnnl_success; i++) s = add_arg(p, data_args[i], data, ctx->engine, NULL);
-    for (int i = 0; i < (backward ? 6 : 4) && s == dnnl_success; i++) s = add_arg(p, chan_args[i], chan, ctx->engine, NULL);
+    for (int i = 0; i < (backward ? 3 : 2) && s == dnnl_success; i++) s = fv_onednn_add_arg(p, data_args[i], data, ctx->engine, NULL);
+    for (int i = 0; i < (backward ? 6 : 4) && s == dnnl_success; i++) s = fv_onednn_add_arg(p, chan_args[i], chan, ctx->engine, NULL);
     if (pd_out && s == dnnl_success) *pd_out = pd;
     else if (pd) dnnl_primitive_desc_destroy(pd);
     return s;
@@ -38,10 +38,10 @@ static dnnl_status_t bnorm_prim(prim *p, dnnl_ctx *ctx, dnnl_primitive_attr_t at
 static void bn_release(void *state) {
     dnnl_bnorm *b = state;
     if (!b) return;
-    free_prim(&b->train);
-    free_prim(&b->infer);
-    free_prim(&b->backward_train);
-    free_prim(&b->backward_infer);
+    fv_onednn_free_prim(&b->train);
+    fv_onednn_free_prim(&b->infer);
+    fv_onednn_free_prim(&b->backward_train);
+    fv_onednn_free_prim(&b->backward_infer);
     free(b);
 }
 
@@ -57,12 +57,12 @@ static fv_status bn_plan(const fv_node *node, void *engine, int batch, void **st
     if (!b) return fv_fail(err, "out of memory");
     b->ctx = ctx;
     int small = (double)rows * channels * 8.0 < ONE_THREAD_BELOW;
-    int threads = limit_threads(small);
+    int threads = fv_onednn_limit_threads(small);
     dnnl_memory_desc_t data, chan;
     dnnl_dims_t dd = {rows, channels, 1, 1}, cd = {channels};
     TRY(dnnl_memory_desc_init_by_tag(&data, 4, dd, dnnl_f32, dnnl_nhwc));
     TRY(dnnl_memory_desc_init_by_tag(&chan, 1, cd, dnnl_f32, dnnl_x));
-    TRY(user_scratchpad_attr(&attr));
+    TRY(fv_onednn_user_scratchpad_attr(&attr));
     TRY(bnorm_prim(&b->train, ctx, attr, 0, 0, &data, &chan, epsilon, NULL, &train_pd));
     TRY(bnorm_prim(&b->infer, ctx, attr, 0, 1, &data, &chan, epsilon, NULL, &infer_pd));
     TRY(bnorm_prim(&b->backward_train, ctx, attr, 1, 0, &data, &chan, epsilon, train_pd, NULL));
@@ -71,11 +71,11 @@ static fv_status bn_plan(const fv_node *node, void *engine, int batch, void **st
     dnnl_primitive_desc_destroy(train_pd);
     dnnl_primitive_desc_destroy(infer_pd);
     dnnl_primitive_attr_destroy(attr);
-    restore_threads(threads);
+    fv_onednn_restore_threads(threads);
     *state = b;
     return FV_OK;
 fail:
-    restore_threads(threads);
+    fv_onednn_restore_threads(threads);
     if (train_pd) dnnl_primitive_desc_destroy(train_pd);
     if (infer_pd) dnnl_primitive_desc_destroy(infer_pd);
     if (attr) dnnl_primitive_attr_destroy(attr);
@@ -85,11 +85,11 @@ fail:
 
 /* What both directions read: x, gamma, beta and the statistics in use. */
 static void bind_common(prim *p, const fv_step *s, const float *mean, const float *variance) {
-    bind(p, DNNL_ARG_SRC, s->in[0]);
-    bind(p, DNNL_ARG_SCALE, s->param[GAMMA]);
-    bind(p, DNNL_ARG_SHIFT, s->param[BETA]);
-    bind(p, DNNL_ARG_MEAN, mean);
-    bind(p, DNNL_ARG_VARIANCE, variance);
+    fv_onednn_bind(p, DNNL_ARG_SRC, s->in[0]);
+    fv_onednn_bind(p, DNNL_ARG_SCALE, s->param[GAMMA]);
+    fv_onednn_bind(p, DNNL_ARG_SHIFT, s->param[BETA]);
+    fv_onednn_bind(p, DNNL_ARG_MEAN, mean);
+    fv_onednn_bind(p, DNNL_ARG_VARIANCE, variance);
 }
 
 /* x (N, ..., C) -> y; training: the batch statistics land in scratch (mean, variance) and are
@@ -104,8 +104,8 @@ static fv_status bn_forward(const fv_node *node, void *state, const fv_step *s, 
     }
     prim *p = s->training ? &b->train : &b->infer;
     bind_common(p, s, mean, variance);
-    bind(p, DNNL_ARG_DST, s->out);
-    if (run(p, b->ctx, err) != FV_OK) return FV_ERR;
+    fv_onednn_bind(p, DNNL_ARG_DST, s->out);
+    if (fv_onednn_run(p, b->ctx, err) != FV_OK) return FV_ERR;
     if (s->training) fv_batchnorm_update_moving(node, s);
     return FV_OK;
 }
@@ -119,11 +119,11 @@ static fv_status bn_backward(const fv_node *node, void *state, const fv_step *s,
     memset(s->d_param[MOVING_VAR], 0, (size_t)c * sizeof(float));
     prim *p = s->training ? &b->backward_train : &b->backward_infer;
     bind_common(p, s, mean, variance);
-    bind(p, DNNL_ARG_DIFF_DST, s->d_out);
-    bind(p, DNNL_ARG_DIFF_SRC, s->d_in[0]);
-    bind(p, DNNL_ARG_DIFF_SCALE, s->d_param[GAMMA]);
-    bind(p, DNNL_ARG_DIFF_SHIFT, s->d_param[BETA]);
-    return run(p, b->ctx, err);
+    fv_onednn_bind(p, DNNL_ARG_DIFF_DST, s->d_out);
+    fv_onednn_bind(p, DNNL_ARG_DIFF_SRC, s->d_in[0]);
+    fv_onednn_bind(p, DNNL_ARG_DIFF_SCALE, s->d_param[GAMMA]);
+    fv_onednn_bind(p, DNNL_ARG_DIFF_SHIFT, s->d_param[BETA]);
+    return fv_onednn_run(p, b->ctx, err);
 }
 
 static int bn_supports(const fv_node *node) {

@@ -33,9 +33,9 @@ static dnnl_status_t plan_weights_copy(weights_copy *w, dnnl_ctx *ctx, const dnn
     dnnl_primitive_desc_t pd = NULL;
     const dnnl_memory_desc_t *from = to_user ? internal : user, *to = to_user ? user : internal;
     dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, from, ctx->engine, to, ctx->engine, NULL);
-    if (s == dnnl_success) s = make_prim(&w->reorder, pd, ctx->engine);
-    if (s == dnnl_success) s = add_arg(&w->reorder, DNNL_ARG_FROM, from, ctx->engine, to_user ? w->buffer : NULL);
-    if (s == dnnl_success) s = add_arg(&w->reorder, DNNL_ARG_TO, to, ctx->engine, to_user ? NULL : w->buffer);
+    if (s == dnnl_success) s = fv_onednn_make_prim(&w->reorder, pd, ctx->engine);
+    if (s == dnnl_success) s = fv_onednn_add_arg(&w->reorder, DNNL_ARG_FROM, from, ctx->engine, to_user ? w->buffer : NULL);
+    if (s == dnnl_success) s = fv_onednn_add_arg(&w->reorder, DNNL_ARG_TO, to, ctx->engine, to_user ? NULL : w->buffer);
     if (pd) dnnl_primitive_desc_destroy(pd);
     if (s == dnnl_success && !to_user) {
         w->seen_bytes = dnnl_memory_desc_get_size(user);
@@ -45,7 +45,7 @@ static dnnl_status_t plan_weights_copy(weights_copy *w, dnnl_ctx *ctx, const dnn
 }
 
 static void free_weights_copy(weights_copy *w) {
-    free_prim(&w->reorder);
+    fv_onednn_free_prim(&w->reorder);
     free(w->buffer);
     free(w->seen);
     memset(w, 0, sizeof *w);
@@ -57,12 +57,12 @@ static void free_weights_copy(weights_copy *w) {
 static fv_status bind_weights(prim *p, int arg, weights_copy *copy, const float *w, dnnl_ctx *ctx, fv_error *err) {
     if (copy->reorder.primitive) {
         if (copy->seen_valid && memcmp(copy->seen, w, copy->seen_bytes) == 0) return FV_OK;
-        bind(&copy->reorder, DNNL_ARG_FROM, w);
-        if (run(&copy->reorder, ctx, err) != FV_OK) return FV_ERR;
+        fv_onednn_bind(&copy->reorder, DNNL_ARG_FROM, w);
+        if (fv_onednn_run(&copy->reorder, ctx, err) != FV_OK) return FV_ERR;
         memcpy(copy->seen, w, copy->seen_bytes);
         copy->seen_valid = 1;
     } else if (!copy->buffer) {
-        bind(p, arg, w);
+        fv_onednn_bind(p, arg, w);
     }
     return FV_OK;
 }
@@ -73,10 +73,10 @@ static fv_status conv_forward(const fv_node *node, void *state, const fv_step *s
     dnnl_conv *c = state;
     const fv_conv_settings *l = &node->layer.conv;
     if (bind_weights(&c->forward, DNNL_ARG_WEIGHTS, &c->fwd_w, s->param[0], c->ctx, err) != FV_OK) return FV_ERR;
-    bind(&c->forward, DNNL_ARG_SRC, s->in[0]);
-    bind(&c->forward, DNNL_ARG_BIAS, l->use_bias ? s->param[1] : NULL);
-    bind(&c->forward, DNNL_ARG_DST, s->out);
-    if (run(&c->forward, c->ctx, err) != FV_OK) return FV_ERR;
+    fv_onednn_bind(&c->forward, DNNL_ARG_SRC, s->in[0]);
+    fv_onednn_bind(&c->forward, DNNL_ARG_BIAS, l->use_bias ? s->param[1] : NULL);
+    fv_onednn_bind(&c->forward, DNNL_ARG_DST, s->out);
+    if (fv_onednn_run(&c->forward, c->ctx, err) != FV_OK) return FV_ERR;
     if (l->activation != FV_ACT_RELU && l->activation != FV_ACT_LEAKY_RELU) {
         int channels = l->filters;
         fv_step_activate(s, l->activation, l->alpha, s->out, (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)channels, channels);
@@ -94,30 +94,30 @@ static fv_status conv_backward(const fv_node *node, void *state, const fv_step *
         if (c->bwd_data_w.reorder.primitive) {
             if (bind_weights(&c->backward_data, DNNL_ARG_WEIGHTS, &c->bwd_data_w, s->param[0], c->ctx, err) != FV_OK) return FV_ERR;
         } else if (!c->fwd_w.buffer) {
-            bind(&c->backward_data, DNNL_ARG_WEIGHTS, s->param[0]);
+            fv_onednn_bind(&c->backward_data, DNNL_ARG_WEIGHTS, s->param[0]);
         }
-        bind(&c->backward_data, DNNL_ARG_DIFF_DST, dy);
-        bind(&c->backward_data, DNNL_ARG_DIFF_SRC, s->d_in[0]);
-        if (run(&c->backward_data, c->ctx, err) != FV_OK) return FV_ERR;
+        fv_onednn_bind(&c->backward_data, DNNL_ARG_DIFF_DST, dy);
+        fv_onednn_bind(&c->backward_data, DNNL_ARG_DIFF_SRC, s->d_in[0]);
+        if (fv_onednn_run(&c->backward_data, c->ctx, err) != FV_OK) return FV_ERR;
     }
-    bind(&c->backward_weights, DNNL_ARG_SRC, s->in[0]);
-    bind(&c->backward_weights, DNNL_ARG_DIFF_DST, dy);
-    bind(&c->backward_weights, DNNL_ARG_DIFF_BIAS, l->use_bias ? s->d_param[1] : NULL);
+    fv_onednn_bind(&c->backward_weights, DNNL_ARG_SRC, s->in[0]);
+    fv_onednn_bind(&c->backward_weights, DNNL_ARG_DIFF_DST, dy);
+    fv_onednn_bind(&c->backward_weights, DNNL_ARG_DIFF_BIAS, l->use_bias ? s->d_param[1] : NULL);
     if (!c->bwd_dw.reorder.primitive) {
-        bind(&c->backward_weights, DNNL_ARG_DIFF_WEIGHTS, s->d_param[0]);
-        return run(&c->backward_weights, c->ctx, err);
+        fv_onednn_bind(&c->backward_weights, DNNL_ARG_DIFF_WEIGHTS, s->d_param[0]);
+        return fv_onednn_run(&c->backward_weights, c->ctx, err);
     }
-    if (run(&c->backward_weights, c->ctx, err) != FV_OK) return FV_ERR;
-    bind(&c->bwd_dw.reorder, DNNL_ARG_TO, s->d_param[0]);
-    return run(&c->bwd_dw.reorder, c->ctx, err);
+    if (fv_onednn_run(&c->backward_weights, c->ctx, err) != FV_OK) return FV_ERR;
+    fv_onednn_bind(&c->bwd_dw.reorder, DNNL_ARG_TO, s->d_param[0]);
+    return fv_onednn_run(&c->bwd_dw.reorder, c->ctx, err);
 }
 
 static void conv_release(void *state) {
     dnnl_conv *c = state;
     if (!c) return;
-    free_prim(&c->forward);
-    free_prim(&c->backward_data);
-    free_prim(&c->backward_weights);
+    fv_onednn_free_prim(&c->forward);
+    fv_onednn_free_prim(&c->backward_data);
+    fv_onednn_free_prim(&c->backward_weights);
     free_weights_copy(&c->fwd_w);
     free_weights_copy(&c->bwd_data_w);
     free_weights_copy(&c->bwd_dw);
@@ -158,7 +158,7 @@ static fv_status conv_plan(const fv_node *node, void *engine, int batch, void **
     c->ctx = ctx;
     double macs = (double)g->n * g->out[0] * g->out[1] * g->out[2] * g->c_out * g->k[0] * g->k[1] * g->k[2] * (g->c_in / g->groups);
     int small = macs < ONE_THREAD_BELOW;
-    int threads = limit_threads(small);
+    int threads = fv_onednn_limit_threads(small);
     dnnl_memory_desc_t src, wts, any, bias, dst;
     dnnl_dims_t sd = {g->n, g->c_in}, dd = {g->n, g->c_out}, wd, bd = {g->c_out}, strides, dil, pad_l, pad_r;
     for (int t = 3 - axes, a = 0; t < 3; t++, a++) {
@@ -172,7 +172,7 @@ static fv_status conv_plan(const fv_node *node, void *engine, int batch, void **
     TRY(dnnl_memory_desc_init_by_tag(&any, wts.ndims, wd, dnnl_f32, dnnl_format_tag_any));
     TRY(dnnl_memory_desc_init_by_tag(&bias, 1, bd, dnnl_f32, dnnl_x));
     TRY(dnnl_memory_desc_init_by_tag(&dst, nd, dd, dnnl_f32, act_tag));
-    TRY(user_scratchpad_attr(&attr));
+    TRY(fv_onednn_user_scratchpad_attr(&attr));
 
     dnnl_convolution_desc_t fd, bdd, bwd;
     TRY(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &any,
@@ -187,33 +187,33 @@ static fv_status conv_plan(const fv_node *node, void *engine, int batch, void **
     TRY(dnnl_primitive_desc_create(&fwd_pd, &fd, fused ? fused : attr, ctx->engine, NULL));
     const dnnl_memory_desc_t *fwd_w = dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_weights_md, 0);
     TRY(plan_weights_copy(&c->fwd_w, ctx, &wts, fwd_w, 0));
-    TRY(make_prim(&c->forward, fwd_pd, ctx->engine));
-    TRY(add_arg(&c->forward, DNNL_ARG_SRC, &src, ctx->engine, NULL));
-    TRY(add_arg(&c->forward, DNNL_ARG_WEIGHTS, fwd_w, ctx->engine, c->fwd_w.buffer));
-    if (l->use_bias) TRY(add_arg(&c->forward, DNNL_ARG_BIAS, &bias, ctx->engine, NULL));
-    TRY(add_arg(&c->forward, DNNL_ARG_DST, &dst, ctx->engine, NULL));
+    TRY(fv_onednn_make_prim(&c->forward, fwd_pd, ctx->engine));
+    TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_SRC, &src, ctx->engine, NULL));
+    TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_WEIGHTS, fwd_w, ctx->engine, c->fwd_w.buffer));
+    if (l->use_bias) TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_BIAS, &bias, ctx->engine, NULL));
+    TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_DST, &dst, ctx->engine, NULL));
 
     TRY(dnnl_dilated_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src, &any, &dst, strides, dil,
                                                          pad_l, pad_r));
     TRY(dnnl_primitive_desc_create(&bd_pd, &bdd, attr, ctx->engine, fwd_pd));
     const dnnl_memory_desc_t *bd_w = dnnl_primitive_desc_query_md(bd_pd, dnnl_query_weights_md, 0);
     if (!dnnl_memory_desc_equal(bd_w, fwd_w)) TRY(plan_weights_copy(&c->bwd_data_w, ctx, &wts, bd_w, 0));
-    TRY(make_prim(&c->backward_data, bd_pd, ctx->engine));
-    TRY(add_arg(&c->backward_data, DNNL_ARG_DIFF_DST, &dst, ctx->engine, NULL));
-    TRY(add_arg(&c->backward_data, DNNL_ARG_WEIGHTS, bd_w, ctx->engine,
+    TRY(fv_onednn_make_prim(&c->backward_data, bd_pd, ctx->engine));
+    TRY(fv_onednn_add_arg(&c->backward_data, DNNL_ARG_DIFF_DST, &dst, ctx->engine, NULL));
+    TRY(fv_onednn_add_arg(&c->backward_data, DNNL_ARG_WEIGHTS, bd_w, ctx->engine,
                 c->bwd_data_w.buffer ? c->bwd_data_w.buffer : c->fwd_w.buffer));
-    TRY(add_arg(&c->backward_data, DNNL_ARG_DIFF_SRC, &src, ctx->engine, NULL));
+    TRY(fv_onednn_add_arg(&c->backward_data, DNNL_ARG_DIFF_SRC, &src, ctx->engine, NULL));
 
     TRY(dnnl_dilated_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src, &any,
                                                             l->use_bias ? &bias : NULL, &dst, strides, dil, pad_l, pad_r));
     TRY(dnnl_primitive_desc_create(&bw_pd, &bwd, attr, ctx->engine, fwd_pd));
     const dnnl_memory_desc_t *bw_dw = dnnl_primitive_desc_query_md(bw_pd, dnnl_query_diff_weights_md, 0);
     TRY(plan_weights_copy(&c->bwd_dw, ctx, &wts, bw_dw, 1));
-    TRY(make_prim(&c->backward_weights, bw_pd, ctx->engine));
-    TRY(add_arg(&c->backward_weights, DNNL_ARG_SRC, &src, ctx->engine, NULL));
-    TRY(add_arg(&c->backward_weights, DNNL_ARG_DIFF_DST, &dst, ctx->engine, NULL));
-    TRY(add_arg(&c->backward_weights, DNNL_ARG_DIFF_WEIGHTS, bw_dw, ctx->engine, c->bwd_dw.buffer));
-    if (l->use_bias) TRY(add_arg(&c->backward_weights, DNNL_ARG_DIFF_BIAS, &bias, ctx->engine, NULL));
+    TRY(fv_onednn_make_prim(&c->backward_weights, bw_pd, ctx->engine));
+    TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_SRC, &src, ctx->engine, NULL));
+    TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_DIFF_DST, &dst, ctx->engine, NULL));
+    TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_DIFF_WEIGHTS, bw_dw, ctx->engine, c->bwd_dw.buffer));
+    if (l->use_bias) TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_DIFF_BIAS, &bias, ctx->engine, NULL));
 
     c->forward.one_thread = c->backward_data.one_thread = c->backward_weights.one_thread = small;
     c->fwd_w.reorder.one_thread = c->bwd_data_w.reorder.one_thread = c->bwd_dw.reorder.one_thread = small;
@@ -223,11 +223,11 @@ static fv_status conv_plan(const fv_node *node, void *engine, int batch, void **
     dnnl_primitive_attr_destroy(attr);
     if (fused) dnnl_primitive_attr_destroy(fused);
     if (post) dnnl_post_ops_destroy(post);
-    restore_threads(threads);
+    fv_onednn_restore_threads(threads);
     *state = c;
     return FV_OK;
 fail:
-    restore_threads(threads);
+    fv_onednn_restore_threads(threads);
     if (fused) dnnl_primitive_attr_destroy(fused);
     if (post) dnnl_post_ops_destroy(post);
     if (fwd_pd) dnnl_primitive_desc_destroy(fwd_pd);

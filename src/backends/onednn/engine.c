@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-fv_status dnnl_ctx_open(void **engine, fv_error *err) {
+fv_status fv_onednn_ctx_open(void **engine, fv_error *err) {
     dnnl_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return fv_fail(err, "out of memory");
     TRY(dnnl_engine_create(&ctx->engine, dnnl_cpu, 0));
@@ -16,11 +16,11 @@ fv_status dnnl_ctx_open(void **engine, fv_error *err) {
     *engine = ctx;
     return FV_OK;
 fail:
-    dnnl_ctx_close(ctx);
+    fv_onednn_ctx_close(ctx);
     return FV_ERR;
 }
 
-void dnnl_ctx_close(void *engine) {
+void fv_onednn_ctx_close(void *engine) {
     dnnl_ctx *ctx = engine;
     if (!ctx) return;
     if (ctx->stream) dnnl_stream_destroy(ctx->stream);
@@ -28,26 +28,26 @@ void dnnl_ctx_close(void *engine) {
     free(ctx);
 }
 
-dnnl_status_t add_arg(prim *p, int arg, const dnnl_memory_desc_t *md, dnnl_engine_t eng, void *data) {
+dnnl_status_t fv_onednn_add_arg(prim *p, int arg, const dnnl_memory_desc_t *md, dnnl_engine_t eng, void *data) {
     dnnl_memory_t m;
     dnnl_status_t s = dnnl_memory_create(&m, md, eng, data ? data : DNNL_MEMORY_NONE);
     if (s == dnnl_success) p->args[p->n_args++] = (dnnl_exec_arg_t){arg, m};
     return s;
 }
 
-dnnl_memory_t arg_memory(prim *p, int arg) {
+dnnl_memory_t fv_onednn_arg_memory(prim *p, int arg) {
     for (int i = 0; i < p->n_args; i++)
         if (p->args[i].arg == arg) return p->args[i].memory;
     return NULL;
 }
 
-void bind(prim *p, int arg, const void *data) {
-    dnnl_memory_t m = arg_memory(p, arg);
+void fv_onednn_bind(prim *p, int arg, const void *data) {
+    dnnl_memory_t m = fv_onednn_arg_memory(p, arg);
     if (m) dnnl_memory_set_data_handle(m, (void *)data);
 }
 
 /* Creates the primitive; its scratchpad is allocated here and bound for good. */
-dnnl_status_t make_prim(prim *p, dnnl_primitive_desc_t pd, dnnl_engine_t eng) {
+dnnl_status_t fv_onednn_make_prim(prim *p, dnnl_primitive_desc_t pd, dnnl_engine_t eng) {
     dnnl_status_t s = dnnl_primitive_create(&p->primitive, pd);
     if (s != dnnl_success) return s;
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
@@ -55,41 +55,41 @@ dnnl_status_t make_prim(prim *p, dnnl_primitive_desc_t pd, dnnl_engine_t eng) {
     if (bytes) {
         p->scratchpad = aligned_alloc(64, (bytes + 63) / 64 * 64);
         if (!p->scratchpad) return dnnl_out_of_memory;
-        return add_arg(p, DNNL_ARG_SCRATCHPAD, smd, eng, p->scratchpad);
+        return fv_onednn_add_arg(p, DNNL_ARG_SCRATCHPAD, smd, eng, p->scratchpad);
     }
     return dnnl_success;
 }
 
 /* oneDNN sizes a primitive's work split for the threads OpenMP offers when it is created, so a
  * small primitive is created, as well as run, on one thread. Returns the setting to restore. */
-int limit_threads(int one_thread) {
+int fv_onednn_limit_threads(int one_thread) {
     int threads = omp_get_max_threads();
     if (one_thread && threads > 1) omp_set_num_threads(1);
     return threads;
 }
 
-void restore_threads(int threads) {
+void fv_onednn_restore_threads(int threads) {
     if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
 }
 
-fv_status run(prim *p, dnnl_ctx *ctx, fv_error *err) {
+fv_status fv_onednn_run(prim *p, dnnl_ctx *ctx, fv_error *err) {
     /* oneDNN runs on as many threads as OpenMP offers this thread: one, for small work, and the
      * previous setting back afterwards. */
-    int threads = limit_threads(p->one_thread);
+    int threads = fv_onednn_limit_threads(p->one_thread);
     dnnl_status_t s = dnnl_primitive_execute(p->primitive, ctx->stream, p->n_args, p->args);
     if (s == dnnl_success) s = dnnl_stream_wait(ctx->stream);
-    restore_threads(threads);
+    fv_onednn_restore_threads(threads);
     return s == dnnl_success ? FV_OK : fv_fail(err, "oneDNN: executing a primitive failed: %s", dnnl_status2str(s));
 }
 
-void free_prim(prim *p) {
+void fv_onednn_free_prim(prim *p) {
     for (int i = 0; i < p->n_args; i++) dnnl_memory_destroy(p->args[i].memory);
     if (p->primitive) dnnl_primitive_destroy(p->primitive);
     free(p->scratchpad);
     memset(p, 0, sizeof *p);
 }
 
-dnnl_status_t user_scratchpad_attr(dnnl_primitive_attr_t *attr) {
+dnnl_status_t fv_onednn_user_scratchpad_attr(dnnl_primitive_attr_t *attr) {
     dnnl_status_t s = dnnl_primitive_attr_create(attr);
     if (s == dnnl_success) s = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
     return s;
@@ -97,8 +97,8 @@ dnnl_status_t user_scratchpad_attr(dnnl_primitive_attr_t *attr) {
 
 fv_status fv_onednn_sgemm(char trans_a, char trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                     float beta, float *c, int ldc, fv_error *err) {
-    int threads = limit_threads((double)m * n * k < ONE_THREAD_BELOW);
+    int threads = fv_onednn_limit_threads((double)m * n * k < ONE_THREAD_BELOW);
     dnnl_status_t s = dnnl_sgemm(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
-    restore_threads(threads);
+    fv_onednn_restore_threads(threads);
     return s == dnnl_success ? FV_OK : fv_fail(err, "oneDNN: sgemm failed: %s", dnnl_status2str(s));
 }

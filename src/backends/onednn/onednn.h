@@ -14,8 +14,8 @@ typedef struct dnnl_ctx {
     dnnl_stream_t stream;
 } dnnl_ctx;
 
-fv_status dnnl_ctx_open(void **engine, fv_error *err);
-void dnnl_ctx_close(void *engine);
+fv_status fv_onednn_ctx_open(void **engine, fv_error *err);
+void fv_onednn_ctx_close(void *engine);
 
 /* In a function with an `fv_error *err` and a `fail:` label. */
 #define TRY(call)                                                                                       \
@@ -41,15 +41,15 @@ typedef struct prim {
  * threads costs more than it saves: lenet5 at batch 1 takes 26 us on one thread, 57 on two. */
 #define ONE_THREAD_BELOW 1000000.0
 
-dnnl_status_t add_arg(prim *p, int arg, const dnnl_memory_desc_t *md, dnnl_engine_t eng, void *data);
-dnnl_memory_t arg_memory(prim *p, int arg);
-void bind(prim *p, int arg, const void *data);
-dnnl_status_t make_prim(prim *p, dnnl_primitive_desc_t pd, dnnl_engine_t eng);
-int limit_threads(int one_thread);
-void restore_threads(int threads);
-fv_status run(prim *p, dnnl_ctx *ctx, fv_error *err);
-void free_prim(prim *p);
-dnnl_status_t user_scratchpad_attr(dnnl_primitive_attr_t *attr);
+dnnl_status_t fv_onednn_add_arg(prim *p, int arg, const dnnl_memory_desc_t *md, dnnl_engine_t eng, void *data);
+dnnl_memory_t fv_onednn_arg_memory(prim *p, int arg);
+void fv_onednn_bind(prim *p, int arg, const void *data);
+dnnl_status_t fv_onednn_make_prim(prim *p, dnnl_primitive_desc_t pd, dnnl_engine_t eng);
+int fv_onednn_limit_threads(int one_thread);
+void fv_onednn_restore_threads(int threads);
+fv_status fv_onednn_run(prim *p, dnnl_ctx *ctx, fv_error *err);
+void fv_onednn_free_prim(prim *p);
+dnnl_status_t fv_onednn_user_scratchpad_attr(dnnl_primitive_attr_t *attr);
 /* C[MxN] = A[MxK] (or its transpose) * B, row-major; beta 0 overwrites, 1 accumulates. */
 fv_status fv_onednn_sgemm(char trans_a, char trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                     float beta, float *c, int ldc, fv_error *err);

@@ -18,8 +18,8 @@ static int is_max(const fv_node *node) {
 static void pool_release(void *state) {
     dnnl_pool *p = state;
     if (!p) return;
-    free_prim(&p->forward);
-    free_prim(&p->backward);
+    fv_onednn_free_prim(&p->forward);
+    fv_onednn_free_prim(&p->backward);
     free(p->workspace);
     free(p);
 }
@@ -36,7 +36,7 @@ static fv_status pool_plan(const fv_node *node, void *engine, int batch, void **
     p->ctx = ctx;
     /* memory-bound: threads pay off sooner than for convolutions */
     int small = (double)g.n * g.out[0] * g.out[1] * g.out[2] * g.c_in * g.k[0] * g.k[1] * g.k[2] < ONE_THREAD_BELOW / 16;
-    int threads = limit_threads(small);
+    int threads = fv_onednn_limit_threads(small);
     dnnl_alg_kind_t alg = is_max(node) ? dnnl_pooling_max
                           : node->layer.pool.padding == FV_PAD_EXPLICIT ? dnnl_pooling_avg_include_padding
                                                                         : dnnl_pooling_avg_exclude_padding;
@@ -50,34 +50,34 @@ static fv_status pool_plan(const fv_node *node, void *engine, int batch, void **
     dnnl_format_tag_t tag = axes == 3 ? dnnl_ndhwc : dnnl_nhwc;
     TRY(dnnl_memory_desc_init_by_tag(&src, nd, sd, dnnl_f32, tag));
     TRY(dnnl_memory_desc_init_by_tag(&dst, nd, dd, dnnl_f32, tag));
-    TRY(user_scratchpad_attr(&attr));
+    TRY(fv_onednn_user_scratchpad_attr(&attr));
     dnnl_pooling_v2_desc_t fd, bd;
     TRY(dnnl_pooling_v2_forward_desc_init(&fd, dnnl_forward_training, alg, &src, &dst, strides, kernel, dil, pl, pr));
     TRY(dnnl_primitive_desc_create(&fpd, &fd, attr, ctx->engine, NULL));
-    TRY(make_prim(&p->forward, fpd, ctx->engine));
-    TRY(add_arg(&p->forward, DNNL_ARG_SRC, &src, ctx->engine, NULL));
-    TRY(add_arg(&p->forward, DNNL_ARG_DST, &dst, ctx->engine, NULL));
+    TRY(fv_onednn_make_prim(&p->forward, fpd, ctx->engine));
+    TRY(fv_onednn_add_arg(&p->forward, DNNL_ARG_SRC, &src, ctx->engine, NULL));
+    TRY(fv_onednn_add_arg(&p->forward, DNNL_ARG_DST, &dst, ctx->engine, NULL));
     TRY(dnnl_pooling_v2_backward_desc_init(&bd, alg, &src, &dst, strides, kernel, dil, pl, pr));
     TRY(dnnl_primitive_desc_create(&bpd, &bd, attr, ctx->engine, fpd));
-    TRY(make_prim(&p->backward, bpd, ctx->engine));
-    TRY(add_arg(&p->backward, DNNL_ARG_DIFF_DST, &dst, ctx->engine, NULL));
-    TRY(add_arg(&p->backward, DNNL_ARG_DIFF_SRC, &src, ctx->engine, NULL));
+    TRY(fv_onednn_make_prim(&p->backward, bpd, ctx->engine));
+    TRY(fv_onednn_add_arg(&p->backward, DNNL_ARG_DIFF_DST, &dst, ctx->engine, NULL));
+    TRY(fv_onednn_add_arg(&p->backward, DNNL_ARG_DIFF_SRC, &src, ctx->engine, NULL));
     const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(fpd, dnnl_query_workspace_md, 0);
     size_t ws_bytes = ws ? dnnl_memory_desc_get_size(ws) : 0;
     if (ws_bytes) {
         if (!(p->workspace = aligned_alloc(64, (ws_bytes + 63) / 64 * 64))) TRY(dnnl_out_of_memory);
-        TRY(add_arg(&p->forward, DNNL_ARG_WORKSPACE, ws, ctx->engine, p->workspace));
-        TRY(add_arg(&p->backward, DNNL_ARG_WORKSPACE, ws, ctx->engine, p->workspace));
+        TRY(fv_onednn_add_arg(&p->forward, DNNL_ARG_WORKSPACE, ws, ctx->engine, p->workspace));
+        TRY(fv_onednn_add_arg(&p->backward, DNNL_ARG_WORKSPACE, ws, ctx->engine, p->workspace));
     }
     p->forward.one_thread = p->backward.one_thread = small;
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(bpd);
     dnnl_primitive_attr_destroy(attr);
-    restore_threads(threads);
+    fv_onednn_restore_threads(threads);
     *state = p;
     return FV_OK;
 fail:
-    restore_threads(threads);
+    fv_onednn_restore_threads(threads);
     if (fpd) dnnl_primitive_desc_destroy(fpd);
     if (bpd) dnnl_primitive_desc_destroy(bpd);
     if (attr) dnnl_primitive_attr_destroy(attr);
@@ -90,17 +90,17 @@ fail:
 static fv_status pool_forward(const fv_node *node, void *state, const fv_step *s, fv_error *err) {
     dnnl_pool *p = state;
     (void)node;
-    bind(&p->forward, DNNL_ARG_SRC, s->in[0]);
-    bind(&p->forward, DNNL_ARG_DST, s->out);
-    return run(&p->forward, p->ctx, err);
+    fv_onednn_bind(&p->forward, DNNL_ARG_SRC, s->in[0]);
+    fv_onednn_bind(&p->forward, DNNL_ARG_DST, s->out);
+    return fv_onednn_run(&p->forward, p->ctx, err);
 }
 
 static fv_status pool_backward(const fv_node *node, void *state, const fv_step *s, fv_error *err) {
     dnnl_pool *p = state;
     (void)node;
-    bind(&p->backward, DNNL_ARG_DIFF_DST, s->d_out);
-    bind(&p->backward, DNNL_ARG_DIFF_SRC, s->d_in[0]);
-    return run(&p->backward, p->ctx, err);
+    fv_onednn_bind(&p->backward, DNNL_ARG_DIFF_DST, s->d_out);
+    fv_onednn_bind(&p->backward, DNNL_ARG_DIFF_SRC, s->d_in[0]);
+    return fv_onednn_run(&p->backward, p->ctx, err);
 }
 
 static int pool_supports(const fv_node *node) {

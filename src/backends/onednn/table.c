@@ -6,5 +6,5 @@ static const fv_kernel *const kernels[] = {
     &fv_onednn_maxpool3d, &fv_onednn_avgpool3d, &fv_onednn_batchnorm, &fv_onednn_dense,
 };
 
-const fv_backend_ops fv_onednn_backend = {FV_BACKEND_ONEDNN, "onednn", dnnl_ctx_open, dnnl_ctx_close, kernels,
+const fv_backend_ops fv_onednn_backend = {FV_BACKEND_ONEDNN, "onednn", fv_onednn_ctx_open, fv_onednn_ctx_close, kernels,
                                           (int)(sizeof kernels / sizeof kernels[0])};

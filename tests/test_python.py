@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+"""The Python binding (python/fovea.py) on Debian's Python and NumPy: training mlp-2d on NumPy arrays
+gives the very weights `fovea train` gives on the same arrays with the same seed; evaluation,
+prediction, the picture functions as arrays; library errors as fovea.Error.
+
+usage: FOVEA_LIBRARY=build/libfovea.so test_python.py FOVEA SOURCE_DIR
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import scipy.signal
+
+fovea_cli, src = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.path.join(src, "python"))
+import fovea  # noqa: E402
+
+passed = failed = 0
+
+
+def check(what, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAILED: {what} {detail}")
+
+
+rng = np.random.default_rng(4)
+n = 1000  # two overlapping 2-D Gaussian clouds, as the mlp-2d accuracy test
+y = rng.integers(0, 2, n)
+x = (rng.normal(size=(n, 2)) + np.where(y[:, None] == 1, 1.0, -1.0)).astype(np.float32)
+with tempfile.TemporaryDirectory() as tmp:
+    np.save(os.path.join(tmp, "x.npy"), x)
+    np.save(os.path.join(tmp, "y.npy"), y.astype(np.int64))
+    cli_model = os.path.join(tmp, "cli.fvm")
+    subprocess.run([fovea_cli, "train", os.path.join(src, "models", "mlp-2d.fv"), "--data", f"{tmp}/x.npy,{tmp}/y.npy", "--epochs", "5",
+                    "--batch", "32", "--seed", "3", "--no-test", "--out", cli_model], check=True, stdout=subprocess.DEVNULL)
+    net = fovea.Net.load(os.path.join(src, "models", "mlp-2d.fv")).fit(x, y, epochs=5, batch_size=32, seed=3)
+    mine, theirs = net.weights(), fovea.Net.load(cli_model).weights()
+    check("the same parameters", list(mine) == list(theirs), f"{list(mine)} vs {list(theirs)}")
+    check("the binding's weights equal the CLI's, bit for bit", all(np.array_equal(mine[k], theirs[k]) for k in mine))
+    metrics = net.evaluate(x, y)
+    check("evaluate: accuracy as fovea evaluate --json", 0.85 < metrics["accuracy"] <= 1 and metrics["samples"] == n, metrics["accuracy"])
+    p = net.predict(x[:5])
+    check("predict: probabilities", p.shape == (5, 1) and np.all((p >= 0) & (p <= 1)), p)
+    net.save(os.path.join(tmp, "py.fvm"))
+    check("save and load back", np.array_equal(fovea.Net.load(os.path.join(tmp, "py.fvm")).weights()["dense_1/kernel"], mine["dense_1/kernel"]))
+
+cnn = fovea.Net.from_text("input shape=12,12,1\nconv2d filters=4 kernel=3 activation=relu\nconv2d name=last filters=6 kernel=3 "
+                          "activation=relu\nmaxpool2d size=2\nflatten\ndense units=3 activation=softmax\n")
+image = rng.random((12, 12, 1), dtype=np.float32)
+heat = cnn.saliency(image)
+check("saliency: an (H, W) array", heat.shape == (12, 12) and np.all(np.isfinite(heat)) and heat.max() > 0, heat.shape)
+smooth = cnn.saliency(image, method="smoothgrad", samples=4)
+check("SmoothGrad differs from vanilla", smooth.shape == (12, 12) and not np.array_equal(smooth, heat))
+cam = cnn.gradcam(image, class_index=1)
+check("Grad-CAM: an (H, W) array, at least 0", cam.shape == (12, 12) and cam.min() >= 0)
+maps = cnn.feature_maps(image, "last")
+check("feature maps: a picture", maps.ndim == 3 and maps.shape[2] == 3 and 0 <= maps.min() and maps.max() <= 1, maps.shape)
+check("filters: a picture", cnn.filters("conv2d_1").shape[2] == 3)
+k = rng.random((4, 3), dtype=np.float32)
+check("convolve2d equals SciPy", np.allclose(fovea.convolve2d(image[..., 0], k), scipy.signal.convolve2d(image[..., 0], k, "same"), atol=1e-6))
+try:
+    fovea.Net.load("/nonexistent/model.fvm")
+    check("a missing file raises fovea.Error", False)
+except fovea.Error as e:
+    check("a missing file raises fovea.Error with fovea's message", "/nonexistent/model.fvm" in str(e), str(e))
+try:
+    cnn.saliency(image, class_index=7)
+    check("a class out of range raises", False)
+except fovea.Error as e:
+    check("a class out of range raises fovea.Error", "class 7 is out of range" in str(e), str(e))
+check("library_version", fovea.library_version().count(".") == 2)
+print(f"{passed} passed, {failed} failed")
+sys.exit(0 if failed == 0 and passed > 0 else 1)

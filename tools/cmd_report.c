@@ -1,0 +1,80 @@
+/* cmd_report.c — fovea report: the HTML run report of a saved model, evaluated on a dataset; and
+ * the evaluation both it and fovea train --report end with. */
+#include "report.h"
+
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Evaluates net on data (a planned network) and writes the finished report. */
+fv_status report_finish(const char *path, report_input *r, fv_loss loss, fv_error *err) {
+    fv_metrics m;
+    int units = (int)fv_shape_count(fv_net_node_shape(r->net, fv_net_output_node(r->net)));
+    float *outputs = malloc(r->data->count * (size_t)units * sizeof *outputs);
+    if (!outputs) return snprintf(err->message, sizeof err->message, "out of memory for the report"), FV_ERR;
+    fv_status st = fv_evaluate(r->net, r->data, loss, &m, err);
+    if (st == FV_OK) st = fv_predict(r->net, r->data->x, r->data->count, outputs, err);
+    if (st == FV_OK) {
+        r->metrics = &m, r->outputs = outputs, r->units = units, r->finished = 1, r->metrics_accuracy = m.accuracy;
+        st = report_write(path, r, err);
+        r->metrics = NULL, r->outputs = NULL;
+        fv_metrics_free(&m);
+    }
+    free(outputs);
+    return st;
+}
+
+static const char *const report_usage =
+    "usage: fovea report MODEL --data DATA [--split S] -o OUT.html [--batch N] [--backend B]\n"
+    "  One self-contained HTML page (no network access needed): the training curves (loss and accuracy\n"
+    "  per epoch, training and validation, and the learning rate, from the history in the model file),\n"
+    "  the confusion matrix on DATA as a heat map, per-class precision/recall/F1, the most confidently\n"
+    "  misclassified images, the first layer's filters, the model summary and the run's settings.\n"
+    "  --split S   test (default) or train      --batch N   evaluation batch (default 256)\n"
+    "example: fovea report build/mnist-cnn-fashion.fvm --data fashion-mnist -o run.html\n";
+
+int cmd_report(int argc, char **argv) {
+    const char *model = NULL, *data_spec = NULL, *split = "test", *out = NULL;
+    long batch = 256;
+    fv_backend backend = fv_backend_default();
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help")) return fputs(report_usage, stdout), 0;
+        if (!strcmp(a, "--data") && v) data_spec = argv[++i];
+        else if (!strcmp(a, "--split") && v) split = argv[++i];
+        else if (!strcmp(a, "-o") && v) out = argv[++i];
+        else if (!strcmp(a, "--batch")) { if (!cli_int(a, v, 1, &batch)) return 2; i++; }
+        else if (!strcmp(a, "--backend")) { if (!cli_backend(v, &backend)) return 2; i++; }
+        else if (a[0] != '-' && !model) model = a;
+        else return fprintf(stderr, "fovea: unexpected argument '%s' (fovea report --help)\n", a), 2;
+    }
+    if (!model || !data_spec || !out) return fputs(report_usage, stderr), 2;
+    if (!cli_output_writable(out)) return 1;
+    fv_checkpoint ck;
+    memset(&ck, 0, sizeof ck);
+    fv_net *net = cli_load_net(model, &ck);
+    if (!net) return 1;
+    fv_error err;
+    fv_dataset *d = fv_load_dataset(data_spec, split, &err);
+    int rc = 1;
+    if (d && d->count == 0) snprintf(err.message, sizeof err.message, "%s: the %s split has no samples", data_spec, split), fv_dataset_free(d), d = NULL;
+    if (d && ck.train.class_names && ck.train.n_classes == d->n_classes) /* the names the model was trained with */
+        memcpy(d->class_names, ck.train.class_names, (size_t)d->n_classes * sizeof *d->class_names);
+    if (d && (size_t)batch > d->count) batch = (long)d->count;
+    char command[2048] = "";
+    for (int i = -1; i < argc; i++) snprintf(command + strlen(command), sizeof command - strlen(command), "%s%s", i < 0 ? "fovea report" : " ", i < 0 ? "" : argv[i]);
+    report_input r = {.net = net, .history = ck.train.history, .n_history = ck.train.n_history, .data = d, .command_line = command,
+                      .data_spec = data_spec, .backend = fv_backend_name(backend), .seed = ck.train.seed, .threads = omp_get_max_threads()};
+    for (int i = 0; i < r.n_history; i++) r.seconds += r.history[i].seconds;
+    fv_loss loss = {fv_shape_count(fv_net_node_shape(net, fv_net_output_node(net))) == 1 ? FV_LOSS_BINARY_CROSS_ENTROPY : FV_LOSS_SOFTMAX_CROSS_ENTROPY, 0.0f};
+    if (d && fv_net_plan_mode(net, (int)batch, backend, FV_PLAN_INFERENCE, 1, &err) == FV_OK && report_finish(out, &r, loss, &err) == FV_OK) {
+        printf("wrote %s (%s on %zu %s images: accuracy %.2f%%)\n", out, model, d->count, split, 100.0 * r.metrics_accuracy);
+        rc = 0;
+    } else {
+        fprintf(stderr, "fovea: %s\n", err.message);
+    }
+    fv_dataset_free(d);
+    fv_checkpoint_free(&ck);
+    fv_net_free(net);
+    return rc;
+}
