@@ -477,6 +477,7 @@ fv_status fv_predict(fv_net *net, const float *x, size_t count, float *out, fv_e
  * to a temporary file and renamed, so a crash never leaves a half-written model. ---- */
 #define FV_MODEL_FILE_VERSION 1
 
+#define FV_MAX_NORMALIZE 16
 typedef struct fv_train_state {
     int epochs_done;
     uint64_t seed;
@@ -487,6 +488,8 @@ typedef struct fv_train_state {
     fv_fit_position position;
     int n_history;                               /* the logs of the epochs done, oldest first */
     fv_epoch_log *history;
+    int n_normalize;                             /* input preprocessing: x = (pixel - mean) / std per */
+    float mean[FV_MAX_NORMALIZE], std[FV_MAX_NORMALIZE]; /* channel (0 channels: none) */
 } fv_train_state;
 
 typedef struct fv_checkpoint {

@@ -31,5 +31,21 @@ trap 'rm -rf "$dir"' EXIT
 check "predict --json parses" "'$fovea' predict '$model' --json --top 2 '$dir'/*.png | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d[\"predictions\"]) == 2 and len(d[\"predictions\"][0][\"top\"]) == 2'"
 check "man -l docs/fovea.1 renders every command" "[ \"\$(man -l '$src/docs/fovea.1' 2>/dev/null | grep -c 'usage: fovea')\" -eq 13 ]"
 check "docs/fovea.1 is current (scripts/make_man.sh)" "'$src/scripts/make_man.sh' '$fovea' | cmp -s - '$src/docs/fovea.1'"
+# --normalize is kept in the model file and applied by evaluate: training on raw data with
+# --normalize M,S equals training on data normalised beforehand, and so do the evaluations
+/usr/bin/python3 - "$dir" <<'PY'
+import sys, numpy as np
+d, rng = sys.argv[1], np.random.default_rng(5)
+y = rng.integers(0, 2, 600); x = (rng.normal(size=(600, 2)) + np.where(y[:, None] == 1, 1.0, -1.0)).astype(np.float32)
+np.save(f"{d}/x.npy", x); np.save(f"{d}/y.npy", y); np.save(f"{d}/xn.npy", ((x - np.float32(0.5)) / np.float32(0.25)).astype(np.float32))
+PY
+"$fovea" train "$src/models/mlp-2d.fv" --data "$dir/x.npy,$dir/y.npy" --normalize 0.5,0.25 --epochs 3 --batch 32 --no-test --out "$dir/norm.fvm" >"$dir/norm.log"
+"$fovea" train "$src/models/mlp-2d.fv" --data "$dir/xn.npy,$dir/y.npy" --epochs 3 --batch 32 --no-test --out "$dir/pre.fvm" >/dev/null
+check "--normalize: said so" "grep -q 'inputs normalised: (x - mean) / std with mean 0.5, std 0.25' '$dir/norm.log'"
+check "--normalize 0.5,0.25 trains as on data normalised beforehand" "cmp -s <('$fovea' weights '$dir/norm.fvm' --exact) <('$fovea' weights '$dir/pre.fvm' --exact)"
+check "evaluate applies the model's normalisation" "[ \"\$('$fovea' evaluate '$dir/norm.fvm' --data '$dir/x.npy,$dir/y.npy' --json)\" = \"\$('$fovea' evaluate '$dir/pre.fvm' --data '$dir/xn.npy,$dir/y.npy' --json)\" ]"
+"$fovea" train "$src/models/mlp-2d.fv" --data "$dir/x.npy,$dir/y.npy" --normalize auto --epochs 1 --no-test >"$dir/auto.log"
+check "--normalize auto measures each channel" "grep -qE 'inputs normalised: .* mean -?[0-9.]+ -?[0-9.]+, std [0-9.]+ [0-9.]+' '$dir/auto.log'"
+check "--normalize with a bad value is refused" "! '$fovea' train '$src/models/mlp-2d.fv' --data '$dir/x.npy,$dir/y.npy' --normalize 0.5,0 2>/dev/null"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -90,3 +90,44 @@ fv_status cli_write_file(const char *path, const void *data, size_t size, fv_err
     remove(tmp);
     return snprintf(err->message, sizeof err->message, "%.400s: write failed: %s", path, strerror(e)), FV_ERR;
 }
+
+int cli_normalize_parse(const char *value, fv_train_state *state, int *automatic) {
+    *automatic = 0, state->n_normalize = 0;
+    if (value && !strcmp(value, "auto")) return *automatic = 1, 1;
+    const char *slash = value ? strchr(value, '/') : NULL;
+    float *lists[2] = {state->mean, state->std};
+    int counts[2] = {0, 0};
+    if (value && !slash) { /* "M,S": one mean and one std for every channel */
+        char *end;
+        state->mean[0] = strtof(value, &end);
+        if (*end == ',') state->std[0] = strtof(end + 1, &end), counts[0] = counts[1] = *end ? 0 : 1;
+    }
+    for (int l = 0; value && slash && l < 2; l++) { /* "M1,M2,M3/S1,S2,S3" */
+        const char *p = l ? slash + 1 : value;
+        char *end = (char *)p;
+        while (counts[l] < FV_MAX_NORMALIZE) {
+            lists[l][counts[l]++] = strtof(p, &end);
+            if (end == p) { counts[l] = 0; break; }
+            if (*end != ',') break;
+            p = end + 1;
+        }
+        if (l == 0 && end != slash) counts[0] = 0;
+        if (l == 1 && *end) counts[1] = 0;
+    }
+    int ok = counts[0] > 0 && counts[0] == counts[1];
+    for (int k = 0; ok && k < counts[0]; k++) ok = isfinite(state->mean[k]) && state->std[k] > 0.0f && isfinite(state->std[k]);
+    if (!ok) {
+        fprintf(stderr, "fovea: --normalize is auto, MEAN,STD or MEAN1,MEAN2,.../STD1,STD2,... (std > 0)\n");
+        return 0;
+    }
+    state->n_normalize = counts[0];
+    return 1;
+}
+
+void cli_normalize(const fv_train_state *state, float *x, size_t values, int channels) {
+    if (state->n_normalize <= 0) return;
+    for (size_t i = 0; i < values; i++) {
+        int c = state->n_normalize == 1 ? 0 : (int)(i % (size_t)channels) % state->n_normalize;
+        x[i] = (x[i] - state->mean[c]) / state->std[c];
+    }
+}

@@ -52,16 +52,21 @@ static int ctx_open(inspect_ctx *c, const char *model, const char *data_spec, co
     return 1;
 }
 
-/* Input i into x (the input shape); name: a short stem for its output files. */
-static int ctx_input(inspect_ctx *c, int i, float *x, char *name, size_t name_size) {
+/* Input i into x (the input shape, with the model's preprocessing) and, when raw is not NULL, as
+ * its pixels (for drawing over); name: a short stem for its output files. */
+static int ctx_input(inspect_ctx *c, int i, float *x, float *raw, char *name, size_t name_size) {
     size_t n = (size_t)c->height * c->width * c->channels;
     if (c->data) {
         memcpy(x, c->data->x + (size_t)i * n, n * sizeof *x);
+        if (raw) memcpy(raw, x, n * sizeof *x);
+        cli_normalize(&c->ck.train, x, n, c->channels);
         snprintf(name, name_size, "sample%d", i);
         return 1;
     }
     fv_error err;
     if (fv_load_image(c->images[i], c->height, c->width, c->channels, x, &err) != FV_OK) return fprintf(stderr, "fovea: %s\n", err.message), 0;
+    if (raw) memcpy(raw, x, n * sizeof *x);
+    cli_normalize(&c->ck.train, x, n, c->channels);
     const char *base = strrchr(c->images[i], '/');
     base = base ? base + 1 : c->images[i];
     snprintf(name, name_size, "%s", base);
@@ -204,7 +209,7 @@ int cmd_show(int argc, char **argv) {
     int ok = 1;
     for (int i = 0; ok && i < n_inputs; i++) {
         char name[256];
-        if (!(ok = ctx_input(&c, i, x, name, sizeof name))) break;
+        if (!(ok = ctx_input(&c, i, x, NULL, name, sizeof name))) break;
         if (!(ok = fv_net_forward(c.net, x, 0, &err) == FV_OK)) break;
         memcpy(rows + (size_t)i * out_count, fv_net_node_output(c.net, last), out_count * sizeof *rows);
         printf("%s:\n", name);
@@ -259,16 +264,16 @@ static int explain(inspect_ctx *c, const common_opts *o, const explain_opts *e) 
         fv_shape s = node >= 0 ? fv_net_node_shape(c->net, node) : (fv_shape){0, {0}};
         cam_h = s.dim[0], cam_w = s.dim[1];
     }
-    float *x = malloc(n * sizeof *x), *maps = malloc((size_t)n_inputs * pixels * sizeof *maps);
+    float *x = malloc(n * sizeof *x), *raw = malloc(n * sizeof *raw), *maps = malloc((size_t)n_inputs * pixels * sizeof *maps);
     float *cam = malloc(((size_t)cam_h * cam_w > pixels ? (size_t)cam_h * cam_w : pixels) * sizeof *cam);
-    if (!x || !maps || !cam) { free(x), free(maps), free(cam); return fprintf(stderr, "fovea: out of memory\n"), 0; }
+    if (!x || !raw || !maps || !cam) { free(x), free(raw), free(maps), free(cam); return fprintf(stderr, "fovea: out of memory\n"), 0; }
     double auc_sum = 0.0, random_sum = 0.0;
     const char *what = e->gradcam ? (e->plus_plus ? "gradcam++" : "gradcam") : fv_saliency_method_name(e->saliency.method);
     for (int i = 0; ok && i < n_inputs; i++) {
         char name[256], buf[64], buf2[64];
         float *map = maps + (size_t)i * pixels, p;
         int predicted, k;
-        if (!(ok = ctx_input(c, i, x, name, sizeof name))) break;
+        if (!(ok = ctx_input(c, i, x, raw, name, sizeof name))) break;
         if (!(ok = fv_predict_class(c->net, x, &predicted, &p, &err) == FV_OK)) break;
         k = e->class_index >= 0 ? (int)e->class_index : predicted;
         ok = e->gradcam ? fv_gradcam(c->net, x, e->layer, k, e->plus_plus, cam, map, &err) == FV_OK
@@ -285,7 +290,7 @@ static int explain(inspect_ctx *c, const common_opts *o, const explain_opts *e) 
         }
         printf("\n");
         if (!strcmp(c->out_dir, "-")) continue; /* -o -: numbers only */
-        fv_image image = {c->height, c->width, c->channels, x};
+        fv_image image = {c->height, c->width, c->channels, raw}; /* the pixels, not the normalised input */
         ok = save_picture(fv_image_heatmap(map, c->height, c->width, o->colormap, &err), c->out_dir, name, what, (int)o->scale, &err);
         char overlay[64];
         snprintf(overlay, sizeof overlay, "%s-overlay", what);
@@ -299,7 +304,7 @@ static int explain(inspect_ctx *c, const common_opts *o, const explain_opts *e) 
         ok = fv_save_npy(o->raw, maps, 3, dims, &err) == FV_OK;
     }
     if (!ok && err.message[0]) fprintf(stderr, "fovea: %s\n", err.message);
-    free(x), free(maps), free(cam);
+    free(x), free(raw), free(maps), free(cam);
     return ok;
 }
 

@@ -30,6 +30,9 @@ static const char *const train_usage =
     "  --seed S             weights, shuffling, dropout, augmentation (default 1)\n"
     "  --out FILE           save the model (weights, optimizer, epoch, history) after every epoch\n"
     "  --report FILE.html   an HTML run report, rewritten after every epoch (fovea report --help)\n"
+    "  --normalize N        input preprocessing, kept in the model file for predict, evaluate and the\n"
+    "                       picture commands: auto (each channel's mean and std on the training data),\n"
+    "                       MEAN,STD or MEAN1,MEAN2,MEAN3/STD1,STD2,STD3 (default: none)\n"
     "  --checkpoint-every N also save it every N batches within an epoch (needs --out): a run\n"
     "                       killed mid-epoch resumes from there and ends as an uninterrupted one\n"
     "  --checkpoint-seconds S  ... or every S seconds\n"
@@ -96,6 +99,27 @@ static void print_metrics(const fv_metrics *m, const fv_dataset *d, int json) {
     free(text);
 }
 
+/* --normalize auto: each channel's mean and standard deviation over the training data. */
+static int measure_normalization(const fv_dataset *d, fv_train_state *n) {
+    int c = d->shape.dim[d->shape.rank - 1];
+    if (c > FV_MAX_NORMALIZE) return 0;
+    double sum[FV_MAX_NORMALIZE] = {0}, sq[FV_MAX_NORMALIZE] = {0};
+    size_t values = d->count * fv_shape_count(d->shape);
+    for (size_t i = 0; i < values; i++) sum[i % (size_t)c] += d->x[i], sq[i % (size_t)c] += (double)d->x[i] * d->x[i];
+    double per = (double)values / c;
+    for (int k = 0; k < c; k++) {
+        double mean = sum[k] / per, var = sq[k] / per - mean * mean;
+        n->mean[k] = (float)mean, n->std[k] = (float)(var > 1e-12 ? sqrt(var) : 1.0);
+    }
+    n->n_normalize = c;
+    return 1;
+}
+
+/* A dataset in the model's input space. */
+static void fv_dataset_normalize_by(fv_dataset *d, const fv_train_state *n) {
+    if (d && n->n_normalize) cli_normalize(n, d->x, d->count * fv_shape_count(d->shape), d->shape.dim[d->shape.rank - 1]);
+}
+
 static fv_loss default_loss(const fv_net *net, int kind) {
     fv_loss loss = {FV_LOSS_SOFTMAX_CROSS_ENTROPY, 0.0f};
     if (kind >= 0) loss.kind = (fv_loss_kind)kind;
@@ -107,7 +131,8 @@ int cmd_train(int argc, char **argv) {
     const char *model = NULL, *data_spec = NULL, *out = NULL, *report = NULL, *optimizer = "adam", *schedule = "constant";
     long epochs = 5, batch = -1, seed = -1, patience = 0, shift = 0, stop_after = 0, step_epochs = 10, checkpoint_every = 0;
     double checkpoint_seconds = 0, lr = -1, momentum = 0.9, weight_decay = 0, val_split = 0, rotate = 0, smoothing = 0, gamma = 0.1;
-    int nesterov = 0, flip = 0, test = 1, loss_kind = -1;
+    int nesterov = 0, flip = 0, test = 1, loss_kind = -1, normalize_auto = 0;
+    fv_train_state normalization = {0}; /* --normalize: only its mean and std are used */
     fv_backend backend = fv_backend_default();
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -116,6 +141,7 @@ int cmd_train(int argc, char **argv) {
         else if (!strcmp(a, "--data")) ok = v != NULL, data_spec = v;
         else if (!strcmp(a, "--out")) ok = v != NULL, out = v;
         else if (!strcmp(a, "--report")) ok = v != NULL, report = v;
+        else if (!strcmp(a, "--normalize")) ok = cli_normalize_parse(v, &normalization, &normalize_auto), quiet = 1;
         else if (!strcmp(a, "--epochs")) ok = cli_int_range(a, v, 1, 1000000, &epochs), quiet = 1;
         else if (!strcmp(a, "--batch")) ok = cli_int_range(a, v, 1, 1 << 24, &batch), quiet = 1;
         else if (!strcmp(a, "--seed")) ok = cli_int_range(a, v, 0, LONG_MAX, &seed), quiet = 1;
@@ -167,6 +193,12 @@ int cmd_train(int argc, char **argv) {
     fv_optimizer *opt = NULL;
     fv_dataset *train = fv_load_dataset(data_spec, "train", &err), *val = NULL, *test_set = NULL;
     if (!train) goto fail;
+    if (resuming && ck.train.n_normalize) normalization = ck.train; /* the model keeps its preprocessing */
+    else if (normalize_auto && !measure_normalization(train, &normalization)) {
+        snprintf(err.message, sizeof err.message, "%s: --normalize auto: the data has more than %d channels", data_spec, FV_MAX_NORMALIZE);
+        goto fail;
+    }
+    fv_dataset_normalize_by(train, &normalization);
     if (val_split > 0 && !(val = fv_dataset_split(train, val_split, &err))) goto fail;
     if ((size_t)batch > train->count) {
         snprintf(err.message, sizeof err.message, "%s: a batch of %ld is more than the %zu training samples", data_spec, batch, train->count);
@@ -205,6 +237,15 @@ int cmd_train(int argc, char **argv) {
                                  .seconds_start = fv_time_seconds()},
                    net, opt, {.seed = (uint64_t)seed, .batch_size = (int)batch, .n_classes = train->n_classes,
                                    .class_names = train->class_names, .history = t_history}, (int)stop_after, 0, 0};
+    t.state.n_normalize = normalization.n_normalize;
+    memcpy(t.state.mean, normalization.mean, sizeof t.state.mean), memcpy(t.state.std, normalization.std, sizeof t.state.std);
+    if (normalization.n_normalize) {
+        printf("inputs normalised: (x - mean) / std with mean");
+        for (int k = 0; k < normalization.n_normalize; k++) printf(" %.4g", (double)normalization.mean[k]);
+        printf(", std");
+        for (int k = 0; k < normalization.n_normalize; k++) printf(" %.4g", (double)normalization.std[k]);
+        printf("\n");
+    }
     for (int k = 0; resuming && k < ck.train.n_history && k < c.initial_epoch; k++) t.state.history[t.state.n_history++] = ck.train.history[k];
     c.on_epoch = on_epoch, c.user = &t;
     c.checkpoint_every = (int)checkpoint_every, c.checkpoint_seconds = checkpoint_seconds;
@@ -229,6 +270,7 @@ int cmd_train(int argc, char **argv) {
     if (out) printf("saved %s\n", out);
     if (test) {
         test_set = fv_load_dataset(data_spec, "test", &err);
+        if (test_set) fv_dataset_normalize_by(test_set, &normalization);
         if (!test_set) {
             printf("no test split (%s)\n", err.message);
         } else {
@@ -286,18 +328,22 @@ int cmd_evaluate(int argc, char **argv) {
         else return fprintf(stderr, "fovea: unexpected argument '%s'\n", a), 2;
     }
     if (!model || !data_spec) return fprintf(stderr, "usage: fovea evaluate MODEL --data DATA\n"), 2;
-    fv_net *net = cli_load_net(model, NULL);
+    fv_checkpoint ck;
+    memset(&ck, 0, sizeof ck);
+    fv_net *net = cli_load_net(model, &ck);
     if (!net) return 1;
     fv_error err;
     fv_metrics m;
     fv_dataset *d = fv_load_dataset(data_spec, split, &err);
     if (d && d->count == 0) snprintf(err.message, sizeof err.message, "%s: the %s split has no samples", data_spec, split), fv_dataset_free(d), d = NULL;
     if (d && (size_t)batch > d->count) batch = (long)d->count; /* never plan for more samples than there are */
+    fv_dataset_normalize_by(d, &ck.train);
     int rc = !d || fv_net_plan_mode(net, (int)batch, backend, FV_PLAN_INFERENCE, 1, &err) != FV_OK ||
              fv_evaluate(net, d, default_loss(net, loss_kind), &m, &err) != FV_OK;
     if (rc) fprintf(stderr, "fovea: %s%s%s\n", d ? data_spec : "", d ? ": " : "", err.message);
     else print_metrics(&m, d, json), fv_metrics_free(&m);
     fv_dataset_free(d);
+    fv_checkpoint_free(&ck);
     fv_net_free(net);
     return rc;
 }
@@ -340,7 +386,7 @@ int cmd_predict(int argc, char **argv) {
         if (!strcmp(argv[i], "--json")) continue;
         if (argv[i][0] == '-') { i++; continue; }
         if (fv_load_image(argv[i], in.dim[0], in.dim[1], in.dim[2], x, &err) != FV_OK ||
-            fv_predict(net, x, 1, y, &err) != FV_OK) {
+            (cli_normalize(&ck.train, x, fv_shape_count(in), in.dim[2]), fv_predict(net, x, 1, y, &err)) != FV_OK) {
             fprintf(stderr, "fovea: %s\n", err.message);
             rc = 1;
             break;

@@ -10,6 +10,7 @@
  *     TRAN  u32 epochs_done, u64 seed, u32 batch_size, u32 classes, str names[classes]
  *     POSN  a mid-epoch checkpoint: u32 epoch, u32 batch, u64 augment_rng, u64 dropout_rng,
  *           f64 loss_sum, u64 correct
+ *     NORM  u32 channels, f32 mean[channels], f32 std[channels]: the inputs' preprocessing
  *     HIST  u32 epochs; each: u32 epoch, f64 loss, f64 accuracy, u32 has_validation,
  *           f64 val_loss, f64 val_accuracy, f32 learning_rate, f64 seconds
  *   u32 CRC-32 (zlib) of every byte before it
@@ -18,6 +19,7 @@
 #include "core/core.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@
 #define TAG_TRAN TAG('T', 'R', 'A', 'N')
 #define TAG_POSN TAG('P', 'O', 'S', 'N')
 #define TAG_HIST TAG('H', 'I', 'S', 'T')
+#define TAG_NORM TAG('N', 'O', 'R', 'M')
 
 /* ---- A growable byte buffer for writing. ---- */
 typedef struct out_buf {
@@ -108,7 +111,8 @@ fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const 
     put_bytes(&b, "FOVEAMDL", 8);
     put_u32(&b, FV_MODEL_FILE_VERSION);
     int position = state && state->has_position, history = state && state->n_history > 0 && state->history;
-    put_u32(&b, 2 + (opt != NULL) + (state != NULL) + position + history);
+    int normalize = state && state->n_normalize > 0 && state->n_normalize <= FV_MAX_NORMALIZE;
+    put_u32(&b, 2 + (opt != NULL) + (state != NULL) + position + history + normalize);
 
     size_t at = begin_section(&b, TAG_ARCH);
     int len = fv_net_to_text(net, NULL, 0);
@@ -159,6 +163,13 @@ fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const 
         at = begin_section(&b, TAG_POSN);
         put_u32(&b, (uint32_t)p->epoch), put_u32(&b, (uint32_t)p->batch), put_u64(&b, p->augment_rng), put_u64(&b, p->dropout_rng);
         put_f64(&b, p->loss_sum), put_u64(&b, p->correct);
+        end_section(&b, at);
+    }
+    if (normalize) {
+        at = begin_section(&b, TAG_NORM);
+        put_u32(&b, (uint32_t)state->n_normalize);
+        for (int k = 0; k < state->n_normalize; k++) put_f32(&b, state->mean[k]);
+        for (int k = 0; k < state->n_normalize; k++) put_f32(&b, state->std[k]);
         end_section(&b, at);
     }
     if (history) {
@@ -388,6 +399,16 @@ fv_net *fv_model_load(const char *path, fv_checkpoint *ck, fv_error *err) {
             }
             p->epoch = (int)epoch, p->batch = (int)batch;
             ck->train.has_position = 1;
+        } else if (tag == TAG_NORM) {
+            uint32_t channels = get_u32(&s);
+            int ok = !s.short_read && channels >= 1 && channels <= FV_MAX_NORMALIZE;
+            for (uint32_t k = 0; ok && k < channels; k++) ck->train.mean[k] = get_f32(&s), ok = isfinite(ck->train.mean[k]);
+            for (uint32_t k = 0; ok && k < channels; k++) ck->train.std[k] = get_f32(&s), ok = ck->train.std[k] > 0.0f && isfinite(ck->train.std[k]);
+            if (!ok || s.short_read) {
+                fv_fail(err, "%s: the input normalisation is truncated or impossible", path);
+                goto fail;
+            }
+            ck->train.n_normalize = (int)channels;
         } else if (tag == TAG_HIST) {
             uint32_t epochs = get_u32(&s);
             if (s.short_read || epochs > FV_MAX_EPOCHS || epochs > s.left / 52) {
