@@ -4,8 +4,7 @@
 # usage: cli.sh FOVEA SOURCE_DIR
 set -uo pipefail
 fovea=$1 src=$2
-passed=0 failed=0
-check() { if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $1"; fi; }
+. "$src/tests/lib.sh"
 for c in train evaluate predict report summary weights layers forward filter show saliency gradcam dream; do
   help=$("$fovea" "$c" --help)
   check "$c --help: usage and example" "grep -q '^usage: fovea $c' <<<\"\$help\" && grep -q '^example: fovea $c' <<<\"\$help\""
@@ -25,8 +24,6 @@ assert abs(100 * d[\"accuracy\"] - text) < 0.005 and d[\"samples\"] == 10000 and
 assert d[\"classes\"][9][\"name\"] == \"Ankle boot\"
 ' \"\$json\" \"\$text\""
 check "summary --json parses, Keras's parameter count" "'$fovea' summary '$model' --json | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert d[\"total_params\"] == 61706 and d[\"layers\"][0][\"output_shape\"] == [None, 28, 28, 1]'"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
 /usr/bin/python3 "$src/scripts/fashion_samples.py" "$dir" 2 >/dev/null
 check "predict --json parses" "'$fovea' predict '$model' --json --top 2 '$dir'/*.png | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d[\"predictions\"]) == 2 and len(d[\"predictions\"][0][\"top\"]) == 2'"
 check "man -l docs/fovea.1 renders every command" "[ \"\$(man -l '$src/docs/fovea.1' 2>/dev/null | grep -c 'usage: fovea')\" -eq 13 ]"
@@ -47,5 +44,4 @@ check "evaluate applies the model's normalisation" "[ \"\$('$fovea' evaluate '$d
 "$fovea" train "$src/models/mlp-2d.fv" --data "$dir/x.npy,$dir/y.npy" --normalize auto --epochs 1 --no-test >"$dir/auto.log"
 check "--normalize auto measures each channel" "grep -qE 'inputs normalised: .* mean -?[0-9.]+ -?[0-9.]+, std [0-9.]+ [0-9.]+' '$dir/auto.log'"
 check "--normalize with a bad value is refused" "! '$fovea' train '$src/models/mlp-2d.fv' --data '$dir/x.npy,$dir/y.npy' --normalize 0.5,0 2>/dev/null"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+finish

@@ -5,10 +5,7 @@
 # usage: kill_resume.sh FOVEA SOURCE_DIR
 set -uo pipefail
 fovea=$1 src=$2
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-passed=0 failed=0
-check() { if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $1"; fi; }
+. "$src/tests/lib.sh"
 
 # 2,000 Fashion-MNIST training images as an IDX folder: an epoch of 62 batches takes about a second
 /usr/bin/python3 "$src/tests/fashion_subset.py" "$dir/data" 2000
@@ -39,5 +36,4 @@ before=$(md5sum <"$dir/good.fvm")
 rc=$?
 check "divergence: non-zero exit and 'epoch E, batch B: ... diverged' ($(cat "$dir/div.err"))" "[ $rc -ne 0 ] && grep -q 'epoch [0-9]*, batch [0-9]*: .*diverged' '$dir/div.err'"
 check "the checkpoint from before the divergence is intact" "grep -q 'epoch 1,' '$dir/div.err' && [ \"\$(md5sum <'$dir/good.fvm')\" = '$before' ] && '$fovea' weights '$dir/good.fvm' >/dev/null"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+finish

@@ -1,0 +1,11 @@
+# lib.sh — what the test scripts share (sourced): a temporary folder removed on exit, and check,
+# which counts a condition (a shell expression) as passed or failed; finish prints
+# "N passed, N failed" and gives the exit status.
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+passed=0 failed=0
+check() { if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $1"; fi; }
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}
