@@ -27,6 +27,7 @@ check "the resumed run continued mid-epoch ($(grep -m1 resuming "$dir/resume.log
 "$fovea" weights "$dir/full.fvm" --exact >"$dir/full.txt"
 "$fovea" weights "$dir/part.fvm" --exact >"$dir/part.txt"
 check "killed and resumed ends with the uninterrupted run's weights, bit for bit" "cmp -s '$dir/full.txt' '$dir/part.txt'"
+check "... and its model file, byte for byte (optimizer state and history too)" "cmp -s '$dir/full.fvm' '$dir/part.fvm'"
 check "the same last-epoch loss and accuracy" "[ \"\$(tr '\r' '\n' <'$dir/full.log' | grep -o 'loss: [0-9.]* - accuracy: [0-9.]*$' | tail -1)\" = \"\$(tr '\r' '\n' <'$dir/resume.log' | grep -o 'loss: [0-9.]* - accuracy: [0-9.]*$' | tail -1)\" ]"
 
 # divergence stops with a message naming the epoch and batch, and the last good checkpoint stays

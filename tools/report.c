@@ -220,7 +220,8 @@ fv_status report_write(const char *path, const report_input *r, fv_error *err) {
                 put(&p, "<tr><td>%d</td><td>%.4f</td><td>%.4f</td>", e->epoch, e->loss, e->accuracy);
                 if (e->has_validation) put(&p, "<td>%.4f</td><td>%.4f</td>", e->val_loss, e->val_accuracy);
                 else put(&p, "<td>-</td><td>-</td>");
-                put(&p, "<td>%.3g</td><td>%.1f</td></tr>\n", (double)e->learning_rate, e->seconds);
+                put(&p, "<td>%.3g</td>", (double)e->learning_rate);
+                put(&p, e->seconds > 0 ? "<td>%.1f</td></tr>\n" : "<td>-</td></tr>\n", e->seconds); /* not kept in model files */
             }
             put(&p, "</table>\n");
         }
@@ -260,7 +261,8 @@ fv_status report_write(const char *path, const report_input *r, fv_error *err) {
     put(&p, "<tr><td class=\"name\">seed</td><td class=\"name\">%llu</td></tr>", (unsigned long long)r->seed);
     put(&p, "<tr><td class=\"name\">backend</td><td class=\"name\">%s</td></tr>", r->backend);
     put(&p, "<tr><td class=\"name\">threads</td><td class=\"name\">%d</td></tr>", r->threads);
-    put(&p, "<tr><td class=\"name\">duration</td><td class=\"name\">%.1f s</td></tr>", r->seconds);
+    if (r->seconds > 0) put(&p, "<tr><td class=\"name\">duration</td><td class=\"name\">%.1f s</td></tr>", r->seconds);
+    else put(&p, "<tr><td class=\"name\">duration</td><td class=\"name\">not kept in the model file (train with --report)</td></tr>");
     put(&p, "<tr><td class=\"name\">fovea</td><td class=\"name\">%s</td></tr></table>\n</body></html>\n", fv_version());
     if (p.failed) return free(p.text), snprintf(err->message, sizeof err->message, "%s: out of memory writing the report", path), FV_ERR;
     fv_status st = cli_write_file(path, p.text, p.len, err);

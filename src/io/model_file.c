@@ -12,7 +12,8 @@
  *           f64 loss_sum, u64 correct
  *     NORM  u32 channels, f32 mean[channels], f32 std[channels]: the inputs' preprocessing
  *     HIST  u32 epochs; each: u32 epoch, f64 loss, f64 accuracy, u32 has_validation,
- *           f64 val_loss, f64 val_accuracy, f32 learning_rate, f64 seconds
+ *           f64 val_loss, f64 val_accuracy, f32 learning_rate (no wall-clock times: a resumed
+ *           run's file equals an uninterrupted one's, byte for byte)
  *   u32 CRC-32 (zlib) of every byte before it
  * A str is u32 length + bytes. Loading checks every length against the file and names what is
  * wrong. */
@@ -178,7 +179,7 @@ fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const 
         for (int k = 0; k < state->n_history; k++) {
             const fv_epoch_log *e = &state->history[k];
             put_u32(&b, (uint32_t)e->epoch), put_f64(&b, e->loss), put_f64(&b, e->accuracy), put_u32(&b, (uint32_t)e->has_validation);
-            put_f64(&b, e->val_loss), put_f64(&b, e->val_accuracy), put_f32(&b, e->learning_rate), put_f64(&b, e->seconds);
+            put_f64(&b, e->val_loss), put_f64(&b, e->val_accuracy), put_f32(&b, e->learning_rate);
         }
         end_section(&b, at);
     }
@@ -411,7 +412,7 @@ fv_net *fv_model_load(const char *path, fv_checkpoint *ck, fv_error *err) {
             ck->train.n_normalize = (int)channels;
         } else if (tag == TAG_HIST) {
             uint32_t epochs = get_u32(&s);
-            if (s.short_read || epochs > FV_MAX_EPOCHS || epochs > s.left / 52) {
+            if (s.short_read || epochs > FV_MAX_EPOCHS || epochs > s.left / 44) {
                 fv_fail(err, "%s: the training history is truncated or impossible", path);
                 goto fail;
             }
@@ -423,7 +424,7 @@ fv_net *fv_model_load(const char *path, fv_checkpoint *ck, fv_error *err) {
             for (uint32_t k = 0; k < epochs; k++) {
                 fv_epoch_log *e = &ck->train.history[k];
                 e->epoch = (int)get_u32(&s), e->loss = get_f64(&s), e->accuracy = get_f64(&s), e->has_validation = get_u32(&s) != 0;
-                e->val_loss = get_f64(&s), e->val_accuracy = get_f64(&s), e->learning_rate = get_f32(&s), e->seconds = get_f64(&s);
+                e->val_loss = get_f64(&s), e->val_accuracy = get_f64(&s), e->learning_rate = get_f32(&s);
             }
             ck->train.n_history = (int)epochs;
         } else {
