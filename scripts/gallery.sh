@@ -44,7 +44,7 @@ for s in "${samples[@]}"; do
 done
 
 # activation maximisation: one image per class
-for k in 0 1 2 3 4 5 6 7 8 9; do $fovea dream "$model" --class "$k" --scale 4 -o "$out/dream-class-$k.png" | head -1; done
+for k in 0 1 2 3 4 5 6 7 8 9; do $fovea dream "$model" --class "$k" --scale 4 -o "$out/dream-class-$k.png" | sed -n 1p; done
 # DeepDream of a photo on the second convolution (the network is gray, so is the dream)
 $fovea dream "$model" /usr/share/darknet/data/dog.jpg --layer conv2d_2 --size 320 -o "$out/dog-deepdream.png"
 /usr/bin/python3 -c "

@@ -25,9 +25,9 @@ for way in cmake make; do
   bin=$dir/$way
   export LD_LIBRARY_PATH=$prefix/lib
   check "$way: train_fashion" "'$bin/train_fashion' '$dir/data' 1 '$dir/$way.fvm' && [ -s '$dir/$way.fvm' ]"
-  check "$way: classify" "'$bin/classify' '$dir/$way.fvm' '$dir/png/test-0-9.png' | grep -q 'test-0-9.png: .* (class [0-9]*) '"
+  check "$way: classify" "'$bin/classify' '$dir/$way.fvm' '$dir/png/test-0-9.png' | grep 'test-0-9.png: .* (class [0-9]*) ' >/dev/null"
   check "$way: saliency" "'$bin/saliency' '$dir/$way.fvm' '$dir/png/test-0-9.png' '$dir/$way.png' && [ -s '$dir/$way.png' ]"
-  check "$way: linked to the installed libfovea.so" "ldd '$bin/classify' | grep -q '$prefix/lib/libfovea.so'"
+  check "$way: linked to the installed libfovea.so" "ldd '$bin/classify' | grep '$prefix/lib/libfovea.so' >/dev/null"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,6 +1,7 @@
 # lib.sh — what the test scripts share (sourced): a temporary folder removed on exit, and check,
 # which counts a condition (a shell expression) as passed or failed; finish prints
 # "N passed, N failed" and gives the exit status.
+# No "| grep -q" in the test scripts: under pipefail, grep -q closing the pipe early fails the pipeline.
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 passed=0 failed=0

@@ -25,7 +25,7 @@ for args in "saliency --method vanilla" "saliency --method guided" "gradcam --me
 done
 # activation maximisation with the defaults: every class's score rises far above where it started
 for k in 0 1 2 3 4 5 6 7 8 9; do
-  line=$("$fovea" dream "$model" --class "$k" -o /dev/null 2>&1 | head -1) # "NAME: score S -> E"
+  line=$("$fovea" dream "$model" --class "$k" -o /dev/null 2>&1 | sed -n 1p) # "NAME: score S -> E"
   start=$(sed -n 's/.*score \([-0-9.]*\) -> .*/\1/p' <<<"$line") end=$(sed -n 's/.* -> \([-0-9.]*\)$/\1/p' <<<"$line")
   check "dream class $k: $line" "b - a > 10 && b > 5 * (a < 0 ? -a : a)" "${start:-0}" "${end:-0}"
 done
