@@ -22,7 +22,7 @@ for h in "${harnesses[@]}"; do
   if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 build-fuzz/tests/fuzz/fuzz_"$h" "$work" \
        -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -artifact_prefix="$crashes/" \
        -print_final_stats=1 >"$log" 2>&1; then
-    echo "fuzz_$h: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$') runs in ${seconds} s, corpus $(ls "$work" | wc -l) inputs, no crash"
+    echo "fuzz_$h: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$') runs in ${seconds} s, corpus $(ls "$work" | wc -l) inputs, no crash"
   else
     failed=$((failed + 1))
     echo "fuzz_$h: FAILED, see $log; the input is in $crashes/"

@@ -162,6 +162,9 @@ static unsigned char *decode(const char *path, int channels, int *w, int *h, fv_
     if (!why && !stbi_info_from_memory(bytes, (int)size, w, h, &n)) why = stbi_failure_reason();
     else if (!why && (*w <= 0 || *h <= 0)) why = "the image has 0 pixels";
     else if (!why && (size_t)*w * (size_t)*h > MAX_IMAGE_PIXELS) why = "more than 268 megapixels";
+    /* deflate (PNG), LZW (GIF), RLE (BMP) and JPEG pack at most about a thousand pixels in a byte;
+     * a header claiming far more describes pixels the file does not hold (stb would invent them) */
+    else if (!why && (size_t)*w * (size_t)*h > 4096 * (size_t)size) why = "the header claims more pixels than the file can hold";
     unsigned char *pixels = why ? NULL : stbi_load_from_memory(bytes, (int)size, w, h, &n, channels);
     if (!why && !pixels) why = stbi_failure_reason();
     free(bytes);
