@@ -652,6 +652,10 @@ fv_status fv_dream_classes(fv_net *net, const int *classes, int n_classes, const
 fv_image *fv_deep_dream(const fv_net *net, const fv_image *image, const int *nodes, int n_nodes,
                         const fv_dream_config *config, fv_error *err);
 
+/* A whole file written as fovea writes every output: a temporary file beside it, synced and
+ * renamed over it (a path that is not a regular file, such as /dev/null, is written directly). */
+fv_status fv_write_file(const char *path, const void *data, size_t size, fv_error *err);
+
 /* .npy output (float32, C order) of any array: the pictures' exact values. */
 fv_status fv_save_npy(const char *path, const float *data, int rank, const int *dims, fv_error *err);
 /* Any numeric .npy (rank 1 to 8) as floats; fills rank and dims; free() the result. */

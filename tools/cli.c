@@ -78,19 +78,6 @@ void cli_json_string(FILE *out, const char *s) {
     fputc('"', out);
 }
 
-fv_status cli_write_file(const char *path, const void *data, size_t size, fv_error *err) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return snprintf(err->message, sizeof err->message, "%.400s: cannot write: %s", path, strerror(errno)), FV_ERR;
-    int ok = fwrite(data, 1, size, f) == size && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = (fclose(f) == 0) && ok;
-    if (ok && rename(tmp, path) == 0) return FV_OK;
-    int e = errno;
-    remove(tmp);
-    return snprintf(err->message, sizeof err->message, "%.400s: write failed: %s", path, strerror(e)), FV_ERR;
-}
-
 int cli_normalize_parse(const char *value, fv_train_state *state, int *automatic) {
     *automatic = 0, state->n_normalize = 0;
     if (value && !strcmp(value, "auto")) return *automatic = 1, 1;

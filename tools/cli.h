@@ -12,8 +12,6 @@ int cli_int(const char *flag, const char *value, long min, long *out);
 int cli_int_range(const char *flag, const char *value, long min, long max, long *out);
 int cli_float(const char *flag, const char *value, double min, double *out);
 int cli_float_range(const char *flag, const char *value, double min, double max, double *out);
-/* Writes a whole file atomically (a temporary file, fsync, rename). */
-fv_status cli_write_file(const char *path, const void *data, size_t size, fv_error *err);
 /* --normalize's value: auto (automatic = 1: measure it on the training data), MEAN,STD, or
  * MEAN1,MEAN2,.../STD1,STD2,... per channel; prints the error and returns 0 when it is bad. */
 int cli_normalize_parse(const char *value, fv_train_state *state, int *automatic);

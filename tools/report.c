@@ -1,7 +1,7 @@
 /* report.c — the run report: one self-contained HTML page (no network access: curves are inline
  * SVG, pictures inline PNG) with the training curves, the model summary, the confusion matrix as a
  * heat map, per-class precision/recall/F1, the most confidently misclassified test images, the
- * first layer's filters, and the run's settings. Written to a temporary file and renamed. */
+ * first layer's filters, and the run's settings. Written as every output is (fv_write_file). */
 #include "report.h"
 
 #include <math.h>
@@ -265,7 +265,7 @@ fv_status report_write(const char *path, const report_input *r, fv_error *err) {
     else put(&p, "<tr><td class=\"name\">duration</td><td class=\"name\">not kept in the model file (train with --report)</td></tr>");
     put(&p, "<tr><td class=\"name\">fovea</td><td class=\"name\">%s</td></tr></table>\n</body></html>\n", fv_version());
     if (p.failed) return free(p.text), snprintf(err->message, sizeof err->message, "%s: out of memory writing the report", path), FV_ERR;
-    fv_status st = cli_write_file(path, p.text, p.len, err);
+    fv_status st = fv_write_file(path, p.text, p.len, err);
     free(p.text);
     return st;
 }

@@ -99,3 +99,9 @@ fv_status fv_output_close(fv_output *o, int ok, fv_error *err) {
 }
 
 const char *fv_version(void) { return FOVEA_VERSION; }
+
+fv_status fv_write_file(const char *path, const void *data, size_t size, fv_error *err) {
+    fv_output o;
+    if (fv_output_open(&o, path, err) != FV_OK) return FV_ERR;
+    return fv_output_close(&o, fwrite(data, 1, size, o.f) == size, err);
+}

@@ -98,11 +98,6 @@ static void end_section(out_buf *b, size_t start) {
     for (int i = 0; i < 8; i++) b->data[start - 8 + i] = (unsigned char)(n >> (8 * i));
 }
 
-static fv_status write_atomically(const char *path, const out_buf *b, fv_error *err) {
-    fv_output o;
-    if (fv_output_open(&o, path, err) != FV_OK) return FV_ERR;
-    return fv_output_close(&o, fwrite(b->data, 1, b->len, o.f) == b->len, err);
-}
 
 fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const fv_train_state *state, fv_error *err) {
     fv_param_info first;
@@ -184,7 +179,7 @@ fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const 
         end_section(&b, at);
     }
     put_u32(&b, (uint32_t)crc32(0L, b.data, (uInt)b.len));
-    fv_status st = b.failed ? fv_fail(err, "out of memory writing %s", path) : write_atomically(path, &b, err);
+    fv_status st = b.failed ? fv_fail(err, "out of memory writing %s", path) : fv_write_file(path, b.data, b.len, err);
     free(b.data);
     return st;
 }
