@@ -46,12 +46,18 @@ float fv_inspect_probability(fv_net *net, int class_index) {
     return expf(out->out[class_index] - max) / sum;
 }
 
-fv_status fv_inspect_backward_from_classes(fv_net *net, const float *image, const int *classes, int n_classes, int guided,
-                                           float *score, fv_error *err) {
+fv_status fv_inspect_scores(fv_net *net, const float *image, const int *classes, int n_classes, float *scores, fv_error *err) {
     if (fv_inspect_prepare(net, err) != FV_OK) return FV_ERR;
     for (int i = 0; i < n_classes; i++)
         if (check_class(net, classes[i], err) != FV_OK) return FV_ERR;
     if (fv_net_forward(net, image, 0, err) != FV_OK) return FV_ERR;
+    for (int i = 0; scores && i < n_classes; i++) scores[i] = class_scores(net)[classes[i]];
+    return FV_OK;
+}
+
+fv_status fv_inspect_backward_from_classes(fv_net *net, const float *image, const int *classes, int n_classes, int guided,
+                                           float *score, fv_error *err) {
+    if (fv_inspect_scores(net, image, classes, n_classes, NULL, err) != FV_OK) return FV_ERR;
     fv_node *out = &net->nodes[net->n_nodes - 1];
     memset(out->grad, 0, (size_t)out->out_shape.dim[0] * sizeof(float));
     float sum = 0.0f;

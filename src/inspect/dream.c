@@ -77,12 +77,6 @@ static int jitter_offset(fv_rng *rng, int jitter) {
     return jitter > 0 ? (int)(fv_rng_next(rng) % (uint64_t)(2 * jitter + 1)) - jitter : 0;
 }
 
-static fv_status class_scores_of(fv_net *net, const float *x, const int *classes, int n, float *scores, fv_error *err) {
-    for (int i = 0; i < n; i++)
-        if (fv_inspect_backward_from_classes(net, x, classes + i, 1, 0, scores + i, err) != FV_OK) return FV_ERR;
-    return FV_OK;
-}
-
 fv_status fv_dream_classes(fv_net *net, const int *classes, int n_classes, const fv_dream_config *config, float *out,
                            float *start, float *scores, fv_error *err) {
     int h = 0, w = 0, c = 0;
@@ -94,7 +88,7 @@ fv_status fv_dream_classes(fv_net *net, const int *classes, int n_classes, const
     fv_rng rng;
     fv_rng_seed(&rng, config->seed);
     for (size_t i = 0; i < n; i++) out[i] = config->background + 0.1f * (fv_rng_uniform(&rng) - 0.5f); /* with a little noise */
-    if (st == FV_OK && start) st = class_scores_of(net, out, classes, n_classes, start, err);
+    if (st == FV_OK && start) st = fv_inspect_scores(net, out, classes, n_classes, start, err);
     for (int step = 0; st == FV_OK && step < config->steps; step++) {
         int dy = jitter_offset(&rng, config->jitter), dx = jitter_offset(&rng, config->jitter);
         roll(out, h, w, c, dy, dx, shifted);
@@ -109,7 +103,7 @@ fv_status fv_dream_classes(fv_net *net, const int *classes, int n_classes, const
         if (config->blur_every > 0 && (step + 1) % config->blur_every == 0 && step + 1 < config->steps)
             st = blur(out, h, w, c, config->blur_sigma, shifted, err);
     }
-    if (st == FV_OK && scores) st = class_scores_of(net, out, classes, n_classes, scores, err);
+    if (st == FV_OK && scores) st = fv_inspect_scores(net, out, classes, n_classes, scores, err);
     free(shifted), free(g);
     return st;
 }

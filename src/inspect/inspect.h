@@ -13,6 +13,9 @@ int fv_inspect_classes(fv_net *net);
 float fv_inspect_probability(fv_net *net, int class_index);
 /* The input's (H, W, C), or an error when the network does not take images. */
 fv_status fv_inspect_input_size(fv_net *net, int *height, int *width, int *channels, fv_error *err);
+/* Forward image; scores (may be NULL) receives the classes' scores before the output's
+ * softmax/sigmoid. Refuses a class out of range. */
+fv_status fv_inspect_scores(fv_net *net, const float *image, const int *classes, int n_classes, float *scores, fv_error *err);
 /* Forward image, then backward from d(sum of the classes' scores) = 1 (scores before the
  * output's softmax/sigmoid): every node's grad is then d score / d output; guided: guided ReLUs.
  * score (may be NULL) receives the summed score before the step. */
