@@ -118,3 +118,7 @@ void cli_normalize(const fv_train_state *state, float *x, size_t values, int cha
         x[i] = (x[i] - state->mean[c]) / state->std[c];
     }
 }
+
+void cli_normalize_dataset(const fv_train_state *state, fv_dataset *d) {
+    if (d) cli_normalize(state, d->x, d->count * fv_shape_count(d->shape), d->shape.dim[d->shape.rank - 1]);
+}

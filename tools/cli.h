@@ -17,6 +17,8 @@ int cli_float_range(const char *flag, const char *value, double min, double max,
 int cli_normalize_parse(const char *value, fv_train_state *state, int *automatic);
 /* The model's input preprocessing (none when the state has none) on values (channels last). */
 void cli_normalize(const fv_train_state *state, float *x, size_t values, int channels);
+/* The same on every sample of a dataset (NULL: nothing). */
+void cli_normalize_dataset(const fv_train_state *state, fv_dataset *d);
 /* A string as a JSON string (quoted, escaped). */
 void cli_json_string(FILE *out, const char *s);
 /* Whether an output file can be written where path names (checked before any long work). */

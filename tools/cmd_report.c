@@ -61,7 +61,7 @@ int cmd_report(int argc, char **argv) {
     if (d && ck.train.class_names && ck.train.n_classes == d->n_classes) /* the names the model was trained with */
         memcpy(d->class_names, ck.train.class_names, (size_t)d->n_classes * sizeof *d->class_names);
     if (d && (size_t)batch > d->count) batch = (long)d->count;
-    if (d && ck.train.n_normalize) cli_normalize(&ck.train, d->x, d->count * fv_shape_count(d->shape), d->shape.dim[d->shape.rank - 1]);
+    cli_normalize_dataset(&ck.train, d);
     char command[2048] = "";
     for (int i = -1; i < argc; i++) snprintf(command + strlen(command), sizeof command - strlen(command), "%s%s", i < 0 ? "fovea report" : " ", i < 0 ? "" : argv[i]);
     report_input r = {.net = net, .history = ck.train.history, .n_history = ck.train.n_history, .data = d, .command_line = command,

@@ -115,11 +115,6 @@ static int measure_normalization(const fv_dataset *d, fv_train_state *n) {
     return 1;
 }
 
-/* A dataset in the model's input space. */
-static void fv_dataset_normalize_by(fv_dataset *d, const fv_train_state *n) {
-    if (d && n->n_normalize) cli_normalize(n, d->x, d->count * fv_shape_count(d->shape), d->shape.dim[d->shape.rank - 1]);
-}
-
 static fv_loss default_loss(const fv_net *net, int kind) {
     fv_loss loss = {FV_LOSS_SOFTMAX_CROSS_ENTROPY, 0.0f};
     if (kind >= 0) loss.kind = (fv_loss_kind)kind;
@@ -198,7 +193,7 @@ int cmd_train(int argc, char **argv) {
         snprintf(err.message, sizeof err.message, "%s: --normalize auto: the data has more than %d channels", data_spec, FV_MAX_NORMALIZE);
         goto fail;
     }
-    fv_dataset_normalize_by(train, &normalization);
+    cli_normalize_dataset(&normalization, train);
     if (val_split > 0 && !(val = fv_dataset_split(train, val_split, &err))) goto fail;
     if ((size_t)batch > train->count) {
         snprintf(err.message, sizeof err.message, "%s: a batch of %ld is more than the %zu training samples", data_spec, batch, train->count);
@@ -270,7 +265,7 @@ int cmd_train(int argc, char **argv) {
     if (out) printf("saved %s\n", out);
     if (test) {
         test_set = fv_load_dataset(data_spec, "test", &err);
-        if (test_set) fv_dataset_normalize_by(test_set, &normalization);
+        cli_normalize_dataset(&normalization, test_set);
         if (!test_set) {
             printf("no test split (%s)\n", err.message);
         } else {
@@ -337,7 +332,7 @@ int cmd_evaluate(int argc, char **argv) {
     fv_dataset *d = fv_load_dataset(data_spec, split, &err);
     if (d && d->count == 0) snprintf(err.message, sizeof err.message, "%s: the %s split has no samples", data_spec, split), fv_dataset_free(d), d = NULL;
     if (d && (size_t)batch > d->count) batch = (long)d->count; /* never plan for more samples than there are */
-    fv_dataset_normalize_by(d, &ck.train);
+    cli_normalize_dataset(&ck.train, d);
     int rc = !d || fv_net_plan_mode(net, (int)batch, backend, FV_PLAN_INFERENCE, 1, &err) != FV_OK ||
              fv_evaluate(net, d, default_loss(net, loss_kind), &m, &err) != FV_OK;
     if (rc) fprintf(stderr, "fovea: %s%s%s\n", d ? data_spec : "", d ? ": " : "", err.message);
