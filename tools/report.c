@@ -59,10 +59,22 @@ static void put_image(page *p, const fv_image *im, const char *alt, int width) {
     free(png);
 }
 
+/* A chart's frame: w x h pixels, the plot inside the margins, values lo..hi up the y axis. */
+enum { CHART_W = 420, CHART_H = 240, CHART_LEFT = 64, CHART_RIGHT = 12, CHART_TOP = 28, CHART_BOTTOM = 36 };
+
+static double chart_x(int i, int n) { /* epoch i + 1 of n */
+    double width = CHART_W - CHART_LEFT - CHART_RIGHT;
+    return CHART_LEFT + (n > 1 ? width * i / (n - 1) : width / 2.0);
+}
+
+static double chart_y(double v, double lo, double hi) {
+    return CHART_TOP + (CHART_H - CHART_TOP - CHART_BOTTOM) * (1.0 - (v - lo) / (hi - lo));
+}
+
 /* An SVG line chart of up to 2 series over the epochs 1..n. */
 static void put_chart(page *p, const char *id, const char *title, int n, const double *a, const char *a_name, const double *b,
                       const char *b_name) {
-    const int w = 420, h = 240, left = 64, right = 12, top = 28, bottom = 36;
+    const int w = CHART_W, h = CHART_H, left = CHART_LEFT, right = CHART_RIGHT, top = CHART_TOP, bottom = CHART_BOTTOM;
     double lo = INFINITY, hi = -INFINITY;
     for (int i = 0; i < n; i++) {
         if (a && isfinite(a[i])) lo = fmin(lo, a[i]), hi = fmax(hi, a[i]);
@@ -77,14 +89,13 @@ static void put_chart(page *p, const char *id, const char *title, int n, const d
     put(p, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" stroke=\"#999\"/>\n", left, top, w - left - right, h - top - bottom);
     for (int k = 0; k <= 4; k++) { /* y grid and labels */
         double v = lo + (hi - lo) * k / 4.0;
-        double y = top + (h - top - bottom) * (1.0 - k / 4.0);
+        double y = chart_y(v, lo, hi);
         put(p, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/><text x=\"%d\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%.3g</text>\n",
             left, w - right, y, y, left - 4, y + 4, v);
     }
     int step = n > 10 ? (n + 9) / 10 : 1;
     for (int i = 0; i < n; i += step) {
-        double x = left + (n > 1 ? (double)(w - left - right) * i / (n - 1) : (w - left - right) / 2.0);
-        put(p, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%d</text>\n", x, h - bottom + 16, i + 1);
+        put(p, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%d</text>\n", chart_x(i, n), h - bottom + 16, i + 1);
     }
     put(p, "<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">epoch</text>\n", (left + w - right) / 2, h - 4);
     const double *series[2] = {a, b};
@@ -93,15 +104,15 @@ static void put_chart(page *p, const char *id, const char *title, int n, const d
         if (!series[s]) continue;
         put(p, "<polyline class=\"series\" data-name=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", names[s], colors[s]);
         for (int i = 0; i < n; i++) {
-            double x = left + (n > 1 ? (double)(w - left - right) * i / (n - 1) : (w - left - right) / 2.0);
-            double y = top + (h - top - bottom) * (1.0 - (series[s][i] - lo) / (hi - lo));
-            if (isfinite(y)) put(p, "%.1f,%.1f ", x, y);
+            double y = chart_y(series[s][i], lo, hi);
+            if (isfinite(y)) put(p, "%.1f,%.1f ", chart_x(i, n), y);
         }
         put(p, "\"/>\n");
         for (int i = 0; i < n; i++) {
-            double x = left + (n > 1 ? (double)(w - left - right) * i / (n - 1) : (w - left - right) / 2.0);
-            double y = top + (h - top - bottom) * (1.0 - (series[s][i] - lo) / (hi - lo));
-            if (isfinite(y)) put(p, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s, epoch %d: %.4f</title></circle>", x, y, colors[s], names[s], i + 1, series[s][i]);
+            double y = chart_y(series[s][i], lo, hi);
+            if (isfinite(y))
+                put(p, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s, epoch %d: %.4f</title></circle>", chart_x(i, n), y,
+                    colors[s], names[s], i + 1, series[s][i]);
         }
         put(p, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"4\" fill=\"%s\"/><text x=\"%d\" y=\"%d\" class=\"tick\">%s</text>\n",
             w - right - 150 + 75 * s, 12, colors[s], w - right - 134 + 75 * s, 17, names[s]);
