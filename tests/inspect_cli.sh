@@ -56,6 +56,10 @@ expect_error "filters of a pooling layer" "filters are drawn for conv2d" "$fovea
 echo "not an image" >"$dir/broken.png"
 expect_error "image that does not decode" "broken.png: cannot decode" "$fovea" saliency "$model" "$dir/broken.png"
 expect_error "missing image" "missing.png: cannot decode" "$fovea" gradcam "$model" "$dir/missing.png"
+printf '1 2 3\n4 5\n' >"$dir/ragged.txt"
+printf '1 x 3\n0 0 0\n' >"$dir/word.txt"
+expect_error "kernel file with ragged rows" "ragged.txt: row 2 has 2 numbers, row 1 has 3" "$fovea" filter "$photo" --kernel "$dir/ragged.txt" -o "$dir/x.png"
+expect_error "kernel file with a word" "word.txt: 'x' is not a number" "$fovea" filter "$photo" --kernel "$dir/word.txt" -o "$dir/x.png"
 expect_error "unknown kernel" "unknown kernel 'blur'" "$fovea" filter "$photo" --kernel blur -o "$dir/x.png"
 expect_error "valid mode, neither larger" "valid mode needs" "$fovea" filter "$dir/f.txt" --kernel "1,2;3,4" --mode valid -o "$dir/x.png"
 expect_error "unwritable output" "cannot write" "$fovea" filter "$photo" --kernel sobel-x -o /nonexistent-dir/x.png

@@ -46,7 +46,10 @@ static float *parse_numbers(const char *text, int *rows, int *cols, char *why, s
         }
         char *end;
         double x = strtod(p, &end);
-        if (end == p || !isfinite(x)) return free(v), snprintf(why, why_size, "'%.20s' is not a number", p), NULL;
+        if (end == p || !isfinite(x)) {
+            int word = (int)strcspn(p, " \t\r\n,;"); /* the word, not the rest of the line: errors are one line */
+            return free(v), snprintf(why, why_size, "'%.*s' is not a number", word > 20 ? 20 : word, p), NULL;
+        }
         if (n == cap) {
             float *grown = realloc(v, 2 * cap * sizeof *v);
             if (!grown) return free(v), snprintf(why, why_size, "out of memory"), NULL;
