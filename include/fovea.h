@@ -75,6 +75,7 @@ typedef enum {
     FV_ACT_SIGMOID,
     FV_ACT_TANH,
     FV_ACT_SOFTMAX, /* over the last axis (channels) */
+    FV_ACT_RELU6,   /* min(max(x, 0), 6): MobileNet's (ONNX Clip 0..6) */
     FV_ACT_COUNT
 } fv_activation;
 
@@ -137,6 +138,11 @@ typedef struct fv_batchnorm_settings { /* Keras conventions: moving = momentum*m
     float epsilon;
 } fv_batchnorm_settings;
 
+typedef struct fv_flatten_settings {
+    int channels_first;        /* flatten in (C, H, W) order, as PyTorch and ONNX do (imported
+                                  networks); else channels-last (H, W, C), as Keras */
+} fv_flatten_settings;
+
 typedef struct fv_activation_settings {
     fv_activation function;
     float alpha;               /* leaky ReLU slope */
@@ -144,13 +150,14 @@ typedef struct fv_activation_settings {
 
 typedef struct fv_layer {
     fv_layer_kind kind;
-    union { /* the member named after the kind; add, flatten, global_avgpool, concat have none */
+    union { /* the member named after the kind; add, global_avgpool, concat have none */
         fv_input_settings input;
         fv_conv_settings conv;
         fv_dense_settings dense;
         fv_pool_settings pool;
         fv_dropout_settings dropout;
         fv_batchnorm_settings batchnorm;
+        fv_flatten_settings flatten;
         fv_activation_settings activation;
     };
 } fv_layer;

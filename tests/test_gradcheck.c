@@ -166,13 +166,14 @@ int main(void) {
     }
     gradcheck(&t, "global avgpool", "3,4,3", "global_avgpool", 2, 1);
     gradcheck(&t, "flatten", "2,3,2", "flatten", 2, 1);
+    gradcheck(&t, "flatten channels first", "2,3,2", "flatten channels_first=true", 2, 1);
     gradcheck(&t, "dropout training (fixed mask)", "4,5", "dropout rate=0.3", 3, 1);
     gradcheck(&t, "dropout inference", "4,5", "dropout rate=0.3", 2, 0);
     gradcheck(&t, "batchnorm training", "3,2,4", "batchnorm", 3, 1);
     gradcheck(&t, "batchnorm inference", "3,2,4", "batchnorm", 2, 0);
     gradcheck(&t, "batchnorm on (C) training", "5", "batchnorm momentum=0.9", 4, 1);
-    const char *acts[] = {"relu", "leaky_relu alpha=0.2", "sigmoid", "tanh", "softmax", "linear"};
-    for (int i = 0; i < 6; i++) {
+    const char *acts[] = {"relu", "leaky_relu alpha=0.2", "sigmoid", "tanh", "softmax", "linear", "relu6"};
+    for (int i = 0; i < 7; i++) {
         char what[64];
         snprintf(what, sizeof what, "activation %s", acts[i]);
         gradcheck(&t, what, "3,7", acts[i], 2, 1);

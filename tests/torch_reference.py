@@ -118,6 +118,8 @@ def activate(x, name, alpha):
         return torch.tanh(x)
     if name == "softmax":
         return torch.softmax(x, dim=-1)
+    if name == "relu6":
+        return F.relu6(x)
     raise ValueError(name)
 
 
@@ -261,6 +263,8 @@ class Case:
         if kind == "global_avgpool":
             return x.reshape(x.shape[0], -1, x.shape[-1]).mean(dim=1)
         if kind == "flatten":
+            if s.get("channels_first") == "true":  # PyTorch's own x.view(N, -1) of the NCHW tensor
+                return x.permute(0, x.dim() - 1, *range(1, x.dim() - 1)).reshape(x.shape[0], -1)
             return x.reshape(x.shape[0], -1)
         if kind == "dropout":
             assert not self.training, "dropout is compared in inference mode only"
@@ -285,7 +289,7 @@ class Case:
             return y
         if kind == "activation":
             return activate(x, s["function"], alpha)
-        if kind in ("relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear"):
+        if kind in ("relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear", "relu6"):
             return activate(x, kind, alpha)
         raise ValueError(kind)
 
@@ -462,9 +466,12 @@ def cases():
         ("global avgpool", "global_avgpool name=g", (4, 5, 3)),
         ("global avgpool (L, C)", "global_avgpool name=g", (6, 4)),
         ("flatten", "flatten name=f", (3, 4, 2)),
+        ("flatten channels first", "flatten name=f channels_first=true", (3, 4, 2)),
+        ("conv2d relu6, flatten channels first", "conv2d name=c filters=3 kernel=3 activation=relu6\nflatten name=f channels_first=true", (6, 5, 2)),
         ("dropout (inference)", "dropout name=d rate=0.4", (5, 3)),
-    ] + [(f"activation {a}", f"{a} name=a", (4, 6)) for a in ("relu", "sigmoid", "tanh", "softmax", "linear")] + [
+    ] + [(f"activation {a}", f"{a} name=a", (4, 6)) for a in ("relu", "sigmoid", "tanh", "softmax", "linear", "relu6")] + [
         ("activation leaky_relu 0.2", "leaky_relu name=a alpha=0.2", (4, 6)),
+        ("activation relu6 past 6", "relu6 name=a", (5, 6)),
         ("activation layer function=tanh", "activation name=a function=tanh", (3, 5)),
     ]
     for name, line, shape in conv + dense + pools + others:
@@ -501,7 +508,10 @@ def cases():
     out = []
     for i, (name, body, batch, training, shape) in enumerate(c):
         text = f"input name=in shape={','.join(map(str, shape))}\n{body}\n"
-        out.append(Case(name, text, batch, training, shape, seed=1000 + i))
+        case = Case(name, text, batch, training, shape, seed=1000 + i)
+        if "past 6" in name:  # inputs in (-9, 9): ReLU6's upper corner is crossed
+            case.rand_scale = 9.0
+        out.append(case)
     return out + loss_cases(2000) + optimizer_cases(3000)
 
 

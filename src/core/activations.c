@@ -27,6 +27,9 @@ void fv_activation_forward(fv_activation act, float alpha, float *y, size_t rows
     case FV_ACT_TANH:
         FOR_EACH(i, n) y[i] = tanhf(y[i]);
         break;
+    case FV_ACT_RELU6:
+        FOR_EACH(i, n) y[i] = y[i] < 0.0f ? 0.0f : y[i] > 6.0f ? 6.0f : y[i];
+        break;
     case FV_ACT_SOFTMAX:
         for (size_t r = 0; r < rows; r++) {
             float *row = y + r * (size_t)channels;
@@ -58,6 +61,9 @@ void fv_activation_backward(fv_activation act, float alpha, const float *y, cons
         break;
     case FV_ACT_TANH:
         FOR_EACH(i, n) d_x[i] = d_y[i] * (1.0f - y[i] * y[i]);
+        break;
+    case FV_ACT_RELU6: /* 0 at both corners, as PyTorch's hardtanh */
+        FOR_EACH(i, n) d_x[i] = d_y[i] * (float)(y[i] > 0.0f) * (float)(y[i] < 6.0f);
         break;
     case FV_ACT_SOFTMAX: /* d_x = y * (d_y - sum(d_y * y)) along each row */
         for (size_t r = 0; r < rows; r++) {
@@ -97,6 +103,7 @@ const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float 
 static const char *const activation_names[FV_ACT_COUNT] = {
     [FV_ACT_LINEAR] = "linear", [FV_ACT_RELU] = "relu",   [FV_ACT_LEAKY_RELU] = "leaky_relu",
     [FV_ACT_SIGMOID] = "sigmoid", [FV_ACT_TANH] = "tanh", [FV_ACT_SOFTMAX] = "softmax",
+    [FV_ACT_RELU6] = "relu6",
 };
 
 const char *fv_activation_name(fv_activation act) {

@@ -1,4 +1,6 @@
-/* flatten.c — (H, W, C) -> (H*W*C) in channels-last order (as Keras; PyTorch flattens C, H, W). */
+/* flatten.c — (..., C) -> (count) to one axis. Channels-last order (H, W, C) by default, as Keras;
+ * channels_first=true gives PyTorch's and ONNX's (C, H, W) order, which an imported network's
+ * dense layer after a convolution was trained on. */
 #include "core/core.h"
 
 #include <string.h>
@@ -10,16 +12,53 @@ static fv_status flatten_infer(fv_node *node, fv_error *err) {
     return FV_OK;
 }
 
-/* The memory order does not change: flatten is a copy. */
+/* One sample as (positions, C): the values before the channel axis are the positions. */
+static void sample_dims(const fv_node *node, size_t *positions, int *channels) {
+    fv_shape in = node->in_shape[0];
+    *channels = in.dim[in.rank - 1];
+    *positions = fv_shape_count(in) / (size_t)*channels;
+}
+
+/* x (N, P, C) -> y (N, P*C) keeping memory order, or y (N, C*P) with channels first. */
 static void flatten_forward(const fv_node *node, const fv_step *s) {
-    memcpy(s->out, s->in[0], (size_t)s->batch * fv_shape_count(node->out_shape) * sizeof(float));
+    size_t positions, count = fv_shape_count(node->out_shape);
+    int channels;
+    sample_dims(node, &positions, &channels);
+    if (!node->layer.flatten.channels_first || positions == 1 || channels == 1) {
+        memcpy(s->out, s->in[0], (size_t)s->batch * count * sizeof(float));
+        return;
+    }
+    for (int n = 0; n < s->batch; n++) {
+        const float *x = s->in[0] + (size_t)n * count;
+        float *y = s->out + (size_t)n * count;
+        for (size_t p = 0; p < positions; p++)
+            for (int c = 0; c < channels; c++) y[(size_t)c * positions + p] = x[p * (size_t)channels + c];
+    }
 }
 
+/* dy (N, count) -> dx (N, P, C): the same permutation backwards. */
 static void flatten_backward(const fv_node *node, const fv_step *s) {
-    memcpy(s->d_in[0], s->d_out, (size_t)s->batch * fv_shape_count(node->out_shape) * sizeof(float));
+    size_t positions, count = fv_shape_count(node->out_shape);
+    int channels;
+    sample_dims(node, &positions, &channels);
+    if (!node->layer.flatten.channels_first || positions == 1 || channels == 1) {
+        memcpy(s->d_in[0], s->d_out, (size_t)s->batch * count * sizeof(float));
+        return;
+    }
+    for (int n = 0; n < s->batch; n++) {
+        const float *dy = s->d_out + (size_t)n * count;
+        float *dx = s->d_in[0] + (size_t)n * count;
+        for (size_t p = 0; p < positions; p++)
+            for (int c = 0; c < channels; c++) dx[p * (size_t)channels + c] = dy[(size_t)c * positions + p];
+    }
 }
 
-const fv_op fv_op_flatten = {FV_LAYER_FLATTEN, "flatten", "Flatten", "to one axis, channels-last order", 0, NULL, 0, NULL,
+static const fv_setting flatten_settings[] = {
+    {"channels_first", FV_SET_BOOL, offsetof(fv_layer, flatten.channels_first), 0, "false", NULL,
+     "true: (C, H, W) order, as PyTorch and ONNX (imported networks); false: (H, W, C), as Keras"},
+};
+
+const fv_op fv_op_flatten = {FV_LAYER_FLATTEN, "flatten", "Flatten", "to one axis", 0, flatten_settings, 1, NULL,
                              0, 1, 1, flatten_infer, NULL, flatten_forward, flatten_backward, NULL, NULL, 0};
 
 fv_layer fv_flatten(void) { return fv_layer_defaults(FV_LAYER_FLATTEN); }
