@@ -65,6 +65,7 @@ typedef enum {
     FV_LAYER_MAXPOOL3D,
     FV_LAYER_AVGPOOL3D,
     FV_LAYER_CONCAT,
+    FV_LAYER_RESHAPE,
     FV_LAYER_KIND_COUNT
 } fv_layer_kind;
 
@@ -143,6 +144,10 @@ typedef struct fv_flatten_settings {
                                   networks); else channels-last (H, W, C), as Keras */
 } fv_flatten_settings;
 
+typedef struct fv_reshape_settings {
+    fv_shape shape;            /* one sample, the input's count of values */
+} fv_reshape_settings;
+
 typedef struct fv_activation_settings {
     fv_activation function;
     float alpha;               /* leaky ReLU slope */
@@ -158,6 +163,7 @@ typedef struct fv_layer {
         fv_dropout_settings dropout;
         fv_batchnorm_settings batchnorm;
         fv_flatten_settings flatten;
+        fv_reshape_settings reshape;
         fv_activation_settings activation;
     };
 } fv_layer;
@@ -181,6 +187,7 @@ fv_layer fv_batchnorm(void);                                    /* momentum 0.99
 fv_layer fv_add(void);
 fv_layer fv_concat(void);                                       /* along channels */
 fv_layer fv_activation_layer(fv_activation act);               /* leaky ReLU alpha 0.01 */
+fv_layer fv_reshape(fv_shape shape);                            /* memory order kept */
 
 const char *fv_layer_kind_name(fv_layer_kind kind);   /* "conv2d" */
 const char *fv_activation_name(fv_activation act);     /* "relu" */
@@ -513,12 +520,30 @@ typedef struct fv_checkpoint {
 fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const fv_train_state *state, fv_error *err);
 /* The network with its weights (not planned); fills checkpoint when it is not NULL. */
 fv_net *fv_model_load(const char *path, fv_checkpoint *checkpoint, fv_error *err);
-/* A saved model (recognised by its magic bytes; checkpoint filled as fv_model_load does) or else a
- * model definition (checkpoint, if given, left empty). */
+/* A saved model (recognised by its magic bytes; checkpoint filled as fv_model_load does), an ONNX
+ * model (a path ending in .onnx), or else a model definition (checkpoint, if given, left empty). */
 fv_net *fv_net_load(const char *path, fv_checkpoint *checkpoint, fv_error *err);
 /* An optimizer carrying on from a checkpoint's state. */
 fv_optimizer *fv_optimizer_resume(fv_net *net, const fv_checkpoint *checkpoint, fv_error *err);
 void fv_checkpoint_free(fv_checkpoint *checkpoint); /* frees what load allocated (class names too) */
+
+/* ---- ONNX: networks from and to PyTorch and other runtimes (docs/ONNX.md lists the operators).
+ * ONNX tensors are channels-first (N, C, H, W); fovea's are channels-last (N, H, W, C). An
+ * imported network is converted once, at import: its input and output are fovea's layout of
+ * ONNX's tensors, the channel axis moved last (fv_channels_last converts). ---- */
+#define FV_ONNX_NAME_MAX 128
+typedef struct fv_onnx_info {
+    int opset;                               /* the model's default operator-set version */
+    int input_rank, output_rank;             /* ONNX ranks, the batch axis included */
+    int64_t input_dims[8], output_dims[8];   /* ONNX order; [0] is the batch: -1 when any size */
+    char input_name[FV_ONNX_NAME_MAX], output_name[FV_ONNX_NAME_MAX];
+} fv_onnx_info;
+/* An ONNX model file (.onnx) as a fovea network with its weights (not planned); info (may be
+ * NULL) receives its input and output as ONNX describes them. */
+fv_net *fv_net_load_onnx(const char *path, fv_onnx_info *info, fv_error *err);
+/* (N, C, P) <-> (N, P, C) for `positions` P (the product of the spatial axes): to_last 1 turns
+ * an ONNX tensor into fovea's layout, 0 back. src and dst must not overlap. */
+void fv_channels_last(const float *src, float *dst, size_t batch, size_t channels, size_t positions, int to_last);
 
 /* ---- Images: float pixels, height x width x channels (1 gray or 3 RGB), in [0, 1] when read from
  * a file or drawn as a picture. Pictures (feature maps, heat maps) are images too. ---- */

@@ -266,6 +266,8 @@ class Case:
             if s.get("channels_first") == "true":  # PyTorch's own x.view(N, -1) of the NCHW tensor
                 return x.permute(0, x.dim() - 1, *range(1, x.dim() - 1)).reshape(x.shape[0], -1)
             return x.reshape(x.shape[0], -1)
+        if kind == "reshape":  # fovea keeps the memory order: the NHWC tensor's
+            return x.reshape(x.shape[0], *[int(v) for v in s["shape"].split(",")])
         if kind == "dropout":
             assert not self.training, "dropout is compared in inference mode only"
             return x
@@ -467,6 +469,7 @@ def cases():
         ("global avgpool (L, C)", "global_avgpool name=g", (6, 4)),
         ("flatten", "flatten name=f", (3, 4, 2)),
         ("flatten channels first", "flatten name=f channels_first=true", (3, 4, 2)),
+        ("reshape", "reshape name=r shape=2,12", (3, 4, 2)),
         ("conv2d relu6, flatten channels first", "conv2d name=c filters=3 kernel=3 activation=relu6\nflatten name=f channels_first=true", (6, 5, 2)),
         ("dropout (inference)", "dropout name=d rate=0.4", (5, 3)),
     ] + [(f"activation {a}", f"{a} name=a", (4, 6)) for a in ("relu", "sigmoid", "tanh", "softmax", "linear", "relu6")] + [

@@ -9,11 +9,16 @@
 static void forward_usage(FILE *out) {
     fprintf(out,
             "usage: fovea forward MODEL.fv [options]   run forward and backward passes on seeded random input\n"
+            "       fovea forward MODEL --input X.npy --output Y.npy   run a model on a batch\n"
+            "      --input X.npy    a float batch: (N, H, W, C) for fovea models; an .onnx model's own\n"
+            "                       layout, (N, C, H, W), for ONNX models (the output is in it too)\n"
+            "      --output Y.npy   where the outputs go (float32)\n"
             "      --batch N        batch size (default 32)\n"
             "      --seed S         seed for weights and input (default 1)\n"
             "      --repeat R       passes to time (default 5)\n"
             "      --backend B      onednn or reference (default: %s)\n"
-            "example: fovea forward models/vgg16.fv --batch 8 --repeat 3\n",
+            "example: fovea forward models/vgg16.fv --batch 8 --repeat 3\n"
+            "example: fovea forward resnet18.onnx --input x.npy --output y.npy\n",
             fv_backend_name(fv_backend_default()));
 }
 
@@ -144,8 +149,85 @@ int cmd_summary(int argc, char **argv) {
     return status;
 }
 
+static int is_onnx(const char *path) {
+    size_t len = strlen(path);
+    return len > 5 && !strcmp(path + len - 5, ".onnx");
+}
+
+/* The ONNX layout of a tensor of rank r: (N, C, P) with P the product of the spatial axes. */
+static size_t onnx_positions(int rank, const int64_t *dims) {
+    size_t p = 1;
+    for (int a = 2; a < rank; a++) p *= (size_t)dims[a];
+    return p;
+}
+
+/* fovea forward MODEL --input X.npy --output Y.npy: one inference pass over the batch. */
+static int forward_npy(const char *path, const char *in_path, const char *out_path, fv_backend backend) {
+    fv_error err;
+    fv_onnx_info info;
+    int onnx = is_onnx(path);
+    int rank, dims[8];
+    float *x = NULL, *x_fovea = NULL, *y = NULL;
+    fv_net *net = onnx ? fv_net_load_onnx(path, &info, &err) : cli_load_net(path, NULL);
+    if (!net) {
+        if (onnx) fprintf(stderr, "fovea: %s\n", err.message);
+        return 1;
+    }
+    int status = 1;
+    fv_shape in_shape = fv_net_node_shape(net, 0), out_shape = fv_net_node_shape(net, fv_net_output_node(net));
+    size_t per_in = fv_shape_count(in_shape), per_out = fv_shape_count(out_shape);
+    x = fv_load_npy_floats(in_path, &rank, dims, &err);
+    if (!x) {
+        fprintf(stderr, "fovea: %s\n", err.message);
+        goto done;
+    }
+    size_t count = 1;
+    for (int a = 1; a < rank; a++) count *= (size_t)dims[a];
+    if (rank < 2 || dims[0] < 1 || count != per_in) {
+        char want[64];
+        fv_shape_format(in_shape, want, sizeof want);
+        fprintf(stderr, "fovea: %s: %d-dimensional array of %zu values per sample; the model takes %s%s\n", in_path, rank, count, want,
+                onnx ? " in fovea's layout (the .npy is in the ONNX model's own)" : "");
+        goto done;
+    }
+    int n = dims[0];
+    x_fovea = malloc((size_t)n * per_in * sizeof *x_fovea);
+    y = malloc((size_t)n * per_out * sizeof *y);
+    if (!x_fovea || !y) {
+        fprintf(stderr, "fovea: out of memory\n");
+        goto done;
+    }
+    if (onnx) fv_channels_last(x, x_fovea, (size_t)n, (size_t)info.input_dims[1], onnx_positions(info.input_rank, info.input_dims), 1);
+    else memcpy(x_fovea, x, (size_t)n * per_in * sizeof *x);
+    if (fv_net_plan_mode(net, n, backend, FV_PLAN_INFERENCE, 1, &err) != FV_OK || fv_predict(net, x_fovea, (size_t)n, y, &err) != FV_OK) {
+        fprintf(stderr, "fovea: %s\n", err.message);
+        goto done;
+    }
+    int out_dims[9];
+    int out_rank;
+    if (onnx) { /* back to the ONNX output's layout and dims */
+        fv_channels_last(y, x_fovea, (size_t)n, (size_t)info.output_dims[1], onnx_positions(info.output_rank, info.output_dims), 0);
+        memcpy(y, x_fovea, (size_t)n * per_out * sizeof *y);
+        out_rank = info.output_rank;
+        for (int a = 0; a < out_rank; a++) out_dims[a] = a ? (int)info.output_dims[a] : n;
+    } else {
+        out_rank = out_shape.rank + 1;
+        out_dims[0] = n;
+        for (int a = 0; a < out_shape.rank; a++) out_dims[a + 1] = out_shape.dim[a];
+    }
+    if (fv_save_npy(out_path, y, out_rank, out_dims, &err) != FV_OK) {
+        fprintf(stderr, "fovea: %s\n", err.message);
+        goto done;
+    }
+    status = 0;
+done:
+    free(x), free(x_fovea), free(y);
+    fv_net_free(net);
+    return status;
+}
+
 int cmd_forward(int argc, char **argv) {
-    const char *path = NULL;
+    const char *path = NULL, *in_path = NULL, *out_path = NULL;
     long batch = 32, seed = 1, repeat = 5;
     fv_backend backend = fv_backend_default();
     for (int i = 0; i < argc; i++) {
@@ -155,11 +237,18 @@ int cmd_forward(int argc, char **argv) {
         else if (!strcmp(a, "--seed")) { if (!cli_int(a, v, 0, &seed)) return 2; i++; }
         else if (!strcmp(a, "--repeat")) { if (!cli_int(a, v, 1, &repeat)) return 2; i++; }
         else if (!strcmp(a, "--backend")) { if (!cli_backend(v, &backend)) return 2; i++; }
+        else if (!strcmp(a, "--input") && v) in_path = argv[++i];
+        else if (!strcmp(a, "--output") && v) out_path = argv[++i];
         else if (a[0] == '-') return fprintf(stderr, "fovea: unknown option '%s'\n", a), 2;
         else if (!path) path = a;
         else return fprintf(stderr, "fovea: unexpected argument '%s'\n", a), 2;
     }
     if (!path) return forward_usage(stderr), 2;
+    if (!in_path != !out_path) return fprintf(stderr, "fovea: --input and --output go together\n"), 2;
+    if (in_path) {
+        if (!cli_output_writable(out_path)) return 1;
+        return forward_npy(path, in_path, out_path, backend);
+    }
 
     fv_error err;
     fv_net *net = fv_net_load_definition(path, &err);

@@ -472,5 +472,7 @@ fv_net *fv_net_load(const char *path, fv_checkpoint *checkpoint, fv_error *err) 
     if (f) fclose(f);
     if (got == sizeof magic && !memcmp(magic, "FOVEAMDL", sizeof magic)) return fv_model_load(path, checkpoint, err);
     if (checkpoint) memset(checkpoint, 0, sizeof *checkpoint);
+    size_t len = strlen(path);
+    if (len > 5 && !strcmp(path + len - 5, ".onnx")) return fv_net_load_onnx(path, NULL, err);
     return fv_net_load_definition(path, err); /* which names a missing or unreadable file */
 }

@@ -1,0 +1,28 @@
+/* onnx.h — what the ONNX importer and exporter share with the conformance runner: reading a
+ * TensorProto, and the layout rule between ONNX tensors and fovea's.
+ *
+ * The layout rule: an ONNX tensor (N, C, S1, ..., Sk) lives in fovea as (N, S1, ..., Sk, C) —
+ * the channel axis moved last; ranks 1 and 2 are the same in both. */
+#ifndef FOVEA_ONNX_H
+#define FOVEA_ONNX_H
+
+#include "core/core.h"
+#include "fv_onnx.pb-c.h"
+
+#define FV_ONNX_MAX_RANK 8
+
+/* A tensor's values as floats (float32, or integer types converted), count = product of dims.
+ * NULL with err filled for other types, external data or a size that disagrees; free() it. */
+float *fv_onnx_tensor_floats(const FvOnnx__TensorProto *t, size_t *count, fv_error *err);
+
+/* A graph input bound to values before import (the conformance tests pass weights as inputs). */
+typedef struct fv_onnx_binding {
+    const char *name;
+    const FvOnnx__TensorProto *tensor;
+} fv_onnx_binding;
+
+/* The importer on a parsed model; source names it in errors. */
+fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source, const fv_onnx_binding *bound,
+                             int n_bound, fv_onnx_info *info, fv_error *err);
+
+#endif

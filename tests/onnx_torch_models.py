@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""Exports PyTorch models to ONNX and writes PyTorch's outputs on fixed inputs, for fovea's ONNX import tests.
+
+Run with Debian's interpreter (python3-torch, python3-torchvision, python3-onnx, python3-numpy):
+    /usr/bin/python3 tests/onnx_torch_models.py [--train-export] OUTDIR NAME [NAME...]
+
+NAMEs: small (a Fashion-MNIST CNN defined below, input 1x28x28), resnet18, resnet50, vgg16,
+mobilenet_v2 (torchvision.models.NAME(weights=None), input 3x224x224).
+
+For each NAME it writes, in OUTDIR:
+    NAME.onnx   the eval-mode model, opset 13, input "input", output "output", dynamic batch axis
+    NAME.x.npy  3 inputs, float32, NCHW
+    NAME.y.npy  the model's eval-mode outputs on them, float32 (3 x classes)
+and prints one line: name, .onnx size in bytes, op-type counts of the exported graph.
+
+Weights are torchvision's / torch's default initialisation under torch.manual_seed(0); every
+BatchNorm then gets seeded non-trivial running_mean (uniform -0.2..0.2), running_var (uniform
+0.5..2.0), weight (uniform 0.5..1.5) and bias (uniform -0.2..0.2), so that a wrong fold of the
+statistics shows in the outputs.
+
+--train-export additionally writes small_bn.onnx (+ small_bn.x.npy, small_bn.y.npy, the same eval
+outputs as small) exported with training=TrainingMode.PRESERVE, so that BatchNormalization stays a
+node of its own (one output, inference form) instead of being folded into the Conv before it.
+(In torch 1.13 the Conv+BN fusion is done by the eval peephole pass, which runs for
+TrainingMode.EVAL whatever do_constant_folding says; PRESERVE on an eval-mode model skips it.
+TrainingMode.TRAINING would instead emit 5-output training BatchNormalization and a Dropout node.)
+"""
+import collections
+import os
+import sys
+import warnings
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+torch.set_num_threads(1)
+
+BATCH = 3
+
+
+class SmallCNN(nn.Module):
+    """The Fashion-MNIST CNN: two conv-bn-relu-pool blocks, then two dense layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(32)
+        self.pool = nn.MaxPool2d(2)
+        self.fc1 = nn.Linear(32 * 7 * 7, 64)
+        self.drop = nn.Dropout(0.25)
+        self.fc2 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.bn1(self.conv1(x))))
+        x = self.pool(torch.relu(self.bn2(self.conv2(x))))
+        x = x.view(x.size(0), -1)
+        x = self.drop(torch.relu(self.fc1(x)))
+        return self.fc2(x)
+
+
+TORCHVISION = ("resnet18", "resnet50", "vgg16", "mobilenet_v2")
+NAMES = ("small",) + TORCHVISION
+
+
+def build(name):
+    torch.manual_seed(0)
+    if name == "small":
+        model = SmallCNN()
+    elif name in TORCHVISION:
+        import torchvision
+        model = getattr(torchvision.models, name)(weights=None)
+    else:
+        raise SystemExit("unknown model %r (known: %s)" % (name, ", ".join(NAMES)))
+    gen = torch.Generator().manual_seed(1)
+
+    def uniform(like, lo, hi):
+        return lo + (hi - lo) * torch.rand(like.shape, generator=gen, dtype=like.dtype)
+
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.running_mean.copy_(uniform(m.running_mean, -0.2, 0.2))
+                m.running_var.copy_(uniform(m.running_var, 0.5, 2.0))
+                m.weight.copy_(uniform(m.weight, 0.5, 1.5))
+                m.bias.copy_(uniform(m.bias, -0.2, 0.2))
+    model.eval()
+    return model
+
+
+def inputs(name):
+    gen = torch.Generator().manual_seed(2)
+    if name == "small":
+        return torch.rand((BATCH, 1, 28, 28), generator=gen)
+    # roughly a normalised image: mean 0, spread about 1
+    return torch.randn((BATCH, 3, 224, 224), generator=gen)
+
+
+def op_counts(path):
+    import onnx
+    graph = onnx.load(path).graph
+    return collections.Counter(n.op_type for n in graph.node)
+
+
+def export(model, x, path, train_export=False):
+    kwargs = dict(opset_version=13, input_names=["input"], output_names=["output"],
+                  dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+    if train_export:
+        # PRESERVE keeps the module's mode (eval) but skips the Conv+BN fusion that EVAL does.
+        # (torch warns about constant folding in PRESERVE mode; it only matters for a model in
+        # training mode, and this one is in eval mode.)
+        kwargs.update(training=torch.onnx.TrainingMode.PRESERVE)
+        warnings.filterwarnings("ignore", message="It is recommended that constant folding")
+    torch.onnx.export(model, x, path, **kwargs)
+
+
+def run(outdir, name, train_export=False):
+    model = build(name)
+    x = inputs(name)
+    with torch.no_grad():
+        y = model(x)
+    out = name + ("_bn" if train_export else "")
+    path = os.path.join(outdir, out + ".onnx")
+    export(model, x, path, train_export)
+    np.save(os.path.join(outdir, out + ".x.npy"), x.numpy().astype(np.float32))
+    np.save(os.path.join(outdir, out + ".y.npy"), y.numpy().astype(np.float32))
+    counts = op_counts(path)
+    print("%s %d %s" % (out, os.path.getsize(path),
+                        " ".join("%s:%d" % kv for kv in sorted(counts.items()))), flush=True)
+
+
+def main(argv):
+    train_export = "--train-export" in argv
+    args = [a for a in argv if a != "--train-export"]
+    if len(args) < 2:
+        raise SystemExit(__doc__)
+    outdir, names = args[0], args[1:]
+    for name in names:
+        if name not in NAMES:
+            raise SystemExit("unknown model %r (known: %s)" % (name, ", ".join(NAMES)))
+    os.makedirs(outdir, exist_ok=True)
+    for name in names:
+        run(outdir, name)
+    if train_export:
+        run(outdir, "small", train_export=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
