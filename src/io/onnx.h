@@ -21,6 +21,10 @@ typedef struct fv_onnx_binding {
     const FvOnnx__TensorProto *tensor;
 } fv_onnx_binding;
 
+/* Whether the importer knows an operator type ("Conv"): it may still refuse some of its
+ * attributes. */
+int fv_onnx_supports(const char *op_type);
+
 /* The importer on a parsed model; source names it in errors. */
 fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source, const fv_onnx_binding *bound,
                              int n_bound, fv_onnx_info *info, fv_error *err);

@@ -58,9 +58,11 @@ static fv_status fail(importer *im, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    if (im->at)
-        return fv_fail(im->err, "%s: node '%s' (%s): %s", im->source, im->at->name && *im->at->name ? im->at->name : "?",
-                       im->at->op_type, why);
+    if (im->at && im->at->name && *im->at->name)
+        return fv_fail(im->err, "%s: node '%s' (%s): %s", im->source, im->at->name, im->at->op_type, why);
+    if (im->at) /* an unnamed node: by what it computes */
+        return fv_fail(im->err, "%s: the %s node computing '%s': %s", im->source, im->at->op_type,
+                       im->at->n_output ? im->at->output[0] : "?", why);
     return fv_fail(im->err, "%s: %s", im->source, why);
 }
 
@@ -278,7 +280,7 @@ static int same_shape(fv_shape a, fv_shape b) {
 /* fovea names from the ONNX node's: torch's "/layer1/layer1.0/conv1/Conv" -> "layer1.0.conv1"
  * (the scope without the op type, and without the module path repeating its parent). */
 static void node_name(importer *im, const char *suffix, char *out) {
-    const char *src = im->at->name && *im->at->name ? im->at->name : im->at->output[0];
+    const char *src = !im->at ? "output" : im->at->name && *im->at->name ? im->at->name : im->at->n_output ? im->at->output[0] : "node";
     const char *end = src + strlen(src), *last = strrchr(src, '/');
     if (last && last != src && last[1]) end = last;
     char base[256];
@@ -1076,8 +1078,21 @@ fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source
         if (!o->domain || !*o->domain || !strcmp(o->domain, "ai.onnx")) im.opset = o->has_version ? (int)o->version : 1;
     }
     if (!im.opset) return fv_fail(err, "%s: the model imports no version of the default operator set", source), NULL;
-    if (im.opset < 6 || im.opset > 18) return fv_fail(err, "%s: operator set version %d (fovea reads 6 to 18)", source, im.opset), NULL;
+    if (im.opset < 1 || im.opset > 18) return fv_fail(err, "%s: operator set version %d (fovea reads 1 to 18)", source, im.opset), NULL;
     if (info) info->opset = im.opset;
+    /* protobuf leaves absent strings NULL: a model missing a name the graph needs is malformed */
+    const FvOnnx__GraphProto *g = im.graph;
+    for (size_t i = 0; i < g->n_node; i++) {
+        if (!g->node[i]->op_type) return fv_fail(err, "%s: malformed: node %zu has no operator type", source, i), NULL;
+        for (size_t a = 0; a < g->node[i]->n_attribute; a++)
+            if (!g->node[i]->attribute[a]->name) return fv_fail(err, "%s: malformed: node %zu has an unnamed attribute", source, i), NULL;
+    }
+    for (size_t i = 0; i < g->n_initializer; i++)
+        if (!g->initializer[i]->name) return fv_fail(err, "%s: malformed: initializer %zu has no name", source, i), NULL;
+    for (size_t i = 0; i < g->n_input; i++)
+        if (!g->input[i]->name) return fv_fail(err, "%s: malformed: graph input %zu has no name", source, i), NULL;
+    for (size_t i = 0; i < g->n_output; i++)
+        if (!g->output[i]->name) return fv_fail(err, "%s: malformed: graph output %zu has no name", source, i), NULL;
     im.skip = calloc(im.graph->n_node + 1, 1);
     im.net = fv_net_new(im.graph->name && *im.graph->name ? im.graph->name : "onnx", err);
     if (!im.skip || !im.net) {

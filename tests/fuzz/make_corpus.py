@@ -91,4 +91,41 @@ with tempfile.TemporaryDirectory() as tmp:
     os.makedirs(os.path.join(HERE, "corpus", "model_file"), exist_ok=True)
     subprocess.run([sys.argv[1], "train", os.path.join(tmp, "tiny.fv"), "--data", tmp, "--epochs", "1", "--batch", "4", "--no-test",
                     "--out", os.path.join(HERE, "corpus", "model_file", "tiny.fvm")], check=True, stdout=subprocess.DEVNULL)
+def onnx_seeds():
+    """ONNX: tiny networks exported by torch.onnx.export (BatchNorm kept as a node, a residual add,
+    a concat, ReLU6, a view(N, -1) shape chain), and a few of ONNX's own conformance models."""
+    import torch
+    import torch.nn as nn
+
+    class Tiny(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 2, 3, padding=1)
+            self.bn = nn.BatchNorm2d(2)
+            self.side = nn.Conv2d(2, 2, 1)
+            self.pool = nn.MaxPool2d(2)
+            self.fc = nn.Linear(4 * 3 * 3, 3)
+
+        def forward(self, x):
+            a = torch.relu(self.bn(self.conv(x)))
+            b = torch.clamp(self.side(a), 0, 6) + a
+            y = self.pool(torch.cat([a, b], 1))
+            return torch.softmax(self.fc(y.view(y.size(0), -1)), 1)
+
+    torch.manual_seed(0)
+    model = Tiny().eval()
+    buf = io.BytesIO()
+    torch.onnx.export(model, torch.rand(1, 1, 6, 6), buf, opset_version=13, training=torch.onnx.TrainingMode.PRESERVE,
+                      input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}})
+    out("onnx", "tiny_torch.onnx", buf.getvalue())
+    node = "/usr/share/libonnx-testdata/data/node"
+    for t in ["test_conv_with_strides_padding", "test_maxpool_2d_pads", "test_gemm_default_single_elem_vector_bias",
+              "test_softmax_axis_1", "test_batchnorm_example", "test_averagepool_2d_same_upper"]:
+        with open(f"{node}/{t}/model.onnx", "rb") as f:
+            out("onnx", t + ".onnx", f.read())
+
+
+
+onnx_seeds()
 print("wrote", os.path.join(HERE, "corpus"))
+
