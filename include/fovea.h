@@ -541,6 +541,10 @@ typedef struct fv_onnx_info {
 /* An ONNX model file (.onnx) as a fovea network with its weights (not planned); info (may be
  * NULL) receives its input and output as ONNX describes them. */
 fv_net *fv_net_load_onnx(const char *path, fv_onnx_info *info, fv_error *err);
+/* Writes the network (with its weights: planned, loaded or initialised) as an ONNX model, opset
+ * 13: input "input" (batch, C, H, W) — or (batch, H, W, C) with channels_last_input — and output
+ * "output"; any batch size. */
+fv_status fv_net_save_onnx(const fv_net *net, const char *path, int channels_last_input, fv_error *err);
 /* (N, C, P) <-> (N, P, C) for `positions` P (the product of the spatial axes): to_last 1 turns
  * an ONNX tensor into fovea's layout, 0 back. src and dst must not overlap. */
 void fv_channels_last(const float *src, float *dst, size_t batch, size_t channels, size_t positions, int to_last);

@@ -31,6 +31,7 @@ fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint);
 int cmd_summary(int argc, char **argv);
 int cmd_layers(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_weights(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);

@@ -293,6 +293,48 @@ int cmd_forward(int argc, char **argv) {
     return 0;
 }
 
+static void export_usage(FILE *out) {
+    fprintf(out,
+            "usage: fovea export MODEL -o MODEL.onnx [options]   the network as an ONNX model (opset 13)\n"
+            "      -o, --out FILE   the .onnx file to write\n"
+            "      --nhwc           input (batch, H, W, C) as fovea holds it (default: (batch, C, H, W),\n"
+            "                       as PyTorch and ONNX Runtime expect)\n"
+            "      --seed S         the initial weights of an untrained definition (default 1)\n"
+            "MODEL is a saved model (.fvm), a definition (.fv, seeded weights) or an .onnx file.\n"
+            "example: fovea export mnist-cnn.fvm -o mnist-cnn.onnx\n");
+}
+
+/* fovea export MODEL -o FILE.onnx */
+int cmd_export(int argc, char **argv) {
+    const char *path = NULL, *out = NULL;
+    int nhwc = 0;
+    long seed = 1;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help")) return export_usage(stdout), 0;
+        if ((!strcmp(a, "-o") || !strcmp(a, "--out")) && v) out = argv[++i];
+        else if (!strcmp(a, "--nhwc")) nhwc = 1;
+        else if (!strcmp(a, "--seed")) { if (!cli_int(a, v, 0, &seed)) return 2; i++; }
+        else if (a[0] == '-') return fprintf(stderr, "fovea: unknown option '%s'\n", a), 2;
+        else if (!path) path = a;
+        else return fprintf(stderr, "fovea: unexpected argument '%s'\n", a), 2;
+    }
+    if (!path || !out) return export_usage(stderr), 2;
+    if (!cli_output_writable(out)) return 1;
+    fv_net *net = cli_load_net(path, NULL);
+    if (!net) return 1;
+    fv_error err;
+    int status = 0;
+    if (fv_net_init_params(net, (uint64_t)seed, &err) != FV_OK || fv_net_save_onnx(net, out, nhwc, &err) != FV_OK) {
+        fprintf(stderr, "fovea: %s\n", err.message);
+        status = 1;
+    } else {
+        printf("wrote %s (%zu parameters, input %s)\n", out, fv_net_weight_count(net, 0), nhwc ? "(batch, H, W, C)" : "(batch, C, H, W)");
+    }
+    fv_net_free(net);
+    return status;
+}
+
 /* fovea weights MODEL [--layer NAME]: every parameter with its shape and values. */
 int cmd_weights(int argc, char **argv) {
     const char *path = NULL, *layer = NULL;

@@ -21,7 +21,8 @@ static void usage(FILE *out) {
             "  weights MODEL [--layer L]    print a trained model's parameters\n"
             "  report MODEL --data DATA     an HTML run report: curves, confusion matrix, mistakes, filters\n"
             "  layers                       every layer kind's settings and defaults\n"
-            "  forward MODEL.fv             time forward and backward passes on seeded random input\n"
+            "  forward MODEL.fv             time passes on random input; --input x.npy --output y.npy runs a batch\n"
+            "  export MODEL -o MODEL.onnx   the network as an ONNX model (PyTorch, ONNX Runtime)\n"
             "\n"
             "looking inside:\n"
             "  filter IMAGE --kernel K      classic convolution (Sobel, Gaussian, ...; NumPy/SciPy semantics)\n"
@@ -68,6 +69,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "summary")) return cmd_summary(argc - 2, argv + 2);
     if (!strcmp(argv[1], "layers")) return cmd_layers(argc - 2, argv + 2);
     if (!strcmp(argv[1], "forward")) return cmd_forward(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "export")) return cmd_export(argc - 2, argv + 2);
     if (!strcmp(argv[1], "weights")) return cmd_weights(argc - 2, argv + 2);
     if (!strcmp(argv[1], "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(argv[1], "evaluate")) return cmd_evaluate(argc - 2, argv + 2);

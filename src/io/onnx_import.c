@@ -27,6 +27,9 @@ typedef struct value {
     float *f;                       /* a constant's values (floats; integer constants too) */
     size_t count;
     int is_int;                     /* an integer constant (shapes, axes, indices) */
+    int plain;                      /* the node's memory holds ONNX's own row-major order of dim
+                                       (after a Transpose to channels-last), not the usual
+                                       channels-last permutation of it */
     int consumers;                  /* nodes reading it */
 } value;
 
@@ -322,7 +325,11 @@ static int add_node(importer *im, const fv_layer *layer, value *const *ins, int 
  * an earlier aliasing changed the dims): the node to read it from, or -1. */
 static int shaped_node(importer *im, value *v) {
     fv_shape want;
-    if (fovea_shape(im, v, &want) != FV_OK) return -1;
+    if (v->plain) { /* the memory is dims[1..] as they stand */
+        if (v->rank - 1 > FV_MAX_RANK) return fail(im, "'%s' has rank %d", v->name, v->rank), -1;
+        want.rank = v->rank - 1;
+        for (int a = 1; a < v->rank; a++) want.dim[a - 1] = (int)v->dim[a];
+    } else if (fovea_shape(im, v, &want) != FV_OK) return -1;
     if (same_shape(fv_net_node_shape(im->net, v->node), want)) return v->node;
     fv_layer l = fv_reshape(want);
     value *in[1] = {v};
@@ -839,6 +846,14 @@ static fv_status redim(importer *im, value *x, const int64_t *dims, int rank) {
     target.rank = rank;
     memcpy(target.dim, dims, (size_t)rank * sizeof *dims);
     if (rank < 2) return fail(im, "a result of rank %d (fovea keeps the batch axis and one more)", rank);
+    if (x->plain) { /* row-major memory reshapes as it stands */
+        value *v = alias(im, 0, x);
+        if (!v) return FV_ERR;
+        v->rank = rank, v->plain = rank > 2;
+        memcpy(v->dim, dims, (size_t)rank * sizeof *dims);
+        v->dim[0] = x->dim[0];
+        return FV_OK;
+    }
     if (dims[0] != x->dim[0] && !(x->dim[0] < 0 && dims[0] == BATCH_MARK))
         return fail(im, "reshaping across the batch axis (%lld -> %lld)", (long long)x->dim[0], (long long)dims[0]);
     target.dim[0] = x->dim[0];
@@ -860,9 +875,44 @@ static fv_status redim(importer *im, value *x, const int64_t *dims, int rank) {
     return fail(im, "a reshape that reorders fovea's channels-last data (only (N, C, ...) -> (N, C*...) and reshapes of vectors and 1 x 1 maps are supported)");
 }
 
+/* Transpose: only between fovea's channels-last order and ONNX's (what fovea's own exports put
+ * around a channels-last flatten or reshape), or an identity. */
+static fv_status op_transpose(importer *im) {
+    value *x = activation_input(im, 0);
+    if (!x) return FV_ERR;
+    int64_t p[FV_ONNX_MAX_RANK], to_last[FV_ONNX_MAX_RANK], to_first[FV_ONNX_MAX_RANK];
+    int n = attr_ints(im, "perm", p, FV_ONNX_MAX_RANK), r = x->rank;
+    if (n == 0) for (int a = 0; a < r; a++) p[a] = r - 1 - a, n = r;
+    if (n != r) return fail(im, "perm has %d values for rank %d", n, r);
+    int identity = 1, is_last = r > 2, is_first = r > 2;
+    for (int a = 0; a < r; a++) {
+        to_last[a] = a == 0 ? 0 : a < r - 1 ? a + 1 : 1;
+        to_first[a] = a == 0 ? 0 : a == 1 ? r - 1 : a - 1;
+        identity &= p[a] == a, is_last &= p[a] == to_last[a], is_first &= p[a] == to_first[a];
+    }
+    if (identity) return alias(im, 0, x) ? FV_OK : FV_ERR;
+    if (!(is_last && !x->plain) && !(is_first && x->plain))
+        return fail(im, "perm moves axes fovea keeps in place (it converts only between channels-first and channels-last)");
+    value *v = alias(im, 0, x);
+    if (!v) return FV_ERR;
+    for (int a = 0; a < r; a++) v->dim[a] = x->dim[p[a]];
+    v->plain = !x->plain;
+    return FV_OK;
+}
+
 static fv_status op_flatten(importer *im) {
     value *x = input(im, 0);
     if (!x) return FV_ERR;
+    if (x->plain && x->node >= 0) { /* row-major memory: a plain flatten */
+        int64_t axis = attr_int(im, "axis", 1);
+        if (axis != 1 && axis != 1 - x->rank) return fail(im, "axis %lld (fovea flattens everything after the batch axis: axis 1)", (long long)axis);
+        if (shaped_node(im, x) < 0) return FV_ERR;
+        fv_layer l = fv_flatten();
+        value *ins[1] = {x};
+        int node = add_node(im, &l, ins, 1, "");
+        int64_t dims[2] = {x->dim[0], (int64_t)dims_count(x->dim + 1, (size_t)x->rank - 1)};
+        return node >= 0 && set_output(im, 0, node, NULL, dims, 2) ? FV_OK : FV_ERR;
+    }
     int64_t axis = attr_int(im, "axis", 1);
     if (axis < 0) axis += x->rank;
     if (axis != 1) return fail(im, "axis %lld (fovea flattens everything after the batch axis: axis 1)", (long long)axis);
@@ -963,7 +1013,7 @@ typedef struct op_row {
 } op_row;
 
 enum { H_CONV, H_GEMM, H_MATMUL, H_ACT, H_SOFTMAX, H_MAXPOOL, H_AVGPOOL, H_GAP, H_BN, H_ADD, H_CONCAT, H_DROPOUT,
-       H_IDENTITY, H_CONSTANT, H_SHAPE, H_GATHER, H_UNSQUEEZE, H_SQUEEZE, H_FLATTEN, H_RESHAPE };
+       H_IDENTITY, H_CONSTANT, H_SHAPE, H_GATHER, H_UNSQUEEZE, H_SQUEEZE, H_FLATTEN, H_RESHAPE, H_TRANSPOSE };
 
 /* The operators fovea imports (docs/ONNX.md lists them with what each supports). */
 static const op_row op_table[] = {
@@ -973,7 +1023,7 @@ static const op_row op_table[] = {
     {"BatchNormalization", H_BN}, {"Add", H_ADD},         {"Sum", H_ADD},             {"Concat", H_CONCAT},
     {"Dropout", H_DROPOUT},   {"Identity", H_IDENTITY},   {"Constant", H_CONSTANT},   {"Shape", H_SHAPE},
     {"Gather", H_GATHER},     {"Unsqueeze", H_UNSQUEEZE}, {"Squeeze", H_SQUEEZE},     {"Flatten", H_FLATTEN},
-    {"Reshape", H_RESHAPE},
+    {"Reshape", H_RESHAPE},   {"Transpose", H_TRANSPOSE},
 };
 
 int fv_onnx_supports(const char *op_type) {
@@ -991,6 +1041,11 @@ static fv_status translate(importer *im, size_t index) {
         if (!strcmp(op_table[i].op, n->op_type)) kind = op_table[i].kind;
     if (kind < 0) return fail(im, "operator %s is not supported", n->op_type);
     if (n->n_output < 1) return fail(im, "no outputs");
+    if (kind != H_TRANSPOSE && kind != H_FLATTEN && kind != H_RESHAPE && kind != H_IDENTITY)
+        for (size_t i = 0; i < n->n_input; i++) {
+            const value *v = *n->input[i] ? find_value(im, n->input[i]) : NULL;
+            if (v && v->plain) return fail(im, "input '%s' is in a transposed layout fovea only flattens or reshapes", v->name);
+        }
     switch (kind) {
     case H_CONV: return op_conv(im, index);
     case H_GEMM: return op_dense(im, index, 1);
@@ -1015,6 +1070,7 @@ static fv_status translate(importer *im, size_t index) {
     case H_SQUEEZE: return op_squeeze(im, 0);
     case H_FLATTEN: return op_flatten(im);
     case H_RESHAPE: return op_reshape(im);
+    case H_TRANSPOSE: return op_transpose(im);
     }
     return fail(im, "operator %s is not supported", n->op_type);
 }
@@ -1133,6 +1189,8 @@ fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source
     value *out = status == FV_OK ? find_value(&im, im.graph->output[0]->name) : NULL;
     if (status == FV_OK && !out) status = fail(&im, "output '%s' is not computed by any node", im.graph->output[0]->name);
     if (status == FV_OK && out->node < 0) status = fail(&im, "output '%s' is a constant", out->name);
+    if (status == FV_OK && out->plain)
+        status = fail(&im, "output '%s' is transposed to channels-last; fovea gives outputs in ONNX's layout only", out->name);
     if (status == FV_OK && shaped_node(&im, out) < 0) status = FV_ERR;
     if (status == FV_OK && out->node != fv_net_output_node(im.net)) { /* fovea's output is its last node */
         fv_layer copy = fv_activation_layer(FV_ACT_LINEAR);

@@ -1,0 +1,489 @@
+/* onnx_export.c — any fovea network as an ONNX model (opset 13), written with protobuf-c.
+ *
+ * Every fovea node's output becomes an ONNX tensor in ONNX's channels-first layout (onnx.h's rule
+ * backwards): (S..., C) per sample is (N, C, S...). Weights are transposed to ONNX's order
+ * (conv kernels (k..., Cin/g, M) -> (M, Cin/g, k...)), fused activations become nodes of their
+ * own, a dense layer over the channels of a map is a 1 x 1 convolution, and a channels-last
+ * flatten or a reshape goes through fovea's order with Transposes around it. */
+#include "io/onnx.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct exporter {
+    FvOnnx__NodeProto **nodes;
+    size_t n_nodes, cap_nodes;
+    FvOnnx__TensorProto **inits;
+    size_t n_inits, cap_inits;
+    void **allocs; /* everything allocated for the model, freed together */
+    size_t n_allocs, cap_allocs;
+    const fv_net *net;
+    const char **value;  /* per fovea node: the name of its ONNX output */
+    int failed;
+    fv_error *err;
+} exporter;
+
+static void *ex_alloc(exporter *ex, size_t size) {
+    if (ex->failed) return NULL;
+    if (ex->n_allocs == ex->cap_allocs) {
+        size_t cap = ex->cap_allocs ? 2 * ex->cap_allocs : 256;
+        void **grown = realloc(ex->allocs, cap * sizeof *grown);
+        if (!grown) return ex->failed = 1, fv_fail(ex->err, "out of memory exporting"), NULL;
+        ex->allocs = grown, ex->cap_allocs = cap;
+    }
+    void *p = calloc(1, size ? size : 1);
+    if (!p) return ex->failed = 1, fv_fail(ex->err, "out of memory exporting"), NULL;
+    return ex->allocs[ex->n_allocs++] = p;
+}
+
+static char *ex_str(exporter *ex, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *ex_str(exporter *ex, const char *fmt, ...) {
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *s = ex_alloc(ex, strlen(buf) + 1);
+    if (s) strcpy(s, buf);
+    return s;
+}
+
+/* Appends p to a growing array of pointers. */
+static void push(exporter *ex, void ***array, size_t *n, size_t *cap, void *p) {
+    if (ex->failed || !p) return;
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        void **grown = realloc(*array, c * sizeof *grown);
+        if (!grown) {
+            ex->failed = 1;
+            fv_fail(ex->err, "out of memory exporting");
+            return;
+        }
+        *array = grown, *cap = c;
+    }
+    (*array)[(*n)++] = p;
+}
+
+/* A node op(inputs) -> output; returns it for attributes (NULL after a failure). */
+static FvOnnx__NodeProto *ex_node(exporter *ex, const char *op, const char *name, const char *const *inputs, int n_inputs,
+                                  const char *output) {
+    FvOnnx__NodeProto *n = ex_alloc(ex, sizeof *n);
+    char **ins = ex_alloc(ex, (size_t)n_inputs * sizeof *ins), **outs = ex_alloc(ex, sizeof *outs);
+    if (!n || !ins || !outs) return NULL;
+    FvOnnx__NodeProto init = FV_ONNX__NODE_PROTO__INIT;
+    *n = init;
+    n->op_type = (char *)op;
+    n->name = (char *)name;
+    for (int i = 0; i < n_inputs; i++) ins[i] = (char *)inputs[i];
+    n->n_input = (size_t)n_inputs, n->input = ins;
+    outs[0] = (char *)output;
+    n->n_output = 1, n->output = outs;
+    push(ex, (void ***)&ex->nodes, &ex->n_nodes, &ex->cap_nodes, n);
+    return n;
+}
+
+static FvOnnx__AttributeProto *ex_attr(exporter *ex, FvOnnx__NodeProto *n, const char *name, FvOnnx__AttributeProto__AttributeType type) {
+    if (!n) return NULL;
+    FvOnnx__AttributeProto *a = ex_alloc(ex, sizeof *a);
+    FvOnnx__AttributeProto **list = ex_alloc(ex, (n->n_attribute + 1) * sizeof *list);
+    if (!a || !list) return NULL;
+    FvOnnx__AttributeProto init = FV_ONNX__ATTRIBUTE_PROTO__INIT;
+    *a = init;
+    a->name = (char *)name;
+    a->has_type = 1, a->type = type;
+    if (n->n_attribute) memcpy(list, n->attribute, n->n_attribute * sizeof *list);
+    list[n->n_attribute++] = a;
+    n->attribute = list;
+    return a;
+}
+
+static void attr_int(exporter *ex, FvOnnx__NodeProto *n, const char *name, int64_t v) {
+    FvOnnx__AttributeProto *a = ex_attr(ex, n, name, FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    if (a) a->has_i = 1, a->i = v;
+}
+
+static void attr_float(exporter *ex, FvOnnx__NodeProto *n, const char *name, float v) {
+    FvOnnx__AttributeProto *a = ex_attr(ex, n, name, FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+    if (a) a->has_f = 1, a->f = v;
+}
+
+static void attr_ints(exporter *ex, FvOnnx__NodeProto *n, const char *name, const int64_t *v, int count) {
+    FvOnnx__AttributeProto *a = ex_attr(ex, n, name, FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    int64_t *copy = ex_alloc(ex, (size_t)count * sizeof *copy);
+    if (!a || !copy) return;
+    memcpy(copy, v, (size_t)count * sizeof *v);
+    a->n_ints = (size_t)count, a->ints = copy;
+}
+
+/* An initializer: float32 (data) or int64 (ints), stored as raw little-endian bytes. */
+static const char *ex_init(exporter *ex, const char *name, const int64_t *dims, int rank, const float *data, const int64_t *ints) {
+    FvOnnx__TensorProto *t = ex_alloc(ex, sizeof *t);
+    int64_t *d = ex_alloc(ex, (size_t)rank * sizeof *d);
+    size_t count = 1;
+    for (int i = 0; i < rank; i++) count *= (size_t)dims[i];
+    size_t bytes = count * (data ? sizeof(float) : sizeof(int64_t));
+    unsigned char *raw = ex_alloc(ex, bytes);
+    if (!t || !d || !raw) return NULL;
+    FvOnnx__TensorProto init = FV_ONNX__TENSOR_PROTO__INIT;
+    *t = init;
+    memcpy(d, dims, (size_t)rank * sizeof *d);
+    memcpy(raw, data ? (const void *)data : (const void *)ints, bytes);
+    t->n_dims = (size_t)rank, t->dims = d;
+    t->has_data_type = 1;
+    t->data_type = data ? FV_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT : FV_ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+    t->has_raw_data = 1, t->raw_data.len = bytes, t->raw_data.data = raw;
+    t->name = (char *)name;
+    push(ex, (void ***)&ex->inits, &ex->n_inits, &ex->cap_inits, t);
+    return name;
+}
+
+static const char *scalar(exporter *ex, const char *name, float v) { return ex_init(ex, name, NULL, 0, &v, NULL); }
+
+/* ---- Layout. A fovea shape (S..., C) is ONNX (N, C, S...). ---- */
+static int onnx_rank(fv_shape s) { return s.rank + 1; }
+
+/* The permutation taking channels-first to channels-last (to_last) or back, for an ONNX rank. */
+static void perm(int rank, int to_last, int64_t *p) {
+    p[0] = 0;
+    for (int a = 1; a < rank; a++) p[a] = to_last ? (a < rank - 1 ? a + 1 : 1) : (a == 1 ? rank - 1 : a - 1);
+}
+
+static const char *transpose(exporter *ex, const char *base, const char *in, int rank, int to_last) {
+    if (rank <= 2) return in;
+    const char *out = ex_str(ex, "%s/%s", base, to_last ? "to_channels_last" : "to_channels_first");
+    const char *ins[1] = {in};
+    FvOnnx__NodeProto *n = ex_node(ex, "Transpose", out, ins, 1, out);
+    int64_t p[FV_MAX_RANK + 1];
+    perm(rank, to_last, p);
+    attr_ints(ex, n, "perm", p, rank);
+    return out;
+}
+
+/* ---- Activations after a layer. ---- */
+static const char *activation(exporter *ex, const char *base, const char *in, fv_activation act, float alpha, int rank) {
+    if (act == FV_ACT_LINEAR) return in;
+    (void)rank;
+    const char *out = ex_str(ex, "%s/%s", base, fv_activation_name(act));
+    const char *ins[3] = {in, NULL, NULL};
+    FvOnnx__NodeProto *n = NULL;
+    switch (act) {
+    case FV_ACT_RELU: n = ex_node(ex, "Relu", out, ins, 1, out); break;
+    case FV_ACT_LEAKY_RELU:
+        n = ex_node(ex, "LeakyRelu", out, ins, 1, out);
+        attr_float(ex, n, "alpha", alpha);
+        break;
+    case FV_ACT_SIGMOID: n = ex_node(ex, "Sigmoid", out, ins, 1, out); break;
+    case FV_ACT_TANH: n = ex_node(ex, "Tanh", out, ins, 1, out); break;
+    case FV_ACT_SOFTMAX: /* fovea's runs over the channels: ONNX axis 1 */
+        n = ex_node(ex, "Softmax", out, ins, 1, out);
+        attr_int(ex, n, "axis", 1);
+        break;
+    case FV_ACT_RELU6:
+        ins[1] = scalar(ex, ex_str(ex, "%s/min", base), 0.0f);
+        ins[2] = scalar(ex, ex_str(ex, "%s/max", base), 6.0f);
+        n = ex_node(ex, "Clip", out, ins, 3, out);
+        break;
+    default: break;
+    }
+    return n ? out : NULL;
+}
+
+/* ---- One fovea node. ---- */
+static const float *param(const fv_net *net, int node, const char *name, size_t *count) {
+    fv_param_info p;
+    fv_error e;
+    int i = fv_net_find_param(net, node, name);
+    if (i < 0 || fv_net_param(net, i, &p, &e) != FV_OK) return NULL;
+    if (count) *count = p.count;
+    return p.value;
+}
+
+/* The (before, after) padding a layer uses on each spatial axis, as its geometry computes it. */
+static void pads_of(const fv_window_geometry *g, int spatial, int64_t *pads) {
+    for (int a = 0; a < spatial; a++) {
+        int t = 3 - spatial + a;
+        pads[a] = g->pad_before[t], pads[spatial + a] = g->pad_after[t];
+    }
+}
+
+static fv_status export_conv(exporter *ex, int i, const char *name, const char *in) {
+    const fv_layer *l = fv_net_node_layer(ex->net, i);
+    const fv_conv_settings *c = &l->conv;
+    int src = 0;
+    fv_net_node_inputs(ex->net, i, &src, 1);
+    fv_shape in_shape = fv_net_node_shape(ex->net, src);
+    int spatial = in_shape.rank - 1;
+    fv_window_geometry g;
+    if (fv_conv_geometry(c, spatial, in_shape, 1, &g, ex->err) != FV_OK) return FV_ERR;
+    size_t taps = 1, cg = (size_t)(g.c_in / c->groups), m = (size_t)c->filters, count;
+    for (int a = 0; a < spatial; a++) taps *= (size_t)c->kernel[a];
+    const float *k = param(ex->net, i, "kernel", &count);
+    float *w = ex_alloc(ex, taps * cg * m * sizeof *w);
+    if (!k || !w) return FV_ERR;
+    for (size_t o = 0; o < m; o++) /* (k..., C/g, M) -> (M, C/g, k...) */
+        for (size_t ci = 0; ci < cg; ci++)
+            for (size_t t = 0; t < taps; t++) w[(o * cg + ci) * taps + t] = k[(t * cg + ci) * m + o];
+    int64_t wd[5] = {(int64_t)m, (int64_t)cg}, ks[3], st[3], dil[3], pads[6];
+    for (int a = 0; a < spatial; a++) wd[2 + a] = ks[a] = c->kernel[a], st[a] = c->stride[a], dil[a] = c->dilation[a];
+    pads_of(&g, spatial, pads);
+    const char *ins[3] = {in, ex_init(ex, ex_str(ex, "%s.weight", name), wd, 2 + spatial, w, NULL), NULL};
+    if (c->use_bias) {
+        int64_t bd[1] = {(int64_t)m};
+        ins[2] = ex_init(ex, ex_str(ex, "%s.bias", name), bd, 1, param(ex->net, i, "bias", NULL), NULL);
+    }
+    const char *out = ex_str(ex, "%s/conv", name);
+    FvOnnx__NodeProto *n = ex_node(ex, "Conv", name, ins, c->use_bias ? 3 : 2, out);
+    attr_ints(ex, n, "kernel_shape", ks, spatial);
+    attr_ints(ex, n, "strides", st, spatial);
+    attr_ints(ex, n, "dilations", dil, spatial);
+    attr_ints(ex, n, "pads", pads, 2 * spatial);
+    attr_int(ex, n, "group", c->groups);
+    ex->value[i] = activation(ex, name, out, c->activation, c->alpha, spatial + 2);
+    return ex->failed ? FV_ERR : FV_OK;
+}
+
+static fv_status export_dense(exporter *ex, int i, const char *name, const char *in, fv_shape in_shape) {
+    const fv_dense_settings *d = &fv_net_node_layer(ex->net, i)->dense;
+    int64_t k = in_shape.dim[in_shape.rank - 1], m = d->units;
+    const float *kernel = param(ex->net, i, "kernel", NULL);
+    const char *out = ex_str(ex, "%s/dense", name);
+    const char *ins[3] = {in, NULL, NULL};
+    if (d->use_bias) {
+        int64_t bd[1] = {m};
+        ins[2] = ex_init(ex, ex_str(ex, "%s.bias", name), bd, 1, param(ex->net, i, "bias", NULL), NULL);
+    }
+    if (in_shape.rank == 1) { /* (N, K) x (K, M): Gemm */
+        int64_t kd[2] = {k, m};
+        ins[1] = ex_init(ex, ex_str(ex, "%s.weight", name), kd, 2, kernel, NULL);
+        ex_node(ex, "Gemm", name, ins, d->use_bias ? 3 : 2, out);
+    } else { /* over the channels of a map: a 1 x 1 convolution, weight (M, K, 1...) */
+        int spatial = in_shape.rank - 1;
+        float *w = ex_alloc(ex, (size_t)(k * m) * sizeof *w);
+        if (!w) return FV_ERR;
+        for (int64_t a = 0; a < k; a++)
+            for (int64_t b = 0; b < m; b++) w[b * k + a] = kernel[a * m + b];
+        int64_t wd[5] = {m, k, 1, 1, 1}, ones[3] = {1, 1, 1};
+        ins[1] = ex_init(ex, ex_str(ex, "%s.weight", name), wd, 2 + spatial, w, NULL);
+        FvOnnx__NodeProto *n = ex_node(ex, "Conv", name, ins, d->use_bias ? 3 : 2, out);
+        attr_ints(ex, n, "kernel_shape", ones, spatial);
+    }
+    ex->value[i] = activation(ex, name, out, d->activation, d->alpha, in_shape.rank + 1);
+    return ex->failed ? FV_ERR : FV_OK;
+}
+
+static fv_status export_pool(exporter *ex, int i, const char *name, const char *in, fv_shape in_shape) {
+    const fv_layer *l = fv_net_node_layer(ex->net, i);
+    int three = l->kind == FV_LAYER_MAXPOOL3D || l->kind == FV_LAYER_AVGPOOL3D;
+    int max = l->kind == FV_LAYER_MAXPOOL2D || l->kind == FV_LAYER_MAXPOOL3D, sum = l->kind == FV_LAYER_SUMPOOL2D;
+    fv_window_geometry g;
+    if (fv_pool_geometry(&l->pool, three ? 3 : 2, in_shape, 1, &g, ex->err) != FV_OK) return FV_ERR;
+    int spatial = in_shape.rank - 1;
+    int64_t ks[3], st[3], pads[6];
+    for (int a = 0; a < spatial; a++) ks[a] = g.k[3 - spatial + a], st[a] = g.s[3 - spatial + a];
+    pads_of(&g, spatial, pads);
+    const char *out = ex_str(ex, "%s/%s", name, sum ? "average" : "pool");
+    const char *ins[2] = {in, NULL};
+    FvOnnx__NodeProto *n = ex_node(ex, max ? "MaxPool" : "AveragePool", name, ins, 1, out);
+    attr_ints(ex, n, "kernel_shape", ks, spatial);
+    attr_ints(ex, n, "strides", st, spatial);
+    attr_ints(ex, n, "pads", pads, 2 * spatial);
+    /* 'same' leaves the padding out of an average (Keras); explicit padding counts it (PyTorch) */
+    if (!max) attr_int(ex, n, "count_include_pad", l->pool.padding == FV_PAD_SAME ? 0 : 1);
+    if (sum) { /* a sum is the average (padding counted) times the window */
+        float window = 1.0f;
+        for (int a = 0; a < spatial; a++) window *= (float)ks[a];
+        ins[0] = out;
+        ins[1] = scalar(ex, ex_str(ex, "%s/window", name), window);
+        out = ex_str(ex, "%s/sum", name);
+        ex_node(ex, "Mul", out, ins, 2, out);
+    }
+    ex->value[i] = out;
+    return ex->failed ? FV_ERR : FV_OK;
+}
+
+/* fovea's channels-last order as ONNX sees it: transpose to channels-last, reshape to (N, dims),
+ * transpose back. */
+static const char *reshape(exporter *ex, const char *name, const char *in, fv_shape from, fv_shape to) {
+    const char *x = transpose(ex, name, in, onnx_rank(from), 1);
+    int64_t dims[FV_MAX_RANK + 1] = {0}, rank = to.rank + 1; /* 0: keep the batch */
+    for (int a = 0; a < to.rank; a++) dims[a + 1] = to.dim[a];
+    const char *ins[2] = {x, ex_init(ex, ex_str(ex, "%s/shape", name), &rank, 1, NULL, dims)};
+    const char *out = ex_str(ex, "%s/reshape", name);
+    ex_node(ex, "Reshape", name, ins, 2, out);
+    return transpose(ex, ex_str(ex, "%s/out", name), out, (int)rank, 0);
+}
+
+static fv_status export_node(exporter *ex, int i) {
+    const fv_layer *l = fv_net_node_layer(ex->net, i);
+    const char *name = fv_net_node_name(ex->net, i);
+    int inputs[FV_MAX_INPUTS];
+    int n_in = fv_net_node_inputs(ex->net, i, inputs, FV_MAX_INPUTS);
+    const char *ins[FV_MAX_INPUTS];
+    for (int k = 0; k < n_in; k++) ins[k] = ex->value[inputs[k]];
+    fv_shape in_shape = n_in ? fv_net_node_shape(ex->net, inputs[0]) : fv_net_node_shape(ex->net, i);
+    fv_shape out_shape = fv_net_node_shape(ex->net, i);
+    const char *out = NULL;
+    FvOnnx__NodeProto *n;
+    switch (l->kind) {
+    case FV_LAYER_CONV1D:
+    case FV_LAYER_CONV2D:
+    case FV_LAYER_CONV3D: return export_conv(ex, i, name, ins[0]);
+    case FV_LAYER_DENSE: return export_dense(ex, i, name, ins[0], in_shape);
+    case FV_LAYER_MAXPOOL2D:
+    case FV_LAYER_AVGPOOL2D:
+    case FV_LAYER_SUMPOOL2D:
+    case FV_LAYER_MAXPOOL3D:
+    case FV_LAYER_AVGPOOL3D: return export_pool(ex, i, name, ins[0], in_shape);
+    case FV_LAYER_GLOBAL_AVGPOOL: {
+        const char *pooled = ex_str(ex, "%s/pool", name);
+        ex_node(ex, "GlobalAveragePool", name, ins, 1, pooled);
+        out = ex_str(ex, "%s/flat", name);
+        n = ex_node(ex, "Flatten", out, &pooled, 1, out);
+        attr_int(ex, n, "axis", 1);
+        break;
+    }
+    case FV_LAYER_FLATTEN: {
+        const char *x = l->flatten.channels_first ? ins[0] : transpose(ex, name, ins[0], onnx_rank(in_shape), 1);
+        out = ex_str(ex, "%s/flat", name);
+        n = ex_node(ex, "Flatten", name, &x, 1, out);
+        attr_int(ex, n, "axis", 1);
+        break;
+    }
+    case FV_LAYER_RESHAPE: out = reshape(ex, name, ins[0], in_shape, out_shape); break;
+    case FV_LAYER_DROPOUT: {
+        const char *d[2] = {ins[0], scalar(ex, ex_str(ex, "%s/ratio", name), l->dropout.rate)};
+        out = ex_str(ex, "%s/dropout", name);
+        ex_node(ex, "Dropout", name, d, 2, out);
+        break;
+    }
+    case FV_LAYER_BATCHNORM: {
+        int64_t c = in_shape.dim[in_shape.rank - 1];
+        static const char *const params[4] = {"gamma", "beta", "moving_mean", "moving_variance"};
+        static const char *const onnx_names[4] = {"weight", "bias", "running_mean", "running_var"};
+        const char *b[5] = {ins[0]};
+        for (int p = 0; p < 4; p++) b[p + 1] = ex_init(ex, ex_str(ex, "%s.%s", name, onnx_names[p]), &c, 1, param(ex->net, i, params[p], NULL), NULL);
+        out = ex_str(ex, "%s/bn", name);
+        n = ex_node(ex, "BatchNormalization", name, b, 5, out);
+        attr_float(ex, n, "epsilon", l->batchnorm.epsilon);
+        attr_float(ex, n, "momentum", l->batchnorm.momentum);
+        break;
+    }
+    case FV_LAYER_ADD:
+        out = ex_str(ex, "%s/sum", name);
+        ex_node(ex, n_in == 2 ? "Add" : "Sum", name, ins, n_in, out);
+        break;
+    case FV_LAYER_CONCAT:
+        out = ex_str(ex, "%s/concat", name);
+        n = ex_node(ex, "Concat", name, ins, n_in, out);
+        attr_int(ex, n, "axis", 1);
+        break;
+    case FV_LAYER_ACTIVATION:
+        if (l->activation.function == FV_ACT_LINEAR) {
+            out = ex_str(ex, "%s/identity", name);
+            ex_node(ex, "Identity", name, ins, 1, out);
+        } else {
+            out = activation(ex, name, ins[0], l->activation.function, l->activation.alpha, onnx_rank(in_shape));
+        }
+        break;
+    case FV_LAYER_INPUT:
+    case FV_LAYER_KIND_COUNT: break;
+    }
+    if (!out && !ex->failed) return fv_fail(ex->err, "layer '%s' (%s) has no ONNX form", name, fv_layer_kind_name(l->kind));
+    ex->value[i] = out;
+    return ex->failed ? FV_ERR : FV_OK;
+}
+
+/* A graph input or output: float tensor (batch, dims...), the batch named "batch". */
+static FvOnnx__ValueInfoProto *value_info(exporter *ex, const char *name, const int64_t *dims, int rank) {
+    FvOnnx__ValueInfoProto *v = ex_alloc(ex, sizeof *v);
+    FvOnnx__TypeProto *type = ex_alloc(ex, sizeof *type);
+    FvOnnx__TypeProto__Tensor *tensor = ex_alloc(ex, sizeof *tensor);
+    FvOnnx__TensorShapeProto *shape = ex_alloc(ex, sizeof *shape);
+    FvOnnx__TensorShapeProto__Dimension **d = ex_alloc(ex, (size_t)rank * sizeof *d);
+    if (!v || !type || !tensor || !shape || !d) return NULL;
+    FvOnnx__ValueInfoProto vi = FV_ONNX__VALUE_INFO_PROTO__INIT;
+    FvOnnx__TypeProto ti = FV_ONNX__TYPE_PROTO__INIT;
+    FvOnnx__TypeProto__Tensor tt = FV_ONNX__TYPE_PROTO__TENSOR__INIT;
+    FvOnnx__TensorShapeProto si = FV_ONNX__TENSOR_SHAPE_PROTO__INIT;
+    *v = vi, *type = ti, *tensor = tt, *shape = si;
+    for (int a = 0; a < rank; a++) {
+        FvOnnx__TensorShapeProto__Dimension di = FV_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT;
+        d[a] = ex_alloc(ex, sizeof *d[a]);
+        if (!d[a]) return NULL;
+        *d[a] = di;
+        if (a == 0) d[a]->value_case = FV_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM, d[a]->dim_param = "batch";
+        else d[a]->value_case = FV_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE, d[a]->dim_value = dims[a];
+    }
+    shape->n_dim = (size_t)rank, shape->dim = d;
+    tensor->has_elem_type = 1, tensor->elem_type = FV_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, tensor->shape = shape;
+    type->value_case = FV_ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE, type->tensor_type = tensor;
+    v->name = (char *)name, v->type = type;
+    return v;
+}
+
+/* ONNX dims (N, C, S...) of a fovea shape, or (N, S..., C) when channels_last. */
+static void onnx_dims(fv_shape s, int channels_last, int64_t *dims) {
+    dims[0] = -1;
+    if (channels_last) {
+        for (int a = 0; a < s.rank; a++) dims[a + 1] = s.dim[a];
+        return;
+    }
+    dims[1] = s.dim[s.rank - 1];
+    for (int a = 0; a < s.rank - 1; a++) dims[a + 2] = s.dim[a];
+}
+
+fv_status fv_net_save_onnx(const fv_net *net, const char *path, int channels_last_input, fv_error *err) {
+    exporter ex = {0};
+    ex.net = net, ex.err = err;
+    fv_param_info probe;
+    if (fv_net_param_count(net) > 0 && (fv_net_param(net, 0, &probe, err) != FV_OK || !probe.value))
+        return fv_fail(err, "'%s' has no weights yet (plan it or initialise its parameters first)", fv_net_name(net));
+    int n_nodes = fv_net_node_count(net);
+    ex.value = calloc((size_t)n_nodes, sizeof *ex.value);
+    if (!ex.value) return fv_fail(err, "out of memory exporting");
+    fv_status status = FV_OK;
+    fv_shape in_shape = fv_net_node_shape(net, 0), out_shape = fv_net_node_shape(net, fv_net_output_node(net));
+    /* the input: ONNX's channels-first, or as fovea holds it with a Transpose after it */
+    ex.value[0] = channels_last_input ? transpose(&ex, "input", "input", onnx_rank(in_shape), 0) : "input";
+    for (int i = 1; i < n_nodes && status == FV_OK; i++) status = export_node(&ex, i);
+    const char *last = ex.value[n_nodes - 1];
+    if (status == FV_OK) { /* the output under the name "output" */
+        const char *ins[1] = {last};
+        ex_node(&ex, "Identity", "output", ins, 1, "output");
+    }
+    int64_t in_dims[FV_MAX_RANK + 1], out_dims[FV_MAX_RANK + 1];
+    onnx_dims(in_shape, channels_last_input, in_dims);
+    onnx_dims(out_shape, 0, out_dims);
+    FvOnnx__ValueInfoProto *gin = value_info(&ex, "input", in_dims, onnx_rank(in_shape));
+    FvOnnx__ValueInfoProto *gout = value_info(&ex, "output", out_dims, onnx_rank(out_shape));
+    FvOnnx__OperatorSetIdProto opset = FV_ONNX__OPERATOR_SET_ID_PROTO__INIT, *opsets[1] = {&opset};
+    opset.domain = "", opset.has_version = 1, opset.version = 13;
+    FvOnnx__GraphProto graph = FV_ONNX__GRAPH_PROTO__INIT;
+    FvOnnx__ModelProto model = FV_ONNX__MODEL_PROTO__INIT;
+    unsigned char *buf = NULL;
+    if (status == FV_OK && !ex.failed && gin && gout) {
+        graph.name = (char *)fv_net_name(net);
+        graph.n_node = ex.n_nodes, graph.node = ex.nodes;
+        graph.n_initializer = ex.n_inits, graph.initializer = ex.inits;
+        graph.n_input = 1, graph.input = &gin;
+        graph.n_output = 1, graph.output = &gout;
+        model.has_ir_version = 1, model.ir_version = 7;
+        model.n_opset_import = 1, model.opset_import = opsets;
+        model.producer_name = "fovea";
+        model.producer_version = (char *)fv_version();
+        model.graph = &graph;
+        size_t size = fv_onnx__model_proto__get_packed_size(&model);
+        buf = malloc(size ? size : 1);
+        if (!buf) status = fv_fail(err, "out of memory packing %zu bytes", size);
+        else if (fv_onnx__model_proto__pack(&model, buf) != size) status = fv_fail(err, "internal: protobuf packing disagrees");
+        else status = fv_write_file(path, buf, size, err);
+    } else if (status == FV_OK) {
+        status = FV_ERR;
+    }
+    free(buf);
+    for (size_t k = 0; k < ex.n_allocs; k++) free(ex.allocs[k]);
+    free(ex.allocs), free(ex.nodes), free(ex.inits), free(ex.value);
+    return status;
+}
