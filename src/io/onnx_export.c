@@ -128,7 +128,7 @@ static const char *ex_init(exporter *ex, const char *name, const int64_t *dims, 
     if (!t || !d || !raw) return NULL;
     FvOnnx__TensorProto init = FV_ONNX__TENSOR_PROTO__INIT;
     *t = init;
-    memcpy(d, dims, (size_t)rank * sizeof *d);
+    if (rank) memcpy(d, dims, (size_t)rank * sizeof *d);
     memcpy(raw, data ? (const void *)data : (const void *)ints, bytes);
     t->n_dims = (size_t)rank, t->dims = d;
     t->has_data_type = 1;
