@@ -66,6 +66,7 @@ typedef enum {
     FV_LAYER_AVGPOOL3D,
     FV_LAYER_CONCAT,
     FV_LAYER_RESHAPE,
+    FV_LAYER_AFFINE,
     FV_LAYER_KIND_COUNT
 } fv_layer_kind;
 
@@ -155,7 +156,7 @@ typedef struct fv_activation_settings {
 
 typedef struct fv_layer {
     fv_layer_kind kind;
-    union { /* the member named after the kind; add, global_avgpool, concat have none */
+    union { /* the member named after the kind; add, global_avgpool, concat, affine have none */
         fv_input_settings input;
         fv_conv_settings conv;
         fv_dense_settings dense;
@@ -188,6 +189,7 @@ fv_layer fv_add(void);
 fv_layer fv_concat(void);                                       /* along channels */
 fv_layer fv_activation_layer(fv_activation act);               /* leaky ReLU alpha 0.01 */
 fv_layer fv_reshape(fv_shape shape);                            /* memory order kept */
+fv_layer fv_affine(void);      /* x * scale + shift, constants of the sample's shape (1 and 0 at first) */
 
 const char *fv_layer_kind_name(fv_layer_kind kind);   /* "conv2d" */
 const char *fv_activation_name(fv_activation act);     /* "relu" */
@@ -389,6 +391,10 @@ fv_dataset *fv_load_image_folder(const char *dir, int height, int width, int cha
 /* One image file (PNG/JPEG/BMP/GIF) as height x width x channels floats in [0, 1], resized when
  * its size differs. out holds height * width * channels floats. */
 fv_status fv_load_image(const char *path, int height, int width, int channels, float *out, fv_error *err);
+/* torchvision's photo preprocessing before the mean/std: the image resized so that its shorter
+ * side is `shorter` pixels (aspect kept), then the central height x width crop (ImageNet models:
+ * 256, 224 x 224). */
+fv_status fv_load_image_cropped(const char *path, int shorter, int height, int width, int channels, float *out, fv_error *err);
 /* By name: "fashion-mnist" (Debian's dataset-fashion-mnist), a directory of IDX files, a CIFAR-10
  * directory, a .h5 file, or an image folder; `split` is "train" or "test". */
 fv_dataset *fv_load_dataset(const char *spec, const char *split, fv_error *err);
@@ -644,14 +650,17 @@ fv_status fv_saliency(fv_net *net, const float *image, int class_index, const fv
 /* The output node's highest-scoring class for image. */
 fv_status fv_predict_class(fv_net *net, const float *image, int *class_index, float *probability, fv_error *err);
 
-/* Grad-CAM (Selvaraju et al.) at a layer with 2-D maps (H' x W' x K; -1: the last conv2d):
+/* Grad-CAM (Selvaraju et al.) at a layer with 2-D maps (H' x W' x K; -1: fv_net_last_conv):
  * weights = spatial means of d score / d maps (the layer's output, after its activation), cam =
  * ReLU(sum_k w_k map_k). Grad-CAM++ (Chattopadhay et al., as pytorch-grad-cam computes it)
  * weighs positive gradients by a_ij = g^2 / (2 g^2 + sum(A) g^3). cam is H' x W'; upsampled (may
  * be NULL) is the input's H x W, bilinear. */
 fv_status fv_gradcam(fv_net *net, const float *image, int node, int class_index, int plus_plus, float *cam,
                      float *upsampled, fv_error *err);
-int fv_net_last_conv(const fv_net *net); /* the last conv2d node, or -1 */
+/* Grad-CAM's default layer: the last convolutional block's output — the last conv2d, or the add,
+ * concat, activation or batch norm with 2-D maps after it (a ResNet block ends in add + ReLU);
+ * pooling and dropout are not. -1 when the network has no conv2d. */
+int fv_net_last_conv(const fv_net *net);
 
 /* Faithfulness: pixels are removed (deletion: set to 0, most important first) or added (insertion:
  * onto a zero image) in steps, in the order a map (H x W) ranks them, and the class probability

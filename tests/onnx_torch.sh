@@ -2,7 +2,9 @@
 # onnx_torch.sh — networks defined in PyTorch, exported with torch.onnx.export and imported by
 # fovea, give PyTorch's outputs: a small CNN (BatchNorm folded, and kept as its own node),
 # torchvision's resnet18 and mobilenet_v2 (seeded weights, non-trivial BatchNorm statistics), on 3
-# inputs each, on both backends, within 1e-4 of the largest output (relative).
+# inputs each, on both backends, within 1e-4 of the largest output (relative). Then the photo
+# pipeline on the imported resnet18: predict --imagenet --top 5 with names, torchvision's
+# preprocessing checked on a channel-means network, Grad-CAM at the last block, saliency, maps.
 # usage: tests/onnx_torch.sh FOVEA SOURCE_DIR
 set -euo pipefail
 fovea=$1 src=$2
@@ -24,4 +26,47 @@ for backend in onednn reference; do
     check "$m ($backend) equals PyTorch" "compare '$dir/$m.$backend.npy' '$dir/$m.y.npy'"
   done
 done
+# torchvision's Resize(256) + CenterCrop(224) + Normalize, against fovea's --imagenet: a network
+# whose 3 outputs are 10 x the channel means sees the same picture within 0.02 (the resize
+# filters differ: PIL's antialiased bilinear, stb's Mitchell)
+photos=/usr/share/darknet/data
+prep_ok=0
+$py - "$dir" "$fovea" "$photos" <<'PY' > "$dir/prep.log" 2>&1 && prep_ok=1
+import json, subprocess, sys
+import numpy as np, torch, torch.nn as nn
+from PIL import Image
+from torchvision import transforms as T
+out, fovea, photos = sys.argv[1:4]
+class Means(nn.Module):
+    def forward(self, x):
+        return torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1) * 10
+torch.onnx.export(Means(), torch.rand(1, 3, 224, 224), f"{out}/means.onnx", opset_version=13, input_names=["input"],
+                  output_names=["output"], dynamic_axes={"input": {0: "batch"}})
+tf = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+worst = 0.0
+for img in ["dog.jpg", "eagle.jpg", "horses.jpg", "giraffe.jpg"]:
+    want = torch.softmax(Means()(tf(Image.open(f"{photos}/{img}").convert("RGB")).unsqueeze(0)), 1)[0].numpy()
+    r = subprocess.run([fovea, "predict", f"{out}/means.onnx", "--imagenet", "--top", "3", "--json", f"{photos}/{img}"],
+                       capture_output=True, text=True, check=True)
+    got = np.zeros(3)
+    for t in json.loads(r.stdout)["predictions"][0]["top"]:
+        got[t["class"]] = t["probability"]
+    worst = max(worst, float(abs(got - want).max()))
+    print(img, "torchvision", want, "fovea", got)
+print(f"largest difference {worst:.4f}")
+sys.exit(0 if worst < 0.02 else 1)
+PY
+check "--imagenet preprocessing is torchvision's (channel means within 0.02)" "[ $prep_ok -eq 1 ]"
+cat "$dir/prep.log"
+labels=$src/models/imagenet_classes.txt
+"$fovea" predict "$dir/resnet18.onnx" --imagenet --labels "$labels" --top 5 "$photos/dog.jpg" > "$dir/top5.txt"
+cat "$dir/top5.txt"
+check "predict --top 5 prints 5 ranked ImageNet names" "[ \$(grep -o '  [1-5]\\. ' '$dir/top5.txt' | wc -l) -eq 5 ]"
+check "the names come from the labels file" "name=\$(sed 's/.*  1\\. \\(.*\\) [0-9.]*  2\\..*/\\1/' '$dir/top5.txt') && grep -qxF \"\$name\" '$labels'"
+"$fovea" gradcam "$dir/resnet18.onnx" --imagenet --labels "$labels" "$photos/dog.jpg" -o "$dir/maps" > "$dir/gradcam.txt"
+cat "$dir/gradcam.txt"
+check "Grad-CAM defaults to the last residual block's output" "grep -q 'at layer4.1.relu_1' '$dir/gradcam.txt'"
+check "Grad-CAM overlay written" "[ -s '$dir/maps/dog-gradcam-overlay.png' ]"
+check "saliency on resnet18" "'$fovea' saliency '$dir/resnet18.onnx' --imagenet '$photos/dog.jpg' -o '$dir/maps' > /dev/null && [ -s '$dir/maps/dog-vanilla-overlay.png' ]"
+check "feature maps of any layer" "'$fovea' show '$dir/resnet18.onnx' --imagenet '$photos/dog.jpg' --layer layer2.0.add -o '$dir/maps' > /dev/null && ls '$dir/maps' | grep -q layer2.0.add"
 finish

@@ -152,7 +152,7 @@ class Case:
 
     @staticmethod
     def trainable(pname):
-        return pname not in ("moving_mean", "moving_variance")
+        return pname not in ("moving_mean", "moving_variance", "scale", "shift")
 
     def run(self, x):
         outputs = {}
@@ -268,6 +268,11 @@ class Case:
             return x.reshape(x.shape[0], -1)
         if kind == "reshape":  # fovea keeps the memory order: the NHWC tensor's
             return x.reshape(x.shape[0], *[int(v) for v in s["shape"].split(",")])
+        if kind == "affine":
+            scale = self.param(name, "scale", tuple(x.shape[1:]), scale=2.0)
+            shift = self.param(name, "shift", tuple(x.shape[1:]), scale=1.0)
+            self.after[f"{name}/scale"], self.after[f"{name}/shift"] = scale.detach(), shift.detach()  # constants: unchanged
+            return x * scale + shift
         if kind == "dropout":
             assert not self.training, "dropout is compared in inference mode only"
             return x
@@ -470,6 +475,7 @@ def cases():
         ("flatten", "flatten name=f", (3, 4, 2)),
         ("flatten channels first", "flatten name=f channels_first=true", (3, 4, 2)),
         ("reshape", "reshape name=r shape=2,12", (3, 4, 2)),
+        ("affine", "affine name=a", (3, 4, 2)),
         ("conv2d relu6, flatten channels first", "conv2d name=c filters=3 kernel=3 activation=relu6\nflatten name=f channels_first=true", (6, 5, 2)),
         ("dropout (inference)", "dropout name=d rate=0.4", (5, 3)),
     ] + [(f"activation {a}", f"{a} name=a", (4, 6)) for a in ("relu", "sigmoid", "tanh", "softmax", "linear", "relu6")] + [

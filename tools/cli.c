@@ -67,6 +67,62 @@ fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint) {
 }
 
 
+int cli_take_prep(int *argc, char **argv, cli_prep *p) {
+    memset(p, 0, sizeof *p);
+    for (int i = 0; i < *argc; i++) {
+        const char *a = argv[i], *v = i + 1 < *argc ? argv[i + 1] : NULL;
+        int take = 0;
+        if (!strcmp(a, "--imagenet")) p->resize = 256, p->normalize = "0.485,0.456,0.406/0.229,0.224,0.225", take = 1;
+        else if (!strcmp(a, "--resize")) {
+            long n;
+            if (!cli_int_range(a, v, 1, 65536, &n)) return 0;
+            p->resize = (int)n, take = 2;
+        } else if (!strcmp(a, "--normalize") || !strcmp(a, "--labels")) {
+            if (!v) return fprintf(stderr, "fovea: %s needs a value\n", a), 0;
+            *(!strcmp(a, "--labels") ? &p->labels : &p->normalize) = v, take = 2;
+        }
+        if (!take) continue;
+        for (int k = i; k + take <= *argc; k++) argv[k] = argv[k + take];
+        *argc -= take;
+        i--;
+    }
+    return 1;
+}
+
+int cli_prep_apply(const cli_prep *p, fv_train_state *state) {
+    int automatic = 0;
+    if (p->normalize && (!cli_normalize_parse(p->normalize, state, &automatic) || automatic))
+        return automatic ? (fprintf(stderr, "fovea: --normalize auto needs training data; give MEAN,STD\n"), 0) : 0;
+    if (!p->labels) return 1;
+    FILE *f = fopen(p->labels, "r");
+    if (!f) return fprintf(stderr, "fovea: %s: cannot open: %s\n", p->labels, strerror(errno)), 0;
+    char (*names)[FV_CLASS_NAME_MAX] = NULL, line[1024];
+    int n = 0, ok = 1;
+    while (ok && fgets(line, sizeof line, f)) {
+        size_t len = strcspn(line, "\r\n");
+        if (line[len] == '\0' && !feof(f)) ok = 0, fprintf(stderr, "fovea: %s: line %d is longer than %zu characters\n", p->labels, n + 1, sizeof line - 2);
+        line[len] = '\0';
+        if (!ok || (len == 0 && feof(f))) break;
+        if (n == 100000) { ok = 0, fprintf(stderr, "fovea: %s: more than 100000 labels\n", p->labels); break; }
+        char (*grown)[FV_CLASS_NAME_MAX] = realloc(names, (size_t)(n + 1) * sizeof *names);
+        if (!grown) { ok = 0, fprintf(stderr, "fovea: out of memory\n"); break; }
+        names = grown;
+        snprintf(names[n++], FV_CLASS_NAME_MAX, "%.*s", FV_CLASS_NAME_MAX - 1, line);
+    }
+    if (ok && ferror(f)) ok = 0, fprintf(stderr, "fovea: %s: read error\n", p->labels);
+    fclose(f);
+    if (ok && n == 0) ok = 0, fprintf(stderr, "fovea: %s: no labels (one class name per line)\n", p->labels);
+    if (!ok) return free(names), 0;
+    free(state->class_names);
+    state->class_names = names, state->n_classes = n;
+    return 1;
+}
+
+fv_status cli_load_image(const cli_prep *p, const char *path, int height, int width, int channels, float *x, fv_error *err) {
+    if (p && p->resize) return fv_load_image_cropped(path, p->resize, height, width, channels, x, err);
+    return fv_load_image(path, height, width, channels, x, err);
+}
+
 void cli_json_string(FILE *out, const char *s) {
     fputc('"', out);
     for (; *s; s++) {

@@ -28,6 +28,23 @@ int cli_backend(const char *name, fv_backend *backend);
 /* A model definition or a saved model (fv_net_load); prints the error on failure. */
 fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint);
 
+/* Photo preprocessing of the commands that read images (predict, show, saliency, gradcam):
+ *   --resize N       the shorter side to N pixels, then the model's input size from the centre
+ *                    (torchvision's Resize + CenterCrop; default: the whole image resized)
+ *   --normalize S    the mean/std (replaces the one stored with the model)
+ *   --imagenet       --resize 256 --normalize 0.485,0.456,0.406/0.229,0.224,0.225
+ *   --labels FILE    class names, one per line (replaces the stored ones) */
+typedef struct cli_prep {
+    int resize;
+    const char *normalize, *labels;
+} cli_prep;
+/* Takes these options out of argv; prints the error and returns 0 when one is bad. */
+int cli_take_prep(int *argc, char **argv, cli_prep *p);
+/* Applies --normalize and --labels to the model's state; prints the error and returns 0. */
+int cli_prep_apply(const cli_prep *p, fv_train_state *state);
+/* One image as the model's input (height x width x channels, before normalisation). */
+fv_status cli_load_image(const cli_prep *p, const char *path, int height, int width, int channels, float *x, fv_error *err);
+
 int cmd_summary(int argc, char **argv);
 int cmd_layers(int argc, char **argv);
 int cmd_forward(int argc, char **argv);

@@ -20,6 +20,7 @@ typedef struct inspect_ctx {
     fv_dataset *data;     /* ... the first `count` samples of a dataset */
     long count;
     const char *out_dir;
+    cli_prep prep;        /* --resize, --normalize, --imagenet, --labels */
 } inspect_ctx;
 
 static void ctx_free(inspect_ctx *c) {
@@ -35,7 +36,7 @@ static int ctx_inputs(const inspect_ctx *c) { return c->data ? (int)c->count : c
 static int ctx_open(inspect_ctx *c, const char *model, const char *data_spec, const char *split) {
     fv_error err;
     memset(&c->ck, 0, sizeof c->ck);
-    if (!(c->net = cli_load_net(model, &c->ck))) return 0;
+    if (!(c->net = cli_load_net(model, &c->ck)) || !cli_prep_apply(&c->prep, &c->ck.train)) return 0;
     fv_shape in = fv_net_node_shape(c->net, 0);
     if (in.rank != 3) return fprintf(stderr, "fovea: %s takes %d-axis samples; these pictures need image input (H, W, C)\n", model, in.rank), 0;
     c->height = in.dim[0], c->width = in.dim[1], c->channels = in.dim[2];
@@ -64,7 +65,7 @@ static int ctx_input(inspect_ctx *c, int i, float *x, float *raw, char *name, si
         return 1;
     }
     fv_error err;
-    if (fv_load_image(c->images[i], c->height, c->width, c->channels, x, &err) != FV_OK) return fprintf(stderr, "fovea: %s\n", err.message), 0;
+    if (cli_load_image(&c->prep, c->images[i], c->height, c->width, c->channels, x, &err) != FV_OK) return fprintf(stderr, "fovea: %s\n", err.message), 0;
     if (raw) memcpy(raw, x, n * sizeof *x);
     cli_normalize(&c->ck.train, x, n, c->channels);
     const char *base = strrchr(c->images[i], '/');
@@ -140,16 +141,17 @@ static int common_option(inspect_ctx *c, common_opts *o, int argc, char **argv, 
     return 1;
 }
 
-static int start(inspect_ctx *c, common_opts *o, int argc) {
+static int start(inspect_ctx *c, common_opts *o, int *argc, char **argv) {
     memset(c, 0, sizeof *c);
     memset(o, 0, sizeof *o);
+    if (!cli_take_prep(argc, argv, &c->prep)) return 0;
     c->backend = fv_backend_default();
     c->out_dir = ".";
     o->split = "test";
     o->colormap = FV_COLORMAP_INFERNO;
     o->alpha = 0.5;
     o->scale = 1;
-    if (!(c->images = calloc((size_t)argc + 1, sizeof *c->images))) return fprintf(stderr, "fovea: out of memory\n"), 0;
+    if (!(c->images = calloc((size_t)*argc + 1, sizeof *c->images))) return fprintf(stderr, "fovea: out of memory\n"), 0;
     return 1;
 }
 
@@ -176,7 +178,7 @@ int cmd_show(int argc, char **argv) {
     common_opts o;
     const char *layer = NULL, *filters = NULL;
     int all = 0, compare = 0, rc = 1;
-    if (!start(&c, &o, argc)) return 1;
+    if (!start(&c, &o, &argc, argv)) return 1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help")) return ctx_free(&c), fputs(show_usage, stdout), 0;
@@ -249,7 +251,7 @@ typedef struct explain_opts {
     long class_index;   /* -1: the predicted class */
     fv_saliency_config saliency;
     int plus_plus;
-    int layer;          /* Grad-CAM's node, -1: the last conv2d */
+    int layer;          /* Grad-CAM's node, -1: the last conv block (fv_net_last_conv) */
     int metric;         /* 0 none, 1 deletion, 2 insertion */
     long steps;
 } explain_opts;
@@ -281,6 +283,7 @@ static int explain(inspect_ctx *c, const common_opts *o, const explain_opts *e) 
         if (!ok) break;
         printf("%s: predicted %s (%.4f); %s of %s", name, class_name(c, predicted, buf, sizeof buf), (double)p, what,
                class_name(c, k, buf2, sizeof buf2));
+        if (e->gradcam) printf(" at %s", fv_net_node_name(c->net, e->layer >= 0 ? e->layer : fv_net_last_conv(c->net)));
         if (e->metric) {
             double auc, random_auc;
             if (!(ok = fv_attribution_auc(c->net, x, k, map, e->metric == 2, (int)e->steps, (uint64_t)i + 1, &auc, &random_auc, &err) == FV_OK))
@@ -331,7 +334,8 @@ static const char *const gradcam_usage =
     "usage: fovea gradcam MODEL IMAGE... [options]\n"
     "  Grad-CAM: a layer's feature maps weighted by the spatial mean of d(class score)/d(map), summed,\n"
     "  ReLU, upsampled (bilinear) to the input; DIR/IMAGE-gradcam.png and DIR/IMAGE-gradcam-overlay.png.\n"
-    "  --layer L        a layer with 2-D feature maps (default: the last conv2d)\n"
+    "  --layer L        a layer with 2-D feature maps (default: the last conv block: the last conv2d,\n"
+    "                   or the add/ReLU that ends its residual block)\n"
     "  --class K        the class to explain (default: the predicted one)\n"
     "  --method M       gradcam (default) or gradcam++\n"
     "  --metric deletion|insertion [--steps N]   as fovea saliency\n"
@@ -351,7 +355,7 @@ static int explain_command(int argc, char **argv, int gradcam) {
     long samples = e.saliency.samples, seed = 1;
     double noise = e.saliency.noise;
     int rc = 1;
-    if (!start(&c, &o, argc)) return 1;
+    if (!start(&c, &o, &argc, argv)) return 1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help")) return ctx_free(&c), fputs(gradcam ? gradcam_usage : saliency_usage, stdout), 0;
@@ -436,7 +440,7 @@ int cmd_dream(int argc, char **argv) {
     long steps = -1, jitter = -1, blur_every = -1, octaves = -1, seed = 1, size = 256;
     double step_size = -1, l2 = -1, background = -1, tv = -1, blur_sigma = -1, octave_scale = -1;
     int rc = 1;
-    if (!start(&c, &o, argc)) return 1;
+    if (!start(&c, &o, &argc, argv)) return 1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int ok = 1;

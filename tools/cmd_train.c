@@ -343,19 +343,37 @@ int cmd_evaluate(int argc, char **argv) {
     return rc;
 }
 
+/* Logits to probabilities, for display. */
+static void softmax(float *y, int n) {
+    float max = y[0];
+    double sum = 0.0;
+    for (int c = 1; c < n; c++) max = y[c] > max ? y[c] : max;
+    for (int c = 0; c < n; c++) sum += (y[c] = expf(y[c] - max));
+    for (int c = 0; c < n; c++) y[c] = (float)(y[c] / sum);
+}
+
 int cmd_predict(int argc, char **argv) {
     const char *model = NULL;
     long top = 3;
     int first_image = -1;
     fv_backend backend = fv_backend_default();
     int json = 0;
+    cli_prep prep;
+    if (!cli_take_prep(&argc, argv, &prep)) return 2;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) { json = 1; continue; }
         if (!strcmp(argv[i], "--help"))
-            return printf("usage: fovea predict MODEL [--top K] [--backend B] [--json] IMAGE...\n"
+            return printf("usage: fovea predict MODEL [--top K] [--backend B] [--json] [preprocessing] IMAGE...\n"
                           "  the top K classes (default 3) of each image, read and resized to the model's input;\n"
+                          "  a model whose output is not a softmax (logits) shows the softmax of its scores\n"
                           "  --json: one JSON document {model, predictions: [{image, top: [{class, name, probability}]}]}\n"
-                          "example: fovea predict build/mnist-cnn-fashion.fvm --top 3 samples/*.png\n"), 0;
+                          "preprocessing (photos for ImageNet-class models):\n"
+                          "  --resize N       the shorter side to N pixels, then the input size from the centre\n"
+                          "  --normalize M/S  per-channel mean and std (M1,M2,M3/S1,S2,S3), replacing the stored one\n"
+                          "  --imagenet       --resize 256 --normalize 0.485,0.456,0.406/0.229,0.224,0.225 (torchvision's)\n"
+                          "  --labels FILE    class names, one per line (models/imagenet_classes.txt: torchvision's order)\n"
+                          "example: fovea predict build/mnist-cnn-fashion.fvm --top 3 samples/*.png\n"
+                          "example: fovea predict resnet50.onnx --imagenet --labels models/imagenet_classes.txt --top 5 dog.jpg\n"), 0;
         if (!strcmp(argv[i], "--top")) { if (!cli_int(argv[i], i + 1 < argc ? argv[i + 1] : NULL, 1, &top)) return 2; i++; }
         else if (!strcmp(argv[i], "--backend")) { if (!cli_backend(i + 1 < argc ? argv[i + 1] : NULL, &backend)) return 2; i++; }
         else if (argv[i][0] == '-') return fprintf(stderr, "fovea: unexpected argument '%s'\n", argv[i]), 2;
@@ -367,8 +385,16 @@ int cmd_predict(int argc, char **argv) {
     memset(&ck, 0, sizeof ck);
     fv_net *net = cli_load_net(model, &ck);
     if (!net) return 1;
+    if (!cli_prep_apply(&prep, &ck.train)) return fv_checkpoint_free(&ck), fv_net_free(net), 1;
     fv_error err;
     fv_shape in = fv_net_node_shape(net, 0), out = fv_net_node_shape(net, fv_net_output_node(net));
+    /* scores that are not probabilities (an imported network's logits) are shown as their softmax */
+    const fv_layer *last = fv_net_node_layer(net, fv_net_output_node(net));
+    fv_activation out_act = last->kind == FV_LAYER_DENSE ? last->dense.activation
+                            : last->kind == FV_LAYER_ACTIVATION ? last->activation.function
+                            : last->kind == FV_LAYER_CONV1D || last->kind == FV_LAYER_CONV2D || last->kind == FV_LAYER_CONV3D ? last->conv.activation
+                                                                                                                              : FV_ACT_LINEAR;
+    int softmax_logits = out_act != FV_ACT_SOFTMAX && out_act != FV_ACT_SIGMOID;
     int units = (int)fv_shape_count(out), rc = 0;
     float *x = malloc(fv_shape_count(in) * sizeof *x), *y = malloc((size_t)units * sizeof *y);
     unsigned char *taken = malloc((size_t)units);
@@ -380,12 +406,13 @@ int cmd_predict(int argc, char **argv) {
     for (int i = first_image, n = 0; rc == 0 && i < argc; i++) {
         if (!strcmp(argv[i], "--json")) continue;
         if (argv[i][0] == '-') { i++; continue; }
-        if (fv_load_image(argv[i], in.dim[0], in.dim[1], in.dim[2], x, &err) != FV_OK ||
+        if (cli_load_image(&prep, argv[i], in.dim[0], in.dim[1], in.dim[2], x, &err) != FV_OK ||
             (cli_normalize(&ck.train, x, fv_shape_count(in), in.dim[2]), fv_predict(net, x, 1, y, &err)) != FV_OK) {
             fprintf(stderr, "fovea: %s\n", err.message);
             rc = 1;
             break;
         }
+        if (softmax_logits && units > 1) softmax(y, units);
         if (json) printf("%s{\"image\": ", n++ ? ", " : ""), cli_json_string(stdout, argv[i]), printf(", \"top\": [");
         else printf("%s:", argv[i]);
         memset(taken, 0, (size_t)units);

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,32 @@ fv_status fv_load_image(const char *path, int height, int width, int channels, f
     for (size_t i = 0; i < count; i++) out[i] = (float)src[i] / 255.0f;
     free(resized);
     stbi_image_free(pixels);
+    return FV_OK;
+}
+
+fv_status fv_load_image_cropped(const char *path, int shorter, int height, int width, int channels, float *out, fv_error *err) {
+    if (channels != 1 && channels != 3) return fv_fail(err, "images load with 1 or 3 channels, not %d", channels);
+    if (height <= 0 || width <= 0 || shorter < height || shorter < width)
+        return fv_fail(err, "a %d x %d crop of an image resized to %d on its shorter side", height, width, shorter);
+    int w, h;
+    unsigned char *pixels = decode(path, channels, &w, &h, err);
+    if (!pixels) return FV_ERR;
+    /* torchvision's Resize(shorter): the shorter side to `shorter`, the other int(long * shorter / short) */
+    int rw = w <= h ? shorter : (int)((double)w * shorter / h), rh = w <= h ? (int)((double)h * shorter / w) : shorter;
+    if (rw < width || rh < height) return stbi_image_free(pixels), fv_fail(err, "%s: %d x %d is too narrow to crop %d x %d", path, w, h, width, height);
+    unsigned char *resized = malloc((size_t)rw * rh * channels);
+    if (!resized) return stbi_image_free(pixels), fv_fail(err, "out of memory");
+    if (!stbir_resize_uint8(pixels, w, h, 0, resized, rw, rh, 0, channels)) {
+        free(resized), stbi_image_free(pixels);
+        return fv_fail(err, "%s: resizing to %d x %d failed", path, rw, rh);
+    }
+    stbi_image_free(pixels);
+    /* CenterCrop: the offsets torchvision rounds */
+    int top = (int)lround((rh - height) / 2.0), left = (int)lround((rw - width) / 2.0);
+    for (int y = 0; y < height; y++)
+        for (int x = 0; x < width * channels; x++)
+            out[((size_t)y * width) * channels + x] = (float)resized[((size_t)(top + y) * rw + left) * channels + x] / 255.0f;
+    free(resized);
     return FV_OK;
 }
 

@@ -137,9 +137,18 @@ fv_status fv_saliency(fv_net *net, const float *image, int class_index, const fv
     return st;
 }
 
+/* The last conv2d, or a node with 2-D maps after it that ends a block (a residual add and its
+ * ReLU, a concat, a batch norm); pooling and dropout are not a block's output. */
 int fv_net_last_conv(const fv_net *net) {
-    for (int i = net->n_nodes - 1; i > 0; i--)
-        if (net->nodes[i].layer.kind == FV_LAYER_CONV2D) return i;
+    int first_conv = -1;
+    for (int i = 1; i < net->n_nodes && first_conv < 0; i++)
+        if (net->nodes[i].layer.kind == FV_LAYER_CONV2D) first_conv = i;
+    for (int i = net->n_nodes - 1; first_conv >= 0 && i >= first_conv; i--) {
+        fv_layer_kind k = net->nodes[i].layer.kind;
+        if (net->nodes[i].out_shape.rank == 3 && (k == FV_LAYER_CONV2D || k == FV_LAYER_ADD || k == FV_LAYER_CONCAT ||
+                                                  k == FV_LAYER_ACTIVATION || k == FV_LAYER_BATCHNORM))
+            return i;
+    }
     return -1;
 }
 

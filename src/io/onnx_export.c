@@ -162,33 +162,35 @@ static const char *transpose(exporter *ex, const char *base, const char *in, int
 }
 
 /* ---- Activations after a layer. ---- */
-static const char *activation(exporter *ex, const char *base, const char *in, fv_activation act, float alpha, int rank) {
+/* node_name: the ONNX node's name (a standalone activation layer's own; NULL: named after its output). */
+static const char *activation(exporter *ex, const char *base, const char *in, fv_activation act, float alpha, const char *node_name) {
     if (act == FV_ACT_LINEAR) return in;
-    (void)rank;
-    const char *out = ex_str(ex, "%s/%s", base, fv_activation_name(act));
+    const char *out = ex_str(ex, "%s/%s", base, fv_activation_name(act)), *name = node_name ? node_name : out;
     const char *ins[3] = {in, NULL, NULL};
     FvOnnx__NodeProto *n = NULL;
     switch (act) {
-    case FV_ACT_RELU: n = ex_node(ex, "Relu", out, ins, 1, out); break;
+    case FV_ACT_RELU: n = ex_node(ex, "Relu", name, ins, 1, out); break;
     case FV_ACT_LEAKY_RELU:
-        n = ex_node(ex, "LeakyRelu", out, ins, 1, out);
+        n = ex_node(ex, "LeakyRelu", name, ins, 1, out);
         attr_float(ex, n, "alpha", alpha);
         break;
-    case FV_ACT_SIGMOID: n = ex_node(ex, "Sigmoid", out, ins, 1, out); break;
-    case FV_ACT_TANH: n = ex_node(ex, "Tanh", out, ins, 1, out); break;
+    case FV_ACT_SIGMOID: n = ex_node(ex, "Sigmoid", name, ins, 1, out); break;
+    case FV_ACT_TANH: n = ex_node(ex, "Tanh", name, ins, 1, out); break;
     case FV_ACT_SOFTMAX: /* fovea's runs over the channels: ONNX axis 1 */
-        n = ex_node(ex, "Softmax", out, ins, 1, out);
+        n = ex_node(ex, "Softmax", name, ins, 1, out);
         attr_int(ex, n, "axis", 1);
         break;
     case FV_ACT_RELU6:
         ins[1] = scalar(ex, ex_str(ex, "%s/min", base), 0.0f);
         ins[2] = scalar(ex, ex_str(ex, "%s/max", base), 6.0f);
-        n = ex_node(ex, "Clip", out, ins, 3, out);
+        n = ex_node(ex, "Clip", name, ins, 3, out);
         break;
     default: break;
     }
     return n ? out : NULL;
 }
+
+static void onnx_dims(fv_shape s, int channels_last, int64_t *dims);
 
 /* ---- One fovea node. ---- */
 static const float *param(const fv_net *net, int node, const char *name, size_t *count) {
@@ -240,7 +242,7 @@ static fv_status export_conv(exporter *ex, int i, const char *name, const char *
     attr_ints(ex, n, "dilations", dil, spatial);
     attr_ints(ex, n, "pads", pads, 2 * spatial);
     attr_int(ex, n, "group", c->groups);
-    ex->value[i] = activation(ex, name, out, c->activation, c->alpha, spatial + 2);
+    ex->value[i] = activation(ex, name, out, c->activation, c->alpha, NULL);
     return ex->failed ? FV_ERR : FV_OK;
 }
 
@@ -269,7 +271,7 @@ static fv_status export_dense(exporter *ex, int i, const char *name, const char 
         FvOnnx__NodeProto *n = ex_node(ex, "Conv", name, ins, d->use_bias ? 3 : 2, out);
         attr_ints(ex, n, "kernel_shape", ones, spatial);
     }
-    ex->value[i] = activation(ex, name, out, d->activation, d->alpha, in_shape.rank + 1);
+    ex->value[i] = activation(ex, name, out, d->activation, d->alpha, NULL);
     return ex->failed ? FV_ERR : FV_OK;
 }
 
@@ -384,9 +386,28 @@ static fv_status export_node(exporter *ex, int i) {
             out = ex_str(ex, "%s/identity", name);
             ex_node(ex, "Identity", name, ins, 1, out);
         } else {
-            out = activation(ex, name, ins[0], l->activation.function, l->activation.alpha, onnx_rank(in_shape));
+            out = activation(ex, name, ins[0], l->activation.function, l->activation.alpha, name);
         }
         break;
+    case FV_LAYER_AFFINE: { /* Mul by the scale, Add the shift: constants (1, C, S...) */
+        size_t per = fv_shape_count(out_shape), c = (size_t)out_shape.dim[out_shape.rank - 1];
+        int64_t dims[FV_MAX_RANK + 1];
+        onnx_dims(out_shape, 0, dims);
+        dims[0] = 1;
+        const char *x = ins[0];
+        static const char *const params[2] = {"scale", "shift"}, *const ops[2] = {"Mul", "Add"};
+        for (int p = 0; p < 2; p++) {
+            float *v = ex_alloc(ex, per * sizeof *v);
+            const float *src = param(ex->net, i, params[p], NULL);
+            if (!v || !src) return FV_ERR;
+            fv_channels_last(src, v, 1, c, per / c, 0);
+            const char *two[2] = {x, ex_init(ex, ex_str(ex, "%s.%s", name, params[p]), dims, onnx_rank(out_shape), v, NULL)};
+            out = ex_str(ex, "%s/%s", name, params[p]);
+            ex_node(ex, ops[p], p ? name : ex_str(ex, "%s.mul", name), two, 2, out);
+            x = out;
+        }
+        break;
+    }
     case FV_LAYER_INPUT:
     case FV_LAYER_KIND_COUNT: break;
     }

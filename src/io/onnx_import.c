@@ -280,26 +280,41 @@ static int same_shape(fv_shape a, fv_shape b) {
     return 1;
 }
 
-/* fovea names from the ONNX node's: torch's "/layer1/layer1.0/conv1/Conv" -> "layer1.0.conv1"
- * (the scope without the op type, and without the module path repeating its parent). */
+/* fovea names from the ONNX node's. torch names a node by its module path and op type,
+ * "/layer2/layer2.0/downsample/downsample.0/Conv": a component that the next one extends
+ * ("layer2" before "layer2.0") is dropped, and so is the op type where it follows a module, giving
+ * "layer2.0.downsample.0"; a functional op keeps it in lower case ("/layer1/layer1.0/Add" ->
+ * "layer1.0.add"). Other characters than letters, digits, '_', '-' and '.' become '.'. */
 static void node_name(importer *im, const char *suffix, char *out) {
+    static const char *const functional[] = {"Add", "Sum", "Concat", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze",
+                                             "Softmax", "Clip", "Identity", "Dropout", NULL};
     const char *src = !im->at ? "output" : im->at->name && *im->at->name ? im->at->name : im->at->n_output ? im->at->output[0] : "node";
-    const char *end = src + strlen(src), *last = strrchr(src, '/');
-    if (last && last != src && last[1]) end = last;
-    char base[256];
-    size_t n = 0;
-    for (const char *p = src; p < end && n < sizeof base - 1; p++) {
-        if (p == src && *p == '/') continue;
-        char c = *p;
-        base[n++] = isalnum((unsigned char)c) || c == '_' || c == '-' ? c : '.';
+    char comp[16][64];
+    int n = 0;
+    for (const char *p = src; *p && n < 16;) { /* the '/'-separated components */
+        if (*p == '/') { p++; continue; }
+        size_t len = strcspn(p, "/");
+        snprintf(comp[n++], sizeof comp[0], "%.*s", (int)(len < 63 ? len : 63), p);
+        p += len;
     }
-    base[n] = 0;
-    const char *from = base;
-    for (const char *p = strchr(base, '.'); p; p = strchr(p + 1, '.')) {
-        size_t len = (size_t)(p - from);
-        if (p > from && !strncmp(from, p + 1, len) && p[1 + len] == '.') from = p + 1;
+    char base[256] = "";
+    int last = n - 1;
+    if (im->at && n >= 1 && !strcmp(comp[last], im->at->op_type)) { /* torch's op type at the end */
+        int func = n == 1; /* a top-level op: its type alone, "reshape" */
+        for (const char *const *f = functional; *f && !func; f++) func = !strcmp(*f, comp[last]);
+        if (func)
+            for (char *c = comp[last]; *c; c++) *c = (char)tolower((unsigned char)*c);
+        else last--;
     }
-    if (!*from) from = "node";
+    for (int k = 0; k <= last; k++) {
+        size_t len = strlen(comp[k]);
+        if (k < last && !strncmp(comp[k + 1], comp[k], len) && comp[k + 1][len] == '.') continue;
+        size_t at = strlen(base);
+        snprintf(base + at, sizeof base - at, "%s%s", at ? "." : "", comp[k]);
+    }
+    for (char *c = base; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-' && *c != '.') *c = '.';
+    const char *from = *base ? base : "node";
     char want[FV_NAME_MAX - 8];
     int room = FV_NAME_MAX - 9 - (int)strlen(suffix);
     size_t len = strlen(from);
@@ -709,9 +724,75 @@ static fv_status op_batchnorm(importer *im) {
     return set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
 }
 
+/* A constant broadcast (numpy's rules) to x's per-sample ONNX dims (C, S...), then into fovea's
+ * channels-last order: per_sample floats, or NULL with an error. */
+static float *broadcast_constant(importer *im, const value *c, const value *x, size_t *per_sample) {
+    int r = x->rank;
+    if (c->rank > r) return fail(im, "constant '%s' has more axes (%d) than the data (%d)", c->name, c->rank, r), NULL;
+    int64_t cd[FV_ONNX_MAX_RANK] = {0}; /* c's dims right-aligned to x's */
+    for (int a = 0; a < r; a++) cd[a] = a < r - c->rank ? 1 : c->dim[a - (r - c->rank)];
+    if (cd[0] != 1) return fail(im, "constant '%s' varies along the batch axis", c->name), NULL;
+    for (int a = 1; a < r; a++)
+        if (cd[a] != 1 && cd[a] != x->dim[a]) return fail(im, "constant '%s' does not broadcast to the data's shape", c->name), NULL;
+    size_t per = dims_count(x->dim + 1, (size_t)r - 1), positions = r > 2 ? per / (size_t)x->dim[1] : 1;
+    float *onnx = malloc(per * sizeof *onnx), *out = malloc(per * sizeof *out);
+    if (!onnx || !out) return free(onnx), free(out), fail(im, "out of memory"), NULL;
+    for (size_t i = 0; i < per; i++) { /* i in (C, S...) row-major; its index into c */
+        size_t rest = i, ci = 0, stride = 1;
+        for (int a = r - 1; a >= 1; a--) {
+            size_t coord = rest % (size_t)x->dim[a];
+            rest /= (size_t)x->dim[a];
+            if (cd[a] != 1) ci += coord * stride;
+            stride *= (size_t)cd[a];
+        }
+        onnx[i] = c->f[ci];
+    }
+    fv_channels_last(onnx, out, 1, r > 1 ? (size_t)x->dim[1] : 1, positions, 1);
+    free(onnx);
+    *per_sample = per;
+    return out;
+}
+
+/* Add, Sub, Mul, Div with one constant operand, and Neg: an affine layer y = x * scale + shift. */
+static fv_status op_affine(importer *im, char op) {
+    value *a = input(im, 0), *b = op == 'n' ? NULL : input(im, 1);
+    if (!a || (op != 'n' && !b)) return FV_ERR;
+    if (op != 'n' && a->node < 0 && b->node < 0) return fail(im, "arithmetic on two constants is not folded");
+    if (op != 'n' && a->node >= 0 && b->node >= 0)
+        return fail(im, "%s of two computed tensors is not supported (only Add)", im->at->op_type);
+    int reversed = op != 'n' && a->node < 0; /* c - x, c / x */
+    value *x = reversed ? b : a, *c = op == 'n' ? NULL : reversed ? a : b;
+    if (x->node < 0) return fail(im, "input '%s' is a constant", x->name);
+    if (op == '/' && reversed) return fail(im, "a constant divided by the data (fovea scales and shifts by constants only)");
+    size_t per = dims_count(x->dim + 1, (size_t)x->rank - 1);
+    float *k = c ? broadcast_constant(im, c, x, &per) : NULL;
+    if (c && !k) return FV_ERR;
+    float *scale = malloc(per * sizeof *scale), *shift = malloc(per * sizeof *shift);
+    if (!scale || !shift) return free(k), free(scale), free(shift), fail(im, "out of memory");
+    for (size_t i = 0; i < per; i++) {
+        float v = k ? k[i] : 0.0f;
+        scale[i] = op == '*' ? v : op == '/' ? 1.0f / v : (op == 'n' || (op == '-' && reversed)) ? -1.0f : 1.0f;
+        shift[i] = op == '+' ? v : op == '-' ? (reversed ? v : -v) : 0.0f;
+    }
+    free(k);
+    if (shaped_node(im, x) < 0) return free(scale), free(shift), FV_ERR;
+    fv_layer l = fv_affine();
+    value *ins[1] = {x};
+    int node = add_node(im, &l, ins, 1, "");
+    if (node < 0) return free(scale), free(shift), FV_ERR;
+    if (add_pending(im, node, "scale", scale, per) != FV_OK) return free(shift), FV_ERR;
+    if (add_pending(im, node, "shift", shift, per) != FV_OK) return FV_ERR;
+    return set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
+}
+
 static fv_status op_add(importer *im) {
     value *ins[FV_MAX_INPUTS];
     int n = (int)im->at->n_input;
+    if (n == 2 && !strcmp(im->at->op_type, "Add")) {
+        value *a = input(im, 0), *b = input(im, 1);
+        if (!a || !b) return FV_ERR;
+        if (a->node < 0 || b->node < 0) return op_affine(im, '+');
+    }
     if (n < 1 || n > FV_MAX_INPUTS) return fail(im, "%d inputs (at most %d)", n, FV_MAX_INPUTS);
     for (int i = 0; i < n; i++) {
         value *v = input(im, (size_t)i);
@@ -1013,7 +1094,8 @@ typedef struct op_row {
 } op_row;
 
 enum { H_CONV, H_GEMM, H_MATMUL, H_ACT, H_SOFTMAX, H_MAXPOOL, H_AVGPOOL, H_GAP, H_BN, H_ADD, H_CONCAT, H_DROPOUT,
-       H_IDENTITY, H_CONSTANT, H_SHAPE, H_GATHER, H_UNSQUEEZE, H_SQUEEZE, H_FLATTEN, H_RESHAPE, H_TRANSPOSE };
+       H_IDENTITY, H_CONSTANT, H_SHAPE, H_GATHER, H_UNSQUEEZE, H_SQUEEZE, H_FLATTEN, H_RESHAPE, H_TRANSPOSE, H_SUB, H_MUL,
+       H_DIV, H_NEG };
 
 /* The operators fovea imports (docs/ONNX.md lists them with what each supports). */
 static const op_row op_table[] = {
@@ -1023,7 +1105,8 @@ static const op_row op_table[] = {
     {"BatchNormalization", H_BN}, {"Add", H_ADD},         {"Sum", H_ADD},             {"Concat", H_CONCAT},
     {"Dropout", H_DROPOUT},   {"Identity", H_IDENTITY},   {"Constant", H_CONSTANT},   {"Shape", H_SHAPE},
     {"Gather", H_GATHER},     {"Unsqueeze", H_UNSQUEEZE}, {"Squeeze", H_SQUEEZE},     {"Flatten", H_FLATTEN},
-    {"Reshape", H_RESHAPE},   {"Transpose", H_TRANSPOSE},
+    {"Reshape", H_RESHAPE},   {"Transpose", H_TRANSPOSE}, {"Sub", H_SUB},             {"Mul", H_MUL},
+    {"Div", H_DIV},           {"Neg", H_NEG},
 };
 
 int fv_onnx_supports(const char *op_type) {
@@ -1071,6 +1154,10 @@ static fv_status translate(importer *im, size_t index) {
     case H_FLATTEN: return op_flatten(im);
     case H_RESHAPE: return op_reshape(im);
     case H_TRANSPOSE: return op_transpose(im);
+    case H_SUB: return op_affine(im, '-');
+    case H_MUL: return op_affine(im, '*');
+    case H_DIV: return op_affine(im, '/');
+    case H_NEG: return op_affine(im, 'n');
     }
     return fail(im, "operator %s is not supported", n->op_type);
 }
