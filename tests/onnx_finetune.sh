@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# onnx_finetune.sh — a CNN defined in PyTorch (BatchNorm kept as a node) goes to fovea and back:
+# exported by torch.onnx.export, trained by fovea on Fashion-MNIST to >= 90% test accuracy, exported
+# again by fovea, and run by ONNX Runtime on 500 test images with fovea's outputs within 1e-5;
+# onnx.checker passes.  usage: tests/onnx_finetune.sh FOVEA SOURCE_DIR ORT_DIR
+set -euo pipefail
+fovea=$1 src=$2 ort=$3
+. "$src/tests/lib.sh"
+py=/usr/bin/python3
+export NODE_PATH="$ort/node_modules"
+$py "$src/tests/onnx_torch_models.py" --train-export "$dir" small > /dev/null
+"$fovea" train "$dir/small_bn.onnx" --data fashion-mnist --epochs 8 --schedule cosine --seed 1 --out "$dir/tuned.fvm" | tee "$dir/train.log" | grep -E "^Epoch [0-9]+/|^Test set"
+accuracy=$(sed -n 's/^Test set: .*accuracy \([0-9.]*\)%.*/\1/p' "$dir/train.log")
+check "fine-tuned in fovea to >= 90% (got ${accuracy:-none}%)" "[ -n '$accuracy' ] && awk -v a='$accuracy' 'BEGIN { exit !(a >= 90) }'"
+check "exported again" "'$fovea' export '$dir/tuned.fvm' -o '$dir/tuned.onnx'"
+check "onnx.checker passes" "$py -c \"import onnx; onnx.checker.check_model(onnx.load('$dir/tuned.onnx'), full_check=True)\""
+$py - "$dir" <<'PY'
+import gzip, sys, numpy as np
+with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") as f:
+    x = np.frombuffer(f.read()[16:], np.uint8)[: 500 * 784].reshape(500, 28, 28, 1).astype(np.float32) / 255
+np.save(f"{sys.argv[1]}/test.nhwc.npy", x)
+np.save(f"{sys.argv[1]}/test.nchw.npy", np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+PY
+check "fovea's outputs" "'$fovea' forward '$dir/tuned.fvm' --input '$dir/test.nhwc.npy' --output '$dir/fovea.npy'"
+check "ONNX Runtime runs the export" "node '$src/tests/ort_run.js' '$dir/tuned.onnx' '$dir/test.nchw.npy' '$dir/ort.npy'"
+check "ONNX Runtime equals fovea within 1e-5" "$py -c \"
+import numpy as np; a, b = np.load('$dir/ort.npy'), np.load('$dir/fovea.npy')
+e = abs(a - b).max() / abs(b).max(); print(f'  500 images: largest difference {e:.2e} of the largest output'); assert e <= 1e-5\""
+finish
