@@ -140,6 +140,11 @@ typedef struct fv_batchnorm_settings { /* Keras conventions: moving = momentum*m
     float epsilon;
 } fv_batchnorm_settings;
 
+typedef struct fv_add_settings {
+    fv_activation activation;  /* applied to the sum (linear: none) */
+    float alpha;               /* leaky ReLU slope */
+} fv_add_settings;
+
 typedef struct fv_flatten_settings {
     int channels_first;        /* flatten in (C, H, W) order, as PyTorch and ONNX do (imported
                                   networks); else channels-last (H, W, C), as Keras */
@@ -156,13 +161,14 @@ typedef struct fv_activation_settings {
 
 typedef struct fv_layer {
     fv_layer_kind kind;
-    union { /* the member named after the kind; add, global_avgpool, concat, affine have none */
+    union { /* the member named after the kind; global_avgpool, concat, affine have none */
         fv_input_settings input;
         fv_conv_settings conv;
         fv_dense_settings dense;
         fv_pool_settings pool;
         fv_dropout_settings dropout;
         fv_batchnorm_settings batchnorm;
+        fv_add_settings add;
         fv_flatten_settings flatten;
         fv_reshape_settings reshape;
         fv_activation_settings activation;

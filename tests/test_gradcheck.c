@@ -184,6 +184,8 @@ int main(void) {
     gradcheck(&t, "residual add (input read by two layers)", "4,4,2",
               "conv2d name=c filters=2 kernel=3 padding=same activation=tanh\nadd inputs=input_1,c", 2, 1);
     gradcheck(&t, "add of a node with itself", "5", "dense name=d units=5 activation=tanh\nadd inputs=d,d", 2, 1);
+    gradcheck(&t, "add with a fused tanh", "4,4,3",
+              "conv2d name=c filters=3 kernel=3 padding=same activation=tanh\nadd inputs=input_1,c activation=tanh", 2, 1);
     gradcheck(&t, "small CNN end to end", "8,8,1",
               "conv2d filters=3 kernel=3 activation=tanh\nbatchnorm\navgpool2d size=2\nflatten\ndropout rate=0.2\n"
               "dense units=5 activation=sigmoid\ndense units=3 activation=softmax",

@@ -293,7 +293,7 @@ class Case:
             y = ins[0]
             for other in ins[1:]:
                 y = y + other
-            return y
+            return activate(y, s.get("activation"), alpha)
         if kind == "activation":
             return activate(x, s["function"], alpha)
         if kind in ("relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear", "relu6"):
@@ -476,6 +476,8 @@ def cases():
         ("flatten channels first", "flatten name=f channels_first=true", (3, 4, 2)),
         ("reshape", "reshape name=r shape=2,12", (3, 4, 2)),
         ("affine", "affine name=a", (3, 4, 2)),
+        ("residual add with a fused relu", "conv2d name=c filters=2 kernel=3 padding=same\nadd name=a inputs=in,c activation=relu", (5, 5, 2)),
+        ("add of three with a fused tanh", "dense name=d units=4\nadd name=a inputs=in,d,d activation=tanh", (3, 4)),
         ("conv2d relu6, flatten channels first", "conv2d name=c filters=3 kernel=3 activation=relu6\nflatten name=f channels_first=true", (6, 5, 2)),
         ("dropout (inference)", "dropout name=d rate=0.4", (5, 3)),
     ] + [(f"activation {a}", f"{a} name=a", (4, 6)) for a in ("relu", "sigmoid", "tanh", "softmax", "linear", "relu6")] + [

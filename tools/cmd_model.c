@@ -15,7 +15,7 @@ static void forward_usage(FILE *out) {
             "      --output Y.npy   where the outputs go (float32)\n"
             "      --batch N        batch size (default 32)\n"
             "      --seed S         seed for weights and input (default 1)\n"
-            "      --repeat R       passes to time (default 5)\n"
+            "      --repeat R       passes to time (default 5; with --input: prints their median)\n"
             "      --backend B      onednn or reference (default: %s)\n"
             "example: fovea forward models/vgg16.fv --batch 8 --repeat 3\n"
             "example: fovea forward resnet18.onnx --input x.npy --output y.npy\n",
@@ -162,7 +162,13 @@ static size_t onnx_positions(int rank, const int64_t *dims) {
 }
 
 /* fovea forward MODEL --input X.npy --output Y.npy: one inference pass over the batch. */
-static int forward_npy(const char *path, const char *in_path, const char *out_path, fv_backend backend) {
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* repeat > 0: also times that many more passes and prints their median (bench/onnx.py). */
+static int forward_npy(const char *path, const char *in_path, const char *out_path, fv_backend backend, long repeat) {
     fv_error err;
     fv_onnx_info info;
     int onnx = is_onnx(path);
@@ -203,6 +209,21 @@ static int forward_npy(const char *path, const char *in_path, const char *out_pa
         fprintf(stderr, "fovea: %s\n", err.message);
         goto done;
     }
+    if (repeat > 0) {
+        double *ms = malloc((size_t)repeat * sizeof *ms);
+        if (!ms) {
+            fprintf(stderr, "fovea: out of memory\n");
+            goto done;
+        }
+        for (long r = 0; r < repeat; r++) {
+            double t0 = fv_time_seconds();
+            if (fv_predict(net, x_fovea, (size_t)n, y, &err) != FV_OK) break;
+            ms[r] = (fv_time_seconds() - t0) * 1e3;
+        }
+        qsort(ms, (size_t)repeat, sizeof *ms, compare_doubles);
+        printf("fovea_ms %.3f\n", ms[repeat / 2]);
+        free(ms);
+    }
     int out_dims[9];
     int out_rank;
     if (onnx) { /* back to the ONNX output's layout and dims */
@@ -228,6 +249,7 @@ done:
 
 int cmd_forward(int argc, char **argv) {
     const char *path = NULL, *in_path = NULL, *out_path = NULL;
+    int repeat_given = 0;
     long batch = 32, seed = 1, repeat = 5;
     fv_backend backend = fv_backend_default();
     for (int i = 0; i < argc; i++) {
@@ -235,7 +257,7 @@ int cmd_forward(int argc, char **argv) {
         if (!strcmp(a, "--help")) return forward_usage(stdout), 0;
         if (!strcmp(a, "--batch")) { if (!cli_int(a, v, 1, &batch)) return 2; i++; }
         else if (!strcmp(a, "--seed")) { if (!cli_int(a, v, 0, &seed)) return 2; i++; }
-        else if (!strcmp(a, "--repeat")) { if (!cli_int(a, v, 1, &repeat)) return 2; i++; }
+        else if (!strcmp(a, "--repeat")) { if (!cli_int(a, v, 1, &repeat)) return 2; i++, repeat_given = 1; }
         else if (!strcmp(a, "--backend")) { if (!cli_backend(v, &backend)) return 2; i++; }
         else if (!strcmp(a, "--input") && v) in_path = argv[++i];
         else if (!strcmp(a, "--output") && v) out_path = argv[++i];
@@ -247,7 +269,7 @@ int cmd_forward(int argc, char **argv) {
     if (!in_path != !out_path) return fprintf(stderr, "fovea: --input and --output go together\n"), 2;
     if (in_path) {
         if (!cli_output_writable(out_path)) return 1;
-        return forward_npy(path, in_path, out_path, backend);
+        return forward_npy(path, in_path, out_path, backend, repeat_given ? repeat : 0);
     }
 
     fv_error err;

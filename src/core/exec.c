@@ -27,6 +27,7 @@ static void bind_step(fv_net *net, const fv_node *node, fv_step *step, int train
     step->logits = node->logits;
     step->d_pre = node->pre_grad;
     step->guided = net->guided;
+    step->weights_version = net->mode == FV_PLAN_INFERENCE ? net->weights_version : 0;
 }
 
 static fv_status run_node(fv_node *node, const fv_step *step, int backward, fv_error *err) {

@@ -103,6 +103,9 @@ typedef struct fv_step {
                                        d(pre-activation) goes instead of over d_out (NULL: in place) */
     int guided;                     /* backward: guided backpropagation, ReLUs pass only positive
                                        gradients (saliency's "guided" method) */
+    uint64_t weights_version;       /* inference plans: changes whenever the weights may have
+                                       changed (a kernel keeping them in its own layout reorders
+                                       them again); 0: unknown, compare them (training) */
 } fv_step;
 
 /* ---- The op table: each layer kind is one row. ---- */

@@ -202,6 +202,9 @@ fv_status fv_net_param(const fv_net *net, int index, fv_param_info *out, fv_erro
         return fv_fail(err, "parameter %d out of range (network has %d)", index, net->n_params);
     const fv_node *node = &net->nodes[net->params[index].node];
     const fv_param_decl *decl = &node->params[net->params[index].local];
+    /* the caller receives a writable pointer: kernels that keep the weights in a layout of their
+     * own check them again at the next forward (the network object is never const itself) */
+    ((fv_net *)net)->weights_version++;
     memset(out, 0, sizeof *out);
     out->name = decl->name;
     out->node = net->params[index].node;
@@ -223,6 +226,7 @@ int fv_net_find_param(const fv_net *net, int node, const char *name) {
 }
 
 void fv_net_copy_weights(fv_net *net, float *buf, int to_net) {
+    if (to_net) net->weights_version++;
     for (int i = 0; i < net->n_params; i++) {
         const fv_param_decl *d = &net->nodes[net->params[i].node].params[net->params[i].local];
         float *w = net->param_block + d->offset;

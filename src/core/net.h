@@ -34,6 +34,7 @@ struct fv_net {
     int want_input_grad;             /* compute d loss / d input (saliency); training needs none */
     int guided;                      /* backward with guided ReLUs (src/inspect/saliency.c) */
     int last_training;
+    uint64_t weights_version;        /* bumped wherever the weights may change (fv_step's) */
     fv_rng rng;
 };
 

@@ -162,6 +162,7 @@ static fv_status choose_kernels(fv_net *net, const fv_backend_ops *ops, fv_error
 }
 
 fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_mode mode, uint64_t seed, fv_error *err) {
+    net->weights_version++;
     if (!fv_backend_available(backend))
         return fv_fail(err, "backend '%s' is not compiled into this build of fovea", fv_backend_name(backend));
     fv_plan_memory m;

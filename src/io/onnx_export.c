@@ -375,6 +375,7 @@ static fv_status export_node(exporter *ex, int i) {
     case FV_LAYER_ADD:
         out = ex_str(ex, "%s/sum", name);
         ex_node(ex, n_in == 2 ? "Add" : "Sum", name, ins, n_in, out);
+        out = activation(ex, name, out, l->add.activation, l->add.alpha, NULL);
         break;
     case FV_LAYER_CONCAT:
         out = ex_str(ex, "%s/concat", name);

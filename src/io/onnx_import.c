@@ -806,8 +806,11 @@ static fv_status op_add(importer *im) {
     }
     if (n == 1) return alias(im, 0, ins[0]) ? FV_OK : FV_ERR;
     fv_layer l = fv_add();
+    int fused;
+    if (fuse_activation(im, 0, &l.add.activation, &l.add.alpha, &fused) != FV_OK) return FV_ERR;
     int node = add_node(im, &l, ins, n, "");
-    return node >= 0 && set_output(im, 0, node, NULL, ins[0]->dim, ins[0]->rank) ? FV_OK : FV_ERR;
+    value *out = node >= 0 ? set_output(im, 0, node, NULL, ins[0]->dim, ins[0]->rank) : NULL;
+    return out ? finish_fused(im, fused, out) : FV_ERR;
 }
 
 static fv_status op_concat(importer *im) {
