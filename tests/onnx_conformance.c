@@ -8,10 +8,10 @@
  * attribute or data type it lacks). A model fovea imports must give the expected output, every
  * element within 1e-5 + 1e-4 |expected| (float32), or the test fails.
  *
- * usage: onnx_conformance DATA_DIR [--markdown FILE] [--quiet]
+ * usage: onnx_conformance DATA_DIR [--doc docs/ONNX.md [--write]] [--quiet]
  *   DATA_DIR is /usr/share/libonnx-testdata/data (its node/, pytorch-converted/,
- *   pytorch-operator/, simple/ and real/ folders are run); --markdown writes the table of
- *   operators covered (docs/ONNX_CONFORMANCE.md). */
+ *   pytorch-operator/, simple/ and real/ folders are run); --doc checks that the doc's table of
+ *   operators covered (between its conformance markers) is this run's, or --write puts it there. */
 #include "io/onnx.h"
 
 #include <dirent.h>
@@ -59,7 +59,7 @@ static int compare_names(const void *a, const void *b) { return strcmp(*(char *c
 typedef struct op_tally {
     char op[64];
     int passed, failed, skipped;
-    char reason[160]; /* one skip reason naming this operator */
+    char reason[200]; /* one skip reason naming this operator */
 } op_tally;
 
 typedef struct run {
@@ -245,7 +245,14 @@ static void run_folder(run *r, const char *root, const char *suite) {
             if (!t) continue;
             *(status == 0 ? &t->passed : status == 1 ? &t->failed : &t->skipped) += 1;
             const char *tail = strstr(why, ".onnx: ");
-            if (status == 2 && !t->reason[0] && strstr(why, op)) snprintf(t->reason, sizeof t->reason, "%.150s", tail ? tail + 7 : why);
+            char named[2][96]; /* the importer names a node "the OP node computing" or "'name' (OP)" */
+            snprintf(named[0], sizeof named[0], "the %s node", op), snprintf(named[1], sizeof named[1], "(%s)", op);
+            if (status == 2 && !t->reason[0] && (strstr(why, named[0]) || strstr(why, named[1]))) {
+                const char *r = tail ? tail + 7 : why;
+                size_t len = strlen(r);
+                if (len < sizeof t->reason) snprintf(t->reason, sizeof t->reason, "%s", r);
+                else snprintf(t->reason, sizeof t->reason, "%.180s ...", r); /* long tensor names */
+            }
         }
         if (model) fv_onnx__model_proto__free_unpacked(model, NULL);
         free(names[i]);
@@ -255,31 +262,77 @@ static void run_folder(run *r, const char *root, const char *suite) {
 
 static int compare_tally(const void *a, const void *b) { return strcmp(((const op_tally *)a)->op, ((const op_tally *)b)->op); }
 
+/* The table of operators as Markdown, with the counts; returns its length (like snprintf). */
+static int table(run *r, char *buf, size_t size) {
+    int n = 0;
+#define PUT(...) (n += snprintf(buf ? buf + n : NULL, buf && (size_t)n < size ? size - (size_t)n : 0, __VA_ARGS__))
+    qsort(r->ops, (size_t)r->n_ops, sizeof *r->ops, compare_tally);
+    PUT("%d passed, %d failed, %d skipped (float32; every value within 1e-5 + 1e-4 |expected|).\n\n", r->passed, r->failed,
+        r->skipped);
+    PUT("| operator | imported | passed | failed | skipped | why a test was skipped (one) |\n|---|---|---|---|---|---|\n");
+    for (int i = 0; i < r->n_ops; i++) {
+        const op_tally *t = &r->ops[i];
+        char reason[sizeof t->reason];
+        snprintf(reason, sizeof reason, "%s", t->reason);
+        for (char *c = reason; *c; c++)
+            if (*c == '|') *c = '/';
+        PUT("| %s | %s | %d | %d | %d | %s |\n", t->op, fv_onnx_supports(t->op) ? "yes" : "no", t->passed, t->failed, t->skipped, reason);
+    }
+#undef PUT
+    return n;
+}
+
+static char *read_text(const char *path) {
+    size_t size;
+    unsigned char *buf = read_all(path, &size);
+    char *text = buf ? realloc(buf, size + 1) : NULL;
+    if (!text) return free(buf), NULL;
+    text[size] = 0;
+    return text;
+}
+
+/* --doc: 1 when the doc's table is this run's (or has been written), else 0 with a message. */
+static int check_doc(run *r, const char *path, int write) {
+    static const char begin[] = "<!-- conformance: begin -->\n", end[] = "<!-- conformance: end -->";
+    char *doc = read_text(path);
+    char *b = doc ? strstr(doc, begin) : NULL, *e = b ? strstr(b, end) : NULL;
+    if (!e) return printf("FAILED: %s has no conformance markers\n", path), free(doc), 0;
+    b += sizeof begin - 1;
+    int len = table(r, NULL, 0);
+    char *t = malloc((size_t)len + 1);
+    if (!t) return free(doc), 0;
+    table(r, t, (size_t)len + 1);
+    int same = (size_t)(e - b) == (size_t)len && !memcmp(b, t, (size_t)len), ok = same;
+    if (!same && write) {
+        FILE *f = fopen(path, "w");
+        ok = f && fwrite(doc, 1, (size_t)(b - doc), f) == (size_t)(b - doc) && fwrite(t, 1, (size_t)len, f) == (size_t)len &&
+             fputs(e, f) >= 0;
+        if (f && fclose(f) != 0) ok = 0;
+        printf("%s %s\n", ok ? "wrote the table into" : "FAILED: cannot write", path);
+    } else if (!same) {
+        printf("FAILED: %s's conformance table is not this run's (regenerate: onnx_conformance DATA --doc %s --write)\n", path, path);
+    }
+    free(t), free(doc);
+    return ok;
+}
+
 int main(int argc, char **argv) {
-    const char *root = NULL, *markdown = NULL;
-    run r;
-    memset(&r, 0, sizeof r);
+    const char *root = NULL, *doc = NULL;
+    int write = 0;
+    run *r = calloc(1, sizeof *r); /* 40 KB: not on the stack */
+    if (!r) return fprintf(stderr, "out of memory\n"), 1;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--markdown") && i + 1 < argc) markdown = argv[++i];
-        else if (!strcmp(argv[i], "--quiet")) r.quiet = 1;
+        if (!strcmp(argv[i], "--doc") && i + 1 < argc) doc = argv[++i];
+        else if (!strcmp(argv[i], "--write")) write = 1;
+        else if (!strcmp(argv[i], "--quiet")) r->quiet = 1;
         else root = argv[i];
     }
-    if (!root) return fprintf(stderr, "usage: onnx_conformance DATA_DIR [--markdown FILE] [--quiet]\n"), 2;
+    if (!root) return fprintf(stderr, "usage: onnx_conformance DATA_DIR [--doc FILE [--write]] [--quiet]\n"), 2;
     static const char *const suites[] = {"node", "pytorch-converted", "pytorch-operator", "simple", "real"};
-    for (size_t s = 0; s < sizeof suites / sizeof *suites; s++) run_folder(&r, root, suites[s]);
-    if (markdown) {
-        FILE *f = fopen(markdown, "w");
-        if (!f) return fprintf(stderr, "cannot write %s\n", markdown), 1;
-        qsort(r.ops, (size_t)r.n_ops, sizeof *r.ops, compare_tally);
-        fprintf(f, "| operator | fovea imports it | tests passed | failed | skipped | a reason for a skip |\n|---|---|---|---|---|---|\n");
-        for (int i = 0; i < r.n_ops; i++) {
-            const op_tally *t = &r.ops[i];
-            fprintf(f, "| %s | %s | %d | %d | %d | %s |\n", t->op, fv_onnx_supports(t->op) ? "yes" : "no", t->passed, t->failed, t->skipped,
-                    t->reason);
-        }
-        fprintf(f, "\n%d passed, %d failed, %d skipped\n", r.passed, r.failed, r.skipped);
-        fclose(f);
-    }
-    printf("%d passed, %d failed, %d skipped\n", r.passed, r.failed, r.skipped);
-    return r.failed ? 1 : 0;
+    for (size_t s = 0; s < sizeof suites / sizeof *suites; s++) run_folder(r, root, suites[s]);
+    int doc_ok = !doc || check_doc(r, doc, write);
+    printf("%d passed, %d failed, %d skipped\n", r->passed, r->failed, r->skipped);
+    int status = r->failed || !doc_ok ? 1 : 0;
+    free(r);
+    return status;
 }

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ typedef struct value {
     int rank;
     int64_t dim[FV_ONNX_MAX_RANK];  /* ONNX order; dim[0] of an activation is the batch (-1: any) */
     float *f;                       /* a constant's values (floats; integer constants too) */
+    int borrowed;                   /* f points into the model's own float32 bytes (not freed) */
     size_t count;
     int is_int;                     /* an integer constant (shapes, axes, indices) */
     int plain;                      /* the node's memory holds ONNX's own row-major order of dim
@@ -33,11 +35,20 @@ typedef struct value {
     int consumers;                  /* nodes reading it */
 } value;
 
-typedef struct pending_param {    /* weights to copy in once the network is complete */
+/* Weights written once the network is complete (its parameter block exists only then): a copy
+ * of data (owned), or a layout change read straight from the constant's values, so that a large
+ * model's weights are not held twice more while it is imported (VGG16: 553 MB each). */
+typedef enum { PENDING_COPY, PENDING_CONV, PENDING_GEMM } pending_kind;
+typedef struct pending_param {
     int node;
     const char *param;
-    float *data;
+    float *data;        /* PENDING_COPY: owned */
     size_t count;
+    pending_kind kind;
+    const float *src;   /* PENDING_CONV: (M, C/g, taps) -> (taps, C/g, M); PENDING_GEMM: B (K, M) or, */
+    size_t m, cg, taps; /* transposed, (M, K) -> (K, M), times alpha */
+    int trans;
+    float alpha;
 } pending_param;
 
 typedef struct importer {
@@ -159,6 +170,18 @@ static value *new_value(importer *im, const char *name) {
 static value *add_constant(importer *im, const char *name, const FvOnnx__TensorProto *t) {
     size_t count;
     fv_error why;
+    if (t->has_data_type && t->data_type == FV_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && t->has_raw_data && t->n_dims <= FV_ONNX_MAX_RANK &&
+        !(t->has_data_location && t->data_location == FV_ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) &&
+        (uintptr_t)t->raw_data.data % sizeof(float) == 0 && dims_count(t->dims, t->n_dims) != SIZE_MAX &&
+        t->raw_data.len == dims_count(t->dims, t->n_dims) * sizeof(float) && t->raw_data.len > 0) {
+        /* float32 bytes (little-endian, as this machine): read in place, not copied */
+        value *v = new_value(im, name);
+        if (!v) return NULL;
+        v->f = (float *)(void *)t->raw_data.data, v->borrowed = 1;
+        v->count = t->raw_data.len / sizeof(float), v->rank = (int)t->n_dims;
+        for (size_t i = 0; i < t->n_dims; i++) v->dim[i] = t->dims[i];
+        return v;
+    }
     float *f = fv_onnx_tensor_floats(t, &count, &why);
     if (!f) return fail(im, "%s", why.message), NULL;
     value *v = new_value(im, name);
@@ -387,6 +410,7 @@ static value *alias(importer *im, size_t i, const value *of) {
     }
     copy.name = v->name;
     copy.consumers = 0;
+    copy.borrowed = 0; /* the copy owns its values */
     *v = copy;
     return v;
 }
@@ -398,8 +422,32 @@ static fv_status add_pending(importer *im, int node, const char *param, float *d
         if (!grown) return free(data), fail(im, "out of memory");
         im->pending = grown, im->cap_pending = cap;
     }
-    im->pending[im->n_pending++] = (pending_param){node, param, data, count};
+    pending_param p = {0};
+    p.node = node, p.param = param, p.data = data, p.count = count, p.kind = PENDING_COPY;
+    im->pending[im->n_pending++] = p;
     return FV_OK;
+}
+
+/* A layout change of a constant's values into a parameter, done at the end (see pending_param). */
+static fv_status add_pending_transform(importer *im, int node, const char *param, pending_param p) {
+    if (add_pending(im, node, param, NULL, p.count) != FV_OK) return FV_ERR;
+    p.node = node, p.param = param;
+    im->pending[im->n_pending - 1] = p;
+    return FV_OK;
+}
+
+static void write_pending(const pending_param *p, float *dst) {
+    if (p->kind == PENDING_COPY) {
+        memcpy(dst, p->data, p->count * sizeof *dst);
+    } else if (p->kind == PENDING_CONV) {
+        for (size_t o = 0; o < p->m; o++)
+            for (size_t c = 0; c < p->cg; c++)
+                for (size_t t = 0; t < p->taps; t++) dst[(t * p->cg + c) * p->m + o] = p->src[(o * p->cg + c) * p->taps + t];
+    } else { /* PENDING_GEMM: m outputs, cg = K inputs */
+        for (size_t i = 0; i < p->cg; i++)
+            for (size_t j = 0; j < p->m; j++)
+                dst[i * p->m + j] = p->alpha * (p->trans ? p->src[j * p->cg + i] : p->src[i * p->m + j]);
+    }
 }
 
 /* A constant as a per-channel vector of n values (shape (n), (1, n), or a scalar broadcast). */
@@ -537,12 +585,8 @@ static fv_status op_conv(importer *im, size_t self) {
     /* (M, C/g, k...) -> (k..., C/g, M) */
     size_t taps = 1, cg = (size_t)w->dim[1], m = (size_t)cout;
     for (int a = 0; a < spatial; a++) taps *= (size_t)k[a];
-    float *kernel = malloc(taps * cg * m * sizeof *kernel);
-    if (!kernel) return fail(im, "out of memory");
-    for (size_t o = 0; o < m; o++)
-        for (size_t c = 0; c < cg; c++)
-            for (size_t t = 0; t < taps; t++) kernel[(t * cg + c) * m + o] = w->f[(o * cg + c) * taps + t];
-    if (add_pending(im, node, "kernel", kernel, taps * cg * m) != FV_OK) return FV_ERR;
+    pending_param kp = {.kind = PENDING_CONV, .src = w->f, .m = m, .cg = cg, .taps = taps, .count = taps * cg * m};
+    if (add_pending_transform(im, node, "kernel", kp) != FV_OK) return FV_ERR;
     if (l.conv.use_bias) {
         value *b = constant_input(im, 2, "the bias");
         float *bias = b ? channel_vector(im, b, (int)m, 1.0f, "bias") : NULL;
@@ -583,11 +627,9 @@ static fv_status op_dense(importer *im, size_t self, int gemm) {
     value *ins[1] = {a};
     int node = add_node(im, &l, ins, 1, "");
     if (node < 0) return FV_ERR;
-    float *kernel = malloc((size_t)k * (size_t)m * sizeof *kernel);
-    if (!kernel) return fail(im, "out of memory");
-    for (int64_t i = 0; i < k; i++)
-        for (int64_t j = 0; j < m; j++) kernel[i * m + j] = alpha * (trans_b ? b->f[j * k + i] : b->f[i * m + j]);
-    if (add_pending(im, node, "kernel", kernel, (size_t)(k * m)) != FV_OK) return FV_ERR;
+    pending_param kp = {.kind = PENDING_GEMM, .src = b->f, .m = (size_t)m, .cg = (size_t)k, .trans = trans_b, .alpha = alpha,
+                        .count = (size_t)(k * m)};
+    if (add_pending_transform(im, node, "kernel", kp) != FV_OK) return FV_ERR;
     if (l.dense.use_bias) {
         value *c = constant_input(im, 2, "C");
         if (c && c->rank == 2 && c->dim[0] != 1) return fail(im, "C of shape (%lld, %lld) (fovea adds a bias per output)", (long long)c->dim[0], (long long)c->dim[1]);
@@ -657,13 +699,21 @@ static fv_status op_pool(importer *im, int max) {
     for (int t = 0; t < slots; t++) l.pool.size[t] = l.pool.stride[t] = 1, l.pool.pad[t][0] = l.pool.pad[t][1] = 0;
     int any_pad = 0;
     l.pool.padding = FV_PAD_EXPLICIT;
-    if (!strcmp(auto_pad, "SAME_UPPER") && (max || !include_pad)) l.pool.padding = FV_PAD_SAME; /* Keras' 'same' */
-    else if (strcmp(auto_pad, "NOTSET") && strcmp(auto_pad, "VALID")) return fail(im, "auto_pad '%s'", auto_pad);
+    int same = !strcmp(auto_pad, "SAME_UPPER") || !strcmp(auto_pad, "SAME_LOWER");
+    if (!strcmp(auto_pad, "SAME_UPPER") && !max && !include_pad) l.pool.padding = FV_PAD_SAME; /* Keras' 'same' */
+    else if (same && !max) return fail(im, "auto_pad '%s' with count_include_pad=%d", auto_pad, include_pad);
+    else if (!same && strcmp(auto_pad, "NOTSET") && strcmp(auto_pad, "VALID")) return fail(im, "auto_pad '%s'", auto_pad);
     for (int a = 0; a < spatial; a++) {
         if (k[a] < 1 || st[a] < 1 || k[a] > 65536 || st[a] > 65536) return fail(im, "a kernel or stride out of range");
         int t = first + a;
         l.pool.size[t] = (int)k[a], l.pool.stride[t] = (int)st[a];
         int64_t before = strcmp(auto_pad, "NOTSET") ? 0 : pads[a], after = strcmp(auto_pad, "NOTSET") ? 0 : pads[spatial + a];
+        if (same && max) { /* max ignores padding: the SAME pads, explicitly (the extra one last or first) */
+            int64_t in = x->dim[2 + a], total = ((in + st[a] - 1) / st[a] - 1) * st[a] + k[a] - in;
+            total = total < 0 ? 0 : total;
+            before = !strcmp(auto_pad, "SAME_UPPER") ? total / 2 : total - total / 2;
+            after = total - before;
+        }
         if (before < 0 || after < 0 || before >= k[a] || after >= k[a]) return fail(im, "pads must be in [0, kernel)");
         int64_t in = x->dim[2 + a], span = in + before + after - k[a];
         if (ceil_mode && span >= 0 && span % st[a]) { /* ceil mode: one more window, if it starts inside */
@@ -1207,7 +1257,10 @@ static fv_status graph_input(importer *im, const FvOnnx__ValueInfoProto *in, fv_
 }
 
 static void importer_free(importer *im) {
-    for (int i = 0; i < im->n_values; i++) free(im->values[i]->f), free(im->values[i]);
+    for (int i = 0; i < im->n_values; i++) {
+        if (!im->values[i]->borrowed) free(im->values[i]->f);
+        free(im->values[i]);
+    }
     for (int i = 0; i < im->n_pending; i++) free(im->pending[i].data);
     free(im->values), free(im->pending), free(im->skip);
 }
@@ -1301,7 +1354,7 @@ fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source
         fv_param_info pi;
         if (index < 0 || fv_net_param(im.net, index, &pi, err) != FV_OK || pi.count != p->count)
             status = fv_fail(err, "%s: internal: parameter %s of node %d does not match", source, p->param, p->node);
-        else memcpy(pi.value, p->data, p->count * sizeof *p->data);
+        else write_pending(p, pi.value);
     }
     importer_free(&im);
     if (status != FV_OK) {
@@ -1314,23 +1367,15 @@ fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source
 fv_net *fv_net_load_onnx(const char *path, fv_onnx_info *info, fv_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return fv_fail(err, "%s: cannot open: %s", path, strerror(errno)), NULL;
-    unsigned char *buf = NULL;
-    size_t size = 0, cap = 0;
-    for (;;) {
-        if (size == cap) {
-            cap = cap ? 2 * cap : 1 << 20;
-            unsigned char *grown = cap > ((size_t)4 << 30) ? NULL : realloc(buf, cap);
-            if (!grown) {
-                fclose(f), free(buf);
-                return fv_fail(err, "%s: out of memory reading it (or larger than 4 GB)", path), NULL;
-            }
-            buf = grown;
-        }
-        size_t got = fread(buf + size, 1, cap - size, f);
-        size += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(f);
+    /* the file's size first, so that the buffer is exactly that (VGG16 is 553 MB) */
+    long end = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (end < 0 || fseek(f, 0, SEEK_SET) != 0) return fclose(f), fv_fail(err, "%s: cannot read it (not a regular file?)", path), NULL;
+    if ((unsigned long)end > ((unsigned long)4 << 30)) return fclose(f), fv_fail(err, "%s: larger than 4 GB", path), NULL;
+    size_t size = (size_t)end;
+    unsigned char *buf = malloc(size ? size : 1);
+    if (!buf) return fclose(f), fv_fail(err, "%s: out of memory reading %zu bytes", path, size), NULL;
+    size_t got = fread(buf, 1, size, f);
+    int bad = ferror(f) || got != size;
     fclose(f);
     if (bad) return free(buf), fv_fail(err, "%s: read error", path), NULL;
     if (size == 0) return free(buf), fv_fail(err, "%s: empty file (not an ONNX model)", path), NULL;

@@ -73,7 +73,7 @@ static fv_status bind_weights(prim *p, int arg, weights_copy *copy, const float 
     return FV_OK;
 }
 
-/* x (N, [D, H,] W, Cin) -> y: the convolution, with a (leaky) ReLU fused in; other activations
+/* x (N, [D, H,] W, Cin) -> y: the convolution, with a (leaky) ReLU or ReLU6 fused in; other activations
  * run after it, as in the reference. */
 static fv_status conv_forward(const fv_node *node, void *state, const fv_step *s, fv_error *err) {
     dnnl_conv *c = state;
@@ -83,7 +83,7 @@ static fv_status conv_forward(const fv_node *node, void *state, const fv_step *s
     fv_onednn_bind(&c->forward, DNNL_ARG_BIAS, l->use_bias ? s->param[1] : NULL);
     fv_onednn_bind(&c->forward, DNNL_ARG_DST, s->out);
     if (fv_onednn_run(&c->forward, c->ctx, err) != FV_OK) return FV_ERR;
-    if (l->activation != FV_ACT_RELU && l->activation != FV_ACT_LEAKY_RELU) {
+    if (l->activation != FV_ACT_RELU && l->activation != FV_ACT_LEAKY_RELU && l->activation != FV_ACT_RELU6) {
         int channels = l->filters;
         fv_step_activate(s, l->activation, l->alpha, s->out, (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)channels, channels);
     }
@@ -156,6 +156,7 @@ static fv_status conv_plan(const fv_node *node, void *engine, int batch, void **
     const fv_window_geometry *g = &geo;
     int axes = spatial == 3 ? 3 : 2, nd = axes + 2; /* a 1-D convolution runs as 2-D with H = 1 */
     float relu_slope = l->activation == FV_ACT_RELU ? 0.0f : l->activation == FV_ACT_LEAKY_RELU ? l->alpha : -1.0f;
+    int relu6 = l->activation == FV_ACT_RELU6;
     dnnl_conv *c = calloc(1, sizeof *c);
     dnnl_primitive_attr_t attr = NULL, fused = NULL;
     dnnl_post_ops_t post = NULL;
@@ -183,11 +184,12 @@ static fv_status conv_plan(const fv_node *node, void *engine, int batch, void **
     dnnl_convolution_desc_t fd, bdd, bwd;
     TRY(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &any,
                                                    l->use_bias ? &bias : NULL, &dst, strides, dil, pad_l, pad_r));
-    if (relu_slope >= 0.0f) { /* the (leaky) ReLU runs inside the convolution: no pass of its own */
+    if (relu_slope >= 0.0f || relu6) { /* the (leaky) ReLU or ReLU6 runs inside the convolution: no pass of its own */
         TRY(dnnl_primitive_attr_create(&fused));
         TRY(dnnl_primitive_attr_set_scratchpad_mode(fused, dnnl_scratchpad_mode_user));
         TRY(dnnl_post_ops_create(&post));
-        TRY(dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, relu_slope, 0.0f));
+        if (relu6) TRY(dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_clip, 0.0f, 6.0f));
+        else TRY(dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, relu_slope, 0.0f));
         TRY(dnnl_primitive_attr_set_post_ops(fused, post));
     }
     TRY(dnnl_primitive_desc_create(&fwd_pd, &fd, fused ? fused : attr, ctx->engine, NULL));
