@@ -78,6 +78,8 @@ typedef enum {
     FV_ACT_TANH,
     FV_ACT_SOFTMAX, /* over the last axis (channels) */
     FV_ACT_RELU6,   /* min(max(x, 0), 6): MobileNet's (ONNX Clip 0..6) */
+    FV_ACT_HARD_SIGMOID, /* max(0, min(1, alpha x + 0.5)): PyTorch's with alpha 1/6, ONNX's default 0.2 */
+    FV_ACT_LOG_SOFTMAX,  /* log(softmax(x)) over the last axis */
     FV_ACT_COUNT
 } fv_activation;
 

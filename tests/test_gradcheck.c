@@ -174,8 +174,9 @@ int main(void) {
     gradcheck(&t, "batchnorm training", "3,2,4", "batchnorm", 3, 1);
     gradcheck(&t, "batchnorm inference", "3,2,4", "batchnorm", 2, 0);
     gradcheck(&t, "batchnorm on (C) training", "5", "batchnorm momentum=0.9", 4, 1);
-    const char *acts[] = {"relu", "leaky_relu alpha=0.2", "sigmoid", "tanh", "softmax", "linear", "relu6"};
-    for (int i = 0; i < 7; i++) {
+    const char *acts[] = {"relu", "leaky_relu alpha=0.2", "sigmoid", "tanh", "softmax", "linear", "relu6", "hard_sigmoid alpha=0.3",
+                          "log_softmax"};
+    for (int i = 0; i < 9; i++) {
         char what[64];
         snprintf(what, sizeof what, "activation %s", acts[i]);
         gradcheck(&t, what, "3,7", acts[i], 2, 1);

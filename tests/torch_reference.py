@@ -120,6 +120,10 @@ def activate(x, name, alpha):
         return torch.softmax(x, dim=-1)
     if name == "relu6":
         return F.relu6(x)
+    if name == "hard_sigmoid":  # PyTorch's has alpha 1/6; the general form with beta 0.5
+        return torch.clamp(alpha * x + 0.5, 0.0, 1.0)
+    if name == "log_softmax":
+        return F.log_softmax(x, dim=-1)
     raise ValueError(name)
 
 
@@ -296,7 +300,7 @@ class Case:
             return activate(y, s.get("activation"), alpha)
         if kind == "activation":
             return activate(x, s["function"], alpha)
-        if kind in ("relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear", "relu6"):
+        if kind in ("relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear", "relu6", "hard_sigmoid", "log_softmax"):
             return activate(x, kind, alpha)
         raise ValueError(kind)
 
@@ -483,6 +487,9 @@ def cases():
     ] + [(f"activation {a}", f"{a} name=a", (4, 6)) for a in ("relu", "sigmoid", "tanh", "softmax", "linear", "relu6")] + [
         ("activation leaky_relu 0.2", "leaky_relu name=a alpha=0.2", (4, 6)),
         ("activation relu6 past 6", "relu6 name=a", (5, 6)),
+        ("activation hard_sigmoid past 6", "hard_sigmoid name=a alpha=0.16666667", (5, 6)),
+        ("activation log_softmax", "log_softmax name=a", (4, 6)),
+        ("dense with a fused log_softmax", "dense name=d units=5 activation=log_softmax", (4,)),
         ("activation layer function=tanh", "activation name=a function=tanh", (3, 5)),
     ]
     for name, line, shape in conv + dense + pools + others:

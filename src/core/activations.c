@@ -30,6 +30,22 @@ void fv_activation_forward(fv_activation act, float alpha, float *y, size_t rows
     case FV_ACT_RELU6:
         FOR_EACH(i, n) y[i] = y[i] < 0.0f ? 0.0f : y[i] > 6.0f ? 6.0f : y[i];
         break;
+    case FV_ACT_HARD_SIGMOID:
+        FOR_EACH(i, n) {
+            float v = alpha * y[i] + 0.5f;
+            y[i] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+        }
+        break;
+    case FV_ACT_LOG_SOFTMAX: /* x - max - log(sum(exp(x - max))) */
+        for (size_t r = 0; r < rows; r++) {
+            float *row = y + r * (size_t)channels;
+            float max = row[0], sum = 0.0f;
+            for (int c = 1; c < channels; c++) max = row[c] > max ? row[c] : max;
+            for (int c = 0; c < channels; c++) sum += expf(row[c] - max);
+            float log_sum = logf(sum);
+            for (int c = 0; c < channels; c++) row[c] = row[c] - max - log_sum;
+        }
+        break;
     case FV_ACT_SOFTMAX:
         for (size_t r = 0; r < rows; r++) {
             float *row = y + r * (size_t)channels;
@@ -64,6 +80,18 @@ void fv_activation_backward(fv_activation act, float alpha, const float *y, cons
         break;
     case FV_ACT_RELU6: /* 0 at both corners, as PyTorch's hardtanh */
         FOR_EACH(i, n) d_x[i] = d_y[i] * (float)(y[i] > 0.0f) * (float)(y[i] < 6.0f);
+        break;
+    case FV_ACT_HARD_SIGMOID: /* alpha inside (0, 1), 0 at and beyond the corners, as PyTorch */
+        FOR_EACH(i, n) d_x[i] = d_y[i] * alpha * (float)(y[i] > 0.0f) * (float)(y[i] < 1.0f);
+        break;
+    case FV_ACT_LOG_SOFTMAX: /* d_x = d_y - softmax * sum(d_y), softmax = exp(y) */
+        for (size_t r = 0; r < rows; r++) {
+            const float *yr = y + r * (size_t)channels, *dyr = d_y + r * (size_t)channels;
+            float *dxr = d_x + r * (size_t)channels;
+            float sum = 0.0f;
+            for (int c = 0; c < channels; c++) sum += dyr[c];
+            for (int c = 0; c < channels; c++) dxr[c] = dyr[c] - expf(yr[c]) * sum;
+        }
         break;
     case FV_ACT_SOFTMAX: /* d_x = y * (d_y - sum(d_y * y)) along each row */
         for (size_t r = 0; r < rows; r++) {
@@ -103,7 +131,7 @@ const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float 
 static const char *const activation_names[FV_ACT_COUNT] = {
     [FV_ACT_LINEAR] = "linear", [FV_ACT_RELU] = "relu",   [FV_ACT_LEAKY_RELU] = "leaky_relu",
     [FV_ACT_SIGMOID] = "sigmoid", [FV_ACT_TANH] = "tanh", [FV_ACT_SOFTMAX] = "softmax",
-    [FV_ACT_RELU6] = "relu6",
+    [FV_ACT_RELU6] = "relu6", [FV_ACT_HARD_SIGMOID] = "hard_sigmoid", [FV_ACT_LOG_SOFTMAX] = "log_softmax",
 };
 
 const char *fv_activation_name(fv_activation act) {

@@ -64,13 +64,15 @@ static fv_status parse_line(fv_net **net, char *text, const line_ctx *at) {
     fv_layer l = fv_layer_defaults(op->kind);
     int given[FV_MAX_SETTINGS] = {0}; /* which declared settings the line sets */
     if (op->n_settings > FV_MAX_SETTINGS) return bad(at, "'%s' declares more than %s settings", tok[0], "FV_MAX_SETTINGS");
-    if (alias && alias->preset[0]) {
+    if (alias && alias->preset[0]) { /* "key=value key=value" */
         char preset[128];
         snprintf(preset, sizeof preset, "%s", alias->preset);
-        char *eq = strchr(preset, '=');
-        if (eq) *eq = '\0';
-        if (!eq || apply_setting(op, &l, preset, eq + 1, at) != FV_OK) return FV_ERR;
-        given[fv_setting_find(op, preset) - op->settings] = 1;
+        for (char *save = NULL, *kv = strtok_r(preset, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
+            char *eq = strchr(kv, '=');
+            if (eq) *eq = '\0';
+            if (!eq || apply_setting(op, &l, kv, eq + 1, at) != FV_OK) return FV_ERR;
+            given[fv_setting_find(op, kv) - op->settings] = 1;
+        }
     }
     const char *name = NULL, *input_names = NULL;
     for (int i = 1; i < n; i++) {

@@ -180,6 +180,15 @@ static const char *activation(exporter *ex, const char *base, const char *in, fv
         n = ex_node(ex, "Softmax", name, ins, 1, out);
         attr_int(ex, n, "axis", 1);
         break;
+    case FV_ACT_HARD_SIGMOID:
+        n = ex_node(ex, "HardSigmoid", name, ins, 1, out);
+        attr_float(ex, n, "alpha", alpha);
+        attr_float(ex, n, "beta", 0.5f);
+        break;
+    case FV_ACT_LOG_SOFTMAX:
+        n = ex_node(ex, "LogSoftmax", name, ins, 1, out);
+        attr_int(ex, n, "axis", 1);
+        break;
     case FV_ACT_RELU6:
         ins[1] = scalar(ex, ex_str(ex, "%s/min", base), 0.0f);
         ins[2] = scalar(ex, ex_str(ex, "%s/max", base), 6.0f);

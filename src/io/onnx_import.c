@@ -472,6 +472,11 @@ static int activation_of(importer *im, const FvOnnx__NodeProto *n, fv_activation
     if (!strcmp(n->op_type, "Relu")) *act = FV_ACT_RELU;
     else if (!strcmp(n->op_type, "Sigmoid")) *act = FV_ACT_SIGMOID;
     else if (!strcmp(n->op_type, "Tanh")) *act = FV_ACT_TANH;
+    else if (!strcmp(n->op_type, "HardSigmoid")) {
+        *act = FV_ACT_HARD_SIGMOID, *alpha = attr_float(im, "alpha", 0.2f);
+        float beta = attr_float(im, "beta", 0.5f);
+        if (beta != 0.5f || !(*alpha >= 0.0f)) r = -1, fail(im, "alpha %g, beta %g (fovea's hard sigmoid has beta 0.5 and alpha >= 0)", (double)*alpha, (double)beta);
+    }
     else if (!strcmp(n->op_type, "LeakyRelu")) {
         *act = FV_ACT_LEAKY_RELU, *alpha = attr_float(im, "alpha", 0.01f);
         if (!(*alpha >= 0.0f)) r = -1, fail(im, "alpha %g < 0 is not supported", (double)*alpha);
@@ -641,7 +646,7 @@ static fv_status op_dense(importer *im, size_t self, int gemm) {
 }
 
 static fv_status op_activation(importer *im) {
-    static const char *const known[] = {"alpha", "min", "max", NULL};
+    static const char *const known[] = {"alpha", "beta", "min", "max", NULL};
     if (check_attributes(im, known) != FV_OK) return FV_ERR;
     fv_activation act;
     float alpha;
@@ -668,9 +673,9 @@ static fv_status op_softmax(importer *im) {
     int ok = axis == 1 || (x->rank == 2 && axis == 1);
     if (im->opset < 13 && axis == 1)
         for (int a = 2; a < x->rank; a++) ok &= x->dim[a] == 1;
-    if (!ok) return fail(im, "softmax over axis %lld of a rank-%d tensor (fovea's runs over the channels, axis 1)", (long long)axis, x->rank);
+    if (!ok) return fail(im, "%s over axis %lld of a rank-%d tensor (fovea's runs over the channels, axis 1)", im->at->op_type, (long long)axis, x->rank);
     if (shaped_node(im, x) < 0) return FV_ERR;
-    fv_layer l = fv_activation_layer(FV_ACT_SOFTMAX);
+    fv_layer l = fv_activation_layer(strcmp(im->at->op_type, "LogSoftmax") ? FV_ACT_SOFTMAX : FV_ACT_LOG_SOFTMAX);
     value *ins[1] = {x};
     int node = add_node(im, &l, ins, 1, "");
     return node >= 0 && set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
@@ -1159,7 +1164,7 @@ static const op_row op_table[] = {
     {"Dropout", H_DROPOUT},   {"Identity", H_IDENTITY},   {"Constant", H_CONSTANT},   {"Shape", H_SHAPE},
     {"Gather", H_GATHER},     {"Unsqueeze", H_UNSQUEEZE}, {"Squeeze", H_SQUEEZE},     {"Flatten", H_FLATTEN},
     {"Reshape", H_RESHAPE},   {"Transpose", H_TRANSPOSE}, {"Sub", H_SUB},             {"Mul", H_MUL},
-    {"Div", H_DIV},           {"Neg", H_NEG},
+    {"Div", H_DIV},           {"Neg", H_NEG},             {"HardSigmoid", H_ACT},     {"LogSoftmax", H_SOFTMAX},
 };
 
 int fv_onnx_supports(const char *op_type) {

@@ -1,5 +1,5 @@
-/* activation.c — a standalone activation layer: relu, leaky_relu, sigmoid, tanh, softmax (over
- * the last axis), relu6 or linear. The functions themselves live in common.c, shared with the fused
+/* activation.c — a standalone activation layer: relu, leaky_relu, sigmoid, tanh, softmax and
+ * log_softmax (over the last axis), relu6, hard_sigmoid or linear. The functions themselves live in common.c, shared with the fused
  * activations of conv and dense. */
 #include "core/core.h"
 
@@ -44,17 +44,18 @@ static const char *activation_label(const fv_layer *l) {
 
 #define ACT(field) offsetof(fv_layer, activation.field)
 static const fv_setting activation_settings[] = {
-    {"function", FV_SET_ACTIVATION, ACT(function), 0, NULL, NULL, "linear, relu, leaky_relu, sigmoid, tanh, softmax or relu6"},
-    {"alpha", FV_SET_FLOAT, ACT(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0"},
+    {"function", FV_SET_ACTIVATION, ACT(function), 0, NULL, NULL, "linear, relu, leaky_relu, sigmoid, tanh, softmax, relu6, hard_sigmoid or log_softmax"},
+    {"alpha", FV_SET_FLOAT, ACT(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0; hard_sigmoid slope"},
 };
 static const fv_alias activation_aliases[] = {
     {"relu", "function=relu"}, {"leaky_relu", "function=leaky_relu"}, {"sigmoid", "function=sigmoid"},
     {"tanh", "function=tanh"}, {"softmax", "function=softmax"},      {"linear", "function=linear"},
-    {"relu6", "function=relu6"},
+    {"relu6", "function=relu6"},         {"hard_sigmoid", "function=hard_sigmoid alpha=0.2"},
+    {"log_softmax", "function=log_softmax"},
 };
 
 const fv_op fv_op_activation = {FV_LAYER_ACTIVATION, "activation", "Activation", "an activation on its own", 0,
-                                activation_settings, 2, activation_aliases, 7, 1, 1, activation_infer, NULL,
+                                activation_settings, 2, activation_aliases, 9, 1, 1, activation_infer, NULL,
                                 activation_forward, activation_backward, activation_of, activation_label, 0};
 
 fv_layer fv_activation_layer(fv_activation act) {
