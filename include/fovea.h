@@ -304,7 +304,7 @@ int fv_net_node_inputs(const fv_net *net, int node, int *inputs, int max);
 
 /* ---- Parameters: all live in one block, their gradients in another. ---- */
 typedef struct fv_param_info {
-    const char *name;  /* "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance" */
+    const char *name;  /* "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance", "scale", "shift" */
     int node;
     int trainable;
     int rank;
@@ -315,6 +315,9 @@ typedef struct fv_param_info {
 } fv_param_info;
 
 int fv_net_param_count(const fv_net *net);                       /* parameter tensors */
+/* value may be written. An inference plan keeps some weights converted to its kernels' layouts
+ * and converts them again at the next forward after a call to this function: write through a
+ * pointer this call returned after the last forward (or call it again before the next one). */
 fv_status fv_net_param(const fv_net *net, int index, fv_param_info *out, fv_error *err);
 int fv_net_find_param(const fv_net *net, int node, const char *name); /* index or -1 */
 size_t fv_net_weight_count(const fv_net *net, int trainable_only);   /* scalars */
