@@ -67,6 +67,7 @@ typedef enum {
     FV_LAYER_CONCAT,
     FV_LAYER_RESHAPE,
     FV_LAYER_AFFINE,
+    FV_LAYER_PRELU,
     FV_LAYER_KIND_COUNT
 } fv_layer_kind;
 
@@ -163,7 +164,7 @@ typedef struct fv_activation_settings {
 
 typedef struct fv_layer {
     fv_layer_kind kind;
-    union { /* the member named after the kind; global_avgpool, concat, affine have none */
+    union { /* the member named after the kind; global_avgpool, concat, affine, prelu have none */
         fv_input_settings input;
         fv_conv_settings conv;
         fv_dense_settings dense;
@@ -197,6 +198,7 @@ fv_layer fv_add(void);
 fv_layer fv_concat(void);                                       /* along channels */
 fv_layer fv_activation_layer(fv_activation act);               /* leaky ReLU alpha 0.01 */
 fv_layer fv_reshape(fv_shape shape);                            /* memory order kept */
+fv_layer fv_prelu(void);       /* a learned slope per channel, 0.25 at first */
 fv_layer fv_affine(void);      /* x * scale + shift, constants of the sample's shape (1 and 0 at first) */
 
 const char *fv_layer_kind_name(fv_layer_kind kind);   /* "conv2d" */
@@ -304,7 +306,7 @@ int fv_net_node_inputs(const fv_net *net, int node, int *inputs, int max);
 
 /* ---- Parameters: all live in one block, their gradients in another. ---- */
 typedef struct fv_param_info {
-    const char *name;  /* "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance", "scale", "shift" */
+    const char *name;  /* "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance", "scale", "shift", "alpha" */
     int node;
     int trainable;
     int rank;

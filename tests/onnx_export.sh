@@ -29,15 +29,20 @@ np.save(sys.argv[1] + ".nhwc.npy", x)
 np.save(sys.argv[1] + ".nchw.npy", np.ascontiguousarray(np.moveaxis(x, -1, 1)) if x.ndim > 2 else x)
 PY
 }
-for spec in lenet5:28,28,1 mlp-2d:2 mnist-cnn:28,28,1 smile-cnn:64,64,3; do
+# the layer kinds ONNX import brought (prelu, relu6, add + relu, a channels-first flatten,
+# log_softmax), in a definition of the test's own
+printf 'model layers\ninput shape=9,8,3\nconv2d filters=4 kernel=3 padding=same\nprelu\nconv2d filters=4 kernel=1 activation=relu6\nadd inputs=prelu_1,conv2d_2 activation=relu\nmaxpool2d size=2\nflatten channels_first=true\ndense units=5 activation=log_softmax\n' > "$dir/layers.fv"
+for spec in lenet5:28,28,1 mlp-2d:2 mnist-cnn:28,28,1 smile-cnn:64,64,3 layers:9,8,3; do
   m=${spec%%:*} shape=${spec#*:}
+  def=$src/models/$m.fv
+  [ -f "$def" ] || def=$dir/$m.fv
   inputs "$m" "$shape"
-  check "$m: fovea's own outputs" "'$fovea' forward '$src/models/$m.fv' --input '$dir/$m.nhwc.npy' --output '$dir/$m.fovea.npy'"
-  check "$m: exported" "'$fovea' export '$src/models/$m.fv' -o '$dir/$m.onnx' > /dev/null"
+  check "$m: fovea's own outputs" "'$fovea' forward '$def' --input '$dir/$m.nhwc.npy' --output '$dir/$m.fovea.npy'"
+  check "$m: exported" "'$fovea' export '$def' -o '$dir/$m.onnx' > /dev/null"
   check "$m: onnx.checker passes" "checker '$dir/$m.onnx'"
   check "$m: ONNX Runtime runs it" "node '$src/tests/ort_run.js' '$dir/$m.onnx' '$dir/$m.nchw.npy' '$dir/$m.ort.npy'"
   check "$m: ONNX Runtime equals fovea within 1e-5" "compare '$dir/$m.ort.npy' '$dir/$m.fovea.npy' 1e-5"
-  check "$m: exported with --nhwc" "'$fovea' export '$src/models/$m.fv' --nhwc -o '$dir/$m.nhwc.onnx' > /dev/null && checker '$dir/$m.nhwc.onnx'"
+  check "$m: exported with --nhwc" "'$fovea' export '$def' --nhwc -o '$dir/$m.nhwc.onnx' > /dev/null && checker '$dir/$m.nhwc.onnx'"
   check "$m: --nhwc in ONNX Runtime equals fovea" "node '$src/tests/ort_run.js' '$dir/$m.nhwc.onnx' '$dir/$m.nhwc.npy' '$dir/$m.ort2.npy' && compare '$dir/$m.ort2.npy' '$dir/$m.fovea.npy' 1e-5"
   check "$m: fovea imports its export, same outputs" "'$fovea' forward '$dir/$m.onnx' --input '$dir/$m.nchw.npy' --output '$dir/$m.back.npy' && compare '$dir/$m.back.npy' '$dir/$m.fovea.npy' 0"
 done

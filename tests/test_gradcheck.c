@@ -169,6 +169,7 @@ int main(void) {
     gradcheck(&t, "flatten channels first", "2,3,2", "flatten channels_first=true", 2, 1);
     gradcheck(&t, "reshape", "2,3,2", "reshape shape=3,4", 2, 1);
     gradcheck(&t, "affine", "2,3,2", "affine", 2, 1);
+    gradcheck(&t, "prelu", "3,2,3", "prelu", 2, 1);
     gradcheck(&t, "dropout training (fixed mask)", "4,5", "dropout rate=0.3", 3, 1);
     gradcheck(&t, "dropout inference", "4,5", "dropout rate=0.3", 2, 0);
     gradcheck(&t, "batchnorm training", "3,2,4", "batchnorm", 3, 1);

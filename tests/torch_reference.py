@@ -277,6 +277,9 @@ class Case:
             shift = self.param(name, "shift", tuple(x.shape[1:]), scale=1.0)
             self.after[f"{name}/scale"], self.after[f"{name}/shift"] = scale.detach(), shift.detach()  # constants: unchanged
             return x * scale + shift
+        if kind == "prelu":  # PyTorch's PReLU over the channels (last here)
+            a = self.param(name, "alpha", (x.shape[-1],), low=0.05, scale=0.5)
+            return torch.where(x > 0, x, a * x)
         if kind == "dropout":
             assert not self.training, "dropout is compared in inference mode only"
             return x
@@ -480,6 +483,8 @@ def cases():
         ("flatten channels first", "flatten name=f channels_first=true", (3, 4, 2)),
         ("reshape", "reshape name=r shape=2,12", (3, 4, 2)),
         ("affine", "affine name=a", (3, 4, 2)),
+        ("prelu on maps", "prelu name=p", (3, 4, 5)),
+        ("prelu on a vector", "prelu name=p", (6,)),
         ("residual add with a fused relu", "conv2d name=c filters=2 kernel=3 padding=same\nadd name=a inputs=in,c activation=relu", (5, 5, 2)),
         ("add of three with a fused tanh", "dense name=d units=4\nadd name=a inputs=in,d,d activation=tanh", (3, 4)),
         ("conv2d relu6, flatten channels first", "conv2d name=c filters=3 kernel=3 activation=relu6\nflatten name=f channels_first=true", (6, 5, 2)),

@@ -418,6 +418,16 @@ static fv_status export_node(exporter *ex, int i) {
         }
         break;
     }
+    case FV_LAYER_PRELU: { /* the slope as (C, 1, ...): one per channel under ONNX's broadcasting */
+        int64_t dims[FV_MAX_RANK + 1];
+        int rank = onnx_rank(out_shape) - 1;
+        dims[0] = out_shape.dim[out_shape.rank - 1];
+        for (int a = 1; a < rank; a++) dims[a] = 1;
+        const char *two[2] = {ins[0], ex_init(ex, ex_str(ex, "%s.alpha", name), dims, rank, param(ex->net, i, "alpha", NULL), NULL)};
+        out = ex_str(ex, "%s/prelu", name);
+        ex_node(ex, "PRelu", name, two, 2, out);
+        break;
+    }
     case FV_LAYER_INPUT:
     case FV_LAYER_KIND_COUNT: break;
     }

@@ -840,6 +840,37 @@ static fv_status op_affine(importer *im, char op) {
     return set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
 }
 
+/* PRelu: a slope per channel (shape (C, 1, ...), (C) on a vector, or one value), learned when
+ * fine-tuned. Before opset 7 a (C) slope meant the channels of any input. */
+static fv_status op_prelu(importer *im) {
+    value *x = activation_input(im, 0), *slope = x ? constant_input(im, 1, "the slope") : NULL;
+    if (!slope) return FV_ERR;
+    int c = x->rank >= 2 ? (int)x->dim[1] : 1;
+    float *alpha = malloc((size_t)c * sizeof *alpha);
+    if (!alpha) return fail(im, "out of memory");
+    if (im->opset < 7 && slope->count == (size_t)c) {
+        memcpy(alpha, slope->f, (size_t)c * sizeof *alpha);
+    } else {
+        size_t per;
+        float *full = broadcast_constant(im, slope, x, &per); /* channels last: per / c positions */
+        if (!full) return free(alpha), FV_ERR;
+        for (int k = 0; k < c; k++) alpha[k] = full[k];
+        for (size_t i = 0; i < per; i++)
+            if (full[i] != alpha[i % (size_t)c]) {
+                free(full), free(alpha);
+                return fail(im, "the slope varies within a channel (fovea learns one per channel)");
+            }
+        free(full);
+    }
+    if (shaped_node(im, x) < 0) return free(alpha), FV_ERR;
+    fv_layer l = fv_prelu();
+    value *ins[1] = {x};
+    int node = add_node(im, &l, ins, 1, "");
+    if (node < 0) return free(alpha), FV_ERR;
+    if (add_pending(im, node, "alpha", alpha, (size_t)c) != FV_OK) return FV_ERR;
+    return set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
+}
+
 static fv_status op_add(importer *im) {
     value *ins[FV_MAX_INPUTS];
     int n = (int)im->at->n_input;
@@ -1153,7 +1184,7 @@ typedef struct op_row {
 
 enum { H_CONV, H_GEMM, H_MATMUL, H_ACT, H_SOFTMAX, H_MAXPOOL, H_AVGPOOL, H_GAP, H_BN, H_ADD, H_CONCAT, H_DROPOUT,
        H_IDENTITY, H_CONSTANT, H_SHAPE, H_GATHER, H_UNSQUEEZE, H_SQUEEZE, H_FLATTEN, H_RESHAPE, H_TRANSPOSE, H_SUB, H_MUL,
-       H_DIV, H_NEG };
+       H_DIV, H_NEG, H_PRELU };
 
 /* The operators fovea imports (docs/ONNX.md lists them with what each supports). */
 static const op_row op_table[] = {
@@ -1165,6 +1196,7 @@ static const op_row op_table[] = {
     {"Gather", H_GATHER},     {"Unsqueeze", H_UNSQUEEZE}, {"Squeeze", H_SQUEEZE},     {"Flatten", H_FLATTEN},
     {"Reshape", H_RESHAPE},   {"Transpose", H_TRANSPOSE}, {"Sub", H_SUB},             {"Mul", H_MUL},
     {"Div", H_DIV},           {"Neg", H_NEG},             {"HardSigmoid", H_ACT},     {"LogSoftmax", H_SOFTMAX},
+    {"PRelu", H_PRELU},
 };
 
 int fv_onnx_supports(const char *op_type) {
@@ -1216,6 +1248,7 @@ static fv_status translate(importer *im, size_t index) {
     case H_MUL: return op_affine(im, '*');
     case H_DIV: return op_affine(im, '/');
     case H_NEG: return op_affine(im, 'n');
+    case H_PRELU: return op_prelu(im);
     }
     return fail(im, "operator %s is not supported", n->op_type);
 }

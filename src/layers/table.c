@@ -6,7 +6,7 @@
 
 extern const fv_op fv_op_input, fv_op_conv1d, fv_op_conv2d, fv_op_conv3d, fv_op_dense, fv_op_maxpool2d,
     fv_op_avgpool2d, fv_op_sumpool2d, fv_op_maxpool3d, fv_op_avgpool3d, fv_op_global_avgpool, fv_op_flatten,
-    fv_op_dropout, fv_op_batchnorm, fv_op_add, fv_op_concat, fv_op_activation, fv_op_reshape, fv_op_affine;
+    fv_op_dropout, fv_op_batchnorm, fv_op_add, fv_op_concat, fv_op_activation, fv_op_reshape, fv_op_affine, fv_op_prelu;
 
 static const fv_op *const rows[FV_LAYER_KIND_COUNT] = {
     [FV_LAYER_INPUT] = &fv_op_input,
@@ -28,6 +28,7 @@ static const fv_op *const rows[FV_LAYER_KIND_COUNT] = {
     [FV_LAYER_CONCAT] = &fv_op_concat,
     [FV_LAYER_RESHAPE] = &fv_op_reshape,
     [FV_LAYER_AFFINE] = &fv_op_affine,
+    [FV_LAYER_PRELU] = &fv_op_prelu,
 };
 
 const fv_op *fv_op_for(fv_layer_kind kind) { return (unsigned)kind < FV_LAYER_KIND_COUNT ? rows[kind] : NULL; }
