@@ -1,0 +1,94 @@
+/* onnx_import.h — what the ONNX importer's two files share: the value table, the weights written
+ * at the end, the importer's state, and its helpers (onnx_import.c); the operators themselves are
+ * in onnx_ops.c. Internal: not part of the public API. */
+#ifndef FOVEA_ONNX_IMPORT_H
+#define FOVEA_ONNX_IMPORT_H
+
+#include "io/onnx.h"
+
+#define BATCH_MARK (-1073741824LL) /* Shape's value for the batch axis, whose size is not fixed (-2^30: exact as a float) */
+
+typedef struct value {
+    const char *name;
+    int node;                       /* the fovea node computing it, or -1: a constant */
+    int rank;
+    int64_t dim[FV_ONNX_MAX_RANK];  /* ONNX order; dim[0] of an activation is the batch (-1: any) */
+    float *f;                       /* a constant's values (floats; integer constants too) */
+    int borrowed;                   /* f points into the model's own float32 bytes (not freed) */
+    size_t count;
+    int is_int;                     /* an integer constant (shapes, axes, indices) */
+    int plain;                      /* the node's memory holds ONNX's own row-major order of dim
+                                       (after a Transpose to channels-last), not the usual
+                                       channels-last permutation of it */
+    int consumers;                  /* nodes reading it */
+} value;
+
+/* Weights written once the network is complete (its parameter block exists only then): a copy
+ * of data (owned), or a layout change read straight from the constant's values, so that a large
+ * model's weights are not held twice more while it is imported (VGG16: 553 MB each). */
+typedef enum { PENDING_COPY, PENDING_CONV, PENDING_GEMM } pending_kind;
+typedef struct pending_param {
+    int node;
+    const char *param;
+    float *data;        /* PENDING_COPY: owned */
+    size_t count;
+    pending_kind kind;
+    const float *src;   /* PENDING_CONV: (M, C/g, taps) -> (taps, C/g, M); PENDING_GEMM: B (K, M) or, */
+    size_t m, cg, taps; /* transposed, (M, K) -> (K, M), times alpha */
+    int trans;
+    float alpha;
+} pending_param;
+
+typedef struct importer {
+    const char *source;
+    const FvOnnx__GraphProto *graph;
+    int opset;
+    fv_net *net;
+    value **values;                 /* each allocated on its own: pointers to them stay valid */
+    int n_values, cap_values;
+    pending_param *pending;
+    int n_pending, cap_pending;
+    unsigned char *skip;            /* per ONNX node: fused into the node before it */
+    const FvOnnx__NodeProto *at;      /* the node being translated, for errors */
+    fv_error *err;
+} importer;
+
+/* ---- Helpers (onnx_import.c). ---- */
+/* "SOURCE: node 'NAME' (OP): why", the node being translated named. */
+fv_status fv_onnx_fail(importer *im, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+size_t fv_onnx_dims_count(const int64_t *dims, size_t rank);
+value *fv_onnx_find_value(importer *im, const char *name);
+value *fv_onnx_new_value(importer *im, const char *name);
+value *fv_onnx_add_constant(importer *im, const char *name, const FvOnnx__TensorProto *t);
+value *fv_onnx_fold_constant(importer *im, const char *name, const float *f, size_t count, int rank);
+value *fv_onnx_input(importer *im, size_t i);
+int fv_onnx_has_input(importer *im, size_t i);
+value *fv_onnx_activation_input(importer *im, size_t i);
+value *fv_onnx_constant_input(importer *im, size_t i, const char *what);
+const FvOnnx__AttributeProto *fv_onnx_attribute(importer *im, const char *name);
+int64_t fv_onnx_attr_int(importer *im, const char *name, int64_t fallback);
+float fv_onnx_attr_float(importer *im, const char *name, float fallback);
+int fv_onnx_attr_ints(importer *im, const char *name, int64_t *out, int max);
+const char *fv_onnx_attr_string(importer *im, const char *name, const char *fallback, char *buf, size_t size);
+fv_status fv_onnx_check_attributes(importer *im, const char *const *known);
+fv_status fv_onnx_fovea_shape(importer *im, const value *v, fv_shape *s);
+int fv_onnx_layout_trivial(const value *v);
+int fv_onnx_add_node(importer *im, const fv_layer *layer, value *const *ins, int n_ins, const char *suffix);
+int fv_onnx_shaped_node(importer *im, value *v);
+value *fv_onnx_set_output(importer *im, size_t i, int node, const value *like, const int64_t *dims, int rank);
+value *fv_onnx_alias(importer *im, size_t i, const value *of);
+fv_status fv_onnx_add_pending(importer *im, int node, const char *param, float *data, size_t count);
+fv_status fv_onnx_add_pending_transform(importer *im, int node, const char *param, pending_param p);
+float *fv_onnx_channel_vector(importer *im, const value *c, int n, float scale, const char *what);
+int fv_onnx_activation_of(importer *im, const FvOnnx__NodeProto *n, fv_activation *act, float *alpha);
+int fv_onnx_sole_reader(importer *im, const char *name);
+fv_status fv_onnx_fuse_activation(importer *im, size_t self, fv_activation *act, float *alpha, int *fused);
+fv_status fv_onnx_finish_fused(importer *im, int fused, value *out);
+
+/* ---- The operators (onnx_ops.c). ---- */
+/* The current node (im->at) into fovea nodes or constants. */
+fv_status fv_onnx_translate(importer *im, size_t index);
+/* A Constant node (run first: a fused Clip reads its bounds before its own node is reached). */
+fv_status fv_onnx_op_constant(importer *im);
+
+#endif

@@ -1,0 +1,722 @@
+/* onnx_ops.c — each ONNX operator fovea imports, as fovea nodes or folded constants: one
+ * function per operator family, and the table translate() dispatches on (docs/ONNX.md lists what
+ * each supports). The helpers they share are in onnx_import.c. */
+#include "io/onnx_import.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static fv_status op_conv(importer *im, size_t self) {
+    static const char *const known[] = {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad", NULL};
+    if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
+    value *x = fv_onnx_activation_input(im, 0), *w = x ? fv_onnx_constant_input(im, 1, "the weight") : NULL;
+    if (!w) return FV_ERR;
+    int spatial = x->rank - 2;
+    if (spatial < 1 || spatial > 3) return fv_onnx_fail(im, "input rank %d (fovea convolves 1-D, 2-D and 3-D data)", x->rank);
+    if (w->rank != x->rank) return fv_onnx_fail(im, "weight rank %d for input rank %d", w->rank, x->rank);
+    int64_t groups = fv_onnx_attr_int(im, "group", 1), cin = x->dim[1], cout = w->dim[0];
+    if (groups < 1 || cin % groups || cout % groups || w->dim[1] != cin / groups)
+        return fv_onnx_fail(im, "weight (%lld, %lld, ...) does not fit %lld input channels in %lld groups", (long long)cout,
+                    (long long)w->dim[1], (long long)cin, (long long)groups);
+    int64_t k[3], st[3] = {1, 1, 1}, dil[3] = {1, 1, 1}, pads[6] = {0};
+    for (int a = 0; a < spatial; a++) k[a] = w->dim[2 + a];
+    int64_t ks[3];
+    int nk = fv_onnx_attr_ints(im, "kernel_shape", ks, 3);
+    for (int a = 0; a < nk; a++)
+        if (ks[a] != k[a]) return fv_onnx_fail(im, "kernel_shape disagrees with the weight");
+    if (fv_onnx_attr_ints(im, "strides", st, 3) < 0 || fv_onnx_attr_ints(im, "dilations", dil, 3) < 0 || fv_onnx_attr_ints(im, "pads", pads, 6) < 0)
+        return fv_onnx_fail(im, "too many strides, dilations or pads");
+    fv_layer l = fv_layer_defaults(spatial == 1 ? FV_LAYER_CONV1D : spatial == 2 ? FV_LAYER_CONV2D : FV_LAYER_CONV3D);
+    l.conv.filters = (int)cout, l.conv.groups = (int)groups, l.conv.padding = FV_PAD_EXPLICIT;
+    l.conv.use_bias = fv_onnx_has_input(im, 2);
+    char pad_buf[32];
+    const char *auto_pad = fv_onnx_attr_string(im, "auto_pad", "NOTSET", pad_buf, sizeof pad_buf);
+    for (int a = 0; a < spatial; a++) {
+        if (st[a] < 1 || dil[a] < 1 || k[a] < 1 || st[a] > 65536 || dil[a] > 65536 || k[a] > 65536) return fv_onnx_fail(im, "a stride, dilation or kernel out of range");
+        l.conv.kernel[a] = (int)k[a], l.conv.stride[a] = (int)st[a], l.conv.dilation[a] = (int)dil[a];
+        int64_t before = pads[a], after = pads[spatial + a];
+        if (!strcmp(auto_pad, "SAME_UPPER") || !strcmp(auto_pad, "SAME_LOWER")) {
+            int64_t in = x->dim[2 + a], out = (in + st[a] - 1) / st[a], extent = dil[a] * (k[a] - 1) + 1;
+            int64_t total = (out - 1) * st[a] + extent - in;
+            total = total < 0 ? 0 : total;
+            before = !strcmp(auto_pad, "SAME_UPPER") ? total / 2 : total - total / 2;
+            after = total - before;
+        } else if (!strcmp(auto_pad, "VALID")) before = after = 0;
+        else if (strcmp(auto_pad, "NOTSET")) return fv_onnx_fail(im, "auto_pad '%s'", auto_pad);
+        if (before < 0 || after < 0 || before > 65536 || after > 65536) return fv_onnx_fail(im, "pads out of range");
+        l.conv.pad[a][0] = (int)before, l.conv.pad[a][1] = (int)after;
+    }
+    int fused;
+    if (fv_onnx_fuse_activation(im, self, &l.conv.activation, &l.conv.alpha, &fused) != FV_OK) return FV_ERR;
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    if (node < 0) return FV_ERR;
+    /* (M, C/g, k...) -> (k..., C/g, M) */
+    size_t taps = 1, cg = (size_t)w->dim[1], m = (size_t)cout;
+    for (int a = 0; a < spatial; a++) taps *= (size_t)k[a];
+    pending_param kp = {.kind = PENDING_CONV, .src = w->f, .m = m, .cg = cg, .taps = taps, .count = taps * cg * m};
+    if (fv_onnx_add_pending_transform(im, node, "kernel", kp) != FV_OK) return FV_ERR;
+    if (l.conv.use_bias) {
+        value *b = fv_onnx_constant_input(im, 2, "the bias");
+        float *bias = b ? fv_onnx_channel_vector(im, b, (int)m, 1.0f, "bias") : NULL;
+        if (!bias || fv_onnx_add_pending(im, node, "bias", bias, m) != FV_OK) return FV_ERR;
+    }
+    value *out = fv_onnx_set_output(im, 0, node, x, NULL, 0);
+    return out ? fv_onnx_finish_fused(im, fused, out) : FV_ERR;
+}
+
+/* Gemm (Y = alpha A B' + beta C) and MatMul with a constant B: a dense layer. */
+static fv_status op_dense(importer *im, size_t self, int gemm) {
+    static const char *const known_gemm[] = {"alpha", "beta", "transA", "transB", "broadcast", NULL};
+    static const char *const none[] = {NULL};
+    if (fv_onnx_check_attributes(im, gemm ? known_gemm : none) != FV_OK) return FV_ERR;
+    value *a = fv_onnx_activation_input(im, 0), *b = a ? fv_onnx_constant_input(im, 1, "B") : NULL;
+    if (!b) return FV_ERR;
+    if (a->rank != 2) return fv_onnx_fail(im, "input rank %d (fovea multiplies (batch, features) matrices)", a->rank);
+    if (b->rank != 2) return fv_onnx_fail(im, "B has rank %d (fovea takes a matrix)", b->rank);
+    if (gemm && fv_onnx_attr_int(im, "transA", 0)) return fv_onnx_fail(im, "transA=1 (it would mix the batch)");
+    int trans_b = gemm ? (int)fv_onnx_attr_int(im, "transB", 0) : 0;
+    float alpha = gemm ? fv_onnx_attr_float(im, "alpha", 1.0f) : 1.0f, beta = gemm ? fv_onnx_attr_float(im, "beta", 1.0f) : 1.0f;
+    int64_t k = trans_b ? b->dim[1] : b->dim[0], m = trans_b ? b->dim[0] : b->dim[1];
+    if (k != a->dim[1]) return fv_onnx_fail(im, "B has %lld rows for %lld features", (long long)k, (long long)a->dim[1]);
+    fv_layer l = fv_dense((int)m);
+    l.dense.use_bias = gemm && fv_onnx_has_input(im, 2) && beta != 0.0f;
+    int fused;
+    if (fv_onnx_fuse_activation(im, self, &l.dense.activation, &l.dense.alpha, &fused) != FV_OK) return FV_ERR;
+    /* a softmax over the features fuses too */
+    int reader = fv_onnx_sole_reader(im, im->at->output[0]);
+    if (fused < 0 && reader >= 0 && !strcmp(im->graph->node[reader]->op_type, "Softmax")) {
+        const FvOnnx__NodeProto *saved = im->at;
+        im->at = im->graph->node[reader];
+        int64_t axis = fv_onnx_attr_int(im, "axis", im->opset >= 13 ? -1 : 1);
+        im->at = saved;
+        if (axis == 1 || axis == -1) l.dense.activation = FV_ACT_SOFTMAX, fused = reader;
+    }
+    if (fv_onnx_shaped_node(im, a) < 0) return FV_ERR;
+    value *ins[1] = {a};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    if (node < 0) return FV_ERR;
+    pending_param kp = {.kind = PENDING_GEMM, .src = b->f, .m = (size_t)m, .cg = (size_t)k, .trans = trans_b, .alpha = alpha,
+                        .count = (size_t)(k * m)};
+    if (fv_onnx_add_pending_transform(im, node, "kernel", kp) != FV_OK) return FV_ERR;
+    if (l.dense.use_bias) {
+        value *c = fv_onnx_constant_input(im, 2, "C");
+        if (c && c->rank == 2 && c->dim[0] != 1) return fv_onnx_fail(im, "C of shape (%lld, %lld) (fovea adds a bias per output)", (long long)c->dim[0], (long long)c->dim[1]);
+        float *bias = c ? fv_onnx_channel_vector(im, c, (int)m, beta, "C") : NULL;
+        if (!bias || fv_onnx_add_pending(im, node, "bias", bias, (size_t)m) != FV_OK) return FV_ERR;
+    }
+    value *out = fv_onnx_set_output(im, 0, node, a, NULL, 0);
+    return out ? fv_onnx_finish_fused(im, fused, out) : FV_ERR;
+}
+
+static fv_status op_activation(importer *im) {
+    static const char *const known[] = {"alpha", "beta", "min", "max", NULL};
+    if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
+    fv_activation act;
+    float alpha;
+    int r = fv_onnx_activation_of(im, im->at, &act, &alpha);
+    if (r < 0) return FV_ERR;
+    value *x = fv_onnx_activation_input(im, 0);
+    if (!x || fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    fv_layer l = fv_activation_layer(act);
+    l.activation.alpha = alpha;
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    return node >= 0 && fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
+}
+
+static fv_status op_softmax(importer *im) {
+    static const char *const known[] = {"axis", NULL};
+    if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
+    value *x = fv_onnx_activation_input(im, 0);
+    if (!x) return FV_ERR;
+    int64_t axis = fv_onnx_attr_int(im, "axis", im->opset >= 13 ? -1 : 1);
+    if (axis < 0) axis += x->rank;
+    /* fovea's softmax runs over the channels: ONNX axis 1; before opset 13 the axes from `axis` on
+     * are flattened into one, which is the channels alone when the others have size 1 */
+    int ok = axis == 1 || (x->rank == 2 && axis == 1);
+    if (im->opset < 13 && axis == 1)
+        for (int a = 2; a < x->rank; a++) ok &= x->dim[a] == 1;
+    if (!ok) return fv_onnx_fail(im, "%s over axis %lld of a rank-%d tensor (fovea's runs over the channels, axis 1)", im->at->op_type, (long long)axis, x->rank);
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    fv_layer l = fv_activation_layer(strcmp(im->at->op_type, "LogSoftmax") ? FV_ACT_SOFTMAX : FV_ACT_LOG_SOFTMAX);
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    return node >= 0 && fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
+}
+
+static fv_status op_pool(importer *im, int max) {
+    static const char *const known[] = {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "count_include_pad", "dilations", "storage_order", NULL};
+    if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
+    if (im->at->n_output > 1 && *im->at->output[1]) return fv_onnx_fail(im, "the indices output is not supported");
+    value *x = fv_onnx_activation_input(im, 0);
+    if (!x) return FV_ERR;
+    int spatial = x->rank - 2;
+    if (spatial < 1 || spatial > 3) return fv_onnx_fail(im, "input rank %d (fovea pools 1-D, 2-D and 3-D data)", x->rank);
+    int64_t k[3], st[3] = {1, 1, 1}, dil[3] = {1, 1, 1}, pads[6] = {0};
+    if (fv_onnx_attr_ints(im, "kernel_shape", k, 3) != spatial) return fv_onnx_fail(im, "kernel_shape must give %d values", spatial);
+    if (fv_onnx_attr_ints(im, "strides", st, 3) < 0 || fv_onnx_attr_ints(im, "pads", pads, 6) < 0 || fv_onnx_attr_ints(im, "dilations", dil, 3) < 0)
+        return fv_onnx_fail(im, "too many strides, pads or dilations");
+    for (int a = 0; a < spatial; a++)
+        if (dil[a] != 1) return fv_onnx_fail(im, "dilations other than 1");
+    int include_pad = (int)fv_onnx_attr_int(im, "count_include_pad", 0);
+    char pad_buf[32];
+    const char *auto_pad = fv_onnx_attr_string(im, "auto_pad", "NOTSET", pad_buf, sizeof pad_buf);
+    int ceil_mode = (int)fv_onnx_attr_int(im, "ceil_mode", 0);
+    fv_layer l = fv_layer_defaults(spatial == 3 ? (max ? FV_LAYER_MAXPOOL3D : FV_LAYER_AVGPOOL3D) : (max ? FV_LAYER_MAXPOOL2D : FV_LAYER_AVGPOOL2D));
+    int slots = spatial == 3 ? 3 : 2, first = slots - spatial; /* a 1-D input uses the setting's last axis */
+    for (int t = 0; t < slots; t++) l.pool.size[t] = l.pool.stride[t] = 1, l.pool.pad[t][0] = l.pool.pad[t][1] = 0;
+    int any_pad = 0;
+    l.pool.padding = FV_PAD_EXPLICIT;
+    int same = !strcmp(auto_pad, "SAME_UPPER") || !strcmp(auto_pad, "SAME_LOWER");
+    if (!strcmp(auto_pad, "SAME_UPPER") && !max && !include_pad) l.pool.padding = FV_PAD_SAME; /* Keras' 'same' */
+    else if (same && !max) return fv_onnx_fail(im, "auto_pad '%s' with count_include_pad=%d", auto_pad, include_pad);
+    else if (!same && strcmp(auto_pad, "NOTSET") && strcmp(auto_pad, "VALID")) return fv_onnx_fail(im, "auto_pad '%s'", auto_pad);
+    for (int a = 0; a < spatial; a++) {
+        if (k[a] < 1 || st[a] < 1 || k[a] > 65536 || st[a] > 65536) return fv_onnx_fail(im, "a kernel or stride out of range");
+        int t = first + a;
+        l.pool.size[t] = (int)k[a], l.pool.stride[t] = (int)st[a];
+        int64_t before = strcmp(auto_pad, "NOTSET") ? 0 : pads[a], after = strcmp(auto_pad, "NOTSET") ? 0 : pads[spatial + a];
+        if (same && max) { /* max ignores padding: the SAME pads, explicitly (the extra one last or first) */
+            int64_t in = x->dim[2 + a], total = ((in + st[a] - 1) / st[a] - 1) * st[a] + k[a] - in;
+            total = total < 0 ? 0 : total;
+            before = !strcmp(auto_pad, "SAME_UPPER") ? total / 2 : total - total / 2;
+            after = total - before;
+        }
+        if (before < 0 || after < 0 || before >= k[a] || after >= k[a]) return fv_onnx_fail(im, "pads must be in [0, kernel)");
+        int64_t in = x->dim[2 + a], span = in + before + after - k[a];
+        if (ceil_mode && span >= 0 && span % st[a]) { /* ceil mode: one more window, if it starts inside */
+            int64_t extra = st[a] - span % st[a];
+            if ((span / st[a] + 1) * st[a] >= in + before) extra = 0;
+            if (extra && !max) return fv_onnx_fail(im, "ceil_mode=1 with average pooling");
+            after += extra;
+            if (after >= k[a]) return fv_onnx_fail(im, "ceil_mode=1 needs padding as large as the kernel");
+        }
+        l.pool.pad[t][0] = (int)before, l.pool.pad[t][1] = (int)after;
+        any_pad |= before || after;
+    }
+    if (!max && any_pad && !include_pad && l.pool.padding == FV_PAD_EXPLICIT)
+        return fv_onnx_fail(im, "count_include_pad=0 with explicit pads (fovea's explicit padding counts in the average)");
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    return node >= 0 && fv_onnx_set_output(im, 0, node, x, NULL, 0) ? FV_OK : FV_ERR;
+}
+
+static fv_status op_global_avgpool(importer *im) {
+    value *x = fv_onnx_activation_input(im, 0);
+    if (!x) return FV_ERR;
+    if (x->rank < 3) return fv_onnx_fail(im, "input rank %d (needs spatial axes)", x->rank);
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    fv_layer l = fv_global_avgpool();
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    if (node < 0) return FV_ERR;
+    int64_t dims[FV_ONNX_MAX_RANK];
+    dims[0] = x->dim[0], dims[1] = x->dim[1];
+    for (int a = 2; a < x->rank; a++) dims[a] = 1;
+    return fv_onnx_set_output(im, 0, node, NULL, dims, x->rank) ? FV_OK : FV_ERR;
+}
+
+static fv_status op_batchnorm(importer *im) {
+    static const char *const known[] = {"epsilon", "momentum", "spatial", "is_test", "training_mode", "consumed_inputs", NULL};
+    if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
+    if (fv_onnx_attr_int(im, "training_mode", 0)) return fv_onnx_fail(im, "training_mode=1 (batch statistics in inference)");
+    if (fv_onnx_attr_int(im, "spatial", 1) != 1) return fv_onnx_fail(im, "spatial=0");
+    for (size_t o = 1; o < im->at->n_output; o++)
+        if (*im->at->output[o]) return fv_onnx_fail(im, "the running-statistics outputs are not supported");
+    value *x = fv_onnx_activation_input(im, 0);
+    if (!x || fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    fv_layer l = fv_batchnorm();
+    l.batchnorm.epsilon = fv_onnx_attr_float(im, "epsilon", 1e-5f);
+    l.batchnorm.momentum = fv_onnx_attr_float(im, "momentum", 0.9f);
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    if (node < 0) return FV_ERR;
+    static const char *const params[4] = {"gamma", "beta", "moving_mean", "moving_variance"};
+    static const char *const what[4] = {"scale", "B", "mean", "var"};
+    for (int p = 0; p < 4; p++) {
+        value *c = fv_onnx_constant_input(im, 1 + (size_t)p, what[p]);
+        float *v = c ? fv_onnx_channel_vector(im, c, (int)x->dim[1], 1.0f, what[p]) : NULL;
+        if (!v || fv_onnx_add_pending(im, node, params[p], v, (size_t)x->dim[1]) != FV_OK) return FV_ERR;
+    }
+    return fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
+}
+
+/* A constant broadcast (numpy's rules) to x's per-sample ONNX dims (C, S...), then into fovea's
+ * channels-last order: per_sample floats, or NULL with an error. */
+static float *broadcast_constant(importer *im, const value *c, const value *x, size_t *per_sample) {
+    int r = x->rank;
+    if (c->rank > r) return fv_onnx_fail(im, "constant '%s' has more axes (%d) than the data (%d)", c->name, c->rank, r), NULL;
+    int64_t cd[FV_ONNX_MAX_RANK] = {0}; /* c's dims right-aligned to x's */
+    for (int a = 0; a < r; a++) cd[a] = a < r - c->rank ? 1 : c->dim[a - (r - c->rank)];
+    if (cd[0] != 1) return fv_onnx_fail(im, "constant '%s' varies along the batch axis", c->name), NULL;
+    for (int a = 1; a < r; a++)
+        if (cd[a] != 1 && cd[a] != x->dim[a]) return fv_onnx_fail(im, "constant '%s' does not broadcast to the data's shape", c->name), NULL;
+    size_t per = fv_onnx_dims_count(x->dim + 1, (size_t)r - 1), positions = r > 2 ? per / (size_t)x->dim[1] : 1;
+    float *onnx = malloc(per * sizeof *onnx), *out = malloc(per * sizeof *out);
+    if (!onnx || !out) return free(onnx), free(out), fv_onnx_fail(im, "out of memory"), NULL;
+    for (size_t i = 0; i < per; i++) { /* i in (C, S...) row-major; its index into c */
+        size_t rest = i, ci = 0, stride = 1;
+        for (int a = r - 1; a >= 1; a--) {
+            size_t coord = rest % (size_t)x->dim[a];
+            rest /= (size_t)x->dim[a];
+            if (cd[a] != 1) ci += coord * stride;
+            stride *= (size_t)cd[a];
+        }
+        onnx[i] = c->f[ci];
+    }
+    fv_channels_last(onnx, out, 1, r > 1 ? (size_t)x->dim[1] : 1, positions, 1);
+    free(onnx);
+    *per_sample = per;
+    return out;
+}
+
+/* Add, Sub, Mul, Div with one constant operand, and Neg: an affine layer y = x * scale + shift. */
+static fv_status op_affine(importer *im, char op) {
+    value *a = fv_onnx_input(im, 0), *b = op == 'n' ? NULL : fv_onnx_input(im, 1);
+    if (!a || (op != 'n' && !b)) return FV_ERR;
+    if (op != 'n' && a->node < 0 && b->node < 0) return fv_onnx_fail(im, "arithmetic on two constants is not folded");
+    if (op != 'n' && a->node >= 0 && b->node >= 0)
+        return fv_onnx_fail(im, "%s of two computed tensors is not supported (only Add)", im->at->op_type);
+    int reversed = op != 'n' && a->node < 0; /* c - x, c / x */
+    value *x = reversed ? b : a, *c = op == 'n' ? NULL : reversed ? a : b;
+    if (x->node < 0) return fv_onnx_fail(im, "input '%s' is a constant", x->name);
+    if (op == '/' && reversed) return fv_onnx_fail(im, "a constant divided by the data (fovea scales and shifts by constants only)");
+    size_t per = fv_onnx_dims_count(x->dim + 1, (size_t)x->rank - 1);
+    float *k = c ? broadcast_constant(im, c, x, &per) : NULL;
+    if (c && !k) return FV_ERR;
+    float *scale = malloc(per * sizeof *scale), *shift = malloc(per * sizeof *shift);
+    if (!scale || !shift) return free(k), free(scale), free(shift), fv_onnx_fail(im, "out of memory");
+    for (size_t i = 0; i < per; i++) {
+        float v = k ? k[i] : 0.0f;
+        scale[i] = op == '*' ? v : op == '/' ? 1.0f / v : (op == 'n' || (op == '-' && reversed)) ? -1.0f : 1.0f;
+        shift[i] = op == '+' ? v : op == '-' ? (reversed ? v : -v) : 0.0f;
+    }
+    free(k);
+    if (fv_onnx_shaped_node(im, x) < 0) return free(scale), free(shift), FV_ERR;
+    fv_layer l = fv_affine();
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    if (node < 0) return free(scale), free(shift), FV_ERR;
+    if (fv_onnx_add_pending(im, node, "scale", scale, per) != FV_OK) return free(shift), FV_ERR;
+    if (fv_onnx_add_pending(im, node, "shift", shift, per) != FV_OK) return FV_ERR;
+    return fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
+}
+
+/* PRelu: a slope per channel (shape (C, 1, ...), (C) on a vector, or one value), learned when
+ * fine-tuned. Before opset 7 a (C) slope meant the channels of any input. */
+static fv_status op_prelu(importer *im) {
+    value *x = fv_onnx_activation_input(im, 0), *slope = x ? fv_onnx_constant_input(im, 1, "the slope") : NULL;
+    if (!slope) return FV_ERR;
+    int c = x->rank >= 2 ? (int)x->dim[1] : 1;
+    float *alpha = malloc((size_t)c * sizeof *alpha);
+    if (!alpha) return fv_onnx_fail(im, "out of memory");
+    if (im->opset < 7 && slope->count == (size_t)c) {
+        memcpy(alpha, slope->f, (size_t)c * sizeof *alpha);
+    } else {
+        size_t per;
+        float *full = broadcast_constant(im, slope, x, &per); /* channels last: per / c positions */
+        if (!full) return free(alpha), FV_ERR;
+        for (int k = 0; k < c; k++) alpha[k] = full[k];
+        for (size_t i = 0; i < per; i++)
+            if (full[i] != alpha[i % (size_t)c]) {
+                free(full), free(alpha);
+                return fv_onnx_fail(im, "the slope varies within a channel (fovea learns one per channel)");
+            }
+        free(full);
+    }
+    if (fv_onnx_shaped_node(im, x) < 0) return free(alpha), FV_ERR;
+    fv_layer l = fv_prelu();
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    if (node < 0) return free(alpha), FV_ERR;
+    if (fv_onnx_add_pending(im, node, "alpha", alpha, (size_t)c) != FV_OK) return FV_ERR;
+    return fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
+}
+
+static fv_status op_add(importer *im) {
+    value *ins[FV_MAX_INPUTS];
+    int n = (int)im->at->n_input;
+    if (n == 2 && !strcmp(im->at->op_type, "Add")) {
+        value *a = fv_onnx_input(im, 0), *b = fv_onnx_input(im, 1);
+        if (!a || !b) return FV_ERR;
+        if (a->node < 0 || b->node < 0) return op_affine(im, '+');
+    }
+    if (n < 1 || n > FV_MAX_INPUTS) return fv_onnx_fail(im, "%d inputs (at most %d)", n, FV_MAX_INPUTS);
+    for (int i = 0; i < n; i++) {
+        value *v = fv_onnx_input(im, (size_t)i);
+        if (!v) return FV_ERR;
+        if (v->node < 0) return fv_onnx_fail(im, "adding a constant ('%s') is not supported yet", v->name);
+        if (i && v->rank != ins[0]->rank) return fv_onnx_fail(im, "operands of ranks %d and %d (broadcasting is not supported)", ins[0]->rank, v->rank);
+        for (int a = 1; i && a < v->rank; a++)
+            if (v->dim[a] != ins[0]->dim[a]) return fv_onnx_fail(im, "operands of different shapes (broadcasting is not supported)");
+        if (fv_onnx_shaped_node(im, v) < 0) return FV_ERR;
+        ins[i] = v;
+    }
+    if (n == 1) return fv_onnx_alias(im, 0, ins[0]) ? FV_OK : FV_ERR;
+    fv_layer l = fv_add();
+    int fused;
+    if (fv_onnx_fuse_activation(im, 0, &l.add.activation, &l.add.alpha, &fused) != FV_OK) return FV_ERR;
+    int node = fv_onnx_add_node(im, &l, ins, n, "");
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, ins[0]->dim, ins[0]->rank) : NULL;
+    return out ? fv_onnx_finish_fused(im, fused, out) : FV_ERR;
+}
+
+static fv_status op_concat(importer *im) {
+    int n = (int)im->at->n_input;
+    value *ins[FV_MAX_INPUTS];
+    if (n < 1) return fv_onnx_fail(im, "no inputs");
+    int all_const = 1;
+    for (int i = 0; i < n; i++) {
+        value *v = fv_onnx_input(im, (size_t)i);
+        if (!v) return FV_ERR;
+        all_const &= v->node < 0;
+        if (i < FV_MAX_INPUTS) ins[i] = v;
+    }
+    if (all_const) { /* a shape being assembled: 1-D integer constants */
+        float buf[FV_ONNX_MAX_RANK * 4];
+        size_t count = 0;
+        for (int i = 0; i < n; i++) {
+            value *v = fv_onnx_find_value(im, im->at->input[i]);
+            if (v->rank > 1 || count + v->count > sizeof buf / sizeof *buf) return fv_onnx_fail(im, "concatenating constants beyond a short vector");
+            memcpy(buf + count, v->f, v->count * sizeof *buf);
+            count += v->count;
+        }
+        return fv_onnx_fold_constant(im, im->at->output[0], buf, count, 1) ? FV_OK : FV_ERR;
+    }
+    if (n > FV_MAX_INPUTS) return fv_onnx_fail(im, "%d inputs (at most %d)", n, FV_MAX_INPUTS);
+    int64_t axis = fv_onnx_attr_int(im, "axis", 1);
+    if (axis < 0) axis += ins[0]->rank;
+    if (axis != 1) return fv_onnx_fail(im, "concatenation along axis %lld (fovea concatenates channels, axis 1)", (long long)axis);
+    int64_t dims[FV_ONNX_MAX_RANK];
+    memcpy(dims, ins[0]->dim, sizeof dims);
+    dims[1] = 0;
+    for (int i = 0; i < n; i++) {
+        if (ins[i]->node < 0) return fv_onnx_fail(im, "concatenating a constant ('%s') with data is not supported", ins[i]->name);
+        if (ins[i]->rank != ins[0]->rank) return fv_onnx_fail(im, "inputs of different ranks");
+        for (int a = 2; a < ins[0]->rank; a++)
+            if (ins[i]->dim[a] != ins[0]->dim[a]) return fv_onnx_fail(im, "inputs of different spatial sizes");
+        dims[1] += ins[i]->dim[1];
+        if (fv_onnx_shaped_node(im, ins[i]) < 0) return FV_ERR;
+    }
+    fv_layer l = fv_concat();
+    int node = fv_onnx_add_node(im, &l, ins, n, "");
+    return node >= 0 && fv_onnx_set_output(im, 0, node, NULL, dims, ins[0]->rank) ? FV_OK : FV_ERR;
+}
+
+static fv_status op_dropout(importer *im) {
+    value *x = fv_onnx_input(im, 0);
+    if (!x) return FV_ERR;
+    float ratio = im->opset < 12 ? fv_onnx_attr_float(im, "ratio", 0.5f) : 0.5f;
+    if (im->opset >= 12 && fv_onnx_has_input(im, 1)) {
+        value *r = fv_onnx_constant_input(im, 1, "ratio");
+        if (!r || r->count != 1) return r ? fv_onnx_fail(im, "ratio must be one value") : FV_ERR;
+        ratio = r->f[0];
+    }
+    if (fv_onnx_has_input(im, 2)) {
+        value *t = fv_onnx_constant_input(im, 2, "training_mode");
+        if (!t || t->count != 1) return t ? fv_onnx_fail(im, "training_mode must be one value") : FV_ERR;
+        if (t->f[0] != 0.0f) return fv_onnx_fail(im, "training_mode=true (a random mask at inference)");
+    }
+    for (size_t o = 1; o < im->at->n_output; o++)
+        if (*im->at->output[o]) return fv_onnx_fail(im, "the mask output is not supported");
+    if (x->node < 0 || ratio == 0.0f) return fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
+    if (!(ratio > 0.0f && ratio < 1.0f)) return fv_onnx_fail(im, "ratio %g", (double)ratio);
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    fv_layer l = fv_dropout(ratio); /* identity at inference, as ONNX's; dropout when fine-tuned */
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    return node >= 0 && fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
+}
+
+/* ---- Shape arithmetic: Shape, Gather, Unsqueeze, Squeeze on constants, and Flatten, Reshape,
+ * Squeeze, Unsqueeze on data, which keep the values and change the dims. ---- */
+static fv_status op_shape(importer *im) {
+    value *x = fv_onnx_input(im, 0);
+    if (!x) return FV_ERR;
+    int64_t start = fv_onnx_attr_int(im, "start", 0), end = fv_onnx_attr_int(im, "end", x->rank);
+    if (start < 0) start += x->rank;
+    if (end < 0) end += x->rank;
+    start = start < 0 ? 0 : start > x->rank ? x->rank : start;
+    end = end < start ? start : end > x->rank ? x->rank : end;
+    float dims[FV_ONNX_MAX_RANK];
+    for (int64_t a = start; a < end; a++) dims[a - start] = x->dim[a] < 0 ? (float)BATCH_MARK : (float)x->dim[a];
+    return fv_onnx_fold_constant(im, im->at->output[0], dims, (size_t)(end - start), 1) ? FV_OK : FV_ERR;
+}
+
+static fv_status op_gather(importer *im) {
+    value *data = fv_onnx_constant_input(im, 0, "data"), *idx = data ? fv_onnx_constant_input(im, 1, "indices") : NULL;
+    if (!idx) return FV_ERR;
+    if (data->rank != 1 || fv_onnx_attr_int(im, "axis", 0) != 0 || idx->rank > 1)
+        return fv_onnx_fail(im, "gathering beyond a 1-D constant (fovea folds Gather on shapes only)");
+    float out[FV_ONNX_MAX_RANK * 4];
+    if (idx->count > sizeof out / sizeof *out) return fv_onnx_fail(im, "too many indices");
+    for (size_t i = 0; i < idx->count; i++) {
+        long long j = (long long)idx->f[i];
+        if (j < 0) j += (long long)data->count;
+        if (j < 0 || j >= (long long)data->count) return fv_onnx_fail(im, "index %lld out of range", (long long)idx->f[i]);
+        out[i] = data->f[j];
+    }
+    value *v = fv_onnx_fold_constant(im, im->at->output[0], out, idx->count, idx->rank);
+    return v ? FV_OK : FV_ERR;
+}
+
+/* The axes of Squeeze/Unsqueeze: an attribute before opset 13, an input after. */
+static int read_axes(importer *im, int64_t *axes, int max) {
+    if (im->opset < 13) return fv_onnx_attr_ints(im, "axes", axes, max);
+    if (!fv_onnx_has_input(im, 1)) return 0;
+    value *a = fv_onnx_constant_input(im, 1, "axes");
+    if (!a) return -2;
+    if (a->count > (size_t)max) return -1;
+    for (size_t i = 0; i < a->count; i++) axes[i] = (int64_t)a->f[i];
+    return (int)a->count;
+}
+
+/* Data under new dims: an alias when fovea's memory order is ONNX's for both, a channels-first
+ * flatten for (N, C, S...) -> (N, C*S...), else an error. */
+static fv_status redim(importer *im, value *x, const int64_t *dims, int rank) {
+    value target = *x;
+    target.rank = rank;
+    memcpy(target.dim, dims, (size_t)rank * sizeof *dims);
+    if (rank < 2) return fv_onnx_fail(im, "a result of rank %d (fovea keeps the batch axis and one more)", rank);
+    if (x->plain) { /* row-major memory reshapes as it stands */
+        value *v = fv_onnx_alias(im, 0, x);
+        if (!v) return FV_ERR;
+        v->rank = rank, v->plain = rank > 2;
+        memcpy(v->dim, dims, (size_t)rank * sizeof *dims);
+        v->dim[0] = x->dim[0];
+        return FV_OK;
+    }
+    if (dims[0] != x->dim[0] && !(x->dim[0] < 0 && dims[0] == BATCH_MARK))
+        return fv_onnx_fail(im, "reshaping across the batch axis (%lld -> %lld)", (long long)x->dim[0], (long long)dims[0]);
+    target.dim[0] = x->dim[0];
+    if (fv_onnx_layout_trivial(x) && fv_onnx_layout_trivial(&target)) {
+        value *v = fv_onnx_alias(im, 0, x);
+        if (!v) return FV_ERR;
+        v->rank = rank;
+        memcpy(v->dim, target.dim, (size_t)rank * sizeof *dims);
+        return FV_OK;
+    }
+    if (rank == 2 && x->rank > 2 && (size_t)dims[1] == fv_onnx_dims_count(x->dim + 1, (size_t)x->rank - 1)) {
+        if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+        fv_layer l = fv_flatten();
+        l.flatten.channels_first = 1;
+        value *ins[1] = {x};
+        int node = fv_onnx_add_node(im, &l, ins, 1, "");
+        return node >= 0 && fv_onnx_set_output(im, 0, node, NULL, target.dim, 2) ? FV_OK : FV_ERR;
+    }
+    return fv_onnx_fail(im, "a reshape that reorders fovea's channels-last data (only (N, C, ...) -> (N, C*...) and reshapes of vectors and 1 x 1 maps are supported)");
+}
+
+/* Transpose: only between fovea's channels-last order and ONNX's (what fovea's own exports put
+ * around a channels-last flatten or reshape), or an identity. */
+static fv_status op_transpose(importer *im) {
+    value *x = fv_onnx_activation_input(im, 0);
+    if (!x) return FV_ERR;
+    int64_t p[FV_ONNX_MAX_RANK], to_last[FV_ONNX_MAX_RANK], to_first[FV_ONNX_MAX_RANK];
+    int n = fv_onnx_attr_ints(im, "perm", p, FV_ONNX_MAX_RANK), r = x->rank;
+    if (n == 0) for (int a = 0; a < r; a++) p[a] = r - 1 - a, n = r;
+    if (n != r) return fv_onnx_fail(im, "perm has %d values for rank %d", n, r);
+    int identity = 1, is_last = r > 2, is_first = r > 2;
+    for (int a = 0; a < r; a++) {
+        to_last[a] = a == 0 ? 0 : a < r - 1 ? a + 1 : 1;
+        to_first[a] = a == 0 ? 0 : a == 1 ? r - 1 : a - 1;
+        identity &= p[a] == a, is_last &= p[a] == to_last[a], is_first &= p[a] == to_first[a];
+    }
+    if (identity) return fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
+    if (!(is_last && !x->plain) && !(is_first && x->plain))
+        return fv_onnx_fail(im, "perm moves axes fovea keeps in place (it converts only between channels-first and channels-last)");
+    value *v = fv_onnx_alias(im, 0, x);
+    if (!v) return FV_ERR;
+    for (int a = 0; a < r; a++) v->dim[a] = x->dim[p[a]];
+    v->plain = !x->plain;
+    return FV_OK;
+}
+
+static fv_status op_flatten(importer *im) {
+    value *x = fv_onnx_input(im, 0);
+    if (!x) return FV_ERR;
+    if (x->plain && x->node >= 0) { /* row-major memory: a plain flatten */
+        int64_t axis = fv_onnx_attr_int(im, "axis", 1);
+        if (axis != 1 && axis != 1 - x->rank) return fv_onnx_fail(im, "axis %lld (fovea flattens everything after the batch axis: axis 1)", (long long)axis);
+        if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+        fv_layer l = fv_flatten();
+        value *ins[1] = {x};
+        int node = fv_onnx_add_node(im, &l, ins, 1, "");
+        int64_t dims[2] = {x->dim[0], (int64_t)fv_onnx_dims_count(x->dim + 1, (size_t)x->rank - 1)};
+        return node >= 0 && fv_onnx_set_output(im, 0, node, NULL, dims, 2) ? FV_OK : FV_ERR;
+    }
+    int64_t axis = fv_onnx_attr_int(im, "axis", 1);
+    if (axis < 0) axis += x->rank;
+    if (axis != 1) return fv_onnx_fail(im, "axis %lld (fovea flattens everything after the batch axis: axis 1)", (long long)axis);
+    int64_t dims[2] = {x->dim[0], (int64_t)fv_onnx_dims_count(x->dim + 1, (size_t)x->rank - 1)};
+    if (x->node < 0) return fv_onnx_fail(im, "flattening a constant");
+    return redim(im, x, dims, 2);
+}
+
+static fv_status op_reshape(importer *im) {
+    value *x = fv_onnx_input(im, 0), *shape = x ? fv_onnx_constant_input(im, 1, "the shape") : NULL;
+    if (!shape) return FV_ERR;
+    if (fv_onnx_attr_int(im, "allowzero", 0)) return fv_onnx_fail(im, "allowzero=1");
+    if (x->node < 0) return fv_onnx_fail(im, "reshaping a constant");
+    if (shape->count < 1 || shape->count > FV_ONNX_MAX_RANK) return fv_onnx_fail(im, "a target shape of %zu values", shape->count);
+    int64_t dims[FV_ONNX_MAX_RANK], known = 1;
+    int infer = -1, rank = (int)shape->count;
+    size_t total = fv_onnx_dims_count(x->dim + 1, (size_t)x->rank - 1);
+    for (int a = 0; a < rank; a++) {
+        int64_t d = (int64_t)shape->f[a];
+        if (d == 0) d = a < x->rank ? (a == 0 ? BATCH_MARK : x->dim[a]) : -2;
+        if (a == 0 && (d == BATCH_MARK || d == x->dim[0])) { dims[0] = BATCH_MARK; continue; }
+        if (a == 0) return fv_onnx_fail(im, "reshaping across the batch axis (first dimension %lld)", (long long)d);
+        if (d == -1) {
+            if (infer >= 0) return fv_onnx_fail(im, "two -1 dimensions");
+            infer = a;
+            continue;
+        }
+        if (d < 1) return fv_onnx_fail(im, "dimension %lld", (long long)d);
+        dims[a] = d, known *= d;
+        if (known > (int64_t)FV_MAX_SAMPLE_VALUES) return fv_onnx_fail(im, "a shape beyond fovea's limits");
+    }
+    if (infer >= 0) {
+        if (total % (size_t)known) return fv_onnx_fail(im, "%zu values do not divide into the shape", total);
+        dims[infer] = (int64_t)(total / (size_t)known), known *= dims[infer];
+    }
+    if ((size_t)known != total) return fv_onnx_fail(im, "the shape holds %lld values per sample, the input %zu", (long long)known, total);
+    return redim(im, x, dims, rank);
+}
+
+static fv_status op_squeeze(importer *im, int unsqueeze) {
+    value *x = fv_onnx_input(im, 0);
+    if (!x) return FV_ERR;
+    int64_t axes[FV_ONNX_MAX_RANK];
+    int n = read_axes(im, axes, FV_ONNX_MAX_RANK);
+    if (n == -2) return FV_ERR;
+    if (n < 0) return fv_onnx_fail(im, "too many axes");
+    int rank = unsqueeze ? x->rank + n : x->rank;
+    int64_t dims[FV_ONNX_MAX_RANK];
+    int mark[FV_ONNX_MAX_RANK * 2] = {0};
+    if (rank > FV_ONNX_MAX_RANK) return fv_onnx_fail(im, "a result of rank %d", rank);
+    for (int i = 0; i < n; i++) {
+        int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
+        if (a < 0 || a >= rank) return fv_onnx_fail(im, "axis %lld out of range", (long long)axes[i]);
+        mark[a] = 1;
+    }
+    int out = 0;
+    if (unsqueeze) {
+        for (int a = 0, j = 0; a < rank; a++) dims[a] = mark[a] ? 1 : x->dim[j++];
+        out = rank;
+    } else {
+        for (int a = 0; a < x->rank; a++) {
+            int drop = n ? mark[a] : x->dim[a] == 1;
+            if (drop && x->dim[a] != 1) return fv_onnx_fail(im, "axis %d has size %lld, not 1", a, (long long)x->dim[a]);
+            if (!drop) dims[out++] = x->dim[a];
+        }
+    }
+    if (x->node < 0) { /* constants: the same values, new dims */
+        value *v = fv_onnx_alias(im, 0, x);
+        if (!v) return FV_ERR;
+        v->rank = out;
+        memcpy(v->dim, dims, (size_t)out * sizeof *dims);
+        return FV_OK;
+    }
+    if (mark[0] || (!unsqueeze && !n && x->dim[0] == 1)) return fv_onnx_fail(im, "squeezing or unsqueezing the batch axis");
+    return redim(im, x, dims, out);
+}
+
+fv_status fv_onnx_op_constant(importer *im) {
+    const FvOnnx__AttributeProto *a = fv_onnx_attribute(im, "value");
+    if (a && a->t) return fv_onnx_add_constant(im, im->at->output[0], a->t) ? FV_OK : FV_ERR;
+    const FvOnnx__AttributeProto *f = fv_onnx_attribute(im, "value_float"), *fs = fv_onnx_attribute(im, "value_floats");
+    const FvOnnx__AttributeProto *i = fv_onnx_attribute(im, "value_int"), *is = fv_onnx_attribute(im, "value_ints");
+    float buf[64];
+    size_t n = 0;
+    if (f) buf[n++] = f->f;
+    else if (i) buf[n++] = (float)i->i;
+    else if (fs && fs->n_floats <= 64) for (; n < fs->n_floats; n++) buf[n] = fs->floats[n];
+    else if (is && is->n_ints <= 64) for (; n < is->n_ints; n++) buf[n] = (float)is->ints[n];
+    else return fv_onnx_fail(im, "a constant of a kind fovea does not read");
+    value *v = fv_onnx_fold_constant(im, im->at->output[0], buf, n, f || i ? 0 : 1);
+    if (v) v->is_int = !(f || fs);
+    return v ? FV_OK : FV_ERR;
+}
+
+typedef struct op_row {
+    const char *op;
+    int kind; /* which handler */
+} op_row;
+
+enum { H_CONV, H_GEMM, H_MATMUL, H_ACT, H_SOFTMAX, H_MAXPOOL, H_AVGPOOL, H_GAP, H_BN, H_ADD, H_CONCAT, H_DROPOUT,
+       H_IDENTITY, H_CONSTANT, H_SHAPE, H_GATHER, H_UNSQUEEZE, H_SQUEEZE, H_FLATTEN, H_RESHAPE, H_TRANSPOSE, H_SUB, H_MUL,
+       H_DIV, H_NEG, H_PRELU };
+
+/* The operators fovea imports (docs/ONNX.md lists them with what each supports). */
+static const op_row op_table[] = {
+    {"Conv", H_CONV},         {"Gemm", H_GEMM},           {"MatMul", H_MATMUL},       {"Relu", H_ACT},
+    {"LeakyRelu", H_ACT},     {"Sigmoid", H_ACT},         {"Tanh", H_ACT},            {"Clip", H_ACT},
+    {"Softmax", H_SOFTMAX},   {"MaxPool", H_MAXPOOL},     {"AveragePool", H_AVGPOOL}, {"GlobalAveragePool", H_GAP},
+    {"BatchNormalization", H_BN}, {"Add", H_ADD},         {"Sum", H_ADD},             {"Concat", H_CONCAT},
+    {"Dropout", H_DROPOUT},   {"Identity", H_IDENTITY},   {"Constant", H_CONSTANT},   {"Shape", H_SHAPE},
+    {"Gather", H_GATHER},     {"Unsqueeze", H_UNSQUEEZE}, {"Squeeze", H_SQUEEZE},     {"Flatten", H_FLATTEN},
+    {"Reshape", H_RESHAPE},   {"Transpose", H_TRANSPOSE}, {"Sub", H_SUB},             {"Mul", H_MUL},
+    {"Div", H_DIV},           {"Neg", H_NEG},             {"HardSigmoid", H_ACT},     {"LogSoftmax", H_SOFTMAX},
+    {"PRelu", H_PRELU},
+};
+
+int fv_onnx_supports(const char *op_type) {
+    for (size_t i = 0; i < sizeof op_table / sizeof *op_table; i++)
+        if (!strcmp(op_table[i].op, op_type)) return 1;
+    return 0;
+}
+
+fv_status fv_onnx_translate(importer *im, size_t index) {
+    const FvOnnx__NodeProto *n = im->at;
+    if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx"))
+        return fv_onnx_fail(im, "operator domain '%s' is not supported", n->domain);
+    int kind = -1;
+    for (size_t i = 0; i < sizeof op_table / sizeof *op_table; i++)
+        if (!strcmp(op_table[i].op, n->op_type)) kind = op_table[i].kind;
+    if (kind < 0) return fv_onnx_fail(im, "operator %s is not supported", n->op_type);
+    if (n->n_output < 1) return fv_onnx_fail(im, "no outputs");
+    if (kind != H_TRANSPOSE && kind != H_FLATTEN && kind != H_RESHAPE && kind != H_IDENTITY)
+        for (size_t i = 0; i < n->n_input; i++) {
+            const value *v = *n->input[i] ? fv_onnx_find_value(im, n->input[i]) : NULL;
+            if (v && v->plain) return fv_onnx_fail(im, "input '%s' is in a transposed layout fovea only flattens or reshapes", v->name);
+        }
+    switch (kind) {
+    case H_CONV: return op_conv(im, index);
+    case H_GEMM: return op_dense(im, index, 1);
+    case H_MATMUL: return op_dense(im, index, 0);
+    case H_ACT: return op_activation(im);
+    case H_SOFTMAX: return op_softmax(im);
+    case H_MAXPOOL: return op_pool(im, 1);
+    case H_AVGPOOL: return op_pool(im, 0);
+    case H_GAP: return op_global_avgpool(im);
+    case H_BN: return op_batchnorm(im);
+    case H_ADD: return op_add(im);
+    case H_CONCAT: return op_concat(im);
+    case H_DROPOUT: return op_dropout(im);
+    case H_IDENTITY: {
+        value *x = fv_onnx_input(im, 0);
+        return x && fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
+    }
+    case H_CONSTANT: return fv_onnx_op_constant(im);
+    case H_SHAPE: return op_shape(im);
+    case H_GATHER: return op_gather(im);
+    case H_UNSQUEEZE: return op_squeeze(im, 1);
+    case H_SQUEEZE: return op_squeeze(im, 0);
+    case H_FLATTEN: return op_flatten(im);
+    case H_RESHAPE: return op_reshape(im);
+    case H_TRANSPOSE: return op_transpose(im);
+    case H_SUB: return op_affine(im, '-');
+    case H_MUL: return op_affine(im, '*');
+    case H_DIV: return op_affine(im, '/');
+    case H_NEG: return op_affine(im, 'n');
+    case H_PRELU: return op_prelu(im);
+    }
+    return fv_onnx_fail(im, "operator %s is not supported", n->op_type);
+}
+
