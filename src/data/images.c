@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <zlib.h>
 #include <sys/stat.h>
 
 #include <stb/stb_image.h>
@@ -122,10 +124,48 @@ done:
 static uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
 /* NULL when the bytes hold a whole image as far as can be told cheaply, else what is missing. */
+/* A PNG's image data (its IDAT chunks) inflated with zlib before stb does: stb's inflater reads
+ * zero bits past the end of the data, so a short corrupt stream could grow its output without
+ * bound (a 176-byte file asked for 2 GB under the fuzzer). The data must end as a zlib stream and
+ * inflate to no more than the rows of its header's size need (8 bytes a pixel at most, a filter
+ * byte a row, Adam7's seven passes). */
+static const char *png_data_bad(const unsigned char *b, size_t n) {
+    if (n < 33 || memcmp(b + 12, "IHDR", 4)) return "malformed PNG (no IHDR chunk first)";
+    uint64_t w = (uint64_t)b[16] << 24 | (uint64_t)b[17] << 16 | (uint64_t)b[18] << 8 | b[19];
+    uint64_t h = (uint64_t)b[20] << 24 | (uint64_t)b[21] << 16 | (uint64_t)b[22] << 8 | b[23];
+    uint64_t limit = h * (w * 8 + 1) + 7 * (h + 8) * 9 + 64;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit(&z) != Z_OK) return "cannot check the PNG's data (zlib)";
+    unsigned char out[16384];
+    uint64_t total = 0;
+    int status = Z_OK;
+    for (size_t at = 8; at + 12 <= n && status == Z_OK;) {
+        uint32_t len = (uint32_t)b[at] << 24 | (uint32_t)b[at + 1] << 16 | (uint32_t)b[at + 2] << 8 | b[at + 3];
+        if (len > n - at - 12) break; /* a chunk beyond the file: stb reports it */
+        if (!memcmp(b + at + 4, "IDAT", 4)) {
+            z.next_in = (unsigned char *)(uintptr_t)(b + at + 8), z.avail_in = len;
+            while (status == Z_OK && (z.avail_in > 0 || z.avail_out == 0)) {
+                z.next_out = out, z.avail_out = sizeof out;
+                status = inflate(&z, Z_NO_FLUSH);
+                total += sizeof out - z.avail_out;
+                if (total > limit) status = Z_DATA_ERROR;
+                if (status == Z_BUF_ERROR) status = Z_OK; /* needs the next chunk */
+                if (status == Z_OK && z.avail_in == 0 && z.avail_out != 0) break;
+            }
+        }
+        at += (size_t)len + 12;
+    }
+    inflateEnd(&z);
+    if (total > limit) return "malformed PNG (its data inflates beyond its image size)";
+    if (status != Z_STREAM_END) return "malformed PNG (its compressed data is corrupt or ends early)";
+    return NULL;
+}
+
 static const char *incomplete(const unsigned char *b, size_t n) {
     if (n >= 8 && !memcmp(b, "\x89PNG", 4)) { /* must end with the IEND chunk */
         for (size_t i = n >= 12 ? n - 12 : 0; i + 4 <= n; i++)
-            if (!memcmp(b + i, "IEND", 4)) return NULL;
+            if (!memcmp(b + i, "IEND", 4)) return png_data_bad(b, n);
         return "truncated PNG (no IEND chunk)";
     }
     if (n >= 2 && b[0] == 0xFF && b[1] == 0xD8) { /* JPEG: an end-of-image marker */
