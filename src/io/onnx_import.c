@@ -467,11 +467,10 @@ int fv_onnx_sole_reader(importer *im, const char *name) {
 }
 
 /* For a Conv or Gemm: the activation to fuse (linear when none), marking its node as done. */
-fv_status fv_onnx_fuse_activation(importer *im, size_t self, fv_activation *act, float *alpha, int *fused) {
+fv_status fv_onnx_fuse_activation(importer *im, fv_activation *act, float *alpha, int *fused) {
     *act = FV_ACT_LINEAR, *alpha = 0.0f, *fused = -1;
     int reader = fv_onnx_sole_reader(im, im->at->output[0]);
     if (reader < 0 || im->graph->node[reader]->n_input < 1 || strcmp(im->graph->node[reader]->input[0], im->at->output[0])) return FV_OK;
-    (void)self;
     fv_activation a;
     float al;
     fv_error keep = *im->err;
@@ -605,7 +604,7 @@ fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source
     for (size_t j = 0; j < im.graph->n_node && status == FV_OK; j++) {
         if (im.skip[j]) continue;
         im.at = im.graph->node[j];
-        status = fv_onnx_translate(&im, j);
+        status = fv_onnx_translate(&im);
     }
     im.at = NULL;
     value *out = status == FV_OK ? fv_onnx_find_value(&im, im.graph->output[0]->name) : NULL;

@@ -82,12 +82,12 @@ fv_status fv_onnx_add_pending_transform(importer *im, int node, const char *para
 float *fv_onnx_channel_vector(importer *im, const value *c, int n, float scale, const char *what);
 int fv_onnx_activation_of(importer *im, const FvOnnx__NodeProto *n, fv_activation *act, float *alpha);
 int fv_onnx_sole_reader(importer *im, const char *name);
-fv_status fv_onnx_fuse_activation(importer *im, size_t self, fv_activation *act, float *alpha, int *fused);
+fv_status fv_onnx_fuse_activation(importer *im, fv_activation *act, float *alpha, int *fused);
 fv_status fv_onnx_finish_fused(importer *im, int fused, value *out);
 
 /* ---- The operators (onnx_ops.c). ---- */
 /* The current node (im->at) into fovea nodes or constants. */
-fv_status fv_onnx_translate(importer *im, size_t index);
+fv_status fv_onnx_translate(importer *im);
 /* A Constant node (run first: a fused Clip reads its bounds before its own node is reached). */
 fv_status fv_onnx_op_constant(importer *im);
 

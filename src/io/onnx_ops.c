@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static fv_status op_conv(importer *im, size_t self) {
+static fv_status op_conv(importer *im) {
     static const char *const known[] = {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad", NULL};
     if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
     value *x = fv_onnx_activation_input(im, 0), *w = x ? fv_onnx_constant_input(im, 1, "the weight") : NULL;
@@ -49,7 +49,7 @@ static fv_status op_conv(importer *im, size_t self) {
         l.conv.pad[a][0] = (int)before, l.conv.pad[a][1] = (int)after;
     }
     int fused;
-    if (fv_onnx_fuse_activation(im, self, &l.conv.activation, &l.conv.alpha, &fused) != FV_OK) return FV_ERR;
+    if (fv_onnx_fuse_activation(im, &l.conv.activation, &l.conv.alpha, &fused) != FV_OK) return FV_ERR;
     if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
     value *ins[1] = {x};
     int node = fv_onnx_add_node(im, &l, ins, 1, "");
@@ -69,7 +69,7 @@ static fv_status op_conv(importer *im, size_t self) {
 }
 
 /* Gemm (Y = alpha A B' + beta C) and MatMul with a constant B: a dense layer. */
-static fv_status op_dense(importer *im, size_t self, int gemm) {
+static fv_status op_dense(importer *im, int gemm) {
     static const char *const known_gemm[] = {"alpha", "beta", "transA", "transB", "broadcast", NULL};
     static const char *const none[] = {NULL};
     if (fv_onnx_check_attributes(im, gemm ? known_gemm : none) != FV_OK) return FV_ERR;
@@ -85,7 +85,7 @@ static fv_status op_dense(importer *im, size_t self, int gemm) {
     fv_layer l = fv_dense((int)m);
     l.dense.use_bias = gemm && fv_onnx_has_input(im, 2) && beta != 0.0f;
     int fused;
-    if (fv_onnx_fuse_activation(im, self, &l.dense.activation, &l.dense.alpha, &fused) != FV_OK) return FV_ERR;
+    if (fv_onnx_fuse_activation(im, &l.dense.activation, &l.dense.alpha, &fused) != FV_OK) return FV_ERR;
     /* a softmax over the features fuses too */
     int reader = fv_onnx_sole_reader(im, im->at->output[0]);
     if (fused < 0 && reader >= 0 && !strcmp(im->graph->node[reader]->op_type, "Softmax")) {
@@ -360,7 +360,7 @@ static fv_status op_add(importer *im) {
     if (n == 1) return fv_onnx_alias(im, 0, ins[0]) ? FV_OK : FV_ERR;
     fv_layer l = fv_add();
     int fused;
-    if (fv_onnx_fuse_activation(im, 0, &l.add.activation, &l.add.alpha, &fused) != FV_OK) return FV_ERR;
+    if (fv_onnx_fuse_activation(im, &l.add.activation, &l.add.alpha, &fused) != FV_OK) return FV_ERR;
     int node = fv_onnx_add_node(im, &l, ins, n, "");
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, ins[0]->dim, ins[0]->rank) : NULL;
     return out ? fv_onnx_finish_fused(im, fused, out) : FV_ERR;
@@ -672,7 +672,7 @@ int fv_onnx_supports(const char *op_type) {
     return 0;
 }
 
-fv_status fv_onnx_translate(importer *im, size_t index) {
+fv_status fv_onnx_translate(importer *im) {
     const FvOnnx__NodeProto *n = im->at;
     if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx"))
         return fv_onnx_fail(im, "operator domain '%s' is not supported", n->domain);
@@ -687,9 +687,9 @@ fv_status fv_onnx_translate(importer *im, size_t index) {
             if (v && v->plain) return fv_onnx_fail(im, "input '%s' is in a transposed layout fovea only flattens or reshapes", v->name);
         }
     switch (kind) {
-    case H_CONV: return op_conv(im, index);
-    case H_GEMM: return op_dense(im, index, 1);
-    case H_MATMUL: return op_dense(im, index, 0);
+    case H_CONV: return op_conv(im);
+    case H_GEMM: return op_dense(im, 1);
+    case H_MATMUL: return op_dense(im, 0);
     case H_ACT: return op_activation(im);
     case H_SOFTMAX: return op_softmax(im);
     case H_MAXPOOL: return op_pool(im, 1);
