@@ -416,6 +416,10 @@ void fv_dataset_free(fv_dataset *data);
 fv_dataset *fv_dataset_split(fv_dataset *data, double fraction, fv_error *err);
 /* Subtracts mean and divides by std, per channel (arrays of shape.dim[rank-1] values). */
 void fv_dataset_normalize(fv_dataset *data, const float *mean, const float *std);
+/* Sets the dataset's class count to a network's (fv_net_classes): widened, the new classes are
+ * named by number, so that a test subset lacking the last classes has as many class names as the
+ * network's metrics have rows. Fails when a label is n_classes or more. */
+fv_status fv_dataset_set_classes(fv_dataset *data, int n_classes, fv_error *err);
 
 /* ---- Training: fit, evaluate, predict. ---- */
 typedef struct fv_batch_log {
@@ -494,10 +498,15 @@ typedef struct fv_metrics {
     double macro_precision, macro_recall, macro_f1;
 } fv_metrics;
 
-/* Inference over the whole dataset (in batches of the planned size). */
+/* The classes a network's flat output tells apart: its units, 2 for one sigmoid unit, 0 when the
+ * output is not flat. */
+int fv_net_classes(const fv_net *net);
+/* Inference over the whole dataset (in batches of the planned size). The metrics have
+ * fv_net_classes(net) classes, whatever labels the data holds. */
 fv_status fv_evaluate(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metrics *out, fv_error *err);
 void fv_metrics_free(fv_metrics *m);
-/* Loss, accuracy, a per-class table and the confusion matrix, as text. */
+/* Loss, accuracy, a per-class table and the confusion matrix, as text. class_names: NULL (numbers)
+ * or m->n_classes names (a dataset's after fv_dataset_set_classes(data, m->n_classes)). */
 int fv_metrics_format(const fv_metrics *m, const char (*class_names)[FV_CLASS_NAME_MAX], char *buf, size_t size);
 /* The same as one JSON document (stable keys: samples, loss, accuracy, macro_precision,
  * macro_recall, macro_f1, classes [{index, name, precision, recall, f1, support}], confusion). */

@@ -18,6 +18,14 @@ bad() {
   if [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && grep -qE -- "$pattern" "$dir/err"; then passed=$((passed + 1))
   else failed=$((failed + 1)); echo "FAILED: $kind: exit $rc, $lines stderr lines: $(head -3 "$dir/err")"; fi
 }
+# good KIND PATTERN COMMAND...: exit 0 and a stdout line matching PATTERN
+good() {
+  local kind=$1 pattern=$2; shift 2
+  "$@" >"$dir/out" 2>"$dir/err"
+  local rc=$?
+  if [ $rc -eq 0 ] && grep -qE -- "$pattern" "$dir/out"; then passed=$((passed + 1))
+  else failed=$((failed + 1)); echo "FAILED: $kind: exit $rc: $(head -3 "$dir/err")"; fi
+}
 intact() { # intact KIND FILE MD5
   if [ "$(md5sum <"$2")" = "$3" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $1 damaged $2"; fi
 }
@@ -39,6 +47,8 @@ idx("magic", 64, [i % 10 for i in range(64)], magic=0x804)
 idx("labels", 64, [12 if i == 5 else i % 10 for i in range(64)])
 idx("empty", 0, [])
 idx("shape", 64, [i % 10 for i in range(64)], rows=32)
+idx("nine", 64, [i % 9 for i in range(64)])  # a subset without the last class
+idx("one", 64, [0] * 64)
 x = rng.random((4, 28, 28), dtype=np.float32); x[1, 3, 3] = np.nan
 np.save(os.path.join(d, "nan-x.npy"), x); np.save(os.path.join(d, "nan-y.npy"), np.arange(4))
 open(os.path.join(d, "empty.fvm"), "wb").close()
@@ -47,6 +57,8 @@ open(os.path.join(d, "unknown-layer.fv"), "w").write("input shape=28,28,1\nconv4
 open(os.path.join(d, "unknown-setting.fv"), "w").write("input shape=28,28,1\nconv2d filterz=2 kernel=3\n")
 PY
 "$fovea" train "$model" --data "$dir/good" --epochs 1 --batch 16 --no-test --out "$dir/good.fvm" >/dev/null 2>&1
+/usr/bin/python3 "$src/tests/bad_onnx.py" "$dir" # ONNX files the importer must refuse
+/usr/bin/python3 "$src/tests/fuzz/make_corpus.py" --nested-onnx 3000 "$dir/nested.onnx"
 python_fix() { # python_fix IN OUT CODE: rewrite a model file's bytes (b) and fix its CRC-32
   /usr/bin/python3 - "$1" "$2" "$3" <<'PY'
 import struct, sys, zlib
@@ -102,5 +114,19 @@ bad "shift beyond the image" "a shift of 1000 pixels does not fit images of 28 x
 bad "disk full" "good.fvm: write failed" bash -c "trap '' XFSZ; ulimit -f 100; exec '$fovea' train '$model' --data '$dir/good' --epochs 1 --batch 16 --no-test --out '$dir/good.fvm'"
 intact "disk full" "$dir/good.fvm" "$good"
 if ! ls "$dir"/good.fvm.tmp.* >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: a temporary file was left"; fi
+# metrics are the network's classes, whatever labels the data holds (these overflowed the confusion matrix)
+good "a test subset without the last class" "^9 +0\.0000 +0\.0000 +0\.0000 +0$" "$fovea" evaluate "$dir/good.fvm" --data "$dir/nine" --split train
+good "a one-class test set" "^9 +0\.0000 +0\.0000 +0\.0000 +0$" "$fovea" evaluate "$dir/good.fvm" --data "$dir/one" --split train
+good "training on one class with a validation split" "val_accuracy" "$fovea" train "$model" --data "$dir/one" --val-split 0.5 --epochs 1 --batch 16
+# ONNX: nesting that overflowed protobuf-c's stack, and what the importer must not take silently
+bad "ONNX graphs nested 3,000 deep" "nested.onnx: messages nested more than 100 deep" "$fovea" summary "$dir/nested.onnx"
+bad "ONNX Relu of another domain, fused" "foreign_relu.onnx: node 'relu1' \(Relu\): operator domain 'com.example'" "$fovea" summary "$dir/foreign_relu.onnx"
+bad "ONNX Softmax of another domain" "foreign_softmax.onnx: node 'soft' \(Softmax\): operator domain 'com.example'" "$fovea" summary "$dir/foreign_softmax.onnx"
+bad "ONNX dilations as floats" "float_dilations.onnx: node 'conv1' \(Conv\): attribute 'dilations' is of type floats" "$fovea" summary "$dir/float_dilations.onnx"
+bad "ONNX strides given twice" "two_strides.onnx: node 'conv1' \(Conv\): attribute 'strides' is given twice" "$fovea" summary "$dir/two_strides.onnx"
+bad "ONNX extra input" "extra_input.onnx: node 'relu1' \(Relu\): 2 inputs; Relu takes at most 1" "$fovea" summary "$dir/extra_input.onnx"
+bad "ONNX NaN weight" "nan_weight.onnx: tensor 'w' holds a NaN" "$fovea" summary "$dir/nan_weight.onnx"
+bad "ONNX NaN Gemm alpha" "nan_alpha.onnx: node 'fc' \(Gemm\): alpha nan" "$fovea" summary "$dir/nan_alpha.onnx"
+good "ONNX: the same network, well-formed" "Total params: 18" "$fovea" summary "$dir/good.onnx"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -175,6 +175,19 @@ void cli_normalize(const fv_train_state *state, float *x, size_t values, int cha
     }
 }
 
+int cli_match_classes(const fv_net *net, const fv_train_state *state, const char *data_spec, fv_dataset *d, fv_error *err) {
+    if (!d || fv_net_classes(net) == 0) return 1; /* not a classifier: fv_target_layout says why */
+    if (fv_dataset_set_classes(d, fv_net_classes(net), err) != FV_OK) {
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        snprintf(err->message, sizeof err->message, "%.200s: %.300s", data_spec, why);
+        return 0;
+    }
+    if (state && state->class_names && state->n_classes == d->n_classes)
+        memcpy(d->class_names, state->class_names, (size_t)d->n_classes * sizeof *d->class_names);
+    return 1;
+}
+
 void cli_normalize_dataset(const fv_train_state *state, fv_dataset *d) {
     if (d) cli_normalize(state, d->x, d->count * fv_shape_count(d->shape), d->shape.dim[d->shape.rank - 1]);
 }

@@ -19,6 +19,9 @@ int cli_normalize_parse(const char *value, fv_train_state *state, int *automatic
 void cli_normalize(const fv_train_state *state, float *x, size_t values, int channels);
 /* The same on every sample of a dataset (NULL: nothing). */
 void cli_normalize_dataset(const fv_train_state *state, fv_dataset *d);
+/* The dataset's classes become the network's (a split may lack the last ones; a label beyond
+ * them is an error naming data_spec), named as the model's training named them when it did. */
+int cli_match_classes(const fv_net *net, const fv_train_state *state, const char *data_spec, fv_dataset *d, fv_error *err);
 /* A string as a JSON string (quoted, escaped). */
 void cli_json_string(FILE *out, const char *s);
 /* Whether an output file can be written where path names (checked before any long work). */

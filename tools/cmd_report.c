@@ -58,8 +58,7 @@ int cmd_report(int argc, char **argv) {
     fv_dataset *d = fv_load_dataset(data_spec, split, &err);
     int rc = 1;
     if (d && d->count == 0) snprintf(err.message, sizeof err.message, "%s: the %s split has no samples", data_spec, split), fv_dataset_free(d), d = NULL;
-    if (d && ck.train.class_names && ck.train.n_classes == d->n_classes) /* the names the model was trained with */
-        memcpy(d->class_names, ck.train.class_names, (size_t)d->n_classes * sizeof *d->class_names);
+    if (d && !cli_match_classes(net, &ck.train, data_spec, d, &err)) fv_dataset_free(d), d = NULL;
     if (d && (size_t)batch > d->count) batch = (long)d->count;
     cli_normalize_dataset(&ck.train, d);
     char command[2048] = "";

@@ -187,7 +187,7 @@ int cmd_train(int argc, char **argv) {
     fv_epoch_log *t_history = NULL; /* every epoch's log, for the model file */
     fv_optimizer *opt = NULL;
     fv_dataset *train = fv_load_dataset(data_spec, "train", &err), *val = NULL, *test_set = NULL;
-    if (!train) goto fail;
+    if (!train || !cli_match_classes(net, &ck.train, data_spec, train, &err)) goto fail;
     if (resuming && ck.train.n_normalize) normalization = ck.train; /* the model keeps its preprocessing */
     else if (normalize_auto && !measure_normalization(train, &normalization)) {
         snprintf(err.message, sizeof err.message, "%s: --normalize auto: the data has more than %d channels", data_spec, FV_MAX_NORMALIZE);
@@ -270,7 +270,7 @@ int cmd_train(int argc, char **argv) {
             printf("no test split (%s)\n", err.message);
         } else {
             fv_metrics m;
-            if (fv_evaluate(net, test_set, c.loss, &m, &err) != FV_OK) goto fail;
+            if (!cli_match_classes(net, &t.state, data_spec, test_set, &err) || fv_evaluate(net, test_set, c.loss, &m, &err) != FV_OK) goto fail;
             printf("\nTest set: ");
             print_metrics(&m, test_set, 0);
             fv_metrics_free(&m);
@@ -279,8 +279,6 @@ int cmd_train(int argc, char **argv) {
     if (report) { /* the finished page: with the test set's confusion matrix and mistakes when there is one */
         t.page.n_history = t.state.n_history, t.page.seconds = fv_time_seconds() - t.page.seconds_start, t.page.finished = 1;
         t.page.data = test_set;
-        if (test_set && ck.train.class_names == NULL) memcpy(test_set->class_names, train->class_names,
-                                                              (size_t)(test_set->n_classes < train->n_classes ? test_set->n_classes : train->n_classes) * sizeof *train->class_names);
         fv_status st = test_set ? report_finish(report, &t.page, c.loss, &err) : report_write(report, &t.page, &err);
         if (st != FV_OK) goto fail;
         printf("wrote %s\n", report);
@@ -333,6 +331,7 @@ int cmd_evaluate(int argc, char **argv) {
     if (d && d->count == 0) snprintf(err.message, sizeof err.message, "%s: the %s split has no samples", data_spec, split), fv_dataset_free(d), d = NULL;
     if (d && (size_t)batch > d->count) batch = (long)d->count; /* never plan for more samples than there are */
     cli_normalize_dataset(&ck.train, d);
+    if (d && !cli_match_classes(net, &ck.train, data_spec, d, &err)) fv_dataset_free(d), d = NULL;
     int rc = !d || fv_net_plan_mode(net, (int)batch, backend, FV_PLAN_INFERENCE, 1, &err) != FV_OK ||
              fv_evaluate(net, d, default_loss(net, loss_kind), &m, &err) != FV_OK;
     if (rc) fprintf(stderr, "fovea: %s%s%s\n", d ? data_spec : "", d ? ": " : "", err.message);

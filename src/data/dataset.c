@@ -46,6 +46,18 @@ fv_dataset *fv_dataset_split(fv_dataset *d, double fraction, fv_error *err) {
     return v;
 }
 
+fv_status fv_dataset_set_classes(fv_dataset *d, int n_classes, fv_error *err) {
+    for (size_t i = 0; i < d->count; i++)
+        if (d->labels[i] < 0 || d->labels[i] >= n_classes)
+            return fv_fail(err, "sample %zu has label %d, but there are %d classes: a label is out of range", i, d->labels[i], n_classes);
+    if (n_classes <= d->n_classes) return d->n_classes = n_classes, FV_OK; /* no label uses the classes dropped */
+    char (*names)[FV_CLASS_NAME_MAX] = realloc(d->class_names, (size_t)n_classes * sizeof *names);
+    if (!names) return fv_fail(err, "out of memory");
+    for (int c = d->n_classes; c < n_classes; c++) snprintf(names[c], FV_CLASS_NAME_MAX, "%d", c);
+    d->class_names = names, d->n_classes = n_classes;
+    return FV_OK;
+}
+
 void fv_dataset_normalize(fv_dataset *d, const float *mean, const float *std) {
     int c = d->shape.dim[d->shape.rank - 1];
     size_t n = d->count * fv_shape_count(d->shape);

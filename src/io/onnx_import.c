@@ -121,6 +121,16 @@ value *fv_onnx_new_value(importer *im, const char *name) {
     return v;
 }
 
+/* Weights that are NaN or infinite poison every output: refused, naming the tensor. A single
+ * infinite value is kept: it is a bound (Clip's max) or a fill value, not a weight. */
+static value *finite_constant(importer *im, value *v) {
+    for (size_t i = 0; v && !v->is_int && i < v->count; i++)
+        if (isnan(v->f[i]) || (isinf(v->f[i]) && v->count > 1))
+            return fv_onnx_fail(im, "tensor '%s' holds %s at index %zu (of %zu values)", v->name, isnan(v->f[i]) ? "a NaN" : "an infinite value", i,
+                                v->count), NULL;
+    return v;
+}
+
 value *fv_onnx_add_constant(importer *im, const char *name, const FvOnnx__TensorProto *t) {
     size_t count;
     fv_error why;
@@ -134,7 +144,7 @@ value *fv_onnx_add_constant(importer *im, const char *name, const FvOnnx__Tensor
         v->f = (float *)(void *)t->raw_data.data, v->borrowed = 1;
         v->count = t->raw_data.len / sizeof(float), v->rank = (int)t->n_dims;
         for (size_t i = 0; i < t->n_dims; i++) v->dim[i] = t->dims[i];
-        return v;
+        return finite_constant(im, v);
     }
     float *f = fv_onnx_tensor_floats(t, &count, &why);
     if (!f) return fv_onnx_fail(im, "%s", why.message), NULL;
@@ -146,7 +156,7 @@ value *fv_onnx_add_constant(importer *im, const char *name, const FvOnnx__Tensor
     if (v->is_int) /* Shape's batch mark and -1 survive a float; ints beyond 2^24 are not shapes */
         for (size_t i = 0; i < count; i++)
             if (fabsf(f[i]) > 16777216.0f && f[i] != (float)BATCH_MARK) return fv_onnx_fail(im, "integer constant '%s' is out of range", name), NULL;
-    return v;
+    return finite_constant(im, v);
 }
 
 /* A constant computed here (folding): rank 0 or 1. */
@@ -191,19 +201,37 @@ const FvOnnx__AttributeProto *fv_onnx_attribute(importer *im, const char *name) 
     return NULL;
 }
 
-int64_t fv_onnx_attr_int(importer *im, const char *name, int64_t fallback) {
+static const char *attribute_type_name(int type) {
+    static const char *const names[] = {"undefined", "float", "int", "string", "tensor", "graph", "floats", "ints", "strings",
+                                        "tensors", "graphs", "sparse tensor", "sparse tensors", "type proto", "type protos"};
+    return type >= 0 && type < (int)(sizeof names / sizeof *names) ? names[type] : "unknown";
+}
+
+const FvOnnx__AttributeProto *fv_onnx_typed_attribute(importer *im, const char *name, int type) {
     const FvOnnx__AttributeProto *a = fv_onnx_attribute(im, name);
+    if (!a || !a->has_type || (int)a->type == type) return a; /* IR version 1 files may leave the type out */
+    if (!im->bad_attribute) {
+        fv_error keep = *im->err;
+        fv_onnx_fail(im, "attribute '%s' is of type %s; the operator takes %s", name, attribute_type_name((int)a->type), attribute_type_name(type));
+        im->attribute_error = *im->err, *im->err = keep;
+        im->bad_attribute = 1;
+    }
+    return NULL;
+}
+
+int64_t fv_onnx_attr_int(importer *im, const char *name, int64_t fallback) {
+    const FvOnnx__AttributeProto *a = fv_onnx_typed_attribute(im, name, FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
     return a && a->has_i ? a->i : fallback;
 }
 
 float fv_onnx_attr_float(importer *im, const char *name, float fallback) {
-    const FvOnnx__AttributeProto *a = fv_onnx_attribute(im, name);
+    const FvOnnx__AttributeProto *a = fv_onnx_typed_attribute(im, name, FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
     return a && a->has_f ? a->f : fallback;
 }
 
 /* Up to max ints; returns how many (0 when absent). */
 int fv_onnx_attr_ints(importer *im, const char *name, int64_t *out, int max) {
-    const FvOnnx__AttributeProto *a = fv_onnx_attribute(im, name);
+    const FvOnnx__AttributeProto *a = fv_onnx_typed_attribute(im, name, FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
     if (!a) return 0;
     int n = (int)(a->n_ints < (size_t)max ? a->n_ints : (size_t)max);
     for (int i = 0; i < n; i++) out[i] = a->ints[i];
@@ -212,7 +240,7 @@ int fv_onnx_attr_ints(importer *im, const char *name, int64_t *out, int max) {
 
 /* A string attribute (protobuf bytes, not NUL-terminated) into buf. */
 const char *fv_onnx_attr_string(importer *im, const char *name, const char *fallback, char *buf, size_t size) {
-    const FvOnnx__AttributeProto *a = fv_onnx_attribute(im, name);
+    const FvOnnx__AttributeProto *a = fv_onnx_typed_attribute(im, name, FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
     if (!a || !a->has_s) return fallback;
     snprintf(buf, size, "%.*s", (int)(a->s.len < size ? a->s.len : size - 1), (const char *)a->s.data);
     return buf;
@@ -594,6 +622,10 @@ fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source
     if (status == FV_OK && !n_data) status = fv_onnx_fail(&im, "the graph has no data input");
     if (status == FV_OK && im.graph->n_output != 1)
         status = fv_onnx_fail(&im, "the graph has %zu outputs (fovea networks have one)", im.graph->n_output);
+    for (size_t j = 0; j < im.graph->n_node && status == FV_OK; j++) {
+        im.at = im.graph->node[j];
+        status = fv_onnx_check_node(&im);
+    }
     /* Constant nodes first: a fused Clip reads its bounds before its node is reached */
     for (size_t j = 0; j < im.graph->n_node && status == FV_OK; j++)
         if (!strcmp(im.graph->node[j]->op_type, "Constant") && im.graph->node[j]->n_output == 1) {
@@ -601,11 +633,12 @@ fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source
             status = fv_onnx_op_constant(&im);
             im.skip[j] = 1;
         }
-    for (size_t j = 0; j < im.graph->n_node && status == FV_OK; j++) {
+    for (size_t j = 0; j < im.graph->n_node && status == FV_OK && !im.bad_attribute; j++) {
         if (im.skip[j]) continue;
         im.at = im.graph->node[j];
         status = fv_onnx_translate(&im);
     }
+    if (im.bad_attribute) status = FV_ERR, *err = im.attribute_error; /* the first wrongly typed attribute is the cause */
     im.at = NULL;
     value *out = status == FV_OK ? fv_onnx_find_value(&im, im.graph->output[0]->name) : NULL;
     if (status == FV_OK && !out) status = fv_onnx_fail(&im, "output '%s' is not computed by any node", im.graph->output[0]->name);
@@ -642,6 +675,48 @@ fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source
     return im.net;
 }
 
+/* protobuf-c unpacks nested messages by recursion, so a file nesting graphs in attributes a few
+ * thousand deep (If -> then_branch -> If ...) overflows the stack inside the unpacker. This walks
+ * the wire format first, following only fields the schema says are messages, and refuses nesting
+ * deeper than protobuf's own default recursion limit; what does not parse is left to the unpacker. */
+#define ONNX_MAX_NESTING 100
+static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) return 1;
+    }
+    return 0;
+}
+
+static int nesting_depth(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end, int depth) {
+    int deepest = depth;
+    while (p < end) {
+        uint64_t key, len;
+        if (!read_varint(&p, end, &key)) return deepest;
+        switch (key & 7) {
+        case 0: if (!read_varint(&p, end, &len)) return deepest; break;
+        case 1: if (end - p < 8) return deepest; p += 8; break;
+        case 5: if (end - p < 4) return deepest; p += 4; break;
+        case 2: {
+            if (!read_varint(&p, end, &len) || len > (uint64_t)(end - p)) return deepest;
+            const ProtobufCFieldDescriptor *f = key >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3)) : NULL;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                if (depth + 1 > ONNX_MAX_NESTING) return depth + 1;
+                int inner = nesting_depth(f->descriptor, p, p + len, depth + 1);
+                if (inner > ONNX_MAX_NESTING) return inner;
+                deepest = inner > deepest ? inner : deepest;
+            }
+            p += len;
+            break;
+        }
+        default: return deepest; /* groups or garbage: the unpacker refuses them */
+        }
+    }
+    return deepest;
+}
+
 fv_net *fv_net_load_onnx(const char *path, fv_onnx_info *info, fv_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return fv_fail(err, "%s: cannot open: %s", path, strerror(errno)), NULL;
@@ -657,6 +732,9 @@ fv_net *fv_net_load_onnx(const char *path, fv_onnx_info *info, fv_error *err) {
     fclose(f);
     if (bad) return free(buf), fv_fail(err, "%s: read error", path), NULL;
     if (size == 0) return free(buf), fv_fail(err, "%s: empty file (not an ONNX model)", path), NULL;
+    if (nesting_depth(&fv_onnx__model_proto__descriptor, buf, buf + size, 0) > ONNX_MAX_NESTING)
+        return free(buf), fv_fail(err, "%s: messages nested more than %d deep (graphs inside attributes): refused before unpacking", path,
+                                  ONNX_MAX_NESTING), NULL;
     FvOnnx__ModelProto *model = fv_onnx__model_proto__unpack(NULL, size, buf);
     free(buf);
     if (!model) return fv_fail(err, "%s: not an ONNX model (the protobuf does not parse)", path), NULL;

@@ -51,6 +51,10 @@ typedef struct importer {
     unsigned char *skip;            /* per ONNX node: fused into the node before it */
     const FvOnnx__NodeProto *at;      /* the node being translated, for errors */
     fv_error *err;
+    /* An attribute of the wrong type, found by an accessor (which returns the default): it fails
+     * the node once translated, whatever else the node then reports. */
+    int bad_attribute;
+    fv_error attribute_error;
 } importer;
 
 /* ---- Helpers (onnx_import.c). ---- */
@@ -66,6 +70,9 @@ int fv_onnx_has_input(importer *im, size_t i);
 value *fv_onnx_activation_input(importer *im, size_t i);
 value *fv_onnx_constant_input(importer *im, size_t i, const char *what);
 const FvOnnx__AttributeProto *fv_onnx_attribute(importer *im, const char *name);
+/* The attribute when present with this type (FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__*); present
+ * with another type, it is recorded as the node's error (bad_attribute) and NULL returned. */
+const FvOnnx__AttributeProto *fv_onnx_typed_attribute(importer *im, const char *name, int type);
 int64_t fv_onnx_attr_int(importer *im, const char *name, int64_t fallback);
 float fv_onnx_attr_float(importer *im, const char *name, float fallback);
 int fv_onnx_attr_ints(importer *im, const char *name, int64_t *out, int max);
@@ -88,6 +95,9 @@ fv_status fv_onnx_finish_fused(importer *im, int fused, value *out);
 /* ---- The operators (onnx_ops.c). ---- */
 /* The current node (im->at) into fovea nodes or constants. */
 fv_status fv_onnx_translate(importer *im);
+/* Checks every node before any is translated (fused nodes are never translated on their own):
+ * the standard operator domain, no attribute given twice, no more inputs than the operator has. */
+fv_status fv_onnx_check_node(importer *im);
 /* A Constant node (run first: a fused Clip reads its bounds before its own node is reached). */
 fv_status fv_onnx_op_constant(importer *im);
 

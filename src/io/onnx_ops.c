@@ -80,6 +80,7 @@ static fv_status op_dense(importer *im, int gemm) {
     if (gemm && fv_onnx_attr_int(im, "transA", 0)) return fv_onnx_fail(im, "transA=1 (it would mix the batch)");
     int trans_b = gemm ? (int)fv_onnx_attr_int(im, "transB", 0) : 0;
     float alpha = gemm ? fv_onnx_attr_float(im, "alpha", 1.0f) : 1.0f, beta = gemm ? fv_onnx_attr_float(im, "beta", 1.0f) : 1.0f;
+    if (!isfinite(alpha) || !isfinite(beta)) return fv_onnx_fail(im, "alpha %g, beta %g: not finite", (double)alpha, (double)beta);
     int64_t k = trans_b ? b->dim[1] : b->dim[0], m = trans_b ? b->dim[0] : b->dim[1];
     if (k != a->dim[1]) return fv_onnx_fail(im, "B has %lld rows for %lld features", (long long)k, (long long)a->dim[1]);
     fv_layer l = fv_dense((int)m);
@@ -628,10 +629,13 @@ static fv_status op_squeeze(importer *im, int unsqueeze) {
 }
 
 fv_status fv_onnx_op_constant(importer *im) {
-    const FvOnnx__AttributeProto *a = fv_onnx_attribute(im, "value");
+    const FvOnnx__AttributeProto *a = fv_onnx_typed_attribute(im, "value", FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
     if (a && a->t) return fv_onnx_add_constant(im, im->at->output[0], a->t) ? FV_OK : FV_ERR;
-    const FvOnnx__AttributeProto *f = fv_onnx_attribute(im, "value_float"), *fs = fv_onnx_attribute(im, "value_floats");
-    const FvOnnx__AttributeProto *i = fv_onnx_attribute(im, "value_int"), *is = fv_onnx_attribute(im, "value_ints");
+    const FvOnnx__AttributeProto *f = fv_onnx_typed_attribute(im, "value_float", FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+    const FvOnnx__AttributeProto *fs = fv_onnx_typed_attribute(im, "value_floats", FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
+    const FvOnnx__AttributeProto *i = fv_onnx_typed_attribute(im, "value_int", FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    const FvOnnx__AttributeProto *is = fv_onnx_typed_attribute(im, "value_ints", FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    if (im->bad_attribute) return FV_ERR;
     float buf[64];
     size_t n = 0;
     if (f) buf[n++] = f->f;
@@ -639,6 +643,8 @@ fv_status fv_onnx_op_constant(importer *im) {
     else if (fs && fs->n_floats <= 64) for (; n < fs->n_floats; n++) buf[n] = fs->floats[n];
     else if (is && is->n_ints <= 64) for (; n < is->n_ints; n++) buf[n] = (float)is->ints[n];
     else return fv_onnx_fail(im, "a constant of a kind fovea does not read");
+    for (size_t k = 0; k < n; k++)
+        if (isnan(buf[k])) return fv_onnx_fail(im, "the constant holds a NaN");
     value *v = fv_onnx_fold_constant(im, im->at->output[0], buf, n, f || i ? 0 : 1);
     if (v) v->is_int = !(f || fs);
     return v ? FV_OK : FV_ERR;
@@ -646,40 +652,56 @@ fv_status fv_onnx_op_constant(importer *im) {
 
 typedef struct op_row {
     const char *op;
-    int kind; /* which handler */
+    int kind;       /* which handler */
+    int max_inputs; /* more is an error, not ignored */
 } op_row;
 
 enum { H_CONV, H_GEMM, H_MATMUL, H_ACT, H_SOFTMAX, H_MAXPOOL, H_AVGPOOL, H_GAP, H_BN, H_ADD, H_CONCAT, H_DROPOUT,
        H_IDENTITY, H_CONSTANT, H_SHAPE, H_GATHER, H_UNSQUEEZE, H_SQUEEZE, H_FLATTEN, H_RESHAPE, H_TRANSPOSE, H_SUB, H_MUL,
        H_DIV, H_NEG, H_PRELU };
 
-/* The operators fovea imports (docs/ONNX.md lists them with what each supports). */
+/* The operators fovea imports (docs/ONNX.md lists them with what each supports): each one's handler
+ * and how many inputs ONNX gives it at most (FV_ONNX_VARIADIC: any number). */
+#define FV_ONNX_VARIADIC 1000000
 static const op_row op_table[] = {
-    {"Conv", H_CONV},         {"Gemm", H_GEMM},           {"MatMul", H_MATMUL},       {"Relu", H_ACT},
-    {"LeakyRelu", H_ACT},     {"Sigmoid", H_ACT},         {"Tanh", H_ACT},            {"Clip", H_ACT},
-    {"Softmax", H_SOFTMAX},   {"MaxPool", H_MAXPOOL},     {"AveragePool", H_AVGPOOL}, {"GlobalAveragePool", H_GAP},
-    {"BatchNormalization", H_BN}, {"Add", H_ADD},         {"Sum", H_ADD},             {"Concat", H_CONCAT},
-    {"Dropout", H_DROPOUT},   {"Identity", H_IDENTITY},   {"Constant", H_CONSTANT},   {"Shape", H_SHAPE},
-    {"Gather", H_GATHER},     {"Unsqueeze", H_UNSQUEEZE}, {"Squeeze", H_SQUEEZE},     {"Flatten", H_FLATTEN},
-    {"Reshape", H_RESHAPE},   {"Transpose", H_TRANSPOSE}, {"Sub", H_SUB},             {"Mul", H_MUL},
-    {"Div", H_DIV},           {"Neg", H_NEG},             {"HardSigmoid", H_ACT},     {"LogSoftmax", H_SOFTMAX},
-    {"PRelu", H_PRELU},
+    {"Conv", H_CONV, 3},         {"Gemm", H_GEMM, 3},           {"MatMul", H_MATMUL, 2},       {"Relu", H_ACT, 1},
+    {"LeakyRelu", H_ACT, 1},     {"Sigmoid", H_ACT, 1},         {"Tanh", H_ACT, 1},            {"Clip", H_ACT, 3},
+    {"Softmax", H_SOFTMAX, 1},   {"MaxPool", H_MAXPOOL, 1},     {"AveragePool", H_AVGPOOL, 1}, {"GlobalAveragePool", H_GAP, 1},
+    {"BatchNormalization", H_BN, 5}, {"Add", H_ADD, 2},         {"Sum", H_ADD, FV_ONNX_VARIADIC}, {"Concat", H_CONCAT, FV_ONNX_VARIADIC},
+    {"Dropout", H_DROPOUT, 3},   {"Identity", H_IDENTITY, 1},   {"Constant", H_CONSTANT, 0},   {"Shape", H_SHAPE, 1},
+    {"Gather", H_GATHER, 2},     {"Unsqueeze", H_UNSQUEEZE, 2}, {"Squeeze", H_SQUEEZE, 2},     {"Flatten", H_FLATTEN, 1},
+    {"Reshape", H_RESHAPE, 2},   {"Transpose", H_TRANSPOSE, 1}, {"Sub", H_SUB, 2},             {"Mul", H_MUL, 2},
+    {"Div", H_DIV, 2},           {"Neg", H_NEG, 1},             {"HardSigmoid", H_ACT, 1},     {"LogSoftmax", H_SOFTMAX, 1},
+    {"PRelu", H_PRELU, 2},
 };
 
-int fv_onnx_supports(const char *op_type) {
+static const op_row *find_op(const char *op_type) {
     for (size_t i = 0; i < sizeof op_table / sizeof *op_table; i++)
-        if (!strcmp(op_table[i].op, op_type)) return 1;
-    return 0;
+        if (!strcmp(op_table[i].op, op_type)) return &op_table[i];
+    return NULL;
 }
+
+fv_status fv_onnx_check_node(importer *im) {
+    const FvOnnx__NodeProto *n = im->at;
+    if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx"))
+        return fv_onnx_fail(im, "operator domain '%s' is not supported (only the standard ONNX operators)", n->domain);
+    for (size_t i = 0; i < n->n_attribute; i++)
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(n->attribute[i]->name, n->attribute[j]->name))
+                return fv_onnx_fail(im, "attribute '%s' is given twice", n->attribute[i]->name);
+    const op_row *row = find_op(n->op_type);
+    if (row && n->n_input > (size_t)row->max_inputs)
+        return fv_onnx_fail(im, "%zu inputs; %s takes at most %d", n->n_input, n->op_type, row->max_inputs);
+    return FV_OK;
+}
+
+int fv_onnx_supports(const char *op_type) { return find_op(op_type) != NULL; }
 
 fv_status fv_onnx_translate(importer *im) {
     const FvOnnx__NodeProto *n = im->at;
-    if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx"))
-        return fv_onnx_fail(im, "operator domain '%s' is not supported", n->domain);
-    int kind = -1;
-    for (size_t i = 0; i < sizeof op_table / sizeof *op_table; i++)
-        if (!strcmp(op_table[i].op, n->op_type)) kind = op_table[i].kind;
-    if (kind < 0) return fv_onnx_fail(im, "operator %s is not supported", n->op_type);
+    const op_row *row = find_op(n->op_type);
+    if (!row) return fv_onnx_fail(im, "operator %s is not supported", n->op_type);
+    int kind = row->kind;
     if (n->n_output < 1) return fv_onnx_fail(im, "no outputs");
     if (kind != H_TRANSPOSE && kind != H_FLATTEN && kind != H_RESHAPE && kind != H_IDENTITY)
         for (size_t i = 0; i < n->n_input; i++) {

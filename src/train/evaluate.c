@@ -46,7 +46,14 @@ fv_status fv_metrics_alloc(fv_metrics *m, int k, fv_error *err) {
     return fv_fail(err, "out of memory");
 }
 
-int fv_metrics_classes(const fv_dataset *data) { return data->n_classes < 2 ? 2 : data->n_classes; }
+/* The classes a network's flat output tells apart: its units, or 2 for one sigmoid unit; 0 when
+ * the output is not flat. Metrics are sized by this, never by the labels a dataset happens to hold
+ * (a test subset may lack the last classes). */
+int fv_net_classes(const fv_net *net) {
+    fv_shape out = fv_net_node_shape(net, fv_net_output_node(net));
+    if (out.rank != 1) return 0;
+    return out.dim[0] == 1 ? 2 : out.dim[0];
+}
 
 /* Into metrics allocated for the data's classes, with x (batch x input) and targets (batch x
  * units) as work space: fit calls it every epoch without allocating. */
@@ -73,8 +80,12 @@ fv_status fv_evaluate_into(fv_net *net, const fv_dataset *data, fv_loss loss, fv
         if (st != FV_OK) break;
         loss_sum += l * (double)n;
         const float *y = fv_net_node_output(net, fv_net_output_node(net));
-        for (size_t i = 0; i < n; i++)
-            m->confusion[(size_t)data->labels[at + i] * k + (size_t)fv_predicted_class(y + i * (size_t)units, units)]++;
+        for (size_t i = 0; i < n; i++) {
+            int label = data->labels[at + i], predicted = fv_predicted_class(y + i * (size_t)units, units);
+            if (label < 0 || label >= k || predicted >= k) /* fv_target_layout checks the labels; this guards the matrix */
+                return fv_fail(err, "sample %zu: label %d is outside the network's %d classes", at + i, label, k);
+            m->confusion[(size_t)label * k + (size_t)predicted]++;
+        }
     }
     if (st != FV_OK) return FV_ERR;
     size_t correct = 0;
@@ -98,7 +109,8 @@ fv_status fv_evaluate(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metr
     if (fv_net_batch(net) == 0) return fv_fail(err, "the network must be planned before evaluate");
     size_t batch = (size_t)fv_net_batch(net), per = fv_shape_count(data->shape);
     size_t units = fv_shape_count(fv_net_node_shape(net, fv_net_output_node(net)));
-    if (fv_metrics_alloc(m, fv_metrics_classes(data), err) != FV_OK) return FV_ERR;
+    if (fv_net_classes(net) < 2) return fv_fail(err, "evaluate needs a flat output of class scores");
+    if (fv_metrics_alloc(m, fv_net_classes(net), err) != FV_OK) return FV_ERR;
     float *x = calloc(batch * per, sizeof *x), *targets = calloc(batch * units, sizeof *targets);
     fv_status st = x && targets ? fv_evaluate_into(net, data, loss, m, x, targets, err) : fv_fail(err, "out of memory");
     free(x), free(targets);

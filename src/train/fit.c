@@ -102,7 +102,7 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
     fv_metrics val; /* the validation's metrics, allocated once for every epoch */
     memset(&val, 0, sizeof val);
     if (!x || !targets || !labels || !order || (c->patience > 0 && c->restore_best && !best) ||
-        (c->validation && fv_metrics_alloc(&val, fv_metrics_classes(c->validation), err) != FV_OK)) {
+        (c->validation && fv_metrics_alloc(&val, fv_net_classes(net), err) != FV_OK)) {
         free(x), free(targets), free(labels), free(order), free(best);
         return fv_fail(err, "out of memory for the training buffers");
     }

@@ -14,9 +14,8 @@ fv_status fv_loss_compute(fv_net *net, fv_loss loss, const float *targets, int s
                           fv_error *err);
 
 /* Evaluation without allocating (fit's validation): metrics from fv_metrics_alloc for
- * fv_metrics_classes(data) classes; x and targets hold one batch of inputs and of outputs. */
+ * fv_net_classes(net) classes; x and targets hold one batch of inputs and of outputs. */
 fv_status fv_metrics_alloc(fv_metrics *m, int classes, fv_error *err);
-int fv_metrics_classes(const fv_dataset *data);
 fv_status fv_evaluate_into(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metrics *m, float *x, float *targets,
                            fv_error *err);
 

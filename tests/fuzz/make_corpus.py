@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Writes the fuzz harnesses' seed corpora (tests/fuzz/corpus/HARNESS/): small valid files of each
 kind. Run once; the files are committed.   usage: make_corpus.py path/to/fovea
+(make_corpus.py --onnx-structures writes only the hand-built ONNX structures and the regression;
+make_corpus.py --nested-onnx DEPTH FILE one nested model.)
 The model-file seed is a tiny network trained one epoch by fovea itself. Needs numpy, h5py and PIL
 (Debian python3-numpy, python3-h5py, python3-pil)."""
 import gzip
@@ -12,9 +14,6 @@ import subprocess
 import sys
 import tempfile
 
-import h5py
-import numpy as np
-from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -25,6 +24,67 @@ def out(harness, name, data):
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), "wb") as f:
         f.write(data)
+
+
+def pb_varint(v):
+    b = bytearray()
+    while True:
+        b.append((v & 0x7f) | (0x80 if v > 0x7f else 0))
+        v >>= 7
+        if not v:
+            return bytes(b)
+
+
+def pb_field(number, payload):
+    """A length-delimited protobuf field (a string, bytes or a nested message)."""
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return pb_varint(number << 3 | 2) + pb_varint(len(payload)) + payload
+
+
+def pb_int(number, v):
+    return pb_varint(number << 3) + pb_varint(v)
+
+
+def nested_onnx(depth):
+    """A model whose graph holds an If whose then_branch holds an If ... `depth` graphs deep
+    (ModelProto 7 graph; GraphProto 1 node; NodeProto 4 op_type, 5 attribute; AttributeProto 1 name,
+    20 type (5 = GRAPH), 6 g). protobuf-c unpacks it by recursion: 3,000 deep overflowed the stack."""
+    graph = pb_field(2, "innermost")
+    for _ in range(depth):
+        attribute = pb_field(1, "then_branch") + pb_int(20, 5) + pb_field(6, graph)
+        graph = pb_field(1, pb_field(4, "If") + pb_field(5, attribute))
+    return pb_int(1, 7) + pb_field(8, pb_int(2, 13)) + pb_field(7, graph)
+
+
+def onnx_structures(regressions=True):
+    """Nested and oversized structures, written by hand (no ONNX library serialises them): graphs
+    nested 30 and 120 deep (under and over the importer's limit of 100 messages), a tensor whose
+    raw_data claims 4 GB, and a graph of 2,000 nodes."""
+    out("onnx", "nested_30.onnx", nested_onnx(30))
+    out("onnx", "nested_120.onnx", nested_onnx(120))
+    tensor = pb_field(8, "w") + pb_int(2, 1) + pb_int(1, 4) + pb_varint(9 << 3 | 2) + pb_varint(1 << 32) + b"\0" * 16
+    out("onnx", "claims_4gb.onnx", pb_int(1, 7) + pb_field(8, pb_int(2, 13)) + pb_field(7, pb_field(5, tensor)))
+    nodes = b"".join(pb_field(1, pb_field(1, "x") + pb_field(2, "x") + pb_field(4, "Relu")) for _ in range(2000))
+    out("onnx", "many_nodes.onnx", pb_int(1, 7) + pb_field(8, pb_int(2, 13)) + pb_field(7, nodes))
+    if regressions:
+        d = os.path.join(HERE, "regressions", "onnx")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "nested_3000_stack_overflow.onnx"), "wb") as f:
+            f.write(nested_onnx(3000))
+
+
+if len(sys.argv) > 3 and sys.argv[1] == "--nested-onnx":  # one nested file, for tests/bad_input.sh
+    with open(sys.argv[3], "wb") as f:
+        f.write(nested_onnx(int(sys.argv[2])))
+    sys.exit(0)
+if len(sys.argv) > 1 and sys.argv[1] == "--onnx-structures":
+    onnx_structures()
+    sys.exit(0)
+
+import h5py  # noqa: E402 (not needed for --onnx-structures)
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
 
 
 def npy(a):
@@ -125,7 +185,7 @@ def onnx_seeds():
             out("onnx", t + ".onnx", f.read())
 
 
-
 onnx_seeds()
+onnx_structures()
 print("wrote", os.path.join(HERE, "corpus"))
 
