@@ -12,6 +12,7 @@
 #ifndef FOVEA_H
 #define FOVEA_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -474,6 +475,11 @@ typedef struct fv_fit_config {
     const fv_fit_position *resume_at; /* continue epoch resume_at->epoch from its batch (NULL: epochs
                                          start at initial_epoch) */
     void *user;
+    /* Interruption (Ctrl-C, a scheduler's SIGTERM): when *interrupt becomes non-zero (a signal
+     * handler may set it), training finishes the batch under way, calls on_checkpoint with that
+     * position (or, after an epoch's last batch, ends the epoch as usual, on_epoch included) and
+     * returns FV_OK with result->interrupted set. NULL: never. */
+    const volatile sig_atomic_t *interrupt;
 } fv_fit_config;
 
 typedef struct fv_fit_result {
@@ -482,6 +488,8 @@ typedef struct fv_fit_result {
     double best_loss;
     fv_epoch_log last;
     int stopped_early;
+    int interrupted;          /* config->interrupt stopped it, at `stopped_at` */
+    fv_fit_position stopped_at; /* the next batch to run (batch 0 of the next epoch after an epoch's end) */
 } fv_fit_result;
 
 fv_fit_config fv_fit_defaults(void); /* 10 epochs, batch 32, softmax cross-entropy, shuffle, seed 1 */

@@ -114,6 +114,10 @@ bad "shift beyond the image" "a shift of 1000 pixels does not fit images of 28 x
 bad "disk full" "good.fvm: write failed" bash -c "trap '' XFSZ; ulimit -f 100; exec '$fovea' train '$model' --data '$dir/good' --epochs 1 --batch 16 --no-test --out '$dir/good.fvm'"
 intact "disk full" "$dir/good.fvm" "$good"
 if ! ls "$dir"/good.fvm.tmp.* >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: a temporary file was left"; fi
+# ... and without ignoring SIGXFSZ, whose default action killed fovea mid-write, leaving MODEL.tmp.PID
+bad "file-size limit (SIGXFSZ)" "good.fvm: write failed" bash -c "ulimit -f 100; exec '$fovea' train '$model' --data '$dir/good' --epochs 1 --batch 16 --no-test --out '$dir/good.fvm'"
+intact "file-size limit (SIGXFSZ)" "$dir/good.fvm" "$good"
+if ! ls "$dir"/good.fvm.tmp.* >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: SIGXFSZ left a temporary file"; fi
 # metrics are the network's classes, whatever labels the data holds (these overflowed the confusion matrix)
 good "a test subset without the last class" "^9 +0\.0000 +0\.0000 +0\.0000 +0$" "$fovea" evaluate "$dir/good.fvm" --data "$dir/nine" --split train
 good "a one-class test set" "^9 +0\.0000 +0\.0000 +0\.0000 +0$" "$fovea" evaluate "$dir/good.fvm" --data "$dir/one" --split train

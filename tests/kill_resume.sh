@@ -30,6 +30,27 @@ check "killed and resumed ends with the uninterrupted run's weights, bit for bit
 check "... and its model file, byte for byte (optimizer state and history too)" "cmp -s '$dir/full.fvm' '$dir/part.fvm'"
 check "the same last-epoch loss and accuracy" "[ \"\$(tr '\r' '\n' <'$dir/full.log' | grep -o 'loss: [0-9.]* - accuracy: [0-9.]*$' | tail -1)\" = \"\$(tr '\r' '\n' <'$dir/resume.log' | grep -o 'loss: [0-9.]* - accuracy: [0-9.]*$' | tail -1)\" ]"
 
+# Ctrl-C (SIGINT) and a scheduler's preemption (SIGTERM) mid-epoch: the batch under way finishes and
+# is saved, the exit status is 128 + the signal, and resuming ends as the uninterrupted run
+for sig in INT TERM; do
+  rm -f "$dir/sig.fvm"
+  "$fovea" train "$model" "${args[@]}" --out "$dir/sig.fvm" --checkpoint-every 20 >"$dir/sig.log" 2>"$dir/sig.err" &
+  pid=$!
+  for _ in $(seq 1 600); do [ -e "$dir/sig.fvm" ] && break; sleep 0.01; done # batch 20 of epoch 1 is saved: the run is mid-epoch
+  kill -$sig $pid
+  wait $pid
+  rc=$?
+  want=$([ $sig = INT ] && echo 130 || echo 143)
+  check "SIG$sig: exit $want (got $rc)" "[ $rc -eq $want ]"
+  check "SIG$sig: one line says where it stopped and what it saved ($(tr -d '\n' <"$dir/sig.err"))" \
+    "grep -q 'SIG$sig: stopped at epoch 1, batch [0-9]*; saved .*sig.fvm, which resumes there' '$dir/sig.err'"
+  batch=$(grep -o 'batch [0-9]*' "$dir/sig.err" | grep -o '[0-9]*')
+  "$fovea" train "$dir/sig.fvm" --data "$dir/data" --epochs 3 --no-test --backend reference --shift 2 --flip --out "$dir/sig.fvm" >"$dir/sig-resume.log" 2>&1
+  check "SIG$sig: the checkpoint is of that batch ($(grep -m1 resuming "$dir/sig-resume.log"))" "grep -q '^resuming epoch 1 at batch $((batch + 1))$' '$dir/sig-resume.log'"
+  check "SIG$sig: resumed, it ends as the uninterrupted run, byte for byte" "cmp -s '$dir/full.fvm' '$dir/sig.fvm'"
+done
+check "no temporary file is left" "! ls '$dir'/*.tmp.* >/dev/null 2>&1"
+
 # divergence stops with a message naming the epoch and batch, and the last good checkpoint stays
 cp "$dir/full.fvm" "$dir/good.fvm"
 before=$(md5sum <"$dir/good.fvm")

@@ -6,8 +6,10 @@
 
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const train_usage =
     "usage: fovea train MODEL --data DATA [options]\n"
@@ -51,6 +53,31 @@ typedef struct train_ctx {
     int stop_after, run_epochs;
     int save_failed;
 } train_ctx;
+
+/* The signal (SIGINT, SIGTERM) that asked training to stop. A handler can only reach static
+ * storage, so this is the tool's one file-scope variable; the library reads it through
+ * fv_fit_config.interrupt and finishes the batch under way. A second signal ends the process at
+ * once, as that signal's default would. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) {
+    if (stop_signal) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    stop_signal = sig;
+}
+
+static void catch_stop_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART; /* reads and writes under way are not cut short */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 /* Saves the model; at: a mid-epoch position (NULL at an epoch's end). */
 static int save_checkpoint(train_ctx *t, int epochs_done, const fv_fit_position *at) {
@@ -244,7 +271,9 @@ int cmd_train(int argc, char **argv) {
     for (int k = 0; resuming && k < ck.train.n_history && k < c.initial_epoch; k++) t.state.history[t.state.n_history++] = ck.train.history[k];
     c.on_epoch = on_epoch, c.user = &t;
     c.checkpoint_every = (int)checkpoint_every, c.checkpoint_seconds = checkpoint_seconds;
-    if (out && (checkpoint_every || checkpoint_seconds > 0)) c.on_checkpoint = on_checkpoint;
+    if (out) c.on_checkpoint = on_checkpoint; /* by count, by time, or when interrupted */
+    c.interrupt = &stop_signal;
+    catch_stop_signals();
     if (resuming && ck.train.has_position) c.resume_at = &ck.train.position;
     const fv_optimizer_config *oc = fv_optimizer_get_config(opt);
     printf("Training %s on %zu samples%s%zu validation), batch %ld, %s lr %g, %s loss, backend %s, seed %ld%s\n", model,
@@ -254,6 +283,7 @@ int cmd_train(int argc, char **argv) {
     if (c.resume_at) printf("resuming epoch %d at batch %d\n", c.resume_at->epoch + 1, c.resume_at->batch + 1);
     if (c.initial_epoch >= c.epochs) printf("already trained for %d epochs\n", c.initial_epoch);
     fv_fit_result r;
+    memset(&r, 0, sizeof r);
     if (c.initial_epoch < c.epochs && fv_fit(net, opt, train, &c, &r, &err) != FV_OK) {
         char why[sizeof err.message];
         snprintf(why, sizeof why, "%s", err.message);
@@ -261,6 +291,18 @@ int cmd_train(int argc, char **argv) {
         goto fail;
     }
     if (t.save_failed) goto fail_quiet;
+    if (stop_signal) { /* Ctrl-C or a scheduler's SIGTERM: the batch under way was finished and saved */
+        const char *name = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
+        char where[64] = "after training";
+        if (r.interrupted && r.stopped_at.batch) snprintf(where, sizeof where, "at epoch %d, batch %d", r.stopped_at.epoch + 1, r.stopped_at.batch);
+        else if (r.interrupted) snprintf(where, sizeof where, "after epoch %d", r.stopped_at.epoch);
+        if (isatty(fileno(stdout))) printf("\n"); /* below the progress bar */
+        if (out) fprintf(stderr, "fovea: %s: stopped %s; saved %s, which resumes there: fovea train %s --data %s\n", name, where, out, out, data_spec);
+        else fprintf(stderr, "fovea: %s: stopped %s; nothing saved (no --out)\n", name, where);
+        rc = 128 + stop_signal;
+        goto done;
+    }
+    signal(SIGINT, SIG_DFL), signal(SIGTERM, SIG_DFL); /* the model is saved: a signal now may end the process */
     if (out && c.initial_epoch < c.epochs && r.stopped_early && !save_checkpoint(&t, r.epochs_run, NULL)) goto fail_quiet;
     if (out) printf("saved %s\n", out);
     if (test) {

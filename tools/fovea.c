@@ -3,6 +3,7 @@
  * (filter), cmd_inspect.c (show, saliency, gradcam, dream); cli.c holds what they share. */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,10 @@ static int take_threads(int *argc, char **argv) {
 int main(int argc, char **argv) {
     /* a line at a time even into a file or a pipe: progress survives a kill, logs are current */
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* a file-size limit (ulimit -f) then fails the write with EFBIG, which the library reports and
+     * cleans up after (the temporary file removed, the old model kept), instead of killing the
+     * process mid-write with a MODEL.tmp.PID left behind */
+    signal(SIGXFSZ, SIG_IGN);
     if (!take_threads(&argc, argv)) return 2;
     if (argc >= 2 && !strcmp(argv[1], "--version")) {
         printf("fovea %s (backends: reference%s; OpenMP threads: %d)\n", fv_version(),

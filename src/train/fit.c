@@ -163,13 +163,19 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
             }
             int by_count = c->checkpoint_every > 0 && (k + 1) % (size_t)c->checkpoint_every == 0;
             int by_time = c->checkpoint_seconds > 0 && fv_time_seconds() - last_checkpoint >= c->checkpoint_seconds;
-            if (c->on_checkpoint && (by_count || by_time) && k + 1 < batches) { /* the epoch's end has its own save */
+            int interrupted = c->interrupt && *c->interrupt;
+            if (c->on_checkpoint && (by_count || by_time || interrupted) && k + 1 < batches) { /* the epoch's end has its own save */
                 fv_fit_position here = {epoch, (int)k + 1, aug.state, net->rng.state, loss_sum, (uint64_t)correct};
                 last_checkpoint = fv_time_seconds();
                 if (c->on_checkpoint(&here, c->user)) {
                     stop = 1;
                     break;
                 }
+            }
+            if (interrupted && k + 1 < batches) {
+                r.interrupted = 1, r.stopped_at = (fv_fit_position){epoch, (int)k + 1, aug.state, net->rng.state, loss_sum, (uint64_t)correct};
+                stop = 1;
+                break;
             }
         }
         if (stop) break;
@@ -204,6 +210,10 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
             break;
         }
         if (c->on_epoch && c->on_epoch(&e, c->user)) break;
+        if (c->interrupt && *c->interrupt) { /* after an epoch's last batch: the epoch's own end was the save */
+            r.interrupted = 1, r.stopped_at = (fv_fit_position){epoch + 1, 0, 0, 0, 0.0, 0};
+            break;
+        }
     }
     fv_net_want_input_grad(net, wanted_input_grad);
     fv_metrics_free(&val);
