@@ -55,6 +55,7 @@ open(os.path.join(d, "empty.fvm"), "wb").close()
 open(os.path.join(d, "noimage.png"), "wb").write(b"not an image at all")
 open(os.path.join(d, "unknown-layer.fv"), "w").write("input shape=28,28,1\nconv4d filters=2 kernel=3\n")
 open(os.path.join(d, "unknown-setting.fv"), "w").write("input shape=28,28,1\nconv2d filterz=2 kernel=3\n")
+open(os.path.join(d, "control-byte.fv"), "w").write("input shape=28,28,1\nconv2d fil\vters=2 kernel=3\n")
 PY
 "$fovea" train "$model" --data "$dir/good" --epochs 1 --batch 16 --no-test --out "$dir/good.fvm" >/dev/null 2>&1
 /usr/bin/python3 "$src/tests/bad_onnx.py" "$dir" # ONNX files the importer must refuse
@@ -118,6 +119,13 @@ if ! ls "$dir"/good.fvm.tmp.* >/dev/null 2>&1; then passed=$((passed + 1)); else
 bad "file-size limit (SIGXFSZ)" "good.fvm: write failed" bash -c "ulimit -f 100; exec '$fovea' train '$model' --data '$dir/good' --epochs 1 --batch 16 --no-test --out '$dir/good.fvm'"
 intact "file-size limit (SIGXFSZ)" "$dir/good.fvm" "$good"
 if ! ls "$dir"/good.fvm.tmp.* >/dev/null 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: SIGXFSZ left a temporary file"; fi
+# error lines are one line that names the file
+bad "a control byte in a model text" "control-byte.fv:2: .*fil\\\\x0bters" "$fovea" summary "$dir/control-byte.fv"
+bad "an empty output name, found before training" "the output file name is empty" "$fovea" train "$model" --data "$dir/good" --out ""
+if ! grep -q Epoch "$dir/out"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: trained before finding the output name empty"; fi
+good "forward times a saved model too" "^forward .* ms, backward" "$fovea" forward "$dir/good.fvm" --batch 4 --repeat 1
+bad "a plan larger than the machine's memory, refused before allocating" "lenet5.fv: planning 'lenet5' for batch 1000000 needs [0-9.]+ GB .* more than the [0-9.]+ GB of memory available" \
+  "$fovea" forward "$model" --batch 1000000 --repeat 1
 # metrics are the network's classes, whatever labels the data holds (these overflowed the confusion matrix)
 good "a test subset without the last class" "^9 +0\.0000 +0\.0000 +0\.0000 +0$" "$fovea" evaluate "$dir/good.fvm" --data "$dir/nine" --split train
 good "a one-class test set" "^9 +0\.0000 +0\.0000 +0\.0000 +0$" "$fovea" evaluate "$dir/good.fvm" --data "$dir/one" --split train

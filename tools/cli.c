@@ -42,6 +42,7 @@ int cli_float(const char *flag, const char *value, double min, double *out) { re
 
 int cli_output_writable(const char *path) {
     char tmp[4200];
+    if (!*path) return fprintf(stderr, "fovea: the output file name is empty\n"), 0;
     snprintf(tmp, sizeof tmp, "%s.check.%ld", path, (long)getpid());
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return fprintf(stderr, "fovea: %s: is a folder, not a file\n", path), 0;

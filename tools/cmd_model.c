@@ -273,9 +273,10 @@ int cmd_forward(int argc, char **argv) {
     }
 
     fv_error err;
-    fv_net *net = fv_net_load_definition(path, &err);
-    if (!net || fv_net_plan(net, (int)batch, backend, (uint64_t)seed, &err) != FV_OK) {
-        fprintf(stderr, "fovea: %s\n", err.message);
+    fv_net *net = cli_load_net(path, NULL); /* a definition, a saved model or an ONNX file */
+    if (!net) return 1;
+    if (fv_net_plan(net, (int)batch, backend, (uint64_t)seed, &err) != FV_OK) {
+        fprintf(stderr, "fovea: %s: %s\n", path, err.message);
         fv_net_free(net);
         return 1;
     }

@@ -228,7 +228,11 @@ int cmd_train(int argc, char **argv) {
     }
     if (fv_net_plan(net, (int)batch, backend, (uint64_t)seed, &err) != FV_OK) goto fail;
     if (resuming) {
-        opt = fv_optimizer_resume(net, &ck, &err);
+        if (!(opt = fv_optimizer_resume(net, &ck, &err))) { /* the file's optimizer: say which file */
+            char why[sizeof err.message];
+            snprintf(why, sizeof why, "%s", err.message);
+            snprintf(err.message, sizeof err.message, "%.200s: %.300s", model, why);
+        }
     } else {
         fv_optimizer_config oc = !strcmp(optimizer, "sgd") ? fv_sgd(lr > 0 ? (float)lr : 0.01f, (float)momentum)
                                                            : fv_adam(lr > 0 ? (float)lr : 0.001f);

@@ -169,11 +169,23 @@ fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_m
     size_t *offset = calloc((size_t)net->n_nodes + 1, sizeof *offset); /* inference placements */
     if (!offset) return fv_fail(err, "out of memory planning '%s'", net->name);
     if (measure(net, batch, mode, &m, offset, err) != FV_OK) return free(offset), FV_ERR;
+    int n = net->n_nodes, training = mode != FV_PLAN_INFERENCE, max_inputs = 0;
+    for (int i = 0; training && i < n; i++) max_inputs = net->nodes[i].n_inputs > max_inputs ? net->nodes[i].n_inputs : max_inputs;
+    /* every block is zeroed as it is allocated: a plan larger than the memory left would push the
+     * machine into swap (or the OOM killer) before failing, so it is refused up front */
+    double grads = training ? (double)m.parameter_grads + (double)m.activation_grads + (double)max_inputs * (double)m.largest_activation : 0.0;
+    double need = (double)m.activations + (double)m.scratch + grads;
+    size_t avail = fv_memory_available();
+    if (avail != SIZE_MAX && need > (double)avail) {
+        free(offset);
+        return fv_fail(err, "planning '%s' for batch %d needs %.2f GB (activations %.2f, gradients %.2f, work space %.2f), more than the %.2f GB "
+                       "of memory available: use a smaller batch", net->name, batch, need / 1e9, (double)m.activations / 1e9, grads / 1e9,
+                       (double)m.scratch / 1e9, (double)avail / 1e9);
+    }
     fv_net_release_plan(net);
     if (fv_net_init_params(net, seed, err) != FV_OK) return free(offset), FV_ERR;
     fv_net_reseed(net, seed);
 
-    int n = net->n_nodes, training = mode != FV_PLAN_INFERENCE, max_inputs = 0;
     size_t largest = m.largest_activation / sizeof(float), logits = logit_floats(net, batch);
     net->act_block = fv_alloc_aligned(m.activations);
     net->scratch_block = fv_alloc_aligned(m.scratch);
@@ -182,7 +194,6 @@ fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_m
         net->grad_block = fv_alloc_aligned(m.parameter_grads);
         net->act_grad_block = fv_alloc_aligned(m.activation_grads);
         net->grad_written = calloc((size_t)n, 1);
-        for (int i = 0; i < n; i++) max_inputs = net->nodes[i].n_inputs > max_inputs ? net->nodes[i].n_inputs : max_inputs;
         ok = net->grad_block && net->act_grad_block && net->grad_written;
         for (int i = 0; i < max_inputs && ok; i++) ok = (net->temp_grad[i] = fv_alloc_aligned(largest * sizeof(float))) != NULL;
     }

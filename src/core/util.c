@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,8 +15,17 @@ fv_status fv_fail(fv_error *err, const char *fmt, ...) {
     if (err) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        char raw[sizeof err->message];
+        vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
+        /* A message is one line: control bytes copied from a file (a \v in a model text split it
+         * over two) are written as \xNN, which keeps the rest readable. */
+        size_t o = 0;
+        for (const unsigned char *c = (const unsigned char *)raw; *c && o + 5 < sizeof err->message; c++) {
+            if (*c < 0x20 || *c == 0x7f) o += (size_t)snprintf(err->message + o, sizeof err->message - o, "\\x%02x", *c);
+            else err->message[o++] = (char)*c;
+        }
+        err->message[o] = '\0';
     }
     return FV_ERR;
 }
@@ -39,6 +49,32 @@ void *fv_alloc_aligned(size_t bytes) {
     void *p = aligned_alloc(FV_ALIGN, fv_align_up(bytes, FV_ALIGN));
     if (p) memset(p, 0, fv_align_up(bytes, FV_ALIGN));
     return p;
+}
+
+/* The first number in a file (after `key` when given), in bytes (kB when `kilobytes`); 0 if none. */
+static size_t number_in_file(const char *path, const char *key, int kilobytes) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long v = 0;
+    while (!v && fgets(line, sizeof line, f))
+        if (!key || !strncmp(line, key, strlen(key))) {
+            const char *p = key ? line + strlen(key) : line;
+            if (sscanf(p, " %llu", &v) != 1) v = 0;
+            if (!key) break;
+        }
+    fclose(f);
+    return (size_t)(kilobytes ? v * 1024 : v);
+}
+
+size_t fv_memory_available(void) {
+    size_t avail = SIZE_MAX, v;
+    if ((v = number_in_file("/proc/meminfo", "MemAvailable:", 1))) avail = v;
+    struct rlimit r;
+    if (getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY && (size_t)r.rlim_cur < avail) avail = (size_t)r.rlim_cur;
+    size_t max = number_in_file("/sys/fs/cgroup/memory.max", NULL, 0), used = number_in_file("/sys/fs/cgroup/memory.current", NULL, 0);
+    if (max && max > used && max - used < avail) avail = max - used; /* "max" (no limit) reads as no number */
+    return avail;
 }
 
 size_t fv_shape_count(fv_shape s) {

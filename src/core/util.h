@@ -25,6 +25,10 @@ fv_status fv_fail(fv_error *err, const char *fmt, ...) __attribute__((format(pri
 static inline size_t fv_align_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 /* Zeroed, FV_ALIGN-aligned memory (free with free()); NULL when out of memory. */
 void *fv_alloc_aligned(size_t bytes);
+/* The bytes this process can still take: the least of the memory the kernel reports available
+ * (MemAvailable), the address-space limit (ulimit -v) and the cgroup's limit; SIZE_MAX when none
+ * can be read. Planning checks a plan against it before touching a byte. */
+size_t fv_memory_available(void);
 
 /* ---- Random numbers: a per-network generator (no global state): splitmix64. Only
  * reproducibility matters here, not crypto quality. ---- */

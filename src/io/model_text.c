@@ -171,8 +171,10 @@ fv_net *fv_net_load_definition(const char *path, fv_error *err) {
     fclose(f);
     text[size] = '\0';
     if (strlen(text) != (size_t)size) {
+        int saved = size >= 8 && !memcmp(text, "FOVEAMDL", 8);
         free(text);
-        fv_fail(err, "%s: not a text file (contains a NUL byte)", path);
+        if (saved) fv_fail(err, "%s: this is a saved model, not a definition: read it with fv_net_load (every fovea command does)", path);
+        else fv_fail(err, "%s: not a text file (contains a NUL byte)", path);
         return NULL;
     }
     fv_net *net = fv_net_from_text(text, path, err);
