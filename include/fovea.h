@@ -69,6 +69,10 @@ typedef enum {
     FV_LAYER_RESHAPE,
     FV_LAYER_AFFINE,
     FV_LAYER_PRELU,
+    FV_LAYER_BINARY,
+    FV_LAYER_UNARY,
+    FV_LAYER_REDUCE,
+    FV_LAYER_PAD,
     FV_LAYER_KIND_COUNT
 } fv_layer_kind;
 
@@ -163,6 +167,34 @@ typedef struct fv_activation_settings {
     float alpha;               /* leaky ReLU slope */
 } fv_activation_settings;
 
+/* Elementwise operations of two computed tensors, NumPy broadcasting over the axes after the
+ * batch: a per-channel gate (1, 1, C) times maps (H, W, C) is the common case. */
+typedef enum { FV_BINARY_ADD, FV_BINARY_SUB, FV_BINARY_MUL, FV_BINARY_DIV, FV_BINARY_MAX, FV_BINARY_MIN, FV_BINARY_POW,
+               FV_BINARY_COUNT } fv_binary_op;
+typedef struct fv_binary_settings {
+    fv_binary_op op;
+} fv_binary_settings;
+
+typedef enum { FV_UNARY_EXP, FV_UNARY_LOG, FV_UNARY_SQRT, FV_UNARY_ERF, FV_UNARY_ABS, FV_UNARY_NEG, FV_UNARY_RECIPROCAL,
+               FV_UNARY_COUNT } fv_unary_op;
+typedef struct fv_unary_settings {
+    fv_unary_op op;
+} fv_unary_settings;
+
+typedef enum { FV_REDUCE_MEAN, FV_REDUCE_SUM, FV_REDUCE_MAX, FV_REDUCE_COUNT } fv_reduce_op;
+typedef struct fv_reduce_settings {
+    fv_reduce_op op;
+    int axes;                  /* bit a: reduce per-sample axis a (0 is the first after the batch) */
+    int keepdims;              /* keep reduced axes as size 1 */
+} fv_reduce_settings;
+
+typedef enum { FV_PAD_CONSTANT, FV_PAD_REFLECT, FV_PAD_EDGE, FV_PAD_MODE_COUNT } fv_pad_mode;
+typedef struct fv_pad_settings {
+    int pads[FV_MAX_RANK][2];  /* (before, after) per per-sample axis */
+    fv_pad_mode mode;          /* constant (value), reflect (no edge repeated), edge (repeated) */
+    float value;
+} fv_pad_settings;
+
 typedef struct fv_layer {
     fv_layer_kind kind;
     union { /* the member named after the kind; global_avgpool, concat, affine, prelu have none */
@@ -175,6 +207,10 @@ typedef struct fv_layer {
         fv_add_settings add;
         fv_flatten_settings flatten;
         fv_reshape_settings reshape;
+        fv_binary_settings binary;
+        fv_unary_settings unary;
+        fv_reduce_settings reduce;
+        fv_pad_settings pad;
         fv_activation_settings activation;
     };
 } fv_layer;
@@ -201,6 +237,10 @@ fv_layer fv_activation_layer(fv_activation act);               /* leaky ReLU alp
 fv_layer fv_reshape(fv_shape shape);                            /* memory order kept */
 fv_layer fv_prelu(void);       /* a learned slope per channel, 0.25 at first */
 fv_layer fv_affine(void);      /* x * scale + shift, constants of the sample's shape (1 and 0 at first) */
+fv_layer fv_binary(fv_binary_op op);          /* two inputs, broadcast */
+fv_layer fv_unary(fv_unary_op op);
+fv_layer fv_reduce(fv_reduce_op op, int axes, int keepdims);
+fv_layer fv_pad(fv_pad_mode mode, float value); /* set pads[axis][0/1] afterwards */
 
 const char *fv_layer_kind_name(fv_layer_kind kind);   /* "conv2d" */
 const char *fv_activation_name(fv_activation act);     /* "relu" */

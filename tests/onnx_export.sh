@@ -32,7 +32,10 @@ PY
 # the layer kinds ONNX import brought (prelu, relu6, add + relu, a channels-first flatten,
 # log_softmax), in a definition of the test's own
 printf 'model layers\ninput shape=9,8,3\nconv2d filters=4 kernel=3 padding=same\nprelu\nconv2d filters=4 kernel=1 activation=relu6\nadd inputs=prelu_1,conv2d_2 activation=relu\nmaxpool2d size=2\nflatten channels_first=true\ndense units=5 activation=log_softmax\n' > "$dir/layers.fv"
-for spec in lenet5:28,28,1 mlp-2d:2 mnist-cnn:28,28,1 smile-cnn:64,64,3 layers:9,8,3; do
+# the tensor kinds (binary with broadcasting, unary, reduce, pad): a squeeze-and-excitation gate,
+# SiLU, GELU's erf, reflect and constant padding, a mean over the channels dropped
+printf 'model tensors\ninput name=in shape=6,5,3\nconv2d name=c filters=4 kernel=3 padding=same\nsigmoid name=s\nmultiply name=silu inputs=c,s\nreduce name=se op=mean axes=0,1\nmultiply name=gate inputs=silu,se\npad name=p pads=1,2,0,1 mode=reflect\nerf name=e\npad name=z pads=1,1,1,1 value=0.5\nreduce name=r op=sum axes=2 keepdims=false\nreduce name=m op=max axes=0\ndivide name=d inputs=m,m\nsubtract name=sub inputs=d,m\nflatten\ndense units=3\n' > "$dir/tensors.fv"
+for spec in lenet5:28,28,1 mlp-2d:2 mnist-cnn:28,28,1 smile-cnn:64,64,3 layers:9,8,3 tensors:6,5,3; do
   m=${spec%%:*} shape=${spec#*:}
   def=$src/models/$m.fv
   [ -f "$def" ] || def=$dir/$m.fv

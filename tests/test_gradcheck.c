@@ -182,6 +182,35 @@ int main(void) {
         snprintf(what, sizeof what, "activation %s", acts[i]);
         gradcheck(&t, what, "3,7", acts[i], 2, 1);
     }
+    /* the tensor kinds: broadcasting sums a gradient over the axes an operand was stretched along;
+     * log, sqrt, reciprocal, pow and div read sigmoid outputs (in (0.27, 0.73): far from their poles) */
+    const char *tensor_cases[][3] = {
+        {"multiply, same shapes (SiLU)", "4,3,2", "sigmoid name=s\nmultiply inputs=input_1,s"},
+        {"multiply, a per-channel gate (1,1,C) x (H,W,C)", "4,3,2", "reduce name=g op=mean axes=0,1\nmultiply inputs=input_1,g"},
+        {"binary add, (H,1,C) + (1,W,C)", "3,4,2", "reduce name=r op=max axes=1\nreduce name=c op=sum axes=0 inputs=input_1\nbinary op=add inputs=r,c"},
+        {"binary add broadcast, lower rank (C) + (H,W,C)", "3,4,2", "reduce name=v op=mean axes=0,1 keepdims=false\nbinary op=add inputs=input_1,v"},
+        {"subtract broadcast", "3,4,2", "reduce name=g op=sum axes=2\nsubtract inputs=g,input_1"},
+        {"divide", "3,4,2", "sigmoid name=s\ndivide inputs=input_1,s"},
+        {"maximum (x, -x)", "3,5", "neg name=n\nmaximum inputs=input_1,n"},
+        {"minimum (x, -x)", "3,5", "neg name=n\nminimum inputs=n,input_1"},
+        {"power", "3,5", "sigmoid name=s\ntanh name=t inputs=input_1\npower inputs=s,t"},
+        {"exp", "3,5", "exp"},
+        {"log", "3,5", "sigmoid\nlog"},
+        {"sqrt", "3,5", "sigmoid\nsqrt"},
+        {"erf", "3,5", "erf"},
+        {"abs", "3,5", "abs"},
+        {"neg", "3,5", "neg"},
+        {"reciprocal", "3,5", "sigmoid\nreciprocal"},
+        {"reduce mean over H, W", "3,4,2", "reduce op=mean axes=0,1"},
+        {"reduce sum over C, dropped", "3,4,2", "reduce op=sum axes=2 keepdims=false"},
+        {"reduce max over W", "3,4,2", "reduce op=max axes=1"},
+        {"reduce everything", "3,4,2", "reduce op=mean axes=0,1,2 keepdims=false"},
+        {"pad constant", "3,4,2", "pad pads=1,2,0,1,1,0 value=0.25"},
+        {"pad reflect", "4,4,2", "pad pads=2,1,1,3 mode=reflect"},
+        {"pad edge", "3,4,2", "pad pads=2,1,0,2 mode=edge"},
+    };
+    for (size_t i = 0; i < sizeof tensor_cases / sizeof *tensor_cases; i++)
+        gradcheck(&t, tensor_cases[i][0], tensor_cases[i][1], tensor_cases[i][2], 2, 1);
     /* the graph: gradients of a node read twice are summed */
     gradcheck(&t, "residual add (input read by two layers)", "4,4,2",
               "conv2d name=c filters=2 kernel=3 padding=same activation=tanh\nadd inputs=input_1,c", 2, 1);

@@ -14,12 +14,17 @@
 
 #define TOLERANCE 1e-5
 
+static char worst_at[256]; /* where the largest error was seen, for the summary line (a test program's own state) */
+
 static void compare(test_counts *t, const ref_case *c, const char *backend, const char *what, const float *got,
                     const ref_tensor *want) {
     CHECK(t, want != NULL, "[%s] %s: reference has no '%s'", backend, c->name, what);
     if (!want) return;
     double err = rel_diff(got, want->data, want->count, 1e-6);
-    if (err > t->worst) t->worst = err;
+    if (err > t->worst) {
+        t->worst = err;
+        snprintf(worst_at, sizeof worst_at, "[%s] %s: %s", backend, c->name, what);
+    }
     CHECK(t, err <= TOLERANCE, "[%s] %s: %s differs from PyTorch: relative error %.3g", backend, c->name, what, err);
 }
 
@@ -125,7 +130,7 @@ int main(int argc, char **argv) {
     if (argc != 2) return fprintf(stderr, "usage: test_torch REFERENCE.bin\n"), 2;
     long n_cases = ref_for_each(argv[1], &t, run_both, NULL);
     if (n_cases < 0) return 1;
-    printf("%ld PyTorch cases, backends: reference%s; largest relative error %.2g (tolerance %.0e)\n", n_cases,
-           fv_backend_available(FV_BACKEND_ONEDNN) ? ", onednn" : "", t.worst, TOLERANCE);
+    printf("%ld PyTorch cases, backends: reference%s; largest relative error %.2g (tolerance %.0e), at %s\n", n_cases,
+           fv_backend_available(FV_BACKEND_ONEDNN) ? ", onednn" : "", t.worst, TOLERANCE, worst_at);
     return report(&t);
 }

@@ -305,7 +305,40 @@ class Case:
             return activate(x, s["function"], alpha)
         if kind in ("relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear", "relu6", "hard_sigmoid", "log_softmax"):
             return activate(x, kind, alpha)
+        if kind == "binary" or kind in BINARY_WORDS:
+            a, b = ins[0], ins[1]
+            if a.dim() < b.dim():  # fovea right-aligns the axes after the batch
+                a = a.reshape(a.shape[0], *([1] * (b.dim() - a.dim())), *a.shape[1:])
+            if b.dim() < a.dim():
+                b = b.reshape(b.shape[0], *([1] * (a.dim() - b.dim())), *b.shape[1:])
+            op = s.get("op") or BINARY_WORDS[kind]
+            return {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div, "max": torch.maximum,
+                    "min": torch.minimum, "pow": torch.pow}[op](a, b)
+        if kind == "unary" or kind in UNARY_WORDS:
+            op = s.get("op") or kind
+            return {"exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "erf": torch.erf, "abs": torch.abs,
+                    "neg": torch.neg, "reciprocal": torch.reciprocal}[op](x)
+        if kind == "reduce":
+            axes = [int(v) + 1 for v in s["axes"].split(",")]
+            keep = s.get("keepdims", "true") == "true"
+            op = s.get("op", "mean")
+            y = {"mean": torch.mean, "sum": torch.sum}[op](x, dim=axes, keepdim=keep) if op != "max" else torch.amax(x, dim=axes, keepdim=keep)
+            return y.reshape(y.shape[0], 1) if y.dim() == 1 else y  # everything reduced: one value a sample
+        if kind == "pad":
+            v = [int(p) for p in s["pads"].split(",")]
+            pads = [(v[2 * a], v[2 * a + 1]) for a in range(len(v) // 2)]
+            pads += [(0, 0)] * (x.dim() - 1 - len(pads))
+            mode = s.get("mode", "constant")
+            if mode == "constant":
+                return F.pad(x, torch_pads(pads), value=float(s.get("value", "0")))
+            # reflect/replicate pad the spatial axes of NCHW: the channels (last here) stay unpadded
+            y = F.pad(x.movedim(-1, 1), torch_pads(pads[:-1]), mode="reflect" if mode == "reflect" else "replicate")
+            return y.movedim(1, -1)
         raise ValueError(kind)
+
+
+BINARY_WORDS = {"multiply": "mul", "subtract": "sub", "divide": "div", "maximum": "max", "minimum": "min", "power": "pow"}
+UNARY_WORDS = ("exp", "log", "sqrt", "erf", "abs", "neg", "reciprocal")
 
 
 def compute(case):
@@ -497,7 +530,33 @@ def cases():
         ("dense with a fused log_softmax", "dense name=d units=5 activation=log_softmax", (4,)),
         ("activation layer function=tanh", "activation name=a function=tanh", (3, 5)),
     ]
-    for name, line, shape in conv + dense + pools + others:
+    tensors = [  # log, sqrt, reciprocal, pow and div read sigmoid outputs (away from their poles)
+        ("multiply, same shapes (SiLU)", "sigmoid name=s\nmultiply name=m inputs=in,s", (4, 3, 2)),
+        ("multiply, a per-channel gate", "reduce name=g op=mean axes=0,1\nmultiply name=m inputs=in,g", (4, 3, 5)),
+        ("binary add (H,1,C) + (1,W,C)", "reduce name=r op=max axes=1\nreduce name=c op=sum axes=0 inputs=in\nbinary name=b op=add inputs=r,c", (3, 4, 2)),
+        ("binary add of a lower rank (C) + (H,W,C)", "reduce name=v op=mean axes=0,1 keepdims=false\nbinary name=b op=add inputs=in,v", (3, 4, 2)),
+        ("subtract broadcast", "reduce name=g op=sum axes=2\nsubtract name=d inputs=g,in", (3, 4, 2)),
+        ("divide", "sigmoid name=s\ndivide name=d inputs=in,s", (3, 4, 2)),
+        ("maximum", "neg name=n\nmaximum name=m inputs=in,n", (3, 5)),
+        ("minimum", "neg name=n\nminimum name=m inputs=n,in", (3, 5)),
+        ("power", "sigmoid name=s\ntanh name=t inputs=in\npower name=p inputs=s,t", (3, 5)),
+        ("exp", "exp name=e", (3, 5)),
+        ("log", "sigmoid name=s\nlog name=l", (3, 5)),
+        ("sqrt", "sigmoid name=s\nsqrt name=q", (3, 5)),
+        ("erf", "erf name=e", (4, 5)),
+        ("abs", "abs name=a", (3, 5)),
+        ("neg", "neg name=n", (3, 5)),
+        ("reciprocal", "sigmoid name=s\nreciprocal name=r", (3, 5)),
+        ("reduce mean over H, W", "reduce name=r op=mean axes=0,1", (3, 4, 2)),
+        ("reduce sum over C, dropped", "reduce name=r op=sum axes=2 keepdims=false", (3, 4, 2)),
+        ("reduce max over W", "reduce name=r op=max axes=1", (3, 4, 2)),
+        ("reduce everything", "reduce name=r op=mean axes=0,1,2 keepdims=false", (3, 4, 2)),
+        ("pad constant (the channels too)", "pad name=p pads=1,2,0,1,1,0 value=0.25", (3, 4, 2)),
+        ("pad reflect", "pad name=p pads=2,1,1,3 mode=reflect", (4, 4, 2)),
+        ("pad edge", "pad name=p pads=2,1,0,2 mode=edge", (3, 4, 2)),
+        ("x * erf(x * scale + shift): GELU's form", "affine name=a\nerf name=e\nmultiply name=m inputs=in,e", (3, 6)),
+    ]
+    for name, line, shape in conv + dense + pools + others + tensors:
         c.append((name, line, 3, 0, shape))
     c.append(("batchnorm training", "batchnorm name=b momentum=0.9 epsilon=0.001", 4, 1, (5, 4, 3)))
     c.append(("batchnorm inference", "batchnorm name=b", 4, 0, (5, 4, 3)))

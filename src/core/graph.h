@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#define FV_MAX_INPUTS 8
+#define FV_MAX_INPUTS 64 /* densenet's concatenations take up to 49 */
 #define FV_MAX_PARAMS 4
 #define FV_NAME_MAX 64
 
@@ -27,7 +27,10 @@ typedef enum {
     FV_SET_FLOAT,
     FV_SET_ACTIVATION, /* an fv_activation by name */
     FV_SET_INIT,       /* glorot | he */
-    FV_SET_SHAPE       /* an fv_shape: 1 to FV_MAX_RANK positive integers */
+    FV_SET_SHAPE,      /* an fv_shape: 1 to FV_MAX_RANK positive integers */
+    FV_SET_CHOICE,     /* an int: the index of one of the words in `choices` */
+    FV_SET_AXES,       /* an int bit mask of per-sample axes: "0,2" (axis 0 is the first after the batch) */
+    FV_SET_PADS        /* int[FV_MAX_RANK][2]: (before, after) per per-sample axis, "1,1,2,2,0,0" */
 } fv_setting_type;
 
 #define FV_MAX_SETTINGS 32 /* per kind */
@@ -39,6 +42,7 @@ typedef struct fv_setting {
     const char *fallback;    /* the default, as model text; NULL: the setting is required */
     const char *same_as;     /* no fallback: the default is this other setting's value */
     const char *help;        /* one line for the docs */
+    const char *const *choices; /* FV_SET_CHOICE: the words, NULL-terminated */
 } fv_setting;
 
 /* A model-text word for a kind with some settings preset: "relu" is "activation function=relu". */

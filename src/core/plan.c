@@ -170,10 +170,21 @@ fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_m
     if (!offset) return fv_fail(err, "out of memory planning '%s'", net->name);
     if (measure(net, batch, mode, &m, offset, err) != FV_OK) return free(offset), FV_ERR;
     int n = net->n_nodes, training = mode != FV_PLAN_INFERENCE, max_inputs = 0;
-    for (int i = 0; training && i < n; i++) max_inputs = net->nodes[i].n_inputs > max_inputs ? net->nodes[i].n_inputs : max_inputs;
+    /* backward's temporary gradient of input slot j (a value read twice is summed from there):
+     * as large as the largest j-th input of any node, not the largest activation times 64 */
+    size_t slot_floats[FV_MAX_INPUTS] = {0}, slots_total = 0;
+    for (int i = 0; training && i < n; i++) {
+        const fv_node *node = &net->nodes[i];
+        max_inputs = node->n_inputs > max_inputs ? node->n_inputs : max_inputs;
+        for (int j = 0; j < node->n_inputs; j++) {
+            size_t f = floats_of(&net->nodes[node->inputs[j]], batch);
+            slot_floats[j] = f > slot_floats[j] ? f : slot_floats[j];
+        }
+    }
+    for (int j = 0; j < max_inputs; j++) slots_total += slot_floats[j] * sizeof(float);
     /* every block is zeroed as it is allocated: a plan larger than the memory left would push the
      * machine into swap (or the OOM killer) before failing, so it is refused up front */
-    double grads = training ? (double)m.parameter_grads + (double)m.activation_grads + (double)max_inputs * (double)m.largest_activation : 0.0;
+    double grads = training ? (double)m.parameter_grads + (double)m.activation_grads + (double)slots_total : 0.0;
     double need = (double)m.activations + (double)m.scratch + grads;
     size_t avail = fv_memory_available();
     if (avail != SIZE_MAX && need > (double)avail) {
@@ -186,7 +197,7 @@ fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_m
     if (fv_net_init_params(net, seed, err) != FV_OK) return free(offset), FV_ERR;
     fv_net_reseed(net, seed);
 
-    size_t largest = m.largest_activation / sizeof(float), logits = logit_floats(net, batch);
+    size_t logits = logit_floats(net, batch);
     net->act_block = fv_alloc_aligned(m.activations);
     net->scratch_block = fv_alloc_aligned(m.scratch);
     int ok = net->act_block && net->scratch_block;
@@ -195,7 +206,7 @@ fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_m
         net->act_grad_block = fv_alloc_aligned(m.activation_grads);
         net->grad_written = calloc((size_t)n, 1);
         ok = net->grad_block && net->act_grad_block && net->grad_written;
-        for (int i = 0; i < max_inputs && ok; i++) ok = (net->temp_grad[i] = fv_alloc_aligned(largest * sizeof(float))) != NULL;
+        for (int j = 0; j < max_inputs && ok; j++) ok = (net->temp_grad[j] = fv_alloc_aligned(slot_floats[j] * sizeof(float))) != NULL;
     }
     if (!ok) {
         free(offset);

@@ -105,6 +105,30 @@ const char *fv_setting_parse(const fv_setting *s, int spatial, const char *value
         memcpy(shape->dim, v, (size_t)n * sizeof(int));
         return NULL;
     }
+    case FV_SET_CHOICE:
+        for (int i = 0; s->choices && s->choices[i]; i++)
+            if (!strcmp(value, s->choices[i])) return *FIELD(layer, s->offset, int) = i, NULL;
+        return "one of the words the setting lists";
+    case FV_SET_AXES: {
+        int mask = 0;
+        n = parse_ints(value, v, FV_MAX_RANK);
+        if (n < 1) return "1 to 4 axis numbers (0 is the first axis after the batch)";
+        for (int i = 0; i < n; i++) {
+            if (v[i] >= FV_MAX_RANK) return "axis numbers from 0 to 3";
+            mask |= 1 << v[i];
+        }
+        *FIELD(layer, s->offset, int) = mask;
+        return NULL;
+    }
+    case FV_SET_PADS: {
+        int p[2 * FV_MAX_RANK];
+        int(*pads)[2] = FIELD(layer, s->offset, pad_pair);
+        n = parse_ints(value, p, 2 * FV_MAX_RANK);
+        if (n < 2 || n % 2) return "(before, after) pairs, one per axis after the batch";
+        memset(pads, 0, FV_MAX_RANK * sizeof *pads);
+        for (int a = 0; a < n / 2; a++) pads[a][0] = p[2 * a], pads[a][1] = p[2 * a + 1];
+        return NULL;
+    }
     }
     return "a value of an unknown type";
 }
@@ -135,6 +159,26 @@ void fv_setting_format(const fv_setting *s, int spatial, const fv_layer *layer, 
     case FV_SET_SHAPE: {
         const fv_shape *shape = CFIELD(layer, s->offset, fv_shape);
         for (int i = 0; i < shape->rank; i++) fv_text_put(out, "%s%d", i ? "," : "", shape->dim[i]);
+        break;
+    }
+    case FV_SET_CHOICE: {
+        int i = *CFIELD(layer, s->offset, int), n = 0;
+        while (s->choices && s->choices[n]) n++;
+        fv_text_put(out, "%s", i >= 0 && i < n ? s->choices[i] : "?");
+        break;
+    }
+    case FV_SET_AXES: {
+        int mask = *CFIELD(layer, s->offset, int), first = 1;
+        for (int a = 0; a < FV_MAX_RANK; a++)
+            if (mask >> a & 1) fv_text_put(out, "%s%d", first ? "" : ",", a), first = 0;
+        break;
+    }
+    case FV_SET_PADS: {
+        const int(*pads)[2] = CFIELD(layer, s->offset, pad_pair);
+        int last = 0; /* the pairs up to the last non-zero one (at least one) */
+        for (int a = 0; a < FV_MAX_RANK; a++)
+            if (pads[a][0] || pads[a][1]) last = a;
+        for (int a = 0; a <= last; a++) fv_text_put(out, "%s%d,%d", a ? "," : "", pads[a][0], pads[a][1]);
         break;
     }
     }

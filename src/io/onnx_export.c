@@ -326,6 +326,77 @@ static const char *reshape(exporter *ex, const char *name, const char *in, fv_sh
     return transpose(ex, ex_str(ex, "%s/out", name), out, (int)rank, 0);
 }
 
+/* fovea's per-sample axis a of a rank-r shape (channels last) as ONNX's axis (batch 0, channels 1). */
+static int64_t onnx_axis(int a, int r) { return a == r - 1 ? 1 : a + 2; }
+
+/* The same shape with 1s in front up to `rank` axes: NumPy broadcasting of a lower-rank operand,
+ * made explicit (ONNX right-aligns its own order, where the channels come first). */
+static fv_shape ranked(fv_shape s, int rank) {
+    fv_shape r = {rank, {0}};
+    for (int a = 0; a < rank; a++) r.dim[a] = a < rank - s.rank ? 1 : s.dim[a - (rank - s.rank)];
+    return r;
+}
+
+static fv_status export_binary(exporter *ex, int i, const char *name, const char **ins) {
+    static const char *const ops[FV_BINARY_COUNT] = {"Add", "Sub", "Mul", "Div", "Max", "Min", "Pow"};
+    const fv_layer *l = fv_net_node_layer(ex->net, i);
+    int inputs[2];
+    fv_net_node_inputs(ex->net, i, inputs, 2);
+    fv_shape out = fv_net_node_shape(ex->net, i);
+    const char *two[2];
+    for (int k = 0; k < 2; k++) {
+        fv_shape s = fv_net_node_shape(ex->net, inputs[k]);
+        two[k] = s.rank == out.rank ? ins[k] : reshape(ex, ex_str(ex, "%s/rank%d", name, k), ins[k], s, ranked(s, out.rank));
+    }
+    const char *y = ex_str(ex, "%s/%s", name, ops[l->binary.op]);
+    ex_node(ex, ops[l->binary.op], name, two, 2, y);
+    ex->value[i] = y;
+    return ex->failed ? FV_ERR : FV_OK;
+}
+
+/* keepdims in ONNX, then fovea's output shape through reshape (which knows both layouts) */
+static fv_status export_reduce(exporter *ex, int i, const char *name, const char *in, fv_shape in_shape) {
+    static const char *const ops[FV_REDUCE_COUNT] = {"ReduceMean", "ReduceSum", "ReduceMax"};
+    const fv_reduce_settings *r = &fv_net_node_layer(ex->net, i)->reduce;
+    int64_t axes[FV_MAX_RANK];
+    int n = 0;
+    fv_shape kept = in_shape;
+    for (int a = 0; a < in_shape.rank; a++)
+        if (r->axes >> a & 1) axes[n++] = onnx_axis(a, in_shape.rank), kept.dim[a] = 1;
+    const char *y = ex_str(ex, "%s/%s", name, ops[r->op]);
+    FvOnnx__NodeProto *node;
+    if (r->op == FV_REDUCE_SUM) { /* opset 13 takes ReduceSum's axes as an input */
+        int64_t count = n;
+        const char *two[2] = {in, ex_init(ex, ex_str(ex, "%s/axes", name), &count, 1, NULL, axes)};
+        node = ex_node(ex, ops[r->op], name, two, 2, y);
+    } else {
+        node = ex_node(ex, ops[r->op], name, &in, 1, y);
+        attr_ints(ex, node, "axes", axes, n);
+    }
+    attr_int(ex, node, "keepdims", 1);
+    fv_shape out = fv_net_node_shape(ex->net, i);
+    ex->value[i] = r->keepdims ? y : reshape(ex, ex_str(ex, "%s/squeeze", name), y, kept, out);
+    return ex->failed ? FV_ERR : FV_OK;
+}
+
+static fv_status export_pad(exporter *ex, int i, const char *name, const char *in, fv_shape in_shape) {
+    static const char *const modes[FV_PAD_MODE_COUNT] = {"constant", "reflect", "edge"};
+    const fv_pad_settings *p = &fv_net_node_layer(ex->net, i)->pad;
+    int rank = onnx_rank(in_shape);
+    int64_t pads[2 * (FV_MAX_RANK + 1)] = {0}, count = 2 * rank;
+    for (int a = 0; a < in_shape.rank; a++) {
+        int64_t at = onnx_axis(a, in_shape.rank);
+        pads[at] = p->pads[a][0], pads[rank + at] = p->pads[a][1];
+    }
+    const char *three[3] = {in, ex_init(ex, ex_str(ex, "%s/pads", name), &count, 1, NULL, pads), scalar(ex, ex_str(ex, "%s/value", name), p->value)};
+    const char *y = ex_str(ex, "%s/pad", name);
+    FvOnnx__NodeProto *node = ex_node(ex, "Pad", name, three, 3, y);
+    FvOnnx__AttributeProto *mode = ex_attr(ex, node, "mode", FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+    if (mode) mode->has_s = 1, mode->s.data = (uint8_t *)(uintptr_t)modes[p->mode], mode->s.len = strlen(modes[p->mode]);
+    ex->value[i] = y;
+    return ex->failed ? FV_ERR : FV_OK;
+}
+
 static fv_status export_node(exporter *ex, int i) {
     const fv_layer *l = fv_net_node_layer(ex->net, i);
     const char *name = fv_net_node_name(ex->net, i);
@@ -428,6 +499,15 @@ static fv_status export_node(exporter *ex, int i) {
         ex_node(ex, "PRelu", name, two, 2, out);
         break;
     }
+    case FV_LAYER_BINARY: return export_binary(ex, i, name, ins);
+    case FV_LAYER_UNARY: {
+        static const char *const ops[FV_UNARY_COUNT] = {"Exp", "Log", "Sqrt", "Erf", "Abs", "Neg", "Reciprocal"};
+        out = ex_str(ex, "%s/%s", name, ops[l->unary.op]);
+        ex_node(ex, ops[l->unary.op], name, ins, 1, out);
+        break;
+    }
+    case FV_LAYER_REDUCE: return export_reduce(ex, i, name, ins[0], in_shape);
+    case FV_LAYER_PAD: return export_pad(ex, i, name, ins[0], in_shape);
     case FV_LAYER_INPUT:
     case FV_LAYER_KIND_COUNT: break;
     }

@@ -21,6 +21,8 @@ typedef struct value {
                                        (after a Transpose to channels-last), not the usual
                                        channels-last permutation of it */
     int consumers;                  /* nodes reading it */
+    int folded;                     /* a zero Pad left to the Conv or AveragePool reading it: */
+    int64_t folded_pad[3][2];       /* (before, after) per spatial axis, already in dim */
 } value;
 
 /* Weights written once the network is complete (its parameter block exists only then): a copy
@@ -95,6 +97,15 @@ fv_status fv_onnx_finish_fused(importer *im, int fused, value *out);
 /* ---- The operators (onnx_ops.c). ---- */
 /* The current node (im->at) into fovea nodes or constants. */
 fv_status fv_onnx_translate(importer *im);
+/* Elementwise operators of computed tensors, reductions, padding (onnx_tensor_ops.c). op: the
+ * fv_binary_op / fv_unary_op / fv_reduce_op. */
+fv_status fv_onnx_op_binary(importer *im, int op);
+fv_status fv_onnx_op_unary(importer *im, int op);
+fv_status fv_onnx_op_reduce(importer *im, int op);
+fv_status fv_onnx_op_pad(importer *im);
+/* A zero Pad folded into the layer reading x (see value.folded): x without it, its pads added to
+ * pads (ONNX order: spatial befores, then afters). */
+void fv_onnx_unfold_pad(const value *x, value *base, int64_t *pads, int spatial);
 /* Checks every node before any is translated (fused nodes are never translated on their own):
  * the standard operator domain, no attribute given twice, no more inputs than the operator has. */
 fv_status fv_onnx_check_node(importer *im);

@@ -28,6 +28,9 @@ static fv_status op_conv(importer *im) {
         if (ks[a] != k[a]) return fv_onnx_fail(im, "kernel_shape disagrees with the weight");
     if (fv_onnx_attr_ints(im, "strides", st, 3) < 0 || fv_onnx_attr_ints(im, "dilations", dil, 3) < 0 || fv_onnx_attr_ints(im, "pads", pads, 6) < 0)
         return fv_onnx_fail(im, "too many strides, dilations or pads");
+    value base; /* a zero Pad before it, folded into its pads */
+    fv_onnx_unfold_pad(x, &base, pads, spatial);
+    x = &base;
     fv_layer l = fv_layer_defaults(spatial == 1 ? FV_LAYER_CONV1D : spatial == 2 ? FV_LAYER_CONV2D : FV_LAYER_CONV3D);
     l.conv.filters = (int)cout, l.conv.groups = (int)groups, l.conv.padding = FV_PAD_EXPLICIT;
     l.conv.use_bias = fv_onnx_has_input(im, 2);
@@ -161,9 +164,13 @@ static fv_status op_pool(importer *im, int max) {
     if (fv_onnx_attr_ints(im, "kernel_shape", k, 3) != spatial) return fv_onnx_fail(im, "kernel_shape must give %d values", spatial);
     if (fv_onnx_attr_ints(im, "strides", st, 3) < 0 || fv_onnx_attr_ints(im, "pads", pads, 6) < 0 || fv_onnx_attr_ints(im, "dilations", dil, 3) < 0)
         return fv_onnx_fail(im, "too many strides, pads or dilations");
+    value base; /* a zero Pad before it (nn.AvgPool2d's), folded into its pads: counted in the average, as its zeros are */
+    int folded = x->folded;
+    fv_onnx_unfold_pad(x, &base, pads, spatial);
+    x = &base;
     for (int a = 0; a < spatial; a++)
         if (dil[a] != 1) return fv_onnx_fail(im, "dilations other than 1");
-    int include_pad = (int)fv_onnx_attr_int(im, "count_include_pad", 0);
+    int include_pad = folded || (int)fv_onnx_attr_int(im, "count_include_pad", 0);
     char pad_buf[32];
     const char *auto_pad = fv_onnx_attr_string(im, "auto_pad", "NOTSET", pad_buf, sizeof pad_buf);
     int ceil_mode = (int)fv_onnx_attr_int(im, "ceil_mode", 0);
@@ -281,8 +288,6 @@ static fv_status op_affine(importer *im, char op) {
     value *a = fv_onnx_input(im, 0), *b = op == 'n' ? NULL : fv_onnx_input(im, 1);
     if (!a || (op != 'n' && !b)) return FV_ERR;
     if (op != 'n' && a->node < 0 && b->node < 0) return fv_onnx_fail(im, "arithmetic on two constants is not folded");
-    if (op != 'n' && a->node >= 0 && b->node >= 0)
-        return fv_onnx_fail(im, "%s of two computed tensors is not supported (only Add)", im->at->op_type);
     int reversed = op != 'n' && a->node < 0; /* c - x, c / x */
     value *x = reversed ? b : a, *c = op == 'n' ? NULL : reversed ? a : b;
     if (x->node < 0) return fv_onnx_fail(im, "input '%s' is a constant", x->name);
@@ -346,6 +351,9 @@ static fv_status op_add(importer *im) {
         value *a = fv_onnx_input(im, 0), *b = fv_onnx_input(im, 1);
         if (!a || !b) return FV_ERR;
         if (a->node < 0 || b->node < 0) return op_affine(im, '+');
+        int same = a->rank == b->rank && a->plain == b->plain;
+        for (int k = 1; same && k < a->rank; k++) same = a->dim[k] == b->dim[k];
+        if (!same) return fv_onnx_op_binary(im, FV_BINARY_ADD); /* broadcast */
     }
     if (n < 1 || n > FV_MAX_INPUTS) return fv_onnx_fail(im, "%d inputs (at most %d)", n, FV_MAX_INPUTS);
     for (int i = 0; i < n; i++) {
@@ -390,6 +398,7 @@ static fv_status op_concat(importer *im) {
         return fv_onnx_fold_constant(im, im->at->output[0], buf, count, 1) ? FV_OK : FV_ERR;
     }
     if (n > FV_MAX_INPUTS) return fv_onnx_fail(im, "%d inputs (at most %d)", n, FV_MAX_INPUTS);
+    if (n == 1) return fv_onnx_alias(im, 0, ins[0]) ? FV_OK : FV_ERR; /* densenet's first dense layer */
     int64_t axis = fv_onnx_attr_int(im, "axis", 1);
     if (axis < 0) axis += ins[0]->rank;
     if (axis != 1) return fv_onnx_fail(im, "concatenation along axis %lld (fovea concatenates channels, axis 1)", (long long)axis);
@@ -571,7 +580,8 @@ static fv_status op_reshape(importer *im) {
     for (int a = 0; a < rank; a++) {
         int64_t d = (int64_t)shape->f[a];
         if (d == 0) d = a < x->rank ? (a == 0 ? BATCH_MARK : x->dim[a]) : -2;
-        if (a == 0 && (d == BATCH_MARK || d == x->dim[0])) { dims[0] = BATCH_MARK; continue; }
+        /* the batch: its mark, or the fixed batch size the file was exported with (x.view(x.size(0), -1)) */
+        if (a == 0 && (d == BATCH_MARK || d == x->dim[0])) { dims[0] = x->dim[0]; continue; }
         if (a == 0) return fv_onnx_fail(im, "reshaping across the batch axis (first dimension %lld)", (long long)d);
         if (d == -1) {
             if (infer >= 0) return fv_onnx_fail(im, "two -1 dimensions");
@@ -650,6 +660,31 @@ fv_status fv_onnx_op_constant(importer *im) {
     return v ? FV_OK : FV_ERR;
 }
 
+/* Both operands computed (not constants): a binary layer rather than an affine one. */
+static int computed_pair(importer *im) {
+    if (im->at->n_input != 2) return 0;
+    const value *a = fv_onnx_find_value(im, im->at->input[0]), *b = fv_onnx_find_value(im, im->at->input[1]);
+    return a && b && a->node >= 0 && b->node >= 0;
+}
+
+/* Pow: of two tensors a binary layer; x^2 (a layer norm's variance) x * x; x^0.5 a square root. */
+static fv_status op_pow(importer *im) {
+    if (computed_pair(im)) return fv_onnx_op_binary(im, FV_BINARY_POW);
+    value *x = fv_onnx_activation_input(im, 0), *e = x ? fv_onnx_constant_input(im, 1, "the exponent") : NULL;
+    if (!e) return FV_ERR;
+    if (e->count != 1 || (e->f[0] != 2.0f && e->f[0] != 0.5f && e->f[0] != 1.0f))
+        return fv_onnx_fail(im, "a constant exponent other than 1, 2 or 0.5");
+    if (e->f[0] == 1.0f) return fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
+    if (e->f[0] == 0.5f) return fv_onnx_op_unary(im, FV_UNARY_SQRT);
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    fv_layer l = fv_binary(FV_BINARY_MUL);
+    value *ins[2] = {x, x};
+    int node = fv_onnx_add_node(im, &l, ins, 2, "");
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
+    if (out) out->plain = x->plain;
+    return out ? FV_OK : FV_ERR;
+}
+
 typedef struct op_row {
     const char *op;
     int kind;       /* which handler */
@@ -658,7 +693,7 @@ typedef struct op_row {
 
 enum { H_CONV, H_GEMM, H_MATMUL, H_ACT, H_SOFTMAX, H_MAXPOOL, H_AVGPOOL, H_GAP, H_BN, H_ADD, H_CONCAT, H_DROPOUT,
        H_IDENTITY, H_CONSTANT, H_SHAPE, H_GATHER, H_UNSQUEEZE, H_SQUEEZE, H_FLATTEN, H_RESHAPE, H_TRANSPOSE, H_SUB, H_MUL,
-       H_DIV, H_NEG, H_PRELU };
+       H_DIV, H_NEG, H_PRELU, H_BINARY, H_UNARY, H_REDUCE, H_PAD, H_POW };
 
 /* The operators fovea imports (docs/ONNX.md lists them with what each supports): each one's handler
  * and how many inputs ONNX gives it at most (FV_ONNX_VARIADIC: any number). */
@@ -672,7 +707,10 @@ static const op_row op_table[] = {
     {"Gather", H_GATHER, 2},     {"Unsqueeze", H_UNSQUEEZE, 2}, {"Squeeze", H_SQUEEZE, 2},     {"Flatten", H_FLATTEN, 1},
     {"Reshape", H_RESHAPE, 2},   {"Transpose", H_TRANSPOSE, 1}, {"Sub", H_SUB, 2},             {"Mul", H_MUL, 2},
     {"Div", H_DIV, 2},           {"Neg", H_NEG, 1},             {"HardSigmoid", H_ACT, 1},     {"LogSoftmax", H_SOFTMAX, 1},
-    {"PRelu", H_PRELU, 2},
+    {"PRelu", H_PRELU, 2},       {"Max", H_BINARY, 2},          {"Min", H_BINARY, 2},          {"Pow", H_POW, 2},
+    {"Exp", H_UNARY, 1},         {"Log", H_UNARY, 1},           {"Sqrt", H_UNARY, 1},          {"Erf", H_UNARY, 1},
+    {"Abs", H_UNARY, 1},         {"Reciprocal", H_UNARY, 1},    {"ReduceMean", H_REDUCE, 2},   {"ReduceSum", H_REDUCE, 2},
+    {"ReduceMax", H_REDUCE, 2},  {"Pad", H_PAD, 4},
 };
 
 static const op_row *find_op(const char *op_type) {
@@ -733,9 +771,20 @@ fv_status fv_onnx_translate(importer *im) {
     case H_FLATTEN: return op_flatten(im);
     case H_RESHAPE: return op_reshape(im);
     case H_TRANSPOSE: return op_transpose(im);
-    case H_SUB: return op_affine(im, '-');
-    case H_MUL: return op_affine(im, '*');
-    case H_DIV: return op_affine(im, '/');
+    case H_SUB: return computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_SUB) : op_affine(im, '-');
+    case H_MUL: return computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_MUL) : op_affine(im, '*');
+    case H_DIV: return computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_DIV) : op_affine(im, '/');
+    case H_BINARY: return fv_onnx_op_binary(im, !strcmp(n->op_type, "Max") ? FV_BINARY_MAX : FV_BINARY_MIN);
+    case H_POW: return op_pow(im);
+    case H_UNARY: {
+        static const char *const names[FV_UNARY_COUNT] = {"Exp", "Log", "Sqrt", "Erf", "Abs", "Neg", "Reciprocal"};
+        int op = 0;
+        while (op < FV_UNARY_COUNT && strcmp(names[op], n->op_type)) op++;
+        return fv_onnx_op_unary(im, op);
+    }
+    case H_REDUCE:
+        return fv_onnx_op_reduce(im, !strcmp(n->op_type, "ReduceMean") ? FV_REDUCE_MEAN : !strcmp(n->op_type, "ReduceSum") ? FV_REDUCE_SUM : FV_REDUCE_MAX);
+    case H_PAD: return fv_onnx_op_pad(im);
     case H_NEG: return op_affine(im, 'n');
     case H_PRELU: return op_prelu(im);
     }

@@ -44,8 +44,8 @@ static const char *activation_label(const fv_layer *l) {
 
 #define ACT(field) offsetof(fv_layer, activation.field)
 static const fv_setting activation_settings[] = {
-    {"function", FV_SET_ACTIVATION, ACT(function), 0, NULL, NULL, "linear, relu, leaky_relu, sigmoid, tanh, softmax, relu6, hard_sigmoid or log_softmax"},
-    {"alpha", FV_SET_FLOAT, ACT(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0; hard_sigmoid slope"},
+    {"function", FV_SET_ACTIVATION, ACT(function), 0, NULL, NULL, "linear, relu, leaky_relu, sigmoid, tanh, softmax, relu6, hard_sigmoid or log_softmax", NULL},
+    {"alpha", FV_SET_FLOAT, ACT(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0; hard_sigmoid slope", NULL},
 };
 static const fv_alias activation_aliases[] = {
     {"relu", "function=relu"}, {"leaky_relu", "function=leaky_relu"}, {"sigmoid", "function=sigmoid"},

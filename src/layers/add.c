@@ -66,8 +66,8 @@ static fv_activation add_activation(const fv_layer *l, float *alpha) {
 
 #define ADD(field) offsetof(fv_layer, add.field)
 static const fv_setting add_settings[] = {
-    {"activation", FV_SET_ACTIVATION, ADD(activation), 0, "linear", NULL, "applied to the sum (relu: a ResNet block's end)"},
-    {"alpha", FV_SET_FLOAT, ADD(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0"},
+    {"activation", FV_SET_ACTIVATION, ADD(activation), 0, "linear", NULL, "applied to the sum (relu: a ResNet block's end)", NULL},
+    {"alpha", FV_SET_FLOAT, ADD(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0", NULL},
 };
 
 const fv_op fv_op_add = {FV_LAYER_ADD, "add", "Add", "elementwise sum of inputs of one shape (residual)", 0, add_settings, 2,

@@ -126,8 +126,8 @@ static void bn_backward(const fv_node *node, const fv_step *s) {
 
 #define BN(field) offsetof(fv_layer, batchnorm.field)
 static const fv_setting bn_settings[] = {
-    {"momentum", FV_SET_FLOAT, BN(momentum), 0, "0.99", NULL, "weight of the old moving statistics (Keras; PyTorch's is 1 - this)"},
-    {"epsilon", FV_SET_FLOAT, BN(epsilon), 0, "0.001", NULL, "added to the variance"},
+    {"momentum", FV_SET_FLOAT, BN(momentum), 0, "0.99", NULL, "weight of the old moving statistics (Keras; PyTorch's is 1 - this)", NULL},
+    {"epsilon", FV_SET_FLOAT, BN(epsilon), 0, "0.001", NULL, "added to the variance", NULL},
 };
 
 const fv_op fv_op_batchnorm = {FV_LAYER_BATCHNORM, "batchnorm", "BatchNormalization", "batch normalisation over the last axis",

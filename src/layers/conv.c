@@ -148,17 +148,17 @@ static fv_activation conv_activation(const fv_layer *l, float *alpha) {
 
 #define CONV(field) offsetof(fv_layer, conv.field)
 static const fv_setting conv_settings[] = {
-    {"filters", FV_SET_COUNT, CONV(filters), 0, NULL, NULL, "output channels"},
-    {"kernel", FV_SET_SPATIAL, CONV(kernel), 0, NULL, NULL, "window per spatial axis (`3` or `3,5`)"},
-    {"stride", FV_SET_SPATIAL, CONV(stride), 0, "1", NULL, "step per spatial axis"},
-    {"dilation", FV_SET_SPATIAL, CONV(dilation), 0, "1", NULL, "spacing of the kernel taps per spatial axis"},
+    {"filters", FV_SET_COUNT, CONV(filters), 0, NULL, NULL, "output channels", NULL},
+    {"kernel", FV_SET_SPATIAL, CONV(kernel), 0, NULL, NULL, "window per spatial axis (`3` or `3,5`)", NULL},
+    {"stride", FV_SET_SPATIAL, CONV(stride), 0, "1", NULL, "step per spatial axis", NULL},
+    {"dilation", FV_SET_SPATIAL, CONV(dilation), 0, "1", NULL, "spacing of the kernel taps per spatial axis", NULL},
     {"padding", FV_SET_PADDING, CONV(padding), CONV(pad), "valid", NULL,
-     "`valid`, `same` (Keras), or explicit: one value, one per axis, or before,after per axis"},
-    {"groups", FV_SET_COUNT, CONV(groups), 0, "1", NULL, "channel groups (input channels for depthwise)"},
-    {"bias", FV_SET_BOOL, CONV(use_bias), 0, "true", NULL, "add a learned bias per filter"},
-    {"activation", FV_SET_ACTIVATION, CONV(activation), 0, "linear", NULL, "fused activation"},
-    {"alpha", FV_SET_FLOAT, CONV(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0"},
-    {"init", FV_SET_INIT, CONV(init), 0, "glorot", NULL, "kernel initialisation: `glorot` or `he` uniform"},
+     "`valid`, `same` (Keras), or explicit: one value, one per axis, or before,after per axis", NULL},
+    {"groups", FV_SET_COUNT, CONV(groups), 0, "1", NULL, "channel groups (input channels for depthwise)", NULL},
+    {"bias", FV_SET_BOOL, CONV(use_bias), 0, "true", NULL, "add a learned bias per filter", NULL},
+    {"activation", FV_SET_ACTIVATION, CONV(activation), 0, "linear", NULL, "fused activation", NULL},
+    {"alpha", FV_SET_FLOAT, CONV(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0", NULL},
+    {"init", FV_SET_INIT, CONV(init), 0, "glorot", NULL, "kernel initialisation: `glorot` or `he` uniform", NULL},
 };
 #define N_SETTINGS (int)(sizeof conv_settings / sizeof conv_settings[0])
 

@@ -91,11 +91,11 @@ static fv_activation dense_activation(const fv_layer *l, float *alpha) {
 
 #define DENSE(field) offsetof(fv_layer, dense.field)
 static const fv_setting dense_settings[] = {
-    {"units", FV_SET_COUNT, DENSE(units), 0, NULL, NULL, "outputs"},
-    {"bias", FV_SET_BOOL, DENSE(use_bias), 0, "true", NULL, "add a learned bias per unit"},
-    {"activation", FV_SET_ACTIVATION, DENSE(activation), 0, "linear", NULL, "fused activation"},
-    {"alpha", FV_SET_FLOAT, DENSE(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0"},
-    {"init", FV_SET_INIT, DENSE(init), 0, "glorot", NULL, "kernel initialisation: `glorot` or `he` uniform"},
+    {"units", FV_SET_COUNT, DENSE(units), 0, NULL, NULL, "outputs", NULL},
+    {"bias", FV_SET_BOOL, DENSE(use_bias), 0, "true", NULL, "add a learned bias per unit", NULL},
+    {"activation", FV_SET_ACTIVATION, DENSE(activation), 0, "linear", NULL, "fused activation", NULL},
+    {"alpha", FV_SET_FLOAT, DENSE(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0", NULL},
+    {"init", FV_SET_INIT, DENSE(init), 0, "glorot", NULL, "kernel initialisation: `glorot` or `he` uniform", NULL},
 };
 
 const fv_op fv_op_dense = {FV_LAYER_DENSE, "dense", "Dense", "fully connected over the last axis", 0, dense_settings, 5,

@@ -28,7 +28,7 @@ static void dropout_backward(const fv_node *node, const fv_step *s) {
 }
 
 static const fv_setting dropout_settings[] = {
-    {"rate", FV_SET_FLOAT, offsetof(fv_layer, dropout.rate), 0, NULL, NULL, "fraction of units dropped in training, in [0, 1)"},
+    {"rate", FV_SET_FLOAT, offsetof(fv_layer, dropout.rate), 0, NULL, NULL, "fraction of units dropped in training, in [0, 1)", NULL},
 };
 
 const fv_op fv_op_dropout = {FV_LAYER_DROPOUT, "dropout", "Dropout", "inverted dropout (training only)", 0,

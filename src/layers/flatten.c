@@ -55,7 +55,7 @@ static void flatten_backward(const fv_node *node, const fv_step *s) {
 
 static const fv_setting flatten_settings[] = {
     {"channels_first", FV_SET_BOOL, offsetof(fv_layer, flatten.channels_first), 0, "false", NULL,
-     "true: (C, H, W) order, as PyTorch and ONNX (imported networks); false: (H, W, C), as Keras"},
+     "true: (C, H, W) order, as PyTorch and ONNX (imported networks); false: (H, W, C), as Keras", NULL},
 };
 
 const fv_op fv_op_flatten = {FV_LAYER_FLATTEN, "flatten", "Flatten", "to one axis", 0, flatten_settings, 1, NULL,

@@ -13,7 +13,7 @@ static fv_status input_infer(fv_node *node, fv_error *err) {
 static void input_pass(const fv_node *node, const fv_step *step) { (void)node, (void)step; }
 
 static const fv_setting input_settings[] = {
-    {"shape", FV_SET_SHAPE, offsetof(fv_layer, input.shape), 0, NULL, NULL, "one sample: `C`, `L,C`, `H,W,C` or `D,H,W,C`"},
+    {"shape", FV_SET_SHAPE, offsetof(fv_layer, input.shape), 0, NULL, NULL, "one sample: `C`, `L,C`, `H,W,C` or `D,H,W,C`", NULL},
 };
 
 const fv_op fv_op_input = {FV_LAYER_INPUT, "input", "InputLayer", "the network's input (first line)", 0, input_settings, 1,

@@ -119,10 +119,10 @@ static void pool_backward(const fv_node *node, const fv_step *s) {
 
 #define POOL(field) offsetof(fv_layer, pool.field)
 static const fv_setting pool_settings[] = {
-    {"size", FV_SET_SPATIAL, POOL(size), 0, "2", NULL, "window per spatial axis"},
-    {"stride", FV_SET_SPATIAL, POOL(stride), 0, NULL, "size", "step per spatial axis"},
+    {"size", FV_SET_SPATIAL, POOL(size), 0, "2", NULL, "window per spatial axis", NULL},
+    {"stride", FV_SET_SPATIAL, POOL(stride), 0, NULL, "size", "step per spatial axis", NULL},
     {"padding", FV_SET_PADDING, POOL(padding), POOL(pad), "valid", NULL,
-     "`valid`, `same` (Keras), or explicit as for convolutions (counted in averages)"},
+     "`valid`, `same` (Keras), or explicit as for convolutions (counted in averages)", NULL},
 };
 static const fv_alias maxpool_alias[] = {{"maxpool", ""}}, avgpool_alias[] = {{"avgpool", ""}}, sumpool_alias[] = {{"sumpool", ""}};
 #define POOL_ROW(kind, word, type, help, spatial, alias, n_alias)                                                  \

@@ -26,7 +26,7 @@ static void reshape_backward(const fv_node *node, const fv_step *s) {
 }
 
 static const fv_setting reshape_settings[] = {
-    {"shape", FV_SET_SHAPE, offsetof(fv_layer, reshape.shape), 0, NULL, NULL, "one sample's new shape, as many values as the input"},
+    {"shape", FV_SET_SHAPE, offsetof(fv_layer, reshape.shape), 0, NULL, NULL, "one sample's new shape, as many values as the input", NULL},
 };
 
 const fv_op fv_op_reshape = {FV_LAYER_RESHAPE, "reshape", "Reshape", "the same values in another shape (memory order kept)", 0,

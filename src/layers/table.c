@@ -6,7 +6,8 @@
 
 extern const fv_op fv_op_input, fv_op_conv1d, fv_op_conv2d, fv_op_conv3d, fv_op_dense, fv_op_maxpool2d,
     fv_op_avgpool2d, fv_op_sumpool2d, fv_op_maxpool3d, fv_op_avgpool3d, fv_op_global_avgpool, fv_op_flatten,
-    fv_op_dropout, fv_op_batchnorm, fv_op_add, fv_op_concat, fv_op_activation, fv_op_reshape, fv_op_affine, fv_op_prelu;
+    fv_op_dropout, fv_op_batchnorm, fv_op_add, fv_op_concat, fv_op_activation, fv_op_reshape, fv_op_affine, fv_op_prelu,
+    fv_op_binary, fv_op_unary, fv_op_reduce, fv_op_pad;
 
 static const fv_op *const rows[FV_LAYER_KIND_COUNT] = {
     [FV_LAYER_INPUT] = &fv_op_input,
@@ -29,6 +30,10 @@ static const fv_op *const rows[FV_LAYER_KIND_COUNT] = {
     [FV_LAYER_RESHAPE] = &fv_op_reshape,
     [FV_LAYER_AFFINE] = &fv_op_affine,
     [FV_LAYER_PRELU] = &fv_op_prelu,
+    [FV_LAYER_BINARY] = &fv_op_binary,
+    [FV_LAYER_UNARY] = &fv_op_unary,
+    [FV_LAYER_REDUCE] = &fv_op_reduce,
+    [FV_LAYER_PAD] = &fv_op_pad,
 };
 
 const fv_op *fv_op_for(fv_layer_kind kind) { return (unsigned)kind < FV_LAYER_KIND_COUNT ? rows[kind] : NULL; }

@@ -1,0 +1,215 @@
+/* onnx_tensor_ops.c — the ONNX operators that compute on whole tensors rather than layers:
+ * elementwise arithmetic of two computed tensors (broadcast), unary functions, reductions and
+ * padding. They become fovea's binary, unary, reduce and pad layers; a zero Pad read by a Conv or
+ * an AveragePool is folded into that layer's padding instead (nn.AvgPool2d exports as Pad +
+ * AveragePool). An ONNX axis maps to fovea's per-sample axis as the layout rule says (onnx.h):
+ * channels (axis 1) last, spatial axes k at k - 2; in a plain (ONNX-ordered) value, k at k - 1. */
+#include "io/onnx_import.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* fovea's per-sample axis of ONNX axis k (k >= 1) of value v. */
+static int fovea_axis(const value *v, int k) {
+    if (v->plain) return k - 1;
+    return k == 1 ? v->rank - 2 : k - 2;
+}
+
+/* ---- Elementwise: Add, Sub, Mul, Div, Max, Min, Pow of two computed tensors. ---- */
+fv_status fv_onnx_op_binary(importer *im, int op) {
+    value *a = fv_onnx_input(im, 0), *b = a ? fv_onnx_input(im, 1) : NULL;
+    if (!b) return FV_ERR;
+    if (a->node < 0 || b->node < 0) return fv_onnx_fail(im, "an operand is a constant");
+    if (a->plain != b->plain && !(fv_onnx_layout_trivial(a) && fv_onnx_layout_trivial(b)))
+        return fv_onnx_fail(im, "operands in different layouts ('%s' was transposed)", a->plain ? a->name : b->name);
+    if (a->rank != b->rank)
+        return fv_onnx_fail(im, "operands of ranks %d and %d (fovea broadcasts operands of one rank)", a->rank, b->rank);
+    int64_t dims[FV_ONNX_MAX_RANK];
+    dims[0] = a->dim[0] >= 0 ? a->dim[0] : b->dim[0];
+    for (int k = 1; k < a->rank; k++) {
+        if (a->dim[k] != b->dim[k] && a->dim[k] != 1 && b->dim[k] != 1)
+            return fv_onnx_fail(im, "operands of sizes %lld and %lld on axis %d do not broadcast", (long long)a->dim[k], (long long)b->dim[k], k);
+        dims[k] = a->dim[k] > b->dim[k] ? a->dim[k] : b->dim[k];
+    }
+    if (a->plain != b->plain) a->plain = b->plain = 0; /* trivial layouts: both orders are one */
+    if (fv_onnx_shaped_node(im, a) < 0 || fv_onnx_shaped_node(im, b) < 0) return FV_ERR;
+    fv_layer l = fv_binary((fv_binary_op)op);
+    value *ins[2] = {a, b};
+    int node = fv_onnx_add_node(im, &l, ins, 2, "");
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, a->rank) : NULL;
+    if (out) out->plain = a->plain;
+    return out ? FV_OK : FV_ERR;
+}
+
+/* ---- Unary functions: of a constant, folded; of data, a unary layer. ---- */
+static float unary_value(int op, float x) {
+    switch ((fv_unary_op)op) {
+    case FV_UNARY_EXP: return expf(x);
+    case FV_UNARY_LOG: return logf(x);
+    case FV_UNARY_SQRT: return sqrtf(x);
+    case FV_UNARY_ERF: return erff(x);
+    case FV_UNARY_ABS: return fabsf(x);
+    case FV_UNARY_NEG: return -x;
+    case FV_UNARY_RECIPROCAL: return 1.0f / x;
+    case FV_UNARY_COUNT: break;
+    }
+    return 0.0f;
+}
+
+fv_status fv_onnx_op_unary(importer *im, int op) {
+    value *x = fv_onnx_input(im, 0);
+    if (!x) return FV_ERR;
+    if (x->node < 0) {
+        value *v = fv_onnx_alias(im, 0, x); /* a copy it owns */
+        if (!v) return FV_ERR;
+        for (size_t i = 0; i < v->count; i++) v->f[i] = unary_value(op, v->f[i]);
+        v->is_int = 0;
+        return FV_OK;
+    }
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    fv_layer l = fv_unary((fv_unary_op)op);
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
+    if (out) out->plain = x->plain;
+    return out ? FV_OK : FV_ERR;
+}
+
+/* ---- ReduceMean, ReduceSum, ReduceMax over axes after the batch. ---- */
+fv_status fv_onnx_op_reduce(importer *im, int op) {
+    static const char *const known[] = {"axes", "keepdims", "noop_with_empty_axes", NULL};
+    if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
+    value *x = fv_onnx_activation_input(im, 0);
+    if (!x) return FV_ERR;
+    int64_t axes[FV_ONNX_MAX_RANK];
+    int n;
+    int axes_input = im->opset >= 18 || (op == FV_REDUCE_SUM && im->opset >= 13);
+    if (axes_input && fv_onnx_has_input(im, 1)) {
+        value *c = fv_onnx_constant_input(im, 1, "axes");
+        if (!c) return FV_ERR;
+        if (c->count > FV_ONNX_MAX_RANK) return fv_onnx_fail(im, "too many axes");
+        n = (int)c->count;
+        for (int i = 0; i < n; i++) axes[i] = (int64_t)c->f[i];
+    } else {
+        n = fv_onnx_attr_ints(im, "axes", axes, FV_ONNX_MAX_RANK);
+        if (n < 0) return fv_onnx_fail(im, "too many axes");
+    }
+    if (n == 0 && fv_onnx_attr_int(im, "noop_with_empty_axes", 0)) return fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
+    if (n == 0) return fv_onnx_fail(im, "reducing every axis, the batch's too (fovea keeps one result per sample)");
+    int keepdims = (int)fv_onnx_attr_int(im, "keepdims", 1), mask = 0, reduced[FV_ONNX_MAX_RANK] = {0};
+    for (int i = 0; i < n; i++) {
+        int64_t k = axes[i] < 0 ? axes[i] + x->rank : axes[i];
+        if (k < 0 || k >= x->rank) return fv_onnx_fail(im, "axis %lld out of range", (long long)axes[i]);
+        if (k == 0) return fv_onnx_fail(im, "reducing along the batch axis");
+        reduced[k] = 1, mask |= 1 << fovea_axis(x, (int)k);
+    }
+    int64_t dims[FV_ONNX_MAX_RANK];
+    int rank = 0, spatial_left = 0;
+    for (int k = 0; k < x->rank; k++) {
+        if (!reduced[k] || keepdims) dims[rank++] = reduced[k] ? 1 : x->dim[k];
+        spatial_left += k >= 2 && !reduced[k];
+    }
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    fv_layer l = fv_reduce((fv_reduce_op)op, mask, keepdims);
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, rank < 2 ? 2 : rank) : NULL;
+    if (!out) return FV_ERR;
+    if (rank < 2) out->dim[1] = 1; /* every axis after the batch reduced away: (N, 1) as fovea keeps it */
+    /* dropping the channels leaves the spatial axes in their own order: ONNX's order (plain) */
+    out->plain = x->plain || (!keepdims && reduced[1] && spatial_left > 1);
+    return FV_OK;
+}
+
+/* ---- Pad: zero pads folded into the Conv or AveragePool that alone reads them; else a pad layer. */
+static int folds_into(importer *im, int reader) {
+    const FvOnnx__NodeProto *r = im->graph->node[reader], *saved = im->at;
+    if (strcmp(r->op_type, "Conv") && strcmp(r->op_type, "AveragePool")) return 0;
+    im->at = r;
+    char buf[32];
+    int64_t pads[6] = {0};
+    int n = fv_onnx_attr_ints(im, "pads", pads, 6), own = 0;
+    for (int i = 0; i < n; i++) own |= pads[i] != 0;
+    int ok = !strcmp(fv_onnx_attr_string(im, "auto_pad", "NOTSET", buf, sizeof buf), "NOTSET") &&
+             (!strcmp(r->op_type, "Conv") || !own || fv_onnx_attr_int(im, "count_include_pad", 0));
+    im->at = saved;
+    return ok;
+}
+
+void fv_onnx_unfold_pad(const value *x, value *base, int64_t *pads, int spatial) {
+    *base = *x;
+    if (!x->folded) return;
+    base->folded = 0;
+    for (int a = 0; a < spatial; a++) {
+        base->dim[2 + a] -= x->folded_pad[a][0] + x->folded_pad[a][1];
+        pads[a] += x->folded_pad[a][0], pads[spatial + a] += x->folded_pad[a][1];
+    }
+}
+
+fv_status fv_onnx_op_pad(importer *im) {
+    static const char *const known[] = {"mode", "pads", "value", NULL};
+    if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
+    value *x = fv_onnx_activation_input(im, 0);
+    if (!x) return FV_ERR;
+    int r = x->rank;
+    int64_t pads[2 * FV_ONNX_MAX_RANK];
+    float constant = fv_onnx_attr_float(im, "value", 0.0f);
+    int n;
+    if (im->opset >= 11) {
+        value *p = fv_onnx_constant_input(im, 1, "pads");
+        if (!p) return FV_ERR;
+        if (p->count > 2 * FV_ONNX_MAX_RANK) return fv_onnx_fail(im, "too many pads");
+        n = (int)p->count;
+        for (int i = 0; i < n; i++) pads[i] = (int64_t)p->f[i];
+        if (fv_onnx_has_input(im, 2)) {
+            value *c = fv_onnx_constant_input(im, 2, "constant_value");
+            if (!c) return FV_ERR;
+            if (c->count != 1) return fv_onnx_fail(im, "constant_value must be one value");
+            constant = c->f[0];
+        }
+        if (fv_onnx_has_input(im, 3)) return fv_onnx_fail(im, "the axes input is not supported");
+    } else {
+        n = fv_onnx_attr_ints(im, "pads", pads, 2 * FV_ONNX_MAX_RANK);
+    }
+    if (n != 2 * r) return fv_onnx_fail(im, "%d pads for a rank-%d input (two per axis)", n, r);
+    char buf[16];
+    const char *mode = fv_onnx_attr_string(im, "mode", "constant", buf, sizeof buf);
+    fv_pad_mode m = !strcmp(mode, "constant") ? FV_PAD_CONSTANT : !strcmp(mode, "reflect") ? FV_PAD_REFLECT
+                    : !strcmp(mode, "edge")   ? FV_PAD_EDGE
+                                              : FV_PAD_MODE_COUNT;
+    if (m == FV_PAD_MODE_COUNT) return fv_onnx_fail(im, "mode '%s' (fovea pads with a constant, reflect or edge)", mode);
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+        if (pads[i] < 0) return fv_onnx_fail(im, "negative pads (cropping) are not supported");
+        if (pads[i] > 65536) return fv_onnx_fail(im, "pads out of range");
+        any |= pads[i] != 0;
+    }
+    if (pads[0] || pads[r]) return fv_onnx_fail(im, "padding the batch axis");
+    if (!any) return fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
+    int64_t dims[FV_ONNX_MAX_RANK];
+    for (int k = 0; k < r; k++) dims[k] = k ? x->dim[k] + pads[k] + pads[r + k] : x->dim[0];
+    int reader = fv_onnx_sole_reader(im, im->at->output[0]);
+    if (m == FV_PAD_CONSTANT && constant == 0.0f && !x->plain && !x->folded && r >= 3 && r <= 5 && !pads[1] && !pads[r + 1] &&
+        reader >= 0 && im->graph->node[reader]->n_input >= 1 && !strcmp(im->graph->node[reader]->input[0], im->at->output[0]) &&
+        folds_into(im, reader)) {
+        value *v = fv_onnx_alias(im, 0, x);
+        if (!v) return FV_ERR;
+        memcpy(v->dim, dims, sizeof dims);
+        v->folded = 1;
+        for (int a = 0; a < r - 2; a++) v->folded_pad[a][0] = pads[2 + a], v->folded_pad[a][1] = pads[r + 2 + a];
+        return FV_OK;
+    }
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    fv_layer l = fv_pad(m, constant);
+    for (int k = 1; k < r; k++) {
+        int a = fovea_axis(x, k);
+        if (a >= FV_MAX_RANK) return fv_onnx_fail(im, "rank %d", r);
+        l.pad.pads[a][0] = (int)pads[k], l.pad.pads[a][1] = (int)pads[r + k];
+    }
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, r) : NULL;
+    if (out) out->plain = x->plain;
+    return out ? FV_OK : FV_ERR;
+}
