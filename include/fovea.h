@@ -73,6 +73,8 @@ typedef enum {
     FV_LAYER_UNARY,
     FV_LAYER_REDUCE,
     FV_LAYER_PAD,
+    FV_LAYER_TRANSPOSE,
+    FV_LAYER_SLICE,
     FV_LAYER_KIND_COUNT
 } fv_layer_kind;
 
@@ -195,6 +197,14 @@ typedef struct fv_pad_settings {
     float value;
 } fv_pad_settings;
 
+typedef struct fv_transpose_settings {
+    fv_shape perm;             /* output axis i is input axis perm.dim[i] (axes after the batch) */
+} fv_transpose_settings;
+
+typedef struct fv_slice_settings { /* per axis after the batch: elements begin, begin + step, ... (size of them) */
+    fv_shape begin, size, step;
+} fv_slice_settings;
+
 typedef struct fv_layer {
     fv_layer_kind kind;
     union { /* the member named after the kind; global_avgpool, concat, affine, prelu have none */
@@ -211,6 +221,8 @@ typedef struct fv_layer {
         fv_unary_settings unary;
         fv_reduce_settings reduce;
         fv_pad_settings pad;
+        fv_transpose_settings transpose;
+        fv_slice_settings slice;
         fv_activation_settings activation;
     };
 } fv_layer;
@@ -241,6 +253,8 @@ fv_layer fv_binary(fv_binary_op op);          /* two inputs, broadcast */
 fv_layer fv_unary(fv_unary_op op);
 fv_layer fv_reduce(fv_reduce_op op, int axes, int keepdims);
 fv_layer fv_pad(fv_pad_mode mode, float value); /* set pads[axis][0/1] afterwards */
+fv_layer fv_transpose(const int *perm, int rank);  /* axes after the batch */
+fv_layer fv_slice(int rank);                       /* whole axes, step 1: set begin/size/step.dim[a] */
 
 const char *fv_layer_kind_name(fv_layer_kind kind);   /* "conv2d" */
 const char *fv_activation_name(fv_activation act);     /* "relu" */

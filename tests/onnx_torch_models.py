@@ -4,8 +4,11 @@
 Run with Debian's interpreter (python3-torch, python3-torchvision, python3-onnx, python3-numpy):
     /usr/bin/python3 tests/onnx_torch_models.py [--train-export] OUTDIR NAME [NAME...]
 
-NAMEs: small (a Fashion-MNIST CNN defined below, input 1x28x28), resnet18, resnet50, vgg16,
-mobilenet_v2 (torchvision.models.NAME(weights=None), input 3x224x224).
+NAMEs: small (a Fashion-MNIST CNN defined below, input 1x28x28), and torchvision's models by name
+(torchvision.models.NAME(weights=None), input 3x224x224, inception_v3 3x299x299; SIZE=S in the
+environment sets another side where the architecture allows): the 23 classification models of ZOO
+and the 3 segmentation models of SEGMENTATION (their "out" tensor).
+--fixed-batch exports with a fixed batch of 2 (NAME_fixed.onnx) instead of a dynamic batch axis.
 
 For each NAME it writes, in OUTDIR:
     NAME.onnx   the eval-mode model, opset 13, input "input", output "output", dynamic batch axis
@@ -62,16 +65,40 @@ class SmallCNN(nn.Module):
 
 
 TORCHVISION = ("resnet18", "resnet50", "vgg16", "mobilenet_v2")
-NAMES = ("small",) + TORCHVISION
+# torchvision 0.14's classification zoo as docs/ONNX.md tabulates it, and three segmentation models
+ZOO = ("alexnet", "vgg11_bn", "resnet18", "resnet50", "resnext50_32x4d", "wide_resnet50_2", "googlenet", "mobilenet_v2",
+       "squeezenet1_0", "squeezenet1_1", "regnet_x_400mf", "densenet121", "inception_v3", "mobilenet_v3_small",
+       "mobilenet_v3_large", "efficientnet_b0", "regnet_y_400mf", "mnasnet0_5", "shufflenet_v2_x0_5", "convnext_tiny",
+       "vit_b_16", "swin_t", "maxvit_t")
+SEGMENTATION = ("fcn_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large")
+NAMES = ("small",) + tuple(dict.fromkeys(TORCHVISION + ZOO + SEGMENTATION))
+# the input side each takes: 224 unless the architecture fixes another (or allows a smaller one,
+# which keeps the tests short: SIZE=224 in the environment uses 224 for all)
+SIDE = {"inception_v3": 299, "alexnet": 224, "vit_b_16": 224, "swin_t": 224, "maxvit_t": 224}
+
+
+class Segmentation(nn.Module):
+    """torchvision's segmentation models return a dict; ONNX export wants the tensor."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)["out"]
 
 
 def build(name):
     torch.manual_seed(0)
     if name == "small":
         model = SmallCNN()
-    elif name in TORCHVISION:
+    elif name in SEGMENTATION:
         import torchvision
-        model = getattr(torchvision.models, name)(weights=None)
+        model = Segmentation(getattr(torchvision.models.segmentation, name)(weights=None, weights_backbone=None))
+    elif name in NAMES:
+        import torchvision
+        kwargs = {"aux_logits": False, "init_weights": True} if name in ("googlenet", "inception_v3") else {}
+        model = getattr(torchvision.models, name)(weights=None, **kwargs)
     else:
         raise SystemExit("unknown model %r (known: %s)" % (name, ", ".join(NAMES)))
     gen = torch.Generator().manual_seed(1)
@@ -90,12 +117,13 @@ def build(name):
     return model
 
 
-def inputs(name):
+def inputs(name, batch=BATCH):
     gen = torch.Generator().manual_seed(2)
     if name == "small":
-        return torch.rand((BATCH, 1, 28, 28), generator=gen)
+        return torch.rand((batch, 1, 28, 28), generator=gen)
+    side = int(os.environ.get("SIZE", "0")) or SIDE.get(name, 224)
     # roughly a normalised image: mean 0, spread about 1
-    return torch.randn((BATCH, 3, 224, 224), generator=gen)
+    return torch.randn((batch, 3, side, side), generator=gen)
 
 
 def op_counts(path):
@@ -104,9 +132,10 @@ def op_counts(path):
     return collections.Counter(n.op_type for n in graph.node)
 
 
-def export(model, x, path, train_export=False):
-    kwargs = dict(opset_version=13, input_names=["input"], output_names=["output"],
-                  dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+def export(model, x, path, train_export=False, fixed_batch=False):
+    kwargs = dict(opset_version=13, input_names=["input"], output_names=["output"])
+    if not fixed_batch:
+        kwargs.update(dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
     if train_export:
         # PRESERVE keeps the module's mode (eval) but skips the Conv+BN fusion that EVAL does.
         # (torch warns about constant folding in PRESERVE mode; it only matters for a model in
@@ -116,14 +145,14 @@ def export(model, x, path, train_export=False):
     torch.onnx.export(model, x, path, **kwargs)
 
 
-def run(outdir, name, train_export=False):
+def run(outdir, name, train_export=False, fixed_batch=False):
     model = build(name)
-    x = inputs(name)
+    x = inputs(name, 2 if fixed_batch else BATCH)
     with torch.no_grad():
         y = model(x)
-    out = name + ("_bn" if train_export else "")
+    out = name + ("_bn" if train_export else "") + ("_fixed" if fixed_batch else "")
     path = os.path.join(outdir, out + ".onnx")
-    export(model, x, path, train_export)
+    export(model, x, path, train_export, fixed_batch)
     np.save(os.path.join(outdir, out + ".x.npy"), x.numpy().astype(np.float32))
     np.save(os.path.join(outdir, out + ".y.npy"), y.numpy().astype(np.float32))
     counts = op_counts(path)
@@ -133,7 +162,8 @@ def run(outdir, name, train_export=False):
 
 def main(argv):
     train_export = "--train-export" in argv
-    args = [a for a in argv if a != "--train-export"]
+    fixed_batch = "--fixed-batch" in argv
+    args = [a for a in argv if a not in ("--train-export", "--fixed-batch")]
     if len(args) < 2:
         raise SystemExit(__doc__)
     outdir, names = args[0], args[1:]
@@ -142,7 +172,7 @@ def main(argv):
             raise SystemExit("unknown model %r (known: %s)" % (name, ", ".join(NAMES)))
     os.makedirs(outdir, exist_ok=True)
     for name in names:
-        run(outdir, name)
+        run(outdir, name, fixed_batch=fixed_batch)
     if train_export:
         run(outdir, "small", train_export=True)
 

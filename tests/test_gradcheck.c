@@ -208,6 +208,10 @@ int main(void) {
         {"pad constant", "3,4,2", "pad pads=1,2,0,1,1,0 value=0.25"},
         {"pad reflect", "4,4,2", "pad pads=2,1,1,3 mode=reflect"},
         {"pad edge", "3,4,2", "pad pads=2,1,0,2 mode=edge"},
+        {"transpose (H,W,C) -> (C,H,W), then a conv2d", "3,4,2", "transpose perm=2,0,1\nconv2d filters=2 kernel=2"},
+        {"transpose of rank 4", "2,3,4,2", "transpose perm=3,1,0,2"},
+        {"slice with steps", "5,6,3", "slice begin=1,0,1 size=2,3,2 step=2,2,1"},
+        {"two slices of one input, added", "6,4", "slice name=a begin=0,0 size=3,4 step=1,1 inputs=input_1\nslice name=b begin=3,0 size=3,4 step=1,1 inputs=input_1\nadd inputs=a,b"},
     };
     for (size_t i = 0; i < sizeof tensor_cases / sizeof *tensor_cases; i++)
         gradcheck(&t, tensor_cases[i][0], tensor_cases[i][1], tensor_cases[i][2], 2, 1);

@@ -334,6 +334,13 @@ class Case:
             # reflect/replicate pad the spatial axes of NCHW: the channels (last here) stay unpadded
             y = F.pad(x.movedim(-1, 1), torch_pads(pads[:-1]), mode="reflect" if mode == "reflect" else "replicate")
             return y.movedim(1, -1)
+        if kind == "transpose":
+            perm = [int(v) + 1 for v in s["perm"].split(",")]
+            return x.permute(0, *perm)
+        if kind == "slice":
+            begin, size, step = ([int(v) for v in s[k].split(",")] for k in ("begin", "size", "step"))
+            index = [slice(None)] + [slice(b, b + (n - 1) * st + 1, st) for b, n, st in zip(begin, size, step)]
+            return x[tuple(index)]
         raise ValueError(kind)
 
 
@@ -554,6 +561,9 @@ def cases():
         ("pad constant (the channels too)", "pad name=p pads=1,2,0,1,1,0 value=0.25", (3, 4, 2)),
         ("pad reflect", "pad name=p pads=2,1,1,3 mode=reflect", (4, 4, 2)),
         ("pad edge", "pad name=p pads=2,1,0,2 mode=edge", (3, 4, 2)),
+        ("transpose (H,W,C) -> (C,H,W), then a conv2d", "transpose name=t perm=2,0,1\nconv2d name=c filters=2 kernel=2", (3, 4, 2)),
+        ("transpose of rank 4", "transpose name=t perm=3,1,0,2", (2, 3, 4, 2)),
+        ("slice with steps", "slice name=s begin=1,0,1 size=2,3,2 step=2,2,1", (5, 6, 3)),
         ("x * erf(x * scale + shift): GELU's form", "affine name=a\nerf name=e\nmultiply name=m inputs=in,e", (3, 6)),
     ]
     for name, line, shape in conv + dense + pools + others + tensors:

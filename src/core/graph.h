@@ -30,7 +30,9 @@ typedef enum {
     FV_SET_SHAPE,      /* an fv_shape: 1 to FV_MAX_RANK positive integers */
     FV_SET_CHOICE,     /* an int: the index of one of the words in `choices` */
     FV_SET_AXES,       /* an int bit mask of per-sample axes: "0,2" (axis 0 is the first after the batch) */
-    FV_SET_PADS        /* int[FV_MAX_RANK][2]: (before, after) per per-sample axis, "1,1,2,2,0,0" */
+    FV_SET_PADS,       /* int[FV_MAX_RANK][2]: (before, after) per per-sample axis, "1,1,2,2,0,0" */
+    FV_SET_PERM,       /* an fv_shape holding a permutation of 0 .. rank-1: "2,0,1" */
+    FV_SET_INTS        /* an fv_shape holding 1 to 4 integers >= 0: "0,2,1" */
 } fv_setting_type;
 
 #define FV_MAX_SETTINGS 32 /* per kind */

@@ -120,6 +120,29 @@ const char *fv_setting_parse(const fv_setting *s, int spatial, const char *value
         *FIELD(layer, s->offset, int) = mask;
         return NULL;
     }
+    case FV_SET_INTS: {
+        fv_shape *list = FIELD(layer, s->offset, fv_shape);
+        n = parse_ints(value, v, FV_MAX_RANK);
+        if (n < 1) return "1 to 4 integers >= 0";
+        memset(list, 0, sizeof *list);
+        list->rank = n;
+        memcpy(list->dim, v, (size_t)n * sizeof(int));
+        return NULL;
+    }
+    case FV_SET_PERM: {
+        fv_shape *perm = FIELD(layer, s->offset, fv_shape);
+        n = parse_ints(value, v, FV_MAX_RANK);
+        int seen = 0;
+        for (int i = 0; i < n; i++) {
+            if (v[i] >= n || (seen >> v[i] & 1)) return "a permutation of 0 .. rank-1 (rank up to 4)";
+            seen |= 1 << v[i];
+        }
+        if (n < 1) return "a permutation of 0 .. rank-1 (rank up to 4)";
+        memset(perm, 0, sizeof *perm);
+        perm->rank = n;
+        memcpy(perm->dim, v, (size_t)n * sizeof(int));
+        return NULL;
+    }
     case FV_SET_PADS: {
         int p[2 * FV_MAX_RANK];
         int(*pads)[2] = FIELD(layer, s->offset, pad_pair);
@@ -156,6 +179,8 @@ void fv_setting_format(const fv_setting *s, int spatial, const fv_layer *layer, 
         fv_text_put(out, "%s", i < 2 ? init_names[i] : "?");
         break;
     }
+    case FV_SET_PERM:
+    case FV_SET_INTS:
     case FV_SET_SHAPE: {
         const fv_shape *shape = CFIELD(layer, s->offset, fv_shape);
         for (int i = 0; i < shape->rank; i++) fv_text_put(out, "%s%d", i ? "," : "", shape->dim[i]);

@@ -508,6 +508,33 @@ static fv_status export_node(exporter *ex, int i) {
     }
     case FV_LAYER_REDUCE: return export_reduce(ex, i, name, ins[0], in_shape);
     case FV_LAYER_PAD: return export_pad(ex, i, name, ins[0], in_shape);
+    case FV_LAYER_SLICE: { /* on fovea's memory order (channels last), between the two usual transposes */
+        const fv_slice_settings *sl = &l->slice;
+        int r = in_shape.rank;
+        int64_t starts[FV_MAX_RANK], ends[FV_MAX_RANK], axes[FV_MAX_RANK], steps[FV_MAX_RANK], count = r;
+        for (int a = 0; a < r; a++) {
+            starts[a] = sl->begin.dim[a], steps[a] = sl->step.dim[a], axes[a] = a + 1;
+            ends[a] = starts[a] + (int64_t)(sl->size.dim[a] - 1) * steps[a] + 1;
+        }
+        const char *five[5] = {transpose(ex, name, ins[0], onnx_rank(in_shape), 1), ex_init(ex, ex_str(ex, "%s/starts", name), &count, 1, NULL, starts),
+                               ex_init(ex, ex_str(ex, "%s/ends", name), &count, 1, NULL, ends), ex_init(ex, ex_str(ex, "%s/axes", name), &count, 1, NULL, axes),
+                               ex_init(ex, ex_str(ex, "%s/steps", name), &count, 1, NULL, steps)};
+        const char *y = ex_str(ex, "%s/slice", name);
+        ex_node(ex, "Slice", name, five, 5, y);
+        out = transpose(ex, ex_str(ex, "%s/out", name), y, onnx_rank(out_shape), 0);
+        break;
+    }
+    case FV_LAYER_TRANSPOSE: { /* on fovea's memory order (channels last), between the two usual transposes */
+        const fv_shape *p = &l->transpose.perm;
+        int64_t perm[FV_MAX_RANK + 1] = {0};
+        for (int a = 0; a < p->rank; a++) perm[a + 1] = p->dim[a] + 1;
+        const char *x = transpose(ex, name, ins[0], onnx_rank(in_shape), 1);
+        const char *y = ex_str(ex, "%s/permute", name);
+        n = ex_node(ex, "Transpose", name, &x, 1, y);
+        attr_ints(ex, n, "perm", perm, p->rank + 1);
+        out = transpose(ex, ex_str(ex, "%s/out", name), y, onnx_rank(out_shape), 0);
+        break;
+    }
     case FV_LAYER_INPUT:
     case FV_LAYER_KIND_COUNT: break;
     }

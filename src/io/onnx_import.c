@@ -358,6 +358,27 @@ int fv_onnx_shaped_node(importer *im, value *v) {
     return node;
 }
 
+/* ---- Layout changes on demand: fovea keeps an image-like value channels last, and moves it to
+ * ONNX's own order (plain) when an operator works on that order (a reshape that splits the
+ * channels, a transpose, a layer norm over permuted maps), and back when a convolution or a pool
+ * reads it. Each move is a transpose node; the value then names that node. ---- */
+static int relayout(importer *im, value *v, int to_plain) {
+    if (v->node < 0 || v->plain == to_plain) return 1;
+    if (fv_onnx_layout_trivial(v)) return v->plain = to_plain, 1; /* one order: nothing moves */
+    if (fv_onnx_shaped_node(im, v) < 0) return 0;
+    int r = v->rank - 1, perm[FV_MAX_RANK];
+    for (int i = 0; i < r; i++) perm[i] = to_plain ? (i == 0 ? r - 1 : i - 1) : (i == r - 1 ? 0 : i + 1);
+    fv_layer l = fv_transpose(perm, r);
+    value *in[1] = {v};
+    int node = fv_onnx_add_node(im, &l, in, 1, to_plain ? "_to_onnx_order" : "_to_channels_last");
+    if (node < 0) return 0;
+    v->node = node, v->plain = to_plain;
+    return 1;
+}
+
+int fv_onnx_to_plain(importer *im, value *v) { return relayout(im, v, 1); }
+int fv_onnx_to_channels_last(importer *im, value *v) { return relayout(im, v, 0); }
+
 /* The output value of the current node, computed by fovea node `node`; dims from its shape unless
  * given. */
 value *fv_onnx_set_output(importer *im, size_t i, int node, const value *like, const int64_t *dims, int rank) {

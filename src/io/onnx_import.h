@@ -84,6 +84,10 @@ fv_status fv_onnx_fovea_shape(importer *im, const value *v, fv_shape *s);
 int fv_onnx_layout_trivial(const value *v);
 int fv_onnx_add_node(importer *im, const fv_layer *layer, value *const *ins, int n_ins, const char *suffix);
 int fv_onnx_shaped_node(importer *im, value *v);
+/* v moved (a transpose node) into ONNX's own order, or into fovea's channels-last order, unless it
+ * is there already: 1, or 0 with an error. */
+int fv_onnx_to_plain(importer *im, value *v);
+int fv_onnx_to_channels_last(importer *im, value *v);
 value *fv_onnx_set_output(importer *im, size_t i, int node, const value *like, const int64_t *dims, int rank);
 value *fv_onnx_alias(importer *im, size_t i, const value *of);
 fv_status fv_onnx_add_pending(importer *im, int node, const char *param, float *data, size_t count);
@@ -106,6 +110,12 @@ fv_status fv_onnx_op_pad(importer *im);
 /* A zero Pad folded into the layer reading x (see value.folded): x without it, its pads added to
  * pads (ONNX order: spatial befores, then afters). */
 void fv_onnx_unfold_pad(const value *x, value *base, int64_t *pads, int spatial);
+/* The current node computed at import when every input is a constant (onnx_fold.c): *folded
+ * says whether it was; an error when folding was tried and failed. */
+fv_status fv_onnx_fold(importer *im, int *folded);
+/* Slice's box (see onnx_fold.c): lo, step and count per axis of dims. */
+fv_status fv_onnx_slice_box(importer *im, value *const *in, int n, const int64_t *dims, int r, int64_t *lo, int64_t *step, int64_t *out);
+fv_status fv_onnx_op_slice(importer *im);
 /* Checks every node before any is translated (fused nodes are never translated on their own):
  * the standard operator domain, no attribute given twice, no more inputs than the operator has. */
 fv_status fv_onnx_check_node(importer *im);

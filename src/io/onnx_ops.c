@@ -78,21 +78,23 @@ static fv_status op_dense(importer *im, int gemm) {
     if (fv_onnx_check_attributes(im, gemm ? known_gemm : none) != FV_OK) return FV_ERR;
     value *a = fv_onnx_activation_input(im, 0), *b = a ? fv_onnx_constant_input(im, 1, "B") : NULL;
     if (!b) return FV_ERR;
-    if (a->rank != 2) return fv_onnx_fail(im, "input rank %d (fovea multiplies (batch, features) matrices)", a->rank);
+    if (a->rank != 2 && (gemm || a->rank - 1 > FV_MAX_RANK)) return fv_onnx_fail(im, "input rank %d (Gemm multiplies (batch, features) matrices)", a->rank);
     if (b->rank != 2) return fv_onnx_fail(im, "B has rank %d (fovea takes a matrix)", b->rank);
+    /* MatMul of (N, ..., K) by a constant (K, M): a dense layer over the last axis, of ONNX's order */
+    if (a->rank > 2 && !fv_onnx_to_plain(im, a)) return FV_ERR;
     if (gemm && fv_onnx_attr_int(im, "transA", 0)) return fv_onnx_fail(im, "transA=1 (it would mix the batch)");
     int trans_b = gemm ? (int)fv_onnx_attr_int(im, "transB", 0) : 0;
     float alpha = gemm ? fv_onnx_attr_float(im, "alpha", 1.0f) : 1.0f, beta = gemm ? fv_onnx_attr_float(im, "beta", 1.0f) : 1.0f;
     if (!isfinite(alpha) || !isfinite(beta)) return fv_onnx_fail(im, "alpha %g, beta %g: not finite", (double)alpha, (double)beta);
     int64_t k = trans_b ? b->dim[1] : b->dim[0], m = trans_b ? b->dim[0] : b->dim[1];
-    if (k != a->dim[1]) return fv_onnx_fail(im, "B has %lld rows for %lld features", (long long)k, (long long)a->dim[1]);
+    if (k != a->dim[a->rank - 1]) return fv_onnx_fail(im, "B has %lld rows for %lld features", (long long)k, (long long)a->dim[a->rank - 1]);
     fv_layer l = fv_dense((int)m);
     l.dense.use_bias = gemm && fv_onnx_has_input(im, 2) && beta != 0.0f;
     int fused;
     if (fv_onnx_fuse_activation(im, &l.dense.activation, &l.dense.alpha, &fused) != FV_OK) return FV_ERR;
     /* a softmax over the features fuses too */
     int reader = fv_onnx_sole_reader(im, im->at->output[0]);
-    if (fused < 0 && reader >= 0 && !strcmp(im->graph->node[reader]->op_type, "Softmax")) {
+    if (fused < 0 && a->rank == 2 && reader >= 0 && !strcmp(im->graph->node[reader]->op_type, "Softmax")) {
         const FvOnnx__NodeProto *saved = im->at;
         im->at = im->graph->node[reader];
         int64_t axis = fv_onnx_attr_int(im, "axis", im->opset >= 13 ? -1 : 1);
@@ -112,7 +114,11 @@ static fv_status op_dense(importer *im, int gemm) {
         float *bias = c ? fv_onnx_channel_vector(im, c, (int)m, beta, "C") : NULL;
         if (!bias || fv_onnx_add_pending(im, node, "bias", bias, (size_t)m) != FV_OK) return FV_ERR;
     }
-    value *out = fv_onnx_set_output(im, 0, node, a, NULL, 0);
+    int64_t dims[FV_ONNX_MAX_RANK];
+    memcpy(dims, a->dim, sizeof dims);
+    dims[a->rank - 1] = m;
+    value *out = fv_onnx_set_output(im, 0, node, a, dims, a->rank);
+    if (out) out->plain = a->rank > 2;
     return out ? fv_onnx_finish_fused(im, fused, out) : FV_ERR;
 }
 
@@ -129,7 +135,9 @@ static fv_status op_activation(importer *im) {
     l.activation.alpha = alpha;
     value *ins[1] = {x};
     int node = fv_onnx_add_node(im, &l, ins, 1, "");
-    return node >= 0 && fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
+    if (out) out->plain = x->plain; /* elementwise: either layout */
+    return out ? FV_OK : FV_ERR;
 }
 
 static fv_status op_softmax(importer *im) {
@@ -139,17 +147,23 @@ static fv_status op_softmax(importer *im) {
     if (!x) return FV_ERR;
     int64_t axis = fv_onnx_attr_int(im, "axis", im->opset >= 13 ? -1 : 1);
     if (axis < 0) axis += x->rank;
-    /* fovea's softmax runs over the channels: ONNX axis 1; before opset 13 the axes from `axis` on
-     * are flattened into one, which is the channels alone when the others have size 1 */
-    int ok = axis == 1 || (x->rank == 2 && axis == 1);
+    /* fovea's softmax runs over the last axis of its memory: the channels (ONNX axis 1) of
+     * channels-last data, or ONNX's last axis of data in ONNX's order (attention's rows). Before
+     * opset 13 the axes from `axis` on are flattened into one: the channels alone when the others
+     * have size 1, and the last axis alone when it is the last. */
+    int channels = axis == 1, last = axis == x->rank - 1;
     if (im->opset < 13 && axis == 1)
-        for (int a = 2; a < x->rank; a++) ok &= x->dim[a] == 1;
-    if (!ok) return fv_onnx_fail(im, "%s over axis %lld of a rank-%d tensor (fovea's runs over the channels, axis 1)", im->at->op_type, (long long)axis, x->rank);
+        for (int a = 2; a < x->rank; a++) channels &= x->dim[a] == 1;
+    if (!channels && !last)
+        return fv_onnx_fail(im, "%s over axis %lld of a rank-%d tensor (fovea's runs over the channels or the last axis)", im->at->op_type, (long long)axis, x->rank);
+    if (!(channels ? fv_onnx_to_channels_last(im, x) : fv_onnx_to_plain(im, x))) return FV_ERR;
     if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
     fv_layer l = fv_activation_layer(strcmp(im->at->op_type, "LogSoftmax") ? FV_ACT_SOFTMAX : FV_ACT_LOG_SOFTMAX);
     value *ins[1] = {x};
     int node = fv_onnx_add_node(im, &l, ins, 1, "");
-    return node >= 0 && fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
+    if (out) out->plain = x->plain;
+    return out ? FV_OK : FV_ERR;
 }
 
 static fv_status op_pool(importer *im, int max) {
@@ -277,7 +291,8 @@ static float *broadcast_constant(importer *im, const value *c, const value *x, s
         }
         onnx[i] = c->f[ci];
     }
-    fv_channels_last(onnx, out, 1, r > 1 ? (size_t)x->dim[1] : 1, positions, 1);
+    if (x->plain) memcpy(out, onnx, per * sizeof *out); /* the data is in ONNX's order too */
+    else fv_channels_last(onnx, out, 1, r > 1 ? (size_t)x->dim[1] : 1, positions, 1);
     free(onnx);
     *per_sample = per;
     return out;
@@ -310,7 +325,9 @@ static fv_status op_affine(importer *im, char op) {
     if (node < 0) return free(scale), free(shift), FV_ERR;
     if (fv_onnx_add_pending(im, node, "scale", scale, per) != FV_OK) return free(shift), FV_ERR;
     if (fv_onnx_add_pending(im, node, "shift", shift, per) != FV_OK) return FV_ERR;
-    return fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
+    value *out = fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank);
+    if (out) out->plain = x->plain;
+    return out ? FV_OK : FV_ERR;
 }
 
 /* PRelu: a slope per channel (shape (C, 1, ...), (C) on a vector, or one value), learned when
@@ -351,6 +368,7 @@ static fv_status op_add(importer *im) {
         value *a = fv_onnx_input(im, 0), *b = fv_onnx_input(im, 1);
         if (!a || !b) return FV_ERR;
         if (a->node < 0 || b->node < 0) return op_affine(im, '+');
+        if (a->plain != b->plain && !(fv_onnx_to_channels_last(im, a) && fv_onnx_to_channels_last(im, b))) return FV_ERR;
         int same = a->rank == b->rank && a->plain == b->plain;
         for (int k = 1; same && k < a->rank; k++) same = a->dim[k] == b->dim[k];
         if (!same) return fv_onnx_op_binary(im, FV_BINARY_ADD); /* broadcast */
@@ -360,6 +378,7 @@ static fv_status op_add(importer *im) {
         value *v = fv_onnx_input(im, (size_t)i);
         if (!v) return FV_ERR;
         if (v->node < 0) return fv_onnx_fail(im, "adding a constant ('%s') is not supported yet", v->name);
+        if (i && v->plain != ins[0]->plain && !(fv_onnx_to_channels_last(im, v) && fv_onnx_to_channels_last(im, ins[0]))) return FV_ERR;
         if (i && v->rank != ins[0]->rank) return fv_onnx_fail(im, "operands of ranks %d and %d (broadcasting is not supported)", ins[0]->rank, v->rank);
         for (int a = 1; i && a < v->rank; a++)
             if (v->dim[a] != ins[0]->dim[a]) return fv_onnx_fail(im, "operands of different shapes (broadcasting is not supported)");
@@ -372,6 +391,7 @@ static fv_status op_add(importer *im) {
     if (fv_onnx_fuse_activation(im, &l.add.activation, &l.add.alpha, &fused) != FV_OK) return FV_ERR;
     int node = fv_onnx_add_node(im, &l, ins, n, "");
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, ins[0]->dim, ins[0]->rank) : NULL;
+    if (out) out->plain = ins[0]->plain;
     return out ? fv_onnx_finish_fused(im, fused, out) : FV_ERR;
 }
 
@@ -440,7 +460,9 @@ static fv_status op_dropout(importer *im) {
     fv_layer l = fv_dropout(ratio); /* identity at inference, as ONNX's; dropout when fine-tuned */
     value *ins[1] = {x};
     int node = fv_onnx_add_node(im, &l, ins, 1, "");
-    return node >= 0 && fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
+    if (out) out->plain = x->plain;
+    return out ? FV_OK : FV_ERR;
 }
 
 /* ---- Shape arithmetic: Shape, Gather, Unsqueeze, Squeeze on constants, and Flatten, Reshape,
@@ -519,32 +541,58 @@ static fv_status redim(importer *im, value *x, const int64_t *dims, int rank) {
         int node = fv_onnx_add_node(im, &l, ins, 1, "");
         return node >= 0 && fv_onnx_set_output(im, 0, node, NULL, target.dim, 2) ? FV_OK : FV_ERR;
     }
-    return fv_onnx_fail(im, "a reshape that reorders fovea's channels-last data (only (N, C, ...) -> (N, C*...) and reshapes of vectors and 1 x 1 maps are supported)");
+    /* any other reshape is of ONNX's row-major order: move the data there first */
+    if (!fv_onnx_to_plain(im, x)) return FV_ERR;
+    return redim(im, x, dims, rank);
 }
 
 /* Transpose: only between fovea's channels-last order and ONNX's (what fovea's own exports put
  * around a channels-last flatten or reshape), or an identity. */
+/* Transpose of the axes after the batch: an alias when the result's memory is the input's (the
+ * channels-last <-> channels-first pair around a layer that wants the other layout), else a
+ * transpose layer from the input's memory order to the result's ONNX order. */
 static fv_status op_transpose(importer *im) {
     value *x = fv_onnx_activation_input(im, 0);
     if (!x) return FV_ERR;
-    int64_t p[FV_ONNX_MAX_RANK], to_last[FV_ONNX_MAX_RANK], to_first[FV_ONNX_MAX_RANK];
+    int64_t p[FV_ONNX_MAX_RANK];
     int n = fv_onnx_attr_ints(im, "perm", p, FV_ONNX_MAX_RANK), r = x->rank;
     if (n == 0) for (int a = 0; a < r; a++) p[a] = r - 1 - a, n = r;
     if (n != r) return fv_onnx_fail(im, "perm has %d values for rank %d", n, r);
-    int identity = 1, is_last = r > 2, is_first = r > 2;
+    int seen = 0;
     for (int a = 0; a < r; a++) {
-        to_last[a] = a == 0 ? 0 : a < r - 1 ? a + 1 : 1;
-        to_first[a] = a == 0 ? 0 : a == 1 ? r - 1 : a - 1;
-        identity &= p[a] == a, is_last &= p[a] == to_last[a], is_first &= p[a] == to_first[a];
+        if (p[a] < 0 || p[a] >= r || (seen >> p[a] & 1)) return fv_onnx_fail(im, "perm is not a permutation");
+        seen |= 1 << p[a];
     }
-    if (identity) return fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
-    if (!(is_last && !x->plain) && !(is_first && x->plain))
-        return fv_onnx_fail(im, "perm moves axes fovea keeps in place (it converts only between channels-first and channels-last)");
-    value *v = fv_onnx_alias(im, 0, x);
-    if (!v) return FV_ERR;
-    for (int a = 0; a < r; a++) v->dim[a] = x->dim[p[a]];
-    v->plain = !x->plain;
-    return FV_OK;
+    if (p[0] != 0) return fv_onnx_fail(im, "perm moves the batch axis (fovea keeps it first)");
+    if (r - 1 > FV_MAX_RANK) return fv_onnx_fail(im, "rank %d", r);
+    int64_t memory[FV_ONNX_MAX_RANK], as_last[FV_ONNX_MAX_RANK]; /* x's ONNX axes in memory order; y's channels-last order in x's axes */
+    int trivial = x->plain || fv_onnx_layout_trivial(x);
+    for (int i = 0; i < r - 1; i++) {
+        memory[i] = trivial ? i + 1 : i == r - 2 ? 1 : i + 2;
+        as_last[i] = i == r - 2 ? p[1] : p[i + 2];
+    }
+    int keep_last = r > 2, keep_plain = 1;
+    for (int i = 0; i < r - 1; i++) keep_last &= as_last[i] == memory[i], keep_plain &= p[i + 1] == memory[i];
+    if (keep_last || keep_plain) { /* the same memory under the new dims */
+        value *v = fv_onnx_alias(im, 0, x);
+        if (!v) return FV_ERR;
+        for (int a = 0; a < r; a++) v->dim[a] = x->dim[p[a]];
+        v->plain = !keep_last;
+        return FV_OK;
+    }
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    int perm[FV_MAX_RANK];
+    for (int j = 0; j < r - 1; j++)
+        for (int i = 0; i < r - 1; i++)
+            if (memory[i] == p[j + 1]) perm[j] = i;
+    fv_layer l = fv_transpose(perm, r - 1);
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    int64_t dims[FV_ONNX_MAX_RANK];
+    for (int a = 0; a < r; a++) dims[a] = x->dim[p[a]];
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, r) : NULL;
+    if (out) out->plain = 1;
+    return out ? FV_OK : FV_ERR;
 }
 
 static fv_status op_flatten(importer *im) {
@@ -693,7 +741,7 @@ typedef struct op_row {
 
 enum { H_CONV, H_GEMM, H_MATMUL, H_ACT, H_SOFTMAX, H_MAXPOOL, H_AVGPOOL, H_GAP, H_BN, H_ADD, H_CONCAT, H_DROPOUT,
        H_IDENTITY, H_CONSTANT, H_SHAPE, H_GATHER, H_UNSQUEEZE, H_SQUEEZE, H_FLATTEN, H_RESHAPE, H_TRANSPOSE, H_SUB, H_MUL,
-       H_DIV, H_NEG, H_PRELU, H_BINARY, H_UNARY, H_REDUCE, H_PAD, H_POW };
+       H_DIV, H_NEG, H_PRELU, H_BINARY, H_UNARY, H_REDUCE, H_PAD, H_POW, H_SLICE };
 
 /* The operators fovea imports (docs/ONNX.md lists them with what each supports): each one's handler
  * and how many inputs ONNX gives it at most (FV_ONNX_VARIADIC: any number). */
@@ -710,7 +758,7 @@ static const op_row op_table[] = {
     {"PRelu", H_PRELU, 2},       {"Max", H_BINARY, 2},          {"Min", H_BINARY, 2},          {"Pow", H_POW, 2},
     {"Exp", H_UNARY, 1},         {"Log", H_UNARY, 1},           {"Sqrt", H_UNARY, 1},          {"Erf", H_UNARY, 1},
     {"Abs", H_UNARY, 1},         {"Reciprocal", H_UNARY, 1},    {"ReduceMean", H_REDUCE, 2},   {"ReduceSum", H_REDUCE, 2},
-    {"ReduceMax", H_REDUCE, 2},  {"Pad", H_PAD, 4},
+    {"ReduceMax", H_REDUCE, 2},  {"Pad", H_PAD, 4},             {"Slice", H_SLICE, 5},
 };
 
 static const op_row *find_op(const char *op_type) {
@@ -737,15 +785,23 @@ int fv_onnx_supports(const char *op_type) { return find_op(op_type) != NULL; }
 
 fv_status fv_onnx_translate(importer *im) {
     const FvOnnx__NodeProto *n = im->at;
+    int folded;
+    if (fv_onnx_fold(im, &folded) != FV_OK) return FV_ERR;
+    if (folded) return FV_OK; /* every input a constant: computed now */
     const op_row *row = find_op(n->op_type);
     if (!row) return fv_onnx_fail(im, "operator %s is not supported", n->op_type);
     int kind = row->kind;
     if (n->n_output < 1) return fv_onnx_fail(im, "no outputs");
-    if (kind != H_TRANSPOSE && kind != H_FLATTEN && kind != H_RESHAPE && kind != H_IDENTITY)
-        for (size_t i = 0; i < n->n_input; i++) {
-            const value *v = *n->input[i] ? fv_onnx_find_value(im, n->input[i]) : NULL;
-            if (v && v->plain) return fv_onnx_fail(im, "input '%s' is in a transposed layout fovea only flattens or reshapes", v->name);
-        }
+    /* operators that work in either layout take their inputs as they are; the rest need fovea's
+     * channels-last order and get it (a transpose node) */
+    static const int any_layout[] = {H_TRANSPOSE, H_FLATTEN, H_RESHAPE, H_IDENTITY, H_UNSQUEEZE, H_SQUEEZE, H_DROPOUT, H_BINARY,
+                                     H_UNARY, H_REDUCE, H_PAD, H_POW, H_ADD, H_SUB, H_MUL, H_DIV, H_NEG, H_SOFTMAX, H_MATMUL, H_ACT, H_SLICE};
+    int either = 0;
+    for (size_t i = 0; i < sizeof any_layout / sizeof *any_layout; i++) either |= kind == any_layout[i];
+    for (size_t i = 0; i < n->n_input && !either; i++) {
+        value *v = *n->input[i] ? fv_onnx_find_value(im, n->input[i]) : NULL;
+        if (v && v->plain && !fv_onnx_to_channels_last(im, v)) return FV_ERR;
+    }
     switch (kind) {
     case H_CONV: return op_conv(im);
     case H_GEMM: return op_dense(im, 1);
@@ -785,6 +841,7 @@ fv_status fv_onnx_translate(importer *im) {
     case H_REDUCE:
         return fv_onnx_op_reduce(im, !strcmp(n->op_type, "ReduceMean") ? FV_REDUCE_MEAN : !strcmp(n->op_type, "ReduceSum") ? FV_REDUCE_SUM : FV_REDUCE_MAX);
     case H_PAD: return fv_onnx_op_pad(im);
+    case H_SLICE: return fv_onnx_op_slice(im);
     case H_NEG: return op_affine(im, 'n');
     case H_PRELU: return op_prelu(im);
     }

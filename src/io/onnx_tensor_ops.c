@@ -213,3 +213,36 @@ fv_status fv_onnx_op_pad(importer *im) {
     if (out) out->plain = x->plain;
     return out ? FV_OK : FV_ERR;
 }
+
+/* ---- Slice of data: a slice layer (the batch axis whole, positive steps). ---- */
+fv_status fv_onnx_op_slice(importer *im) {
+    value *in[5] = {NULL};
+    int n = (int)im->at->n_input;
+    if (n > 5) return fv_onnx_fail(im, "%d inputs", n);
+    for (int k = 0; k < n; k++)
+        if (fv_onnx_has_input(im, (size_t)k) && !(in[k] = fv_onnx_input(im, (size_t)k))) return FV_ERR;
+    value *x = in[0];
+    if (!x) return fv_onnx_fail(im, "no data input");
+    int64_t lo[FV_ONNX_MAX_RANK], step[FV_ONNX_MAX_RANK], out[FV_ONNX_MAX_RANK];
+    if (fv_onnx_slice_box(im, in, n, x->dim, x->rank, lo, step, out) != FV_OK) return FV_ERR;
+    if (lo[0] != 0 || step[0] != 1 || (x->dim[0] >= 0 && out[0] != x->dim[0])) return fv_onnx_fail(im, "slicing the batch axis");
+    int whole = 1;
+    for (int a = 1; a < x->rank; a++) {
+        if (step[a] < 1) return fv_onnx_fail(im, "a negative step (reversing an axis) is not supported");
+        if (out[a] < 1) return fv_onnx_fail(im, "an empty slice");
+        whole &= lo[a] == 0 && step[a] == 1 && out[a] == x->dim[a];
+    }
+    if (whole) return fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
+    if (x->rank - 1 > FV_MAX_RANK || fv_onnx_shaped_node(im, x) < 0) return x->rank - 1 > FV_MAX_RANK ? fv_onnx_fail(im, "rank %d", x->rank) : FV_ERR;
+    fv_layer l = fv_slice(x->rank - 1);
+    for (int k = 1; k < x->rank; k++) {
+        int a = fovea_axis(x, k);
+        l.slice.begin.dim[a] = (int)lo[k], l.slice.size.dim[a] = (int)out[k], l.slice.step.dim[a] = (int)step[k];
+    }
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    out[0] = x->dim[0];
+    value *v = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, out, x->rank) : NULL;
+    if (v) v->plain = x->plain;
+    return v ? FV_OK : FV_ERR;
+}
