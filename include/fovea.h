@@ -75,6 +75,8 @@ typedef enum {
     FV_LAYER_PAD,
     FV_LAYER_TRANSPOSE,
     FV_LAYER_SLICE,
+    FV_LAYER_TENSOR,
+    FV_LAYER_RESIZE,
     FV_LAYER_KIND_COUNT
 } fv_layer_kind;
 
@@ -205,9 +207,31 @@ typedef struct fv_slice_settings { /* per axis after the batch: elements begin, 
     fv_shape begin, size, step;
 } fv_slice_settings;
 
+typedef struct fv_concat_settings {
+    int axis;                  /* the axis after the batch joined along; -1: the last (channels) */
+} fv_concat_settings;
+
+typedef struct fv_tensor_settings {
+    fv_shape shape;            /* the learned tensor's shape: one sample's */
+} fv_tensor_settings;
+
+typedef enum { FV_RESIZE_NEAREST, FV_RESIZE_LINEAR, FV_RESIZE_MODE_COUNT } fv_resize_mode;
+typedef enum { FV_RESIZE_HALF_PIXEL, FV_RESIZE_PYTORCH_HALF_PIXEL, FV_RESIZE_ALIGN_CORNERS, FV_RESIZE_ASYMMETRIC,
+               FV_RESIZE_COORD_COUNT } fv_resize_coordinates;
+typedef enum { FV_RESIZE_ROUND_PREFER_FLOOR, FV_RESIZE_ROUND_PREFER_CEIL, FV_RESIZE_FLOOR, FV_RESIZE_CEIL,
+               FV_RESIZE_NEAREST_COUNT } fv_resize_nearest;
+typedef struct fv_resize_settings {
+    fv_shape size;             /* the output's spatial size */
+    fv_resize_mode mode;
+    fv_resize_coordinates coordinates; /* which source position an output position reads (ONNX's modes) */
+    fv_resize_nearest nearest;  /* nearest's rounding */
+    float scale[FV_MAX_SPATIAL]; /* output / input per spatial axis in the coordinate mapping; 0: size / input
+                                    (ONNX's scales may differ from the sizes they round to) */
+} fv_resize_settings;
+
 typedef struct fv_layer {
     fv_layer_kind kind;
-    union { /* the member named after the kind; global_avgpool, concat, affine, prelu have none */
+    union { /* the member named after the kind; global_avgpool, affine, prelu have none */
         fv_input_settings input;
         fv_conv_settings conv;
         fv_dense_settings dense;
@@ -223,6 +247,9 @@ typedef struct fv_layer {
         fv_pad_settings pad;
         fv_transpose_settings transpose;
         fv_slice_settings slice;
+        fv_concat_settings concat;
+        fv_tensor_settings tensor;
+        fv_resize_settings resize;
         fv_activation_settings activation;
     };
 } fv_layer;
@@ -244,7 +271,7 @@ fv_layer fv_flatten(void);
 fv_layer fv_dropout(float rate);
 fv_layer fv_batchnorm(void);                                    /* momentum 0.99, epsilon 1e-3 */
 fv_layer fv_add(void);
-fv_layer fv_concat(void);                                       /* along channels */
+fv_layer fv_concat(void);                                       /* along channels (settings.concat.axis: another) */
 fv_layer fv_activation_layer(fv_activation act);               /* leaky ReLU alpha 0.01 */
 fv_layer fv_reshape(fv_shape shape);                            /* memory order kept */
 fv_layer fv_prelu(void);       /* a learned slope per channel, 0.25 at first */
@@ -255,6 +282,8 @@ fv_layer fv_reduce(fv_reduce_op op, int axes, int keepdims);
 fv_layer fv_pad(fv_pad_mode mode, float value); /* set pads[axis][0/1] afterwards */
 fv_layer fv_transpose(const int *perm, int rank);  /* axes after the batch */
 fv_layer fv_slice(int rank);                       /* whole axes, step 1: set begin/size/step.dim[a] */
+fv_layer fv_tensor(fv_shape shape);                /* a learned tensor given to every sample (zeros at first) */
+fv_layer fv_resize(const int *size, int spatial, fv_resize_mode mode); /* half-pixel coordinates */
 
 const char *fv_layer_kind_name(fv_layer_kind kind);   /* "conv2d" */
 const char *fv_activation_name(fv_activation act);     /* "relu" */

@@ -35,7 +35,10 @@ printf 'model layers\ninput shape=9,8,3\nconv2d filters=4 kernel=3 padding=same\
 # the tensor kinds (binary with broadcasting, unary, reduce, pad): a squeeze-and-excitation gate,
 # SiLU, GELU's erf, reflect and constant padding, a mean over the channels dropped
 printf 'model tensors\ninput name=in shape=6,5,3\nconv2d name=c filters=4 kernel=3 padding=same\nsigmoid name=s\nmultiply name=silu inputs=c,s\nreduce name=se op=mean axes=0,1\nmultiply name=gate inputs=silu,se\npad name=p pads=1,2,0,1 mode=reflect\nerf name=e\npad name=z pads=1,1,1,1 value=0.5\nreduce name=r op=sum axes=2 keepdims=false\nreduce name=m op=max axes=0\ndivide name=d inputs=m,m\nsubtract name=sub inputs=d,m\nflatten\ndense units=3\n' > "$dir/tensors.fv"
-for spec in lenet5:28,28,1 mlp-2d:2 mnist-cnn:28,28,1 smile-cnn:64,64,3 layers:9,8,3 tensors:6,5,3; do
+# ... and the kinds ONNX's graphs of attention and segmentation brought: transpose, slice, concat
+# along another axis, a learned tensor per sample, resize (linear, and nearest by a scale)
+printf 'model shapes\ninput name=in shape=6,4,3\ntranspose name=t perm=1,0,2\nslice name=s begin=0,1,0 size=4,4,3 step=1,1,1\ntensor name=k shape=1,4,3 inputs=in\nconcat name=c inputs=k,s axis=0\nresize name=r size=9,7\nresize name=n size=4,3 mode=nearest coordinates=asymmetric nearest=floor scale=0.5,0.5\nconv2d filters=2 kernel=3\nflatten\ndense units=3\n' > "$dir/shapes.fv"
+for spec in lenet5:28,28,1 mlp-2d:2 mnist-cnn:28,28,1 smile-cnn:64,64,3 layers:9,8,3 tensors:6,5,3 shapes:6,4,3; do
   m=${spec%%:*} shape=${spec#*:}
   def=$src/models/$m.fv
   [ -f "$def" ] || def=$dir/$m.fv

@@ -211,6 +211,10 @@ int main(void) {
         {"transpose (H,W,C) -> (C,H,W), then a conv2d", "3,4,2", "transpose perm=2,0,1\nconv2d filters=2 kernel=2"},
         {"transpose of rank 4", "2,3,4,2", "transpose perm=3,1,0,2"},
         {"slice with steps", "5,6,3", "slice begin=1,0,1 size=2,3,2 step=2,2,1"},
+        {"resize bilinear up", "3,4,2", "resize size=7,9"},
+        {"resize bilinear down, align corners", "6,5,2", "resize size=3,4 coordinates=align_corners"},
+        {"resize nearest", "3,4,2", "resize size=7,5 mode=nearest coordinates=asymmetric nearest=floor"},
+        {"tensor (a class token) joined along the first axis", "4,3", "tensor name=t shape=1,3 inputs=input_1\nconcat inputs=t,input_1 axis=0"},
         {"two slices of one input, added", "6,4", "slice name=a begin=0,0 size=3,4 step=1,1 inputs=input_1\nslice name=b begin=3,0 size=3,4 step=1,1 inputs=input_1\nadd inputs=a,b"},
     };
     for (size_t i = 0; i < sizeof tensor_cases / sizeof *tensor_cases; i++)

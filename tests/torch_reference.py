@@ -209,7 +209,8 @@ class Case:
                     y = total / math.prod(size)
             return y.permute(0, 2, 3, 4, 1)
         if kind == "concat":
-            return torch.cat(ins, dim=-1)
+            axis = int(s.get("axis", "-1"))
+            return torch.cat(ins, dim=axis + 1 if axis >= 0 else axis)
         if kind in ("conv2d", "conv1d"):
             one_d = kind == "conv1d"
             if one_d:
@@ -341,6 +342,21 @@ class Case:
             begin, size, step = ([int(v) for v in s[k].split(",")] for k in ("begin", "size", "step"))
             index = [slice(None)] + [slice(b, b + (n - 1) * st + 1, st) for b, n, st in zip(begin, size, step)]
             return x[tuple(index)]
+        if kind == "resize":
+            size = [int(v) for v in s["size"].split(",")]
+            mode = s.get("mode", "linear")
+            coords = s.get("coordinates", "half_pixel")
+            xc = x.movedim(-1, 1)
+            if mode == "nearest":  # torch's nearest is ONNX's asymmetric + floor
+                y = F.interpolate(xc, size=size, mode="nearest")
+            else:
+                y = F.interpolate(xc, size=size, mode=["linear", "bilinear", "trilinear"][len(size) - 1],
+                                  align_corners=coords == "align_corners")
+            return y.movedim(1, -1)
+        if kind == "tensor":
+            shape = [int(v) for v in s["shape"].split(",")]
+            v = self.param(name, "value", shape)
+            return v.unsqueeze(0).expand(x.shape[0], *shape)
         raise ValueError(kind)
 
 
@@ -564,6 +580,13 @@ def cases():
         ("transpose (H,W,C) -> (C,H,W), then a conv2d", "transpose name=t perm=2,0,1\nconv2d name=c filters=2 kernel=2", (3, 4, 2)),
         ("transpose of rank 4", "transpose name=t perm=3,1,0,2", (2, 3, 4, 2)),
         ("slice with steps", "slice name=s begin=1,0,1 size=2,3,2 step=2,2,1", (5, 6, 3)),
+        ("resize bilinear up (half pixel)", "resize name=r size=7,9", (3, 4, 2)),
+        ("resize bilinear down", "resize name=r size=3,2", (6, 5, 2)),
+        ("resize bilinear, align corners", "resize name=r size=5,7 coordinates=align_corners", (3, 4, 2)),
+        ("resize linear (L, C)", "resize name=r size=9", (4, 3)),
+        ("resize nearest (asymmetric, floor)", "resize name=r size=7,5 mode=nearest coordinates=asymmetric nearest=floor", (3, 4, 2)),
+        ("tensor joined to the data (a class token)", "tensor name=t shape=1,3 inputs=in\nconcat name=c inputs=t,in axis=0", (4, 3)),
+        ("concat along the first axis", "concat name=c inputs=in,in axis=0", (2, 3, 2)),
         ("x * erf(x * scale + shift): GELU's form", "affine name=a\nerf name=e\nmultiply name=m inputs=in,e", (3, 6)),
     ]
     for name, line, shape in conv + dense + pools + others + tensors:

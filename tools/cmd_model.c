@@ -226,9 +226,14 @@ static int forward_npy(const char *path, const char *in_path, const char *out_pa
     }
     int out_dims[9];
     int out_rank;
-    if (onnx) { /* back to the ONNX output's layout and dims */
-        fv_channels_last(y, x_fovea, (size_t)n, (size_t)info.output_dims[1], onnx_positions(info.output_rank, info.output_dims), 0);
-        memcpy(y, x_fovea, (size_t)n * per_out * sizeof *y);
+    if (onnx) { /* back to the ONNX output's layout and dims (a buffer of the output's size: it can be larger than the input) */
+        float *y_onnx = malloc((size_t)n * per_out * sizeof *y_onnx);
+        if (!y_onnx) {
+            fprintf(stderr, "fovea: out of memory\n");
+            goto done;
+        }
+        fv_channels_last(y, y_onnx, (size_t)n, (size_t)info.output_dims[1], onnx_positions(info.output_rank, info.output_dims), 0);
+        free(y), y = y_onnx;
         out_rank = info.output_rank;
         for (int a = 0; a < out_rank; a++) out_dims[a] = a ? (int)info.output_dims[a] : n;
     } else {

@@ -32,7 +32,9 @@ typedef enum {
     FV_SET_AXES,       /* an int bit mask of per-sample axes: "0,2" (axis 0 is the first after the batch) */
     FV_SET_PADS,       /* int[FV_MAX_RANK][2]: (before, after) per per-sample axis, "1,1,2,2,0,0" */
     FV_SET_PERM,       /* an fv_shape holding a permutation of 0 .. rank-1: "2,0,1" */
-    FV_SET_INTS        /* an fv_shape holding 1 to 4 integers >= 0: "0,2,1" */
+    FV_SET_INTS,       /* an fv_shape holding 1 to 4 integers >= 0: "0,2,1" */
+    FV_SET_INT,        /* an int, any sign */
+    FV_SET_FLOATS      /* float[FV_MAX_SPATIAL], one per spatial axis ("0.5,0.5") */
 } fv_setting_type;
 
 #define FV_MAX_SETTINGS 32 /* per kind */

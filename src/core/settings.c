@@ -120,6 +120,28 @@ const char *fv_setting_parse(const fv_setting *s, int spatial, const char *value
         *FIELD(layer, s->offset, int) = mask;
         return NULL;
     }
+    case FV_SET_FLOATS: {
+        float *f = FIELD(layer, s->offset, float);
+        const char *p = value;
+        for (int a = 0; a < FV_MAX_SPATIAL; a++) f[a] = 0.0f;
+        for (int a = 0; a < FV_MAX_SPATIAL; a++) {
+            errno = 0;
+            char *end;
+            f[a] = strtof(p, &end);
+            if (end == p || errno || (*end && *end != ',')) return "1 to 3 numbers";
+            if (!*end) return NULL;
+            p = end + 1;
+        }
+        return "1 to 3 numbers";
+    }
+    case FV_SET_INT: {
+        errno = 0;
+        char *end;
+        long i = strtol(value, &end, 10);
+        if (end == value || *end || errno || i < -1000000 || i > 1000000) return "an integer";
+        *FIELD(layer, s->offset, int) = (int)i;
+        return NULL;
+    }
     case FV_SET_INTS: {
         fv_shape *list = FIELD(layer, s->offset, fv_shape);
         n = parse_ints(value, v, FV_MAX_RANK);
@@ -159,7 +181,16 @@ const char *fv_setting_parse(const fv_setting *s, int spatial, const char *value
 void fv_setting_format(const fv_setting *s, int spatial, const fv_layer *layer, fv_text *out) {
     fv_text_put(out, "%s=", s->key);
     switch (s->type) {
+    case FV_SET_INT:
     case FV_SET_COUNT: fv_text_put(out, "%d", *CFIELD(layer, s->offset, int)); break;
+    case FV_SET_FLOATS: {
+        const float *f = CFIELD(layer, s->offset, float);
+        int last = 0;
+        for (int a = 0; a < FV_MAX_SPATIAL; a++)
+            if (f[a] != 0.0f) last = a;
+        for (int a = 0; a <= last; a++) fv_text_put(out, "%s%.9g", a ? "," : "", (double)f[a]);
+        break;
+    }
     case FV_SET_SPATIAL:
         for (int a = 0; a < spatial; a++) fv_text_put(out, "%s%d", a ? "," : "", CFIELD(layer, s->offset, int)[a]);
         break;

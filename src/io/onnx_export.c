@@ -457,11 +457,69 @@ static fv_status export_node(exporter *ex, int i) {
         ex_node(ex, n_in == 2 ? "Add" : "Sum", name, ins, n_in, out);
         out = activation(ex, name, out, l->add.activation, l->add.alpha, NULL);
         break;
-    case FV_LAYER_CONCAT:
+    case FV_LAYER_CONCAT: {
+        int axis = l->concat.axis < 0 ? l->concat.axis + out_shape.rank : l->concat.axis;
         out = ex_str(ex, "%s/concat", name);
         n = ex_node(ex, "Concat", name, ins, n_in, out);
-        attr_int(ex, n, "axis", 1);
+        attr_int(ex, n, "axis", onnx_axis(axis, out_shape.rank));
         break;
+    }
+    case FV_LAYER_RESIZE: { /* sizes: the input's (N, C) from its Shape, then the spatial ones */
+        static const char *const modes[] = {"nearest", "linear"};
+        static const char *const coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"};
+        static const char *const nearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+        const fv_resize_settings *r = &l->resize;
+        int64_t two = 2, zero = 0, count = r->size.rank, spatial[FV_MAX_SPATIAL];
+        for (int a = 0; a < r->size.rank; a++) spatial[a] = r->size.dim[a];
+        const char *shape = ex_str(ex, "%s/shape", name), *nc = ex_str(ex, "%s/nc", name), *sizes = ex_str(ex, "%s/sizes", name);
+        ex_node(ex, "Shape", shape, ins, 1, shape);
+        int64_t one = 1;
+        const char *slice[3] = {shape, ex_init(ex, ex_str(ex, "%s/zero", name), &one, 1, NULL, &zero), ex_init(ex, ex_str(ex, "%s/two", name), &one, 1, NULL, &two)};
+        ex_node(ex, "Slice", nc, slice, 3, nc);
+        const char *parts[2] = {nc, ex_init(ex, ex_str(ex, "%s/spatial", name), &count, 1, NULL, spatial)};
+        n = ex_node(ex, "Concat", sizes, parts, 2, sizes);
+        attr_int(ex, n, "axis", 0);
+        const char *four[4] = {ins[0], "", "", sizes};
+        int scaled = 0;
+        for (int a = 0; a < r->size.rank; a++) scaled |= r->scale[a] > 0.0f;
+        if (scaled) { /* the scales themselves: ONNX maps coordinates with them, and rounds the sizes down */
+            float scales[FV_MAX_SPATIAL + 2] = {1.0f, 1.0f};
+            int64_t count2 = r->size.rank + 2;
+            for (int a = 0; a < r->size.rank; a++) scales[a + 2] = r->scale[a] > 0.0f ? r->scale[a] : (float)r->size.dim[a] / (float)in_shape.dim[a];
+            four[2] = ex_init(ex, ex_str(ex, "%s/scales", name), &count2, 1, scales, NULL), four[3] = "";
+        }
+        out = ex_str(ex, "%s/resize", name);
+        n = ex_node(ex, "Resize", name, four, 4, out);
+        const char *const words[3][2] = {{"mode", modes[r->mode]}, {"coordinate_transformation_mode", coords[r->coordinates]}, {"nearest_mode", nearest[r->nearest]}};
+        for (int k = 0; k < 3; k++) {
+            FvOnnx__AttributeProto *a = ex_attr(ex, n, words[k][0], FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+            if (a) a->has_s = 1, a->s.data = (uint8_t *)(uintptr_t)words[k][1], a->s.len = strlen(words[k][1]);
+        }
+        break;
+    }
+    case FV_LAYER_TENSOR: { /* the value (1, C, S...) expanded to the input's batch: Shape -> Slice [0:1] -> Concat */
+        size_t per = fv_shape_count(out_shape), c = (size_t)out_shape.dim[out_shape.rank - 1];
+        int64_t dims[FV_MAX_RANK + 1], rank = onnx_rank(out_shape), one = 1, zero = 0;
+        onnx_dims(out_shape, 0, dims);
+        dims[0] = 1;
+        float *v = ex_alloc(ex, per * sizeof *v);
+        const float *src = param(ex->net, i, "value", NULL);
+        if (!v || !src) return FV_ERR;
+        fv_channels_last(src, v, 1, c, per / c, 0);
+        const char *shape = ex_str(ex, "%s/shape", name), *batch = ex_str(ex, "%s/batch", name), *target = ex_str(ex, "%s/target", name);
+        ex_node(ex, "Shape", shape, ins, 1, shape);
+        const char *slice[3] = {shape, ex_init(ex, ex_str(ex, "%s/zero", name), &one, 1, NULL, &zero), ex_init(ex, ex_str(ex, "%s/one", name), &one, 1, NULL, &one)};
+        ex_node(ex, "Slice", batch, slice, 3, batch);
+        int64_t rest[FV_MAX_RANK + 1], count = rank - 1;
+        for (int a = 1; a < rank; a++) rest[a - 1] = dims[a];
+        const char *parts[2] = {batch, ex_init(ex, ex_str(ex, "%s/dims", name), &count, 1, NULL, rest)};
+        n = ex_node(ex, "Concat", target, parts, 2, target);
+        attr_int(ex, n, "axis", 0);
+        const char *expand[2] = {ex_init(ex, ex_str(ex, "%s.value", name), dims, (int)rank, v, NULL), target};
+        out = ex_str(ex, "%s/expand", name);
+        ex_node(ex, "Expand", name, expand, 2, out);
+        break;
+    }
     case FV_LAYER_ACTIVATION:
         if (l->activation.function == FV_ACT_LINEAR) {
             out = ex_str(ex, "%s/identity", name);

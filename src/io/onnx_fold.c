@@ -104,7 +104,7 @@ static fv_status fold_elementwise(importer *im, value *const *in, int n) {
     if (!broadcast_dims(im, in, n, out, &rank)) return FV_ERR;
     int compare = strstr(op, "Equal") || strstr(op, "Less") || strstr(op, "Greater") || !strcmp(op, "And") || !strcmp(op, "Or");
     int where = !strcmp(op, "Where"), ints = in[n - 1]->is_int && in[where ? 1 : 0]->is_int;
-    for (int k = where ? 1 : 0; k < n && !compare; k++)
+    for (int k = 0; k < n && !compare && !where; k++) /* Where only moves values */
         if (batch_marked(in[k])) return fv_onnx_fail(im, "arithmetic on the batch size (fovea's batch is not fixed)");
     size_t count = fv_onnx_dims_count(out, (size_t)rank);
     float *f = count == SIZE_MAX ? NULL : values(im, count);
@@ -284,10 +284,7 @@ static fv_status fold_expand(importer *im, const value *x, const value *shape) {
     value target = {0};
     target.rank = (int)shape->count;
     if (target.rank > FV_ONNX_MAX_RANK) return fv_onnx_fail(im, "rank %d", target.rank);
-    for (int a = 0; a < target.rank; a++) {
-        if (shape->f[a] == (float)BATCH_MARK) return fv_onnx_fail(im, "expanding a constant over the batch (a constant per sample is not supported)");
-        target.dim[a] = (int64_t)shape->f[a];
-    }
+    for (int a = 0; a < target.rank; a++) target.dim[a] = (int64_t)shape->f[a];
     value *both[2] = {(value *)x, &target};
     int64_t out[FV_ONNX_MAX_RANK], st[1][FV_ONNX_MAX_RANK];
     int r;
@@ -383,7 +380,7 @@ fv_status fv_onnx_fold(importer *im, int *folded) {
     } else if (!strcmp(op, "Gather") && n == 2) st = fold_gather(im, in[0], in[1]);
     else if (!strcmp(op, "Reshape") && n == 2) st = fold_reshape(im, in[0], in[1]);
     else if (!strcmp(op, "Transpose")) st = fold_transpose(im, in[0]);
-    else if (!strcmp(op, "Expand") && n == 2) st = fold_expand(im, in[0], in[1]);
+    else if (!strcmp(op, "Expand") && n == 2 && !batch_marked(in[1])) st = fold_expand(im, in[0], in[1]);
     else if (!strcmp(op, "ConstantOfShape")) st = fold_constant_of_shape(im, in[0]);
     else if (!strcmp(op, "Range") && n == 3 && in[1] && in[2]) st = fold_range(im, in);
     else if (unary_op && n == 1) st = fold_unary(im, in[0]);

@@ -153,9 +153,10 @@ value *fv_onnx_add_constant(importer *im, const char *name, const FvOnnx__Tensor
     v->f = f, v->count = count, v->rank = (int)t->n_dims;
     v->is_int = t->data_type != FV_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
     for (size_t i = 0; i < t->n_dims; i++) v->dim[i] = t->dims[i];
-    if (v->is_int) /* Shape's batch mark and -1 survive a float; ints beyond 2^24 are not shapes */
+    if (v->is_int) /* Shape's batch mark and -1 survive a float; ints beyond 2^24 are no sizes: they are
+                      "to the end" (Slice's INT64_MAX), kept as +-2^29, beyond any size fovea plans */
         for (size_t i = 0; i < count; i++)
-            if (fabsf(f[i]) > 16777216.0f && f[i] != (float)BATCH_MARK) return fv_onnx_fail(im, "integer constant '%s' is out of range", name), NULL;
+            if (fabsf(f[i]) > 16777216.0f && f[i] != (float)BATCH_MARK) f[i] = f[i] > 0 ? 536870912.0f : -536870912.0f;
     return finite_constant(im, v);
 }
 
@@ -664,8 +665,7 @@ fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source
     value *out = status == FV_OK ? fv_onnx_find_value(&im, im.graph->output[0]->name) : NULL;
     if (status == FV_OK && !out) status = fv_onnx_fail(&im, "output '%s' is not computed by any node", im.graph->output[0]->name);
     if (status == FV_OK && out->node < 0) status = fv_onnx_fail(&im, "output '%s' is a constant", out->name);
-    if (status == FV_OK && out->plain)
-        status = fv_onnx_fail(&im, "output '%s' is transposed to channels-last; fovea gives outputs in ONNX's layout only", out->name);
+    if (status == FV_OK && out->plain && !fv_onnx_to_channels_last(&im, out)) status = FV_ERR; /* outputs are channels last, as every fovea tensor */
     if (status == FV_OK && fv_onnx_shaped_node(&im, out) < 0) status = FV_ERR;
     if (status == FV_OK && out->node != fv_net_output_node(im.net)) { /* fovea's output is its last node */
         fv_layer copy = fv_activation_layer(FV_ACT_LINEAR);

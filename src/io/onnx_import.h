@@ -116,6 +116,8 @@ fv_status fv_onnx_fold(importer *im, int *folded);
 /* Slice's box (see onnx_fold.c): lo, step and count per axis of dims. */
 fv_status fv_onnx_slice_box(importer *im, value *const *in, int n, const int64_t *dims, int r, int64_t *lo, int64_t *step, int64_t *out);
 fv_status fv_onnx_op_slice(importer *im);
+fv_status fv_onnx_op_expand(importer *im);
+fv_status fv_onnx_op_resize(importer *im);
 /* Checks every node before any is translated (fused nodes are never translated on their own):
  * the standard operator domain, no attribute given twice, no more inputs than the operator has. */
 fv_status fv_onnx_check_node(importer *im);

@@ -421,21 +421,29 @@ static fv_status op_concat(importer *im) {
     if (n == 1) return fv_onnx_alias(im, 0, ins[0]) ? FV_OK : FV_ERR; /* densenet's first dense layer */
     int64_t axis = fv_onnx_attr_int(im, "axis", 1);
     if (axis < 0) axis += ins[0]->rank;
-    if (axis != 1) return fv_onnx_fail(im, "concatenation along axis %lld (fovea concatenates channels, axis 1)", (long long)axis);
+    if (axis < 1 || axis >= ins[0]->rank) return fv_onnx_fail(im, "concatenation along axis %lld (fovea keeps the batch axis whole)", (long long)axis);
+    /* along the channels: channels last; along another axis: in ONNX's order when any input is
+     * there already (a ViT's tokens), else channels last */
+    int plain = 0;
+    for (int i = 0; i < n && axis != 1; i++) plain |= ins[i]->plain && !fv_onnx_layout_trivial(ins[i]);
     int64_t dims[FV_ONNX_MAX_RANK];
     memcpy(dims, ins[0]->dim, sizeof dims);
-    dims[1] = 0;
+    dims[axis] = 0;
     for (int i = 0; i < n; i++) {
         if (ins[i]->node < 0) return fv_onnx_fail(im, "concatenating a constant ('%s') with data is not supported", ins[i]->name);
         if (ins[i]->rank != ins[0]->rank) return fv_onnx_fail(im, "inputs of different ranks");
-        for (int a = 2; a < ins[0]->rank; a++)
-            if (ins[i]->dim[a] != ins[0]->dim[a]) return fv_onnx_fail(im, "inputs of different spatial sizes");
-        dims[1] += ins[i]->dim[1];
+        for (int a = 1; a < ins[0]->rank; a++)
+            if (a != axis && ins[i]->dim[a] != ins[0]->dim[a]) return fv_onnx_fail(im, "inputs of different sizes on axis %d", a);
+        dims[axis] += ins[i]->dim[axis];
+        if (!(plain ? fv_onnx_to_plain(im, ins[i]) : fv_onnx_to_channels_last(im, ins[i]))) return FV_ERR;
         if (fv_onnx_shaped_node(im, ins[i]) < 0) return FV_ERR;
     }
     fv_layer l = fv_concat();
+    l.concat.axis = plain ? (int)axis - 1 : axis == 1 ? -1 : (int)axis - 2;
     int node = fv_onnx_add_node(im, &l, ins, n, "");
-    return node >= 0 && fv_onnx_set_output(im, 0, node, NULL, dims, ins[0]->rank) ? FV_OK : FV_ERR;
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, ins[0]->rank) : NULL;
+    if (out) out->plain = plain;
+    return out ? FV_OK : FV_ERR;
 }
 
 static fv_status op_dropout(importer *im) {
@@ -741,7 +749,7 @@ typedef struct op_row {
 
 enum { H_CONV, H_GEMM, H_MATMUL, H_ACT, H_SOFTMAX, H_MAXPOOL, H_AVGPOOL, H_GAP, H_BN, H_ADD, H_CONCAT, H_DROPOUT,
        H_IDENTITY, H_CONSTANT, H_SHAPE, H_GATHER, H_UNSQUEEZE, H_SQUEEZE, H_FLATTEN, H_RESHAPE, H_TRANSPOSE, H_SUB, H_MUL,
-       H_DIV, H_NEG, H_PRELU, H_BINARY, H_UNARY, H_REDUCE, H_PAD, H_POW, H_SLICE };
+       H_DIV, H_NEG, H_PRELU, H_BINARY, H_UNARY, H_REDUCE, H_PAD, H_POW, H_SLICE, H_EXPAND, H_RESIZE };
 
 /* The operators fovea imports (docs/ONNX.md lists them with what each supports): each one's handler
  * and how many inputs ONNX gives it at most (FV_ONNX_VARIADIC: any number). */
@@ -758,7 +766,8 @@ static const op_row op_table[] = {
     {"PRelu", H_PRELU, 2},       {"Max", H_BINARY, 2},          {"Min", H_BINARY, 2},          {"Pow", H_POW, 2},
     {"Exp", H_UNARY, 1},         {"Log", H_UNARY, 1},           {"Sqrt", H_UNARY, 1},          {"Erf", H_UNARY, 1},
     {"Abs", H_UNARY, 1},         {"Reciprocal", H_UNARY, 1},    {"ReduceMean", H_REDUCE, 2},   {"ReduceSum", H_REDUCE, 2},
-    {"ReduceMax", H_REDUCE, 2},  {"Pad", H_PAD, 4},             {"Slice", H_SLICE, 5},
+    {"ReduceMax", H_REDUCE, 2},  {"Pad", H_PAD, 4},             {"Slice", H_SLICE, 5},         {"Expand", H_EXPAND, 2},
+    {"Resize", H_RESIZE, 4},     {"Upsample", H_RESIZE, 2},
 };
 
 static const op_row *find_op(const char *op_type) {
@@ -795,7 +804,7 @@ fv_status fv_onnx_translate(importer *im) {
     /* operators that work in either layout take their inputs as they are; the rest need fovea's
      * channels-last order and get it (a transpose node) */
     static const int any_layout[] = {H_TRANSPOSE, H_FLATTEN, H_RESHAPE, H_IDENTITY, H_UNSQUEEZE, H_SQUEEZE, H_DROPOUT, H_BINARY,
-                                     H_UNARY, H_REDUCE, H_PAD, H_POW, H_ADD, H_SUB, H_MUL, H_DIV, H_NEG, H_SOFTMAX, H_MATMUL, H_ACT, H_SLICE};
+                                     H_UNARY, H_REDUCE, H_PAD, H_POW, H_ADD, H_SUB, H_MUL, H_DIV, H_NEG, H_SOFTMAX, H_MATMUL, H_ACT, H_SLICE, H_CONCAT, H_EXPAND};
     int either = 0;
     for (size_t i = 0; i < sizeof any_layout / sizeof *any_layout; i++) either |= kind == any_layout[i];
     for (size_t i = 0; i < n->n_input && !either; i++) {
@@ -842,6 +851,8 @@ fv_status fv_onnx_translate(importer *im) {
         return fv_onnx_op_reduce(im, !strcmp(n->op_type, "ReduceMean") ? FV_REDUCE_MEAN : !strcmp(n->op_type, "ReduceSum") ? FV_REDUCE_SUM : FV_REDUCE_MAX);
     case H_PAD: return fv_onnx_op_pad(im);
     case H_SLICE: return fv_onnx_op_slice(im);
+    case H_EXPAND: return fv_onnx_op_expand(im);
+    case H_RESIZE: return fv_onnx_op_resize(im);
     case H_NEG: return op_affine(im, 'n');
     case H_PRELU: return op_prelu(im);
     }

@@ -246,3 +246,122 @@ fv_status fv_onnx_op_slice(importer *im) {
     if (v) v->plain = x->plain;
     return v ? FV_OK : FV_ERR;
 }
+
+/* ---- Expand of a constant over the batch (a ViT's class token): a tensor layer, learned when
+ * fine-tuned, reading the network's input for the count of samples. ---- */
+fv_status fv_onnx_op_expand(importer *im) {
+    value *c = fv_onnx_input(im, 0), *shape = c ? fv_onnx_constant_input(im, 1, "the shape") : NULL;
+    if (!shape) return FV_ERR;
+    if (c->node >= 0) return fv_onnx_fail(im, "expanding computed data (fovea expands constants over the batch)");
+    int r = (int)shape->count;
+    if (r < 2 || r < c->rank || r - 1 > FV_MAX_RANK) return fv_onnx_fail(im, "a target of rank %d", r);
+    int64_t dims[FV_ONNX_MAX_RANK];
+    for (int a = 0; a < r; a++) {
+        int k = a - (r - c->rank);
+        int64_t have = k >= 0 ? c->dim[k] : 1, want = (int64_t)shape->f[a];
+        if (a == 0) {
+            if (have != 1 || want != BATCH_MARK) return fv_onnx_fail(im, "expanding along the batch axis only from size 1 to the batch");
+            dims[0] = -1;
+            continue;
+        }
+        if (want != 1 && have != 1 && want != have) return fv_onnx_fail(im, "shapes that do not broadcast");
+        dims[a] = want > have ? want : have;
+    }
+    size_t per = fv_onnx_dims_count(dims + 1, (size_t)r - 1);
+    float *data = malloc(per * sizeof *data);
+    if (!data) return fv_onnx_fail(im, "out of memory");
+    for (size_t i = 0; i < per; i++) { /* broadcast c (right-aligned) to dims[1..] */
+        size_t rest = i, src = 0, stride = 1;
+        for (int a = r - 1; a >= 1; a--) {
+            size_t coord = rest % (size_t)dims[a];
+            rest /= (size_t)dims[a];
+            int k = a - (r - c->rank);
+            int64_t have = k >= 0 ? c->dim[k] : 1;
+            if (have != 1) src += coord * stride;
+            stride *= (size_t)have;
+        }
+        data[i] = c->f[src];
+    }
+    fv_shape s = {r - 1, {0}};
+    for (int a = 1; a < r; a++) s.dim[a - 1] = (int)dims[a];
+    fv_layer l = fv_tensor(s); /* kept in ONNX's order: the value is plain */
+    value input = {0};
+    input.node = 0; /* fovea's first node: the network's input, for the count of samples */
+    value *ins[1] = {&input};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    if (node < 0) return free(data), FV_ERR;
+    if (fv_onnx_add_pending(im, node, "value", data, per) != FV_OK) return FV_ERR;
+    value *out = fv_onnx_set_output(im, 0, node, NULL, dims, r);
+    if (out) out->plain = 1;
+    return out ? FV_OK : FV_ERR;
+}
+
+/* ---- Resize (and Upsample): nearest or linear to sizes or by scales, batch and channels kept. ---- */
+fv_status fv_onnx_op_resize(importer *im) {
+    static const char *const known[] = {"mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
+                                        "extrapolation_value", "antialias", "keep_aspect_ratio_policy", "scales", NULL};
+    if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
+    int upsample = !strcmp(im->at->op_type, "Upsample"), old = upsample || im->opset < 11;
+    value *x = fv_onnx_activation_input(im, 0);
+    if (!x) return FV_ERR;
+    int r = x->rank, d = r - 2;
+    if (d < 1 || d > FV_MAX_SPATIAL) return fv_onnx_fail(im, "input rank %d (fovea resizes 1 to 3 spatial axes)", r);
+    char buf[40];
+    const char *mode = fv_onnx_attr_string(im, "mode", "nearest", buf, sizeof buf);
+    fv_layer l = fv_layer_defaults(FV_LAYER_RESIZE);
+    if (!strcmp(mode, "nearest")) l.resize.mode = FV_RESIZE_NEAREST;
+    else if (!strcmp(mode, "linear") || !strcmp(mode, "bilinear")) l.resize.mode = FV_RESIZE_LINEAR;
+    else return fv_onnx_fail(im, "mode '%s' (fovea resizes nearest or linear)", mode);
+    const char *coords = fv_onnx_attr_string(im, "coordinate_transformation_mode", old ? "asymmetric" : "half_pixel", buf, sizeof buf);
+    static const char *const coord_names[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"};
+    int c = 0;
+    while (c < FV_RESIZE_COORD_COUNT && strcmp(coords, coord_names[c])) c++;
+    if (c == FV_RESIZE_COORD_COUNT) return fv_onnx_fail(im, "coordinate_transformation_mode '%s'", coords);
+    l.resize.coordinates = (fv_resize_coordinates)c;
+    const char *nearest = fv_onnx_attr_string(im, "nearest_mode", old ? "floor" : "round_prefer_floor", buf, sizeof buf);
+    static const char *const nearest_names[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+    int k = 0;
+    while (k < FV_RESIZE_NEAREST_COUNT && strcmp(nearest, nearest_names[k])) k++;
+    if (k == FV_RESIZE_NEAREST_COUNT) return fv_onnx_fail(im, "nearest_mode '%s'", nearest);
+    l.resize.nearest = (fv_resize_nearest)k;
+    if (fv_onnx_attr_int(im, "antialias", 0)) return fv_onnx_fail(im, "antialias=1");
+    /* sizes (input 3) or scales (input 2; input 1 before opset 11; an attribute in Upsample-7) */
+    int64_t size[FV_ONNX_MAX_RANK];
+    size_t sizes_at = old ? 0 : 3, scales_at = old ? 1 : 2;
+    if (sizes_at && fv_onnx_has_input(im, sizes_at)) {
+        value *s = fv_onnx_constant_input(im, sizes_at, "sizes");
+        if (!s) return FV_ERR;
+        if (s->count != (size_t)r) return fv_onnx_fail(im, "%zu sizes for rank %d", s->count, r);
+        for (int a = 0; a < r; a++) size[a] = (int64_t)s->f[a];
+    } else {
+        float scales[FV_ONNX_MAX_RANK];
+        int n = 0;
+        if (fv_onnx_has_input(im, scales_at)) {
+            value *s = fv_onnx_constant_input(im, scales_at, "scales");
+            if (!s) return FV_ERR;
+            n = (int)(s->count < FV_ONNX_MAX_RANK ? s->count : FV_ONNX_MAX_RANK);
+            for (int a = 0; a < n; a++) scales[a] = s->f[a];
+        } else {
+            const FvOnnx__AttributeProto *s = fv_onnx_typed_attribute(im, "scales", FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS);
+            if (s) for (n = 0; n < (int)s->n_floats && n < FV_ONNX_MAX_RANK; n++) scales[n] = s->floats[n];
+        }
+        if (n != r) return fv_onnx_fail(im, "%d scales for rank %d", n, r);
+        size[0] = x->dim[0];
+        for (int a = 1; a < r; a++) {
+            if (!(scales[a] > 0.0f && scales[a] < 1e6f)) return fv_onnx_fail(im, "scale %g", (double)scales[a]);
+            size[a] = (int64_t)floorf((float)x->dim[a] * scales[a]);
+            if (a >= 2) l.resize.scale[a - 2] = scales[a]; /* the coordinates use the scale, not the rounded size */
+        }
+    }
+    if ((size[0] != x->dim[0] && size[0] != BATCH_MARK) || size[1] != x->dim[1]) return fv_onnx_fail(im, "resizing the batch or the channels");
+    for (int a = 2; a < r; a++) {
+        if (size[a] < 1 || size[a] > (int64_t)FV_MAX_SAMPLE_VALUES) return fv_onnx_fail(im, "size %lld", (long long)size[a]);
+        l.resize.size.dim[a - 2] = (int)size[a];
+    }
+    l.resize.size.rank = d;
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    size[0] = x->dim[0];
+    return node >= 0 && fv_onnx_set_output(im, 0, node, NULL, size, r) ? FV_OK : FV_ERR;
+}

@@ -1,59 +1,76 @@
-/* concat.c — joins its inputs along the channel axis (Keras Concatenate(axis=-1), torch.cat on
- * dim 1 in NCHW): every input has the same shape but for its channels. */
+/* concat.c — joins its inputs along one axis after the batch, the channels by default (Keras
+ * Concatenate(axis=-1), torch.cat on dim 1 in NCHW; a ViT's class token joined to its patches
+ * along the tokens): every input has the same shape but along that axis. */
 #include "core/core.h"
 
 #include <stdio.h>
 #include <string.h>
 
+static int axis_of(const fv_node *node) {
+    int a = node->layer.concat.axis, r = node->in_shape[0].rank;
+    return a < 0 ? a + r : a;
+}
+
 static fv_status concat_infer(fv_node *node, fv_error *err) {
     const fv_shape *a = &node->in_shape[0];
-    int channels = 0;
+    int axis = axis_of(node), total = 0;
+    if (axis < 0 || axis >= a->rank) return fv_fail(err, "axis %d of a rank-%d input", node->layer.concat.axis, a->rank);
     for (int i = 0; i < node->n_inputs; i++) {
         const fv_shape *b = &node->in_shape[i];
         int same = a->rank == b->rank;
-        for (int k = 0; same && k < a->rank - 1; k++) same = a->dim[k] == b->dim[k];
+        for (int k = 0; same && k < a->rank; k++) same = k == axis || a->dim[k] == b->dim[k];
         if (!same) {
             char sa[80], sb[80];
             fv_shape_format(*a, sa, sizeof sa), fv_shape_format(*b, sb, sizeof sb);
-            return fv_fail(err, "inputs must have the same shape but for the channels, got %s and %s", sa, sb);
+            return fv_fail(err, "inputs must have the same shape but along axis %d, got %s and %s", axis, sa, sb);
         }
-        channels += b->dim[b->rank - 1];
+        total += b->dim[axis];
     }
     node->out_shape = *a;
-    node->out_shape.dim[a->rank - 1] = channels;
+    node->out_shape.dim[axis] = total;
     return FV_OK;
 }
 
-/* Every position of every sample: the inputs' channel rows one after another.
- * x_i (N, ..., C_i) -> y (N, ..., sum C_i) */
-static size_t positions_of(const fv_node *node, int batch) {
+/* The samples' rows before the axis (outer), and the values of one step along it (inner). */
+static void blocks(const fv_node *node, int batch, size_t *outer, size_t *inner) {
     const fv_shape *s = &node->out_shape;
-    return (size_t)batch * fv_shape_count(*s) / (size_t)s->dim[s->rank - 1];
+    int axis = axis_of(node);
+    *outer = (size_t)batch, *inner = 1;
+    for (int k = 0; k < axis; k++) *outer *= (size_t)s->dim[k];
+    for (int k = axis + 1; k < s->rank; k++) *inner *= (size_t)s->dim[k];
 }
 
+/* x_i (N, ..., A_i, ...) -> y (N, ..., sum A_i, ...): for every outer row, the inputs' blocks in turn */
 static void concat_forward(const fv_node *node, const fv_step *s) {
-    size_t positions = positions_of(node, s->batch);
-    int total = node->out_shape.dim[node->out_shape.rank - 1];
+    size_t outer, inner;
+    blocks(node, s->batch, &outer, &inner);
+    size_t total = (size_t)node->out_shape.dim[axis_of(node)] * inner;
     for (int i = 0, at = 0; i < node->n_inputs; i++) {
-        int c = node->in_shape[i].dim[node->in_shape[i].rank - 1];
-        for (size_t p = 0; p < positions; p++) memcpy(s->out + p * total + at, s->in[i] + p * c, (size_t)c * sizeof(float));
-        at += c;
+        size_t block = (size_t)node->in_shape[i].dim[axis_of(node)] * inner;
+        for (size_t p = 0; p < outer; p++) memcpy(s->out + p * total + at, s->in[i] + p * block, block * sizeof(float));
+        at += (int)block;
     }
 }
 
-/* dy (N, ..., sum C_i) -> dx_i: each input takes back its own channels */
+/* dy -> dx_i: each input takes back its own blocks */
 static void concat_backward(const fv_node *node, const fv_step *s) {
-    size_t positions = positions_of(node, s->batch);
-    int total = node->out_shape.dim[node->out_shape.rank - 1];
+    size_t outer, inner;
+    blocks(node, s->batch, &outer, &inner);
+    size_t total = (size_t)node->out_shape.dim[axis_of(node)] * inner;
     for (int i = 0, at = 0; i < node->n_inputs; i++) {
-        int c = node->in_shape[i].dim[node->in_shape[i].rank - 1];
+        size_t block = (size_t)node->in_shape[i].dim[axis_of(node)] * inner;
         if (s->d_in[i])
-            for (size_t p = 0; p < positions; p++) memcpy(s->d_in[i] + p * c, s->d_out + p * total + at, (size_t)c * sizeof(float));
-        at += c;
+            for (size_t p = 0; p < outer; p++) memcpy(s->d_in[i] + p * block, s->d_out + p * total + at, block * sizeof(float));
+        at += (int)block;
     }
 }
 
-const fv_op fv_op_concat = {FV_LAYER_CONCAT, "concat", "Concatenate", "joins its inputs along the channels", 0, NULL, 0,
-                            NULL, 0, 2, FV_MAX_INPUTS, concat_infer, NULL, concat_forward, concat_backward, NULL, NULL, 0};
+static const fv_setting concat_settings[] = {
+    {"axis", FV_SET_INT, offsetof(fv_layer, concat.axis), 0, "-1", NULL, "the axis joined along, 0 the first after the batch; -1 the last (channels)", NULL},
+};
+
+const fv_op fv_op_concat = {FV_LAYER_CONCAT, "concat", "Concatenate", "joins its inputs along an axis, the channels by default", 0,
+                            concat_settings, 1, NULL, 0, 2, FV_MAX_INPUTS, concat_infer, NULL, concat_forward, concat_backward, NULL,
+                            NULL, 0};
 
 fv_layer fv_concat(void) { return fv_layer_defaults(FV_LAYER_CONCAT); }
