@@ -107,7 +107,7 @@ static void test_new_layer_shapes(test_counts *t) {
     struct { const char *text, *expect; } bad[] = {
         {"input shape=8,8,4\nconv2d filters=6 kernel=3 groups=3\n", "groups=3 must divide the 4 input channels"},
         {"input shape=8,8,3\nconv3d filters=2 kernel=3\n", "expects an (D, H, W, C) input"},
-        {"input shape=4,4,2\nconcat inputs=input_1,input_1\nconv2d name=x filters=1 kernel=2\nconcat inputs=input_1,x\n", "same shape but for the channels"},
+        {"input shape=4,4,2\nconcat inputs=input_1,input_1\nconv2d name=x filters=1 kernel=2\nconcat inputs=input_1,x\n", "same shape but along axis 2"},
         {"input shape=4,4,4,4,2\n", "bad value '4,4,4,4,2' for 'shape'"},
         {"input shape=8,8,2\nconv2d filters=2 kernel=3 dilation=0\n", "bad value '0' for 'dilation'"},
         {"input shape=8,8,8,2\nmaxpool3d size=2,2\n", "bad value '2,2' for 'size'"},
