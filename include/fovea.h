@@ -660,6 +660,11 @@ typedef struct fv_onnx_info {
 /* An ONNX model file (.onnx) as a fovea network with its weights (not planned); info (may be
  * NULL) receives its input and output as ONNX describes them. */
 fv_net *fv_net_load_onnx(const char *path, fv_onnx_info *info, fv_error *err);
+/* The same for a model whose input sizes are left open (PaddleOCR's text models take any height
+ * and width): input_dims, in ONNX order with the batch first (ignored), give the sizes of the axes
+ * the file names but does not fix; a value <= 0 gives none. A given size that contradicts a
+ * fixed one is an error. */
+fv_net *fv_net_load_onnx_shaped(const char *path, const int64_t *input_dims, int input_rank, fv_onnx_info *info, fv_error *err);
 /* Writes the network (with its weights: planned, loaded or initialised) as an ONNX model, opset
  * 13: input "input" (batch, C, H, W) — or (batch, H, W, C) with channels_last_input — and output
  * "output"; any batch size. */

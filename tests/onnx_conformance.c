@@ -110,7 +110,7 @@ static int run_test(const char *dir, const char *name, const FvOnnx__ModelProto 
     }
     fv_error err;
     fv_onnx_info info;
-    net = fv_onnx_import_model(model, name, bound, n_bound, &info, &err);
+    net = fv_onnx_import_model(model, name, bound, n_bound, NULL, 0, &info, &err);
     if (!net) {
         snprintf(why, why_size, "%s", err.message);
         goto done;

@@ -60,9 +60,33 @@ int cli_backend(const char *name, fv_backend *b) {
     return 0;
 }
 
+/* --input-shape H,W, which fovea.c takes from any command line: the spatial sizes an ONNX model's
+ * input leaves open. It reaches every command's model loading from here (file scope, set once
+ * before the command runs) until the commands declare their options in one table. */
+static int64_t input_spatial[FV_MAX_SPATIAL];
+static int input_spatial_n;
+
+void cli_set_input_shape(const int64_t *spatial, int n) {
+    input_spatial_n = n;
+    for (int a = 0; a < n && a < FV_MAX_SPATIAL; a++) input_spatial[a] = spatial[a];
+}
+
+int cli_is_onnx(const char *path) {
+    size_t len = strlen(path);
+    return len > 5 && !strcmp(path + len - 5, ".onnx");
+}
+
 fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint) {
     fv_error err;
-    fv_net *net = fv_net_load(path, checkpoint, &err);
+    fv_net *net;
+    if (input_spatial_n && cli_is_onnx(path)) { /* (batch, channels: as the file says, spatial sizes given) */
+        int64_t dims[FV_MAX_SPATIAL + 2] = {0, 0};
+        for (int a = 0; a < input_spatial_n; a++) dims[a + 2] = input_spatial[a];
+        if (checkpoint) memset(checkpoint, 0, sizeof *checkpoint);
+        net = fv_net_load_onnx_shaped(path, dims, input_spatial_n + 2, NULL, &err);
+    } else {
+        net = fv_net_load(path, checkpoint, &err);
+    }
     if (!net) fprintf(stderr, "fovea: %s\n", err.message);
     return net;
 }

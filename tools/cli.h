@@ -30,6 +30,9 @@ int cli_output_writable(const char *path);
 int cli_backend(const char *name, fv_backend *backend);
 /* A model definition or a saved model (fv_net_load); prints the error on failure. */
 fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint);
+/* --input-shape: the spatial sizes cli_load_net gives an ONNX model whose input leaves them open. */
+void cli_set_input_shape(const int64_t *spatial, int n);
+int cli_is_onnx(const char *path);
 
 /* Photo preprocessing of the commands that read images (predict, show, saliency, gradcam):
  *   --resize N       the shorter side to N pixels, then the model's input size from the centre

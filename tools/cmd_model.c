@@ -174,19 +174,20 @@ static int forward_npy(const char *path, const char *in_path, const char *out_pa
     int onnx = is_onnx(path);
     int rank, dims[8];
     float *x = NULL, *x_fovea = NULL, *y = NULL;
-    fv_net *net = onnx ? fv_net_load_onnx(path, &info, &err) : cli_load_net(path, NULL);
+    x = fv_load_npy_floats(in_path, &rank, dims, &err);
+    if (!x) return fprintf(stderr, "fovea: %s\n", err.message), 1;
+    /* an ONNX model takes the sizes its input leaves open from the data it is given */
+    int64_t given[8] = {0};
+    for (int a = 0; a < rank && a < 8; a++) given[a] = dims[a];
+    fv_net *net = onnx ? fv_net_load_onnx_shaped(path, given, rank, &info, &err) : cli_load_net(path, NULL);
     if (!net) {
         if (onnx) fprintf(stderr, "fovea: %s\n", err.message);
+        free(x);
         return 1;
     }
     int status = 1;
     fv_shape in_shape = fv_net_node_shape(net, 0), out_shape = fv_net_node_shape(net, fv_net_output_node(net));
     size_t per_in = fv_shape_count(in_shape), per_out = fv_shape_count(out_shape);
-    x = fv_load_npy_floats(in_path, &rank, dims, &err);
-    if (!x) {
-        fprintf(stderr, "fovea: %s\n", err.message);
-        goto done;
-    }
     size_t count = 1;
     for (int a = 1; a < rank; a++) count *= (size_t)dims[a];
     if (rank < 2 || dims[0] < 1 || count != per_in) {

@@ -34,6 +34,7 @@ static void usage(FILE *out) {
             "\n"
             "\n"
             "options of every command: --threads N (OpenMP threads; OMP_NUM_THREADS works too)\n"
+            "  --input-shape H,W  the input size of an ONNX model that leaves it open\n"
             "fovea --version    the version, backends and threads\n"
             "Model definitions: see models/README.md. The manual: man fovea.\n"
             "example: fovea train models/mnist-cnn.fv --data fashion-mnist --out mnist-cnn.fvm\n");
@@ -54,6 +55,31 @@ static int take_threads(int *argc, char **argv) {
     return 1;
 }
 
+/* --input-shape H,W (1 to 3 sizes) anywhere on the command line: the spatial sizes of an ONNX
+ * model's input that the file leaves open (PaddleOCR's models take any height and width). */
+static int take_input_shape(int *argc, char **argv) {
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--input-shape")) continue;
+        const char *v = i + 1 < *argc ? argv[i + 1] : "";
+        int64_t dims[FV_MAX_SPATIAL];
+        int n = 0, ok = 1;
+        for (const char *p = v; ok;) {
+            char *end;
+            long d = strtol(p, &end, 10);
+            ok = end != p && d >= 1 && d <= 65536 && n < FV_MAX_SPATIAL && (*end == ',' || !*end);
+            if (ok) dims[n++] = d;
+            if (!ok || !*end) break;
+            p = end + 1;
+        }
+        if (!ok) return fprintf(stderr, "fovea: --input-shape needs 1 to 3 sizes from 1 to 65536, as H,W (not '%s')\n", v), 0;
+        cli_set_input_shape(dims, n);
+        for (int k = i; k + 2 <= *argc; k++) argv[k] = argv[k + 2];
+        *argc -= 2;
+        i--;
+    }
+    return 1;
+}
+
 int main(int argc, char **argv) {
     /* a line at a time even into a file or a pipe: progress survives a kill, logs are current */
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -61,7 +87,7 @@ int main(int argc, char **argv) {
      * cleans up after (the temporary file removed, the old model kept), instead of killing the
      * process mid-write with a MODEL.tmp.PID left behind */
     signal(SIGXFSZ, SIG_IGN);
-    if (!take_threads(&argc, argv)) return 2;
+    if (!take_threads(&argc, argv) || !take_input_shape(&argc, argv)) return 2;
     if (argc >= 2 && !strcmp(argv[1], "--version")) {
         printf("fovea %s (backends: reference%s; OpenMP threads: %d)\n", fv_version(),
                fv_backend_available(FV_BACKEND_ONEDNN) ? ", onednn" : "", omp_get_max_threads());

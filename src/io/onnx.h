@@ -25,8 +25,9 @@ typedef struct fv_onnx_binding {
  * attributes. */
 int fv_onnx_supports(const char *op_type);
 
-/* The importer on a parsed model; source names it in errors. */
+/* The importer on a parsed model; source names it in errors; input_dims (ONNX order, input_rank
+ * of them; NULL: none) give the input's sizes the file leaves open (see fv_net_load_onnx_shaped). */
 fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source, const fv_onnx_binding *bound,
-                             int n_bound, fv_onnx_info *info, fv_error *err);
+                             int n_bound, const int64_t *input_dims, int input_rank, fv_onnx_info *info, fv_error *err);
 
 #endif

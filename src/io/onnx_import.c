@@ -550,7 +550,7 @@ static int is_bound(const fv_onnx_binding *bound, int n_bound, const char *name,
     return 0;
 }
 
-static fv_status graph_input(importer *im, const FvOnnx__ValueInfoProto *in, fv_onnx_info *info) {
+static fv_status graph_input(importer *im, const FvOnnx__ValueInfoProto *in, const int64_t *given, int given_rank, fv_onnx_info *info) {
     const FvOnnx__TypeProto *type = in->type;
     if (!type || type->value_case != FV_ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !type->tensor_type)
         return fv_onnx_fail(im, "input '%s' is not a tensor", in->name);
@@ -563,12 +563,21 @@ static fv_status graph_input(importer *im, const FvOnnx__ValueInfoProto *in, fv_
     v->rank = (int)tt->shape->n_dim;
     if (v->rank < 2 || v->rank > FV_MAX_RANK + 1)
         return fv_onnx_fail(im, "input '%s' has rank %d; fovea takes ranks 2 to %d (batch, channels, up to 3 spatial axes)", in->name, v->rank, FV_MAX_RANK + 1);
+    if (given && given_rank != v->rank) return fv_onnx_fail(im, "input '%s' has rank %d, the shape given %d", in->name, v->rank, given_rank);
     for (int a = 0; a < v->rank; a++) {
         const FvOnnx__TensorShapeProto__Dimension *d = tt->shape->dim[a];
-        int known = d->value_case == FV_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-        if (a > 0 && (!known || d->dim_value < 1 || d->dim_value > (int64_t)FV_MAX_SAMPLE_VALUES))
-            return fv_onnx_fail(im, "input '%s' has no fixed size on axis %d (fovea plans memory for fixed shapes)", in->name, a);
-        v->dim[a] = known && d->dim_value > 0 ? d->dim_value : -1;
+        int known = d->value_case == FV_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value > 0;
+        int64_t size = known ? d->dim_value : -1, want = a > 0 && given ? given[a] : 0;
+        if (known && want > 0 && want != size)
+            return fv_onnx_fail(im, "input '%s' has size %lld on axis %d, not the %lld given", in->name, (long long)size, a, (long long)want);
+        if (!known && want > 0) size = want;
+        if (a > 0 && size < 1) {
+            const char *named = d->value_case == FV_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM && d->dim_param ? d->dim_param : NULL;
+            return fv_onnx_fail(im, "input '%s' has no fixed size on axis %d%s%s%s: give it (fovea's --input-shape H,W; fv_net_load_onnx_shaped)", in->name,
+                                a, named ? " (named '" : "", named ? named : "", named ? "')" : "");
+        }
+        if (a > 0 && size > (int64_t)FV_MAX_SAMPLE_VALUES) return fv_onnx_fail(im, "input '%s' has size %lld on axis %d", in->name, (long long)size, a);
+        v->dim[a] = size;
     }
     fv_shape s;
     if (fv_onnx_fovea_shape(im, v, &s) != FV_OK) return FV_ERR;
@@ -594,7 +603,7 @@ static void importer_free(importer *im) {
 }
 
 fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source, const fv_onnx_binding *bound, int n_bound,
-                             fv_onnx_info *info, fv_error *err) {
+                             const int64_t *input_dims, int input_rank, fv_onnx_info *info, fv_error *err) {
     importer im = {0};
     im.source = source, im.err = err;
     if (info) memset(info, 0, sizeof *info);
@@ -639,7 +648,7 @@ fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source
         if (fv_onnx_find_value(&im, in->name)) continue;
         if (is_bound(bound, n_bound, in->name, &t)) status = fv_onnx_add_constant(&im, in->name, t) ? FV_OK : FV_ERR;
         else if (n_data++) status = fv_onnx_fail(&im, "a second data input '%s' (fovea networks take one input)", in->name);
-        else status = graph_input(&im, in, info);
+        else status = graph_input(&im, in, input_dims, input_rank, info);
     }
     if (status == FV_OK && !n_data) status = fv_onnx_fail(&im, "the graph has no data input");
     if (status == FV_OK && im.graph->n_output != 1)
@@ -738,7 +747,9 @@ static int nesting_depth(const ProtobufCMessageDescriptor *d, const uint8_t *p, 
     return deepest;
 }
 
-fv_net *fv_net_load_onnx(const char *path, fv_onnx_info *info, fv_error *err) {
+fv_net *fv_net_load_onnx(const char *path, fv_onnx_info *info, fv_error *err) { return fv_net_load_onnx_shaped(path, NULL, 0, info, err); }
+
+fv_net *fv_net_load_onnx_shaped(const char *path, const int64_t *input_dims, int input_rank, fv_onnx_info *info, fv_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return fv_fail(err, "%s: cannot open: %s", path, strerror(errno)), NULL;
     /* the file's size first, so that the buffer is exactly that (VGG16 is 553 MB) */
@@ -759,7 +770,7 @@ fv_net *fv_net_load_onnx(const char *path, fv_onnx_info *info, fv_error *err) {
     FvOnnx__ModelProto *model = fv_onnx__model_proto__unpack(NULL, size, buf);
     free(buf);
     if (!model) return fv_fail(err, "%s: not an ONNX model (the protobuf does not parse)", path), NULL;
-    fv_net *net = fv_onnx_import_model(model, path, NULL, 0, info, err);
+    fv_net *net = fv_onnx_import_model(model, path, NULL, 0, input_dims, input_rank, info, err);
     fv_onnx__model_proto__free_unpacked(model, NULL);
     return net;
 }

