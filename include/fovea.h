@@ -77,6 +77,7 @@ typedef enum {
     FV_LAYER_SLICE,
     FV_LAYER_TENSOR,
     FV_LAYER_RESIZE,
+    FV_LAYER_CONV2D_TRANSPOSE,
     FV_LAYER_KIND_COUNT
 } fv_layer_kind;
 
@@ -114,7 +115,7 @@ typedef struct fv_input_settings {
     fv_shape shape;            /* one sample */
 } fv_input_settings;
 
-typedef struct fv_conv_settings { /* conv1d, conv2d, conv3d */
+typedef struct fv_conv_settings { /* conv1d, conv2d, conv3d, conv2d_transpose */
     int filters;               /* output channels */
     int kernel[FV_MAX_SPATIAL];
     int stride[FV_MAX_SPATIAL];
@@ -126,6 +127,7 @@ typedef struct fv_conv_settings { /* conv1d, conv2d, conv3d */
     fv_activation activation;  /* fused after the convolution */
     float alpha;               /* leaky ReLU slope for x < 0 */
     fv_init init;              /* the kernel's initialisation (the bias starts at 0) */
+    int output_padding[FV_MAX_SPATIAL]; /* conv2d_transpose: extra output rows/columns at the end */
 } fv_conv_settings;
 
 typedef struct fv_dense_settings {
@@ -284,6 +286,7 @@ fv_layer fv_transpose(const int *perm, int rank);  /* axes after the batch */
 fv_layer fv_slice(int rank);                       /* whole axes, step 1: set begin/size/step.dim[a] */
 fv_layer fv_tensor(fv_shape shape);                /* a learned tensor given to every sample (zeros at first) */
 fv_layer fv_resize(const int *size, int spatial, fv_resize_mode mode); /* half-pixel coordinates */
+fv_layer fv_conv2d_transpose(int filters, int kernel_h, int kernel_w); /* stride 1, no padding, bias */
 
 const char *fv_layer_kind_name(fv_layer_kind kind);   /* "conv2d" */
 const char *fv_activation_name(fv_activation act);     /* "relu" */

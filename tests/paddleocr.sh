@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# paddleocr.sh — real pretrained networks from elsewhere: PaddleOCR's text-line orientation
-# classifier (MobileNetV3, ONNX exported by paddle2onnx, input (N, 3, 48, W) with W left open) on
-# text lines rendered here (DejaVu Sans, half of them upside down): fovea equals ONNX Runtime
-# within 1e-4 of the largest output at two widths, and `fovea predict` tells the orientation of
-# every line. (Its detector and recogniser do not import yet: ConvTranspose, and attention that
-# moves the batch axis.)
+# paddleocr.sh — real pretrained networks from elsewhere, PaddleOCR's (ONNX exported by
+# paddle2onnx, input sizes left open):
+# - the text-line orientation classifier (MobileNetV3, (N, 3, 48, W)) on text lines rendered here
+#   (DejaVu Sans, half of them upside down): fovea equals ONNX Runtime within 1e-4 of the largest
+#   output at two widths, and `fovea predict` tells the orientation of every line;
+# - the PP-OCRv4 text detector ((N, 3, H, W), multiples of 32; a per-pixel text probability) on a
+#   rendered page at two sizes: equal to ONNX Runtime within 1e-4, and the map finds each line
+#   (DOCS_DIR set: the page, its map and a Grad-CAM of the classifier are written there).
+# (The recogniser does not import yet: its attention moves the batch axis.)
 # usage: tests/paddleocr.sh FOVEA SOURCE_DIR OCR_DIR ORT_DIR   (OCR_DIR: scripts/ocr_models.sh's)
 set -euo pipefail
 fovea=$1 src=$2 ocr=$3 ort=$4
@@ -54,6 +57,45 @@ for w in 192 320; do
   check "width $w: fovea equals ONNX Runtime on 20 rendered lines ($e)" "[ $ok -eq 1 ]"
 done
 printf '0\n180\n' >"$dir/labels.txt"
+# a page of four lines at 320 x 192 and 256 x 160, normalised as PaddleOCR's detector expects
+det=$assets/ch_PP-OCRv4_det_infer.onnx
+$py - "$dir" <<'PY'
+import os, sys
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+out = sys.argv[1]
+face = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+for w, h, scale in ((320, 192, 1.0), (256, 160, 0.8)):
+    img = Image.new("RGB", (w, h), "white")
+    d = ImageDraw.Draw(img)
+    for i, (t, s) in enumerate([("fovea reads text", 28), ("with PaddleOCR's", 24), ("pretrained detector", 22), ("in plain C", 30)]):
+        d.text((int((16 + 10 * i) * scale), int((14 + 44 * i) * scale)), t, fill="black", font=ImageFont.truetype(face, int(s * scale)))
+    img.save(os.path.join(out, f"page{w}.png"))
+    x = (np.asarray(img, np.float32) / 255 - np.array([0.485, 0.456, 0.406], np.float32)) / np.array([0.229, 0.224, 0.225], np.float32)
+    np.save(os.path.join(out, f"page{w}.npy"), np.ascontiguousarray(x.transpose(2, 0, 1)[None]))
+PY
+for w in 320 256; do
+  NODE_PATH="$ort/node_modules" node "$src/tests/ort_run.js" "$det" "$dir/page$w.npy" "$dir/det_ort$w.npy" 2
+  "$fovea" forward "$det" --input "$dir/page$w.npy" --output "$dir/det$w.npy"
+  ok=0
+  e=$(compare "$dir/det$w.npy" "$dir/det_ort$w.npy") && ok=1
+  check "detector, page $w wide: fovea equals ONNX Runtime ($e)" "[ $ok -eq 1 ]"
+done
+# the map marks the four lines: rows with text probability above 0.5 come in four bands
+bands=$($py -c "
+import numpy as np
+p = np.load('$dir/det320.npy')[0, 0]
+rows = (p > 0.5).mean(axis=1) > 0.05
+print(int(rows[0]) + int((rows[1:] & ~rows[:-1]).sum()))")
+check "the detector's map finds the page's 4 lines ($bands bands of text)" "[ '$bands' -eq 4 ]"
+if [ -n "${DOCS_DIR:-}" ]; then
+  cp "$dir/page320.png" "$DOCS_DIR/paddleocr-page.png"
+  $py -c "
+import numpy as np
+from PIL import Image
+Image.fromarray((np.load('$dir/det320.npy')[0, 0] * 255).clip(0, 255).astype(np.uint8)).save('$DOCS_DIR/paddleocr-page-text-probability.png')"
+  "$fovea" gradcam "$cls" --input-shape 48,192 --normalize 0.5,0.5,0.5/0.5,0.5,0.5 --labels "$dir/labels.txt" "$dir/lines/line01_180.png" -o "$DOCS_DIR" >/dev/null
+fi
 "$fovea" predict "$cls" --input-shape 48,192 --normalize 0.5,0.5,0.5/0.5,0.5,0.5 --labels "$dir/labels.txt" --top 1 "$dir"/lines/*.png >"$dir/predict.txt"
 right=$(grep -cE 'line[0-9]+_(0|180)\.png:  1\. \1 ' "$dir/predict.txt" || true)
 cat "$dir/predict.txt" | head -4

@@ -342,6 +342,20 @@ class Case:
             begin, size, step = ([int(v) for v in s[k].split(",")] for k in ("begin", "size", "step"))
             index = [slice(None)] + [slice(b, b + (n - 1) * st + 1, st) for b, n, st in zip(begin, size, step)]
             return x[tuple(index)]
+        if kind == "conv2d_transpose":
+            c, filters, groups = x.shape[-1], int(s["filters"]), int(s.get("groups", "1"))
+            k = axes_of(s["kernel"], 2)
+            st = axes_of(s.get("stride"), 2, (1, 1))
+            dl = axes_of(s.get("dilation"), 2, (1, 1))
+            op = axes_of(s.get("output_padding"), 2, (0, 0))
+            pads = [int(v) for v in s["padding"].split(",")] if s.get("padding", "valid") != "valid" else [0]
+            pad = (pads[0], pads[0]) if len(pads) == 1 else tuple(pads[:2])
+            kern = self.param(name, "kernel", k + (filters // groups, c), scale=1.0 / math.sqrt(math.prod(k) * c / groups))
+            weight = kern.permute(3, 2, 0, 1)  # (KH, KW, F/G, Cin) -> (Cin, F/G, KH, KW)
+            y = F.conv_transpose2d(nchw(x), weight, stride=st, padding=pad, output_padding=op, groups=groups, dilation=dl)
+            if s.get("bias", "true") in ("true", "yes", "1"):
+                y = y + self.param(name, "bias", (filters,)).reshape(1, -1, 1, 1)
+            return activate(nhwc(y), act, alpha)
         if kind == "resize":
             size = [int(v) for v in s["size"].split(",")]
             mode = s.get("mode", "linear")
@@ -581,6 +595,9 @@ def cases():
         ("transpose of rank 4", "transpose name=t perm=3,1,0,2", (2, 3, 4, 2)),
         ("slice with steps", "slice name=s begin=1,0,1 size=2,3,2 step=2,2,1", (5, 6, 3)),
         ("resize bilinear up (half pixel)", "resize name=r size=7,9", (3, 4, 2)),
+        ("conv2d_transpose stride 2, kernel 2 (a decoder's upsampling)", "conv2d_transpose name=t filters=3 kernel=2 stride=2 activation=relu", (3, 4, 2)),
+        ("conv2d_transpose 3x3 stride 2, pad 1, output padding, groups", "conv2d_transpose name=t filters=4 kernel=3 stride=2 padding=1 output_padding=1 groups=2", (3, 3, 4)),
+        ("conv2d_transpose dilation 2, no bias", "conv2d_transpose name=t filters=2 kernel=2,3 dilation=2 bias=false", (3, 4, 2)),
         ("resize bilinear down", "resize name=r size=3,2", (6, 5, 2)),
         ("resize bilinear, align corners", "resize name=r size=5,7 coordinates=align_corners", (3, 4, 2)),
         ("resize linear (L, C)", "resize name=r size=9", (4, 3)),

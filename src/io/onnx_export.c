@@ -255,6 +255,38 @@ static fv_status export_conv(exporter *ex, int i, const char *name, const char *
     return ex->failed ? FV_ERR : FV_OK;
 }
 
+/* kernel (KH, KW, filters/G, Cin) -> ONNX's (Cin, filters/G, KH, KW) */
+static fv_status export_conv_transpose(exporter *ex, int i, const char *name, const char *in, fv_shape in_shape) {
+    const fv_conv_settings *c = &fv_net_node_layer(ex->net, i)->conv;
+    size_t taps = (size_t)c->kernel[0] * (size_t)c->kernel[1], cg = (size_t)(c->filters / c->groups), cin = (size_t)in_shape.dim[2];
+    const float *k = param(ex->net, i, "kernel", NULL);
+    float *w = ex_alloc(ex, taps * cg * cin * sizeof *w);
+    if (!k || !w) return FV_ERR;
+    for (size_t ci = 0; ci < cin; ci++)
+        for (size_t j = 0; j < cg; j++)
+            for (size_t t = 0; t < taps; t++) w[(ci * cg + j) * taps + t] = k[(t * cg + j) * cin + ci];
+    int64_t wd[4] = {(int64_t)cin, (int64_t)cg, c->kernel[0], c->kernel[1]}, st[2], dil[2], op[2], pads[4] = {0};
+    for (int a = 0; a < 2; a++) {
+        st[a] = c->stride[a], dil[a] = c->dilation[a], op[a] = c->output_padding[a];
+        if (c->padding == FV_PAD_EXPLICIT) pads[a] = c->pad[a][0], pads[2 + a] = c->pad[a][1];
+    }
+    const char *ins[3] = {in, ex_init(ex, ex_str(ex, "%s.weight", name), wd, 4, w, NULL), NULL};
+    if (c->use_bias) {
+        int64_t bd[1] = {c->filters};
+        ins[2] = ex_init(ex, ex_str(ex, "%s.bias", name), bd, 1, param(ex->net, i, "bias", NULL), NULL);
+    }
+    const char *out = ex_str(ex, "%s/conv_transpose", name);
+    FvOnnx__NodeProto *n = ex_node(ex, "ConvTranspose", name, ins, c->use_bias ? 3 : 2, out);
+    attr_ints(ex, n, "kernel_shape", wd + 2, 2);
+    attr_ints(ex, n, "strides", st, 2);
+    attr_ints(ex, n, "dilations", dil, 2);
+    attr_ints(ex, n, "pads", pads, 4);
+    attr_ints(ex, n, "output_padding", op, 2);
+    attr_int(ex, n, "group", c->groups);
+    ex->value[i] = activation(ex, name, out, c->activation, c->alpha, NULL);
+    return ex->failed ? FV_ERR : FV_OK;
+}
+
 static fv_status export_dense(exporter *ex, int i, const char *name, const char *in, fv_shape in_shape) {
     const fv_dense_settings *d = &fv_net_node_layer(ex->net, i)->dense;
     int64_t k = in_shape.dim[in_shape.rank - 1], m = d->units;
@@ -413,6 +445,7 @@ static fv_status export_node(exporter *ex, int i) {
     case FV_LAYER_CONV2D:
     case FV_LAYER_CONV3D: return export_conv(ex, i, name, ins[0]);
     case FV_LAYER_DENSE: return export_dense(ex, i, name, ins[0], in_shape);
+    case FV_LAYER_CONV2D_TRANSPOSE: return export_conv_transpose(ex, i, name, ins[0], in_shape);
     case FV_LAYER_MAXPOOL2D:
     case FV_LAYER_AVGPOOL2D:
     case FV_LAYER_SUMPOOL2D:

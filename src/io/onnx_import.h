@@ -118,6 +118,7 @@ fv_status fv_onnx_slice_box(importer *im, value *const *in, int n, const int64_t
 fv_status fv_onnx_op_slice(importer *im);
 fv_status fv_onnx_op_expand(importer *im);
 fv_status fv_onnx_op_resize(importer *im);
+fv_status fv_onnx_op_conv_transpose(importer *im);
 /* Checks every node before any is translated (fused nodes are never translated on their own):
  * the standard operator domain, no attribute given twice, no more inputs than the operator has. */
 fv_status fv_onnx_check_node(importer *im);

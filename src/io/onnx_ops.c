@@ -749,7 +749,7 @@ typedef struct op_row {
 
 enum { H_CONV, H_GEMM, H_MATMUL, H_ACT, H_SOFTMAX, H_MAXPOOL, H_AVGPOOL, H_GAP, H_BN, H_ADD, H_CONCAT, H_DROPOUT,
        H_IDENTITY, H_CONSTANT, H_SHAPE, H_GATHER, H_UNSQUEEZE, H_SQUEEZE, H_FLATTEN, H_RESHAPE, H_TRANSPOSE, H_SUB, H_MUL,
-       H_DIV, H_NEG, H_PRELU, H_BINARY, H_UNARY, H_REDUCE, H_PAD, H_POW, H_SLICE, H_EXPAND, H_RESIZE };
+       H_DIV, H_NEG, H_PRELU, H_BINARY, H_UNARY, H_REDUCE, H_PAD, H_POW, H_SLICE, H_EXPAND, H_RESIZE, H_CONV_TRANSPOSE };
 
 /* The operators fovea imports (docs/ONNX.md lists them with what each supports): each one's handler
  * and how many inputs ONNX gives it at most (FV_ONNX_VARIADIC: any number). */
@@ -767,7 +767,7 @@ static const op_row op_table[] = {
     {"Exp", H_UNARY, 1},         {"Log", H_UNARY, 1},           {"Sqrt", H_UNARY, 1},          {"Erf", H_UNARY, 1},
     {"Abs", H_UNARY, 1},         {"Reciprocal", H_UNARY, 1},    {"ReduceMean", H_REDUCE, 2},   {"ReduceSum", H_REDUCE, 2},
     {"ReduceMax", H_REDUCE, 2},  {"Pad", H_PAD, 4},             {"Slice", H_SLICE, 5},         {"Expand", H_EXPAND, 2},
-    {"Resize", H_RESIZE, 4},     {"Upsample", H_RESIZE, 2},
+    {"Resize", H_RESIZE, 4},     {"Upsample", H_RESIZE, 2},     {"ConvTranspose", H_CONV_TRANSPOSE, 3},
 };
 
 static const op_row *find_op(const char *op_type) {
@@ -853,6 +853,7 @@ fv_status fv_onnx_translate(importer *im) {
     case H_SLICE: return fv_onnx_op_slice(im);
     case H_EXPAND: return fv_onnx_op_expand(im);
     case H_RESIZE: return fv_onnx_op_resize(im);
+    case H_CONV_TRANSPOSE: return fv_onnx_op_conv_transpose(im);
     case H_NEG: return op_affine(im, 'n');
     case H_PRELU: return op_prelu(im);
     }

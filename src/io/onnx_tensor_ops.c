@@ -365,3 +365,49 @@ fv_status fv_onnx_op_resize(importer *im) {
     size[0] = x->dim[0];
     return node >= 0 && fv_onnx_set_output(im, 0, node, NULL, size, r) ? FV_OK : FV_ERR;
 }
+
+/* ---- ConvTranspose over 2 spatial axes: a conv2d_transpose layer (weights (Cin, Cout/G, KH, KW)). */
+fv_status fv_onnx_op_conv_transpose(importer *im) {
+    static const char *const known[] = {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad", "output_padding", "output_shape", NULL};
+    if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
+    value *x = fv_onnx_activation_input(im, 0), *w = x ? fv_onnx_constant_input(im, 1, "the weight") : NULL;
+    if (!w) return FV_ERR;
+    if (x->rank != 4 || w->rank != 4) return fv_onnx_fail(im, "input rank %d (fovea's transposed convolution is 2-D)", x->rank);
+    int64_t groups = fv_onnx_attr_int(im, "group", 1), cin = x->dim[1];
+    if (groups < 1 || w->dim[0] != cin || cin % groups) return fv_onnx_fail(im, "a weight of %lld input channels for %lld", (long long)w->dim[0], (long long)cin);
+    int64_t st[2] = {1, 1}, dil[2] = {1, 1}, pads[4] = {0}, op[2] = {0}, ks[2];
+    if (fv_onnx_attr_ints(im, "strides", st, 2) < 0 || fv_onnx_attr_ints(im, "dilations", dil, 2) < 0 || fv_onnx_attr_ints(im, "pads", pads, 4) < 0 ||
+        fv_onnx_attr_ints(im, "output_padding", op, 2) < 0 || fv_onnx_attr_ints(im, "kernel_shape", ks, 2) < 0)
+        return fv_onnx_fail(im, "too many strides, dilations, pads or output paddings");
+    if (fv_onnx_attribute(im, "output_shape")) return fv_onnx_fail(im, "output_shape (give pads and output_padding)");
+    char buf[32];
+    if (strcmp(fv_onnx_attr_string(im, "auto_pad", "NOTSET", buf, sizeof buf), "NOTSET")) return fv_onnx_fail(im, "auto_pad other than NOTSET");
+    fv_layer l = fv_conv2d_transpose((int)(w->dim[1] * groups), (int)w->dim[2], (int)w->dim[3]);
+    l.conv.groups = (int)groups, l.conv.padding = FV_PAD_EXPLICIT, l.conv.use_bias = fv_onnx_has_input(im, 2);
+    int64_t dims[4] = {x->dim[0], w->dim[1] * groups, 0, 0};
+    for (int a = 0; a < 2; a++) {
+        if (st[a] < 1 || dil[a] < 1 || st[a] > 65536 || dil[a] > 65536 || pads[a] < 0 || pads[2 + a] < 0 || op[a] < 0 || pads[a] > 65536 ||
+            pads[2 + a] > 65536 || op[a] > 65536)
+            return fv_onnx_fail(im, "a stride, dilation, pad or output padding out of range");
+        l.conv.stride[a] = (int)st[a], l.conv.dilation[a] = (int)dil[a], l.conv.output_padding[a] = (int)op[a];
+        l.conv.pad[a][0] = (int)pads[a], l.conv.pad[a][1] = (int)pads[2 + a];
+        dims[2 + a] = (x->dim[2 + a] - 1) * st[a] - pads[a] - pads[2 + a] + dil[a] * (w->dim[2 + a] - 1) + 1 + op[a];
+    }
+    int fused;
+    if (fv_onnx_fuse_activation(im, &l.conv.activation, &l.conv.alpha, &fused) != FV_OK) return FV_ERR;
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    if (node < 0) return FV_ERR;
+    /* (Cin, Cout/G, taps) -> (taps, Cout/G, Cin): the layout change a convolution's weights take */
+    size_t taps = (size_t)(w->dim[2] * w->dim[3]), cg = (size_t)w->dim[1], m = (size_t)cin;
+    pending_param kp = {.kind = PENDING_CONV, .src = w->f, .m = m, .cg = cg, .taps = taps, .count = taps * cg * m};
+    if (fv_onnx_add_pending_transform(im, node, "kernel", kp) != FV_OK) return FV_ERR;
+    if (l.conv.use_bias) {
+        value *b = fv_onnx_constant_input(im, 2, "the bias");
+        float *bias = b ? fv_onnx_channel_vector(im, b, l.conv.filters, 1.0f, "bias") : NULL;
+        if (!bias || fv_onnx_add_pending(im, node, "bias", bias, (size_t)l.conv.filters) != FV_OK) return FV_ERR;
+    }
+    value *out = fv_onnx_set_output(im, 0, node, x, dims, 4);
+    return out ? fv_onnx_finish_fused(im, fused, out) : FV_ERR;
+}

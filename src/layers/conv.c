@@ -2,6 +2,7 @@
  * cross-correlation, as every framework computes it, with stride, padding, dilation, groups,
  * an optional bias and a fused activation. The reference kernels here are the oracle. */
 #include "core/core.h"
+#include "layers/conv_kernels.h"
 
 #include <string.h>
 
@@ -37,7 +38,7 @@
                     }                                                                                       \
                 }
 
-static void conv_forward_reference(const fv_window_geometry *g, const float *x, const float *w, const float *b, float *y) {
+void fv_conv_forward_reference(const fv_window_geometry *g, const float *x, const float *w, const float *b, float *y) {
     int cig = g->c_in / g->groups, cog = g->c_out / g->groups;
     float *yrow = NULL;
     FOR_EACH_TAP(g, {
@@ -55,7 +56,7 @@ static void conv_forward_reference(const fv_window_geometry *g, const float *x, 
 }
 
 /* dx (N, D, H, W, Cin) = sum over windows of dy . w^T */
-static void conv_backward_data_reference(const fv_window_geometry *g, const float *dy, const float *w, float *dx) {
+void fv_conv_backward_data_reference(const fv_window_geometry *g, const float *dy, const float *w, float *dx) {
     int cig = g->c_in / g->groups, cog = g->c_out / g->groups;
     memset(dx, 0, (size_t)g->n * g->in[0] * g->in[1] * g->in[2] * g->c_in * sizeof *dx);
     const float *dyrow = NULL;
@@ -73,7 +74,7 @@ static void conv_backward_data_reference(const fv_window_geometry *g, const floa
 }
 
 /* dw (KD, KH, KW, Cin/G, Cout) = sum over windows of x^T . dy;  db (Cout) = sum of dy (db may be NULL) */
-static void conv_backward_weights_reference(const fv_window_geometry *g, const float *x, const float *dy, float *dw, float *db) {
+void fv_conv_backward_weights_reference(const fv_window_geometry *g, const float *x, const float *dy, float *dw, float *db) {
     int cig = g->c_in / g->groups, cog = g->c_out / g->groups;
     memset(dw, 0, (size_t)g->k[0] * g->k[1] * g->k[2] * cig * g->c_out * sizeof *dw);
     if (db) memset(db, 0, (size_t)g->c_out * sizeof *db);
@@ -127,7 +128,7 @@ static void conv_forward(const fv_node *node, const fv_step *s) {
     fv_window_geometry g;
     geometry_of(node, s->batch, &g);
     const fv_conv_settings *c = &node->layer.conv;
-    conv_forward_reference(&g, s->in[0], s->param[0], c->use_bias ? s->param[1] : NULL, s->out);
+    fv_conv_forward_reference(&g, s->in[0], s->param[0], c->use_bias ? s->param[1] : NULL, s->out);
     fv_step_activate(s, c->activation, c->alpha, s->out, (size_t)g.n * g.out[0] * g.out[1] * g.out[2], g.c_out);
 }
 
@@ -137,8 +138,8 @@ static void conv_backward(const fv_node *node, const fv_step *s) {
     geometry_of(node, s->batch, &g);
     const fv_conv_settings *c = &node->layer.conv;
     const float *dy = fv_step_activation_grad(s, c->activation, c->alpha, (size_t)g.n * g.out[0] * g.out[1] * g.out[2], g.c_out);
-    if (s->d_in[0]) conv_backward_data_reference(&g, dy, s->param[0], s->d_in[0]);
-    conv_backward_weights_reference(&g, s->in[0], dy, s->d_param[0], c->use_bias ? s->d_param[1] : NULL);
+    if (s->d_in[0]) fv_conv_backward_data_reference(&g, dy, s->param[0], s->d_in[0]);
+    fv_conv_backward_weights_reference(&g, s->in[0], dy, s->d_param[0], c->use_bias ? s->d_param[1] : NULL);
 }
 
 static fv_activation conv_activation(const fv_layer *l, float *alpha) {
