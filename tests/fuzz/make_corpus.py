@@ -180,7 +180,10 @@ def onnx_seeds():
     out("onnx", "tiny_torch.onnx", buf.getvalue())
     node = "/usr/share/libonnx-testdata/data/node"
     for t in ["test_conv_with_strides_padding", "test_maxpool_2d_pads", "test_gemm_default_single_elem_vector_bias",
-              "test_softmax_axis_1", "test_batchnorm_example", "test_averagepool_2d_same_upper"]:
+              "test_softmax_axis_1", "test_batchnorm_example", "test_averagepool_2d_same_upper",
+              # the tensor operators: pad, resize, slice, reductions, transposed convolution, ...
+              "test_reflect_pad", "test_resize_upsample_sizes_nearest", "test_slice", "test_reduce_mean_keepdims_example",
+              "test_convtranspose", "test_transpose_all_permutations_1", "test_erf", "test_mul_bcast"]:
         with open(f"{node}/{t}/model.onnx", "rb") as f:
             out("onnx", t + ".onnx", f.read())
 
