@@ -126,9 +126,10 @@ static uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t
 /* NULL when the bytes hold a whole image as far as can be told cheaply, else what is missing. */
 /* A PNG's image data (its IDAT chunks) inflated with zlib before stb does: stb's inflater reads
  * zero bits past the end of the data, so a short corrupt stream could grow its output without
- * bound (a 176-byte file asked for 2 GB under the fuzzer). The data must end as a zlib stream and
- * inflate to no more than the rows of its header's size need (8 bytes a pixel at most, a filter
- * byte a row, Adam7's seven passes). */
+ * bound (a 176-byte file asked for 2 GB under the fuzzer; so did a 199-byte one whose second IDAT
+ * held a second stream after the first ended). The data must be one zlib stream, ending with the
+ * last IDAT byte, that inflates to no more than the rows of its header's size need (8 bytes a pixel
+ * at most, a filter byte a row, Adam7's seven passes). */
 static const char *png_data_bad(const unsigned char *b, size_t n) {
     if (n < 33 || memcmp(b + 12, "IHDR", 4)) return "malformed PNG (no IHDR chunk first)";
     uint64_t w = (uint64_t)b[16] << 24 | (uint64_t)b[17] << 16 | (uint64_t)b[18] << 8 | b[19];
@@ -139,11 +140,13 @@ static const char *png_data_bad(const unsigned char *b, size_t n) {
     if (inflateInit(&z) != Z_OK) return "cannot check the PNG's data (zlib)";
     unsigned char out[16384];
     uint64_t total = 0;
-    int status = Z_OK;
-    for (size_t at = 8; at + 12 <= n && status == Z_OK;) {
+    int status = Z_OK, trailing = 0;
+    for (size_t at = 8; at + 12 <= n && (status == Z_OK || status == Z_STREAM_END);) {
         uint32_t len = (uint32_t)b[at] << 24 | (uint32_t)b[at + 1] << 16 | (uint32_t)b[at + 2] << 8 | b[at + 3];
-        if (len > n - at - 12) break; /* a chunk beyond the file: stb reports it */
-        if (!memcmp(b + at + 4, "IDAT", 4)) {
+        if (len > n - at - 12) /* stb would allocate what the chunk claims (a 199-byte file's 1.2 GB) before finding it short */
+            return inflateEnd(&z), "malformed PNG (a chunk runs past the end of the file)";
+        if (!memcmp(b + at + 4, "IDAT", 4) && status == Z_STREAM_END) trailing |= len > 0; /* stb would read on */
+        else if (!memcmp(b + at + 4, "IDAT", 4)) {
             z.next_in = (unsigned char *)(uintptr_t)(b + at + 8), z.avail_in = len;
             while (status == Z_OK && (z.avail_in > 0 || z.avail_out == 0)) {
                 z.next_out = out, z.avail_out = sizeof out;
@@ -153,10 +156,12 @@ static const char *png_data_bad(const unsigned char *b, size_t n) {
                 if (status == Z_BUF_ERROR) status = Z_OK; /* needs the next chunk */
                 if (status == Z_OK && z.avail_in == 0 && z.avail_out != 0) break;
             }
+            if (status == Z_STREAM_END && z.avail_in > 0) trailing = 1;
         }
         at += (size_t)len + 12;
     }
     inflateEnd(&z);
+    if (trailing) return "malformed PNG (image data after the end of its compressed stream)";
     if (total > limit) return "malformed PNG (its data inflates beyond its image size)";
     if (status != Z_STREAM_END) return "malformed PNG (its compressed data is corrupt or ends early)";
     return NULL;
