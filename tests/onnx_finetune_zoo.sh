@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # onnx_finetune_zoo.sh — fine-tuning through the layer kinds today's networks import as: torchvision's
 # mobilenet_v3_small (hard-swish as HardSigmoid x Mul, squeeze-and-excitation gates as broadcast
-# Muls, BatchNorm kept as nodes; seeded weights, 10 classes) exported for 32 x 32 x 3 inputs,
+# Muls, BatchNorm kept as nodes with momentum 0.1; seeded weights, 10 classes) exported for 32 x 32 x 3 inputs,
 # trained by fovea on Fashion-MNIST padded to 32 x 32 and repeated over 3 channels (12,000 images,
 # 3 epochs): its test accuracy must rise from chance to at least 70%; exported again, ONNX Runtime
 # must give fovea's outputs within 1e-5 on 500 test images.
@@ -30,6 +30,13 @@ np.save(f"{out}/test500.nhwc.npy", x)
 np.save(f"{out}/test500.nchw.npy", np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
 torch.manual_seed(0)
 model = torchvision.models.mobilenet_v3_small(weights=None, num_classes=10).eval()
+# torchvision builds this network's BatchNorms with momentum 0.01 (ONNX's 0.99): their running
+# statistics need thousands of steps to follow the weights, in PyTorch as in fovea, and a short
+# fine-tuning evaluates near chance (43% here after 561 steps, against 86% on the training batches).
+# PyTorch's default, 0.1, is what a short fine-tuning wants.
+for m in model.modules():
+    if isinstance(m, torch.nn.BatchNorm2d):
+        m.momentum = 0.1
 warnings.filterwarnings("ignore")
 torch.onnx.export(model, torch.rand(2, 3, 32, 32), f"{out}/mnv3.onnx", opset_version=13, input_names=["input"], output_names=["output"],
                   dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, training=torch.onnx.TrainingMode.PRESERVE)
@@ -40,6 +47,7 @@ before=$("$fovea" evaluate "$dir/mnv3.onnx" --data "$test_data" | sed -n 's/.*ac
 "$fovea" train "$dir/mnv3.onnx" --data "$data" --epochs 3 --batch 64 --lr 0.002 --schedule cosine --seed 1 --no-test --out "$dir/tuned.fvm" >"$dir/train.log"
 grep -E "^Epoch|loss" "$dir/train.log" | tr '\r' '\n' | grep -E "^Epoch|ms/step" | tail -6
 after=$("$fovea" evaluate "$dir/tuned.fvm" --data "$test_data" | sed -n 's/.*accuracy \([0-9.]*\)%.*/\1/p')
+echo "test accuracy (2,000 images): ${before:-?}% imported, ${after:-?}% after fine-tuning"
 check "fine-tuned: test accuracy ${before:-?}% -> ${after:-?}% (at least 70%)" "[ -n '$after' ] && awk -v a='$after' -v b='${before:-100}' 'BEGIN { exit !(a >= 70 && a > b + 30) }'"
 check "exported again, onnx.checker passes" "'$fovea' export '$dir/tuned.fvm' -o '$dir/tuned.onnx' >/dev/null && $py -c \"import onnx; onnx.checker.check_model(onnx.load('$dir/tuned.onnx'), full_check=True)\""
 check "fovea's outputs" "'$fovea' forward '$dir/tuned.fvm' --input '$dir/test500.nhwc.npy' --output '$dir/fovea.npy'"
