@@ -195,6 +195,8 @@ void fv_step_activation_backward(const fv_step *s, fv_activation act, float alph
  * step has one), unless the activation is linear or a fused loss already gave it. */
 void fv_step_activate(const fv_step *s, fv_activation act, float alpha, float *y, size_t rows, int channels);
 const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float alpha, size_t rows, int channels);
+/* The function a unary layer computes (src/layers/unary.c); the ONNX importer folds constants with it. */
+float fv_unary_apply(fv_unary_op op, float x);
 /* Batch norm's moving statistics after a training forward (src/layers/batchnorm.c). */
 void fv_batchnorm_update_moving(const fv_node *node, const fv_step *s);
 /* db (C) = column sums of dy (rows x C): the bias gradient of dense and of every backend's dense. */

@@ -43,27 +43,13 @@ fv_status fv_onnx_op_binary(importer *im, int op) {
 }
 
 /* ---- Unary functions: of a constant, folded; of data, a unary layer. ---- */
-static float unary_value(int op, float x) {
-    switch ((fv_unary_op)op) {
-    case FV_UNARY_EXP: return expf(x);
-    case FV_UNARY_LOG: return logf(x);
-    case FV_UNARY_SQRT: return sqrtf(x);
-    case FV_UNARY_ERF: return erff(x);
-    case FV_UNARY_ABS: return fabsf(x);
-    case FV_UNARY_NEG: return -x;
-    case FV_UNARY_RECIPROCAL: return 1.0f / x;
-    case FV_UNARY_COUNT: break;
-    }
-    return 0.0f;
-}
-
 fv_status fv_onnx_op_unary(importer *im, int op) {
     value *x = fv_onnx_input(im, 0);
     if (!x) return FV_ERR;
     if (x->node < 0) {
         value *v = fv_onnx_alias(im, 0, x); /* a copy it owns */
         if (!v) return FV_ERR;
-        for (size_t i = 0; i < v->count; i++) v->f[i] = unary_value(op, v->f[i]);
+        for (size_t i = 0; i < v->count; i++) v->f[i] = fv_unary_apply((fv_unary_op)op, v->f[i]); /* the layer's own function */
         v->is_int = 0;
         return FV_OK;
     }

@@ -11,7 +11,7 @@ static fv_status unary_infer(fv_node *node, fv_error *err) {
     return FV_OK;
 }
 
-static float apply(fv_unary_op op, float x) {
+float fv_unary_apply(fv_unary_op op, float x) {
     switch (op) {
     case FV_UNARY_EXP: return expf(x);
     case FV_UNARY_LOG: return logf(x);
@@ -45,7 +45,7 @@ static void unary_forward(const fv_node *node, const fv_step *s) {
     size_t n = (size_t)s->batch * fv_shape_count(node->out_shape);
     fv_unary_op op = node->layer.unary.op;
 #pragma omp parallel for simd if (n > 32768)
-    for (size_t k = 0; k < n; k++) s->out[k] = apply(op, s->in[0][k]);
+    for (size_t k = 0; k < n; k++) s->out[k] = fv_unary_apply(op, s->in[0][k]);
 }
 
 /* dx = dy * f'(x), from the input */
