@@ -78,6 +78,7 @@ typedef enum {
     FV_LAYER_TENSOR,
     FV_LAYER_RESIZE,
     FV_LAYER_CONV2D_TRANSPOSE,
+    FV_LAYER_MATMUL,
     FV_LAYER_KIND_COUNT
 } fv_layer_kind;
 
@@ -233,7 +234,7 @@ typedef struct fv_resize_settings {
 
 typedef struct fv_layer {
     fv_layer_kind kind;
-    union { /* the member named after the kind; global_avgpool, affine, prelu have none */
+    union { /* the member named after the kind; global_avgpool, affine, prelu, matmul have none */
         fv_input_settings input;
         fv_conv_settings conv;
         fv_dense_settings dense;
@@ -287,6 +288,7 @@ fv_layer fv_slice(int rank);                       /* whole axes, step 1: set be
 fv_layer fv_tensor(fv_shape shape);                /* a learned tensor given to every sample (zeros at first) */
 fv_layer fv_resize(const int *size, int spatial, fv_resize_mode mode); /* half-pixel coordinates */
 fv_layer fv_conv2d_transpose(int filters, int kernel_h, int kernel_w); /* stride 1, no padding, bias */
+fv_layer fv_matmul(void);  /* two inputs (.., M, K) x (.., K, P), the leading axes broadcast */
 
 const char *fv_layer_kind_name(fv_layer_kind kind);   /* "conv2d" */
 const char *fv_activation_name(fv_activation act);     /* "relu" */

@@ -212,6 +212,8 @@ int main(void) {
         {"transpose of rank 4", "2,3,4,2", "transpose perm=3,1,0,2"},
         {"slice with steps", "5,6,3", "slice begin=1,0,1 size=2,3,2 step=2,2,1"},
         {"resize bilinear up", "3,4,2", "resize size=7,9"},
+        {"matmul q k^T (attention scores)", "4,3", "dense name=q units=5 inputs=input_1\ndense name=k units=5 inputs=input_1\ntranspose name=kt perm=1,0 inputs=k\nmatmul inputs=q,kt"},
+        {"matmul broadcast (H, M, K) x (K, P)", "2,3,4", "reduce name=r op=mean axes=0 keepdims=false inputs=input_1\ntranspose name=t perm=1,0 inputs=r\nmatmul inputs=input_1,t"},
         {"conv2d_transpose stride 2, kernel 2", "3,4,2", "conv2d_transpose filters=3 kernel=2 stride=2 activation=tanh"},
         {"conv2d_transpose 3x3 stride 2, pads, output padding, groups", "3,3,4", "conv2d_transpose filters=4 kernel=3 stride=2 padding=1 output_padding=1 groups=2"},
         {"conv2d_transpose dilation 2, no bias", "3,4,2", "conv2d_transpose filters=2 kernel=2,3 dilation=2 bias=false"},

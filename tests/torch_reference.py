@@ -342,6 +342,13 @@ class Case:
             begin, size, step = ([int(v) for v in s[k].split(",")] for k in ("begin", "size", "step"))
             index = [slice(None)] + [slice(b, b + (n - 1) * st + 1, st) for b, n, st in zip(begin, size, step)]
             return x[tuple(index)]
+        if kind == "matmul":
+            a, b = ins[0], ins[1]
+            if a.dim() < b.dim():  # fovea right-aligns the axes after the batch
+                a = a.reshape(a.shape[0], *([1] * (b.dim() - a.dim())), *a.shape[1:])
+            if b.dim() < a.dim():
+                b = b.reshape(b.shape[0], *([1] * (a.dim() - b.dim())), *b.shape[1:])
+            return torch.matmul(a, b)
         if kind == "conv2d_transpose":
             c, filters, groups = x.shape[-1], int(s["filters"]), int(s.get("groups", "1"))
             k = axes_of(s["kernel"], 2)
@@ -595,6 +602,8 @@ def cases():
         ("transpose of rank 4", "transpose name=t perm=3,1,0,2", (2, 3, 4, 2)),
         ("slice with steps", "slice name=s begin=1,0,1 size=2,3,2 step=2,2,1", (5, 6, 3)),
         ("resize bilinear up (half pixel)", "resize name=r size=7,9", (3, 4, 2)),
+        ("matmul q k^T", "dense name=q units=5 inputs=in\ndense name=k units=5 inputs=in\ntranspose name=kt perm=1,0 inputs=k\nmatmul name=m inputs=q,kt", (4, 3)),
+        ("matmul broadcast (H, M, K) x (K, P)", "reduce name=r op=mean axes=0 keepdims=false inputs=in\ntranspose name=t perm=1,0 inputs=r\nmatmul name=m inputs=in,t", (2, 3, 4)),
         ("conv2d_transpose stride 2, kernel 2 (a decoder's upsampling)", "conv2d_transpose name=t filters=3 kernel=2 stride=2 activation=relu", (3, 4, 2)),
         ("conv2d_transpose 3x3 stride 2, pad 1, output padding, groups", "conv2d_transpose name=t filters=4 kernel=3 stride=2 padding=1 output_padding=1 groups=2", (3, 3, 4)),
         ("conv2d_transpose dilation 2, no bias", "conv2d_transpose name=t filters=2 kernel=2,3 dilation=2 bias=false", (3, 4, 2)),

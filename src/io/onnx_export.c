@@ -591,6 +591,20 @@ static fv_status export_node(exporter *ex, int i) {
         break;
     }
     case FV_LAYER_BINARY: return export_binary(ex, i, name, ins);
+    case FV_LAYER_MATMUL: { /* on fovea's memory order (channels last): the matrices are its last two axes */
+        int inputs2[2];
+        fv_net_node_inputs(ex->net, i, inputs2, 2);
+        const char *two[2];
+        for (int k = 0; k < 2; k++) { /* a lower rank gets its 1s after the batch, as fovea broadcasts */
+            fv_shape sk = fv_net_node_shape(ex->net, inputs2[k]);
+            const char *v = sk.rank == out_shape.rank ? ins[k] : reshape(ex, ex_str(ex, "%s/rank%d", name, k), ins[k], sk, ranked(sk, out_shape.rank));
+            two[k] = transpose(ex, ex_str(ex, "%s/in%d", name, k), v, onnx_rank(out_shape), 1);
+        }
+        const char *y = ex_str(ex, "%s/matmul", name);
+        ex_node(ex, "MatMul", name, two, 2, y);
+        out = transpose(ex, ex_str(ex, "%s/out", name), y, onnx_rank(out_shape), 0);
+        break;
+    }
     case FV_LAYER_UNARY: {
         static const char *const ops[FV_UNARY_COUNT] = {"Exp", "Log", "Sqrt", "Erf", "Abs", "Neg", "Reciprocal"};
         out = ex_str(ex, "%s/%s", name, ops[l->unary.op]);

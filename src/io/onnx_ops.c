@@ -72,10 +72,37 @@ static fv_status op_conv(importer *im) {
 }
 
 /* Gemm (Y = alpha A B' + beta C) and MatMul with a constant B: a dense layer. */
+static int computed_pair(importer *im);
+
+/* MatMul of two computed tensors: a matmul layer on ONNX's order (the matrices are the last two
+ * axes), operands of one rank (ONNX's broadcasting would align a shorter one's batch elsewhere). */
+static fv_status op_matmul(importer *im) {
+    value *a = fv_onnx_input(im, 0), *b = fv_onnx_input(im, 1);
+    if (!a || !b) return FV_ERR;
+    if (a->rank != b->rank || a->rank < 3) return fv_onnx_fail(im, "operands of ranks %d and %d (fovea multiplies matrices of one rank, batch first)", a->rank, b->rank);
+    if (a->rank - 1 > FV_MAX_RANK) return fv_onnx_fail(im, "rank %d", a->rank);
+    if (a->dim[a->rank - 1] != b->dim[b->rank - 2]) return fv_onnx_fail(im, "inner sizes %lld and %lld", (long long)a->dim[a->rank - 1], (long long)b->dim[b->rank - 2]);
+    int64_t dims[FV_ONNX_MAX_RANK];
+    dims[0] = a->dim[0] >= 0 ? a->dim[0] : b->dim[0];
+    for (int k = 1; k < a->rank - 2; k++) {
+        if (a->dim[k] != b->dim[k] && a->dim[k] != 1 && b->dim[k] != 1) return fv_onnx_fail(im, "leading axes that do not broadcast");
+        dims[k] = a->dim[k] > b->dim[k] ? a->dim[k] : b->dim[k];
+    }
+    dims[a->rank - 2] = a->dim[a->rank - 2], dims[a->rank - 1] = b->dim[b->rank - 1];
+    if (!fv_onnx_to_plain(im, a) || !fv_onnx_to_plain(im, b) || fv_onnx_shaped_node(im, a) < 0 || fv_onnx_shaped_node(im, b) < 0) return FV_ERR;
+    fv_layer l = fv_matmul();
+    value *ins[2] = {a, b};
+    int node = fv_onnx_add_node(im, &l, ins, 2, "");
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, a->rank) : NULL;
+    if (out) out->plain = 1;
+    return out ? FV_OK : FV_ERR;
+}
+
 static fv_status op_dense(importer *im, int gemm) {
     static const char *const known_gemm[] = {"alpha", "beta", "transA", "transB", "broadcast", NULL};
     static const char *const none[] = {NULL};
     if (fv_onnx_check_attributes(im, gemm ? known_gemm : none) != FV_OK) return FV_ERR;
+    if (!gemm && computed_pair(im)) return op_matmul(im); /* attention's q k^T: two computed tensors */
     value *a = fv_onnx_activation_input(im, 0), *b = a ? fv_onnx_constant_input(im, 1, "B") : NULL;
     if (!b) return FV_ERR;
     if (a->rank != 2 && (gemm || a->rank - 1 > FV_MAX_RANK)) return fv_onnx_fail(im, "input rank %d (Gemm multiplies (batch, features) matrices)", a->rank);

@@ -7,7 +7,7 @@
 extern const fv_op fv_op_input, fv_op_conv1d, fv_op_conv2d, fv_op_conv3d, fv_op_dense, fv_op_maxpool2d,
     fv_op_avgpool2d, fv_op_sumpool2d, fv_op_maxpool3d, fv_op_avgpool3d, fv_op_global_avgpool, fv_op_flatten,
     fv_op_dropout, fv_op_batchnorm, fv_op_add, fv_op_concat, fv_op_activation, fv_op_reshape, fv_op_affine, fv_op_prelu,
-    fv_op_binary, fv_op_unary, fv_op_reduce, fv_op_pad, fv_op_transpose, fv_op_slice, fv_op_tensor, fv_op_resize, fv_op_conv2d_transpose;
+    fv_op_binary, fv_op_unary, fv_op_reduce, fv_op_pad, fv_op_transpose, fv_op_slice, fv_op_tensor, fv_op_resize, fv_op_conv2d_transpose, fv_op_matmul;
 
 static const fv_op *const rows[FV_LAYER_KIND_COUNT] = {
     [FV_LAYER_INPUT] = &fv_op_input,
@@ -39,6 +39,7 @@ static const fv_op *const rows[FV_LAYER_KIND_COUNT] = {
     [FV_LAYER_TENSOR] = &fv_op_tensor,
     [FV_LAYER_RESIZE] = &fv_op_resize,
     [FV_LAYER_CONV2D_TRANSPOSE] = &fv_op_conv2d_transpose,
+    [FV_LAYER_MATMUL] = &fv_op_matmul,
 };
 
 const fv_op *fv_op_for(fv_layer_kind kind) { return (unsigned)kind < FV_LAYER_KIND_COUNT ? rows[kind] : NULL; }
