@@ -103,7 +103,18 @@ fv_status fv_onnx_finish_fused(importer *im, int fused, value *out);
 fv_status fv_onnx_translate(importer *im);
 /* Elementwise operators of computed tensors, reductions, padding (onnx_tensor_ops.c). op: the
  * fv_binary_op / fv_unary_op / fv_reduce_op. */
+/* Shape changes (onnx_shape_ops.c). */
+fv_status fv_onnx_op_shape(importer *im);
+fv_status fv_onnx_op_gather(importer *im);
+fv_status fv_onnx_op_transpose(importer *im);
+fv_status fv_onnx_op_flatten(importer *im);
+fv_status fv_onnx_op_reshape(importer *im);
+fv_status fv_onnx_op_squeeze(importer *im, int unsqueeze);
 fv_status fv_onnx_op_binary(importer *im, int op);
+/* Both inputs of the current node computed (not constants). */
+int fv_onnx_computed_pair(importer *im);
+fv_status fv_onnx_op_pow(importer *im);
+fv_status fv_onnx_op_matmul(importer *im);
 fv_status fv_onnx_op_unary(importer *im, int op);
 fv_status fv_onnx_op_reduce(importer *im, int op);
 fv_status fv_onnx_op_pad(importer *im);

@@ -42,6 +42,55 @@ fv_status fv_onnx_op_binary(importer *im, int op) {
     return out ? FV_OK : FV_ERR;
 }
 
+/* Both operands computed (not constants): a binary layer rather than an affine one. */
+int fv_onnx_computed_pair(importer *im) {
+    if (im->at->n_input != 2) return 0;
+    const value *a = fv_onnx_find_value(im, im->at->input[0]), *b = fv_onnx_find_value(im, im->at->input[1]);
+    return a && b && a->node >= 0 && b->node >= 0;
+}
+
+/* Pow: of two tensors a binary layer; x^2 (a layer norm's variance) x * x; x^0.5 a square root. */
+fv_status fv_onnx_op_pow(importer *im) {
+    if (fv_onnx_computed_pair(im)) return fv_onnx_op_binary(im, FV_BINARY_POW);
+    value *x = fv_onnx_activation_input(im, 0), *e = x ? fv_onnx_constant_input(im, 1, "the exponent") : NULL;
+    if (!e) return FV_ERR;
+    if (e->count != 1 || (e->f[0] != 2.0f && e->f[0] != 0.5f && e->f[0] != 1.0f))
+        return fv_onnx_fail(im, "a constant exponent other than 1, 2 or 0.5");
+    if (e->f[0] == 1.0f) return fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
+    if (e->f[0] == 0.5f) return fv_onnx_op_unary(im, FV_UNARY_SQRT);
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    fv_layer l = fv_binary(FV_BINARY_MUL);
+    value *ins[2] = {x, x};
+    int node = fv_onnx_add_node(im, &l, ins, 2, "");
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
+    if (out) out->plain = x->plain;
+    return out ? FV_OK : FV_ERR;
+}
+
+/* MatMul of two computed tensors: a matmul layer on ONNX's order (the matrices are the last two
+ * axes), operands of one rank (ONNX's broadcasting would align a shorter one's batch elsewhere). */
+fv_status fv_onnx_op_matmul(importer *im) {
+    value *a = fv_onnx_input(im, 0), *b = fv_onnx_input(im, 1);
+    if (!a || !b) return FV_ERR;
+    if (a->rank != b->rank || a->rank < 3) return fv_onnx_fail(im, "operands of ranks %d and %d (fovea multiplies matrices of one rank, batch first)", a->rank, b->rank);
+    if (a->rank - 1 > FV_MAX_RANK) return fv_onnx_fail(im, "rank %d", a->rank);
+    if (a->dim[a->rank - 1] != b->dim[b->rank - 2]) return fv_onnx_fail(im, "inner sizes %lld and %lld", (long long)a->dim[a->rank - 1], (long long)b->dim[b->rank - 2]);
+    int64_t dims[FV_ONNX_MAX_RANK];
+    dims[0] = a->dim[0] >= 0 ? a->dim[0] : b->dim[0];
+    for (int k = 1; k < a->rank - 2; k++) {
+        if (a->dim[k] != b->dim[k] && a->dim[k] != 1 && b->dim[k] != 1) return fv_onnx_fail(im, "leading axes that do not broadcast");
+        dims[k] = a->dim[k] > b->dim[k] ? a->dim[k] : b->dim[k];
+    }
+    dims[a->rank - 2] = a->dim[a->rank - 2], dims[a->rank - 1] = b->dim[b->rank - 1];
+    if (!fv_onnx_to_plain(im, a) || !fv_onnx_to_plain(im, b) || fv_onnx_shaped_node(im, a) < 0 || fv_onnx_shaped_node(im, b) < 0) return FV_ERR;
+    fv_layer l = fv_matmul();
+    value *ins[2] = {a, b};
+    int node = fv_onnx_add_node(im, &l, ins, 2, "");
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, a->rank) : NULL;
+    if (out) out->plain = 1;
+    return out ? FV_OK : FV_ERR;
+}
+
 /* ---- Unary functions: of a constant, folded; of data, a unary layer. ---- */
 fv_status fv_onnx_op_unary(importer *im, int op) {
     value *x = fv_onnx_input(im, 0);
