@@ -11,7 +11,7 @@ fovea=$1 src=$2
 . "$src/tests/lib.sh"
 py=/usr/bin/python3
 # ONNX_TORCH_MODELS="resnet50 vgg16" runs the comparison on the large networks instead (not in CI)
-models=${ONNX_TORCH_MODELS:-small small_bn resnet18 mobilenet_v2}
+models=${ONNX_TORCH_MODELS:-small small_bn slices resnet18 mobilenet_v2}
 $py "$src/tests/onnx_torch_models.py" --train-export "$dir" $(echo "$models" | sed 's/small_bn//') > "$dir/export.log"
 compare() { # fovea's and PyTorch's outputs: prints the relative error, fails above 1e-4
   $py - "$1" "$2" <<'PY'

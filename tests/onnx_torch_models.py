@@ -4,7 +4,8 @@
 Run with Debian's interpreter (python3-torch, python3-torchvision, python3-onnx, python3-numpy):
     /usr/bin/python3 tests/onnx_torch_models.py [--train-export] OUTDIR NAME [NAME...]
 
-NAMEs: small (a Fashion-MNIST CNN defined below, input 1x28x28), and torchvision's models by name
+NAMEs: small (a Fashion-MNIST CNN defined below, input 1x28x28), slices (Split, Slice and Gather of
+data, input 1x28x28), and torchvision's models by name
 (torchvision.models.NAME(weights=None), input 3x224x224, inception_v3 3x299x299; SIZE=S in the
 environment sets another side where the architecture allows): the 23 classification models of ZOO
 and the 3 segmentation models of SEGMENTATION (their "out" tensor).
@@ -64,6 +65,21 @@ class SmallCNN(nn.Module):
         return self.fc2(x)
 
 
+class Slices(nn.Module):
+    """Split, chunk-like slices and indexing of data (Split, Slice, Gather): channels split and
+    joined again, a row and a column taken out."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3, padding=1)
+        self.fc = nn.Linear(4 * 28 + 2 * 28, 10)
+
+    def forward(self, x):
+        a, b = torch.split(self.conv(x), [4, 4], dim=1)
+        z = torch.cat([torch.relu(a), torch.sigmoid(b)], 1)
+        return self.fc(torch.cat([z[:, :4, 14].flatten(1), z[:, 4:6, :, 0].flatten(1)], 1))
+
+
 TORCHVISION = ("resnet18", "resnet50", "vgg16", "mobilenet_v2")
 # torchvision 0.14's classification zoo as docs/ONNX.md tabulates it, and three segmentation models
 ZOO = ("alexnet", "vgg11_bn", "resnet18", "resnet50", "resnext50_32x4d", "wide_resnet50_2", "googlenet", "mobilenet_v2",
@@ -71,7 +87,7 @@ ZOO = ("alexnet", "vgg11_bn", "resnet18", "resnet50", "resnext50_32x4d", "wide_r
        "mobilenet_v3_large", "efficientnet_b0", "regnet_y_400mf", "mnasnet0_5", "shufflenet_v2_x0_5", "convnext_tiny",
        "vit_b_16", "swin_t", "maxvit_t")
 SEGMENTATION = ("fcn_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large")
-NAMES = ("small",) + tuple(dict.fromkeys(TORCHVISION + ZOO + SEGMENTATION))
+NAMES = ("small", "slices") + tuple(dict.fromkeys(TORCHVISION + ZOO + SEGMENTATION))
 # the input side each takes: 224 unless the architecture fixes another (or allows a smaller one,
 # which keeps the tests short: SIZE=224 in the environment uses 224 for all)
 SIDE = {"inception_v3": 299, "alexnet": 224, "vit_b_16": 224, "swin_t": 224, "maxvit_t": 224}
@@ -92,6 +108,8 @@ def build(name):
     torch.manual_seed(0)
     if name == "small":
         model = SmallCNN()
+    elif name == "slices":
+        model = Slices()
     elif name in SEGMENTATION:
         import torchvision
         model = Segmentation(getattr(torchvision.models.segmentation, name)(weights=None, weights_backbone=None))
@@ -119,7 +137,7 @@ def build(name):
 
 def inputs(name, batch=BATCH):
     gen = torch.Generator().manual_seed(2)
-    if name == "small":
+    if name in ("small", "slices"):
         return torch.rand((batch, 1, 28, 28), generator=gen)
     side = int(os.environ.get("SIZE", "0")) or SIDE.get(name, 224)
     # roughly a normalised image: mean 0, spread about 1

@@ -105,7 +105,6 @@ fv_status fv_onnx_translate(importer *im);
  * fv_binary_op / fv_unary_op / fv_reduce_op. */
 /* Shape changes (onnx_shape_ops.c). */
 fv_status fv_onnx_op_shape(importer *im);
-fv_status fv_onnx_op_gather(importer *im);
 fv_status fv_onnx_op_transpose(importer *im);
 fv_status fv_onnx_op_flatten(importer *im);
 fv_status fv_onnx_op_reshape(importer *im);
@@ -127,6 +126,8 @@ fv_status fv_onnx_fold(importer *im, int *folded);
 /* Slice's box (see onnx_fold.c): lo, step and count per axis of dims. */
 fv_status fv_onnx_slice_box(importer *im, value *const *in, int n, const int64_t *dims, int r, int64_t *lo, int64_t *step, int64_t *out);
 fv_status fv_onnx_op_slice(importer *im);
+fv_status fv_onnx_op_gather_data(importer *im);
+fv_status fv_onnx_op_split(importer *im);
 fv_status fv_onnx_op_expand(importer *im);
 fv_status fv_onnx_op_resize(importer *im);
 fv_status fv_onnx_op_conv_transpose(importer *im);

@@ -504,7 +504,7 @@ typedef struct op_row {
 
 enum { H_CONV, H_GEMM, H_MATMUL, H_ACT, H_SOFTMAX, H_MAXPOOL, H_AVGPOOL, H_GAP, H_BN, H_ADD, H_CONCAT, H_DROPOUT,
        H_IDENTITY, H_CONSTANT, H_SHAPE, H_GATHER, H_UNSQUEEZE, H_SQUEEZE, H_FLATTEN, H_RESHAPE, H_TRANSPOSE, H_SUB, H_MUL,
-       H_DIV, H_NEG, H_PRELU, H_BINARY, H_UNARY, H_REDUCE, H_PAD, H_POW, H_SLICE, H_EXPAND, H_RESIZE, H_CONV_TRANSPOSE };
+       H_DIV, H_NEG, H_PRELU, H_BINARY, H_UNARY, H_REDUCE, H_PAD, H_POW, H_SLICE, H_EXPAND, H_RESIZE, H_CONV_TRANSPOSE, H_SPLIT };
 
 /* The operators fovea imports (docs/ONNX.md lists them with what each supports): each one's handler
  * and how many inputs ONNX gives it at most (FV_ONNX_VARIADIC: any number). */
@@ -523,6 +523,7 @@ static const op_row op_table[] = {
     {"Abs", H_UNARY, 1},         {"Reciprocal", H_UNARY, 1},    {"ReduceMean", H_REDUCE, 2},   {"ReduceSum", H_REDUCE, 2},
     {"ReduceMax", H_REDUCE, 2},  {"Pad", H_PAD, 4},             {"Slice", H_SLICE, 5},         {"Expand", H_EXPAND, 2},
     {"Resize", H_RESIZE, 4},     {"Upsample", H_RESIZE, 2},     {"ConvTranspose", H_CONV_TRANSPOSE, 3},
+    {"Split", H_SPLIT, 2},
 };
 
 static const op_row *find_op(const char *op_type) {
@@ -559,7 +560,7 @@ fv_status fv_onnx_translate(importer *im) {
     /* operators that work in either layout take their inputs as they are; the rest need fovea's
      * channels-last order and get it (a transpose node) */
     static const int any_layout[] = {H_TRANSPOSE, H_FLATTEN, H_RESHAPE, H_IDENTITY, H_UNSQUEEZE, H_SQUEEZE, H_DROPOUT, H_BINARY,
-                                     H_UNARY, H_REDUCE, H_PAD, H_POW, H_ADD, H_SUB, H_MUL, H_DIV, H_NEG, H_SOFTMAX, H_MATMUL, H_ACT, H_SLICE, H_CONCAT, H_EXPAND};
+                                     H_UNARY, H_REDUCE, H_PAD, H_POW, H_ADD, H_SUB, H_MUL, H_DIV, H_NEG, H_SOFTMAX, H_MATMUL, H_ACT, H_SLICE, H_CONCAT, H_EXPAND, H_GATHER, H_SPLIT};
     int either = 0;
     for (size_t i = 0; i < sizeof any_layout / sizeof *any_layout; i++) either |= kind == any_layout[i];
     for (size_t i = 0; i < n->n_input && !either; i++) {
@@ -585,7 +586,8 @@ fv_status fv_onnx_translate(importer *im) {
     }
     case H_CONSTANT: return fv_onnx_op_constant(im);
     case H_SHAPE: return fv_onnx_op_shape(im);
-    case H_GATHER: return fv_onnx_op_gather(im);
+    case H_GATHER: return fv_onnx_op_gather_data(im); /* on constants it was folded */
+    case H_SPLIT: return fv_onnx_op_split(im);
     case H_UNSQUEEZE: return fv_onnx_op_squeeze(im, 1);
     case H_SQUEEZE: return fv_onnx_op_squeeze(im, 0);
     case H_FLATTEN: return fv_onnx_op_flatten(im);

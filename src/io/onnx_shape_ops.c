@@ -22,23 +22,6 @@ fv_status fv_onnx_op_shape(importer *im) {
     return fv_onnx_fold_constant(im, im->at->output[0], dims, (size_t)(end - start), 1) ? FV_OK : FV_ERR;
 }
 
-fv_status fv_onnx_op_gather(importer *im) {
-    value *data = fv_onnx_constant_input(im, 0, "data"), *idx = data ? fv_onnx_constant_input(im, 1, "indices") : NULL;
-    if (!idx) return FV_ERR;
-    if (data->rank != 1 || fv_onnx_attr_int(im, "axis", 0) != 0 || idx->rank > 1)
-        return fv_onnx_fail(im, "gathering beyond a 1-D constant (fovea folds Gather on shapes only)");
-    float out[FV_ONNX_MAX_RANK * 4];
-    if (idx->count > sizeof out / sizeof *out) return fv_onnx_fail(im, "too many indices");
-    for (size_t i = 0; i < idx->count; i++) {
-        long long j = (long long)idx->f[i];
-        if (j < 0) j += (long long)data->count;
-        if (j < 0 || j >= (long long)data->count) return fv_onnx_fail(im, "index %lld out of range", (long long)idx->f[i]);
-        out[i] = data->f[j];
-    }
-    value *v = fv_onnx_fold_constant(im, im->at->output[0], out, idx->count, idx->rank);
-    return v ? FV_OK : FV_ERR;
-}
-
 /* The axes of Squeeze/Unsqueeze: an attribute before opset 13, an input after. */
 static int read_axes(importer *im, int64_t *axes, int max) {
     if (im->opset < 13) return fv_onnx_attr_ints(im, "axes", axes, max);

@@ -446,3 +446,86 @@ fv_status fv_onnx_op_conv_transpose(importer *im) {
     value *out = fv_onnx_set_output(im, 0, node, x, dims, 4);
     return out ? fv_onnx_finish_fused(im, fused, out) : FV_ERR;
 }
+
+/* ---- Gather and Split of data: slices along one axis (not the batch's). ---- */
+/* Output `out` of the current node: x's elements begin, begin + step, ... (count of them) along
+ * ONNX axis k, that axis dropped when `drop` (a Gather by one index). */
+static fv_status slice_along(importer *im, value *x, int k, int64_t begin, int64_t count, int64_t step, size_t out, int drop) {
+    if (x->rank - 1 > FV_MAX_RANK || fv_onnx_shaped_node(im, x) < 0) return x->rank - 1 > FV_MAX_RANK ? fv_onnx_fail(im, "rank %d", x->rank) : FV_ERR;
+    fv_layer l = fv_slice(x->rank - 1);
+    for (int j = 1; j < x->rank; j++) l.slice.size.dim[fovea_axis(x, j)] = (int)x->dim[j];
+    int a = fovea_axis(x, k);
+    l.slice.begin.dim[a] = (int)begin, l.slice.size.dim[a] = (int)count, l.slice.step.dim[a] = (int)step;
+    value *ins[1] = {x};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    int64_t dims[FV_ONNX_MAX_RANK];
+    memcpy(dims, x->dim, sizeof dims);
+    dims[k] = count;
+    value *v = node >= 0 ? fv_onnx_set_output(im, out, node, NULL, dims, x->rank) : NULL;
+    if (!v) return FV_ERR;
+    v->plain = x->plain;
+    if (drop) { /* the same memory without the axis of size 1: ONNX's order first unless it already is */
+        if (!fv_onnx_to_plain(im, v)) return FV_ERR;
+        for (int j = k; j + 1 < v->rank; j++) v->dim[j] = v->dim[j + 1];
+        v->rank--;
+        if (v->rank < 2) return fv_onnx_fail(im, "a result without axes after the batch");
+    }
+    return FV_OK;
+}
+
+/* Gather of data with constant indices: one index (the axis dropped) or evenly spaced ones. */
+fv_status fv_onnx_op_gather_data(importer *im) {
+    value *x = fv_onnx_activation_input(im, 0), *idx = x ? fv_onnx_constant_input(im, 1, "indices") : NULL;
+    if (!idx) return FV_ERR;
+    int64_t k = fv_onnx_attr_int(im, "axis", 0);
+    if (k < 0) k += x->rank;
+    if (k <= 0 || k >= x->rank) return fv_onnx_fail(im, "gathering along axis %lld (the batch axis stays whole)", (long long)k);
+    if (idx->rank > 1 || idx->count < 1) return fv_onnx_fail(im, "indices of rank %d (fovea gathers by one index or a list)", idx->rank);
+    int64_t first = (int64_t)idx->f[0], step = idx->count > 1 ? (int64_t)idx->f[1] - (int64_t)idx->f[0] : 1;
+    for (size_t i = 0; i < idx->count; i++) {
+        int64_t j = (int64_t)idx->f[i];
+        if (j < 0) j += x->dim[k];
+        if (j < 0 || j >= x->dim[k]) return fv_onnx_fail(im, "index %lld out of range", (long long)idx->f[i]);
+        if (i == 0) first = j;
+        else if (j - first != (int64_t)i * step || step < 1) return fv_onnx_fail(im, "indices not evenly spaced upward (fovea gathers slices)");
+    }
+    return slice_along(im, x, (int)k, first, (int64_t)idx->count, step, 0, idx->rank == 0);
+}
+
+/* Split into n outputs along an axis: sizes from the split input (opset 13), attribute (before),
+ * or equal parts. */
+fv_status fv_onnx_op_split(importer *im) {
+    static const char *const known[] = {"axis", "split", "num_outputs", NULL};
+    if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
+    value *x = fv_onnx_activation_input(im, 0);
+    if (!x) return FV_ERR;
+    int64_t k = fv_onnx_attr_int(im, "axis", 0), sizes[FV_MAX_INPUTS];
+    if (k < 0) k += x->rank;
+    if (k <= 0 || k >= x->rank) return fv_onnx_fail(im, "splitting along axis %lld (the batch axis stays whole)", (long long)k);
+    size_t n = im->at->n_output;
+    if (n < 1 || n > FV_MAX_INPUTS) return fv_onnx_fail(im, "%zu outputs", n);
+    int given = 0;
+    if (im->opset >= 13 && fv_onnx_has_input(im, 1)) {
+        value *s = fv_onnx_constant_input(im, 1, "split");
+        if (!s) return FV_ERR;
+        if (s->count != n) return fv_onnx_fail(im, "%zu sizes for %zu outputs", s->count, n);
+        for (size_t i = 0; i < n; i++) sizes[i] = (int64_t)s->f[i];
+        given = 1;
+    } else if (im->opset < 13) {
+        int c = fv_onnx_attr_ints(im, "split", sizes, FV_MAX_INPUTS);
+        if (c > 0 && (size_t)c != n) return fv_onnx_fail(im, "%d sizes for %zu outputs", c, n);
+        given = c > 0;
+    }
+    if (!given) {
+        if (x->dim[k] % (int64_t)n) return fv_onnx_fail(im, "%lld values do not split into %zu equal parts", (long long)x->dim[k], n);
+        for (size_t i = 0; i < n; i++) sizes[i] = x->dim[k] / (int64_t)n;
+    }
+    int64_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (sizes[i] < 1 || at + sizes[i] > x->dim[k]) return fv_onnx_fail(im, "sizes that do not fit %lld values", (long long)x->dim[k]);
+        if (*im->at->output[i] && slice_along(im, x, (int)k, at, sizes[i], 1, i, 0) != FV_OK) return FV_ERR;
+        at += sizes[i];
+    }
+    if (at != x->dim[k]) return fv_onnx_fail(im, "sizes add up to %lld, the axis has %lld", (long long)at, (long long)x->dim[k]);
+    return FV_OK;
+}
