@@ -25,6 +25,16 @@ typedef struct fv_onnx_binding {
  * attributes. */
 int fv_onnx_supports(const char *op_type);
 
+/* ONNX's words for fovea's enums, one table each, read by the importer and the exporter
+ * (onnx_tensor_ops.c); fv_onnx_word gives a word's index in a table of n, or -1. */
+extern const char *const fv_onnx_binary_ops[FV_BINARY_COUNT];       /* "Add", ... */
+extern const char *const fv_onnx_unary_ops[FV_UNARY_COUNT];         /* "Exp", ... */
+extern const char *const fv_onnx_reduce_ops[FV_REDUCE_COUNT];       /* "ReduceMean", ... */
+extern const char *const fv_onnx_pad_modes[FV_PAD_MODE_COUNT];      /* Pad's mode */
+extern const char *const fv_onnx_resize_coordinates[FV_RESIZE_COORD_COUNT]; /* coordinate_transformation_mode */
+extern const char *const fv_onnx_resize_nearest[FV_RESIZE_NEAREST_COUNT];   /* nearest_mode */
+int fv_onnx_word(const char *const *words, int n, const char *word);
+
 /* The importer on a parsed model; source names it in errors; input_dims (ONNX order, input_rank
  * of them; NULL: none) give the input's sizes the file leaves open (see fv_net_load_onnx_shaped). */
 fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source, const fv_onnx_binding *bound,

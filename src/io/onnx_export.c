@@ -109,6 +109,12 @@ static void attr_float(exporter *ex, FvOnnx__NodeProto *n, const char *name, flo
     if (a) a->has_f = 1, a->f = v;
 }
 
+/* v must outlive the export (the words of fovea's tables do). */
+static void attr_string(exporter *ex, FvOnnx__NodeProto *n, const char *name, const char *v) {
+    FvOnnx__AttributeProto *a = ex_attr(ex, n, name, FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+    if (a) a->has_s = 1, a->s.data = (uint8_t *)(uintptr_t)v, a->s.len = strlen(v);
+}
+
 static void attr_ints(exporter *ex, FvOnnx__NodeProto *n, const char *name, const int64_t *v, int count) {
     FvOnnx__AttributeProto *a = ex_attr(ex, n, name, FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
     int64_t *copy = ex_alloc(ex, (size_t)count * sizeof *copy);
@@ -370,7 +376,6 @@ static fv_shape ranked(fv_shape s, int rank) {
 }
 
 static fv_status export_binary(exporter *ex, int i, const char *name, const char **ins) {
-    static const char *const ops[FV_BINARY_COUNT] = {"Add", "Sub", "Mul", "Div", "Max", "Min", "Pow"};
     const fv_layer *l = fv_net_node_layer(ex->net, i);
     int inputs[2];
     fv_net_node_inputs(ex->net, i, inputs, 2);
@@ -380,29 +385,29 @@ static fv_status export_binary(exporter *ex, int i, const char *name, const char
         fv_shape s = fv_net_node_shape(ex->net, inputs[k]);
         two[k] = s.rank == out.rank ? ins[k] : reshape(ex, ex_str(ex, "%s/rank%d", name, k), ins[k], s, ranked(s, out.rank));
     }
-    const char *y = ex_str(ex, "%s/%s", name, ops[l->binary.op]);
-    ex_node(ex, ops[l->binary.op], name, two, 2, y);
+    const char *op = fv_onnx_binary_ops[l->binary.op];
+    const char *y = ex_str(ex, "%s/%s", name, op);
+    ex_node(ex, op, name, two, 2, y);
     ex->value[i] = y;
     return ex->failed ? FV_ERR : FV_OK;
 }
 
 /* keepdims in ONNX, then fovea's output shape through reshape (which knows both layouts) */
 static fv_status export_reduce(exporter *ex, int i, const char *name, const char *in, fv_shape in_shape) {
-    static const char *const ops[FV_REDUCE_COUNT] = {"ReduceMean", "ReduceSum", "ReduceMax"};
     const fv_reduce_settings *r = &fv_net_node_layer(ex->net, i)->reduce;
     int64_t axes[FV_MAX_RANK];
     int n = 0;
     fv_shape kept = in_shape;
     for (int a = 0; a < in_shape.rank; a++)
         if (r->axes >> a & 1) axes[n++] = onnx_axis(a, in_shape.rank), kept.dim[a] = 1;
-    const char *y = ex_str(ex, "%s/%s", name, ops[r->op]);
+    const char *y = ex_str(ex, "%s/%s", name, fv_onnx_reduce_ops[r->op]);
     FvOnnx__NodeProto *node;
     if (r->op == FV_REDUCE_SUM) { /* opset 13 takes ReduceSum's axes as an input */
         int64_t count = n;
         const char *two[2] = {in, ex_init(ex, ex_str(ex, "%s/axes", name), &count, 1, NULL, axes)};
-        node = ex_node(ex, ops[r->op], name, two, 2, y);
+        node = ex_node(ex, fv_onnx_reduce_ops[r->op], name, two, 2, y);
     } else {
-        node = ex_node(ex, ops[r->op], name, &in, 1, y);
+        node = ex_node(ex, fv_onnx_reduce_ops[r->op], name, &in, 1, y);
         attr_ints(ex, node, "axes", axes, n);
     }
     attr_int(ex, node, "keepdims", 1);
@@ -412,7 +417,6 @@ static fv_status export_reduce(exporter *ex, int i, const char *name, const char
 }
 
 static fv_status export_pad(exporter *ex, int i, const char *name, const char *in, fv_shape in_shape) {
-    static const char *const modes[FV_PAD_MODE_COUNT] = {"constant", "reflect", "edge"};
     const fv_pad_settings *p = &fv_net_node_layer(ex->net, i)->pad;
     int rank = onnx_rank(in_shape);
     int64_t pads[2 * (FV_MAX_RANK + 1)] = {0}, count = 2 * rank;
@@ -423,8 +427,7 @@ static fv_status export_pad(exporter *ex, int i, const char *name, const char *i
     const char *three[3] = {in, ex_init(ex, ex_str(ex, "%s/pads", name), &count, 1, NULL, pads), scalar(ex, ex_str(ex, "%s/value", name), p->value)};
     const char *y = ex_str(ex, "%s/pad", name);
     FvOnnx__NodeProto *node = ex_node(ex, "Pad", name, three, 3, y);
-    FvOnnx__AttributeProto *mode = ex_attr(ex, node, "mode", FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
-    if (mode) mode->has_s = 1, mode->s.data = (uint8_t *)(uintptr_t)modes[p->mode], mode->s.len = strlen(modes[p->mode]);
+    attr_string(ex, node, "mode", fv_onnx_pad_modes[p->mode]);
     ex->value[i] = y;
     return ex->failed ? FV_ERR : FV_OK;
 }
@@ -499,8 +502,6 @@ static fv_status export_node(exporter *ex, int i) {
     }
     case FV_LAYER_RESIZE: { /* sizes: the input's (N, C) from its Shape, then the spatial ones */
         static const char *const modes[] = {"nearest", "linear"};
-        static const char *const coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"};
-        static const char *const nearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
         const fv_resize_settings *r = &l->resize;
         int64_t two = 2, zero = 0, count = r->size.rank, spatial[FV_MAX_SPATIAL];
         for (int a = 0; a < r->size.rank; a++) spatial[a] = r->size.dim[a];
@@ -523,11 +524,9 @@ static fv_status export_node(exporter *ex, int i) {
         }
         out = ex_str(ex, "%s/resize", name);
         n = ex_node(ex, "Resize", name, four, 4, out);
-        const char *const words[3][2] = {{"mode", modes[r->mode]}, {"coordinate_transformation_mode", coords[r->coordinates]}, {"nearest_mode", nearest[r->nearest]}};
-        for (int k = 0; k < 3; k++) {
-            FvOnnx__AttributeProto *a = ex_attr(ex, n, words[k][0], FV_ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
-            if (a) a->has_s = 1, a->s.data = (uint8_t *)(uintptr_t)words[k][1], a->s.len = strlen(words[k][1]);
-        }
+        attr_string(ex, n, "mode", modes[r->mode]);
+        attr_string(ex, n, "coordinate_transformation_mode", fv_onnx_resize_coordinates[r->coordinates]);
+        attr_string(ex, n, "nearest_mode", fv_onnx_resize_nearest[r->nearest]);
         break;
     }
     case FV_LAYER_TENSOR: { /* the value (1, C, S...) expanded to the input's batch: Shape -> Slice [0:1] -> Concat */
@@ -606,9 +605,9 @@ static fv_status export_node(exporter *ex, int i) {
         break;
     }
     case FV_LAYER_UNARY: {
-        static const char *const ops[FV_UNARY_COUNT] = {"Exp", "Log", "Sqrt", "Erf", "Abs", "Neg", "Reciprocal"};
-        out = ex_str(ex, "%s/%s", name, ops[l->unary.op]);
-        ex_node(ex, ops[l->unary.op], name, ins, 1, out);
+        const char *op = fv_onnx_unary_ops[l->unary.op];
+        out = ex_str(ex, "%s/%s", name, op);
+        ex_node(ex, op, name, ins, 1, out);
         break;
     }
     case FV_LAYER_REDUCE: return export_reduce(ex, i, name, ins[0], in_shape);

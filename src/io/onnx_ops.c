@@ -596,16 +596,10 @@ fv_status fv_onnx_translate(importer *im) {
     case H_SUB: return fv_onnx_computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_SUB) : op_affine(im, '-');
     case H_MUL: return fv_onnx_computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_MUL) : op_affine(im, '*');
     case H_DIV: return fv_onnx_computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_DIV) : op_affine(im, '/');
-    case H_BINARY: return fv_onnx_op_binary(im, !strcmp(n->op_type, "Max") ? FV_BINARY_MAX : FV_BINARY_MIN);
+    case H_BINARY: return fv_onnx_op_binary(im, fv_onnx_word(fv_onnx_binary_ops, FV_BINARY_COUNT, n->op_type));
     case H_POW: return fv_onnx_op_pow(im);
-    case H_UNARY: {
-        static const char *const names[FV_UNARY_COUNT] = {"Exp", "Log", "Sqrt", "Erf", "Abs", "Neg", "Reciprocal"};
-        int op = 0;
-        while (op < FV_UNARY_COUNT && strcmp(names[op], n->op_type)) op++;
-        return fv_onnx_op_unary(im, op);
-    }
-    case H_REDUCE:
-        return fv_onnx_op_reduce(im, !strcmp(n->op_type, "ReduceMean") ? FV_REDUCE_MEAN : !strcmp(n->op_type, "ReduceSum") ? FV_REDUCE_SUM : FV_REDUCE_MAX);
+    case H_UNARY: return fv_onnx_op_unary(im, fv_onnx_word(fv_onnx_unary_ops, FV_UNARY_COUNT, n->op_type));
+    case H_REDUCE: return fv_onnx_op_reduce(im, fv_onnx_word(fv_onnx_reduce_ops, FV_REDUCE_COUNT, n->op_type));
     case H_PAD: return fv_onnx_op_pad(im);
     case H_SLICE: return fv_onnx_op_slice(im);
     case H_EXPAND: return fv_onnx_op_expand(im);

@@ -10,6 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const fv_onnx_binary_ops[FV_BINARY_COUNT] = {"Add", "Sub", "Mul", "Div", "Max", "Min", "Pow"};
+const char *const fv_onnx_unary_ops[FV_UNARY_COUNT] = {"Exp", "Log", "Sqrt", "Erf", "Abs", "Neg", "Reciprocal"};
+const char *const fv_onnx_reduce_ops[FV_REDUCE_COUNT] = {"ReduceMean", "ReduceSum", "ReduceMax"};
+const char *const fv_onnx_pad_modes[FV_PAD_MODE_COUNT] = {"constant", "reflect", "edge"};
+const char *const fv_onnx_resize_coordinates[FV_RESIZE_COORD_COUNT] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"};
+const char *const fv_onnx_resize_nearest[FV_RESIZE_NEAREST_COUNT] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+
+int fv_onnx_word(const char *const *words, int n, const char *word) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(words[i], word)) return i;
+    return -1;
+}
+
 /* fovea's per-sample axis of ONNX axis k (k >= 1) of value v. */
 static int fovea_axis(const value *v, int k) {
     if (v->plain) return k - 1;
@@ -210,10 +223,8 @@ fv_status fv_onnx_op_pad(importer *im) {
     if (n != 2 * r) return fv_onnx_fail(im, "%d pads for a rank-%d input (two per axis)", n, r);
     char buf[16];
     const char *mode = fv_onnx_attr_string(im, "mode", "constant", buf, sizeof buf);
-    fv_pad_mode m = !strcmp(mode, "constant") ? FV_PAD_CONSTANT : !strcmp(mode, "reflect") ? FV_PAD_REFLECT
-                    : !strcmp(mode, "edge")   ? FV_PAD_EDGE
-                                              : FV_PAD_MODE_COUNT;
-    if (m == FV_PAD_MODE_COUNT) return fv_onnx_fail(im, "mode '%s' (fovea pads with a constant, reflect or edge)", mode);
+    int m = fv_onnx_word(fv_onnx_pad_modes, FV_PAD_MODE_COUNT, mode);
+    if (m < 0) return fv_onnx_fail(im, "mode '%s' (fovea pads with a constant, reflect or edge)", mode);
     int any = 0;
     for (int i = 0; i < n; i++) {
         if (pads[i] < 0) return fv_onnx_fail(im, "negative pads (cropping) are not supported");
@@ -236,7 +247,7 @@ fv_status fv_onnx_op_pad(importer *im) {
         return FV_OK;
     }
     if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
-    fv_layer l = fv_pad(m, constant);
+    fv_layer l = fv_pad((fv_pad_mode)m, constant);
     for (int k = 1; k < r; k++) {
         int a = fovea_axis(x, k);
         if (a >= FV_MAX_RANK) return fv_onnx_fail(im, "rank %d", r);
@@ -348,16 +359,12 @@ fv_status fv_onnx_op_resize(importer *im) {
     else if (!strcmp(mode, "linear") || !strcmp(mode, "bilinear")) l.resize.mode = FV_RESIZE_LINEAR;
     else return fv_onnx_fail(im, "mode '%s' (fovea resizes nearest or linear)", mode);
     const char *coords = fv_onnx_attr_string(im, "coordinate_transformation_mode", old ? "asymmetric" : "half_pixel", buf, sizeof buf);
-    static const char *const coord_names[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"};
-    int c = 0;
-    while (c < FV_RESIZE_COORD_COUNT && strcmp(coords, coord_names[c])) c++;
-    if (c == FV_RESIZE_COORD_COUNT) return fv_onnx_fail(im, "coordinate_transformation_mode '%s'", coords);
+    int c = fv_onnx_word(fv_onnx_resize_coordinates, FV_RESIZE_COORD_COUNT, coords);
+    if (c < 0) return fv_onnx_fail(im, "coordinate_transformation_mode '%s'", coords);
     l.resize.coordinates = (fv_resize_coordinates)c;
     const char *nearest = fv_onnx_attr_string(im, "nearest_mode", old ? "floor" : "round_prefer_floor", buf, sizeof buf);
-    static const char *const nearest_names[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
-    int k = 0;
-    while (k < FV_RESIZE_NEAREST_COUNT && strcmp(nearest, nearest_names[k])) k++;
-    if (k == FV_RESIZE_NEAREST_COUNT) return fv_onnx_fail(im, "nearest_mode '%s'", nearest);
+    int k = fv_onnx_word(fv_onnx_resize_nearest, FV_RESIZE_NEAREST_COUNT, nearest);
+    if (k < 0) return fv_onnx_fail(im, "nearest_mode '%s'", nearest);
     l.resize.nearest = (fv_resize_nearest)k;
     if (fv_onnx_attr_int(im, "antialias", 0)) return fv_onnx_fail(im, "antialias=1");
     /* sizes (input 3) or scales (input 2; input 1 before opset 11; an attribute in Upsample-7) */
