@@ -358,9 +358,9 @@ fv_status fv_onnx_fold(importer *im, int *folded) {
     const FvOnnx__NodeProto *node = im->at;
     const char *op = node->op_type;
     *folded = 0;
-    value *in[8] = {NULL};
+    value *in[FV_MAX_INPUTS] = {NULL};
     int n = (int)node->n_input, any = 0;
-    if (n < 1 || n > 8 || node->n_output != 1 || !strcmp(op, "Constant") || !strcmp(op, "Shape")) return FV_OK;
+    if (n < 1 || n > FV_MAX_INPUTS || node->n_output != 1 || !strcmp(op, "Constant") || !strcmp(op, "Shape")) return FV_OK;
     for (int k = 0; k < n; k++) {
         if (!*node->input[k]) continue; /* an optional input left out */
         if (!(in[k] = fv_onnx_find_value(im, node->input[k])) || in[k]->node >= 0) return FV_OK;

@@ -400,25 +400,9 @@ static fv_status op_concat(importer *im) {
     int n = (int)im->at->n_input;
     value *ins[FV_MAX_INPUTS];
     if (n < 1) return fv_onnx_fail(im, "no inputs");
-    int all_const = 1;
-    for (int i = 0; i < n; i++) {
-        value *v = fv_onnx_input(im, (size_t)i);
-        if (!v) return FV_ERR;
-        all_const &= v->node < 0;
-        if (i < FV_MAX_INPUTS) ins[i] = v;
-    }
-    if (all_const) { /* a shape being assembled: 1-D integer constants */
-        float buf[FV_ONNX_MAX_RANK * 4];
-        size_t count = 0;
-        for (int i = 0; i < n; i++) {
-            value *v = fv_onnx_find_value(im, im->at->input[i]);
-            if (v->rank > 1 || count + v->count > sizeof buf / sizeof *buf) return fv_onnx_fail(im, "concatenating constants beyond a short vector");
-            memcpy(buf + count, v->f, v->count * sizeof *buf);
-            count += v->count;
-        }
-        return fv_onnx_fold_constant(im, im->at->output[0], buf, count, 1) ? FV_OK : FV_ERR;
-    }
     if (n > FV_MAX_INPUTS) return fv_onnx_fail(im, "%d inputs (at most %d)", n, FV_MAX_INPUTS);
+    for (int i = 0; i < n; i++) /* all constants (a shape being assembled) were folded before */
+        if (!(ins[i] = fv_onnx_input(im, (size_t)i))) return FV_ERR;
     if (n == 1) return fv_onnx_alias(im, 0, ins[0]) ? FV_OK : FV_ERR; /* densenet's first dense layer */
     int64_t axis = fv_onnx_attr_int(im, "axis", 1);
     if (axis < 0) axis += ins[0]->rank;
