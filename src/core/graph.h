@@ -195,6 +195,13 @@ void fv_step_activation_backward(const fv_step *s, fv_activation act, float alph
  * step has one), unless the activation is linear or a fused loss already gave it. */
 void fv_step_activate(const fv_step *s, fv_activation act, float alpha, float *y, size_t rows, int channels);
 const float *fv_step_activation_grad(const fv_step *s, fv_activation act, float alpha, size_t rows, int channels);
+/* NumPy broadcasting over the axes after the batch (src/layers/binary.c), for binary and matmul:
+ * the first na axes of a and nb of b, right-aligned, into out; 0, or the position from the right
+ * (1, 2, ...) of the first pair of sizes that are neither equal nor 1. */
+int fv_broadcast_dims(const fv_shape *a, int na, const fv_shape *b, int nb, fv_shape *out);
+/* The strides of s's first `axes` axes right-aligned onto `slots` slots, in steps of `unit`
+ * values, 0 along a slot of size 1 (broadcast). */
+void fv_broadcast_strides(const fv_shape *s, int axes, int slots, size_t unit, size_t *stride);
 /* The function a unary layer computes (src/layers/unary.c); the ONNX importer folds constants with it. */
 float fv_unary_apply(fv_unary_op op, float x);
 /* Batch norm's moving statistics after a training forward (src/layers/batchnorm.c). */

@@ -16,20 +16,32 @@ typedef struct broadcast {
     size_t per[2], per_out;
 } broadcast;
 
+int fv_broadcast_dims(const fv_shape *a, int na, const fv_shape *b, int nb, fv_shape *out) {
+    out->rank = na > nb ? na : nb;
+    for (int k = 1; k <= out->rank; k++) {
+        int da = k <= na ? a->dim[na - k] : 1, db = k <= nb ? b->dim[nb - k] : 1;
+        if (da != db && da != 1 && db != 1) return k;
+        out->dim[out->rank - k] = da > db ? da : db;
+    }
+    return 0;
+}
+
+void fv_broadcast_strides(const fv_shape *s, int axes, int slots, size_t unit, size_t *stride) {
+    for (int a = slots - 1; a >= 0; a--) {
+        int k = a - (slots - axes), size = k >= 0 ? s->dim[k] : 1;
+        stride[a] = size == 1 ? 0 : unit;
+        unit *= (size_t)size;
+    }
+}
+
 static void broadcast_of(const fv_node *node, broadcast *b) {
     memset(b, 0, sizeof *b);
     for (int a = 0; a < FV_MAX_RANK; a++) b->out[a] = 1;
     int r = node->out_shape.rank, first = FV_MAX_RANK - r;
     for (int a = 0; a < r; a++) b->out[first + a] = node->out_shape.dim[a];
     for (int i = 0; i < 2; i++) {
-        const fv_shape *s = &node->in_shape[i];
-        size_t stride = 1;
-        for (int a = FV_MAX_RANK - 1; a >= 0; a--) {
-            int k = a - (FV_MAX_RANK - s->rank), size = k >= 0 ? s->dim[k] : 1;
-            b->stride[i][a] = size == 1 ? 0 : stride;
-            stride *= (size_t)size;
-        }
-        b->per[i] = fv_shape_count(*s);
+        fv_broadcast_strides(&node->in_shape[i], node->in_shape[i].rank, FV_MAX_RANK, 1, b->stride[i]);
+        b->per[i] = fv_shape_count(node->in_shape[i]);
     }
     b->per_out = fv_shape_count(node->out_shape);
 }
@@ -37,15 +49,11 @@ static void broadcast_of(const fv_node *node, broadcast *b) {
 static fv_status binary_infer(fv_node *node, fv_error *err) {
     if ((unsigned)node->layer.binary.op >= FV_BINARY_COUNT) return fv_fail(err, "unknown operation");
     const fv_shape *a = &node->in_shape[0], *b = &node->in_shape[1];
-    fv_shape out = a->rank >= b->rank ? *a : *b;
-    for (int k = 1; k <= out.rank; k++) {
-        int da = k <= a->rank ? a->dim[a->rank - k] : 1, db = k <= b->rank ? b->dim[b->rank - k] : 1;
-        if (da != db && da != 1 && db != 1) {
-            char sa[64], sb[64];
-            fv_shape_format(*a, sa, sizeof sa), fv_shape_format(*b, sb, sizeof sb);
-            return fv_fail(err, "inputs %s and %s do not broadcast (sizes must be equal or 1)", sa, sb);
-        }
-        out.dim[out.rank - k] = da > db ? da : db;
+    fv_shape out = {0, {0}};
+    if (fv_broadcast_dims(a, a->rank, b, b->rank, &out)) {
+        char sa[64], sb[64];
+        fv_shape_format(*a, sa, sizeof sa), fv_shape_format(*b, sb, sizeof sb);
+        return fv_fail(err, "inputs %s and %s do not broadcast (sizes must be equal or 1)", sa, sb);
     }
     node->out_shape = out;
     return FV_OK;

@@ -22,15 +22,8 @@ static void product_of(const fv_node *node, product *g) {
         g->lead[s] = ky >= 0 ? y->dim[ky] : 1;
     }
     const fv_shape *in[2] = {a, b};
-    for (int i = 0; i < 2; i++) {
-        size_t matrix = (size_t)in[i]->dim[in[i]->rank - 2] * (size_t)in[i]->dim[in[i]->rank - 1], stride = matrix;
-        for (int s = slots - 1; s >= 0; s--) {
-            int k = s - (slots - (in[i]->rank - 2));
-            int size = k >= 0 ? in[i]->dim[k] : 1;
-            g->step[i][s] = size == 1 ? 0 : stride;
-            stride *= (size_t)size;
-        }
-    }
+    for (int i = 0; i < 2; i++) /* the leading axes, in steps of a whole matrix */
+        fv_broadcast_strides(in[i], in[i]->rank - 2, slots, (size_t)in[i]->dim[in[i]->rank - 2] * (size_t)in[i]->dim[in[i]->rank - 1], g->step[i]);
 }
 
 static fv_status matmul_infer(fv_node *node, fv_error *err) {
@@ -39,13 +32,13 @@ static fv_status matmul_infer(fv_node *node, fv_error *err) {
     if (a->dim[a->rank - 1] != b->dim[b->rank - 2])
         return fv_fail(err, "(.., %d, %d) times (.., %d, %d): the inner sizes differ", a->dim[a->rank - 2], a->dim[a->rank - 1],
                        b->dim[b->rank - 2], b->dim[b->rank - 1]);
-    fv_shape out = a->rank >= b->rank ? *a : *b;
-    for (int k = 3; k <= out.rank; k++) {
-        int da = k <= a->rank ? a->dim[a->rank - k] : 1, db = k <= b->rank ? b->dim[b->rank - k] : 1;
-        if (da != db && da != 1 && db != 1) return fv_fail(err, "the axes before the matrices do not broadcast (%d and %d)", da, db);
-        out.dim[out.rank - k] = da > db ? da : db;
+    fv_shape out = {0, {0}};
+    int k = fv_broadcast_dims(a, a->rank - 2, b, b->rank - 2, &out); /* the axes before the matrices */
+    if (k) {
+        int da = k <= a->rank - 2 ? a->dim[a->rank - 2 - k] : 1, db = k <= b->rank - 2 ? b->dim[b->rank - 2 - k] : 1;
+        return fv_fail(err, "the axes before the matrices do not broadcast (%d and %d)", da, db);
     }
-    out.dim[out.rank - 2] = a->dim[a->rank - 2], out.dim[out.rank - 1] = b->dim[b->rank - 1];
+    out.dim[out.rank++] = a->dim[a->rank - 2], out.dim[out.rank++] = b->dim[b->rank - 1];
     node->out_shape = out;
     return FV_OK;
 }
