@@ -149,11 +149,6 @@ int cmd_summary(int argc, char **argv) {
     return status;
 }
 
-static int is_onnx(const char *path) {
-    size_t len = strlen(path);
-    return len > 5 && !strcmp(path + len - 5, ".onnx");
-}
-
 /* The ONNX layout of a tensor of rank r: (N, C, P) with P the product of the spatial axes. */
 static size_t onnx_positions(int rank, const int64_t *dims) {
     size_t p = 1;
@@ -171,7 +166,7 @@ static int compare_doubles(const void *a, const void *b) {
 static int forward_npy(const char *path, const char *in_path, const char *out_path, fv_backend backend, long repeat) {
     fv_error err;
     fv_onnx_info info;
-    int onnx = is_onnx(path);
+    int onnx = cli_is_onnx(path);
     int rank, dims[8];
     float *x = NULL, *x_fovea = NULL, *y = NULL;
     x = fv_load_npy_floats(in_path, &rank, dims, &err);

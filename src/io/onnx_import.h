@@ -101,14 +101,15 @@ fv_status fv_onnx_finish_fused(importer *im, int fused, value *out);
 /* ---- The operators (onnx_ops.c). ---- */
 /* The current node (im->at) into fovea nodes or constants. */
 fv_status fv_onnx_translate(importer *im);
-/* Elementwise operators of computed tensors, reductions, padding (onnx_tensor_ops.c). op: the
- * fv_binary_op / fv_unary_op / fv_reduce_op. */
 /* Shape changes (onnx_shape_ops.c). */
 fv_status fv_onnx_op_shape(importer *im);
 fv_status fv_onnx_op_transpose(importer *im);
 fv_status fv_onnx_op_flatten(importer *im);
 fv_status fv_onnx_op_reshape(importer *im);
 fv_status fv_onnx_op_squeeze(importer *im, int unsqueeze);
+/* Elementwise operators of computed tensors, reductions, padding, slices, resizing, matrix and
+ * transposed-convolution products (onnx_tensor_ops.c). op: the fv_binary_op / fv_unary_op /
+ * fv_reduce_op. */
 fv_status fv_onnx_op_binary(importer *im, int op);
 /* Both inputs of the current node computed (not constants). */
 int fv_onnx_computed_pair(importer *im);

@@ -55,7 +55,7 @@ int fv_net_classes(const fv_net *net) {
     return out.dim[0] == 1 ? 2 : out.dim[0];
 }
 
-/* Into metrics allocated for the data's classes, with x (batch x input) and targets (batch x
+/* Into metrics allocated for the network's classes (fv_net_classes), with x (batch x input) and targets (batch x
  * units) as work space: fit calls it every epoch without allocating. */
 fv_status fv_evaluate_into(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metrics *m, float *x, float *targets,
                            fv_error *err) {

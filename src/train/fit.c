@@ -164,8 +164,8 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
             int by_count = c->checkpoint_every > 0 && (k + 1) % (size_t)c->checkpoint_every == 0;
             int by_time = c->checkpoint_seconds > 0 && fv_time_seconds() - last_checkpoint >= c->checkpoint_seconds;
             int interrupted = c->interrupt && *c->interrupt;
+            fv_fit_position here = {epoch, (int)k + 1, aug.state, net->rng.state, loss_sum, (uint64_t)correct};
             if (c->on_checkpoint && (by_count || by_time || interrupted) && k + 1 < batches) { /* the epoch's end has its own save */
-                fv_fit_position here = {epoch, (int)k + 1, aug.state, net->rng.state, loss_sum, (uint64_t)correct};
                 last_checkpoint = fv_time_seconds();
                 if (c->on_checkpoint(&here, c->user)) {
                     stop = 1;
@@ -173,7 +173,7 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
                 }
             }
             if (interrupted && k + 1 < batches) {
-                r.interrupted = 1, r.stopped_at = (fv_fit_position){epoch, (int)k + 1, aug.state, net->rng.state, loss_sum, (uint64_t)correct};
+                r.interrupted = 1, r.stopped_at = here;
                 stop = 1;
                 break;
             }
