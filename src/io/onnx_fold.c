@@ -377,10 +377,10 @@ fv_status fv_onnx_fold(importer *im, int *folded) {
         for (int k = 0; k < n; k++)
             if (!in[k]) return fv_onnx_fail(im, "an empty input name");
         st = fold_concat(im, in, n);
-    } else if (!strcmp(op, "Gather") && n == 2) st = fold_gather(im, in[0], in[1]);
-    else if (!strcmp(op, "Reshape") && n == 2) st = fold_reshape(im, in[0], in[1]);
+    } else if (!strcmp(op, "Gather") && n == 2 && in[1]) st = fold_gather(im, in[0], in[1]); /* an empty input name leaves in[k] NULL */
+    else if (!strcmp(op, "Reshape") && n == 2 && in[1]) st = fold_reshape(im, in[0], in[1]);
     else if (!strcmp(op, "Transpose")) st = fold_transpose(im, in[0]);
-    else if (!strcmp(op, "Expand") && n == 2 && !batch_marked(in[1])) st = fold_expand(im, in[0], in[1]);
+    else if (!strcmp(op, "Expand") && n == 2 && in[1] && !batch_marked(in[1])) st = fold_expand(im, in[0], in[1]);
     else if (!strcmp(op, "ConstantOfShape")) st = fold_constant_of_shape(im, in[0]);
     else if (!strcmp(op, "Range") && n == 3 && in[1] && in[2]) st = fold_range(im, in);
     else if (unary_op && n == 1) st = fold_unary(im, in[0]);
