@@ -63,9 +63,34 @@ static int broadcast_dims(importer *im, value *const *in, int n, int64_t *out, i
     return 1;
 }
 
+/* Shape's mark for the batch size (not fixed), or the mark times what a reshape merges with the
+ * batch (a ViT's N * heads): BATCH_MARK * k, exact in a float for any k below 2^24. */
+static int batch_multiple(float f) { return f <= (float)BATCH_MARK && f >= -18014398509481984.0f && fmodf(f, 1073741824.0f) == 0.0f; }
+
 static int batch_marked(const value *v) {
     for (size_t i = 0; i < v->count; i++)
-        if (v->f[i] == (float)BATCH_MARK) return 1;
+        if (batch_multiple(v->f[i])) return 1;
+    return 0;
+}
+
+/* Arithmetic on a batch mark: multiplying it by a whole number, or dividing a multiple of it by a
+ * whole number that divides it, is still a multiple of the batch; anything else is not a size
+ * fovea can follow (0). */
+static int batch_arithmetic(const char *op, float a, float b, float *out) {
+    int ba = batch_multiple(a), bb = batch_multiple(b);
+    if (!ba && !bb) return 0;
+    if (!strcmp(op, "Mul") && ba != bb) {
+        float k = ba ? b : a;
+        if (!(k >= 1.0f && k == truncf(k) && k < 16777216.0f)) return 0;
+        *out = a * b;
+        return batch_multiple(*out);
+    }
+    if (!strcmp(op, "Div") && ba && !bb && b >= 1.0f && b == truncf(b)) {
+        float k = a / (float)BATCH_MARK;
+        if (fmodf(k, b) != 0.0f) return 0;
+        *out = (float)BATCH_MARK * (k / b);
+        return 1;
+    }
     return 0;
 }
 
@@ -104,8 +129,8 @@ static fv_status fold_elementwise(importer *im, value *const *in, int n) {
     if (!broadcast_dims(im, in, n, out, &rank)) return FV_ERR;
     int compare = strstr(op, "Equal") || strstr(op, "Less") || strstr(op, "Greater") || !strcmp(op, "And") || !strcmp(op, "Or");
     int where = !strcmp(op, "Where"), ints = in[n - 1]->is_int && in[where ? 1 : 0]->is_int;
-    for (int k = 0; k < n && !compare && !where; k++) /* Where only moves values */
-        if (batch_marked(in[k])) return fv_onnx_fail(im, "arithmetic on the batch size (fovea's batch is not fixed)");
+    int batch = 0;
+    for (int k = 0; k < n && !compare && !where; k++) batch |= batch_marked(in[k]); /* Where only moves values */
     size_t count = fv_onnx_dims_count(out, (size_t)rank);
     float *f = count == SIZE_MAX ? NULL : values(im, count);
     if (!f) return count == SIZE_MAX ? fv_onnx_fail(im, "a constant too large") : FV_ERR;
@@ -114,6 +139,8 @@ static fv_status fold_elementwise(importer *im, value *const *in, int n) {
         size_t at[3];
         offsets(i, out, rank, st, n, at);
         f[i] = where ? (in[0]->f[at[0]] != 0.0f ? in[1]->f[at[1]] : in[2]->f[at[2]]) : elementwise(op, in[0]->f[at[0]], in[1]->f[at[1]], ints);
+        if (batch && (batch_multiple(in[0]->f[at[0]]) || batch_multiple(in[1]->f[at[1]])) && !batch_arithmetic(op, in[0]->f[at[0]], in[1]->f[at[1]], &f[i]))
+            return fv_onnx_fail(im, "arithmetic on the batch size other than multiplying it by a whole number (fovea's batch is not fixed)");
     }
     return constant(im, 0, f, out, rank, compare || ints) ? FV_OK : FV_ERR;
 }
@@ -305,7 +332,7 @@ static fv_status fold_constant_of_shape(importer *im, const value *shape) {
     int64_t out[FV_ONNX_MAX_RANK];
     if (shape->count > FV_ONNX_MAX_RANK) return fv_onnx_fail(im, "rank %zu", shape->count);
     for (size_t a = 0; a < shape->count; a++) {
-        if (shape->f[a] == (float)BATCH_MARK) return fv_onnx_fail(im, "a constant the size of the batch");
+        if (batch_multiple(shape->f[a])) return fv_onnx_fail(im, "a constant the size of the batch");
         out[a] = (int64_t)shape->f[a];
     }
     float fill = 0.0f;

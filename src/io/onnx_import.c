@@ -118,6 +118,7 @@ value *fv_onnx_new_value(importer *im, const char *name) {
     im->values[im->n_values++] = v;
     v->name = name;
     v->node = -1;
+    v->batch_outer = v->batch_inner = 1;
     return v;
 }
 
@@ -279,6 +280,26 @@ int fv_onnx_layout_trivial(const value *v) {
     return 1;
 }
 
+int fv_onnx_batch_moved(const value *v) { return v->node >= 0 && (v->batch_axis != 0 || v->batch_outer != 1 || v->batch_inner != 1); }
+
+int fv_onnx_memory_dims(const value *v, int64_t *dims, int *memory_axis) {
+    int b = v->batch_axis, m = 1;
+    dims[0] = v->dim[b] > 0 ? v->dim[b] / (v->batch_outer * v->batch_inner) : -1;
+    for (int a = 0; a < v->rank; a++) {
+        if (memory_axis) memory_axis[a] = a == b ? -1 : m;
+        if (a != b) dims[m++] = v->dim[a];
+        else {
+            if (v->batch_outer > 1) dims[m++] = v->batch_outer;
+            if (v->batch_inner > 1) dims[m++] = v->batch_inner;
+        }
+    }
+    return m;
+}
+
+void fv_onnx_keep_batch(value *out, const value *x) {
+    out->batch_axis = x->batch_axis, out->batch_outer = x->batch_outer, out->batch_inner = x->batch_inner;
+}
+
 static int same_shape(fv_shape a, fv_shape b) {
     if (a.rank != b.rank) return 0;
     for (int i = 0; i < a.rank; i++)
@@ -346,10 +367,15 @@ int fv_onnx_add_node(importer *im, const fv_layer *layer, value *const *ins, int
  * an earlier aliasing changed the dims): the node to read it from, or -1. */
 int fv_onnx_shaped_node(importer *im, value *v) {
     fv_shape want;
-    if (v->plain) { /* the memory is dims[1..] as they stand */
-        if (v->rank - 1 > FV_MAX_RANK) return fv_onnx_fail(im, "'%s' has rank %d", v->name, v->rank), -1;
-        want.rank = v->rank - 1;
-        for (int a = 1; a < v->rank; a++) want.dim[a - 1] = (int)v->dim[a];
+    if (v->plain) { /* the memory is ONNX's row-major order, the batch first */
+        int64_t memory[FV_ONNX_MAX_RANK + 2];
+        int r = fv_onnx_memory_dims(v, memory, NULL);
+        if (r - 1 > FV_MAX_RANK || r < 2) return fv_onnx_fail(im, "'%s' has %d axes besides the batch (fovea takes 1 to %d)", v->name, r - 1, FV_MAX_RANK), -1;
+        want.rank = r - 1;
+        for (int a = 1; a < r; a++) {
+            if (memory[a] <= 0 || memory[a] > (int64_t)FV_MAX_SAMPLE_VALUES) return fv_onnx_fail(im, "'%s' has dimension %lld", v->name, (long long)memory[a]), -1;
+            want.dim[a - 1] = (int)memory[a];
+        }
     } else if (fv_onnx_fovea_shape(im, v, &want) != FV_OK) return -1;
     if (same_shape(fv_net_node_shape(im->net, v->node), want)) return v->node;
     fv_layer l = fv_reshape(want);
@@ -365,6 +391,7 @@ int fv_onnx_shaped_node(importer *im, value *v) {
  * reads it. Each move is a transpose node; the value then names that node. ---- */
 static int relayout(importer *im, value *v, int to_plain) {
     if (v->node < 0 || v->plain == to_plain) return 1;
+    if (fv_onnx_batch_moved(v)) return fv_onnx_fail(im, "'%s' has the batch on axis %d, merged with other axes or behind them (fovea reads it here only with the batch first)", v->name, v->batch_axis), 0;
     if (fv_onnx_layout_trivial(v)) return v->plain = to_plain, 1; /* one order: nothing moves */
     if (fv_onnx_shaped_node(im, v) < 0) return 0;
     int r = v->rank - 1, perm[FV_MAX_RANK];
@@ -674,6 +701,7 @@ fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source
     value *out = status == FV_OK ? fv_onnx_find_value(&im, im.graph->output[0]->name) : NULL;
     if (status == FV_OK && !out) status = fv_onnx_fail(&im, "output '%s' is not computed by any node", im.graph->output[0]->name);
     if (status == FV_OK && out->node < 0) status = fv_onnx_fail(&im, "output '%s' is a constant", out->name);
+    if (status == FV_OK && fv_onnx_batch_moved(out)) status = fv_onnx_fail(&im, "output '%s' has the batch on axis %d or merged with other axes (fovea's outputs have it first)", out->name, out->batch_axis);
     if (status == FV_OK && out->plain && !fv_onnx_to_channels_last(&im, out)) status = FV_ERR; /* outputs are channels last, as every fovea tensor */
     if (status == FV_OK && fv_onnx_shaped_node(&im, out) < 0) status = FV_ERR;
     if (status == FV_OK && out->node != fv_net_output_node(im.net)) { /* fovea's output is its last node */

@@ -20,6 +20,13 @@ typedef struct value {
     int plain;                      /* the node's memory holds ONNX's own row-major order of dim
                                        (after a Transpose to channels-last), not the usual
                                        channels-last permutation of it */
+    /* Where the batch is (attention moves it): ONNX axis batch_axis is (batch_outer, batch, batch_inner)
+     * merged row-major, 0 and (1, 1) but after a Transpose that moves the batch axis (a ViT's
+     * (tokens, N, E)) or a Reshape that merges it (its (N * heads, tokens, E / heads)). fovea's
+     * memory holds the batch first, then every other factor in ONNX's row-major order (such a
+     * value is plain); dim[batch_axis] is -1 or, with a batch fixed in the file, the whole size. */
+    int batch_axis;
+    int64_t batch_outer, batch_inner;
     int consumers;                  /* nodes reading it */
     int folded;                     /* a zero Pad left to the Conv or AveragePool reading it: */
     int64_t folded_pad[3][2];       /* (before, after) per spatial axis, already in dim */
@@ -82,6 +89,14 @@ const char *fv_onnx_attr_string(importer *im, const char *name, const char *fall
 fv_status fv_onnx_check_attributes(importer *im, const char *const *known);
 fv_status fv_onnx_fovea_shape(importer *im, const value *v, fv_shape *s);
 int fv_onnx_layout_trivial(const value *v);
+/* The batch somewhere else than alone on axis 0 (see value.batch_axis). */
+int fv_onnx_batch_moved(const value *v);
+/* A plain value's memory as dims, the batch first (its size, or -1), then the other factors in
+ * ONNX's order (the batch's axis as outer, inner where those are above 1): the rank. memory_axis[a]
+ * (when not NULL) is where ONNX axis a is, -1 for the batch's own axis. */
+int fv_onnx_memory_dims(const value *v, int64_t *dims, int *memory_axis);
+/* out takes x's place of the batch (an operator that keeps every axis). */
+void fv_onnx_keep_batch(value *out, const value *x);
 int fv_onnx_add_node(importer *im, const fv_layer *layer, value *const *ins, int n_ins, const char *suffix);
 int fv_onnx_shaped_node(importer *im, value *v);
 /* v moved (a transpose node) into ONNX's own order, or into fovea's channels-last order, unless it
@@ -130,6 +145,10 @@ fv_status fv_onnx_op_slice(importer *im);
 fv_status fv_onnx_op_gather_data(importer *im);
 fv_status fv_onnx_op_split(importer *im);
 fv_status fv_onnx_op_expand(importer *im);
+/* A constant with a fixed batch's size on its first axis and the same part for every sample (a
+ * class token expanded to the batch the file was exported with): *out, data from a tensor layer,
+ * and 1; 0 when it is not that; -1 on an error. */
+int fv_onnx_constant_as_data(importer *im, const value *c, int64_t batch, value **out);
 fv_status fv_onnx_op_resize(importer *im);
 fv_status fv_onnx_op_conv_transpose(importer *im);
 /* Checks every node before any is translated (fused nodes are never translated on their own):

@@ -79,7 +79,9 @@ static fv_status op_dense(importer *im, int gemm) {
     if (!gemm && fv_onnx_computed_pair(im)) return fv_onnx_op_matmul(im); /* attention's q k^T: two computed tensors */
     value *a = fv_onnx_activation_input(im, 0), *b = a ? fv_onnx_constant_input(im, 1, "B") : NULL;
     if (!b) return FV_ERR;
-    if (a->rank != 2 && (gemm || a->rank - 1 > FV_MAX_RANK)) return fv_onnx_fail(im, "input rank %d (Gemm multiplies (batch, features) matrices)", a->rank);
+    int moved = fv_onnx_batch_moved(a); /* a ViT's out-projection of (L * N, E) */
+    if (moved && a->batch_axis == a->rank - 1) return fv_onnx_fail(im, "the batch on the features axis");
+    if (!moved && a->rank != 2 && (gemm || a->rank - 1 > FV_MAX_RANK)) return fv_onnx_fail(im, "input rank %d (Gemm multiplies (batch, features) matrices)", a->rank);
     if (b->rank != 2) return fv_onnx_fail(im, "B has rank %d (fovea takes a matrix)", b->rank);
     /* MatMul of (N, ..., K) by a constant (K, M): a dense layer over the last axis, of ONNX's order */
     if (a->rank > 2 && !fv_onnx_to_plain(im, a)) return FV_ERR;
@@ -95,7 +97,7 @@ static fv_status op_dense(importer *im, int gemm) {
     if (fv_onnx_fuse_activation(im, &l.dense.activation, &l.dense.alpha, &fused) != FV_OK) return FV_ERR;
     /* a softmax over the features fuses too */
     int reader = fv_onnx_sole_reader(im, im->at->output[0]);
-    if (fused < 0 && a->rank == 2 && reader >= 0 && !strcmp(im->graph->node[reader]->op_type, "Softmax")) {
+    if (fused < 0 && a->rank == 2 && !moved && reader >= 0 && !strcmp(im->graph->node[reader]->op_type, "Softmax")) {
         const FvOnnx__NodeProto *saved = im->at;
         im->at = im->graph->node[reader];
         int64_t axis = fv_onnx_attr_int(im, "axis", im->opset >= 13 ? -1 : 1);
@@ -119,7 +121,7 @@ static fv_status op_dense(importer *im, int gemm) {
     memcpy(dims, a->dim, sizeof dims);
     dims[a->rank - 1] = m;
     value *out = fv_onnx_set_output(im, 0, node, a, dims, a->rank);
-    if (out) out->plain = a->rank > 2;
+    if (out) out->plain = a->rank > 2 || moved, fv_onnx_keep_batch(out, a);
     return out ? fv_onnx_finish_fused(im, fused, out) : FV_ERR;
 }
 
@@ -137,7 +139,7 @@ static fv_status op_activation(importer *im) {
     value *ins[1] = {x};
     int node = fv_onnx_add_node(im, &l, ins, 1, "");
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
-    if (out) out->plain = x->plain; /* elementwise: either layout */
+    if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x); /* elementwise: either layout */
     return out ? FV_OK : FV_ERR;
 }
 
@@ -152,7 +154,7 @@ static fv_status op_softmax(importer *im) {
      * channels-last data, or ONNX's last axis of data in ONNX's order (attention's rows). Before
      * opset 13 the axes from `axis` on are flattened into one: the channels alone when the others
      * have size 1, and the last axis alone when it is the last. */
-    int channels = axis == 1, last = axis == x->rank - 1;
+    int moved = fv_onnx_batch_moved(x), channels = axis == 1 && !moved, last = axis == x->rank - 1 && x->batch_axis != axis;
     if (im->opset < 13 && axis == 1)
         for (int a = 2; a < x->rank; a++) channels &= x->dim[a] == 1;
     if (!channels && !last)
@@ -163,7 +165,7 @@ static fv_status op_softmax(importer *im) {
     value *ins[1] = {x};
     int node = fv_onnx_add_node(im, &l, ins, 1, "");
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
-    if (out) out->plain = x->plain;
+    if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
     return out ? FV_OK : FV_ERR;
 }
 
@@ -269,32 +271,42 @@ static fv_status op_batchnorm(importer *im) {
     return fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) ? FV_OK : FV_ERR;
 }
 
-/* A constant broadcast (numpy's rules) to x's per-sample ONNX dims (C, S...), then into fovea's
- * channels-last order: per_sample floats, or NULL with an error. */
+/* A constant broadcast (numpy's rules) to x's per-sample values, in the order of x's memory:
+ * ONNX's order without the batch (plain data, the batch wherever it is), or fovea's channels-last
+ * order: per_sample floats, or NULL with an error. */
 static float *broadcast_constant(importer *im, const value *c, const value *x, size_t *per_sample) {
-    int r = x->rank;
+    int r = x->rank, bt = x->batch_axis;
     if (c->rank > r) return fv_onnx_fail(im, "constant '%s' has more axes (%d) than the data (%d)", c->name, c->rank, r), NULL;
     int64_t cd[FV_ONNX_MAX_RANK] = {0}; /* c's dims right-aligned to x's */
     for (int a = 0; a < r; a++) cd[a] = a < r - c->rank ? 1 : c->dim[a - (r - c->rank)];
-    if (cd[0] != 1) return fv_onnx_fail(im, "constant '%s' varies along the batch axis", c->name), NULL;
-    for (int a = 1; a < r; a++)
-        if (cd[a] != 1 && cd[a] != x->dim[a]) return fv_onnx_fail(im, "constant '%s' does not broadcast to the data's shape", c->name), NULL;
-    size_t per = fv_onnx_dims_count(x->dim + 1, (size_t)r - 1), positions = r > 2 ? per / (size_t)x->dim[1] : 1;
-    float *onnx = malloc(per * sizeof *onnx), *out = malloc(per * sizeof *out);
-    if (!onnx || !out) return free(onnx), free(out), fv_onnx_fail(im, "out of memory"), NULL;
-    for (size_t i = 0; i < per; i++) { /* i in (C, S...) row-major; its index into c */
-        size_t rest = i, ci = 0, stride = 1;
-        for (int a = r - 1; a >= 1; a--) {
-            size_t coord = rest % (size_t)x->dim[a];
-            rest /= (size_t)x->dim[a];
-            if (cd[a] != 1) ci += coord * stride;
-            stride *= (size_t)cd[a];
-        }
-        onnx[i] = c->f[ci];
+    if (cd[bt] != 1) return fv_onnx_fail(im, "constant '%s' varies along the batch axis", c->name), NULL;
+    for (int a = 0; a < r; a++)
+        if (a != bt && cd[a] != 1 && cd[a] != x->dim[a]) return fv_onnx_fail(im, "constant '%s' does not broadcast to the data's shape", c->name), NULL;
+    size_t cstride[FV_ONNX_MAX_RANK], stride = 1;
+    for (int a = r - 1; a >= 0; a--) cstride[a] = cd[a] != 1 ? stride : 0, stride *= (size_t)cd[a];
+    /* the memory's axes after the batch and, for each, the constant's stride along it */
+    int64_t md[FV_ONNX_MAX_RANK + 2];
+    size_t mstride[FV_ONNX_MAX_RANK + 2] = {0};
+    int mr;
+    if (x->plain) {
+        int memory_axis[FV_ONNX_MAX_RANK];
+        mr = fv_onnx_memory_dims(x, md, memory_axis);
+        for (int a = 0; a < r; a++)
+            if (memory_axis[a] > 0) mstride[memory_axis[a]] = cstride[a]; /* the batch's merged factors: 0 (cd is 1 there) */
+    } else { /* (S..., C) */
+        mr = r;
+        for (int a = 2; a < r; a++) md[a - 1] = x->dim[a], mstride[a - 1] = cstride[a];
+        md[r - 1] = x->dim[1], mstride[r - 1] = cstride[1];
     }
-    if (x->plain) memcpy(out, onnx, per * sizeof *out); /* the data is in ONNX's order too */
-    else fv_channels_last(onnx, out, 1, r > 1 ? (size_t)x->dim[1] : 1, positions, 1);
-    free(onnx);
+    size_t per = 1;
+    for (int m = 1; m < mr; m++) per *= (size_t)md[m];
+    float *out = malloc(per * sizeof *out);
+    if (!out) return fv_onnx_fail(im, "out of memory"), NULL;
+    for (size_t i = 0; i < per; i++) {
+        size_t rest = i, ci = 0;
+        for (int m = mr - 1; m >= 1; m--) ci += rest % (size_t)md[m] * mstride[m], rest /= (size_t)md[m];
+        out[i] = c->f[ci];
+    }
     *per_sample = per;
     return out;
 }
@@ -308,7 +320,10 @@ static fv_status op_affine(importer *im, char op) {
     value *x = reversed ? b : a, *c = op == 'n' ? NULL : reversed ? a : b;
     if (x->node < 0) return fv_onnx_fail(im, "input '%s' is a constant", x->name);
     if (op == '/' && reversed) return fv_onnx_fail(im, "a constant divided by the data (fovea scales and shifts by constants only)");
-    size_t per = fv_onnx_dims_count(x->dim + 1, (size_t)x->rank - 1);
+    int64_t memory[FV_ONNX_MAX_RANK + 2];
+    size_t per = 1;
+    for (int m = 1, mr = x->plain ? fv_onnx_memory_dims(x, memory, NULL) : 0; m < mr; m++) per *= (size_t)memory[m];
+    if (!x->plain) per = fv_onnx_dims_count(x->dim + 1, (size_t)x->rank - 1);
     float *k = c ? broadcast_constant(im, c, x, &per) : NULL;
     if (c && !k) return FV_ERR;
     float *scale = malloc(per * sizeof *scale), *shift = malloc(per * sizeof *shift);
@@ -327,7 +342,7 @@ static fv_status op_affine(importer *im, char op) {
     if (fv_onnx_add_pending(im, node, "scale", scale, per) != FV_OK) return free(shift), FV_ERR;
     if (fv_onnx_add_pending(im, node, "shift", shift, per) != FV_OK) return FV_ERR;
     value *out = fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank);
-    if (out) out->plain = x->plain;
+    if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
     return out ? FV_OK : FV_ERR;
 }
 
@@ -370,8 +385,9 @@ static fv_status op_add(importer *im) {
         if (!a || !b) return FV_ERR;
         if (a->node < 0 || b->node < 0) return op_affine(im, '+');
         if (a->plain != b->plain && !(fv_onnx_to_channels_last(im, a) && fv_onnx_to_channels_last(im, b))) return FV_ERR;
-        int same = a->rank == b->rank && a->plain == b->plain;
-        for (int k = 1; same && k < a->rank; k++) same = a->dim[k] == b->dim[k];
+        int same = a->rank == b->rank && a->plain == b->plain && a->batch_axis == b->batch_axis && a->batch_outer == b->batch_outer &&
+                   a->batch_inner == b->batch_inner;
+        for (int k = 0; same && k < a->rank; k++) same = k == a->batch_axis || a->dim[k] == b->dim[k];
         if (!same) return fv_onnx_op_binary(im, FV_BINARY_ADD); /* broadcast */
     }
     if (n < 1 || n > FV_MAX_INPUTS) return fv_onnx_fail(im, "%d inputs (at most %d)", n, FV_MAX_INPUTS);
@@ -381,8 +397,10 @@ static fv_status op_add(importer *im) {
         if (v->node < 0) return fv_onnx_fail(im, "adding a constant ('%s') is not supported yet", v->name);
         if (i && v->plain != ins[0]->plain && !(fv_onnx_to_channels_last(im, v) && fv_onnx_to_channels_last(im, ins[0]))) return FV_ERR;
         if (i && v->rank != ins[0]->rank) return fv_onnx_fail(im, "operands of ranks %d and %d (broadcasting is not supported)", ins[0]->rank, v->rank);
-        for (int a = 1; i && a < v->rank; a++)
-            if (v->dim[a] != ins[0]->dim[a]) return fv_onnx_fail(im, "operands of different shapes (broadcasting is not supported)");
+        if (i && (v->batch_axis != ins[0]->batch_axis || v->batch_outer != ins[0]->batch_outer || v->batch_inner != ins[0]->batch_inner))
+            return fv_onnx_fail(im, "operands with the batch in different places");
+        for (int a = 0; i && a < v->rank; a++)
+            if (a != v->batch_axis && v->dim[a] != ins[0]->dim[a]) return fv_onnx_fail(im, "operands of different shapes (broadcasting is not supported)");
         if (fv_onnx_shaped_node(im, v) < 0) return FV_ERR;
         ins[i] = v;
     }
@@ -392,7 +410,7 @@ static fv_status op_add(importer *im) {
     if (fv_onnx_fuse_activation(im, &l.add.activation, &l.add.alpha, &fused) != FV_OK) return FV_ERR;
     int node = fv_onnx_add_node(im, &l, ins, n, "");
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, ins[0]->dim, ins[0]->rank) : NULL;
-    if (out) out->plain = ins[0]->plain;
+    if (out) out->plain = ins[0]->plain, fv_onnx_keep_batch(out, ins[0]);
     return out ? fv_onnx_finish_fused(im, fused, out) : FV_ERR;
 }
 
@@ -401,8 +419,13 @@ static fv_status op_concat(importer *im) {
     value *ins[FV_MAX_INPUTS];
     if (n < 1) return fv_onnx_fail(im, "no inputs");
     if (n > FV_MAX_INPUTS) return fv_onnx_fail(im, "%d inputs (at most %d)", n, FV_MAX_INPUTS);
-    for (int i = 0; i < n; i++) /* all constants (a shape being assembled) were folded before */
+    int64_t batch = 0; /* a batch fixed in the file */
+    for (int i = 0; i < n; i++) { /* all constants (a shape being assembled) were folded before */
         if (!(ins[i] = fv_onnx_input(im, (size_t)i))) return FV_ERR;
+        if (ins[i]->node >= 0 && !fv_onnx_batch_moved(ins[i]) && ins[i]->dim[0] > 0) batch = ins[i]->dim[0];
+    }
+    for (int i = 0; i < n && batch; i++)
+        if (ins[i]->node < 0 && fv_onnx_constant_as_data(im, ins[i], batch, &ins[i]) < 0) return FV_ERR;
     if (n == 1) return fv_onnx_alias(im, 0, ins[0]) ? FV_OK : FV_ERR; /* densenet's first dense layer */
     int64_t axis = fv_onnx_attr_int(im, "axis", 1);
     if (axis < 0) axis += ins[0]->rank;
@@ -454,7 +477,7 @@ static fv_status op_dropout(importer *im) {
     value *ins[1] = {x};
     int node = fv_onnx_add_node(im, &l, ins, 1, "");
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
-    if (out) out->plain = x->plain;
+    if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
     return out ? FV_OK : FV_ERR;
 }
 
@@ -543,13 +566,25 @@ fv_status fv_onnx_translate(importer *im) {
     if (n->n_output < 1) return fv_onnx_fail(im, "no outputs");
     /* operators that work in either layout take their inputs as they are; the rest need fovea's
      * channels-last order and get it (a transpose node) */
-    static const int any_layout[] = {H_TRANSPOSE, H_FLATTEN, H_RESHAPE, H_IDENTITY, H_UNSQUEEZE, H_SQUEEZE, H_DROPOUT, H_BINARY,
+    static const int any_layout[] = {H_SHAPE, H_TRANSPOSE, H_FLATTEN, H_RESHAPE, H_IDENTITY, H_UNSQUEEZE, H_SQUEEZE, H_DROPOUT, H_BINARY,
                                      H_UNARY, H_REDUCE, H_PAD, H_POW, H_ADD, H_SUB, H_MUL, H_DIV, H_NEG, H_SOFTMAX, H_MATMUL, H_ACT, H_SLICE, H_CONCAT, H_EXPAND, H_GATHER, H_SPLIT};
     int either = 0;
     for (size_t i = 0; i < sizeof any_layout / sizeof *any_layout; i++) either |= kind == any_layout[i];
+    /* operators that read a value whose batch is not alone on axis 0 (attention's transposes and
+     * merges, see value.batch_axis); the rest refuse it rather than misread its axes */
+    static const int batch_anywhere[] = {H_TRANSPOSE, H_RESHAPE, H_SQUEEZE, H_UNSQUEEZE, H_SHAPE, H_SLICE, H_MATMUL, H_GEMM, H_SOFTMAX,
+                                         H_IDENTITY, H_DROPOUT, H_ACT, H_UNARY, H_ADD, H_SUB, H_MUL, H_DIV, H_NEG, H_BINARY};
+    int anywhere = 0;
+    for (size_t i = 0; i < sizeof batch_anywhere / sizeof *batch_anywhere; i++) anywhere |= kind == batch_anywhere[i];
+    for (size_t i = 0; i < n->n_input && !anywhere; i++) {
+        value *v = *n->input[i] ? fv_onnx_find_value(im, n->input[i]) : NULL;
+        if (v && fv_onnx_batch_moved(v))
+            return fv_onnx_fail(im, "input '%s' has the batch on axis %d, merged with other axes or behind them (a transposed attention); %s reads it only with the batch first",
+                                v->name, v->batch_axis, n->op_type);
+    }
     for (size_t i = 0; i < n->n_input && !either; i++) {
         value *v = *n->input[i] ? fv_onnx_find_value(im, n->input[i]) : NULL;
-        if (v && v->plain && !fv_onnx_to_channels_last(im, v)) return FV_ERR;
+        if (v && v->plain && !fv_onnx_batch_moved(v) && !fv_onnx_to_channels_last(im, v)) return FV_ERR; /* moved: Gemm reads it as it is */
     }
     switch (kind) {
     case H_CONV: return op_conv(im);

@@ -25,7 +25,12 @@ int fv_onnx_word(const char *const *words, int n, const char *word) {
 
 /* fovea's per-sample axis of ONNX axis k (k >= 1) of value v. */
 static int fovea_axis(const value *v, int k) {
-    if (v->plain) return k - 1;
+    if (v->plain) { /* the batch first, then ONNX's order (see fv_onnx_memory_dims) */
+        int64_t dims[FV_ONNX_MAX_RANK + 2];
+        int memory_axis[FV_ONNX_MAX_RANK];
+        fv_onnx_memory_dims(v, dims, memory_axis);
+        return memory_axis[k] - 1;
+    }
     return k == 1 ? v->rank - 2 : k - 2;
 }
 
@@ -38,9 +43,13 @@ fv_status fv_onnx_op_binary(importer *im, int op) {
         return fv_onnx_fail(im, "operands in different layouts ('%s' was transposed)", a->plain ? a->name : b->name);
     if (a->rank != b->rank)
         return fv_onnx_fail(im, "operands of ranks %d and %d (fovea broadcasts operands of one rank)", a->rank, b->rank);
+    int bt = a->batch_axis;
+    if (bt != b->batch_axis || a->batch_outer != b->batch_outer || a->batch_inner != b->batch_inner)
+        return fv_onnx_fail(im, "operands with the batch in different places ('%s' on axis %d, '%s' on axis %d)", a->name, bt, b->name, b->batch_axis);
     int64_t dims[FV_ONNX_MAX_RANK];
-    dims[0] = a->dim[0] >= 0 ? a->dim[0] : b->dim[0];
-    for (int k = 1; k < a->rank; k++) {
+    dims[bt] = a->dim[bt] >= 0 ? a->dim[bt] : b->dim[bt];
+    for (int k = 0; k < a->rank; k++) {
+        if (k == bt) continue;
         if (a->dim[k] != b->dim[k] && a->dim[k] != 1 && b->dim[k] != 1)
             return fv_onnx_fail(im, "operands of sizes %lld and %lld on axis %d do not broadcast", (long long)a->dim[k], (long long)b->dim[k], k);
         dims[k] = a->dim[k] > b->dim[k] ? a->dim[k] : b->dim[k];
@@ -51,7 +60,7 @@ fv_status fv_onnx_op_binary(importer *im, int op) {
     value *ins[2] = {a, b};
     int node = fv_onnx_add_node(im, &l, ins, 2, "");
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, a->rank) : NULL;
-    if (out) out->plain = a->plain;
+    if (out) out->plain = a->plain, fv_onnx_keep_batch(out, a);
     return out ? FV_OK : FV_ERR;
 }
 
@@ -86,11 +95,15 @@ fv_status fv_onnx_op_matmul(importer *im) {
     value *a = fv_onnx_input(im, 0), *b = fv_onnx_input(im, 1);
     if (!a || !b) return FV_ERR;
     if (a->rank != b->rank || a->rank < 3) return fv_onnx_fail(im, "operands of ranks %d and %d (fovea multiplies matrices of one rank, batch first)", a->rank, b->rank);
-    if (a->rank - 1 > FV_MAX_RANK) return fv_onnx_fail(im, "rank %d", a->rank);
     if (a->dim[a->rank - 1] != b->dim[b->rank - 2]) return fv_onnx_fail(im, "inner sizes %lld and %lld", (long long)a->dim[a->rank - 1], (long long)b->dim[b->rank - 2]);
+    int bt = a->batch_axis; /* attention's (N * heads, L, d): the batch merged with the heads, in both */
+    if (bt != b->batch_axis || a->batch_outer != b->batch_outer || a->batch_inner != b->batch_inner)
+        return fv_onnx_fail(im, "operands with the batch in different places ('%s' on axis %d, '%s' on axis %d)", a->name, bt, b->name, b->batch_axis);
+    if (bt >= a->rank - 2) return fv_onnx_fail(im, "the batch on an axis of the matrices");
     int64_t dims[FV_ONNX_MAX_RANK];
-    dims[0] = a->dim[0] >= 0 ? a->dim[0] : b->dim[0];
-    for (int k = 1; k < a->rank - 2; k++) {
+    dims[bt] = a->dim[bt] >= 0 ? a->dim[bt] : b->dim[bt];
+    for (int k = 0; k < a->rank - 2; k++) {
+        if (k == bt) continue;
         if (a->dim[k] != b->dim[k] && a->dim[k] != 1 && b->dim[k] != 1) return fv_onnx_fail(im, "leading axes that do not broadcast");
         dims[k] = a->dim[k] > b->dim[k] ? a->dim[k] : b->dim[k];
     }
@@ -100,7 +113,7 @@ fv_status fv_onnx_op_matmul(importer *im) {
     value *ins[2] = {a, b};
     int node = fv_onnx_add_node(im, &l, ins, 2, "");
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, a->rank) : NULL;
-    if (out) out->plain = 1;
+    if (out) out->plain = 1, fv_onnx_keep_batch(out, a);
     return out ? FV_OK : FV_ERR;
 }
 
@@ -120,7 +133,7 @@ fv_status fv_onnx_op_unary(importer *im, int op) {
     value *ins[1] = {x};
     int node = fv_onnx_add_node(im, &l, ins, 1, "");
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
-    if (out) out->plain = x->plain;
+    if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
     return out ? FV_OK : FV_ERR;
 }
 
@@ -271,30 +284,49 @@ fv_status fv_onnx_op_slice(importer *im) {
     if (!x) return fv_onnx_fail(im, "no data input");
     int64_t lo[FV_ONNX_MAX_RANK], step[FV_ONNX_MAX_RANK], out[FV_ONNX_MAX_RANK];
     if (fv_onnx_slice_box(im, in, n, x->dim, x->rank, lo, step, out) != FV_OK) return FV_ERR;
-    if (lo[0] != 0 || step[0] != 1 || (x->dim[0] >= 0 && out[0] != x->dim[0])) return fv_onnx_fail(im, "slicing the batch axis");
+    int b = x->batch_axis;
+    if (lo[b] != 0 || step[b] != 1 || (x->dim[b] >= 0 && out[b] != x->dim[b])) return fv_onnx_fail(im, "slicing the batch axis");
     int whole = 1;
-    for (int a = 1; a < x->rank; a++) {
+    for (int a = 0; a < x->rank; a++) {
+        if (a == b) continue;
         if (step[a] < 1) return fv_onnx_fail(im, "a negative step (reversing an axis) is not supported");
         if (out[a] < 1) return fv_onnx_fail(im, "an empty slice");
         whole &= lo[a] == 0 && step[a] == 1 && out[a] == x->dim[a];
     }
     if (whole) return fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
-    if (x->rank - 1 > FV_MAX_RANK || fv_onnx_shaped_node(im, x) < 0) return x->rank - 1 > FV_MAX_RANK ? fv_onnx_fail(im, "rank %d", x->rank) : FV_ERR;
-    fv_layer l = fv_slice(x->rank - 1);
-    for (int k = 1; k < x->rank; k++) {
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    fv_shape whole_shape = fv_net_node_shape(im->net, x->node);
+    fv_layer l = fv_slice(whole_shape.rank);
+    for (int a = 0; a < whole_shape.rank; a++) l.slice.size.dim[a] = whole_shape.dim[a]; /* the batch's merged factors, if any, whole */
+    for (int k = 0; k < x->rank; k++) {
+        if (k == b) continue;
         int a = fovea_axis(x, k);
         l.slice.begin.dim[a] = (int)lo[k], l.slice.size.dim[a] = (int)out[k], l.slice.step.dim[a] = (int)step[k];
     }
     value *ins[1] = {x};
     int node = fv_onnx_add_node(im, &l, ins, 1, "");
-    out[0] = x->dim[0];
+    out[b] = x->dim[b];
     value *v = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, out, x->rank) : NULL;
-    if (v) v->plain = x->plain;
+    if (v) v->plain = x->plain, fv_onnx_keep_batch(v, x);
     return v ? FV_OK : FV_ERR;
 }
 
 /* ---- Expand of a constant over the batch (a ViT's class token): a tensor layer, learned when
  * fine-tuned, reading the network's input for the count of samples. ---- */
+/* A tensor layer holding data (per sample, ONNX's order of dims[1..]; owned): the node, or -1. */
+static int tensor_node(importer *im, float *data, const int64_t *dims, int r) {
+    fv_shape s = {r - 1, {0}};
+    for (int a = 1; a < r; a++) s.dim[a - 1] = (int)dims[a];
+    fv_layer l = fv_tensor(s); /* kept in ONNX's order: the value is plain */
+    value input = {0};
+    input.node = 0; /* fovea's first node: the network's input, for the count of samples */
+    value *ins[1] = {&input};
+    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    if (node < 0) return free(data), -1;
+    if (fv_onnx_add_pending(im, node, "value", data, fv_shape_count(s)) != FV_OK) return -1;
+    return node;
+}
+
 fv_status fv_onnx_op_expand(importer *im) {
     value *c = fv_onnx_input(im, 0), *shape = c ? fv_onnx_constant_input(im, 1, "the shape") : NULL;
     if (!shape) return FV_ERR;
@@ -328,18 +360,33 @@ fv_status fv_onnx_op_expand(importer *im) {
         }
         data[i] = c->f[src];
     }
-    fv_shape s = {r - 1, {0}};
-    for (int a = 1; a < r; a++) s.dim[a - 1] = (int)dims[a];
-    fv_layer l = fv_tensor(s); /* kept in ONNX's order: the value is plain */
-    value input = {0};
-    input.node = 0; /* fovea's first node: the network's input, for the count of samples */
-    value *ins[1] = {&input};
-    int node = fv_onnx_add_node(im, &l, ins, 1, "");
-    if (node < 0) return free(data), FV_ERR;
-    if (fv_onnx_add_pending(im, node, "value", data, per) != FV_OK) return FV_ERR;
-    value *out = fv_onnx_set_output(im, 0, node, NULL, dims, r);
+    int node = tensor_node(im, data, dims, r);
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, r) : NULL;
     if (out) out->plain = 1;
     return out ? FV_OK : FV_ERR;
+}
+
+/* A constant with the batch's fixed size on its first axis, every sample's part the same (a ViT's
+ * class token expanded to a batch fixed in the file): *out, data from a tensor layer of one
+ * sample's part, and 1; 0 when it is not that; -1 on an error. */
+int fv_onnx_constant_as_data(importer *im, const value *c, int64_t batch, value **out) {
+    if (c->node >= 0 || c->rank < 2 || c->dim[0] != batch || batch < 1 || c->rank - 1 > FV_MAX_RANK) return 0;
+    size_t per = fv_onnx_dims_count(c->dim + 1, (size_t)c->rank - 1);
+    for (size_t i = per; i < c->count; i++)
+        if (c->f[i] != c->f[i % per]) return 0;
+    float *data = malloc(per * sizeof *data);
+    if (!data) return fv_onnx_fail(im, "out of memory"), -1;
+    memcpy(data, c->f, per * sizeof *data);
+    int64_t dims[FV_ONNX_MAX_RANK];
+    memcpy(dims, c->dim, (size_t)c->rank * sizeof *dims);
+    dims[0] = batch;
+    int node = tensor_node(im, data, dims, c->rank);
+    value *v = node >= 0 ? fv_onnx_new_value(im, "") : NULL; /* unnamed: read by the node being translated only */
+    if (!v) return -1;
+    v->node = node, v->rank = c->rank, v->plain = 1;
+    memcpy(v->dim, dims, sizeof v->dim);
+    *out = v;
+    return 1;
 }
 
 /* ---- Resize (and Upsample): nearest or linear to sizes or by scales, batch and channels kept. ---- */
