@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # onnx_torch.sh — networks defined in PyTorch, exported with torch.onnx.export and imported by
-# fovea, give PyTorch's outputs: a small CNN (BatchNorm folded, and kept as its own node),
+# fovea, give PyTorch's outputs: a small CNN (BatchNorm folded, and kept as its own node), two
+# nn.MultiheadAttention (the batch moved behind the tokens and merged with the heads; dynamic and
+# fixed batch),
 # torchvision's resnet18 and mobilenet_v2 (seeded weights, non-trivial BatchNorm statistics), on 3
 # inputs each, on both backends, within 1e-4 of the largest output (relative). Then the photo
 # pipeline on the imported resnet18: predict --imagenet --top 5 with names, torchvision's
@@ -11,8 +13,10 @@ fovea=$1 src=$2
 . "$src/tests/lib.sh"
 py=/usr/bin/python3
 # ONNX_TORCH_MODELS="resnet50 vgg16" runs the comparison on the large networks instead (not in CI)
-models=${ONNX_TORCH_MODELS:-small small_bn slices resnet18 mobilenet_v2}
-$py "$src/tests/onnx_torch_models.py" --train-export "$dir" $(echo "$models" | sed 's/small_bn//') > "$dir/export.log"
+models=${ONNX_TORCH_MODELS:-small small_bn slices attention attention_fixed resnet18 mobilenet_v2}
+$py "$src/tests/onnx_torch_models.py" --train-export "$dir" $(echo "$models" | sed 's/small_bn//; s/attention_fixed//') > "$dir/export.log"
+# attention with the batch fixed in the file: the reshapes' sizes hold 2, not the batch's mark
+case " $models " in *" attention_fixed "*) $py "$src/tests/onnx_torch_models.py" --fixed-batch "$dir" attention >> "$dir/export.log" ;; esac
 compare() { # fovea's and PyTorch's outputs: prints the relative error, fails above 1e-4
   $py - "$1" "$2" <<'PY'
 import sys, numpy as np

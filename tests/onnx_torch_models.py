@@ -5,7 +5,7 @@ Run with Debian's interpreter (python3-torch, python3-torchvision, python3-onnx,
     /usr/bin/python3 tests/onnx_torch_models.py [--train-export] OUTDIR NAME [NAME...]
 
 NAMEs: small (a Fashion-MNIST CNN defined below, input 1x28x28), slices (Split, Slice and Gather of
-data, input 1x28x28), and torchvision's models by name
+data, input 1x28x28), attention (two nn.MultiheadAttention, input 1x28x28), and torchvision's models by name
 (torchvision.models.NAME(weights=None), input 3x224x224, inception_v3 3x299x299; SIZE=S in the
 environment sets another side where the architecture allows): the 23 classification models of ZOO
 and the 3 segmentation models of SEGMENTATION (their "out" tensor).
@@ -80,6 +80,30 @@ class Slices(nn.Module):
         return self.fc(torch.cat([z[:, :4, 14].flatten(1), z[:, 4:6, :, 0].flatten(1)], 1))
 
 
+class Attention(nn.Module):
+    """Self-attention as PyTorch exports it: nn.MultiheadAttention moves the batch behind the tokens
+    and merges it with the heads, (N * heads, L, d), and its output projection runs on (L * N, E);
+    a second one takes (L, N, E) (batch_first=False), and a Linear on x.reshape(-1, E) merges the
+    batch with the tokens."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 4, stride=4)
+        self.first = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.second = nn.MultiheadAttention(8, 4)
+        self.mix = nn.Linear(8, 8)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        t = self.conv(x).flatten(2).transpose(1, 2)  # (N, 49, 8)
+        t = t + self.first(t, t, t, need_weights=False)[0]
+        s = t.transpose(0, 1)  # (49, N, 8)
+        t = t + self.second(s, s, s, need_weights=False)[0].transpose(0, 1)
+        n, length, e = t.shape
+        t = torch.relu(self.mix(t.reshape(-1, e))).reshape(n, length, e)
+        return self.fc(t.mean(1))
+
+
 TORCHVISION = ("resnet18", "resnet50", "vgg16", "mobilenet_v2")
 # torchvision 0.14's classification zoo as docs/ONNX.md tabulates it, and three segmentation models
 ZOO = ("alexnet", "vgg11_bn", "resnet18", "resnet50", "resnext50_32x4d", "wide_resnet50_2", "googlenet", "mobilenet_v2",
@@ -87,7 +111,7 @@ ZOO = ("alexnet", "vgg11_bn", "resnet18", "resnet50", "resnext50_32x4d", "wide_r
        "mobilenet_v3_large", "efficientnet_b0", "regnet_y_400mf", "mnasnet0_5", "shufflenet_v2_x0_5", "convnext_tiny",
        "vit_b_16", "swin_t", "maxvit_t")
 SEGMENTATION = ("fcn_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large")
-NAMES = ("small", "slices") + tuple(dict.fromkeys(TORCHVISION + ZOO + SEGMENTATION))
+NAMES = ("small", "slices", "attention") + tuple(dict.fromkeys(TORCHVISION + ZOO + SEGMENTATION))
 # the input side each takes: 224 unless the architecture fixes another (or allows a smaller one,
 # which keeps the tests short: SIZE=224 in the environment uses 224 for all)
 SIDE = {"inception_v3": 299, "alexnet": 224, "vit_b_16": 224, "swin_t": 224, "maxvit_t": 224}
@@ -110,6 +134,8 @@ def build(name):
         model = SmallCNN()
     elif name == "slices":
         model = Slices()
+    elif name == "attention":
+        model = Attention()
     elif name in SEGMENTATION:
         import torchvision
         model = Segmentation(getattr(torchvision.models.segmentation, name)(weights=None, weights_backbone=None))
@@ -139,7 +165,7 @@ def build(name):
 
 def inputs(name, batch=BATCH):
     gen = torch.Generator().manual_seed(2)
-    if name in ("small", "slices"):
+    if name in ("small", "slices", "attention"):
         return torch.rand((batch, 1, 28, 28), generator=gen)
     side = int(os.environ.get("SIZE", "0")) or SIDE.get(name, 224)
     # roughly a normalised image: mean 0, spread about 1

