@@ -1,7 +1,8 @@
 /* onnx_fold.c — operators whose inputs are all constants are computed here, at import, into a
  * new constant: the shape arithmetic exporters write (x.size(1) // groups -> Shape, Gather, Div,
  * Unsqueeze, Concat -> Reshape), Cast, Slice, Range, Expand, ConstantOfShape, Where and friends on
- * constants. The batch size is not a constant (Shape's BATCH_MARK): arithmetic on it is an error,
+ * constants. The batch size is not a constant (Shape's BATCH_MARK): multiplying it by a whole number
+ * (and dividing that back) follows it, other arithmetic on it is an error,
  * moving it around (Gather, Concat, Slice, Unsqueeze, Cast) is not. */
 #include "io/onnx_import.h"
 
@@ -140,7 +141,7 @@ static fv_status fold_elementwise(importer *im, value *const *in, int n) {
         offsets(i, out, rank, st, n, at);
         f[i] = where ? (in[0]->f[at[0]] != 0.0f ? in[1]->f[at[1]] : in[2]->f[at[2]]) : elementwise(op, in[0]->f[at[0]], in[1]->f[at[1]], ints);
         if (batch && (batch_multiple(in[0]->f[at[0]]) || batch_multiple(in[1]->f[at[1]])) && !batch_arithmetic(op, in[0]->f[at[0]], in[1]->f[at[1]], &f[i]))
-            return fv_onnx_fail(im, "arithmetic on the batch size other than multiplying it by a whole number (fovea's batch is not fixed)");
+            return free(f), fv_onnx_fail(im, "arithmetic on the batch size other than multiplying it by a whole number (fovea's batch is not fixed)");
     }
     return constant(im, 0, f, out, rank, compare || ints) ? FV_OK : FV_ERR;
 }

@@ -178,6 +178,21 @@ def onnx_seeds():
     torch.onnx.export(model, torch.rand(1, 1, 6, 6), buf, opset_version=13, training=torch.onnx.TrainingMode.PRESERVE,
                       input_names=["input"], output_names=["output"], dynamic_axes={"input": {0: "batch"}})
     out("onnx", "tiny_torch.onnx", buf.getvalue())
+
+    class Attention(nn.Module):  # the batch moved behind the tokens and merged with the heads
+        def __init__(self):
+            super().__init__()
+            self.attn = nn.MultiheadAttention(4, 2, batch_first=True)
+
+        def forward(self, x):
+            t = x.flatten(2).transpose(1, 2)
+            return self.attn(t, t, t, need_weights=False)[0].mean(1)
+
+    for fixed in (False, True):
+        buf = io.BytesIO()
+        torch.onnx.export(Attention().eval(), torch.rand(2, 4, 3, 3), buf, opset_version=13, input_names=["input"], output_names=["output"],
+                          dynamic_axes=None if fixed else {"input": {0: "batch"}})
+        out("onnx", "attention_fixed.onnx" if fixed else "attention.onnx", buf.getvalue())
     node = "/usr/share/libonnx-testdata/data/node"
     for t in ["test_conv_with_strides_padding", "test_maxpool_2d_pads", "test_gemm_default_single_elem_vector_bias",
               "test_softmax_axis_1", "test_batchnorm_example", "test_averagepool_2d_same_upper",
