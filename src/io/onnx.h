@@ -36,8 +36,12 @@ extern const char *const fv_onnx_resize_nearest[FV_RESIZE_NEAREST_COUNT];   /* n
 int fv_onnx_word(const char *const *words, int n, const char *word);
 
 /* The importer on a parsed model; source names it in errors; input_dims (ONNX order, input_rank
- * of them; NULL: none) give the input's sizes the file leaves open (see fv_net_load_onnx_shaped). */
+ * of them; NULL: none) give the input's sizes the file leaves open (see fv_net_load_onnx_shaped).
+ * unbatched: the input has no batch axis, the whole tensor (rank 1 to FV_MAX_RANK) is one sample
+ * and so is the output, in ONNX's own order (fovea's batch counts such tensors): how ONNX's
+ * conformance tests, whose tensors mix the first axis with the others, are read when the batch
+ * reading is refused. */
 fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source, const fv_onnx_binding *bound,
-                             int n_bound, const int64_t *input_dims, int input_rank, fv_onnx_info *info, fv_error *err);
+                             int n_bound, const int64_t *input_dims, int input_rank, int unbatched, fv_onnx_info *info, fv_error *err);
 
 #endif

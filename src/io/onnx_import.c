@@ -284,7 +284,7 @@ int fv_onnx_batch_moved(const value *v) { return v->node >= 0 && (v->batch_axis 
 
 int fv_onnx_memory_dims(const value *v, int64_t *dims, int *memory_axis) {
     int b = v->batch_axis, m = 1;
-    dims[0] = v->dim[b] > 0 ? v->dim[b] / (v->batch_outer * v->batch_inner) : -1;
+    dims[0] = b >= 0 && v->dim[b] > 0 ? v->dim[b] / (v->batch_outer * v->batch_inner) : -1;
     for (int a = 0; a < v->rank; a++) {
         if (memory_axis) memory_axis[a] = a == b ? -1 : m;
         if (a != b) dims[m++] = v->dim[a];
@@ -588,17 +588,18 @@ static fv_status graph_input(importer *im, const FvOnnx__ValueInfoProto *in, con
     value *v = fv_onnx_new_value(im, in->name);
     if (!v) return FV_ERR;
     v->rank = (int)tt->shape->n_dim;
-    if (v->rank < 2 || v->rank > FV_MAX_RANK + 1)
+    if (im->unbatched) v->batch_axis = -1, v->plain = 1;
+    if (im->unbatched ? v->rank < 1 || v->rank > FV_MAX_RANK : v->rank < 2 || v->rank > FV_MAX_RANK + 1)
         return fv_onnx_fail(im, "input '%s' has rank %d; fovea takes ranks 2 to %d (batch, channels, up to 3 spatial axes)", in->name, v->rank, FV_MAX_RANK + 1);
     if (given && given_rank != v->rank) return fv_onnx_fail(im, "input '%s' has rank %d, the shape given %d", in->name, v->rank, given_rank);
     for (int a = 0; a < v->rank; a++) {
         const FvOnnx__TensorShapeProto__Dimension *d = tt->shape->dim[a];
         int known = d->value_case == FV_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value > 0;
-        int64_t size = known ? d->dim_value : -1, want = a > 0 && given ? given[a] : 0;
+        int64_t size = known ? d->dim_value : -1, want = (a > 0 || im->unbatched) && given ? given[a] : 0;
         if (known && want > 0 && want != size)
             return fv_onnx_fail(im, "input '%s' has size %lld on axis %d, not the %lld given", in->name, (long long)size, a, (long long)want);
         if (!known && want > 0) size = want;
-        if (a > 0 && size < 1) {
+        if ((a > 0 || im->unbatched) && size < 1) {
             const char *named = d->value_case == FV_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM && d->dim_param ? d->dim_param : NULL;
             return fv_onnx_fail(im, "input '%s' has no fixed size on axis %d%s%s%s: give it (fovea's --input-shape H,W; fv_net_load_onnx_shaped)", in->name,
                                 a, named ? " (named '" : "", named ? named : "", named ? "')" : "");
@@ -606,8 +607,9 @@ static fv_status graph_input(importer *im, const FvOnnx__ValueInfoProto *in, con
         if (a > 0 && size > (int64_t)FV_MAX_SAMPLE_VALUES) return fv_onnx_fail(im, "input '%s' has size %lld on axis %d", in->name, (long long)size, a);
         v->dim[a] = size;
     }
-    fv_shape s;
-    if (fv_onnx_fovea_shape(im, v, &s) != FV_OK) return FV_ERR;
+    fv_shape s = {v->rank, {0}};
+    for (int a = 0; a < v->rank && im->unbatched; a++) s.dim[a] = (int)v->dim[a];
+    if (!im->unbatched && fv_onnx_fovea_shape(im, v, &s) != FV_OK) return FV_ERR;
     fv_layer l = fv_input_layer(s);
     fv_error why;
     v->node = fv_net_add(im->net, &l, "input", &why);
@@ -630,9 +632,9 @@ static void importer_free(importer *im) {
 }
 
 fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source, const fv_onnx_binding *bound, int n_bound,
-                             const int64_t *input_dims, int input_rank, fv_onnx_info *info, fv_error *err) {
+                             const int64_t *input_dims, int input_rank, int unbatched, fv_onnx_info *info, fv_error *err) {
     importer im = {0};
-    im.source = source, im.err = err;
+    im.source = source, im.err = err, im.unbatched = unbatched;
     if (info) memset(info, 0, sizeof *info);
     if (!model->graph) return fv_fail(err, "%s: the model has no graph", source), NULL;
     im.graph = model->graph;
@@ -701,8 +703,10 @@ fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source
     value *out = status == FV_OK ? fv_onnx_find_value(&im, im.graph->output[0]->name) : NULL;
     if (status == FV_OK && !out) status = fv_onnx_fail(&im, "output '%s' is not computed by any node", im.graph->output[0]->name);
     if (status == FV_OK && out->node < 0) status = fv_onnx_fail(&im, "output '%s' is a constant", out->name);
-    if (status == FV_OK && fv_onnx_batch_moved(out)) status = fv_onnx_fail(&im, "output '%s' has the batch on axis %d or merged with other axes (fovea's outputs have it first)", out->name, out->batch_axis);
-    if (status == FV_OK && out->plain && !fv_onnx_to_channels_last(&im, out)) status = FV_ERR; /* outputs are channels last, as every fovea tensor */
+    if (status == FV_OK && fv_onnx_batch_moved(out) && out->batch_axis >= 0)
+        status = fv_onnx_fail(&im, "output '%s' has the batch on axis %d or merged with other axes (fovea's outputs have it first)", out->name, out->batch_axis);
+    /* outputs are channels last, as every fovea tensor; an unbatched one is in ONNX's order */
+    if (status == FV_OK && out->plain && out->batch_axis >= 0 && !fv_onnx_to_channels_last(&im, out)) status = FV_ERR;
     if (status == FV_OK && fv_onnx_shaped_node(&im, out) < 0) status = FV_ERR;
     if (status == FV_OK && out->node != fv_net_output_node(im.net)) { /* fovea's output is its last node */
         fv_layer copy = fv_activation_layer(FV_ACT_LINEAR);
@@ -798,7 +802,7 @@ fv_net *fv_net_load_onnx_shaped(const char *path, const int64_t *input_dims, int
     FvOnnx__ModelProto *model = fv_onnx__model_proto__unpack(NULL, size, buf);
     free(buf);
     if (!model) return fv_fail(err, "%s: not an ONNX model (the protobuf does not parse)", path), NULL;
-    fv_net *net = fv_onnx_import_model(model, path, NULL, 0, input_dims, input_rank, info, err);
+    fv_net *net = fv_onnx_import_model(model, path, NULL, 0, input_dims, input_rank, 0, info, err);
     fv_onnx__model_proto__free_unpacked(model, NULL);
     return net;
 }

@@ -22,9 +22,10 @@ typedef struct value {
                                        channels-last permutation of it */
     /* Where the batch is (attention moves it): ONNX axis batch_axis is (batch_outer, batch, batch_inner)
      * merged row-major, 0 and (1, 1) but after a Transpose that moves the batch axis (a ViT's
-     * (tokens, N, E)) or a Reshape that merges it (its (N * heads, tokens, E / heads)). fovea's
-     * memory holds the batch first, then every other factor in ONNX's row-major order (such a
-     * value is plain); dim[batch_axis] is -1 or, with a batch fixed in the file, the whole size. */
+     * (tokens, N, E)) or a Reshape that merges it (its (N * heads, tokens, E / heads)); -1 when no
+     * axis holds it (an unbatched import). fovea's memory holds the batch first, then every other
+     * factor in ONNX's row-major order (such a value is plain); dim[batch_axis] is -1 or, with a
+     * batch fixed in the file, the whole size. */
     int batch_axis;
     int64_t batch_outer, batch_inner;
     int consumers;                  /* nodes reading it */
@@ -52,6 +53,7 @@ typedef struct importer {
     const char *source;
     const FvOnnx__GraphProto *graph;
     int opset;
+    int unbatched;                  /* the input is one sample, no axis the batch (see fv_onnx_import_model) */
     fv_net *net;
     value **values;                 /* each allocated on its own: pointers to them stay valid */
     int n_values, cap_values;

@@ -279,10 +279,10 @@ static float *broadcast_constant(importer *im, const value *c, const value *x, s
     if (c->rank > r) return fv_onnx_fail(im, "constant '%s' has more axes (%d) than the data (%d)", c->name, c->rank, r), NULL;
     int64_t cd[FV_ONNX_MAX_RANK] = {0}; /* c's dims right-aligned to x's */
     for (int a = 0; a < r; a++) cd[a] = a < r - c->rank ? 1 : c->dim[a - (r - c->rank)];
-    if (cd[bt] != 1) return fv_onnx_fail(im, "constant '%s' varies along the batch axis", c->name), NULL;
+    if (bt >= 0 && cd[bt] != 1) return fv_onnx_fail(im, "constant '%s' varies along the batch axis", c->name), NULL;
     for (int a = 0; a < r; a++)
         if (a != bt && cd[a] != 1 && cd[a] != x->dim[a]) return fv_onnx_fail(im, "constant '%s' does not broadcast to the data's shape", c->name), NULL;
-    size_t cstride[FV_ONNX_MAX_RANK], stride = 1;
+    size_t cstride[FV_ONNX_MAX_RANK] = {0}, stride = 1;
     for (int a = r - 1; a >= 0; a--) cstride[a] = cd[a] != 1 ? stride : 0, stride *= (size_t)cd[a];
     /* the memory's axes after the batch and, for each, the constant's stride along it */
     int64_t md[FV_ONNX_MAX_RANK + 2];

@@ -111,7 +111,7 @@ static fv_status transpose_batch(importer *im, value *x, const int64_t *p) {
     for (int j = 0; j < r; j++)
         for (int t = 0; t < count[p[j]]; t++) identity &= (perm[m] = first[p[j]] + t) == m, m++;
     int64_t dims[FV_ONNX_MAX_RANK];
-    int batch_axis = 0;
+    int batch_axis = b < 0 ? -1 : 0; /* unbatched: none */
     for (int j = 0; j < r; j++) dims[j] = x->dim[p[j]], batch_axis = p[j] == b ? j : batch_axis;
     value *out;
     if (identity) out = fv_onnx_alias(im, 0, x); /* the same memory under the new dims */
@@ -225,12 +225,41 @@ static fv_status place_batch(importer *im, const value *x, int64_t *dims, int ra
     return fv_onnx_fail(im, "the reshape mixes the batch with other axes (fovea keeps each sample's values together)");
 }
 
+/* A reshape of a value that is one whole sample (an unbatched import): any, as ONNX's. */
+static fv_status reshape_unbatched(importer *im, value *x, const value *shape) {
+    int64_t dims[FV_ONNX_MAX_RANK], known = 1;
+    int infer = -1, rank = (int)shape->count;
+    size_t total = fv_onnx_dims_count(x->dim, (size_t)x->rank);
+    for (int a = 0; a < rank; a++) {
+        int64_t d = (int64_t)shape->f[a];
+        if (d == 0) d = a < x->rank ? x->dim[a] : -2;
+        if (d == -1 && infer < 0) {
+            infer = a;
+            continue;
+        }
+        if (d < 1) return fv_onnx_fail(im, "dimension %lld", (long long)d);
+        dims[a] = d, known *= d;
+        if (known > (int64_t)FV_MAX_SAMPLE_VALUES) return fv_onnx_fail(im, "a shape beyond fovea's limits");
+    }
+    if (infer >= 0) {
+        if (total % (size_t)known) return fv_onnx_fail(im, "%zu values do not divide into the shape", total);
+        dims[infer] = (int64_t)(total / (size_t)known), known *= dims[infer];
+    }
+    if ((size_t)known != total) return fv_onnx_fail(im, "the shape holds %lld values, the input %zu", (long long)known, total);
+    value *v = fv_onnx_alias(im, 0, x);
+    if (!v) return FV_ERR;
+    v->rank = rank;
+    memcpy(v->dim, dims, (size_t)rank * sizeof *dims);
+    return FV_OK;
+}
+
 fv_status fv_onnx_op_reshape(importer *im) {
     value *x = fv_onnx_input(im, 0), *shape = x ? fv_onnx_constant_input(im, 1, "the shape") : NULL;
     if (!shape) return FV_ERR;
     if (fv_onnx_attr_int(im, "allowzero", 0)) return fv_onnx_fail(im, "allowzero=1");
     if (x->node < 0) return fv_onnx_fail(im, "reshaping a constant");
     if (shape->count < 1 || shape->count > FV_ONNX_MAX_RANK) return fv_onnx_fail(im, "a target shape of %zu values", shape->count);
+    if (x->batch_axis < 0) return reshape_unbatched(im, x, shape);
     /* per sample: every axis, the batch's without the batch */
     int b = x->batch_axis;
     int64_t fixed = x->dim[b] > 0 ? x->dim[b] / (x->batch_outer * x->batch_inner) : 0, dims[FV_ONNX_MAX_RANK], known = 1, k = 1;

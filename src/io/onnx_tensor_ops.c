@@ -47,7 +47,7 @@ fv_status fv_onnx_op_binary(importer *im, int op) {
     if (bt != b->batch_axis || a->batch_outer != b->batch_outer || a->batch_inner != b->batch_inner)
         return fv_onnx_fail(im, "operands with the batch in different places ('%s' on axis %d, '%s' on axis %d)", a->name, bt, b->name, b->batch_axis);
     int64_t dims[FV_ONNX_MAX_RANK];
-    dims[bt] = a->dim[bt] >= 0 ? a->dim[bt] : b->dim[bt];
+    if (bt >= 0) dims[bt] = a->dim[bt] >= 0 ? a->dim[bt] : b->dim[bt];
     for (int k = 0; k < a->rank; k++) {
         if (k == bt) continue;
         if (a->dim[k] != b->dim[k] && a->dim[k] != 1 && b->dim[k] != 1)
@@ -101,7 +101,7 @@ fv_status fv_onnx_op_matmul(importer *im) {
         return fv_onnx_fail(im, "operands with the batch in different places ('%s' on axis %d, '%s' on axis %d)", a->name, bt, b->name, b->batch_axis);
     if (bt >= a->rank - 2) return fv_onnx_fail(im, "the batch on an axis of the matrices");
     int64_t dims[FV_ONNX_MAX_RANK];
-    dims[bt] = a->dim[bt] >= 0 ? a->dim[bt] : b->dim[bt];
+    if (bt >= 0) dims[bt] = a->dim[bt] >= 0 ? a->dim[bt] : b->dim[bt];
     for (int k = 0; k < a->rank - 2; k++) {
         if (k == bt) continue;
         if (a->dim[k] != b->dim[k] && a->dim[k] != 1 && b->dim[k] != 1) return fv_onnx_fail(im, "leading axes that do not broadcast");
@@ -285,7 +285,7 @@ fv_status fv_onnx_op_slice(importer *im) {
     int64_t lo[FV_ONNX_MAX_RANK], step[FV_ONNX_MAX_RANK], out[FV_ONNX_MAX_RANK];
     if (fv_onnx_slice_box(im, in, n, x->dim, x->rank, lo, step, out) != FV_OK) return FV_ERR;
     int b = x->batch_axis;
-    if (lo[b] != 0 || step[b] != 1 || (x->dim[b] >= 0 && out[b] != x->dim[b])) return fv_onnx_fail(im, "slicing the batch axis");
+    if (b >= 0 && (lo[b] != 0 || step[b] != 1 || (x->dim[b] >= 0 && out[b] != x->dim[b]))) return fv_onnx_fail(im, "slicing the batch axis");
     int whole = 1;
     for (int a = 0; a < x->rank; a++) {
         if (a == b) continue;
@@ -305,7 +305,7 @@ fv_status fv_onnx_op_slice(importer *im) {
     }
     value *ins[1] = {x};
     int node = fv_onnx_add_node(im, &l, ins, 1, "");
-    out[b] = x->dim[b];
+    if (b >= 0) out[b] = x->dim[b];
     value *v = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, out, x->rank) : NULL;
     if (v) v->plain = x->plain, fv_onnx_keep_batch(v, x);
     return v ? FV_OK : FV_ERR;
