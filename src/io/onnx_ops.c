@@ -414,21 +414,54 @@ static fv_status op_add(importer *im) {
     return out ? fv_onnx_finish_fused(im, fused, out) : FV_ERR;
 }
 
+/* Concat of values whose batch is elsewhere than alone on axis 0 (in one place in all of them):
+ * along any other axis, in ONNX's order. */
+static fv_status concat_moved(importer *im, value **ins, int n, int64_t axis) {
+    const value *first = ins[0];
+    if (axis < 0 || axis >= first->rank || axis == first->batch_axis)
+        return fv_onnx_fail(im, "concatenation along axis %lld (fovea keeps the batch axis whole)", (long long)axis);
+    int64_t dims[FV_ONNX_MAX_RANK];
+    memcpy(dims, first->dim, sizeof dims);
+    dims[axis] = 0;
+    for (int i = 0; i < n; i++) {
+        value *v = ins[i];
+        if (v->node < 0) return fv_onnx_fail(im, "concatenating a constant ('%s') with data is not supported", v->name);
+        if (v->rank != first->rank || v->batch_axis != first->batch_axis || v->batch_outer != first->batch_outer || v->batch_inner != first->batch_inner)
+            return fv_onnx_fail(im, "inputs of different ranks or with the batch in different places");
+        for (int a = 0; a < first->rank; a++)
+            if (a != axis && a != first->batch_axis && v->dim[a] != first->dim[a]) return fv_onnx_fail(im, "inputs of different sizes on axis %d", a);
+        dims[axis] += v->dim[axis];
+        if (!fv_onnx_to_plain(im, v) || fv_onnx_shaped_node(im, v) < 0) return FV_ERR;
+    }
+    int64_t memory[FV_ONNX_MAX_RANK + 2];
+    int memory_axis[FV_ONNX_MAX_RANK];
+    fv_onnx_memory_dims(first, memory, memory_axis);
+    fv_layer l = fv_concat();
+    l.concat.axis = memory_axis[axis] - 1;
+    int node = fv_onnx_add_node(im, &l, ins, n, "");
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, first->rank) : NULL;
+    if (out) out->plain = 1, fv_onnx_keep_batch(out, first);
+    return out ? FV_OK : FV_ERR;
+}
+
 static fv_status op_concat(importer *im) {
     int n = (int)im->at->n_input;
     value *ins[FV_MAX_INPUTS];
     if (n < 1) return fv_onnx_fail(im, "no inputs");
     if (n > FV_MAX_INPUTS) return fv_onnx_fail(im, "%d inputs (at most %d)", n, FV_MAX_INPUTS);
     int64_t batch = 0; /* a batch fixed in the file */
+    int moved = 0;
     for (int i = 0; i < n; i++) { /* all constants (a shape being assembled) were folded before */
         if (!(ins[i] = fv_onnx_input(im, (size_t)i))) return FV_ERR;
         if (ins[i]->node >= 0 && !fv_onnx_batch_moved(ins[i]) && ins[i]->dim[0] > 0) batch = ins[i]->dim[0];
+        moved |= fv_onnx_batch_moved(ins[i]);
     }
-    for (int i = 0; i < n && batch; i++)
-        if (ins[i]->node < 0 && fv_onnx_constant_as_data(im, ins[i], batch, &ins[i]) < 0) return FV_ERR;
+    for (int i = 0; i < n && (batch || im->unbatched); i++) /* unbatched: a constant is one sample's too */
+        if (ins[i]->node < 0 && fv_onnx_constant_as_data(im, ins[i], im->unbatched ? 0 : batch, &ins[i]) < 0) return FV_ERR;
     if (n == 1) return fv_onnx_alias(im, 0, ins[0]) ? FV_OK : FV_ERR; /* densenet's first dense layer */
     int64_t axis = fv_onnx_attr_int(im, "axis", 1);
     if (axis < 0) axis += ins[0]->rank;
+    if (moved) return concat_moved(im, ins, n, axis);
     if (axis < 1 || axis >= ins[0]->rank) return fv_onnx_fail(im, "concatenation along axis %lld (fovea keeps the batch axis whole)", (long long)axis);
     /* along the channels: channels last; along another axis: in ONNX's order when any input is
      * there already (a ViT's tokens), else channels last */
@@ -573,7 +606,8 @@ fv_status fv_onnx_translate(importer *im) {
     /* operators that read a value whose batch is not alone on axis 0 (attention's transposes and
      * merges, see value.batch_axis); the rest refuse it rather than misread its axes */
     static const int batch_anywhere[] = {H_TRANSPOSE, H_RESHAPE, H_SQUEEZE, H_UNSQUEEZE, H_SHAPE, H_SLICE, H_MATMUL, H_GEMM, H_SOFTMAX,
-                                         H_IDENTITY, H_DROPOUT, H_ACT, H_UNARY, H_ADD, H_SUB, H_MUL, H_DIV, H_NEG, H_BINARY};
+                                         H_IDENTITY, H_DROPOUT, H_ACT, H_UNARY, H_ADD, H_SUB, H_MUL, H_DIV, H_NEG, H_BINARY, H_POW,
+                                         H_REDUCE, H_CONCAT, H_FLATTEN, H_GATHER, H_SPLIT};
     int anywhere = 0;
     for (size_t i = 0; i < sizeof batch_anywhere / sizeof *batch_anywhere; i++) anywhere |= kind == batch_anywhere[i];
     for (size_t i = 0; i < n->n_input && !anywhere; i++) {

@@ -180,6 +180,17 @@ fv_status fv_onnx_op_transpose(importer *im) {
 fv_status fv_onnx_op_flatten(importer *im) {
     value *x = fv_onnx_input(im, 0);
     if (!x) return FV_ERR;
+    if (x->batch_axis < 0 && x->node >= 0) { /* unbatched: (d0 ... d(axis-1), d(axis) ...) as a matrix */
+        int64_t axis = fv_onnx_attr_int(im, "axis", 1);
+        if (axis < 0) axis += x->rank;
+        if (axis < 0 || axis > x->rank) return fv_onnx_fail(im, "axis %lld out of range", (long long)axis);
+        value *v = fv_onnx_alias(im, 0, x);
+        if (!v) return FV_ERR;
+        v->dim[0] = (int64_t)fv_onnx_dims_count(x->dim, (size_t)axis), v->dim[1] = (int64_t)fv_onnx_dims_count(x->dim + axis, (size_t)(x->rank - axis));
+        v->rank = 2;
+        return FV_OK;
+    }
+    if (fv_onnx_batch_moved(x)) return fv_onnx_fail(im, "flattening data whose batch is on axis %d", x->batch_axis);
     if (x->plain && x->node >= 0) { /* row-major memory: a plain flatten */
         int64_t axis = fv_onnx_attr_int(im, "axis", 1);
         if (axis != 1 && axis != 1 - x->rank) return fv_onnx_fail(im, "axis %lld (fovea flattens everything after the batch axis: axis 1)", (long long)axis);

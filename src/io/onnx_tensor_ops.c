@@ -38,7 +38,24 @@ static int fovea_axis(const value *v, int k) {
 fv_status fv_onnx_op_binary(importer *im, int op) {
     value *a = fv_onnx_input(im, 0), *b = a ? fv_onnx_input(im, 1) : NULL;
     if (!b) return FV_ERR;
-    if (a->node < 0 || b->node < 0) return fv_onnx_fail(im, "an operand is a constant");
+    if (a->node < 0 && b->node < 0) return fv_onnx_fail(im, "both operands are constants");
+    if (a->node < 0 || b->node < 0) { /* Max(x, c), Pow(x, c), ...: the constant as a tensor layer, broadcast by the binary one */
+        value *x = a->node < 0 ? b : a, *c = a->node < 0 ? a : b, *t;
+        if (c->rank > x->rank) return fv_onnx_fail(im, "constant '%s' has more axes than the data", c->name);
+        value padded = *c; /* right-aligned to x's rank, as numpy broadcasts */
+        padded.rank = x->rank;
+        for (int k = 0; k < x->rank; k++) padded.dim[k] = k < x->rank - c->rank ? 1 : c->dim[k - (x->rank - c->rank)];
+        if (x->batch_axis < 0) {
+            if (fv_onnx_constant_as_data(im, &padded, 0, &t) != 1) return FV_ERR;
+        } else {
+            if (fv_onnx_batch_moved(x)) return fv_onnx_fail(im, "an operand is a constant and the other's batch is moved");
+            if (padded.dim[0] != 1) return fv_onnx_fail(im, "constant '%s' varies along the batch axis", c->name);
+            if (!fv_onnx_to_plain(im, x) || fv_onnx_constant_as_data(im, &padded, 1, &t) != 1) return FV_ERR;
+            t->dim[0] = x->dim[0];
+        }
+        if (a->node < 0) a = t;
+        else b = t;
+    }
     if (a->plain != b->plain && !(fv_onnx_layout_trivial(a) && fv_onnx_layout_trivial(b)))
         return fv_onnx_fail(im, "operands in different layouts ('%s' was transposed)", a->plain ? a->name : b->name);
     if (a->rank != b->rank)
@@ -85,7 +102,7 @@ fv_status fv_onnx_op_pow(importer *im) {
     value *ins[2] = {x, x};
     int node = fv_onnx_add_node(im, &l, ins, 2, "");
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
-    if (out) out->plain = x->plain;
+    if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
     return out ? FV_OK : FV_ERR;
 }
 
@@ -157,26 +174,35 @@ fv_status fv_onnx_op_reduce(importer *im, int op) {
         if (n < 0) return fv_onnx_fail(im, "too many axes");
     }
     if (n == 0 && fv_onnx_attr_int(im, "noop_with_empty_axes", 0)) return fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
-    if (n == 0) return fv_onnx_fail(im, "reducing every axis, the batch's too (fovea keeps one result per sample)");
+    int b = x->batch_axis;
+    if (n == 0 && b >= 0) return fv_onnx_fail(im, "reducing every axis, the batch's too (fovea keeps one result per sample)");
+    if (n == 0) /* unbatched: every axis is the sample's */
+        for (; n < x->rank; n++) axes[n] = n;
     int keepdims = (int)fv_onnx_attr_int(im, "keepdims", 1), mask = 0, reduced[FV_ONNX_MAX_RANK] = {0};
     for (int i = 0; i < n; i++) {
         int64_t k = axes[i] < 0 ? axes[i] + x->rank : axes[i];
         if (k < 0 || k >= x->rank) return fv_onnx_fail(im, "axis %lld out of range", (long long)axes[i]);
-        if (k == 0) return fv_onnx_fail(im, "reducing along the batch axis");
+        if (k == b) return fv_onnx_fail(im, "reducing along the batch axis");
         reduced[k] = 1, mask |= 1 << fovea_axis(x, (int)k);
     }
     int64_t dims[FV_ONNX_MAX_RANK];
-    int rank = 0, spatial_left = 0;
+    int rank = 0, spatial_left = 0, batch_axis = b;
     for (int k = 0; k < x->rank; k++) {
         if (!reduced[k] || keepdims) dims[rank++] = reduced[k] ? 1 : x->dim[k];
         spatial_left += k >= 2 && !reduced[k];
+        batch_axis -= !keepdims && reduced[k] && k < b;
     }
+    if (rank == 0) dims[rank++] = 1; /* an unbatched scalar: one value */
     if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
     fv_layer l = fv_reduce((fv_reduce_op)op, mask, keepdims);
     value *ins[1] = {x};
     int node = fv_onnx_add_node(im, &l, ins, 1, "");
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, rank < 2 ? 2 : rank) : NULL;
     if (!out) return FV_ERR;
+    if (fv_onnx_batch_moved(x)) {
+        fv_onnx_keep_batch(out, x), out->batch_axis = batch_axis, out->plain = 1, out->rank = rank;
+        return FV_OK;
+    }
     if (rank < 2) out->dim[1] = 1; /* every axis after the batch reduced away: (N, 1) as fovea keeps it */
     /* dropping the channels leaves the spatial axes in their own order: ONNX's order (plain) */
     out->plain = x->plain || (!keepdims && reduced[1] && spatial_left > 1);
@@ -370,6 +396,20 @@ fv_status fv_onnx_op_expand(importer *im) {
  * class token expanded to a batch fixed in the file): *out, data from a tensor layer of one
  * sample's part, and 1; 0 when it is not that; -1 on an error. */
 int fv_onnx_constant_as_data(importer *im, const value *c, int64_t batch, value **out) {
+    if (batch == 0 && c->node < 0 && c->rank >= 1 && c->rank <= FV_MAX_RANK) { /* an unbatched import: the constant is one sample */
+        float *data = malloc(c->count * sizeof *data);
+        if (!data) return fv_onnx_fail(im, "out of memory"), -1;
+        memcpy(data, c->f, c->count * sizeof *data);
+        int64_t dims[FV_ONNX_MAX_RANK + 1] = {1};
+        memcpy(dims + 1, c->dim, (size_t)c->rank * sizeof *dims);
+        int node = tensor_node(im, data, dims, c->rank + 1);
+        value *v = node >= 0 ? fv_onnx_new_value(im, "") : NULL;
+        if (!v) return -1;
+        v->node = node, v->rank = c->rank, v->plain = 1, v->batch_axis = -1;
+        memcpy(v->dim, c->dim, (size_t)c->rank * sizeof *v->dim);
+        *out = v;
+        return 1;
+    }
     if (c->node >= 0 || c->rank < 2 || c->dim[0] != batch || batch < 1 || c->rank - 1 > FV_MAX_RANK) return 0;
     size_t per = fv_onnx_dims_count(c->dim + 1, (size_t)c->rank - 1);
     for (size_t i = per; i < c->count; i++)
@@ -505,9 +545,10 @@ fv_status fv_onnx_op_conv_transpose(importer *im) {
 /* Output `out` of the current node: x's elements begin, begin + step, ... (count of them) along
  * ONNX axis k, that axis dropped when `drop` (a Gather by one index). */
 static fv_status slice_along(importer *im, value *x, int k, int64_t begin, int64_t count, int64_t step, size_t out, int drop) {
-    if (x->rank - 1 > FV_MAX_RANK || fv_onnx_shaped_node(im, x) < 0) return x->rank - 1 > FV_MAX_RANK ? fv_onnx_fail(im, "rank %d", x->rank) : FV_ERR;
-    fv_layer l = fv_slice(x->rank - 1);
-    for (int j = 1; j < x->rank; j++) l.slice.size.dim[fovea_axis(x, j)] = (int)x->dim[j];
+    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    fv_shape whole = fv_net_node_shape(im->net, x->node);
+    fv_layer l = fv_slice(whole.rank);
+    for (int j = 0; j < whole.rank; j++) l.slice.size.dim[j] = whole.dim[j];
     int a = fovea_axis(x, k);
     l.slice.begin.dim[a] = (int)begin, l.slice.size.dim[a] = (int)count, l.slice.step.dim[a] = (int)step;
     value *ins[1] = {x};
@@ -517,12 +558,13 @@ static fv_status slice_along(importer *im, value *x, int k, int64_t begin, int64
     dims[k] = count;
     value *v = node >= 0 ? fv_onnx_set_output(im, out, node, NULL, dims, x->rank) : NULL;
     if (!v) return FV_ERR;
-    v->plain = x->plain;
+    v->plain = x->plain, fv_onnx_keep_batch(v, x);
     if (drop) { /* the same memory without the axis of size 1: ONNX's order first unless it already is */
         if (!fv_onnx_to_plain(im, v)) return FV_ERR;
         for (int j = k; j + 1 < v->rank; j++) v->dim[j] = v->dim[j + 1];
         v->rank--;
-        if (v->rank < 2) return fv_onnx_fail(im, "a result without axes after the batch");
+        if (k < v->batch_axis) v->batch_axis--;
+        if (v->rank < (v->batch_axis < 0 ? 1 : 2)) return fv_onnx_fail(im, "a result without axes after the batch");
     }
     return FV_OK;
 }
@@ -533,7 +575,7 @@ fv_status fv_onnx_op_gather_data(importer *im) {
     if (!idx) return FV_ERR;
     int64_t k = fv_onnx_attr_int(im, "axis", 0);
     if (k < 0) k += x->rank;
-    if (k <= 0 || k >= x->rank) return fv_onnx_fail(im, "gathering along axis %lld (the batch axis stays whole)", (long long)k);
+    if (k < 0 || k >= x->rank || k == x->batch_axis) return fv_onnx_fail(im, "gathering along axis %lld (the batch axis stays whole)", (long long)k);
     if (idx->rank > 1 || idx->count < 1) return fv_onnx_fail(im, "indices of rank %d (fovea gathers by one index or a list)", idx->rank);
     int64_t first = (int64_t)idx->f[0], step = idx->count > 1 ? (int64_t)idx->f[1] - (int64_t)idx->f[0] : 1;
     for (size_t i = 0; i < idx->count; i++) {
@@ -555,7 +597,7 @@ fv_status fv_onnx_op_split(importer *im) {
     if (!x) return FV_ERR;
     int64_t k = fv_onnx_attr_int(im, "axis", 0), sizes[FV_MAX_INPUTS];
     if (k < 0) k += x->rank;
-    if (k <= 0 || k >= x->rank) return fv_onnx_fail(im, "splitting along axis %lld (the batch axis stays whole)", (long long)k);
+    if (k < 0 || k >= x->rank || k == x->batch_axis) return fv_onnx_fail(im, "splitting along axis %lld (the batch axis stays whole)", (long long)k);
     size_t n = im->at->n_output;
     if (n < 1 || n > FV_MAX_INPUTS) return fv_onnx_fail(im, "%zu outputs", n);
     int given = 0;
