@@ -188,7 +188,8 @@ typedef struct fv_unary_settings {
     fv_unary_op op;
 } fv_unary_settings;
 
-typedef enum { FV_REDUCE_MEAN, FV_REDUCE_SUM, FV_REDUCE_MAX, FV_REDUCE_COUNT } fv_reduce_op;
+typedef enum { FV_REDUCE_MEAN, FV_REDUCE_SUM, FV_REDUCE_MAX, FV_REDUCE_MIN, FV_REDUCE_PROD, FV_REDUCE_SUM_SQUARE, FV_REDUCE_L1,
+               FV_REDUCE_L2, FV_REDUCE_LOG_SUM, FV_REDUCE_LOG_SUM_EXP, FV_REDUCE_COUNT } fv_reduce_op;
 typedef struct fv_reduce_settings {
     fv_reduce_op op;
     int axes;                  /* bit a: reduce per-sample axis a (0 is the first after the batch) */

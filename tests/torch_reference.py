@@ -323,7 +323,12 @@ class Case:
             axes = [int(v) + 1 for v in s["axes"].split(",")]
             keep = s.get("keepdims", "true") == "true"
             op = s.get("op", "mean")
-            y = {"mean": torch.mean, "sum": torch.sum}[op](x, dim=axes, keepdim=keep) if op != "max" else torch.amax(x, dim=axes, keepdim=keep)
+            y = {"mean": lambda: torch.mean(x, dim=axes, keepdim=keep), "sum": lambda: torch.sum(x, dim=axes, keepdim=keep),
+                 "max": lambda: torch.amax(x, dim=axes, keepdim=keep), "min": lambda: torch.amin(x, dim=axes, keepdim=keep),
+                 "prod": lambda: prod(x, axes, keep),
+                 "sum_square": lambda: torch.sum(x * x, dim=axes, keepdim=keep), "l1": lambda: torch.sum(x.abs(), dim=axes, keepdim=keep),
+                 "l2": lambda: torch.sqrt(torch.sum(x * x, dim=axes, keepdim=keep)), "log_sum": lambda: torch.log(torch.sum(x, dim=axes, keepdim=keep)),
+                 "log_sum_exp": lambda: torch.logsumexp(x, dim=axes, keepdim=keep)}[op]()
             return y.reshape(y.shape[0], 1) if y.dim() == 1 else y  # everything reduced: one value a sample
         if kind == "pad":
             v = [int(p) for p in s["pads"].split(",")]
@@ -382,6 +387,13 @@ class Case:
 
 
 BINARY_WORDS = {"multiply": "mul", "subtract": "sub", "divide": "div", "maximum": "max", "minimum": "min", "power": "pow"}
+def prod(x, axes, keep):
+    """torch.prod takes one axis: the product over several, one at a time."""
+    for a in sorted(axes, reverse=True):
+        x = torch.prod(x, dim=a, keepdim=keep)
+    return x
+
+
 UNARY_WORDS = ("exp", "log", "sqrt", "erf", "abs", "neg", "reciprocal")
 
 
@@ -595,6 +607,14 @@ def cases():
         ("reduce sum over C, dropped", "reduce name=r op=sum axes=2 keepdims=false", (3, 4, 2)),
         ("reduce max over W", "reduce name=r op=max axes=1", (3, 4, 2)),
         ("reduce everything", "reduce name=r op=mean axes=0,1,2 keepdims=false", (3, 4, 2)),
+        ("reduce min over W", "reduce name=r op=min axes=1", (3, 4, 2)),
+        ("reduce prod over C", "sigmoid name=s\nreduce name=r op=prod axes=2", (3, 4, 2)),
+        ("reduce prod over H, W, dropped", "sigmoid name=s\nreduce name=r op=prod axes=0,1 keepdims=false", (3, 4, 2)),
+        ("reduce sum_square over H, W", "reduce name=r op=sum_square axes=0,1", (3, 4, 2)),
+        ("reduce l1 over W", "reduce name=r op=l1 axes=1", (3, 4, 2)),
+        ("reduce l2 over C, dropped", "reduce name=r op=l2 axes=2 keepdims=false", (3, 4, 2)),
+        ("reduce log_sum over H", "sigmoid name=s\nreduce name=r op=log_sum axes=0", (3, 4, 2)),
+        ("reduce log_sum_exp over W, C", "reduce name=r op=log_sum_exp axes=1,2", (3, 4, 2)),
         ("pad constant (the channels too)", "pad name=p pads=1,2,0,1,1,0 value=0.25", (3, 4, 2)),
         ("pad reflect", "pad name=p pads=2,1,1,3 mode=reflect", (4, 4, 2)),
         ("pad edge", "pad name=p pads=2,1,0,2 mode=edge", (3, 4, 2)),

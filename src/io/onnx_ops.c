@@ -561,7 +561,9 @@ static const op_row op_table[] = {
     {"PRelu", H_PRELU, 2},       {"Max", H_BINARY, 2},          {"Min", H_BINARY, 2},          {"Pow", H_POW, 2},
     {"Exp", H_UNARY, 1},         {"Log", H_UNARY, 1},           {"Sqrt", H_UNARY, 1},          {"Erf", H_UNARY, 1},
     {"Abs", H_UNARY, 1},         {"Reciprocal", H_UNARY, 1},    {"ReduceMean", H_REDUCE, 2},   {"ReduceSum", H_REDUCE, 2},
-    {"ReduceMax", H_REDUCE, 2},  {"Pad", H_PAD, 4},             {"Slice", H_SLICE, 5},         {"Expand", H_EXPAND, 2},
+    {"ReduceMax", H_REDUCE, 2},  {"ReduceMin", H_REDUCE, 2},   {"ReduceProd", H_REDUCE, 2},  {"ReduceSumSquare", H_REDUCE, 2},
+    {"ReduceL1", H_REDUCE, 2},   {"ReduceL2", H_REDUCE, 2},     {"ReduceLogSum", H_REDUCE, 2}, {"ReduceLogSumExp", H_REDUCE, 2},
+    {"Pad", H_PAD, 4},             {"Slice", H_SLICE, 5},         {"Expand", H_EXPAND, 2},
     {"Resize", H_RESIZE, 4},     {"Upsample", H_RESIZE, 2},     {"ConvTranspose", H_CONV_TRANSPOSE, 3},
     {"Split", H_SPLIT, 2},
 };

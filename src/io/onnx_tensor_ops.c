@@ -12,7 +12,8 @@
 
 const char *const fv_onnx_binary_ops[FV_BINARY_COUNT] = {"Add", "Sub", "Mul", "Div", "Max", "Min", "Pow"};
 const char *const fv_onnx_unary_ops[FV_UNARY_COUNT] = {"Exp", "Log", "Sqrt", "Erf", "Abs", "Neg", "Reciprocal"};
-const char *const fv_onnx_reduce_ops[FV_REDUCE_COUNT] = {"ReduceMean", "ReduceSum", "ReduceMax"};
+const char *const fv_onnx_reduce_ops[FV_REDUCE_COUNT] = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare",
+                                                          "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp"};
 const char *const fv_onnx_pad_modes[FV_PAD_MODE_COUNT] = {"constant", "reflect", "edge"};
 const char *const fv_onnx_resize_coordinates[FV_RESIZE_COORD_COUNT] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"};
 const char *const fv_onnx_resize_nearest[FV_RESIZE_NEAREST_COUNT] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};

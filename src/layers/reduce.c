@@ -1,8 +1,10 @@
-/* reduce.c — mean, sum or max over some of the axes after the batch, keeping them as size 1 or
- * dropping them: ONNX's ReduceMean/ReduceSum/ReduceMax (mnasnet's spatial mean, a layer norm
- * written out as ReduceMean over the channels). */
+/* reduce.c — mean, sum, max, min, product, sum of squares, L1 and L2 norms, log of the sum and
+ * log-sum-exp over some of the axes after the batch, keeping them as size 1 or dropping them:
+ * ONNX's Reduce* operators (mnasnet's spatial mean, a layer norm written out as ReduceMean over
+ * the channels). */
 #include "core/core.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -31,7 +33,10 @@ static fv_status reduce_infer(fv_node *node, fv_error *err) {
     }
     if (out.rank == 0) out.rank = 1, out.dim[0] = 1; /* everything reduced: one value a sample */
     node->out_shape = out;
-    if (l->op == FV_REDUCE_MAX) node->scratch_per_sample = fv_shape_count(out) * sizeof(int32_t);
+    /* max, min: the index chosen; product: the product of the non-zero values and the count of zeros */
+    if (l->op == FV_REDUCE_MAX || l->op == FV_REDUCE_MIN) node->scratch_per_sample = fv_shape_count(out) * sizeof(int32_t);
+    if (l->op == FV_REDUCE_PROD) node->scratch_per_sample = fv_shape_count(out) * 2 * sizeof(float);
+    if (l->op == FV_REDUCE_LOG_SUM_EXP) node->scratch_per_sample = fv_shape_count(out) * sizeof(float); /* the largest value */
     return FV_OK;
 }
 
@@ -53,19 +58,43 @@ static void reduce_forward(const fv_node *node, const fv_step *s) {
     for (int n = 0; n < s->batch; n++) {
         const float *x = s->in[0] + (size_t)n * per_in;
         float *y = s->out + (size_t)n * per_out;
-        int32_t *arg = op == FV_REDUCE_MAX ? (int32_t *)s->scratch + (size_t)n * per_out : NULL;
+        int32_t *arg = op == FV_REDUCE_MAX || op == FV_REDUCE_MIN ? (int32_t *)s->scratch + (size_t)n * per_out : NULL;
+        float *prod = op == FV_REDUCE_PROD ? (float *)s->scratch + (size_t)n * per_out * 2 : NULL, *zeros = prod ? prod + per_out : NULL;
         for (size_t o = 0; o < per_out; o++) y[o] = 0.0f;
         for (size_t o = 0; arg && o < per_out; o++) arg[o] = -1;
-        FOR_INPUT(dim, os, i, o) {
-            if (!arg) y[o] += x[i];
-            else if (arg[o] < 0 || x[i] > y[o]) y[o] = x[i], arg[o] = (int32_t)i;
+        for (size_t o = 0; prod && o < per_out; o++) prod[o] = 1.0f, zeros[o] = 0.0f;
+        switch (op) {
+        case FV_REDUCE_MEAN:
+        case FV_REDUCE_SUM:
+        case FV_REDUCE_LOG_SUM: FOR_INPUT(dim, os, i, o) y[o] += x[i]; break;
+        case FV_REDUCE_MAX: FOR_INPUT(dim, os, i, o) if (arg[o] < 0 || x[i] > y[o]) y[o] = x[i], arg[o] = (int32_t)i; break;
+        case FV_REDUCE_MIN: FOR_INPUT(dim, os, i, o) if (arg[o] < 0 || x[i] < y[o]) y[o] = x[i], arg[o] = (int32_t)i; break;
+        case FV_REDUCE_PROD: FOR_INPUT(dim, os, i, o) if (x[i] != 0.0f) prod[o] *= x[i]; else zeros[o] += 1.0f; break;
+        case FV_REDUCE_SUM_SQUARE:
+        case FV_REDUCE_L2: FOR_INPUT(dim, os, i, o) y[o] += x[i] * x[i]; break;
+        case FV_REDUCE_L1: FOR_INPUT(dim, os, i, o) y[o] += fabsf(x[i]); break;
+        case FV_REDUCE_LOG_SUM_EXP: { /* the largest first, so that exp does not overflow */
+            float *top = (float *)s->scratch + (size_t)n * per_out;
+            for (size_t o = 0; o < per_out; o++) top[o] = -INFINITY;
+            FOR_INPUT(dim, os, i, o) if (x[i] > top[o]) top[o] = x[i];
+            FOR_INPUT(dim, os, i, o) y[o] += expf(x[i] - top[o]);
+            for (size_t o = 0; o < per_out; o++) y[o] = top[o] + logf(y[o]);
+            break;
+        }
+        case FV_REDUCE_COUNT: break;
         }
         if (op == FV_REDUCE_MEAN)
             for (size_t o = 0; o < per_out; o++) y[o] /= (float)count;
+        if (op == FV_REDUCE_L2)
+            for (size_t o = 0; o < per_out; o++) y[o] = sqrtf(y[o]);
+        if (op == FV_REDUCE_LOG_SUM)
+            for (size_t o = 0; o < per_out; o++) y[o] = logf(y[o]);
+        for (size_t o = 0; prod && o < per_out; o++) y[o] = zeros[o] > 0.0f ? 0.0f : prod[o];
     }
 }
-
-/* mean: dx = dy / count; sum: dx = dy; max: dy to the first largest element, 0 elsewhere */
+/* mean: dx = dy / count; sum: dx = dy; max, min: dy to the first one chosen, 0 elsewhere;
+ * product: dy times the product of the others; sum of squares: 2 x dy; L1: sign(x) dy;
+ * L2: x / y dy; log of the sum: dy / sum; log-sum-exp: exp(x - y) dy */
 static void reduce_backward(const fv_node *node, const fv_step *s) {
     int dim[FV_MAX_RANK];
     size_t os[FV_MAX_RANK];
@@ -74,27 +103,40 @@ static void reduce_backward(const fv_node *node, const fv_step *s) {
     fv_reduce_op op = node->layer.reduce.op;
     float scale = op == FV_REDUCE_MEAN ? 1.0f / (float)count : 1.0f;
     for (int n = 0; n < s->batch; n++) {
-        const float *dy = s->d_out + (size_t)n * per_out;
+        const float *dy = s->d_out + (size_t)n * per_out, *x = s->in[0] + (size_t)n * per_in, *y = s->out + (size_t)n * per_out;
         float *dx = s->d_in[0] + (size_t)n * per_in;
-        if (op == FV_REDUCE_MAX) {
+        switch (op) {
+        case FV_REDUCE_MAX:
+        case FV_REDUCE_MIN: {
             const int32_t *arg = (const int32_t *)s->scratch + (size_t)n * per_out;
             memset(dx, 0, per_in * sizeof *dx);
             for (size_t o = 0; o < per_out; o++) dx[arg[o]] += dy[o];
-            continue;
+            break;
         }
-        FOR_INPUT(dim, os, i, o) dx[i] = dy[o] * scale;
+        case FV_REDUCE_PROD: { /* with one zero, only it has a gradient: the product of the others */
+            const float *prod = (const float *)s->scratch + (size_t)n * per_out * 2, *zeros = prod + per_out;
+            FOR_INPUT(dim, os, i, o) dx[i] = zeros[o] == 0.0f ? dy[o] * prod[o] / x[i] : zeros[o] == 1.0f && x[i] == 0.0f ? dy[o] * prod[o] : 0.0f;
+            break;
+        }
+        case FV_REDUCE_SUM_SQUARE: FOR_INPUT(dim, os, i, o) dx[i] = 2.0f * x[i] * dy[o]; break;
+        case FV_REDUCE_L1: FOR_INPUT(dim, os, i, o) dx[i] = x[i] > 0.0f ? dy[o] : x[i] < 0.0f ? -dy[o] : 0.0f; break;
+        case FV_REDUCE_L2: FOR_INPUT(dim, os, i, o) dx[i] = y[o] > 0.0f ? x[i] / y[o] * dy[o] : 0.0f; break;
+        case FV_REDUCE_LOG_SUM: FOR_INPUT(dim, os, i, o) dx[i] = dy[o] / expf(y[o]); break;
+        case FV_REDUCE_LOG_SUM_EXP: FOR_INPUT(dim, os, i, o) dx[i] = dy[o] * expf(x[i] - y[o]); break;
+        default: FOR_INPUT(dim, os, i, o) dx[i] = dy[o] * scale; break;
+        }
     }
 }
 
-static const char *const reduce_ops[] = {"mean", "sum", "max", NULL};
+static const char *const reduce_ops[] = {"mean", "sum", "max", "min", "prod", "sum_square", "l1", "l2", "log_sum", "log_sum_exp", NULL};
 #define REDUCE(field) offsetof(fv_layer, reduce.field)
 static const fv_setting reduce_settings[] = {
-    {"op", FV_SET_CHOICE, REDUCE(op), 0, "mean", NULL, "mean, sum or max", reduce_ops},
+    {"op", FV_SET_CHOICE, REDUCE(op), 0, "mean", NULL, "mean, sum, max, min, prod, sum_square, l1, l2, log_sum or log_sum_exp", reduce_ops},
     {"axes", FV_SET_AXES, REDUCE(axes), 0, NULL, NULL, "the axes reduced, 0 the first after the batch: `0,1` is H and W of (H, W, C)", NULL},
     {"keepdims", FV_SET_BOOL, REDUCE(keepdims), 0, "true", NULL, "keep the reduced axes with size 1", NULL},
 };
 
-const fv_op fv_op_reduce = {FV_LAYER_REDUCE, "reduce", "Reduce", "mean, sum or max over some axes after the batch", 0,
+const fv_op fv_op_reduce = {FV_LAYER_REDUCE, "reduce", "Reduce", "mean, sum, max, min, product, norms, log-sum-exp over some axes after the batch", 0,
                             reduce_settings, 3, NULL, 0, 1, 1, reduce_infer, NULL, reduce_forward, reduce_backward, NULL, NULL, 0};
 
 fv_layer fv_reduce(fv_reduce_op op, int axes, int keepdims) {
