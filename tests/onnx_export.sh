@@ -38,7 +38,10 @@ printf 'model tensors\ninput name=in shape=6,5,3\nconv2d name=c filters=4 kernel
 # ... and the kinds ONNX's graphs of attention and segmentation brought: transpose, slice, concat
 # along another axis, a learned tensor per sample, resize (linear, and nearest by a scale)
 printf 'model shapes\ninput name=in shape=6,4,3\ntranspose name=t perm=1,0,2\nslice name=s begin=0,1,0 size=4,4,3 step=1,1,1\ntensor name=k shape=1,4,3 inputs=in\nconcat name=c inputs=k,s axis=0\nresize name=r size=9,7\nresize name=n size=4,3 mode=nearest coordinates=asymmetric nearest=floor scale=0.5,0.5\nconv2d_transpose name=u filters=3 kernel=2 stride=2 padding=1 output_padding=1\nreduce name=v op=mean axes=0 keepdims=false\ntranspose name=vt perm=1,0 inputs=v\nmatmul name=mm inputs=u,vt\nconv2d filters=2 kernel=3\nflatten\ndense units=3\n' > "$dir/shapes.fv"
-for spec in lenet5:28,28,1 mlp-2d:2 mnist-cnn:28,28,1 smile-cnn:64,64,3 layers:9,8,3 tensors:6,5,3 shapes:6,4,3; do
+# ... and the unary functions with constants, the trigonometric ones, hard-swish (HardSigmoid x Mul at
+# opset 13), and the reductions beyond mean, sum and max
+printf 'model functions\ninput name=in shape=5,4,3\nselu name=a alpha=2 beta=1.5\nshrink name=b alpha=0.3 beta=0.1\nelu name=c alpha=0.5\ncelu name=d alpha=2\nthresholded_relu name=e alpha=0.1\nsoftplus\nsoftsign\nsin\natan\nhard_swish\nreduce name=p op=prod axes=2\nreduce name=q op=l2 axes=0 inputs=in\nreduce name=r op=log_sum_exp axes=1 inputs=in\nreduce name=s op=min axes=0,1 inputs=in\nbinary op=add inputs=q,r\nbinary op=mul inputs=p,s\nflatten\ndense units=3\n' > "$dir/functions.fv"
+for spec in lenet5:28,28,1 mlp-2d:2 mnist-cnn:28,28,1 smile-cnn:64,64,3 layers:9,8,3 tensors:6,5,3 shapes:6,4,3 functions:5,4,3; do
   m=${spec%%:*} shape=${spec#*:}
   def=$src/models/$m.fv
   [ -f "$def" ] || def=$dir/$m.fv

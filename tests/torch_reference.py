@@ -317,8 +317,7 @@ class Case:
                     "min": torch.minimum, "pow": torch.pow}[op](a, b)
         if kind == "unary" or kind in UNARY_WORDS:
             op = s.get("op") or kind
-            return {"exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "erf": torch.erf, "abs": torch.abs,
-                    "neg": torch.neg, "reciprocal": torch.reciprocal}[op](x)
+            return unary(op, x, s.get("alpha"), s.get("beta"))
         if kind == "reduce":
             axes = [int(v) + 1 for v in s["axes"].split(",")]
             keep = s.get("keepdims", "true") == "true"
@@ -394,7 +393,34 @@ def prod(x, axes, keep):
     return x
 
 
-UNARY_WORDS = ("exp", "log", "sqrt", "erf", "abs", "neg", "reciprocal")
+UNARY_WORDS = ("exp", "log", "sqrt", "erf", "abs", "neg", "reciprocal", "elu", "selu", "celu", "thresholded_relu", "shrink", "softplus",
+               "softsign", "hard_swish", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+               "floor", "ceil", "round", "sign")
+
+
+def unary(op, x, alpha=None, beta=None):
+    """fovea's unary functions in PyTorch's terms; alpha, beta as the layer's settings (None: the default)."""
+    F = torch.nn.functional
+    a = None if alpha is None else float(alpha)
+    b = None if beta is None else float(beta)
+    if op == "elu":
+        return F.elu(x, 1.0 if a is None else a)
+    if op == "selu":
+        if a is None and b is None:
+            return torch.selu(x)
+        return (1.0507009873554805 if b is None else b) * torch.where(x > 0, x, (1.6732632423543772 if a is None else a) * torch.expm1(x))
+    if op == "celu":
+        return F.celu(x, 1.0 if a is None else a)
+    if op == "thresholded_relu":
+        return torch.where(x > (1.0 if a is None else a), x, torch.zeros_like(x))
+    if op == "shrink":
+        lam, bias = 0.5 if a is None else a, 0.0 if b is None else b
+        return torch.where(x < -lam, x + bias, torch.where(x > lam, x - bias, torch.zeros_like(x)))
+    return {"exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "erf": torch.erf, "abs": torch.abs, "neg": torch.neg,
+            "reciprocal": torch.reciprocal, "softplus": F.softplus, "softsign": F.softsign, "hard_swish": F.hardswish,
+            "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "asin": torch.asin, "acos": torch.acos, "atan": torch.atan,
+            "sinh": torch.sinh, "cosh": torch.cosh, "asinh": torch.asinh, "acosh": torch.acosh, "atanh": torch.atanh,
+            "floor": torch.floor, "ceil": torch.ceil, "round": torch.round, "sign": torch.sign}[op](x)
 
 
 def compute(case):
@@ -603,6 +629,31 @@ def cases():
         ("abs", "abs name=a", (3, 5)),
         ("neg", "neg name=n", (3, 5)),
         ("reciprocal", "sigmoid name=s\nreciprocal name=r", (3, 5)),
+        ("elu", "elu name=u", (3, 5)),
+        ("elu alpha 0.5", "elu name=u alpha=0.5", (3, 5)),
+        ("selu", "selu name=u", (3, 5)),
+        ("selu alpha 2 scale 3", "selu name=u alpha=2 beta=3", (3, 5)),
+        ("celu alpha 2", "celu name=u alpha=2", (3, 5)),
+        ("thresholded_relu 0.25", "thresholded_relu name=u alpha=0.25", (3, 5)),
+        ("shrink lambda 0.4 bias 0.1", "shrink name=u alpha=0.4 beta=0.1", (3, 5)),
+        ("softplus", "softplus name=u", (3, 5)),
+        ("softsign", "softsign name=u", (3, 5)),
+        ("hard_swish", "affine name=a\nhard_swish name=u", (3, 5)),
+        ("sin", "sin name=u", (3, 5)),
+        ("cos", "cos name=u", (3, 5)),
+        ("tan", "tan name=u", (3, 5)),
+        ("asin", "sigmoid name=s\nasin name=u", (3, 5)),
+        ("acos", "sigmoid name=s\nacos name=u", (3, 5)),
+        ("atan", "atan name=u", (3, 5)),
+        ("sinh", "sinh name=u", (3, 5)),
+        ("cosh", "cosh name=u", (3, 5)),
+        ("asinh", "asinh name=u", (3, 5)),
+        ("acosh", "sigmoid name=s\nexp name=e\nacosh name=u", (3, 5)),
+        ("atanh", "sigmoid name=s\natanh name=u", (3, 5)),
+        ("floor (3x)", "affine name=a\nfloor name=u", (3, 5)),
+        ("ceil (3x)", "affine name=a\nceil name=u", (3, 5)),
+        ("round (3x)", "affine name=a\nround name=u", (3, 5)),
+        ("sign", "sign name=u", (3, 5)),
         ("reduce mean over H, W", "reduce name=r op=mean axes=0,1", (3, 4, 2)),
         ("reduce sum over C, dropped", "reduce name=r op=sum axes=2 keepdims=false", (3, 4, 2)),
         ("reduce max over W", "reduce name=r op=max axes=1", (3, 4, 2)),

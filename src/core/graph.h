@@ -203,7 +203,7 @@ int fv_broadcast_dims(const fv_shape *a, int na, const fv_shape *b, int nb, fv_s
  * values, 0 along a slot of size 1 (broadcast). */
 void fv_broadcast_strides(const fv_shape *s, int axes, int slots, size_t unit, size_t *stride);
 /* The function a unary layer computes (src/layers/unary.c); the ONNX importer folds constants with it. */
-float fv_unary_apply(fv_unary_op op, float x);
+float fv_unary_apply(const fv_unary_settings *u, float x);
 /* Batch norm's moving statistics after a training forward (src/layers/batchnorm.c). */
 void fv_batchnorm_update_moving(const fv_node *node, const fv_step *s);
 /* db (C) = column sums of dy (rows x C): the bias gradient of dense and of every backend's dense. */

@@ -7,6 +7,7 @@
  * flatten or a reshape goes through fovea's order with Transposes around it. */
 #include "io/onnx.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -605,9 +606,24 @@ static fv_status export_node(exporter *ex, int i) {
         break;
     }
     case FV_LAYER_UNARY: {
-        const char *op = fv_onnx_unary_ops[l->unary.op];
+        const fv_unary_settings *u = &l->unary;
+        if (u->op == FV_UNARY_HARD_SWISH) { /* HardSwish is opset 14: x * HardSigmoid(x) with 1/6 and 1/2 */
+            const char *gate = ex_str(ex, "%s/gate", name), *both[2] = {ins[0], gate};
+            FvOnnx__NodeProto *h = ex_node(ex, "HardSigmoid", ex_str(ex, "%s/hard_sigmoid", name), ins, 1, gate);
+            if (h) attr_float(ex, h, "alpha", 1.0f / 6.0f), attr_float(ex, h, "beta", 0.5f);
+            out = ex_str(ex, "%s/HardSwish", name);
+            ex_node(ex, "Mul", name, both, 2, out);
+            break;
+        }
+        const char *op = fv_onnx_unary_ops[u->op];
         out = ex_str(ex, "%s/%s", name, op);
-        ex_node(ex, op, name, ins, 1, out);
+        FvOnnx__NodeProto *n = ex_node(ex, op, name, ins, 1, out);
+        /* the constants, where set (NaN: ONNX's defaults, which are fovea's) */
+        const char *a = u->op == FV_UNARY_ELU || u->op == FV_UNARY_CELU || u->op == FV_UNARY_THRESHOLDED_RELU || u->op == FV_UNARY_SELU ? "alpha"
+                      : u->op == FV_UNARY_SHRINK ? "lambd" : NULL;
+        const char *b = u->op == FV_UNARY_SELU ? "gamma" : u->op == FV_UNARY_SHRINK ? "bias" : NULL;
+        if (n && a && !isnan(u->alpha)) attr_float(ex, n, a, u->alpha);
+        if (n && b && !isnan(u->beta)) attr_float(ex, n, b, u->beta);
         break;
     }
     case FV_LAYER_REDUCE: return export_reduce(ex, i, name, ins[0], in_shape);

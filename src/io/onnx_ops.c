@@ -136,6 +136,19 @@ static fv_status op_activation(importer *im) {
     if (!x || fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
     fv_layer l = fv_activation_layer(act);
     l.activation.alpha = alpha;
+    /* hard-swish as opset 13 writes it, x * HardSigmoid(x) with 1/6: one unary layer */
+    int reader = act == FV_ACT_HARD_SIGMOID && fabsf(alpha - 1.0f / 6.0f) < 1e-6f ? fv_onnx_sole_reader(im, im->at->output[0]) : -1;
+    const FvOnnx__NodeProto *mul = reader >= 0 ? im->graph->node[reader] : NULL;
+    if (mul && !strcmp(mul->op_type, "Mul") && mul->n_input == 2 && mul->n_output == 1 &&
+        ((!strcmp(mul->input[0], im->at->input[0]) && !strcmp(mul->input[1], im->at->output[0])) ||
+         (!strcmp(mul->input[1], im->at->input[0]) && !strcmp(mul->input[0], im->at->output[0])))) {
+        fv_layer hs = fv_unary(FV_UNARY_HARD_SWISH);
+        value *ins[1] = {x};
+        int node = fv_onnx_add_node(im, &hs, ins, 1, "");
+        value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
+        if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
+        return out ? fv_onnx_finish_fused(im, reader, out) : FV_ERR;
+    }
     value *ins[1] = {x};
     int node = fv_onnx_add_node(im, &l, ins, 1, "");
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
@@ -560,7 +573,13 @@ static const op_row op_table[] = {
     {"Div", H_DIV, 2},           {"Neg", H_NEG, 1},             {"HardSigmoid", H_ACT, 1},     {"LogSoftmax", H_SOFTMAX, 1},
     {"PRelu", H_PRELU, 2},       {"Max", H_BINARY, 2},          {"Min", H_BINARY, 2},          {"Pow", H_POW, 2},
     {"Exp", H_UNARY, 1},         {"Log", H_UNARY, 1},           {"Sqrt", H_UNARY, 1},          {"Erf", H_UNARY, 1},
-    {"Abs", H_UNARY, 1},         {"Reciprocal", H_UNARY, 1},    {"ReduceMean", H_REDUCE, 2},   {"ReduceSum", H_REDUCE, 2},
+    {"Abs", H_UNARY, 1},         {"Reciprocal", H_UNARY, 1},    {"Elu", H_UNARY, 1},           {"Selu", H_UNARY, 1},
+    {"Celu", H_UNARY, 1},        {"ThresholdedRelu", H_UNARY, 1}, {"Shrink", H_UNARY, 1},      {"Softplus", H_UNARY, 1},
+    {"Softsign", H_UNARY, 1},    {"HardSwish", H_UNARY, 1},     {"Sin", H_UNARY, 1},           {"Cos", H_UNARY, 1},
+    {"Tan", H_UNARY, 1},         {"Asin", H_UNARY, 1},          {"Acos", H_UNARY, 1},          {"Atan", H_UNARY, 1},
+    {"Sinh", H_UNARY, 1},        {"Cosh", H_UNARY, 1},          {"Asinh", H_UNARY, 1},         {"Acosh", H_UNARY, 1},
+    {"Atanh", H_UNARY, 1},       {"Floor", H_UNARY, 1},         {"Ceil", H_UNARY, 1},          {"Round", H_UNARY, 1},
+    {"Sign", H_UNARY, 1},    {"ReduceMean", H_REDUCE, 2},   {"ReduceSum", H_REDUCE, 2},
     {"ReduceMax", H_REDUCE, 2},  {"ReduceMin", H_REDUCE, 2},   {"ReduceProd", H_REDUCE, 2},  {"ReduceSumSquare", H_REDUCE, 2},
     {"ReduceL1", H_REDUCE, 2},   {"ReduceL2", H_REDUCE, 2},     {"ReduceLogSum", H_REDUCE, 2}, {"ReduceLogSumExp", H_REDUCE, 2},
     {"Pad", H_PAD, 4},             {"Slice", H_SLICE, 5},         {"Expand", H_EXPAND, 2},

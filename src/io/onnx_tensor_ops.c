@@ -11,7 +11,10 @@
 #include <string.h>
 
 const char *const fv_onnx_binary_ops[FV_BINARY_COUNT] = {"Add", "Sub", "Mul", "Div", "Max", "Min", "Pow"};
-const char *const fv_onnx_unary_ops[FV_UNARY_COUNT] = {"Exp", "Log", "Sqrt", "Erf", "Abs", "Neg", "Reciprocal"};
+const char *const fv_onnx_unary_ops[FV_UNARY_COUNT] = {"Exp", "Log", "Sqrt", "Erf", "Abs", "Neg", "Reciprocal", "Elu", "Selu", "Celu",
+                                                        "ThresholdedRelu", "Shrink", "Softplus", "Softsign", "HardSwish", "Sin", "Cos",
+                                                        "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Floor",
+                                                        "Ceil", "Round", "Sign"};
 const char *const fv_onnx_reduce_ops[FV_REDUCE_COUNT] = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare",
                                                           "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp"};
 const char *const fv_onnx_pad_modes[FV_PAD_MODE_COUNT] = {"constant", "reflect", "edge"};
@@ -137,17 +140,26 @@ fv_status fv_onnx_op_matmul(importer *im) {
 
 /* ---- Unary functions: of a constant, folded; of data, a unary layer. ---- */
 fv_status fv_onnx_op_unary(importer *im, int op) {
+    /* the constants: Elu, Celu, ThresholdedRelu alpha; Selu alpha, gamma; Shrink lambd, bias */
+    static const char *const alpha_only[] = {"alpha", NULL}, *const selu[] = {"alpha", "gamma", NULL}, *const shrink[] = {"lambd", "bias", NULL},
+                             *const none[] = {NULL};
+    const char *const *known = op == FV_UNARY_SELU ? selu : op == FV_UNARY_SHRINK ? shrink
+                             : op == FV_UNARY_ELU || op == FV_UNARY_CELU || op == FV_UNARY_THRESHOLDED_RELU ? alpha_only : none;
+    if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
+    fv_layer l = fv_unary((fv_unary_op)op);
+    if (known[0]) l.unary.alpha = fv_onnx_attr_float(im, known[0], NAN);
+    if (known[0] && known[1]) l.unary.beta = fv_onnx_attr_float(im, known[1], NAN);
+    if (op == FV_UNARY_CELU && l.unary.alpha == 0.0f) return fv_onnx_fail(im, "alpha 0");
     value *x = fv_onnx_input(im, 0);
     if (!x) return FV_ERR;
     if (x->node < 0) {
         value *v = fv_onnx_alias(im, 0, x); /* a copy it owns */
         if (!v) return FV_ERR;
-        for (size_t i = 0; i < v->count; i++) v->f[i] = fv_unary_apply((fv_unary_op)op, v->f[i]); /* the layer's own function */
+        for (size_t i = 0; i < v->count; i++) v->f[i] = fv_unary_apply(&l.unary, v->f[i]); /* the layer's own function */
         v->is_int = 0;
         return FV_OK;
     }
     if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
-    fv_layer l = fv_unary((fv_unary_op)op);
     value *ins[1] = {x};
     int node = fv_onnx_add_node(im, &l, ins, 1, "");
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
