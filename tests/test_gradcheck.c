@@ -206,7 +206,7 @@ int main(void) {
         {"selu", "3,5", "selu"},
         {"selu alpha 2 scale 3", "3,5", "selu alpha=2 beta=3"},
         {"celu alpha 2", "3,5", "celu alpha=2"},
-        /* the jumps of thresholded_relu and shrink lie where no input is (a difference across one means nothing) */
+        /* the jumps of thresholded_relu and shrink, and clip's corners, lie where no input is (a difference across one means nothing) */
         {"thresholded_relu 0.3", "3,5", "thresholded_relu alpha=0.3"},
         {"shrink lambda 0.45 bias 0.1", "3,5", "shrink alpha=0.45 beta=0.1"},
         {"softplus", "3,5", "softplus"},
@@ -227,6 +227,7 @@ int main(void) {
         {"ceil", "3,5", "affine\nceil"},
         {"round", "3,5", "affine\nround"},
         {"sign", "3,5", "sign"},
+        {"clip to [-0.3, 0.5]", "3,5", "clip alpha=-0.3 beta=0.5"},
         {"reduce mean over H, W", "3,4,2", "reduce op=mean axes=0,1"},
         {"reduce sum over C, dropped", "3,4,2", "reduce op=sum axes=2 keepdims=false"},
         {"reduce max over W", "3,4,2", "reduce op=max axes=1"},

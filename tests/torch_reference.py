@@ -395,7 +395,7 @@ def prod(x, axes, keep):
 
 UNARY_WORDS = ("exp", "log", "sqrt", "erf", "abs", "neg", "reciprocal", "elu", "selu", "celu", "thresholded_relu", "shrink", "softplus",
                "softsign", "hard_swish", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
-               "floor", "ceil", "round", "sign")
+               "floor", "ceil", "round", "sign", "clip")
 
 
 def unary(op, x, alpha=None, beta=None):
@@ -413,6 +413,8 @@ def unary(op, x, alpha=None, beta=None):
         return F.celu(x, 1.0 if a is None else a)
     if op == "thresholded_relu":
         return torch.where(x > (1.0 if a is None else a), x, torch.zeros_like(x))
+    if op == "clip":
+        return torch.clamp(x, -float("inf") if a is None else a, float("inf") if b is None else b)
     if op == "shrink":
         lam, bias = 0.5 if a is None else a, 0.0 if b is None else b
         return torch.where(x < -lam, x + bias, torch.where(x > lam, x - bias, torch.zeros_like(x)))
@@ -654,6 +656,7 @@ def cases():
         ("ceil (3x)", "affine name=a\nceil name=u", (3, 5)),
         ("round (3x)", "affine name=a\nround name=u", (3, 5)),
         ("sign", "sign name=u", (3, 5)),
+        ("clip to [-0.35, 0.45]", "clip name=u alpha=-0.35 beta=0.45", (3, 5)),
         ("reduce mean over H, W", "reduce name=r op=mean axes=0,1", (3, 4, 2)),
         ("reduce sum over C, dropped", "reduce name=r op=sum axes=2 keepdims=false", (3, 4, 2)),
         ("reduce max over W", "reduce name=r op=max axes=1", (3, 4, 2)),

@@ -615,6 +615,14 @@ static fv_status export_node(exporter *ex, int i) {
             ex_node(ex, "Mul", name, both, 2, out);
             break;
         }
+        if (u->op == FV_UNARY_CLIP) { /* the bounds are inputs since opset 11 */
+            float lo = isnan(u->alpha) ? -INFINITY : u->alpha, hi = isnan(u->beta) ? INFINITY : u->beta;
+            const char *three[3] = {ins[0], ex_init(ex, ex_str(ex, "%s/min", name), NULL, 0, &lo, NULL),
+                                    ex_init(ex, ex_str(ex, "%s/max", name), NULL, 0, &hi, NULL)};
+            out = ex_str(ex, "%s/Clip", name);
+            ex_node(ex, "Clip", name, three, 3, out);
+            break;
+        }
         const char *op = fv_onnx_unary_ops[u->op];
         out = ex_str(ex, "%s/%s", name, op);
         FvOnnx__NodeProto *n = ex_node(ex, op, name, ins, 1, out);

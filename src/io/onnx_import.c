@@ -493,6 +493,23 @@ float *fv_onnx_channel_vector(importer *im, const value *c, int n, float scale, 
 }
 
 /* ---- Activations, fused or standalone. ---- */
+fv_status fv_onnx_clip_bounds(importer *im, const FvOnnx__NodeProto *n, float *lo, float *hi) {
+    const FvOnnx__NodeProto *saved = im->at;
+    im->at = n;
+    fv_status st = FV_OK;
+    *lo = -INFINITY, *hi = INFINITY;
+    if (im->opset < 11) *lo = fv_onnx_attr_float(im, "min", -INFINITY), *hi = fv_onnx_attr_float(im, "max", INFINITY);
+    for (size_t i = 1; i < 3 && im->opset >= 11 && st == FV_OK; i++) {
+        if (!fv_onnx_has_input(im, i)) continue;
+        value *b = fv_onnx_constant_input(im, i, i == 1 ? "min" : "max");
+        if (!b) st = FV_ERR;
+        else if (b->count != 1) st = fv_onnx_fail(im, "a bound with %zu values", b->count);
+        else *(i == 1 ? lo : hi) = b->f[0];
+    }
+    im->at = saved;
+    return st;
+}
+
 /* The fovea activation of an ONNX activation node: 0 when it is one, 1 when it is no activation,
  * -1 (error set) when it is one fovea cannot do. */
 int fv_onnx_activation_of(importer *im, const FvOnnx__NodeProto *n, fv_activation *act, float *alpha) {
@@ -512,15 +529,8 @@ int fv_onnx_activation_of(importer *im, const FvOnnx__NodeProto *n, fv_activatio
         *act = FV_ACT_LEAKY_RELU, *alpha = fv_onnx_attr_float(im, "alpha", 0.01f);
         if (!(*alpha >= 0.0f)) r = -1, fv_onnx_fail(im, "alpha %g < 0 is not supported", (double)*alpha);
     } else if (!strcmp(n->op_type, "Clip")) {
-        float lo = -INFINITY, hi = INFINITY;
-        if (im->opset < 11) lo = fv_onnx_attr_float(im, "min", -INFINITY), hi = fv_onnx_attr_float(im, "max", INFINITY);
-        for (size_t i = 1; i < 3 && im->opset >= 11; i++) {
-            if (!fv_onnx_has_input(im, i)) continue;
-            value *b = fv_onnx_constant_input(im, i, i == 1 ? "min" : "max");
-            if (!b) { r = -1; break; }
-            if (b->count != 1) { r = -1, fv_onnx_fail(im, "a bound with %zu values", b->count); break; }
-            *(i == 1 ? &lo : &hi) = b->f[0];
-        }
+        float lo, hi;
+        if (fv_onnx_clip_bounds(im, n, &lo, &hi) != FV_OK) r = -1;
         if (r == 0 && lo == 0.0f && hi == 6.0f) *act = FV_ACT_RELU6;
         else if (r == 0 && lo == 0.0f && hi == INFINITY) *act = FV_ACT_RELU;
         else if (r == 0) r = -1, fv_onnx_fail(im, "Clip to [%g, %g] (fovea has ReLU6, [0, 6], and ReLU, [0, inf))", (double)lo, (double)hi);

@@ -111,6 +111,8 @@ fv_status fv_onnx_add_pending(importer *im, int node, const char *param, float *
 fv_status fv_onnx_add_pending_transform(importer *im, int node, const char *param, pending_param p);
 float *fv_onnx_channel_vector(importer *im, const value *c, int n, float scale, const char *what);
 int fv_onnx_activation_of(importer *im, const FvOnnx__NodeProto *n, fv_activation *act, float *alpha);
+/* Clip's bounds (attributes before opset 11, constant inputs after; absent: -inf, inf). */
+fv_status fv_onnx_clip_bounds(importer *im, const FvOnnx__NodeProto *n, float *lo, float *hi);
 int fv_onnx_sole_reader(importer *im, const char *name);
 fv_status fv_onnx_fuse_activation(importer *im, fv_activation *act, float *alpha, int *fused);
 fv_status fv_onnx_finish_fused(importer *im, int fused, value *out);

@@ -130,7 +130,21 @@ static fv_status op_activation(importer *im) {
     if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
     fv_activation act;
     float alpha;
+    fv_error keep = *im->err;
     int r = fv_onnx_activation_of(im, im->at, &act, &alpha);
+    float lo, hi;
+    if (r < 0 && !strcmp(im->at->op_type, "Clip") && fv_onnx_clip_bounds(im, im->at, &lo, &hi) == FV_OK) {
+        *im->err = keep; /* any other bounds: a clip layer */
+        value *x = fv_onnx_activation_input(im, 0);
+        if (!x || fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+        fv_layer l = fv_unary(FV_UNARY_CLIP);
+        l.unary.alpha = lo, l.unary.beta = hi;
+        value *ins[1] = {x};
+        int node = fv_onnx_add_node(im, &l, ins, 1, "");
+        value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
+        if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
+        return out ? FV_OK : FV_ERR;
+    }
     if (r < 0) return FV_ERR;
     value *x = fv_onnx_activation_input(im, 0);
     if (!x || fv_onnx_shaped_node(im, x) < 0) return FV_ERR;

@@ -14,7 +14,7 @@ const char *const fv_onnx_binary_ops[FV_BINARY_COUNT] = {"Add", "Sub", "Mul", "D
 const char *const fv_onnx_unary_ops[FV_UNARY_COUNT] = {"Exp", "Log", "Sqrt", "Erf", "Abs", "Neg", "Reciprocal", "Elu", "Selu", "Celu",
                                                         "ThresholdedRelu", "Shrink", "Softplus", "Softsign", "HardSwish", "Sin", "Cos",
                                                         "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Floor",
-                                                        "Ceil", "Round", "Sign"};
+                                                        "Ceil", "Round", "Sign", "Clip"};
 const char *const fv_onnx_reduce_ops[FV_REDUCE_COUNT] = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare",
                                                           "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp"};
 const char *const fv_onnx_pad_modes[FV_PAD_MODE_COUNT] = {"constant", "reflect", "edge"};
@@ -98,7 +98,7 @@ fv_status fv_onnx_op_pow(importer *im) {
     value *x = fv_onnx_activation_input(im, 0), *e = x ? fv_onnx_constant_input(im, 1, "the exponent") : NULL;
     if (!e) return FV_ERR;
     if (e->count != 1 || (e->f[0] != 2.0f && e->f[0] != 0.5f && e->f[0] != 1.0f))
-        return fv_onnx_fail(im, "a constant exponent other than 1, 2 or 0.5");
+        return fv_onnx_op_binary(im, FV_BINARY_POW); /* the exponent a tensor layer */
     if (e->f[0] == 1.0f) return fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
     if (e->f[0] == 0.5f) return fv_onnx_op_unary(im, FV_UNARY_SQRT);
     if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;

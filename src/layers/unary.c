@@ -17,11 +17,13 @@ static fv_status unary_infer(fv_node *node, fv_error *err) {
  * (Selu's alpha and gamma are PyTorch's too). */
 static float constant_a(const fv_unary_settings *u) {
     if (!isnan(u->alpha)) return u->alpha;
+    if (u->op == FV_UNARY_CLIP) return -INFINITY;
     return u->op == FV_UNARY_SELU ? 1.67326319217681884765625f : u->op == FV_UNARY_SHRINK ? 0.5f : 1.0f;
 }
 
 static float constant_b(const fv_unary_settings *u) {
     if (!isnan(u->beta)) return u->beta;
+    if (u->op == FV_UNARY_CLIP) return INFINITY;
     return u->op == FV_UNARY_SELU ? 1.05070102214813232421875f : 0.0f;
 }
 
@@ -58,6 +60,7 @@ float fv_unary_apply(const fv_unary_settings *u, float x) {
     case FV_UNARY_CEIL: return ceilf(x);
     case FV_UNARY_ROUND: return nearbyintf(x); /* halves to even, as ONNX's Round and numpy's */
     case FV_UNARY_SIGN: return (float)((x > 0.0f) - (x < 0.0f));
+    case FV_UNARY_CLIP: return x < a ? a : x > b ? b : x;
     case FV_UNARY_COUNT: break;
     }
     return 0.0f;
@@ -98,6 +101,7 @@ static float derivative(const fv_unary_settings *u, float x) {
     case FV_UNARY_ROUND:
     case FV_UNARY_SIGN:
     case FV_UNARY_COUNT: break;
+    case FV_UNARY_CLIP: return x > a && x < b ? 1.0f : 0.0f;
     }
     return 0.0f;
 }
@@ -120,11 +124,11 @@ static void unary_backward(const fv_node *node, const fv_step *s) {
 
 static const char *const unary_ops[] = {"exp", "log", "sqrt", "erf", "abs", "neg", "reciprocal", "elu", "selu", "celu", "thresholded_relu",
                                         "shrink", "softplus", "softsign", "hard_swish", "sin", "cos", "tan", "asin", "acos", "atan",
-                                        "sinh", "cosh", "asinh", "acosh", "atanh", "floor", "ceil", "round", "sign", NULL};
+                                        "sinh", "cosh", "asinh", "acosh", "atanh", "floor", "ceil", "round", "sign", "clip", NULL};
 static const fv_setting unary_settings[] = {
-    {"op", FV_SET_CHOICE, offsetof(fv_layer, unary.op), 0, NULL, NULL, "the function: exp, log, sqrt, erf, abs, neg, reciprocal, elu, selu, celu, thresholded_relu, shrink, softplus, softsign, hard_swish, sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, floor, ceil, round or sign", unary_ops},
-    {"alpha", FV_SET_FLOAT, offsetof(fv_layer, unary.alpha), 0, "nan", NULL, "elu, celu: alpha (1); selu: alpha (1.6733); thresholded_relu: the threshold (1); shrink: lambda (0.5); nan: the default", NULL},
-    {"beta", FV_SET_FLOAT, offsetof(fv_layer, unary.beta), 0, "nan", NULL, "selu: the scale (1.0507); shrink: the bias (0); nan: the default", NULL},
+    {"op", FV_SET_CHOICE, offsetof(fv_layer, unary.op), 0, NULL, NULL, "the function: exp, log, sqrt, erf, abs, neg, reciprocal, elu, selu, celu, thresholded_relu, shrink, softplus, softsign, hard_swish, sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, floor, ceil, round, sign or clip", unary_ops},
+    {"alpha", FV_SET_FLOAT, offsetof(fv_layer, unary.alpha), 0, "nan", NULL, "elu, celu: alpha (1); selu: alpha (1.6733); thresholded_relu: the threshold (1); shrink: lambda (0.5); clip: the lower bound (-inf); nan: the default", NULL},
+    {"beta", FV_SET_FLOAT, offsetof(fv_layer, unary.beta), 0, "nan", NULL, "selu: the scale (1.0507); shrink: the bias (0); clip: the upper bound (inf); nan: the default", NULL},
 };
 #define UNARY_ALIAS(word) {word, "op=" word}
 static const fv_alias unary_aliases[] = {UNARY_ALIAS("exp"), UNARY_ALIAS("log"), UNARY_ALIAS("sqrt"), UNARY_ALIAS("erf"), UNARY_ALIAS("abs"),
@@ -133,12 +137,12 @@ static const fv_alias unary_aliases[] = {UNARY_ALIAS("exp"), UNARY_ALIAS("log"),
                                          UNARY_ALIAS("softsign"), UNARY_ALIAS("hard_swish"), UNARY_ALIAS("sin"), UNARY_ALIAS("cos"),
                                          UNARY_ALIAS("tan"), UNARY_ALIAS("asin"), UNARY_ALIAS("acos"), UNARY_ALIAS("atan"), UNARY_ALIAS("sinh"),
                                          UNARY_ALIAS("cosh"), UNARY_ALIAS("asinh"), UNARY_ALIAS("acosh"), UNARY_ALIAS("atanh"),
-                                         UNARY_ALIAS("floor"), UNARY_ALIAS("ceil"), UNARY_ALIAS("round"), UNARY_ALIAS("sign")};
+                                         UNARY_ALIAS("floor"), UNARY_ALIAS("ceil"), UNARY_ALIAS("round"), UNARY_ALIAS("sign"), UNARY_ALIAS("clip")};
 
 static const char *unary_label(const fv_layer *l) {
     static const char *const names[] = {"Exp", "Log", "Sqrt", "Erf", "Abs", "Neg", "Reciprocal", "ELU", "SELU", "CELU", "ThresholdedReLU",
                                         "Shrink", "Softplus", "Softsign", "HardSwish", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan",
-                                        "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Floor", "Ceil", "Round", "Sign"};
+                                        "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Floor", "Ceil", "Round", "Sign", "Clip"};
     return (unsigned)l->unary.op < FV_UNARY_COUNT ? names[l->unary.op] : "Unary";
 }
 
