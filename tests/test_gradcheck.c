@@ -1,6 +1,7 @@
 /* test_gradcheck.c — every layer kind's backward pass against central finite differences of its
  * forward pass, for the input and every trainable parameter, over several shapes (batch > 1, odd
- * sizes, stride 2, same and explicit padding, overlapping pooling), on the reference kernels.
+ * sizes, stride 2, same and explicit padding, overlapping pooling), on the reference kernels and
+ * on oneDNN's. A layer kind that no case uses fails the test.
  *
  * Loss L = sum(output * R) for a fixed random R, accumulated in double; dL/dz is then what
  * backward computes from d_output = R. Central differences with h = 1e-2 in float32:
@@ -61,15 +62,20 @@ static void probe(test_counts *t, const char *what, const char *tensor, fv_net *
 }
 
 /* Builds "input shape=...\n<body>", fills weights and input, and checks every gradient. */
-static void gradcheck(test_counts *t, const char *what, const char *input_shape, const char *body, int batch,
-                      int training) {
-    char text[1024];
+/* The layer kinds some case has checked: every kind must have one (main's last check). */
+static int covered[FV_LAYER_KIND_COUNT];
+
+static void gradcheck_on(test_counts *t, const char *case_name, const char *input_shape, const char *body, int batch, int training,
+                         fv_backend backend) {
+    char text[1024], what[256];
     snprintf(text, sizeof text, "input shape=%s\n%s\n", input_shape, body);
+    snprintf(what, sizeof what, "[%s] %s", fv_backend_name(backend), case_name);
     fv_error err;
     fv_net *net = fv_net_from_text(text, what, &err);
     CHECK(t, net != NULL, "%s: %s", what, net ? "" : err.message);
     if (!net) return;
-    fv_status st = fv_net_plan(net, batch, FV_BACKEND_REFERENCE, 3, &err);
+    for (int i = 0; i < fv_net_node_count(net); i++) covered[fv_net_node_layer(net, i)->kind] = 1;
+    fv_status st = fv_net_plan(net, batch, backend, 3, &err);
     CHECK(t, st == FV_OK, "%s: %s", what, st == FV_OK ? "" : err.message);
     if (st != FV_OK) return fv_net_free(net);
 
@@ -119,6 +125,12 @@ static void gradcheck(test_counts *t, const char *what, const char *input_shape,
     }
     free(x), free(r), free(dx), free(perm);
     fv_net_free(net);
+}
+
+/* A case on the reference kernels and on the default backend's (oneDNN's where it is built in). */
+static void gradcheck(test_counts *t, const char *what, const char *input_shape, const char *body, int batch, int training) {
+    gradcheck_on(t, what, input_shape, body, batch, training, FV_BACKEND_REFERENCE);
+    if (fv_backend_default() != FV_BACKEND_REFERENCE) gradcheck_on(t, what, input_shape, body, batch, training, fv_backend_default());
 }
 
 int main(void) {
@@ -268,5 +280,7 @@ int main(void) {
               "conv2d filters=3 kernel=3 activation=tanh\nbatchnorm\navgpool2d size=2\nflatten\ndropout rate=0.2\n"
               "dense units=5 activation=sigmoid\ndense units=3 activation=softmax",
               2, 1);
+    for (int k = 0; k < FV_LAYER_KIND_COUNT; k++)
+        CHECK(&t, covered[k], "layer kind '%s' has no finite-difference case (every kind needs one)", fv_layer_kind_name((fv_layer_kind)k));
     return report(&t);
 }

@@ -1,7 +1,8 @@
 /* test_torch.c — differential test against PyTorch. tests/torch_reference.py writes, for random
  * configurations of every layer kind, the model text, input, weights, output and every gradient
  * (computed by torch in float64); here fovea builds the same network from the same text, loads
- * the same weights, and must agree, on every backend compiled in.
+ * the same weights, and must agree, on every backend compiled in. A layer kind that no case uses
+ * fails the test.
  *
  * Tolerance: the normwise relative error max|fovea - torch| / max|torch| must be <= 1e-5.
  * fovea computes in float32 (unit roundoff 6e-8); a sum of K products carries an error of about
@@ -15,6 +16,7 @@
 #define TOLERANCE 1e-5
 
 static char worst_at[256]; /* where the largest error was seen, for the summary line (a test program's own state) */
+static int covered[FV_LAYER_KIND_COUNT]; /* the layer kinds some case has: every kind needs one */
 
 static void compare(test_counts *t, const ref_case *c, const char *backend, const char *what, const float *got,
                     const ref_tensor *want) {
@@ -66,6 +68,7 @@ static void run_case(test_counts *t, const ref_case *c, fv_backend backend) {
     fv_net *net = fv_net_from_text(c->text, c->name, &err);
     CHECK(t, net != NULL, "[%s] %s: %s", bname, c->name, net ? "" : err.message);
     if (!net) return;
+    for (int i = 0; i < fv_net_node_count(net); i++) covered[fv_net_node_layer(net, i)->kind] = 1;
     fv_status st = fv_net_plan(net, c->batch, backend, 1, &err);
     CHECK(t, st == FV_OK, "[%s] %s: plan: %s", bname, c->name, st == FV_OK ? "" : err.message);
     if (st != FV_OK) return fv_net_free(net);
@@ -132,5 +135,7 @@ int main(int argc, char **argv) {
     if (n_cases < 0) return 1;
     printf("%ld PyTorch cases, backends: reference%s; largest relative error %.2g (tolerance %.0e), at %s\n", n_cases,
            fv_backend_available(FV_BACKEND_ONEDNN) ? ", onednn" : "", t.worst, TOLERANCE, worst_at);
+    for (int k = 0; k < FV_LAYER_KIND_COUNT; k++)
+        CHECK(&t, covered[k], "layer kind '%s' has no PyTorch case (every kind needs one)", fv_layer_kind_name((fv_layer_kind)k));
     return report(&t);
 }
