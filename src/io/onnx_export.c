@@ -226,7 +226,21 @@ static void pads_of(const fv_window_geometry *g, int spatial, int64_t *pads) {
     }
 }
 
-static fv_status export_conv(exporter *ex, int i, const char *name, const char *in) {
+/* What a writer is given: the fovea node, its inputs' ONNX values, the input's and its own shapes.
+ * It writes the node's ONNX nodes and returns the value holding its output, or NULL with an error. */
+typedef struct node_at {
+    int i;
+    const fv_layer *l;
+    const char *name;
+    const char *ins[FV_MAX_INPUTS];
+    int n_in;
+    fv_shape in_shape, out_shape;
+} node_at;
+typedef const char *(*onnx_writer)(exporter *ex, const node_at *at);
+
+static const char *write_conv(exporter *ex, const node_at *at) {
+    int i = at->i;
+    const char *name = at->name, *in = at->ins[0];
     const fv_layer *l = fv_net_node_layer(ex->net, i);
     const fv_conv_settings *c = &l->conv;
     int src = 0;
@@ -234,12 +248,12 @@ static fv_status export_conv(exporter *ex, int i, const char *name, const char *
     fv_shape in_shape = fv_net_node_shape(ex->net, src);
     int spatial = in_shape.rank - 1;
     fv_window_geometry g;
-    if (fv_conv_geometry(c, spatial, in_shape, 1, &g, ex->err) != FV_OK) return FV_ERR;
+    if (fv_conv_geometry(c, spatial, in_shape, 1, &g, ex->err) != FV_OK) return NULL;
     size_t taps = 1, cg = (size_t)(g.c_in / c->groups), m = (size_t)c->filters, count;
     for (int a = 0; a < spatial; a++) taps *= (size_t)c->kernel[a];
     const float *k = param(ex->net, i, "kernel", &count);
     float *w = ex_alloc(ex, taps * cg * m * sizeof *w);
-    if (!k || !w) return FV_ERR;
+    if (!k || !w) return NULL;
     for (size_t o = 0; o < m; o++) /* (k..., C/g, M) -> (M, C/g, k...) */
         for (size_t ci = 0; ci < cg; ci++)
             for (size_t t = 0; t < taps; t++) w[(o * cg + ci) * taps + t] = k[(t * cg + ci) * m + o];
@@ -258,17 +272,19 @@ static fv_status export_conv(exporter *ex, int i, const char *name, const char *
     attr_ints(ex, n, "dilations", dil, spatial);
     attr_ints(ex, n, "pads", pads, 2 * spatial);
     attr_int(ex, n, "group", c->groups);
-    ex->value[i] = activation(ex, name, out, c->activation, c->alpha, NULL);
-    return ex->failed ? FV_ERR : FV_OK;
+    return activation(ex, name, out, c->activation, c->alpha, NULL);
 }
 
 /* kernel (KH, KW, filters/G, Cin) -> ONNX's (Cin, filters/G, KH, KW) */
-static fv_status export_conv_transpose(exporter *ex, int i, const char *name, const char *in, fv_shape in_shape) {
+static const char *write_conv_transpose(exporter *ex, const node_at *at) {
+    int i = at->i;
+    const char *name = at->name, *in = at->ins[0];
+    fv_shape in_shape = at->in_shape;
     const fv_conv_settings *c = &fv_net_node_layer(ex->net, i)->conv;
     size_t taps = (size_t)c->kernel[0] * (size_t)c->kernel[1], cg = (size_t)(c->filters / c->groups), cin = (size_t)in_shape.dim[2];
     const float *k = param(ex->net, i, "kernel", NULL);
     float *w = ex_alloc(ex, taps * cg * cin * sizeof *w);
-    if (!k || !w) return FV_ERR;
+    if (!k || !w) return NULL;
     for (size_t ci = 0; ci < cin; ci++)
         for (size_t j = 0; j < cg; j++)
             for (size_t t = 0; t < taps; t++) w[(ci * cg + j) * taps + t] = k[(t * cg + j) * cin + ci];
@@ -290,11 +306,13 @@ static fv_status export_conv_transpose(exporter *ex, int i, const char *name, co
     attr_ints(ex, n, "pads", pads, 4);
     attr_ints(ex, n, "output_padding", op, 2);
     attr_int(ex, n, "group", c->groups);
-    ex->value[i] = activation(ex, name, out, c->activation, c->alpha, NULL);
-    return ex->failed ? FV_ERR : FV_OK;
+    return activation(ex, name, out, c->activation, c->alpha, NULL);
 }
 
-static fv_status export_dense(exporter *ex, int i, const char *name, const char *in, fv_shape in_shape) {
+static const char *write_dense(exporter *ex, const node_at *at) {
+    int i = at->i;
+    const char *name = at->name, *in = at->ins[0];
+    fv_shape in_shape = at->in_shape;
     const fv_dense_settings *d = &fv_net_node_layer(ex->net, i)->dense;
     int64_t k = in_shape.dim[in_shape.rank - 1], m = d->units;
     const float *kernel = param(ex->net, i, "kernel", NULL);
@@ -311,7 +329,7 @@ static fv_status export_dense(exporter *ex, int i, const char *name, const char 
     } else { /* over the channels of a map: a 1 x 1 convolution, weight (M, K, 1...) */
         int spatial = in_shape.rank - 1;
         float *w = ex_alloc(ex, (size_t)(k * m) * sizeof *w);
-        if (!w) return FV_ERR;
+        if (!w) return NULL;
         for (int64_t a = 0; a < k; a++)
             for (int64_t b = 0; b < m; b++) w[b * k + a] = kernel[a * m + b];
         int64_t wd[5] = {m, k, 1, 1, 1}, ones[3] = {1, 1, 1};
@@ -319,16 +337,18 @@ static fv_status export_dense(exporter *ex, int i, const char *name, const char 
         FvOnnx__NodeProto *n = ex_node(ex, "Conv", name, ins, d->use_bias ? 3 : 2, out);
         attr_ints(ex, n, "kernel_shape", ones, spatial);
     }
-    ex->value[i] = activation(ex, name, out, d->activation, d->alpha, NULL);
-    return ex->failed ? FV_ERR : FV_OK;
+    return activation(ex, name, out, d->activation, d->alpha, NULL);
 }
 
-static fv_status export_pool(exporter *ex, int i, const char *name, const char *in, fv_shape in_shape) {
+static const char *write_pool(exporter *ex, const node_at *at) {
+    int i = at->i;
+    const char *name = at->name, *in = at->ins[0];
+    fv_shape in_shape = at->in_shape;
     const fv_layer *l = fv_net_node_layer(ex->net, i);
     int three = l->kind == FV_LAYER_MAXPOOL3D || l->kind == FV_LAYER_AVGPOOL3D;
     int max = l->kind == FV_LAYER_MAXPOOL2D || l->kind == FV_LAYER_MAXPOOL3D, sum = l->kind == FV_LAYER_SUMPOOL2D;
     fv_window_geometry g;
-    if (fv_pool_geometry(&l->pool, three ? 3 : 2, in_shape, 1, &g, ex->err) != FV_OK) return FV_ERR;
+    if (fv_pool_geometry(&l->pool, three ? 3 : 2, in_shape, 1, &g, ex->err) != FV_OK) return NULL;
     int spatial = in_shape.rank - 1;
     int64_t ks[3], st[3], pads[6];
     for (int a = 0; a < spatial; a++) ks[a] = g.k[3 - spatial + a], st[a] = g.s[3 - spatial + a];
@@ -349,8 +369,7 @@ static fv_status export_pool(exporter *ex, int i, const char *name, const char *
         out = ex_str(ex, "%s/sum", name);
         ex_node(ex, "Mul", out, ins, 2, out);
     }
-    ex->value[i] = out;
-    return ex->failed ? FV_ERR : FV_OK;
+    return out;
 }
 
 /* fovea's channels-last order as ONNX sees it: transpose to channels-last, reshape to (N, dims),
@@ -376,7 +395,9 @@ static fv_shape ranked(fv_shape s, int rank) {
     return r;
 }
 
-static fv_status export_binary(exporter *ex, int i, const char *name, const char **ins) {
+static const char *write_binary(exporter *ex, const node_at *at) {
+    int i = at->i;
+    const char *name = at->name, *const *ins = at->ins;
     const fv_layer *l = fv_net_node_layer(ex->net, i);
     int inputs[2];
     fv_net_node_inputs(ex->net, i, inputs, 2);
@@ -389,12 +410,14 @@ static fv_status export_binary(exporter *ex, int i, const char *name, const char
     const char *op = fv_onnx_binary_ops[l->binary.op];
     const char *y = ex_str(ex, "%s/%s", name, op);
     ex_node(ex, op, name, two, 2, y);
-    ex->value[i] = y;
-    return ex->failed ? FV_ERR : FV_OK;
+    return y;
 }
 
 /* keepdims in ONNX, then fovea's output shape through reshape (which knows both layouts) */
-static fv_status export_reduce(exporter *ex, int i, const char *name, const char *in, fv_shape in_shape) {
+static const char *write_reduce(exporter *ex, const node_at *at) {
+    int i = at->i;
+    const char *name = at->name, *in = at->ins[0];
+    fv_shape in_shape = at->in_shape;
     const fv_reduce_settings *r = &fv_net_node_layer(ex->net, i)->reduce;
     int64_t axes[FV_MAX_RANK];
     int n = 0;
@@ -413,11 +436,13 @@ static fv_status export_reduce(exporter *ex, int i, const char *name, const char
     }
     attr_int(ex, node, "keepdims", 1);
     fv_shape out = fv_net_node_shape(ex->net, i);
-    ex->value[i] = r->keepdims ? y : reshape(ex, ex_str(ex, "%s/squeeze", name), y, kept, out);
-    return ex->failed ? FV_ERR : FV_OK;
+    return r->keepdims ? y : reshape(ex, ex_str(ex, "%s/squeeze", name), y, kept, out);
 }
 
-static fv_status export_pad(exporter *ex, int i, const char *name, const char *in, fv_shape in_shape) {
+static const char *write_pad(exporter *ex, const node_at *at) {
+    int i = at->i;
+    const char *name = at->name, *in = at->ins[0];
+    fv_shape in_shape = at->in_shape;
     const fv_pad_settings *p = &fv_net_node_layer(ex->net, i)->pad;
     int rank = onnx_rank(in_shape);
     int64_t pads[2 * (FV_MAX_RANK + 1)] = {0}, count = 2 * rank;
@@ -429,246 +454,376 @@ static fv_status export_pad(exporter *ex, int i, const char *name, const char *i
     const char *y = ex_str(ex, "%s/pad", name);
     FvOnnx__NodeProto *node = ex_node(ex, "Pad", name, three, 3, y);
     attr_string(ex, node, "mode", fv_onnx_pad_modes[p->mode]);
-    ex->value[i] = y;
-    return ex->failed ? FV_ERR : FV_OK;
+    return y;
 }
 
-static fv_status export_node(exporter *ex, int i) {
-    const fv_layer *l = fv_net_node_layer(ex->net, i);
-    const char *name = fv_net_node_name(ex->net, i);
-    int inputs[FV_MAX_INPUTS];
-    int n_in = fv_net_node_inputs(ex->net, i, inputs, FV_MAX_INPUTS);
-    const char *ins[FV_MAX_INPUTS];
-    for (int k = 0; k < n_in; k++) ins[k] = ex->value[inputs[k]];
-    fv_shape in_shape = n_in ? fv_net_node_shape(ex->net, inputs[0]) : fv_net_node_shape(ex->net, i);
-    fv_shape out_shape = fv_net_node_shape(ex->net, i);
+static const char *write_global_avgpool(exporter *ex, const node_at *at) {
+    const char *name = at->name;
+    const char *const *ins = at->ins;
     const char *out = NULL;
     FvOnnx__NodeProto *n;
-    switch (l->kind) {
-    case FV_LAYER_CONV1D:
-    case FV_LAYER_CONV2D:
-    case FV_LAYER_CONV3D: return export_conv(ex, i, name, ins[0]);
-    case FV_LAYER_DENSE: return export_dense(ex, i, name, ins[0], in_shape);
-    case FV_LAYER_CONV2D_TRANSPOSE: return export_conv_transpose(ex, i, name, ins[0], in_shape);
-    case FV_LAYER_MAXPOOL2D:
-    case FV_LAYER_AVGPOOL2D:
-    case FV_LAYER_SUMPOOL2D:
-    case FV_LAYER_MAXPOOL3D:
-    case FV_LAYER_AVGPOOL3D: return export_pool(ex, i, name, ins[0], in_shape);
-    case FV_LAYER_GLOBAL_AVGPOOL: {
-        const char *pooled = ex_str(ex, "%s/pool", name);
-        ex_node(ex, "GlobalAveragePool", name, ins, 1, pooled);
-        out = ex_str(ex, "%s/flat", name);
-        n = ex_node(ex, "Flatten", out, &pooled, 1, out);
-        attr_int(ex, n, "axis", 1);
-        break;
+    const char *pooled = ex_str(ex, "%s/pool", name);
+    ex_node(ex, "GlobalAveragePool", name, ins, 1, pooled);
+    out = ex_str(ex, "%s/flat", name);
+    n = ex_node(ex, "Flatten", out, &pooled, 1, out);
+    attr_int(ex, n, "axis", 1);
+    return out;
+}
+
+static const char *write_flatten(exporter *ex, const node_at *at) {
+    const fv_layer *l = at->l;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    fv_shape in_shape = at->in_shape;
+    const char *out = NULL;
+    FvOnnx__NodeProto *n;
+    const char *x = l->flatten.channels_first ? ins[0] : transpose(ex, name, ins[0], onnx_rank(in_shape), 1);
+    out = ex_str(ex, "%s/flat", name);
+    n = ex_node(ex, "Flatten", name, &x, 1, out);
+    attr_int(ex, n, "axis", 1);
+    return out;
+}
+
+static const char *write_reshape(exporter *ex, const node_at *at) {
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    fv_shape in_shape = at->in_shape;
+    fv_shape out_shape = at->out_shape;
+    return reshape(ex, name, ins[0], in_shape, out_shape);
+}
+
+static const char *write_dropout(exporter *ex, const node_at *at) {
+    const fv_layer *l = at->l;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    const char *out = NULL;
+    const char *d[2] = {ins[0], scalar(ex, ex_str(ex, "%s/ratio", name), l->dropout.rate)};
+    out = ex_str(ex, "%s/dropout", name);
+    ex_node(ex, "Dropout", name, d, 2, out);
+    return out;
+}
+
+static const char *write_batchnorm(exporter *ex, const node_at *at) {
+    int i = at->i;
+    const fv_layer *l = at->l;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    fv_shape in_shape = at->in_shape;
+    const char *out = NULL;
+    FvOnnx__NodeProto *n;
+    int64_t c = in_shape.dim[in_shape.rank - 1];
+    static const char *const params[4] = {"gamma", "beta", "moving_mean", "moving_variance"};
+    static const char *const onnx_names[4] = {"weight", "bias", "running_mean", "running_var"};
+    const char *b[5] = {ins[0]};
+    for (int p = 0; p < 4; p++) b[p + 1] = ex_init(ex, ex_str(ex, "%s.%s", name, onnx_names[p]), &c, 1, param(ex->net, i, params[p], NULL), NULL);
+    out = ex_str(ex, "%s/bn", name);
+    n = ex_node(ex, "BatchNormalization", name, b, 5, out);
+    attr_float(ex, n, "epsilon", l->batchnorm.epsilon);
+    attr_float(ex, n, "momentum", l->batchnorm.momentum);
+    return out;
+}
+
+static const char *write_add(exporter *ex, const node_at *at) {
+    const fv_layer *l = at->l;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    int n_in = at->n_in;
+    const char *out = ex_str(ex, "%s/sum", name);
+    ex_node(ex, n_in == 2 ? "Add" : "Sum", name, ins, n_in, out);
+    out = activation(ex, name, out, l->add.activation, l->add.alpha, NULL);
+    return out;
+}
+
+static const char *write_concat(exporter *ex, const node_at *at) {
+    const fv_layer *l = at->l;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    int n_in = at->n_in;
+    fv_shape out_shape = at->out_shape;
+    const char *out = NULL;
+    FvOnnx__NodeProto *n;
+    int axis = l->concat.axis < 0 ? l->concat.axis + out_shape.rank : l->concat.axis;
+    out = ex_str(ex, "%s/concat", name);
+    n = ex_node(ex, "Concat", name, ins, n_in, out);
+    attr_int(ex, n, "axis", onnx_axis(axis, out_shape.rank));
+    return out;
+}
+
+/* sizes: the input's (N, C) from its Shape, then the spatial ones */
+static const char *write_resize(exporter *ex, const node_at *at) {
+    const fv_layer *l = at->l;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    fv_shape in_shape = at->in_shape;
+    const char *out = NULL;
+    FvOnnx__NodeProto *n;
+    static const char *const modes[] = {"nearest", "linear"};
+    const fv_resize_settings *r = &l->resize;
+    int64_t two = 2, zero = 0, count = r->size.rank, spatial[FV_MAX_SPATIAL];
+    for (int a = 0; a < r->size.rank; a++) spatial[a] = r->size.dim[a];
+    const char *shape = ex_str(ex, "%s/shape", name), *nc = ex_str(ex, "%s/nc", name), *sizes = ex_str(ex, "%s/sizes", name);
+    ex_node(ex, "Shape", shape, ins, 1, shape);
+    int64_t one = 1;
+    const char *slice[3] = {shape, ex_init(ex, ex_str(ex, "%s/zero", name), &one, 1, NULL, &zero), ex_init(ex, ex_str(ex, "%s/two", name), &one, 1, NULL, &two)};
+    ex_node(ex, "Slice", nc, slice, 3, nc);
+    const char *parts[2] = {nc, ex_init(ex, ex_str(ex, "%s/spatial", name), &count, 1, NULL, spatial)};
+    n = ex_node(ex, "Concat", sizes, parts, 2, sizes);
+    attr_int(ex, n, "axis", 0);
+    const char *four[4] = {ins[0], "", "", sizes};
+    int scaled = 0;
+    for (int a = 0; a < r->size.rank; a++) scaled |= r->scale[a] > 0.0f;
+    if (scaled) { /* the scales themselves: ONNX maps coordinates with them, and rounds the sizes down */
+        float scales[FV_MAX_SPATIAL + 2] = {1.0f, 1.0f};
+        int64_t count2 = r->size.rank + 2;
+        for (int a = 0; a < r->size.rank; a++) scales[a + 2] = r->scale[a] > 0.0f ? r->scale[a] : (float)r->size.dim[a] / (float)in_shape.dim[a];
+        four[2] = ex_init(ex, ex_str(ex, "%s/scales", name), &count2, 1, scales, NULL), four[3] = "";
     }
-    case FV_LAYER_FLATTEN: {
-        const char *x = l->flatten.channels_first ? ins[0] : transpose(ex, name, ins[0], onnx_rank(in_shape), 1);
-        out = ex_str(ex, "%s/flat", name);
-        n = ex_node(ex, "Flatten", name, &x, 1, out);
-        attr_int(ex, n, "axis", 1);
-        break;
+    out = ex_str(ex, "%s/resize", name);
+    n = ex_node(ex, "Resize", name, four, 4, out);
+    attr_string(ex, n, "mode", modes[r->mode]);
+    attr_string(ex, n, "coordinate_transformation_mode", fv_onnx_resize_coordinates[r->coordinates]);
+    attr_string(ex, n, "nearest_mode", fv_onnx_resize_nearest[r->nearest]);
+    return out;
+}
+
+/* the value (1, C, S...) expanded to the input's batch: Shape -> Slice [0:1] -> Concat */
+static const char *write_tensor(exporter *ex, const node_at *at) {
+    int i = at->i;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    fv_shape out_shape = at->out_shape;
+    const char *out = NULL;
+    FvOnnx__NodeProto *n;
+    size_t per = fv_shape_count(out_shape), c = (size_t)out_shape.dim[out_shape.rank - 1];
+    int64_t dims[FV_MAX_RANK + 1], rank = onnx_rank(out_shape), one = 1, zero = 0;
+    onnx_dims(out_shape, 0, dims);
+    dims[0] = 1;
+    float *v = ex_alloc(ex, per * sizeof *v);
+    const float *src = param(ex->net, i, "value", NULL);
+    if (!v || !src) return NULL;
+    fv_channels_last(src, v, 1, c, per / c, 0);
+    const char *shape = ex_str(ex, "%s/shape", name), *batch = ex_str(ex, "%s/batch", name), *target = ex_str(ex, "%s/target", name);
+    ex_node(ex, "Shape", shape, ins, 1, shape);
+    const char *slice[3] = {shape, ex_init(ex, ex_str(ex, "%s/zero", name), &one, 1, NULL, &zero), ex_init(ex, ex_str(ex, "%s/one", name), &one, 1, NULL, &one)};
+    ex_node(ex, "Slice", batch, slice, 3, batch);
+    int64_t rest[FV_MAX_RANK + 1], count = rank - 1;
+    for (int a = 1; a < rank; a++) rest[a - 1] = dims[a];
+    const char *parts[2] = {batch, ex_init(ex, ex_str(ex, "%s/dims", name), &count, 1, NULL, rest)};
+    n = ex_node(ex, "Concat", target, parts, 2, target);
+    attr_int(ex, n, "axis", 0);
+    const char *expand[2] = {ex_init(ex, ex_str(ex, "%s.value", name), dims, (int)rank, v, NULL), target};
+    out = ex_str(ex, "%s/expand", name);
+    ex_node(ex, "Expand", name, expand, 2, out);
+    return out;
+}
+
+static const char *write_activation(exporter *ex, const node_at *at) {
+    const fv_layer *l = at->l;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    const char *out = NULL;
+    if (l->activation.function == FV_ACT_LINEAR) {
+        out = ex_str(ex, "%s/identity", name);
+        ex_node(ex, "Identity", name, ins, 1, out);
+    } else {
+        out = activation(ex, name, ins[0], l->activation.function, l->activation.alpha, name);
     }
-    case FV_LAYER_RESHAPE: out = reshape(ex, name, ins[0], in_shape, out_shape); break;
-    case FV_LAYER_DROPOUT: {
-        const char *d[2] = {ins[0], scalar(ex, ex_str(ex, "%s/ratio", name), l->dropout.rate)};
-        out = ex_str(ex, "%s/dropout", name);
-        ex_node(ex, "Dropout", name, d, 2, out);
-        break;
-    }
-    case FV_LAYER_BATCHNORM: {
-        int64_t c = in_shape.dim[in_shape.rank - 1];
-        static const char *const params[4] = {"gamma", "beta", "moving_mean", "moving_variance"};
-        static const char *const onnx_names[4] = {"weight", "bias", "running_mean", "running_var"};
-        const char *b[5] = {ins[0]};
-        for (int p = 0; p < 4; p++) b[p + 1] = ex_init(ex, ex_str(ex, "%s.%s", name, onnx_names[p]), &c, 1, param(ex->net, i, params[p], NULL), NULL);
-        out = ex_str(ex, "%s/bn", name);
-        n = ex_node(ex, "BatchNormalization", name, b, 5, out);
-        attr_float(ex, n, "epsilon", l->batchnorm.epsilon);
-        attr_float(ex, n, "momentum", l->batchnorm.momentum);
-        break;
-    }
-    case FV_LAYER_ADD:
-        out = ex_str(ex, "%s/sum", name);
-        ex_node(ex, n_in == 2 ? "Add" : "Sum", name, ins, n_in, out);
-        out = activation(ex, name, out, l->add.activation, l->add.alpha, NULL);
-        break;
-    case FV_LAYER_CONCAT: {
-        int axis = l->concat.axis < 0 ? l->concat.axis + out_shape.rank : l->concat.axis;
-        out = ex_str(ex, "%s/concat", name);
-        n = ex_node(ex, "Concat", name, ins, n_in, out);
-        attr_int(ex, n, "axis", onnx_axis(axis, out_shape.rank));
-        break;
-    }
-    case FV_LAYER_RESIZE: { /* sizes: the input's (N, C) from its Shape, then the spatial ones */
-        static const char *const modes[] = {"nearest", "linear"};
-        const fv_resize_settings *r = &l->resize;
-        int64_t two = 2, zero = 0, count = r->size.rank, spatial[FV_MAX_SPATIAL];
-        for (int a = 0; a < r->size.rank; a++) spatial[a] = r->size.dim[a];
-        const char *shape = ex_str(ex, "%s/shape", name), *nc = ex_str(ex, "%s/nc", name), *sizes = ex_str(ex, "%s/sizes", name);
-        ex_node(ex, "Shape", shape, ins, 1, shape);
-        int64_t one = 1;
-        const char *slice[3] = {shape, ex_init(ex, ex_str(ex, "%s/zero", name), &one, 1, NULL, &zero), ex_init(ex, ex_str(ex, "%s/two", name), &one, 1, NULL, &two)};
-        ex_node(ex, "Slice", nc, slice, 3, nc);
-        const char *parts[2] = {nc, ex_init(ex, ex_str(ex, "%s/spatial", name), &count, 1, NULL, spatial)};
-        n = ex_node(ex, "Concat", sizes, parts, 2, sizes);
-        attr_int(ex, n, "axis", 0);
-        const char *four[4] = {ins[0], "", "", sizes};
-        int scaled = 0;
-        for (int a = 0; a < r->size.rank; a++) scaled |= r->scale[a] > 0.0f;
-        if (scaled) { /* the scales themselves: ONNX maps coordinates with them, and rounds the sizes down */
-            float scales[FV_MAX_SPATIAL + 2] = {1.0f, 1.0f};
-            int64_t count2 = r->size.rank + 2;
-            for (int a = 0; a < r->size.rank; a++) scales[a + 2] = r->scale[a] > 0.0f ? r->scale[a] : (float)r->size.dim[a] / (float)in_shape.dim[a];
-            four[2] = ex_init(ex, ex_str(ex, "%s/scales", name), &count2, 1, scales, NULL), four[3] = "";
-        }
-        out = ex_str(ex, "%s/resize", name);
-        n = ex_node(ex, "Resize", name, four, 4, out);
-        attr_string(ex, n, "mode", modes[r->mode]);
-        attr_string(ex, n, "coordinate_transformation_mode", fv_onnx_resize_coordinates[r->coordinates]);
-        attr_string(ex, n, "nearest_mode", fv_onnx_resize_nearest[r->nearest]);
-        break;
-    }
-    case FV_LAYER_TENSOR: { /* the value (1, C, S...) expanded to the input's batch: Shape -> Slice [0:1] -> Concat */
-        size_t per = fv_shape_count(out_shape), c = (size_t)out_shape.dim[out_shape.rank - 1];
-        int64_t dims[FV_MAX_RANK + 1], rank = onnx_rank(out_shape), one = 1, zero = 0;
-        onnx_dims(out_shape, 0, dims);
-        dims[0] = 1;
+    return out;
+}
+
+/* Mul by the scale, Add the shift: constants (1, C, S...) */
+static const char *write_affine(exporter *ex, const node_at *at) {
+    int i = at->i;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    fv_shape out_shape = at->out_shape;
+    const char *out = NULL;
+    size_t per = fv_shape_count(out_shape), c = (size_t)out_shape.dim[out_shape.rank - 1];
+    int64_t dims[FV_MAX_RANK + 1];
+    onnx_dims(out_shape, 0, dims);
+    dims[0] = 1;
+    const char *x = ins[0];
+    static const char *const params[2] = {"scale", "shift"}, *const ops[2] = {"Mul", "Add"};
+    for (int p = 0; p < 2; p++) {
         float *v = ex_alloc(ex, per * sizeof *v);
-        const float *src = param(ex->net, i, "value", NULL);
-        if (!v || !src) return FV_ERR;
+        const float *src = param(ex->net, i, params[p], NULL);
+        if (!v || !src) return NULL;
         fv_channels_last(src, v, 1, c, per / c, 0);
-        const char *shape = ex_str(ex, "%s/shape", name), *batch = ex_str(ex, "%s/batch", name), *target = ex_str(ex, "%s/target", name);
-        ex_node(ex, "Shape", shape, ins, 1, shape);
-        const char *slice[3] = {shape, ex_init(ex, ex_str(ex, "%s/zero", name), &one, 1, NULL, &zero), ex_init(ex, ex_str(ex, "%s/one", name), &one, 1, NULL, &one)};
-        ex_node(ex, "Slice", batch, slice, 3, batch);
-        int64_t rest[FV_MAX_RANK + 1], count = rank - 1;
-        for (int a = 1; a < rank; a++) rest[a - 1] = dims[a];
-        const char *parts[2] = {batch, ex_init(ex, ex_str(ex, "%s/dims", name), &count, 1, NULL, rest)};
-        n = ex_node(ex, "Concat", target, parts, 2, target);
-        attr_int(ex, n, "axis", 0);
-        const char *expand[2] = {ex_init(ex, ex_str(ex, "%s.value", name), dims, (int)rank, v, NULL), target};
-        out = ex_str(ex, "%s/expand", name);
-        ex_node(ex, "Expand", name, expand, 2, out);
-        break;
+        const char *two[2] = {x, ex_init(ex, ex_str(ex, "%s.%s", name, params[p]), dims, onnx_rank(out_shape), v, NULL)};
+        out = ex_str(ex, "%s/%s", name, params[p]);
+        ex_node(ex, ops[p], p ? name : ex_str(ex, "%s.mul", name), two, 2, out);
+        x = out;
     }
-    case FV_LAYER_ACTIVATION:
-        if (l->activation.function == FV_ACT_LINEAR) {
-            out = ex_str(ex, "%s/identity", name);
-            ex_node(ex, "Identity", name, ins, 1, out);
-        } else {
-            out = activation(ex, name, ins[0], l->activation.function, l->activation.alpha, name);
-        }
-        break;
-    case FV_LAYER_AFFINE: { /* Mul by the scale, Add the shift: constants (1, C, S...) */
-        size_t per = fv_shape_count(out_shape), c = (size_t)out_shape.dim[out_shape.rank - 1];
-        int64_t dims[FV_MAX_RANK + 1];
-        onnx_dims(out_shape, 0, dims);
-        dims[0] = 1;
-        const char *x = ins[0];
-        static const char *const params[2] = {"scale", "shift"}, *const ops[2] = {"Mul", "Add"};
-        for (int p = 0; p < 2; p++) {
-            float *v = ex_alloc(ex, per * sizeof *v);
-            const float *src = param(ex->net, i, params[p], NULL);
-            if (!v || !src) return FV_ERR;
-            fv_channels_last(src, v, 1, c, per / c, 0);
-            const char *two[2] = {x, ex_init(ex, ex_str(ex, "%s.%s", name, params[p]), dims, onnx_rank(out_shape), v, NULL)};
-            out = ex_str(ex, "%s/%s", name, params[p]);
-            ex_node(ex, ops[p], p ? name : ex_str(ex, "%s.mul", name), two, 2, out);
-            x = out;
-        }
-        break;
+    return out;
+}
+
+/* the slope as (C, 1, ...): one per channel under ONNX's broadcasting */
+static const char *write_prelu(exporter *ex, const node_at *at) {
+    int i = at->i;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    fv_shape out_shape = at->out_shape;
+    const char *out = NULL;
+    int64_t dims[FV_MAX_RANK + 1];
+    int rank = onnx_rank(out_shape) - 1;
+    dims[0] = out_shape.dim[out_shape.rank - 1];
+    for (int a = 1; a < rank; a++) dims[a] = 1;
+    const char *two[2] = {ins[0], ex_init(ex, ex_str(ex, "%s.alpha", name), dims, rank, param(ex->net, i, "alpha", NULL), NULL)};
+    out = ex_str(ex, "%s/prelu", name);
+    ex_node(ex, "PRelu", name, two, 2, out);
+    return out;
+}
+
+/* on fovea's memory order (channels last): the matrices are its last two axes */
+static const char *write_matmul(exporter *ex, const node_at *at) {
+    int i = at->i;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    fv_shape out_shape = at->out_shape;
+    const char *out = NULL;
+    int inputs2[2];
+    fv_net_node_inputs(ex->net, i, inputs2, 2);
+    const char *two[2];
+    for (int k = 0; k < 2; k++) { /* a lower rank gets its 1s after the batch, as fovea broadcasts */
+        fv_shape sk = fv_net_node_shape(ex->net, inputs2[k]);
+        const char *v = sk.rank == out_shape.rank ? ins[k] : reshape(ex, ex_str(ex, "%s/rank%d", name, k), ins[k], sk, ranked(sk, out_shape.rank));
+        two[k] = transpose(ex, ex_str(ex, "%s/in%d", name, k), v, onnx_rank(out_shape), 1);
     }
-    case FV_LAYER_PRELU: { /* the slope as (C, 1, ...): one per channel under ONNX's broadcasting */
-        int64_t dims[FV_MAX_RANK + 1];
-        int rank = onnx_rank(out_shape) - 1;
-        dims[0] = out_shape.dim[out_shape.rank - 1];
-        for (int a = 1; a < rank; a++) dims[a] = 1;
-        const char *two[2] = {ins[0], ex_init(ex, ex_str(ex, "%s.alpha", name), dims, rank, param(ex->net, i, "alpha", NULL), NULL)};
-        out = ex_str(ex, "%s/prelu", name);
-        ex_node(ex, "PRelu", name, two, 2, out);
-        break;
+    const char *y = ex_str(ex, "%s/matmul", name);
+    ex_node(ex, "MatMul", name, two, 2, y);
+    out = transpose(ex, ex_str(ex, "%s/out", name), y, onnx_rank(out_shape), 0);
+    return out;
+}
+
+static const char *write_unary(exporter *ex, const node_at *at) {
+    const fv_layer *l = at->l;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    const char *out = NULL;
+    const fv_unary_settings *u = &l->unary;
+    if (u->op == FV_UNARY_HARD_SWISH) { /* HardSwish is opset 14: x * HardSigmoid(x) with 1/6 and 1/2 */
+        const char *gate = ex_str(ex, "%s/gate", name), *both[2] = {ins[0], gate};
+        FvOnnx__NodeProto *h = ex_node(ex, "HardSigmoid", ex_str(ex, "%s/hard_sigmoid", name), ins, 1, gate);
+        if (h) attr_float(ex, h, "alpha", 1.0f / 6.0f), attr_float(ex, h, "beta", 0.5f);
+        out = ex_str(ex, "%s/HardSwish", name);
+        ex_node(ex, "Mul", name, both, 2, out);
+        return out;
     }
-    case FV_LAYER_BINARY: return export_binary(ex, i, name, ins);
-    case FV_LAYER_MATMUL: { /* on fovea's memory order (channels last): the matrices are its last two axes */
-        int inputs2[2];
-        fv_net_node_inputs(ex->net, i, inputs2, 2);
-        const char *two[2];
-        for (int k = 0; k < 2; k++) { /* a lower rank gets its 1s after the batch, as fovea broadcasts */
-            fv_shape sk = fv_net_node_shape(ex->net, inputs2[k]);
-            const char *v = sk.rank == out_shape.rank ? ins[k] : reshape(ex, ex_str(ex, "%s/rank%d", name, k), ins[k], sk, ranked(sk, out_shape.rank));
-            two[k] = transpose(ex, ex_str(ex, "%s/in%d", name, k), v, onnx_rank(out_shape), 1);
-        }
-        const char *y = ex_str(ex, "%s/matmul", name);
-        ex_node(ex, "MatMul", name, two, 2, y);
-        out = transpose(ex, ex_str(ex, "%s/out", name), y, onnx_rank(out_shape), 0);
-        break;
+    if (u->op == FV_UNARY_CLIP) { /* the bounds are inputs since opset 11 */
+        float lo = isnan(u->alpha) ? -INFINITY : u->alpha, hi = isnan(u->beta) ? INFINITY : u->beta;
+        const char *three[3] = {ins[0], ex_init(ex, ex_str(ex, "%s/min", name), NULL, 0, &lo, NULL),
+                                ex_init(ex, ex_str(ex, "%s/max", name), NULL, 0, &hi, NULL)};
+        out = ex_str(ex, "%s/Clip", name);
+        ex_node(ex, "Clip", name, three, 3, out);
+        return out;
     }
-    case FV_LAYER_UNARY: {
-        const fv_unary_settings *u = &l->unary;
-        if (u->op == FV_UNARY_HARD_SWISH) { /* HardSwish is opset 14: x * HardSigmoid(x) with 1/6 and 1/2 */
-            const char *gate = ex_str(ex, "%s/gate", name), *both[2] = {ins[0], gate};
-            FvOnnx__NodeProto *h = ex_node(ex, "HardSigmoid", ex_str(ex, "%s/hard_sigmoid", name), ins, 1, gate);
-            if (h) attr_float(ex, h, "alpha", 1.0f / 6.0f), attr_float(ex, h, "beta", 0.5f);
-            out = ex_str(ex, "%s/HardSwish", name);
-            ex_node(ex, "Mul", name, both, 2, out);
-            break;
-        }
-        if (u->op == FV_UNARY_CLIP) { /* the bounds are inputs since opset 11 */
-            float lo = isnan(u->alpha) ? -INFINITY : u->alpha, hi = isnan(u->beta) ? INFINITY : u->beta;
-            const char *three[3] = {ins[0], ex_init(ex, ex_str(ex, "%s/min", name), NULL, 0, &lo, NULL),
-                                    ex_init(ex, ex_str(ex, "%s/max", name), NULL, 0, &hi, NULL)};
-            out = ex_str(ex, "%s/Clip", name);
-            ex_node(ex, "Clip", name, three, 3, out);
-            break;
-        }
-        const char *op = fv_onnx_unary_ops[u->op];
-        out = ex_str(ex, "%s/%s", name, op);
-        FvOnnx__NodeProto *n = ex_node(ex, op, name, ins, 1, out);
-        /* the constants, where set (NaN: ONNX's defaults, which are fovea's) */
-        const char *a = u->op == FV_UNARY_ELU || u->op == FV_UNARY_CELU || u->op == FV_UNARY_THRESHOLDED_RELU || u->op == FV_UNARY_SELU ? "alpha"
-                      : u->op == FV_UNARY_SHRINK ? "lambd" : NULL;
-        const char *b = u->op == FV_UNARY_SELU ? "gamma" : u->op == FV_UNARY_SHRINK ? "bias" : NULL;
-        if (n && a && !isnan(u->alpha)) attr_float(ex, n, a, u->alpha);
-        if (n && b && !isnan(u->beta)) attr_float(ex, n, b, u->beta);
-        break;
+    const char *op = fv_onnx_unary_ops[u->op];
+    out = ex_str(ex, "%s/%s", name, op);
+    FvOnnx__NodeProto *n = ex_node(ex, op, name, ins, 1, out);
+    /* the constants, where set (NaN: ONNX's defaults, which are fovea's) */
+    const char *a = u->op == FV_UNARY_ELU || u->op == FV_UNARY_CELU || u->op == FV_UNARY_THRESHOLDED_RELU || u->op == FV_UNARY_SELU ? "alpha"
+                  : u->op == FV_UNARY_SHRINK ? "lambd" : NULL;
+    const char *b = u->op == FV_UNARY_SELU ? "gamma" : u->op == FV_UNARY_SHRINK ? "bias" : NULL;
+    if (n && a && !isnan(u->alpha)) attr_float(ex, n, a, u->alpha);
+    if (n && b && !isnan(u->beta)) attr_float(ex, n, b, u->beta);
+    return out;
+}
+
+/* on fovea's memory order (channels last), between the two usual transposes */
+static const char *write_slice(exporter *ex, const node_at *at) {
+    const fv_layer *l = at->l;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    fv_shape in_shape = at->in_shape;
+    fv_shape out_shape = at->out_shape;
+    const char *out = NULL;
+    const fv_slice_settings *sl = &l->slice;
+    int r = in_shape.rank;
+    int64_t starts[FV_MAX_RANK], ends[FV_MAX_RANK], axes[FV_MAX_RANK], steps[FV_MAX_RANK], count = r;
+    for (int a = 0; a < r; a++) {
+        starts[a] = sl->begin.dim[a], steps[a] = sl->step.dim[a], axes[a] = a + 1;
+        ends[a] = starts[a] + (int64_t)(sl->size.dim[a] - 1) * steps[a] + 1;
     }
-    case FV_LAYER_REDUCE: return export_reduce(ex, i, name, ins[0], in_shape);
-    case FV_LAYER_PAD: return export_pad(ex, i, name, ins[0], in_shape);
-    case FV_LAYER_SLICE: { /* on fovea's memory order (channels last), between the two usual transposes */
-        const fv_slice_settings *sl = &l->slice;
-        int r = in_shape.rank;
-        int64_t starts[FV_MAX_RANK], ends[FV_MAX_RANK], axes[FV_MAX_RANK], steps[FV_MAX_RANK], count = r;
-        for (int a = 0; a < r; a++) {
-            starts[a] = sl->begin.dim[a], steps[a] = sl->step.dim[a], axes[a] = a + 1;
-            ends[a] = starts[a] + (int64_t)(sl->size.dim[a] - 1) * steps[a] + 1;
-        }
-        const char *five[5] = {transpose(ex, name, ins[0], onnx_rank(in_shape), 1), ex_init(ex, ex_str(ex, "%s/starts", name), &count, 1, NULL, starts),
-                               ex_init(ex, ex_str(ex, "%s/ends", name), &count, 1, NULL, ends), ex_init(ex, ex_str(ex, "%s/axes", name), &count, 1, NULL, axes),
-                               ex_init(ex, ex_str(ex, "%s/steps", name), &count, 1, NULL, steps)};
-        const char *y = ex_str(ex, "%s/slice", name);
-        ex_node(ex, "Slice", name, five, 5, y);
-        out = transpose(ex, ex_str(ex, "%s/out", name), y, onnx_rank(out_shape), 0);
-        break;
+    const char *five[5] = {transpose(ex, name, ins[0], onnx_rank(in_shape), 1), ex_init(ex, ex_str(ex, "%s/starts", name), &count, 1, NULL, starts),
+                           ex_init(ex, ex_str(ex, "%s/ends", name), &count, 1, NULL, ends), ex_init(ex, ex_str(ex, "%s/axes", name), &count, 1, NULL, axes),
+                           ex_init(ex, ex_str(ex, "%s/steps", name), &count, 1, NULL, steps)};
+    const char *y = ex_str(ex, "%s/slice", name);
+    ex_node(ex, "Slice", name, five, 5, y);
+    out = transpose(ex, ex_str(ex, "%s/out", name), y, onnx_rank(out_shape), 0);
+    return out;
+}
+
+/* on fovea's memory order (channels last), between the two usual transposes */
+static const char *write_transpose(exporter *ex, const node_at *at) {
+    const fv_layer *l = at->l;
+    const char *name = at->name;
+    const char *const *ins = at->ins;
+    fv_shape in_shape = at->in_shape;
+    fv_shape out_shape = at->out_shape;
+    const char *out = NULL;
+    FvOnnx__NodeProto *n;
+    const fv_shape *p = &l->transpose.perm;
+    int64_t perm[FV_MAX_RANK + 1] = {0};
+    for (int a = 0; a < p->rank; a++) perm[a + 1] = p->dim[a] + 1;
+    const char *x = transpose(ex, name, ins[0], onnx_rank(in_shape), 1);
+    const char *y = ex_str(ex, "%s/permute", name);
+    n = ex_node(ex, "Transpose", name, &x, 1, y);
+    attr_ints(ex, n, "perm", perm, p->rank + 1);
+    out = transpose(ex, ex_str(ex, "%s/out", name), y, onnx_rank(out_shape), 0);
+    return out;
+}
+
+/* Each layer kind's ONNX writer (the importer's readers are onnx_ops.c's op_table). */
+static const onnx_writer writers[FV_LAYER_KIND_COUNT] = {
+    [FV_LAYER_CONV1D] = write_conv,
+    [FV_LAYER_CONV2D] = write_conv,
+    [FV_LAYER_CONV3D] = write_conv,
+    [FV_LAYER_DENSE] = write_dense,
+    [FV_LAYER_CONV2D_TRANSPOSE] = write_conv_transpose,
+    [FV_LAYER_MAXPOOL2D] = write_pool,
+    [FV_LAYER_AVGPOOL2D] = write_pool,
+    [FV_LAYER_SUMPOOL2D] = write_pool,
+    [FV_LAYER_MAXPOOL3D] = write_pool,
+    [FV_LAYER_AVGPOOL3D] = write_pool,
+    [FV_LAYER_GLOBAL_AVGPOOL] = write_global_avgpool,
+    [FV_LAYER_FLATTEN] = write_flatten,
+    [FV_LAYER_RESHAPE] = write_reshape,
+    [FV_LAYER_DROPOUT] = write_dropout,
+    [FV_LAYER_BATCHNORM] = write_batchnorm,
+    [FV_LAYER_ADD] = write_add,
+    [FV_LAYER_CONCAT] = write_concat,
+    [FV_LAYER_RESIZE] = write_resize,
+    [FV_LAYER_TENSOR] = write_tensor,
+    [FV_LAYER_ACTIVATION] = write_activation,
+    [FV_LAYER_AFFINE] = write_affine,
+    [FV_LAYER_PRELU] = write_prelu,
+    [FV_LAYER_BINARY] = write_binary,
+    [FV_LAYER_MATMUL] = write_matmul,
+    [FV_LAYER_UNARY] = write_unary,
+    [FV_LAYER_REDUCE] = write_reduce,
+    [FV_LAYER_PAD] = write_pad,
+    [FV_LAYER_SLICE] = write_slice,
+    [FV_LAYER_TRANSPOSE] = write_transpose,
+};
+
+/* One fovea node as ONNX nodes, by its kind's writer. */
+static fv_status export_node(exporter *ex, int i) {
+    const fv_layer *l = fv_net_node_layer(ex->net, i);
+    node_at at = {.i = i, .l = l, .name = fv_net_node_name(ex->net, i)};
+    int inputs[FV_MAX_INPUTS];
+    at.n_in = fv_net_node_inputs(ex->net, i, inputs, FV_MAX_INPUTS);
+    for (int k = 0; k < at.n_in; k++) at.ins[k] = ex->value[inputs[k]];
+    at.in_shape = at.n_in ? fv_net_node_shape(ex->net, inputs[0]) : fv_net_node_shape(ex->net, i);
+    at.out_shape = fv_net_node_shape(ex->net, i);
+    onnx_writer write = (unsigned)l->kind < FV_LAYER_KIND_COUNT ? writers[l->kind] : NULL;
+    if (!write) return fv_fail(ex->err, "layer '%s' (%s) has no ONNX form", at.name, fv_layer_kind_name(l->kind));
+    const char *out = write(ex, &at);
+    if (!out || ex->failed) {
+        if (!ex->failed && !ex->err->message[0]) fv_fail(ex->err, "layer '%s' (%s): could not be written", at.name, fv_layer_kind_name(l->kind));
+        return ex->failed = 1, FV_ERR;
     }
-    case FV_LAYER_TRANSPOSE: { /* on fovea's memory order (channels last), between the two usual transposes */
-        const fv_shape *p = &l->transpose.perm;
-        int64_t perm[FV_MAX_RANK + 1] = {0};
-        for (int a = 0; a < p->rank; a++) perm[a + 1] = p->dim[a] + 1;
-        const char *x = transpose(ex, name, ins[0], onnx_rank(in_shape), 1);
-        const char *y = ex_str(ex, "%s/permute", name);
-        n = ex_node(ex, "Transpose", name, &x, 1, y);
-        attr_ints(ex, n, "perm", perm, p->rank + 1);
-        out = transpose(ex, ex_str(ex, "%s/out", name), y, onnx_rank(out_shape), 0);
-        break;
-    }
-    case FV_LAYER_INPUT:
-    case FV_LAYER_KIND_COUNT: break;
-    }
-    if (!out && !ex->failed) return fv_fail(ex->err, "layer '%s' (%s) has no ONNX form", name, fv_layer_kind_name(l->kind));
     ex->value[i] = out;
-    return ex->failed ? FV_ERR : FV_OK;
+    return FV_OK;
 }
 
 /* A graph input or output: float tensor (batch, dims...), the batch named "batch". */

@@ -563,42 +563,122 @@ fv_status fv_onnx_op_constant(importer *im) {
     return v ? FV_OK : FV_ERR;
 }
 
+/* Readers the table needs with an operator's own argument. */
+static fv_status read_gemm(importer *im) { return op_dense(im, 1); }
+static fv_status read_matmul(importer *im) { return op_dense(im, 0); }
+static fv_status read_maxpool(importer *im) { return op_pool(im, 1); }
+static fv_status read_avgpool(importer *im) { return op_pool(im, 0); }
+static fv_status read_squeeze(importer *im) { return fv_onnx_op_squeeze(im, 0); }
+static fv_status read_unsqueeze(importer *im) { return fv_onnx_op_squeeze(im, 1); }
+static fv_status read_neg(importer *im) { return op_affine(im, 'n'); }
+static fv_status read_identity(importer *im) {
+    value *x = fv_onnx_input(im, 0);
+    return x && fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
+}
+/* Sub, Mul, Div: of two computed tensors a binary layer, with a constant an affine one */
+static fv_status read_sub(importer *im) { return fv_onnx_computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_SUB) : op_affine(im, '-'); }
+static fv_status read_mul(importer *im) { return fv_onnx_computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_MUL) : op_affine(im, '*'); }
+static fv_status read_div(importer *im) { return fv_onnx_computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_DIV) : op_affine(im, '/'); }
+static fv_status read_binary(importer *im) { return fv_onnx_op_binary(im, fv_onnx_word(fv_onnx_binary_ops, FV_BINARY_COUNT, im->at->op_type)); }
+static fv_status read_unary(importer *im) { return fv_onnx_op_unary(im, fv_onnx_word(fv_onnx_unary_ops, FV_UNARY_COUNT, im->at->op_type)); }
+static fv_status read_reduce(importer *im) { return fv_onnx_op_reduce(im, fv_onnx_word(fv_onnx_reduce_ops, FV_REDUCE_COUNT, im->at->op_type)); }
+
+/* One row per ONNX operator fovea imports (docs/ONNX.md lists what each supports): its reader,
+ * how many inputs ONNX gives it at most (more is an error, not ignored), whether it reads values
+ * in either layout as they are (else they are moved to channels last first), and whether it reads
+ * values whose batch is moved or merged (else such an input is refused, naming the node). */
 typedef struct op_row {
     const char *op;
-    int kind;       /* which handler */
-    int max_inputs; /* more is an error, not ignored */
+    fv_status (*read)(importer *im);
+    int max_inputs;
+    unsigned any_layout : 1;
+    unsigned batch_anywhere : 1;
 } op_row;
 
-enum { H_CONV, H_GEMM, H_MATMUL, H_ACT, H_SOFTMAX, H_MAXPOOL, H_AVGPOOL, H_GAP, H_BN, H_ADD, H_CONCAT, H_DROPOUT,
-       H_IDENTITY, H_CONSTANT, H_SHAPE, H_GATHER, H_UNSQUEEZE, H_SQUEEZE, H_FLATTEN, H_RESHAPE, H_TRANSPOSE, H_SUB, H_MUL,
-       H_DIV, H_NEG, H_PRELU, H_BINARY, H_UNARY, H_REDUCE, H_PAD, H_POW, H_SLICE, H_EXPAND, H_RESIZE, H_CONV_TRANSPOSE, H_SPLIT };
-
-/* The operators fovea imports (docs/ONNX.md lists them with what each supports): each one's handler
- * and how many inputs ONNX gives it at most (FV_ONNX_VARIADIC: any number). */
 #define FV_ONNX_VARIADIC 1000000
 static const op_row op_table[] = {
-    {"Conv", H_CONV, 3},         {"Gemm", H_GEMM, 3},           {"MatMul", H_MATMUL, 2},       {"Relu", H_ACT, 1},
-    {"LeakyRelu", H_ACT, 1},     {"Sigmoid", H_ACT, 1},         {"Tanh", H_ACT, 1},            {"Clip", H_ACT, 3},
-    {"Softmax", H_SOFTMAX, 1},   {"MaxPool", H_MAXPOOL, 1},     {"AveragePool", H_AVGPOOL, 1}, {"GlobalAveragePool", H_GAP, 1},
-    {"BatchNormalization", H_BN, 5}, {"Add", H_ADD, 2},         {"Sum", H_ADD, FV_ONNX_VARIADIC}, {"Concat", H_CONCAT, FV_ONNX_VARIADIC},
-    {"Dropout", H_DROPOUT, 3},   {"Identity", H_IDENTITY, 1},   {"Constant", H_CONSTANT, 0},   {"Shape", H_SHAPE, 1},
-    {"Gather", H_GATHER, 2},     {"Unsqueeze", H_UNSQUEEZE, 2}, {"Squeeze", H_SQUEEZE, 2},     {"Flatten", H_FLATTEN, 1},
-    {"Reshape", H_RESHAPE, 2},   {"Transpose", H_TRANSPOSE, 1}, {"Sub", H_SUB, 2},             {"Mul", H_MUL, 2},
-    {"Div", H_DIV, 2},           {"Neg", H_NEG, 1},             {"HardSigmoid", H_ACT, 1},     {"LogSoftmax", H_SOFTMAX, 1},
-    {"PRelu", H_PRELU, 2},       {"Max", H_BINARY, 2},          {"Min", H_BINARY, 2},          {"Pow", H_POW, 2},
-    {"Exp", H_UNARY, 1},         {"Log", H_UNARY, 1},           {"Sqrt", H_UNARY, 1},          {"Erf", H_UNARY, 1},
-    {"Abs", H_UNARY, 1},         {"Reciprocal", H_UNARY, 1},    {"Elu", H_UNARY, 1},           {"Selu", H_UNARY, 1},
-    {"Celu", H_UNARY, 1},        {"ThresholdedRelu", H_UNARY, 1}, {"Shrink", H_UNARY, 1},      {"Softplus", H_UNARY, 1},
-    {"Softsign", H_UNARY, 1},    {"HardSwish", H_UNARY, 1},     {"Sin", H_UNARY, 1},           {"Cos", H_UNARY, 1},
-    {"Tan", H_UNARY, 1},         {"Asin", H_UNARY, 1},          {"Acos", H_UNARY, 1},          {"Atan", H_UNARY, 1},
-    {"Sinh", H_UNARY, 1},        {"Cosh", H_UNARY, 1},          {"Asinh", H_UNARY, 1},         {"Acosh", H_UNARY, 1},
-    {"Atanh", H_UNARY, 1},       {"Floor", H_UNARY, 1},         {"Ceil", H_UNARY, 1},          {"Round", H_UNARY, 1},
-    {"Sign", H_UNARY, 1},    {"ReduceMean", H_REDUCE, 2},   {"ReduceSum", H_REDUCE, 2},
-    {"ReduceMax", H_REDUCE, 2},  {"ReduceMin", H_REDUCE, 2},   {"ReduceProd", H_REDUCE, 2},  {"ReduceSumSquare", H_REDUCE, 2},
-    {"ReduceL1", H_REDUCE, 2},   {"ReduceL2", H_REDUCE, 2},     {"ReduceLogSum", H_REDUCE, 2}, {"ReduceLogSumExp", H_REDUCE, 2},
-    {"Pad", H_PAD, 4},             {"Slice", H_SLICE, 5},         {"Expand", H_EXPAND, 2},
-    {"Resize", H_RESIZE, 4},     {"Upsample", H_RESIZE, 2},     {"ConvTranspose", H_CONV_TRANSPOSE, 3},
-    {"Split", H_SPLIT, 2},
+    {.op = "Conv", .read = op_conv, .max_inputs = 3},
+    {.op = "Gemm", .read = read_gemm, .max_inputs = 3, .batch_anywhere = 1},
+    {.op = "MatMul", .read = read_matmul, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Relu", .read = op_activation, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "LeakyRelu", .read = op_activation, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Sigmoid", .read = op_activation, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Tanh", .read = op_activation, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Clip", .read = op_activation, .max_inputs = 3, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Softmax", .read = op_softmax, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "MaxPool", .read = read_maxpool, .max_inputs = 1},
+    {.op = "AveragePool", .read = read_avgpool, .max_inputs = 1},
+    {.op = "GlobalAveragePool", .read = op_global_avgpool, .max_inputs = 1},
+    {.op = "BatchNormalization", .read = op_batchnorm, .max_inputs = 5},
+    {.op = "Add", .read = op_add, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Sum", .read = op_add, .max_inputs = FV_ONNX_VARIADIC, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Concat", .read = op_concat, .max_inputs = FV_ONNX_VARIADIC, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Dropout", .read = op_dropout, .max_inputs = 3, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Identity", .read = read_identity, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Constant", .read = fv_onnx_op_constant, .max_inputs = 0},
+    {.op = "Shape", .read = fv_onnx_op_shape, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Gather", .read = fv_onnx_op_gather_data, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Unsqueeze", .read = read_unsqueeze, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Squeeze", .read = read_squeeze, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Flatten", .read = fv_onnx_op_flatten, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Reshape", .read = fv_onnx_op_reshape, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Transpose", .read = fv_onnx_op_transpose, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Sub", .read = read_sub, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Mul", .read = read_mul, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Div", .read = read_div, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Neg", .read = read_neg, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "HardSigmoid", .read = op_activation, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "LogSoftmax", .read = op_softmax, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "PRelu", .read = op_prelu, .max_inputs = 2},
+    {.op = "Max", .read = read_binary, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Min", .read = read_binary, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Pow", .read = fv_onnx_op_pow, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Exp", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Log", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Sqrt", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Erf", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Abs", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Reciprocal", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Elu", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Selu", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Celu", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "ThresholdedRelu", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Shrink", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Softplus", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Softsign", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "HardSwish", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Sin", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Cos", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Tan", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Asin", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Acos", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Atan", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Sinh", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Cosh", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Asinh", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Acosh", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Atanh", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Floor", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Ceil", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Round", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Sign", .read = read_unary, .max_inputs = 1, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "ReduceMean", .read = read_reduce, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "ReduceSum", .read = read_reduce, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "ReduceMax", .read = read_reduce, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "ReduceMin", .read = read_reduce, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "ReduceProd", .read = read_reduce, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "ReduceSumSquare", .read = read_reduce, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "ReduceL1", .read = read_reduce, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "ReduceL2", .read = read_reduce, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "ReduceLogSum", .read = read_reduce, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "ReduceLogSumExp", .read = read_reduce, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Pad", .read = fv_onnx_op_pad, .max_inputs = 4, .any_layout = 1},
+    {.op = "Slice", .read = fv_onnx_op_slice, .max_inputs = 5, .any_layout = 1, .batch_anywhere = 1},
+    {.op = "Expand", .read = fv_onnx_op_expand, .max_inputs = 2, .any_layout = 1},
+    {.op = "Resize", .read = fv_onnx_op_resize, .max_inputs = 4},
+    {.op = "Upsample", .read = fv_onnx_op_resize, .max_inputs = 2},
+    {.op = "ConvTranspose", .read = fv_onnx_op_conv_transpose, .max_inputs = 3},
+    {.op = "Split", .read = fv_onnx_op_split, .max_inputs = 2, .any_layout = 1, .batch_anywhere = 1},
 };
 
 static const op_row *find_op(const char *op_type) {
@@ -630,72 +710,17 @@ fv_status fv_onnx_translate(importer *im) {
     if (folded) return FV_OK; /* every input a constant: computed now */
     const op_row *row = find_op(n->op_type);
     if (!row) return fv_onnx_fail(im, "operator %s is not supported", n->op_type);
-    int kind = row->kind;
     if (n->n_output < 1) return fv_onnx_fail(im, "no outputs");
-    /* operators that work in either layout take their inputs as they are; the rest need fovea's
-     * channels-last order and get it (a transpose node) */
-    static const int any_layout[] = {H_SHAPE, H_TRANSPOSE, H_FLATTEN, H_RESHAPE, H_IDENTITY, H_UNSQUEEZE, H_SQUEEZE, H_DROPOUT, H_BINARY,
-                                     H_UNARY, H_REDUCE, H_PAD, H_POW, H_ADD, H_SUB, H_MUL, H_DIV, H_NEG, H_SOFTMAX, H_MATMUL, H_ACT, H_SLICE, H_CONCAT, H_EXPAND, H_GATHER, H_SPLIT};
-    int either = 0;
-    for (size_t i = 0; i < sizeof any_layout / sizeof *any_layout; i++) either |= kind == any_layout[i];
-    /* operators that read a value whose batch is not alone on axis 0 (attention's transposes and
-     * merges, see value.batch_axis); the rest refuse it rather than misread its axes */
-    static const int batch_anywhere[] = {H_TRANSPOSE, H_RESHAPE, H_SQUEEZE, H_UNSQUEEZE, H_SHAPE, H_SLICE, H_MATMUL, H_GEMM, H_SOFTMAX,
-                                         H_IDENTITY, H_DROPOUT, H_ACT, H_UNARY, H_ADD, H_SUB, H_MUL, H_DIV, H_NEG, H_BINARY, H_POW,
-                                         H_REDUCE, H_CONCAT, H_FLATTEN, H_GATHER, H_SPLIT};
-    int anywhere = 0;
-    for (size_t i = 0; i < sizeof batch_anywhere / sizeof *batch_anywhere; i++) anywhere |= kind == batch_anywhere[i];
-    for (size_t i = 0; i < n->n_input && !anywhere; i++) {
+    for (size_t i = 0; i < n->n_input && !row->batch_anywhere; i++) {
         value *v = *n->input[i] ? fv_onnx_find_value(im, n->input[i]) : NULL;
         if (v && fv_onnx_batch_moved(v))
             return fv_onnx_fail(im, "input '%s' has the batch on axis %d, merged with other axes or behind them (a transposed attention); %s reads it only with the batch first",
                                 v->name, v->batch_axis, n->op_type);
     }
-    for (size_t i = 0; i < n->n_input && !either; i++) {
+    for (size_t i = 0; i < n->n_input && !row->any_layout; i++) { /* channels last for the rest */
         value *v = *n->input[i] ? fv_onnx_find_value(im, n->input[i]) : NULL;
         if (v && v->plain && !fv_onnx_batch_moved(v) && !fv_onnx_to_channels_last(im, v)) return FV_ERR; /* moved: Gemm reads it as it is */
     }
-    switch (kind) {
-    case H_CONV: return op_conv(im);
-    case H_GEMM: return op_dense(im, 1);
-    case H_MATMUL: return op_dense(im, 0);
-    case H_ACT: return op_activation(im);
-    case H_SOFTMAX: return op_softmax(im);
-    case H_MAXPOOL: return op_pool(im, 1);
-    case H_AVGPOOL: return op_pool(im, 0);
-    case H_GAP: return op_global_avgpool(im);
-    case H_BN: return op_batchnorm(im);
-    case H_ADD: return op_add(im);
-    case H_CONCAT: return op_concat(im);
-    case H_DROPOUT: return op_dropout(im);
-    case H_IDENTITY: {
-        value *x = fv_onnx_input(im, 0);
-        return x && fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
-    }
-    case H_CONSTANT: return fv_onnx_op_constant(im);
-    case H_SHAPE: return fv_onnx_op_shape(im);
-    case H_GATHER: return fv_onnx_op_gather_data(im); /* on constants it was folded */
-    case H_SPLIT: return fv_onnx_op_split(im);
-    case H_UNSQUEEZE: return fv_onnx_op_squeeze(im, 1);
-    case H_SQUEEZE: return fv_onnx_op_squeeze(im, 0);
-    case H_FLATTEN: return fv_onnx_op_flatten(im);
-    case H_RESHAPE: return fv_onnx_op_reshape(im);
-    case H_TRANSPOSE: return fv_onnx_op_transpose(im);
-    case H_SUB: return fv_onnx_computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_SUB) : op_affine(im, '-');
-    case H_MUL: return fv_onnx_computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_MUL) : op_affine(im, '*');
-    case H_DIV: return fv_onnx_computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_DIV) : op_affine(im, '/');
-    case H_BINARY: return fv_onnx_op_binary(im, fv_onnx_word(fv_onnx_binary_ops, FV_BINARY_COUNT, n->op_type));
-    case H_POW: return fv_onnx_op_pow(im);
-    case H_UNARY: return fv_onnx_op_unary(im, fv_onnx_word(fv_onnx_unary_ops, FV_UNARY_COUNT, n->op_type));
-    case H_REDUCE: return fv_onnx_op_reduce(im, fv_onnx_word(fv_onnx_reduce_ops, FV_REDUCE_COUNT, n->op_type));
-    case H_PAD: return fv_onnx_op_pad(im);
-    case H_SLICE: return fv_onnx_op_slice(im);
-    case H_EXPAND: return fv_onnx_op_expand(im);
-    case H_RESIZE: return fv_onnx_op_resize(im);
-    case H_CONV_TRANSPOSE: return fv_onnx_op_conv_transpose(im);
-    case H_NEG: return op_affine(im, 'n');
-    case H_PRELU: return op_prelu(im);
-    }
-    return fv_onnx_fail(im, "operator %s is not supported", n->op_type);
+    return row->read(im);
 }
 
