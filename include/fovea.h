@@ -186,7 +186,7 @@ typedef enum { FV_UNARY_EXP, FV_UNARY_LOG, FV_UNARY_SQRT, FV_UNARY_ERF, FV_UNARY
                FV_UNARY_ELU, FV_UNARY_SELU, FV_UNARY_CELU, FV_UNARY_THRESHOLDED_RELU, FV_UNARY_SHRINK, FV_UNARY_SOFTPLUS,
                FV_UNARY_SOFTSIGN, FV_UNARY_HARD_SWISH, FV_UNARY_SIN, FV_UNARY_COS, FV_UNARY_TAN, FV_UNARY_ASIN, FV_UNARY_ACOS,
                FV_UNARY_ATAN, FV_UNARY_SINH, FV_UNARY_COSH, FV_UNARY_ASINH, FV_UNARY_ACOSH, FV_UNARY_ATANH, FV_UNARY_FLOOR,
-               FV_UNARY_CEIL, FV_UNARY_ROUND, FV_UNARY_SIGN, FV_UNARY_CLIP, FV_UNARY_COUNT } fv_unary_op;
+               FV_UNARY_CEIL, FV_UNARY_ROUND, FV_UNARY_SIGN, FV_UNARY_CLIP, FV_UNARY_SILU, FV_UNARY_GELU, FV_UNARY_COUNT } fv_unary_op;
 typedef struct fv_unary_settings {
     fv_unary_op op;
     float alpha, beta; /* the function's constants (NaN: its own defaults, see unary.c): elu and celu's alpha, selu's

@@ -239,6 +239,8 @@ int main(void) {
         {"ceil", "3,5", "affine\nceil"},
         {"round", "3,5", "affine\nround"},
         {"sign", "3,5", "sign"},
+        {"silu", "3,5", "silu"},
+        {"gelu", "3,5", "gelu"},
         {"clip to [-0.3, 0.5]", "3,5", "clip alpha=-0.3 beta=0.5"},
         {"reduce mean over H, W", "3,4,2", "reduce op=mean axes=0,1"},
         {"reduce sum over C, dropped", "3,4,2", "reduce op=sum axes=2 keepdims=false"},

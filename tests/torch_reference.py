@@ -395,7 +395,7 @@ def prod(x, axes, keep):
 
 UNARY_WORDS = ("exp", "log", "sqrt", "erf", "abs", "neg", "reciprocal", "elu", "selu", "celu", "thresholded_relu", "shrink", "softplus",
                "softsign", "hard_swish", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
-               "floor", "ceil", "round", "sign", "clip")
+               "floor", "ceil", "round", "sign", "clip", "silu", "gelu")
 
 
 def unary(op, x, alpha=None, beta=None):
@@ -422,7 +422,7 @@ def unary(op, x, alpha=None, beta=None):
             "reciprocal": torch.reciprocal, "softplus": F.softplus, "softsign": F.softsign, "hard_swish": F.hardswish,
             "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "asin": torch.asin, "acos": torch.acos, "atan": torch.atan,
             "sinh": torch.sinh, "cosh": torch.cosh, "asinh": torch.asinh, "acosh": torch.acosh, "atanh": torch.atanh,
-            "floor": torch.floor, "ceil": torch.ceil, "round": torch.round, "sign": torch.sign}[op](x)
+            "floor": torch.floor, "ceil": torch.ceil, "round": torch.round, "sign": torch.sign, "silu": F.silu, "gelu": F.gelu}[op](x)
 
 
 def compute(case):
@@ -656,6 +656,8 @@ def cases():
         ("ceil (3x)", "affine name=a\nceil name=u", (3, 5)),
         ("round (3x)", "affine name=a\nround name=u", (3, 5)),
         ("sign", "sign name=u", (3, 5)),
+        ("silu", "affine name=a\nsilu name=u", (3, 5)),
+        ("gelu", "affine name=a\ngelu name=u", (3, 5)),
         ("clip to [-0.35, 0.45]", "clip name=u alpha=-0.35 beta=0.45", (3, 5)),
         ("reduce mean over H, W", "reduce name=r op=mean axes=0,1", (3, 4, 2)),
         ("reduce sum over C, dropped", "reduce name=r op=sum axes=2 keepdims=false", (3, 4, 2)),

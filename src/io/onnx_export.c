@@ -709,6 +709,25 @@ static const char *write_unary(exporter *ex, const node_at *at) {
         ex_node(ex, "Mul", name, both, 2, out);
         return out;
     }
+    if (u->op == FV_UNARY_SILU) { /* x * Sigmoid(x) */
+        const char *gate = ex_str(ex, "%s/sigmoid", name), *both[2] = {ins[0], gate};
+        ex_node(ex, "Sigmoid", gate, ins, 1, gate);
+        out = ex_str(ex, "%s/SiLU", name);
+        ex_node(ex, "Mul", name, both, 2, out);
+        return out;
+    }
+    if (u->op == FV_UNARY_GELU) { /* x * (1 + erf(x / sqrt 2)) * 0.5, as torch writes it (opset 20 has Gelu) */
+        const char *d = ex_str(ex, "%s/div", name), *e = ex_str(ex, "%s/erf", name), *a = ex_str(ex, "%s/add", name), *m = ex_str(ex, "%s/mul", name);
+        const char *div[2] = {ins[0], scalar(ex, ex_str(ex, "%s/sqrt2", name), 1.41421356f)}, *add[2] = {e, scalar(ex, ex_str(ex, "%s/one", name), 1.0f)};
+        const char *mul[2] = {ins[0], a}, *half[2] = {m, scalar(ex, ex_str(ex, "%s/half", name), 0.5f)};
+        ex_node(ex, "Div", d, div, 2, d);
+        ex_node(ex, "Erf", e, &d, 1, e);
+        ex_node(ex, "Add", a, add, 2, a);
+        ex_node(ex, "Mul", m, mul, 2, m);
+        out = ex_str(ex, "%s/GELU", name);
+        ex_node(ex, "Mul", name, half, 2, out);
+        return out;
+    }
     if (u->op == FV_UNARY_CLIP) { /* the bounds are inputs since opset 11 */
         float lo = isnan(u->alpha) ? -INFINITY : u->alpha, hi = isnan(u->beta) ? INFINITY : u->beta;
         const char *three[3] = {ins[0], ex_init(ex, ex_str(ex, "%s/min", name), NULL, 0, &lo, NULL),

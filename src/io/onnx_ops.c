@@ -125,6 +125,44 @@ static fv_status op_dense(importer *im, int gemm) {
     return out ? fv_onnx_finish_fused(im, fused, out) : FV_ERR;
 }
 
+/* The node reading `name` alone when it is of op_type, else -1. */
+static int sole_reader_of_type(importer *im, const char *name, const char *op_type) {
+    int r = fv_onnx_sole_reader(im, name);
+    const FvOnnx__NodeProto *n = r >= 0 ? im->graph->node[r] : NULL;
+    return n && !strcmp(n->op_type, op_type) && n->n_output == 1 ? r : -1;
+}
+
+/* A two-input node's input other than `name` (NULL when it has not two inputs, one of them name). */
+static const char *other_input(const FvOnnx__NodeProto *n, const char *name) {
+    if (n->n_input != 2) return NULL;
+    return !strcmp(n->input[0], name) ? n->input[1] : !strcmp(n->input[1], name) ? n->input[0] : NULL;
+}
+
+/* A one-value constant near `want` (relative 1e-6). */
+static int constant_near(importer *im, const char *name, float want) {
+    const value *c = name ? fv_onnx_find_value(im, name) : NULL;
+    return c && c->node < 0 && c->count == 1 && fabsf(c->f[0] - want) <= 1e-6f * fabsf(want);
+}
+
+/* GELU as torch writes it, x * (1 + erf(x / sqrt 2)) * 0.5: from this Div, Erf -> Add 1 -> Mul
+ * by x -> Mul by 0.5, each the only reader of the one before. *last receives the final Mul, the
+ * chain's other nodes are marked read. */
+static int gelu_chain(importer *im, int *last) {
+    const FvOnnx__NodeProto *d = im->at;
+    if (d->n_input != 2 || !constant_near(im, d->input[1], 1.41421356f)) return 0;
+    int erf = sole_reader_of_type(im, d->output[0], "Erf");
+    int add = erf >= 0 ? sole_reader_of_type(im, im->graph->node[erf]->output[0], "Add") : -1;
+    if (add < 0 || !constant_near(im, other_input(im->graph->node[add], im->graph->node[erf]->output[0]), 1.0f)) return 0;
+    int mul = sole_reader_of_type(im, im->graph->node[add]->output[0], "Mul");
+    const char *x = mul >= 0 ? other_input(im->graph->node[mul], im->graph->node[add]->output[0]) : NULL;
+    if (!x || strcmp(x, d->input[0])) return 0;
+    int half = sole_reader_of_type(im, im->graph->node[mul]->output[0], "Mul");
+    if (half < 0 || !constant_near(im, other_input(im->graph->node[half], im->graph->node[mul]->output[0]), 0.5f)) return 0;
+    im->skip[erf] = im->skip[add] = im->skip[mul] = 1;
+    *last = half;
+    return 1;
+}
+
 static fv_status op_activation(importer *im) {
     static const char *const known[] = {"alpha", "beta", "min", "max", NULL};
     if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
@@ -150,15 +188,14 @@ static fv_status op_activation(importer *im) {
     if (!x || fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
     fv_layer l = fv_activation_layer(act);
     l.activation.alpha = alpha;
-    /* hard-swish as opset 13 writes it, x * HardSigmoid(x) with 1/6: one unary layer */
-    int reader = act == FV_ACT_HARD_SIGMOID && fabsf(alpha - 1.0f / 6.0f) < 1e-6f ? fv_onnx_sole_reader(im, im->at->output[0]) : -1;
-    const FvOnnx__NodeProto *mul = reader >= 0 ? im->graph->node[reader] : NULL;
-    if (mul && !strcmp(mul->op_type, "Mul") && mul->n_input == 2 && mul->n_output == 1 &&
-        ((!strcmp(mul->input[0], im->at->input[0]) && !strcmp(mul->input[1], im->at->output[0])) ||
-         (!strcmp(mul->input[1], im->at->input[0]) && !strcmp(mul->input[0], im->at->output[0])))) {
-        fv_layer hs = fv_unary(FV_UNARY_HARD_SWISH);
+    /* x * Sigmoid(x) (SiLU, swish) and x * HardSigmoid(x) with 1/6 (hard-swish as opset 13 writes
+     * it): one unary layer */
+    int gated = act == FV_ACT_SIGMOID || (act == FV_ACT_HARD_SIGMOID && fabsf(alpha - 1.0f / 6.0f) < 1e-6f);
+    int reader = gated ? sole_reader_of_type(im, im->at->output[0], "Mul") : -1;
+    if (reader >= 0 && other_input(im->graph->node[reader], im->at->output[0]) && !strcmp(other_input(im->graph->node[reader], im->at->output[0]), im->at->input[0])) {
+        fv_layer f = fv_unary(act == FV_ACT_SIGMOID ? FV_UNARY_SILU : FV_UNARY_HARD_SWISH);
         value *ins[1] = {x};
-        int node = fv_onnx_add_node(im, &hs, ins, 1, "");
+        int node = fv_onnx_add_node(im, &f, ins, 1, "");
         value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
         if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
         return out ? fv_onnx_finish_fused(im, reader, out) : FV_ERR;
@@ -578,7 +615,20 @@ static fv_status read_identity(importer *im) {
 /* Sub, Mul, Div: of two computed tensors a binary layer, with a constant an affine one */
 static fv_status read_sub(importer *im) { return fv_onnx_computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_SUB) : op_affine(im, '-'); }
 static fv_status read_mul(importer *im) { return fv_onnx_computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_MUL) : op_affine(im, '*'); }
-static fv_status read_div(importer *im) { return fv_onnx_computed_pair(im) ? fv_onnx_op_binary(im, FV_BINARY_DIV) : op_affine(im, '/'); }
+static fv_status read_div(importer *im) {
+    if (fv_onnx_computed_pair(im)) return fv_onnx_op_binary(im, FV_BINARY_DIV);
+    int last;
+    value *x = fv_onnx_input(im, 0);
+    if (x && x->node >= 0 && gelu_chain(im, &last)) { /* one gelu layer */
+        fv_layer l = fv_unary(FV_UNARY_GELU);
+        value *ins[1] = {x};
+        int node = fv_onnx_shaped_node(im, x) >= 0 ? fv_onnx_add_node(im, &l, ins, 1, "") : -1;
+        value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
+        if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
+        return out ? fv_onnx_finish_fused(im, last, out) : FV_ERR;
+    }
+    return op_affine(im, '/');
+}
 static fv_status read_binary(importer *im) { return fv_onnx_op_binary(im, fv_onnx_word(fv_onnx_binary_ops, FV_BINARY_COUNT, im->at->op_type)); }
 static fv_status read_unary(importer *im) { return fv_onnx_op_unary(im, fv_onnx_word(fv_onnx_unary_ops, FV_UNARY_COUNT, im->at->op_type)); }
 static fv_status read_reduce(importer *im) { return fv_onnx_op_reduce(im, fv_onnx_word(fv_onnx_reduce_ops, FV_REDUCE_COUNT, im->at->op_type)); }

@@ -14,7 +14,8 @@ const char *const fv_onnx_binary_ops[FV_BINARY_COUNT] = {"Add", "Sub", "Mul", "D
 const char *const fv_onnx_unary_ops[FV_UNARY_COUNT] = {"Exp", "Log", "Sqrt", "Erf", "Abs", "Neg", "Reciprocal", "Elu", "Selu", "Celu",
                                                         "ThresholdedRelu", "Shrink", "Softplus", "Softsign", "HardSwish", "Sin", "Cos",
                                                         "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Floor",
-                                                        "Ceil", "Round", "Sign", "Clip"};
+                                                        "Ceil", "Round", "Sign", "Clip", "SiLU", "GELU"}; /* the last two: no ONNX operator of
+                                                        opset 13 (patterns read and written) */
 const char *const fv_onnx_reduce_ops[FV_REDUCE_COUNT] = {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare",
                                                           "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp"};
 const char *const fv_onnx_pad_modes[FV_PAD_MODE_COUNT] = {"constant", "reflect", "edge"};

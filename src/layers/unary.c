@@ -61,6 +61,8 @@ float fv_unary_apply(const fv_unary_settings *u, float x) {
     case FV_UNARY_ROUND: return nearbyintf(x); /* halves to even, as ONNX's Round and numpy's */
     case FV_UNARY_SIGN: return (float)((x > 0.0f) - (x < 0.0f));
     case FV_UNARY_CLIP: return x < a ? a : x > b ? b : x;
+    case FV_UNARY_SILU: return x / (1.0f + expf(-x));
+    case FV_UNARY_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
     case FV_UNARY_COUNT: break;
     }
     return 0.0f;
@@ -102,6 +104,11 @@ static float derivative(const fv_unary_settings *u, float x) {
     case FV_UNARY_SIGN:
     case FV_UNARY_COUNT: break;
     case FV_UNARY_CLIP: return x > a && x < b ? 1.0f : 0.0f;
+    case FV_UNARY_SILU: {
+        float s = 1.0f / (1.0f + expf(-x));
+        return s * (1.0f + x * (1.0f - s));
+    }
+    case FV_UNARY_GELU: return 0.5f * (1.0f + erff(x * 0.70710678118654752f)) + x * 0.39894228040143268f * expf(-0.5f * x * x);
     }
     return 0.0f;
 }
@@ -124,9 +131,9 @@ static void unary_backward(const fv_node *node, const fv_step *s) {
 
 static const char *const unary_ops[] = {"exp", "log", "sqrt", "erf", "abs", "neg", "reciprocal", "elu", "selu", "celu", "thresholded_relu",
                                         "shrink", "softplus", "softsign", "hard_swish", "sin", "cos", "tan", "asin", "acos", "atan",
-                                        "sinh", "cosh", "asinh", "acosh", "atanh", "floor", "ceil", "round", "sign", "clip", NULL};
+                                        "sinh", "cosh", "asinh", "acosh", "atanh", "floor", "ceil", "round", "sign", "clip", "silu", "gelu", NULL};
 static const fv_setting unary_settings[] = {
-    {"op", FV_SET_CHOICE, offsetof(fv_layer, unary.op), 0, NULL, NULL, "the function: exp, log, sqrt, erf, abs, neg, reciprocal, elu, selu, celu, thresholded_relu, shrink, softplus, softsign, hard_swish, sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, floor, ceil, round, sign or clip", unary_ops},
+    {"op", FV_SET_CHOICE, offsetof(fv_layer, unary.op), 0, NULL, NULL, "the function: exp, log, sqrt, erf, abs, neg, reciprocal, elu, selu, celu, thresholded_relu, shrink, softplus, softsign, hard_swish, sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, floor, ceil, round, sign, clip, silu (x sigmoid(x)) or gelu (exact, with erf)", unary_ops},
     {"alpha", FV_SET_FLOAT, offsetof(fv_layer, unary.alpha), 0, "nan", NULL, "elu, celu: alpha (1); selu: alpha (1.6733); thresholded_relu: the threshold (1); shrink: lambda (0.5); clip: the lower bound (-inf); nan: the default", NULL},
     {"beta", FV_SET_FLOAT, offsetof(fv_layer, unary.beta), 0, "nan", NULL, "selu: the scale (1.0507); shrink: the bias (0); clip: the upper bound (inf); nan: the default", NULL},
 };
@@ -137,16 +144,17 @@ static const fv_alias unary_aliases[] = {UNARY_ALIAS("exp"), UNARY_ALIAS("log"),
                                          UNARY_ALIAS("softsign"), UNARY_ALIAS("hard_swish"), UNARY_ALIAS("sin"), UNARY_ALIAS("cos"),
                                          UNARY_ALIAS("tan"), UNARY_ALIAS("asin"), UNARY_ALIAS("acos"), UNARY_ALIAS("atan"), UNARY_ALIAS("sinh"),
                                          UNARY_ALIAS("cosh"), UNARY_ALIAS("asinh"), UNARY_ALIAS("acosh"), UNARY_ALIAS("atanh"),
-                                         UNARY_ALIAS("floor"), UNARY_ALIAS("ceil"), UNARY_ALIAS("round"), UNARY_ALIAS("sign"), UNARY_ALIAS("clip")};
+                                         UNARY_ALIAS("floor"), UNARY_ALIAS("ceil"), UNARY_ALIAS("round"), UNARY_ALIAS("sign"), UNARY_ALIAS("clip"),
+                                         UNARY_ALIAS("silu"), UNARY_ALIAS("gelu")};
 
 static const char *unary_label(const fv_layer *l) {
     static const char *const names[] = {"Exp", "Log", "Sqrt", "Erf", "Abs", "Neg", "Reciprocal", "ELU", "SELU", "CELU", "ThresholdedReLU",
                                         "Shrink", "Softplus", "Softsign", "HardSwish", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan",
-                                        "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Floor", "Ceil", "Round", "Sign", "Clip"};
+                                        "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Floor", "Ceil", "Round", "Sign", "Clip", "SiLU", "GELU"};
     return (unsigned)l->unary.op < FV_UNARY_COUNT ? names[l->unary.op] : "Unary";
 }
 
-const fv_op fv_op_unary = {FV_LAYER_UNARY, "unary", "Unary", "f(x) elementwise: exp, log, sqrt, erf, the ELU family, softplus, hard-swish, trigonometric and rounding functions", 0,
+const fv_op fv_op_unary = {FV_LAYER_UNARY, "unary", "Unary", "f(x) elementwise: exp, log, sqrt, erf, SiLU, GELU, the ELU family, softplus, hard-swish, trigonometric and rounding functions", 0,
                            unary_settings, 3, unary_aliases, sizeof unary_aliases / sizeof *unary_aliases, 1, 1, unary_infer, NULL,
                            unary_forward, unary_backward, NULL, unary_label, 0};
 
