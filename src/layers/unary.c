@@ -39,12 +39,15 @@ float fv_unary_apply(const fv_unary_settings *u, float x) {
     case FV_UNARY_RECIPROCAL: return 1.0f / x;
     case FV_UNARY_ELU: return x > 0.0f ? x : a * expm1f(x);
     case FV_UNARY_SELU: return b * (x > 0.0f ? x : a * expm1f(x));
-    case FV_UNARY_CELU: return fmaxf(x, 0.0f) + fminf(0.0f, a * expm1f(x / a));
+    case FV_UNARY_CELU: return x > 0.0f ? x : a * expm1f(x / a); /* max(0, x) + min(0, a (exp(x / a) - 1)) */
     case FV_UNARY_THRESHOLDED_RELU: return x > a ? x : 0.0f;
     case FV_UNARY_SHRINK: return x < -a ? x + b : x > a ? x - b : 0.0f;
     case FV_UNARY_SOFTPLUS: return x > 20.0f ? x : log1pf(expf(x));
     case FV_UNARY_SOFTSIGN: return x / (1.0f + fabsf(x));
-    case FV_UNARY_HARD_SWISH: return x * fminf(fmaxf(x / 6.0f + 0.5f, 0.0f), 1.0f);
+    case FV_UNARY_HARD_SWISH: {
+        float g = x * (1.0f / 6.0f) + 0.5f;
+        return x * (g < 0.0f ? 0.0f : g > 1.0f ? 1.0f : g);
+    }
     case FV_UNARY_SIN: return sinf(x);
     case FV_UNARY_COS: return cosf(x);
     case FV_UNARY_TAN: return tanf(x);
@@ -113,20 +116,46 @@ static float derivative(const fv_unary_settings *u, float x) {
     return 0.0f;
 }
 
-/* x (N, S) -> y (N, S) */
+/* Over n values, in parallel when there are many. */
+#define EACH(n, body)                                \
+    do {                                             \
+        _Pragma("omp parallel for simd if (n > 32768)") \
+        for (size_t k = 0; k < (n); k++) body;      \
+    } while (0)
+
+/* x (N, S) -> y (N, S). The functions networks run on whole maps (hard-swish, SiLU, GELU, clip)
+ * have their own loops, which the compiler vectorises; the rest go through fv_unary_apply. */
 static void unary_forward(const fv_node *node, const fv_step *s) {
     size_t n = (size_t)s->batch * fv_shape_count(node->out_shape);
     const fv_unary_settings *u = &node->layer.unary;
-#pragma omp parallel for simd if (n > 32768)
-    for (size_t k = 0; k < n; k++) s->out[k] = fv_unary_apply(u, s->in[0][k]);
+    const float *x = s->in[0];
+    float *y = s->out, lo = constant_a(u), hi = constant_b(u);
+    switch (u->op) {
+    case FV_UNARY_HARD_SWISH: EACH(n, {
+        float g = x[k] * (1.0f / 6.0f) + 0.5f;
+        y[k] = x[k] * (g < 0.0f ? 0.0f : g > 1.0f ? 1.0f : g);
+    }); break;
+    case FV_UNARY_SILU: EACH(n, y[k] = x[k] / (1.0f + expf(-x[k]))); break;
+    case FV_UNARY_GELU: EACH(n, y[k] = 0.5f * x[k] * (1.0f + erff(x[k] * 0.70710678118654752f))); break;
+    case FV_UNARY_CLIP: EACH(n, y[k] = x[k] < lo ? lo : x[k] > hi ? hi : x[k]); break;
+    default: EACH(n, y[k] = fv_unary_apply(u, x[k])); break;
+    }
 }
 
 /* dx = dy * f'(x), from the input */
 static void unary_backward(const fv_node *node, const fv_step *s) {
     size_t n = (size_t)s->batch * fv_shape_count(node->out_shape);
     const fv_unary_settings *u = &node->layer.unary;
-#pragma omp parallel for simd if (n > 32768)
-    for (size_t k = 0; k < n; k++) s->d_in[0][k] = s->d_out[k] * derivative(u, s->in[0][k]);
+    const float *x = s->in[0], *dy = s->d_out;
+    float *dx = s->d_in[0];
+    switch (u->op) {
+    case FV_UNARY_HARD_SWISH: EACH(n, dx[k] = dy[k] * (x[k] < -3.0f ? 0.0f : x[k] > 3.0f ? 1.0f : x[k] * (1.0f / 3.0f) + 0.5f)); break;
+    case FV_UNARY_SILU: EACH(n, {
+        float g = 1.0f / (1.0f + expf(-x[k]));
+        dx[k] = dy[k] * g * (1.0f + x[k] * (1.0f - g));
+    }); break;
+    default: EACH(n, dx[k] = dy[k] * derivative(u, x[k])); break;
+    }
 }
 
 static const char *const unary_ops[] = {"exp", "log", "sqrt", "erf", "abs", "neg", "reciprocal", "elu", "selu", "celu", "thresholded_relu",
