@@ -202,6 +202,15 @@ int fv_broadcast_dims(const fv_shape *a, int na, const fv_shape *b, int nb, fv_s
 /* The strides of s's first `axes` axes right-aligned onto `slots` slots, in steps of `unit`
  * values, 0 along a slot of size 1 (broadcast). */
 void fv_broadcast_strides(const fv_shape *s, int axes, int slots, size_t unit, size_t *stride);
+/* A matmul node's products (src/layers/matmul.c): the leading (broadcast) axes of the output on
+ * FV_MAX_RANK - 2 right-aligned slots, each input's matrix stride per slot (0 where it has size
+ * 1), and the matrices' sizes, a (M, K) times b (K, P). The oneDNN backend loops over the same. */
+typedef struct fv_matmul_plan {
+    int lead[FV_MAX_RANK - 2];
+    size_t step[2][FV_MAX_RANK - 2];
+    int m, k, p;
+} fv_matmul_plan;
+void fv_matmul_plan_of(const fv_node *node, fv_matmul_plan *g);
 /* The function a unary layer computes (src/layers/unary.c); the ONNX importer folds constants with it. */
 float fv_unary_apply(const fv_unary_settings *u, float x);
 /* Batch norm's moving statistics after a training forward (src/layers/batchnorm.c). */

@@ -5,15 +5,7 @@
 
 #include <string.h>
 
-/* The leading (broadcast) axes of each input and the output on FV_MAX_RANK - 2 right-aligned
- * slots, with each input's matrix stride per slot (0 where it has size 1). */
-typedef struct product {
-    int lead[FV_MAX_RANK - 2];
-    size_t step[2][FV_MAX_RANK - 2];
-    int m, k, p;
-} product;
-
-static void product_of(const fv_node *node, product *g) {
+void fv_matmul_plan_of(const fv_node *node, fv_matmul_plan *g) {
     const fv_shape *a = &node->in_shape[0], *b = &node->in_shape[1], *y = &node->out_shape;
     g->m = a->dim[a->rank - 2], g->k = a->dim[a->rank - 1], g->p = b->dim[b->rank - 1];
     int slots = FV_MAX_RANK - 2;
@@ -46,8 +38,8 @@ static fv_status matmul_infer(fv_node *node, fv_error *err) {
 /* a (N, .., M, K) x b (N, .., K, P) -> y (N, .., M, P), one matrix product per sample and per
  * position of the broadcast axes */
 static void matmul_forward(const fv_node *node, const fv_step *s) {
-    product g;
-    product_of(node, &g);
+    fv_matmul_plan g;
+    fv_matmul_plan_of(node, &g);
     size_t per_a = fv_shape_count(node->in_shape[0]), per_b = fv_shape_count(node->in_shape[1]), per_y = fv_shape_count(node->out_shape);
     for (int n = 0; n < s->batch; n++)
         for (int l0 = 0; l0 < g.lead[0]; l0++)
@@ -69,8 +61,8 @@ static void matmul_forward(const fv_node *node, const fv_step *s) {
 
 /* da += dy b^T, db += a^T dy, summed where an input was broadcast */
 static void matmul_backward(const fv_node *node, const fv_step *s) {
-    product g;
-    product_of(node, &g);
+    fv_matmul_plan g;
+    fv_matmul_plan_of(node, &g);
     size_t per_a = fv_shape_count(node->in_shape[0]), per_b = fv_shape_count(node->in_shape[1]), per_y = fv_shape_count(node->out_shape);
     for (int i = 0; i < 2; i++)
         if (s->d_in[i]) memset(s->d_in[i], 0, (size_t)s->batch * (i ? per_b : per_a) * sizeof(float));
