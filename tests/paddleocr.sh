@@ -49,14 +49,17 @@ PY
 compare() { # A B: the largest difference relative to B's largest value, within 1e-4
   $py -c "import sys, numpy as np; a, b = np.load(sys.argv[1]), np.load(sys.argv[2]); e = float(abs(a - b).max() / abs(b).max()) if a.shape == b.shape else float('inf'); print(f'{e:.1e}'); sys.exit(0 if e <= 1e-4 else 1)" "$1" "$2"
 }
+equals_ort() { # MODEL X.npy OUT WHAT: fovea's output (OUT.npy) and ONNX Runtime's (OUT.ort.npy) on X, within 1e-4
+  NODE_PATH="$ort/node_modules" node "$src/tests/ort_run.js" "$1" "$2" "$3.ort.npy" 2
+  "$fovea" forward "$1" --input "$2" --output "$3.npy"
+  local ok=0 e
+  e=$(compare "$3.npy" "$3.ort.npy") && ok=1
+  check "$4 ($e)" "[ $ok -eq 1 ]"
+}
 check "the classifier's input size is open: refused without one, naming the axis" \
   "! '$fovea' summary '$cls' 2>'$dir/err' && grep -q \"no fixed size on axis 2 (named '\" '$dir/err'"
 for w in 192 320; do
-  NODE_PATH="$ort/node_modules" node "$src/tests/ort_run.js" "$cls" "$dir/x$w.npy" "$dir/ort$w.npy" 2
-  "$fovea" forward "$cls" --input "$dir/x$w.npy" --output "$dir/fovea$w.npy"
-  ok=0
-  e=$(compare "$dir/fovea$w.npy" "$dir/ort$w.npy") && ok=1
-  check "width $w: fovea equals ONNX Runtime on 20 rendered lines ($e)" "[ $ok -eq 1 ]"
+  equals_ort "$cls" "$dir/x$w.npy" "$dir/cls$w" "width $w: fovea equals ONNX Runtime on 20 rendered lines"
 done
 printf '0\n180\n' >"$dir/labels.txt"
 # a page of four lines at 320 x 192 and 256 x 160, normalised as PaddleOCR's detector expects
@@ -77,11 +80,7 @@ for w, h, scale in ((320, 192, 1.0), (256, 160, 0.8)):
     np.save(os.path.join(out, f"page{w}.npy"), np.ascontiguousarray(x.transpose(2, 0, 1)[None]))
 PY
 for w in 320 256; do
-  NODE_PATH="$ort/node_modules" node "$src/tests/ort_run.js" "$det" "$dir/page$w.npy" "$dir/det_ort$w.npy" 2
-  "$fovea" forward "$det" --input "$dir/page$w.npy" --output "$dir/det$w.npy"
-  ok=0
-  e=$(compare "$dir/det$w.npy" "$dir/det_ort$w.npy") && ok=1
-  check "detector, page $w wide: fovea equals ONNX Runtime ($e)" "[ $ok -eq 1 ]"
+  equals_ort "$det" "$dir/page$w.npy" "$dir/det$w" "detector, page $w wide: fovea equals ONNX Runtime"
 done
 # the map marks the four lines: rows with text probability above 0.5 come in four bands
 bands=$($py -c "
@@ -117,11 +116,7 @@ img.paste(img.crop((0, 75, 480, 135)).rotate(180), (0, 75))
 img.save(os.path.join(sys.argv[1], "three_lines.png"))
 PY
 for w in 320 160; do
-  NODE_PATH="$ort/node_modules" node "$src/tests/ort_run.js" "$rec" "$dir/rec$w.npy" "$dir/rec_ort$w.npy" 2
-  "$fovea" forward "$rec" --input "$dir/rec$w.npy" --output "$dir/rec_fovea$w.npy"
-  ok=0
-  e=$(compare "$dir/rec_fovea$w.npy" "$dir/rec_ort$w.npy") && ok=1
-  check "recogniser, lines $w wide: fovea equals ONNX Runtime ($e)" "[ $ok -eq 1 ]"
+  equals_ort "$rec" "$dir/rec$w.npy" "$dir/rec$w" "recogniser, lines $w wide: fovea equals ONNX Runtime"
 done
 "$read_text" "$assets" "$dir/three_lines.png" >"$dir/read.txt" 2>"$dir/read.err" || cat "$dir/read.err"
 printf 'fovea reads this page\nwith three pretrained\nnetworks in plain C\n' >"$dir/read.want"

@@ -239,19 +239,18 @@ typedef struct node_at {
 typedef const char *(*onnx_writer)(exporter *ex, const node_at *at);
 
 static const char *write_conv(exporter *ex, const node_at *at) {
-    int i = at->i;
-    const char *name = at->name, *in = at->ins[0];
-    const fv_layer *l = fv_net_node_layer(ex->net, i);
+    const char *in = at->ins[0];
+    const fv_layer *l = fv_net_node_layer(ex->net, at->i);
     const fv_conv_settings *c = &l->conv;
     int src = 0;
-    fv_net_node_inputs(ex->net, i, &src, 1);
+    fv_net_node_inputs(ex->net, at->i, &src, 1);
     fv_shape in_shape = fv_net_node_shape(ex->net, src);
     int spatial = in_shape.rank - 1;
     fv_window_geometry g;
     if (fv_conv_geometry(c, spatial, in_shape, 1, &g, ex->err) != FV_OK) return NULL;
     size_t taps = 1, cg = (size_t)(g.c_in / c->groups), m = (size_t)c->filters, count;
     for (int a = 0; a < spatial; a++) taps *= (size_t)c->kernel[a];
-    const float *k = param(ex->net, i, "kernel", &count);
+    const float *k = param(ex->net, at->i, "kernel", &count);
     float *w = ex_alloc(ex, taps * cg * m * sizeof *w);
     if (!k || !w) return NULL;
     for (size_t o = 0; o < m; o++) /* (k..., C/g, M) -> (M, C/g, k...) */
@@ -260,29 +259,27 @@ static const char *write_conv(exporter *ex, const node_at *at) {
     int64_t wd[5] = {(int64_t)m, (int64_t)cg}, ks[3], st[3], dil[3], pads[6];
     for (int a = 0; a < spatial; a++) wd[2 + a] = ks[a] = c->kernel[a], st[a] = c->stride[a], dil[a] = c->dilation[a];
     pads_of(&g, spatial, pads);
-    const char *ins[3] = {in, ex_init(ex, ex_str(ex, "%s.weight", name), wd, 2 + spatial, w, NULL), NULL};
+    const char *ins[3] = {in, ex_init(ex, ex_str(ex, "%s.weight", at->name), wd, 2 + spatial, w, NULL), NULL};
     if (c->use_bias) {
         int64_t bd[1] = {(int64_t)m};
-        ins[2] = ex_init(ex, ex_str(ex, "%s.bias", name), bd, 1, param(ex->net, i, "bias", NULL), NULL);
+        ins[2] = ex_init(ex, ex_str(ex, "%s.bias", at->name), bd, 1, param(ex->net, at->i, "bias", NULL), NULL);
     }
-    const char *out = ex_str(ex, "%s/conv", name);
-    FvOnnx__NodeProto *n = ex_node(ex, "Conv", name, ins, c->use_bias ? 3 : 2, out);
+    const char *out = ex_str(ex, "%s/conv", at->name);
+    FvOnnx__NodeProto *n = ex_node(ex, "Conv", at->name, ins, c->use_bias ? 3 : 2, out);
     attr_ints(ex, n, "kernel_shape", ks, spatial);
     attr_ints(ex, n, "strides", st, spatial);
     attr_ints(ex, n, "dilations", dil, spatial);
     attr_ints(ex, n, "pads", pads, 2 * spatial);
     attr_int(ex, n, "group", c->groups);
-    return activation(ex, name, out, c->activation, c->alpha, NULL);
+    return activation(ex, at->name, out, c->activation, c->alpha, NULL);
 }
 
 /* kernel (KH, KW, filters/G, Cin) -> ONNX's (Cin, filters/G, KH, KW) */
 static const char *write_conv_transpose(exporter *ex, const node_at *at) {
-    int i = at->i;
-    const char *name = at->name, *in = at->ins[0];
-    fv_shape in_shape = at->in_shape;
-    const fv_conv_settings *c = &fv_net_node_layer(ex->net, i)->conv;
-    size_t taps = (size_t)c->kernel[0] * (size_t)c->kernel[1], cg = (size_t)(c->filters / c->groups), cin = (size_t)in_shape.dim[2];
-    const float *k = param(ex->net, i, "kernel", NULL);
+    const char *in = at->ins[0];
+    const fv_conv_settings *c = &at->l->conv;
+    size_t taps = (size_t)c->kernel[0] * (size_t)c->kernel[1], cg = (size_t)(c->filters / c->groups), cin = (size_t)at->in_shape.dim[2];
+    const float *k = param(ex->net, at->i, "kernel", NULL);
     float *w = ex_alloc(ex, taps * cg * cin * sizeof *w);
     if (!k || !w) return NULL;
     for (size_t ci = 0; ci < cin; ci++)
@@ -293,69 +290,65 @@ static const char *write_conv_transpose(exporter *ex, const node_at *at) {
         st[a] = c->stride[a], dil[a] = c->dilation[a], op[a] = c->output_padding[a];
         if (c->padding == FV_PAD_EXPLICIT) pads[a] = c->pad[a][0], pads[2 + a] = c->pad[a][1];
     }
-    const char *ins[3] = {in, ex_init(ex, ex_str(ex, "%s.weight", name), wd, 4, w, NULL), NULL};
+    const char *ins[3] = {in, ex_init(ex, ex_str(ex, "%s.weight", at->name), wd, 4, w, NULL), NULL};
     if (c->use_bias) {
         int64_t bd[1] = {c->filters};
-        ins[2] = ex_init(ex, ex_str(ex, "%s.bias", name), bd, 1, param(ex->net, i, "bias", NULL), NULL);
+        ins[2] = ex_init(ex, ex_str(ex, "%s.bias", at->name), bd, 1, param(ex->net, at->i, "bias", NULL), NULL);
     }
-    const char *out = ex_str(ex, "%s/conv_transpose", name);
-    FvOnnx__NodeProto *n = ex_node(ex, "ConvTranspose", name, ins, c->use_bias ? 3 : 2, out);
+    const char *out = ex_str(ex, "%s/conv_transpose", at->name);
+    FvOnnx__NodeProto *n = ex_node(ex, "ConvTranspose", at->name, ins, c->use_bias ? 3 : 2, out);
     attr_ints(ex, n, "kernel_shape", wd + 2, 2);
     attr_ints(ex, n, "strides", st, 2);
     attr_ints(ex, n, "dilations", dil, 2);
     attr_ints(ex, n, "pads", pads, 4);
     attr_ints(ex, n, "output_padding", op, 2);
     attr_int(ex, n, "group", c->groups);
-    return activation(ex, name, out, c->activation, c->alpha, NULL);
+    return activation(ex, at->name, out, c->activation, c->alpha, NULL);
 }
 
 static const char *write_dense(exporter *ex, const node_at *at) {
-    int i = at->i;
-    const char *name = at->name, *in = at->ins[0];
-    fv_shape in_shape = at->in_shape;
-    const fv_dense_settings *d = &fv_net_node_layer(ex->net, i)->dense;
-    int64_t k = in_shape.dim[in_shape.rank - 1], m = d->units;
-    const float *kernel = param(ex->net, i, "kernel", NULL);
-    const char *out = ex_str(ex, "%s/dense", name);
+    const char *in = at->ins[0];
+    const fv_dense_settings *d = &at->l->dense;
+    int64_t k = at->in_shape.dim[at->in_shape.rank - 1], m = d->units;
+    const float *kernel = param(ex->net, at->i, "kernel", NULL);
+    const char *out = ex_str(ex, "%s/dense", at->name);
     const char *ins[3] = {in, NULL, NULL};
     if (d->use_bias) {
         int64_t bd[1] = {m};
-        ins[2] = ex_init(ex, ex_str(ex, "%s.bias", name), bd, 1, param(ex->net, i, "bias", NULL), NULL);
+        ins[2] = ex_init(ex, ex_str(ex, "%s.bias", at->name), bd, 1, param(ex->net, at->i, "bias", NULL), NULL);
     }
-    if (in_shape.rank == 1) { /* (N, K) x (K, M): Gemm */
+    if (at->in_shape.rank == 1) { /* (N, K) x (K, M): Gemm */
         int64_t kd[2] = {k, m};
-        ins[1] = ex_init(ex, ex_str(ex, "%s.weight", name), kd, 2, kernel, NULL);
-        ex_node(ex, "Gemm", name, ins, d->use_bias ? 3 : 2, out);
+        ins[1] = ex_init(ex, ex_str(ex, "%s.weight", at->name), kd, 2, kernel, NULL);
+        ex_node(ex, "Gemm", at->name, ins, d->use_bias ? 3 : 2, out);
     } else { /* over the channels of a map: a 1 x 1 convolution, weight (M, K, 1...) */
-        int spatial = in_shape.rank - 1;
+        int spatial = at->in_shape.rank - 1;
         float *w = ex_alloc(ex, (size_t)(k * m) * sizeof *w);
         if (!w) return NULL;
         for (int64_t a = 0; a < k; a++)
             for (int64_t b = 0; b < m; b++) w[b * k + a] = kernel[a * m + b];
         int64_t wd[5] = {m, k, 1, 1, 1}, ones[3] = {1, 1, 1};
-        ins[1] = ex_init(ex, ex_str(ex, "%s.weight", name), wd, 2 + spatial, w, NULL);
-        FvOnnx__NodeProto *n = ex_node(ex, "Conv", name, ins, d->use_bias ? 3 : 2, out);
+        ins[1] = ex_init(ex, ex_str(ex, "%s.weight", at->name), wd, 2 + spatial, w, NULL);
+        FvOnnx__NodeProto *n = ex_node(ex, "Conv", at->name, ins, d->use_bias ? 3 : 2, out);
         attr_ints(ex, n, "kernel_shape", ones, spatial);
     }
-    return activation(ex, name, out, d->activation, d->alpha, NULL);
+    return activation(ex, at->name, out, d->activation, d->alpha, NULL);
 }
 
 static const char *write_pool(exporter *ex, const node_at *at) {
-    int i = at->i;
-    const char *name = at->name, *in = at->ins[0];
-    fv_shape in_shape = at->in_shape;
-    const fv_layer *l = fv_net_node_layer(ex->net, i);
+    const char *in = at->ins[0];
+    const fv_layer *l = fv_net_node_layer(ex->net, at->i);
     int three = l->kind == FV_LAYER_MAXPOOL3D || l->kind == FV_LAYER_AVGPOOL3D;
     int max = l->kind == FV_LAYER_MAXPOOL2D || l->kind == FV_LAYER_MAXPOOL3D, sum = l->kind == FV_LAYER_SUMPOOL2D;
     fv_window_geometry g;
-    if (fv_pool_geometry(&l->pool, three ? 3 : 2, in_shape, 1, &g, ex->err) != FV_OK) return NULL;
-    int spatial = in_shape.rank - 1;
+    if (fv_pool_geometry(&l->pool, three ? 3 : 2, at->in_shape, 1, &g, ex->err) != FV_OK) return NULL;
+    int spatial = at->in_shape.rank - 1;
     int64_t ks[3], st[3], pads[6];
     for (int a = 0; a < spatial; a++) ks[a] = g.k[3 - spatial + a], st[a] = g.s[3 - spatial + a];
     pads_of(&g, spatial, pads);
-    const char *out = ex_str(ex, "%s/%s", name, sum ? "average" : "pool");
+    const char *out = ex_str(ex, "%s/%s", at->name, sum ? "average" : "pool");
     const char *ins[2] = {in, NULL};
-    FvOnnx__NodeProto *n = ex_node(ex, max ? "MaxPool" : "AveragePool", name, ins, 1, out);
+    FvOnnx__NodeProto *n = ex_node(ex, max ? "MaxPool" : "AveragePool", at->name, ins, 1, out);
     attr_ints(ex, n, "kernel_shape", ks, spatial);
     attr_ints(ex, n, "strides", st, spatial);
     attr_ints(ex, n, "pads", pads, 2 * spatial);
@@ -365,8 +358,8 @@ static const char *write_pool(exporter *ex, const node_at *at) {
         float window = 1.0f;
         for (int a = 0; a < spatial; a++) window *= (float)ks[a];
         ins[0] = out;
-        ins[1] = scalar(ex, ex_str(ex, "%s/window", name), window);
-        out = ex_str(ex, "%s/sum", name);
+        ins[1] = scalar(ex, ex_str(ex, "%s/window", at->name), window);
+        out = ex_str(ex, "%s/sum", at->name);
         ex_node(ex, "Mul", out, ins, 2, out);
     }
     return out;
@@ -396,190 +389,153 @@ static fv_shape ranked(fv_shape s, int rank) {
 }
 
 static const char *write_binary(exporter *ex, const node_at *at) {
-    int i = at->i;
-    const char *name = at->name, *const *ins = at->ins;
-    const fv_layer *l = fv_net_node_layer(ex->net, i);
+    const fv_layer *l = fv_net_node_layer(ex->net, at->i);
     int inputs[2];
-    fv_net_node_inputs(ex->net, i, inputs, 2);
-    fv_shape out = fv_net_node_shape(ex->net, i);
+    fv_net_node_inputs(ex->net, at->i, inputs, 2);
+    fv_shape out = fv_net_node_shape(ex->net, at->i);
     const char *two[2];
     for (int k = 0; k < 2; k++) {
         fv_shape s = fv_net_node_shape(ex->net, inputs[k]);
-        two[k] = s.rank == out.rank ? ins[k] : reshape(ex, ex_str(ex, "%s/rank%d", name, k), ins[k], s, ranked(s, out.rank));
+        two[k] = s.rank == out.rank ? at->ins[k] : reshape(ex, ex_str(ex, "%s/rank%d", at->name, k), at->ins[k], s, ranked(s, out.rank));
     }
     const char *op = fv_onnx_binary_ops[l->binary.op];
-    const char *y = ex_str(ex, "%s/%s", name, op);
-    ex_node(ex, op, name, two, 2, y);
+    const char *y = ex_str(ex, "%s/%s", at->name, op);
+    ex_node(ex, op, at->name, two, 2, y);
     return y;
 }
 
 /* keepdims in ONNX, then fovea's output shape through reshape (which knows both layouts) */
 static const char *write_reduce(exporter *ex, const node_at *at) {
-    int i = at->i;
-    const char *name = at->name, *in = at->ins[0];
-    fv_shape in_shape = at->in_shape;
-    const fv_reduce_settings *r = &fv_net_node_layer(ex->net, i)->reduce;
+    const char *in = at->ins[0];
+    const fv_reduce_settings *r = &at->l->reduce;
     int64_t axes[FV_MAX_RANK];
     int n = 0;
-    fv_shape kept = in_shape;
-    for (int a = 0; a < in_shape.rank; a++)
-        if (r->axes >> a & 1) axes[n++] = onnx_axis(a, in_shape.rank), kept.dim[a] = 1;
-    const char *y = ex_str(ex, "%s/%s", name, fv_onnx_reduce_ops[r->op]);
+    fv_shape kept = at->in_shape;
+    for (int a = 0; a < at->in_shape.rank; a++)
+        if (r->axes >> a & 1) axes[n++] = onnx_axis(a, at->in_shape.rank), kept.dim[a] = 1;
+    const char *y = ex_str(ex, "%s/%s", at->name, fv_onnx_reduce_ops[r->op]);
     FvOnnx__NodeProto *node;
     if (r->op == FV_REDUCE_SUM) { /* opset 13 takes ReduceSum's axes as an input */
         int64_t count = n;
-        const char *two[2] = {in, ex_init(ex, ex_str(ex, "%s/axes", name), &count, 1, NULL, axes)};
-        node = ex_node(ex, fv_onnx_reduce_ops[r->op], name, two, 2, y);
+        const char *two[2] = {in, ex_init(ex, ex_str(ex, "%s/axes", at->name), &count, 1, NULL, axes)};
+        node = ex_node(ex, fv_onnx_reduce_ops[r->op], at->name, two, 2, y);
     } else {
-        node = ex_node(ex, fv_onnx_reduce_ops[r->op], name, &in, 1, y);
+        node = ex_node(ex, fv_onnx_reduce_ops[r->op], at->name, &in, 1, y);
         attr_ints(ex, node, "axes", axes, n);
     }
     attr_int(ex, node, "keepdims", 1);
-    fv_shape out = fv_net_node_shape(ex->net, i);
-    return r->keepdims ? y : reshape(ex, ex_str(ex, "%s/squeeze", name), y, kept, out);
+    fv_shape out = fv_net_node_shape(ex->net, at->i);
+    return r->keepdims ? y : reshape(ex, ex_str(ex, "%s/squeeze", at->name), y, kept, out);
 }
 
 static const char *write_pad(exporter *ex, const node_at *at) {
-    int i = at->i;
-    const char *name = at->name, *in = at->ins[0];
-    fv_shape in_shape = at->in_shape;
-    const fv_pad_settings *p = &fv_net_node_layer(ex->net, i)->pad;
-    int rank = onnx_rank(in_shape);
+    const char *in = at->ins[0];
+    const fv_pad_settings *p = &at->l->pad;
+    int rank = onnx_rank(at->in_shape);
     int64_t pads[2 * (FV_MAX_RANK + 1)] = {0}, count = 2 * rank;
-    for (int a = 0; a < in_shape.rank; a++) {
-        int64_t at = onnx_axis(a, in_shape.rank);
-        pads[at] = p->pads[a][0], pads[rank + at] = p->pads[a][1];
+    for (int a = 0; a < at->in_shape.rank; a++) {
+        int64_t o = onnx_axis(a, at->in_shape.rank);
+        pads[o] = p->pads[a][0], pads[rank + o] = p->pads[a][1];
     }
-    const char *three[3] = {in, ex_init(ex, ex_str(ex, "%s/pads", name), &count, 1, NULL, pads), scalar(ex, ex_str(ex, "%s/value", name), p->value)};
-    const char *y = ex_str(ex, "%s/pad", name);
-    FvOnnx__NodeProto *node = ex_node(ex, "Pad", name, three, 3, y);
+    const char *three[3] = {in, ex_init(ex, ex_str(ex, "%s/pads", at->name), &count, 1, NULL, pads), scalar(ex, ex_str(ex, "%s/value", at->name), p->value)};
+    const char *y = ex_str(ex, "%s/pad", at->name);
+    FvOnnx__NodeProto *node = ex_node(ex, "Pad", at->name, three, 3, y);
     attr_string(ex, node, "mode", fv_onnx_pad_modes[p->mode]);
     return y;
 }
 
 static const char *write_global_avgpool(exporter *ex, const node_at *at) {
-    const char *name = at->name;
-    const char *const *ins = at->ins;
     const char *out = NULL;
     FvOnnx__NodeProto *n;
-    const char *pooled = ex_str(ex, "%s/pool", name);
-    ex_node(ex, "GlobalAveragePool", name, ins, 1, pooled);
-    out = ex_str(ex, "%s/flat", name);
+    const char *pooled = ex_str(ex, "%s/pool", at->name);
+    ex_node(ex, "GlobalAveragePool", at->name, at->ins, 1, pooled);
+    out = ex_str(ex, "%s/flat", at->name);
     n = ex_node(ex, "Flatten", out, &pooled, 1, out);
     attr_int(ex, n, "axis", 1);
     return out;
 }
 
 static const char *write_flatten(exporter *ex, const node_at *at) {
-    const fv_layer *l = at->l;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
-    fv_shape in_shape = at->in_shape;
     const char *out = NULL;
     FvOnnx__NodeProto *n;
-    const char *x = l->flatten.channels_first ? ins[0] : transpose(ex, name, ins[0], onnx_rank(in_shape), 1);
-    out = ex_str(ex, "%s/flat", name);
-    n = ex_node(ex, "Flatten", name, &x, 1, out);
+    const char *x = at->l->flatten.channels_first ? at->ins[0] : transpose(ex, at->name, at->ins[0], onnx_rank(at->in_shape), 1);
+    out = ex_str(ex, "%s/flat", at->name);
+    n = ex_node(ex, "Flatten", at->name, &x, 1, out);
     attr_int(ex, n, "axis", 1);
     return out;
 }
 
 static const char *write_reshape(exporter *ex, const node_at *at) {
-    const char *name = at->name;
-    const char *const *ins = at->ins;
-    fv_shape in_shape = at->in_shape;
-    fv_shape out_shape = at->out_shape;
-    return reshape(ex, name, ins[0], in_shape, out_shape);
+    return reshape(ex, at->name, at->ins[0], at->in_shape, at->out_shape);
 }
 
 static const char *write_dropout(exporter *ex, const node_at *at) {
-    const fv_layer *l = at->l;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
     const char *out = NULL;
-    const char *d[2] = {ins[0], scalar(ex, ex_str(ex, "%s/ratio", name), l->dropout.rate)};
-    out = ex_str(ex, "%s/dropout", name);
-    ex_node(ex, "Dropout", name, d, 2, out);
+    const char *d[2] = {at->ins[0], scalar(ex, ex_str(ex, "%s/ratio", at->name), at->l->dropout.rate)};
+    out = ex_str(ex, "%s/dropout", at->name);
+    ex_node(ex, "Dropout", at->name, d, 2, out);
     return out;
 }
 
 static const char *write_batchnorm(exporter *ex, const node_at *at) {
-    int i = at->i;
-    const fv_layer *l = at->l;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
-    fv_shape in_shape = at->in_shape;
     const char *out = NULL;
     FvOnnx__NodeProto *n;
-    int64_t c = in_shape.dim[in_shape.rank - 1];
+    int64_t c = at->in_shape.dim[at->in_shape.rank - 1];
     static const char *const params[4] = {"gamma", "beta", "moving_mean", "moving_variance"};
     static const char *const onnx_names[4] = {"weight", "bias", "running_mean", "running_var"};
-    const char *b[5] = {ins[0]};
-    for (int p = 0; p < 4; p++) b[p + 1] = ex_init(ex, ex_str(ex, "%s.%s", name, onnx_names[p]), &c, 1, param(ex->net, i, params[p], NULL), NULL);
-    out = ex_str(ex, "%s/bn", name);
-    n = ex_node(ex, "BatchNormalization", name, b, 5, out);
-    attr_float(ex, n, "epsilon", l->batchnorm.epsilon);
-    attr_float(ex, n, "momentum", l->batchnorm.momentum);
+    const char *b[5] = {at->ins[0]};
+    for (int p = 0; p < 4; p++) b[p + 1] = ex_init(ex, ex_str(ex, "%s.%s", at->name, onnx_names[p]), &c, 1, param(ex->net, at->i, params[p], NULL), NULL);
+    out = ex_str(ex, "%s/bn", at->name);
+    n = ex_node(ex, "BatchNormalization", at->name, b, 5, out);
+    attr_float(ex, n, "epsilon", at->l->batchnorm.epsilon);
+    attr_float(ex, n, "momentum", at->l->batchnorm.momentum);
     return out;
 }
 
 static const char *write_add(exporter *ex, const node_at *at) {
-    const fv_layer *l = at->l;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
-    int n_in = at->n_in;
-    const char *out = ex_str(ex, "%s/sum", name);
-    ex_node(ex, n_in == 2 ? "Add" : "Sum", name, ins, n_in, out);
-    out = activation(ex, name, out, l->add.activation, l->add.alpha, NULL);
+    const char *out = ex_str(ex, "%s/sum", at->name);
+    ex_node(ex, at->n_in == 2 ? "Add" : "Sum", at->name, at->ins, at->n_in, out);
+    out = activation(ex, at->name, out, at->l->add.activation, at->l->add.alpha, NULL);
     return out;
 }
 
 static const char *write_concat(exporter *ex, const node_at *at) {
-    const fv_layer *l = at->l;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
-    int n_in = at->n_in;
-    fv_shape out_shape = at->out_shape;
     const char *out = NULL;
     FvOnnx__NodeProto *n;
-    int axis = l->concat.axis < 0 ? l->concat.axis + out_shape.rank : l->concat.axis;
-    out = ex_str(ex, "%s/concat", name);
-    n = ex_node(ex, "Concat", name, ins, n_in, out);
-    attr_int(ex, n, "axis", onnx_axis(axis, out_shape.rank));
+    int axis = at->l->concat.axis < 0 ? at->l->concat.axis + at->out_shape.rank : at->l->concat.axis;
+    out = ex_str(ex, "%s/concat", at->name);
+    n = ex_node(ex, "Concat", at->name, at->ins, at->n_in, out);
+    attr_int(ex, n, "axis", onnx_axis(axis, at->out_shape.rank));
     return out;
 }
 
 /* sizes: the input's (N, C) from its Shape, then the spatial ones */
 static const char *write_resize(exporter *ex, const node_at *at) {
-    const fv_layer *l = at->l;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
-    fv_shape in_shape = at->in_shape;
     const char *out = NULL;
     FvOnnx__NodeProto *n;
     static const char *const modes[] = {"nearest", "linear"};
-    const fv_resize_settings *r = &l->resize;
+    const fv_resize_settings *r = &at->l->resize;
     int64_t two = 2, zero = 0, count = r->size.rank, spatial[FV_MAX_SPATIAL];
     for (int a = 0; a < r->size.rank; a++) spatial[a] = r->size.dim[a];
-    const char *shape = ex_str(ex, "%s/shape", name), *nc = ex_str(ex, "%s/nc", name), *sizes = ex_str(ex, "%s/sizes", name);
-    ex_node(ex, "Shape", shape, ins, 1, shape);
+    const char *shape = ex_str(ex, "%s/shape", at->name), *nc = ex_str(ex, "%s/nc", at->name), *sizes = ex_str(ex, "%s/sizes", at->name);
+    ex_node(ex, "Shape", shape, at->ins, 1, shape);
     int64_t one = 1;
-    const char *slice[3] = {shape, ex_init(ex, ex_str(ex, "%s/zero", name), &one, 1, NULL, &zero), ex_init(ex, ex_str(ex, "%s/two", name), &one, 1, NULL, &two)};
+    const char *slice[3] = {shape, ex_init(ex, ex_str(ex, "%s/zero", at->name), &one, 1, NULL, &zero), ex_init(ex, ex_str(ex, "%s/two", at->name), &one, 1, NULL, &two)};
     ex_node(ex, "Slice", nc, slice, 3, nc);
-    const char *parts[2] = {nc, ex_init(ex, ex_str(ex, "%s/spatial", name), &count, 1, NULL, spatial)};
+    const char *parts[2] = {nc, ex_init(ex, ex_str(ex, "%s/spatial", at->name), &count, 1, NULL, spatial)};
     n = ex_node(ex, "Concat", sizes, parts, 2, sizes);
     attr_int(ex, n, "axis", 0);
-    const char *four[4] = {ins[0], "", "", sizes};
+    const char *four[4] = {at->ins[0], "", "", sizes};
     int scaled = 0;
     for (int a = 0; a < r->size.rank; a++) scaled |= r->scale[a] > 0.0f;
     if (scaled) { /* the scales themselves: ONNX maps coordinates with them, and rounds the sizes down */
         float scales[FV_MAX_SPATIAL + 2] = {1.0f, 1.0f};
         int64_t count2 = r->size.rank + 2;
-        for (int a = 0; a < r->size.rank; a++) scales[a + 2] = r->scale[a] > 0.0f ? r->scale[a] : (float)r->size.dim[a] / (float)in_shape.dim[a];
-        four[2] = ex_init(ex, ex_str(ex, "%s/scales", name), &count2, 1, scales, NULL), four[3] = "";
+        for (int a = 0; a < r->size.rank; a++) scales[a + 2] = r->scale[a] > 0.0f ? r->scale[a] : (float)r->size.dim[a] / (float)at->in_shape.dim[a];
+        four[2] = ex_init(ex, ex_str(ex, "%s/scales", at->name), &count2, 1, scales, NULL), four[3] = "";
     }
-    out = ex_str(ex, "%s/resize", name);
-    n = ex_node(ex, "Resize", name, four, 4, out);
+    out = ex_str(ex, "%s/resize", at->name);
+    n = ex_node(ex, "Resize", at->name, four, 4, out);
     attr_string(ex, n, "mode", modes[r->mode]);
     attr_string(ex, n, "coordinate_transformation_mode", fv_onnx_resize_coordinates[r->coordinates]);
     attr_string(ex, n, "nearest_mode", fv_onnx_resize_nearest[r->nearest]);
@@ -588,70 +544,59 @@ static const char *write_resize(exporter *ex, const node_at *at) {
 
 /* the value (1, C, S...) expanded to the input's batch: Shape -> Slice [0:1] -> Concat */
 static const char *write_tensor(exporter *ex, const node_at *at) {
-    int i = at->i;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
-    fv_shape out_shape = at->out_shape;
     const char *out = NULL;
     FvOnnx__NodeProto *n;
-    size_t per = fv_shape_count(out_shape), c = (size_t)out_shape.dim[out_shape.rank - 1];
-    int64_t dims[FV_MAX_RANK + 1], rank = onnx_rank(out_shape), one = 1, zero = 0;
-    onnx_dims(out_shape, 0, dims);
+    size_t per = fv_shape_count(at->out_shape), c = (size_t)at->out_shape.dim[at->out_shape.rank - 1];
+    int64_t dims[FV_MAX_RANK + 1], rank = onnx_rank(at->out_shape), one = 1, zero = 0;
+    onnx_dims(at->out_shape, 0, dims);
     dims[0] = 1;
     float *v = ex_alloc(ex, per * sizeof *v);
-    const float *src = param(ex->net, i, "value", NULL);
+    const float *src = param(ex->net, at->i, "value", NULL);
     if (!v || !src) return NULL;
     fv_channels_last(src, v, 1, c, per / c, 0);
-    const char *shape = ex_str(ex, "%s/shape", name), *batch = ex_str(ex, "%s/batch", name), *target = ex_str(ex, "%s/target", name);
-    ex_node(ex, "Shape", shape, ins, 1, shape);
-    const char *slice[3] = {shape, ex_init(ex, ex_str(ex, "%s/zero", name), &one, 1, NULL, &zero), ex_init(ex, ex_str(ex, "%s/one", name), &one, 1, NULL, &one)};
+    const char *shape = ex_str(ex, "%s/shape", at->name), *batch = ex_str(ex, "%s/batch", at->name), *target = ex_str(ex, "%s/target", at->name);
+    ex_node(ex, "Shape", shape, at->ins, 1, shape);
+    const char *slice[3] = {shape, ex_init(ex, ex_str(ex, "%s/zero", at->name), &one, 1, NULL, &zero), ex_init(ex, ex_str(ex, "%s/one", at->name), &one, 1, NULL, &one)};
     ex_node(ex, "Slice", batch, slice, 3, batch);
     int64_t rest[FV_MAX_RANK + 1], count = rank - 1;
     for (int a = 1; a < rank; a++) rest[a - 1] = dims[a];
-    const char *parts[2] = {batch, ex_init(ex, ex_str(ex, "%s/dims", name), &count, 1, NULL, rest)};
+    const char *parts[2] = {batch, ex_init(ex, ex_str(ex, "%s/dims", at->name), &count, 1, NULL, rest)};
     n = ex_node(ex, "Concat", target, parts, 2, target);
     attr_int(ex, n, "axis", 0);
-    const char *expand[2] = {ex_init(ex, ex_str(ex, "%s.value", name), dims, (int)rank, v, NULL), target};
-    out = ex_str(ex, "%s/expand", name);
-    ex_node(ex, "Expand", name, expand, 2, out);
+    const char *expand[2] = {ex_init(ex, ex_str(ex, "%s.value", at->name), dims, (int)rank, v, NULL), target};
+    out = ex_str(ex, "%s/expand", at->name);
+    ex_node(ex, "Expand", at->name, expand, 2, out);
     return out;
 }
 
 static const char *write_activation(exporter *ex, const node_at *at) {
-    const fv_layer *l = at->l;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
     const char *out = NULL;
-    if (l->activation.function == FV_ACT_LINEAR) {
-        out = ex_str(ex, "%s/identity", name);
-        ex_node(ex, "Identity", name, ins, 1, out);
+    if (at->l->activation.function == FV_ACT_LINEAR) {
+        out = ex_str(ex, "%s/identity", at->name);
+        ex_node(ex, "Identity", at->name, at->ins, 1, out);
     } else {
-        out = activation(ex, name, ins[0], l->activation.function, l->activation.alpha, name);
+        out = activation(ex, at->name, at->ins[0], at->l->activation.function, at->l->activation.alpha, at->name);
     }
     return out;
 }
 
 /* Mul by the scale, Add the shift: constants (1, C, S...) */
 static const char *write_affine(exporter *ex, const node_at *at) {
-    int i = at->i;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
-    fv_shape out_shape = at->out_shape;
     const char *out = NULL;
-    size_t per = fv_shape_count(out_shape), c = (size_t)out_shape.dim[out_shape.rank - 1];
+    size_t per = fv_shape_count(at->out_shape), c = (size_t)at->out_shape.dim[at->out_shape.rank - 1];
     int64_t dims[FV_MAX_RANK + 1];
-    onnx_dims(out_shape, 0, dims);
+    onnx_dims(at->out_shape, 0, dims);
     dims[0] = 1;
-    const char *x = ins[0];
+    const char *x = at->ins[0];
     static const char *const params[2] = {"scale", "shift"}, *const ops[2] = {"Mul", "Add"};
     for (int p = 0; p < 2; p++) {
         float *v = ex_alloc(ex, per * sizeof *v);
-        const float *src = param(ex->net, i, params[p], NULL);
+        const float *src = param(ex->net, at->i, params[p], NULL);
         if (!v || !src) return NULL;
         fv_channels_last(src, v, 1, c, per / c, 0);
-        const char *two[2] = {x, ex_init(ex, ex_str(ex, "%s.%s", name, params[p]), dims, onnx_rank(out_shape), v, NULL)};
-        out = ex_str(ex, "%s/%s", name, params[p]);
-        ex_node(ex, ops[p], p ? name : ex_str(ex, "%s.mul", name), two, 2, out);
+        const char *two[2] = {x, ex_init(ex, ex_str(ex, "%s.%s", at->name, params[p]), dims, onnx_rank(at->out_shape), v, NULL)};
+        out = ex_str(ex, "%s/%s", at->name, params[p]);
+        ex_node(ex, ops[p], p ? at->name : ex_str(ex, "%s.mul", at->name), two, 2, out);
         x = out;
     }
     return out;
@@ -659,86 +604,75 @@ static const char *write_affine(exporter *ex, const node_at *at) {
 
 /* the slope as (C, 1, ...): one per channel under ONNX's broadcasting */
 static const char *write_prelu(exporter *ex, const node_at *at) {
-    int i = at->i;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
-    fv_shape out_shape = at->out_shape;
     const char *out = NULL;
     int64_t dims[FV_MAX_RANK + 1];
-    int rank = onnx_rank(out_shape) - 1;
-    dims[0] = out_shape.dim[out_shape.rank - 1];
+    int rank = onnx_rank(at->out_shape) - 1;
+    dims[0] = at->out_shape.dim[at->out_shape.rank - 1];
     for (int a = 1; a < rank; a++) dims[a] = 1;
-    const char *two[2] = {ins[0], ex_init(ex, ex_str(ex, "%s.alpha", name), dims, rank, param(ex->net, i, "alpha", NULL), NULL)};
-    out = ex_str(ex, "%s/prelu", name);
-    ex_node(ex, "PRelu", name, two, 2, out);
+    const char *two[2] = {at->ins[0], ex_init(ex, ex_str(ex, "%s.alpha", at->name), dims, rank, param(ex->net, at->i, "alpha", NULL), NULL)};
+    out = ex_str(ex, "%s/prelu", at->name);
+    ex_node(ex, "PRelu", at->name, two, 2, out);
     return out;
 }
 
 /* on fovea's memory order (channels last): the matrices are its last two axes */
 static const char *write_matmul(exporter *ex, const node_at *at) {
-    int i = at->i;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
-    fv_shape out_shape = at->out_shape;
     const char *out = NULL;
     int inputs2[2];
-    fv_net_node_inputs(ex->net, i, inputs2, 2);
+    fv_net_node_inputs(ex->net, at->i, inputs2, 2);
     const char *two[2];
     for (int k = 0; k < 2; k++) { /* a lower rank gets its 1s after the batch, as fovea broadcasts */
         fv_shape sk = fv_net_node_shape(ex->net, inputs2[k]);
-        const char *v = sk.rank == out_shape.rank ? ins[k] : reshape(ex, ex_str(ex, "%s/rank%d", name, k), ins[k], sk, ranked(sk, out_shape.rank));
-        two[k] = transpose(ex, ex_str(ex, "%s/in%d", name, k), v, onnx_rank(out_shape), 1);
+        const char *v = sk.rank == at->out_shape.rank ? at->ins[k] : reshape(ex, ex_str(ex, "%s/rank%d", at->name, k), at->ins[k], sk, ranked(sk, at->out_shape.rank));
+        two[k] = transpose(ex, ex_str(ex, "%s/in%d", at->name, k), v, onnx_rank(at->out_shape), 1);
     }
-    const char *y = ex_str(ex, "%s/matmul", name);
-    ex_node(ex, "MatMul", name, two, 2, y);
-    out = transpose(ex, ex_str(ex, "%s/out", name), y, onnx_rank(out_shape), 0);
+    const char *y = ex_str(ex, "%s/matmul", at->name);
+    ex_node(ex, "MatMul", at->name, two, 2, y);
+    out = transpose(ex, ex_str(ex, "%s/out", at->name), y, onnx_rank(at->out_shape), 0);
     return out;
 }
 
 static const char *write_unary(exporter *ex, const node_at *at) {
-    const fv_layer *l = at->l;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
     const char *out = NULL;
-    const fv_unary_settings *u = &l->unary;
+    const fv_unary_settings *u = &at->l->unary;
     if (u->op == FV_UNARY_HARD_SWISH) { /* HardSwish is opset 14: x * HardSigmoid(x) with 1/6 and 1/2 */
-        const char *gate = ex_str(ex, "%s/gate", name), *both[2] = {ins[0], gate};
-        FvOnnx__NodeProto *h = ex_node(ex, "HardSigmoid", ex_str(ex, "%s/hard_sigmoid", name), ins, 1, gate);
+        const char *gate = ex_str(ex, "%s/gate", at->name), *both[2] = {at->ins[0], gate};
+        FvOnnx__NodeProto *h = ex_node(ex, "HardSigmoid", ex_str(ex, "%s/hard_sigmoid", at->name), at->ins, 1, gate);
         if (h) attr_float(ex, h, "alpha", 1.0f / 6.0f), attr_float(ex, h, "beta", 0.5f);
-        out = ex_str(ex, "%s/HardSwish", name);
-        ex_node(ex, "Mul", name, both, 2, out);
+        out = ex_str(ex, "%s/HardSwish", at->name);
+        ex_node(ex, "Mul", at->name, both, 2, out);
         return out;
     }
     if (u->op == FV_UNARY_SILU) { /* x * Sigmoid(x) */
-        const char *gate = ex_str(ex, "%s/sigmoid", name), *both[2] = {ins[0], gate};
-        ex_node(ex, "Sigmoid", gate, ins, 1, gate);
-        out = ex_str(ex, "%s/SiLU", name);
-        ex_node(ex, "Mul", name, both, 2, out);
+        const char *gate = ex_str(ex, "%s/sigmoid", at->name), *both[2] = {at->ins[0], gate};
+        ex_node(ex, "Sigmoid", gate, at->ins, 1, gate);
+        out = ex_str(ex, "%s/SiLU", at->name);
+        ex_node(ex, "Mul", at->name, both, 2, out);
         return out;
     }
     if (u->op == FV_UNARY_GELU) { /* x * (1 + erf(x / sqrt 2)) * 0.5, as torch writes it (opset 20 has Gelu) */
-        const char *d = ex_str(ex, "%s/div", name), *e = ex_str(ex, "%s/erf", name), *a = ex_str(ex, "%s/add", name), *m = ex_str(ex, "%s/mul", name);
-        const char *div[2] = {ins[0], scalar(ex, ex_str(ex, "%s/sqrt2", name), 1.41421356f)}, *add[2] = {e, scalar(ex, ex_str(ex, "%s/one", name), 1.0f)};
-        const char *mul[2] = {ins[0], a}, *half[2] = {m, scalar(ex, ex_str(ex, "%s/half", name), 0.5f)};
+        const char *d = ex_str(ex, "%s/div", at->name), *e = ex_str(ex, "%s/erf", at->name), *a = ex_str(ex, "%s/add", at->name), *m = ex_str(ex, "%s/mul", at->name);
+        const char *div[2] = {at->ins[0], scalar(ex, ex_str(ex, "%s/sqrt2", at->name), 1.41421356f)}, *add[2] = {e, scalar(ex, ex_str(ex, "%s/one", at->name), 1.0f)};
+        const char *mul[2] = {at->ins[0], a}, *half[2] = {m, scalar(ex, ex_str(ex, "%s/half", at->name), 0.5f)};
         ex_node(ex, "Div", d, div, 2, d);
         ex_node(ex, "Erf", e, &d, 1, e);
         ex_node(ex, "Add", a, add, 2, a);
         ex_node(ex, "Mul", m, mul, 2, m);
-        out = ex_str(ex, "%s/GELU", name);
-        ex_node(ex, "Mul", name, half, 2, out);
+        out = ex_str(ex, "%s/GELU", at->name);
+        ex_node(ex, "Mul", at->name, half, 2, out);
         return out;
     }
     if (u->op == FV_UNARY_CLIP) { /* the bounds are inputs since opset 11 */
         float lo = isnan(u->alpha) ? -INFINITY : u->alpha, hi = isnan(u->beta) ? INFINITY : u->beta;
-        const char *three[3] = {ins[0], ex_init(ex, ex_str(ex, "%s/min", name), NULL, 0, &lo, NULL),
-                                ex_init(ex, ex_str(ex, "%s/max", name), NULL, 0, &hi, NULL)};
-        out = ex_str(ex, "%s/Clip", name);
-        ex_node(ex, "Clip", name, three, 3, out);
+        const char *three[3] = {at->ins[0], ex_init(ex, ex_str(ex, "%s/min", at->name), NULL, 0, &lo, NULL),
+                                ex_init(ex, ex_str(ex, "%s/max", at->name), NULL, 0, &hi, NULL)};
+        out = ex_str(ex, "%s/Clip", at->name);
+        ex_node(ex, "Clip", at->name, three, 3, out);
         return out;
     }
     const char *op = fv_onnx_unary_ops[u->op];
-    out = ex_str(ex, "%s/%s", name, op);
-    FvOnnx__NodeProto *n = ex_node(ex, op, name, ins, 1, out);
+    out = ex_str(ex, "%s/%s", at->name, op);
+    FvOnnx__NodeProto *n = ex_node(ex, op, at->name, at->ins, 1, out);
     /* the constants, where set (NaN: ONNX's defaults, which are fovea's) */
     const char *a = u->op == FV_UNARY_ELU || u->op == FV_UNARY_CELU || u->op == FV_UNARY_THRESHOLDED_RELU || u->op == FV_UNARY_SELU ? "alpha"
                   : u->op == FV_UNARY_SHRINK ? "lambd" : NULL;
@@ -750,45 +684,35 @@ static const char *write_unary(exporter *ex, const node_at *at) {
 
 /* on fovea's memory order (channels last), between the two usual transposes */
 static const char *write_slice(exporter *ex, const node_at *at) {
-    const fv_layer *l = at->l;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
-    fv_shape in_shape = at->in_shape;
-    fv_shape out_shape = at->out_shape;
     const char *out = NULL;
-    const fv_slice_settings *sl = &l->slice;
-    int r = in_shape.rank;
+    const fv_slice_settings *sl = &at->l->slice;
+    int r = at->in_shape.rank;
     int64_t starts[FV_MAX_RANK], ends[FV_MAX_RANK], axes[FV_MAX_RANK], steps[FV_MAX_RANK], count = r;
     for (int a = 0; a < r; a++) {
         starts[a] = sl->begin.dim[a], steps[a] = sl->step.dim[a], axes[a] = a + 1;
         ends[a] = starts[a] + (int64_t)(sl->size.dim[a] - 1) * steps[a] + 1;
     }
-    const char *five[5] = {transpose(ex, name, ins[0], onnx_rank(in_shape), 1), ex_init(ex, ex_str(ex, "%s/starts", name), &count, 1, NULL, starts),
-                           ex_init(ex, ex_str(ex, "%s/ends", name), &count, 1, NULL, ends), ex_init(ex, ex_str(ex, "%s/axes", name), &count, 1, NULL, axes),
-                           ex_init(ex, ex_str(ex, "%s/steps", name), &count, 1, NULL, steps)};
-    const char *y = ex_str(ex, "%s/slice", name);
-    ex_node(ex, "Slice", name, five, 5, y);
-    out = transpose(ex, ex_str(ex, "%s/out", name), y, onnx_rank(out_shape), 0);
+    const char *five[5] = {transpose(ex, at->name, at->ins[0], onnx_rank(at->in_shape), 1), ex_init(ex, ex_str(ex, "%s/starts", at->name), &count, 1, NULL, starts),
+                           ex_init(ex, ex_str(ex, "%s/ends", at->name), &count, 1, NULL, ends), ex_init(ex, ex_str(ex, "%s/axes", at->name), &count, 1, NULL, axes),
+                           ex_init(ex, ex_str(ex, "%s/steps", at->name), &count, 1, NULL, steps)};
+    const char *y = ex_str(ex, "%s/slice", at->name);
+    ex_node(ex, "Slice", at->name, five, 5, y);
+    out = transpose(ex, ex_str(ex, "%s/out", at->name), y, onnx_rank(at->out_shape), 0);
     return out;
 }
 
 /* on fovea's memory order (channels last), between the two usual transposes */
 static const char *write_transpose(exporter *ex, const node_at *at) {
-    const fv_layer *l = at->l;
-    const char *name = at->name;
-    const char *const *ins = at->ins;
-    fv_shape in_shape = at->in_shape;
-    fv_shape out_shape = at->out_shape;
     const char *out = NULL;
     FvOnnx__NodeProto *n;
-    const fv_shape *p = &l->transpose.perm;
+    const fv_shape *p = &at->l->transpose.perm;
     int64_t perm[FV_MAX_RANK + 1] = {0};
     for (int a = 0; a < p->rank; a++) perm[a + 1] = p->dim[a] + 1;
-    const char *x = transpose(ex, name, ins[0], onnx_rank(in_shape), 1);
-    const char *y = ex_str(ex, "%s/permute", name);
-    n = ex_node(ex, "Transpose", name, &x, 1, y);
+    const char *x = transpose(ex, at->name, at->ins[0], onnx_rank(at->in_shape), 1);
+    const char *y = ex_str(ex, "%s/permute", at->name);
+    n = ex_node(ex, "Transpose", at->name, &x, 1, y);
     attr_ints(ex, n, "perm", perm, p->rank + 1);
-    out = transpose(ex, ex_str(ex, "%s/out", name), y, onnx_rank(out_shape), 0);
+    out = transpose(ex, ex_str(ex, "%s/out", at->name), y, onnx_rank(at->out_shape), 0);
     return out;
 }
 
