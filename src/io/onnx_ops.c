@@ -207,6 +207,48 @@ static fv_status op_activation(importer *im) {
     return out ? FV_OK : FV_ERR;
 }
 
+/* A node of layer l reading `from` (a node index), named after the current ONNX node. */
+static int node_after(importer *im, const fv_layer *l, int from, const char *suffix) {
+    value v = {0};
+    v.node = from;
+    value *ins[1] = {&v};
+    return fv_onnx_add_node(im, l, ins, 1, suffix);
+}
+
+/* Softmax over an axis that is not last in ONNX's order: the axis moved last (a transpose),
+ * softmax, and back; before opset 13, over the axes from `axis` on flattened into one (a reshape
+ * of ONNX's row-major order). */
+static fv_status softmax_inside(importer *im, value *x, int64_t axis) {
+    if (axis < 0 || axis >= x->rank || axis == x->batch_axis || (im->opset < 13 && x->batch_axis > axis))
+        return fv_onnx_fail(im, "%s over axis %lld, which holds the batch", im->at->op_type, (long long)axis);
+    if (!fv_onnx_to_plain(im, x) || fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    int64_t md[FV_ONNX_MAX_RANK + 2];
+    int ma[FV_ONNX_MAX_RANK], r = fv_onnx_memory_dims(x, md, ma) - 1, t = ma[axis] - 1, node;
+    fv_layer act = fv_activation_layer(strcmp(im->at->op_type, "LogSoftmax") ? FV_ACT_SOFTMAX : FV_ACT_LOG_SOFTMAX);
+    if (im->opset < 13) { /* (..., A * B * ...): one axis from `axis` on */
+        fv_shape flat = {t + 1, {0}};
+        for (int a = 0; a < t; a++) flat.dim[a] = (int)md[a + 1];
+        flat.dim[t] = 1;
+        for (int a = t; a < r; a++) flat.dim[t] *= (int)md[a + 1];
+        fv_layer reshape = fv_reshape(flat);
+        node = node_after(im, &reshape, x->node, "_flat");
+        node = node >= 0 ? node_after(im, &act, node, "") : -1;
+    } else { /* the axis last, softmax, the axis back */
+        int to_last[FV_MAX_RANK], back[FV_MAX_RANK];
+        for (int a = 0, k = 0; a < r; a++)
+            if (a != t) to_last[k++] = a;
+        to_last[r - 1] = t;
+        for (int a = 0; a < r; a++) back[to_last[a]] = a;
+        fv_layer there = fv_transpose(to_last, r), home = fv_transpose(back, r);
+        node = node_after(im, &there, x->node, "_axis_last");
+        node = node >= 0 ? node_after(im, &act, node, "") : -1;
+        node = node >= 0 ? node_after(im, &home, node, "_axis_back") : -1;
+    }
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
+    if (out) out->plain = 1, fv_onnx_keep_batch(out, x);
+    return out ? FV_OK : FV_ERR;
+}
+
 static fv_status op_softmax(importer *im) {
     static const char *const known[] = {"axis", NULL};
     if (fv_onnx_check_attributes(im, known) != FV_OK) return FV_ERR;
@@ -221,8 +263,7 @@ static fv_status op_softmax(importer *im) {
     int moved = fv_onnx_batch_moved(x), channels = axis == 1 && !moved, last = axis == x->rank - 1 && x->batch_axis != axis;
     if (im->opset < 13 && axis == 1)
         for (int a = 2; a < x->rank; a++) channels &= x->dim[a] == 1;
-    if (!channels && !last)
-        return fv_onnx_fail(im, "%s over axis %lld of a rank-%d tensor (fovea's runs over the channels or the last axis)", im->at->op_type, (long long)axis, x->rank);
+    if (!channels && !last) return softmax_inside(im, x, axis);
     if (!(channels ? fv_onnx_to_channels_last(im, x) : fv_onnx_to_plain(im, x))) return FV_ERR;
     if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
     fv_layer l = fv_activation_layer(strcmp(im->at->op_type, "LogSoftmax") ? FV_ACT_SOFTMAX : FV_ACT_LOG_SOFTMAX);
