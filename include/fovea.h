@@ -676,6 +676,10 @@ fv_net *fv_net_load_onnx(const char *path, fv_onnx_info *info, fv_error *err);
  * the file names but does not fix; a value <= 0 gives none. A given size that contradicts a
  * fixed one is an error. */
 fv_net *fv_net_load_onnx_shaped(const char *path, const int64_t *input_dims, int input_rank, fv_onnx_info *info, fv_error *err);
+/* The model's data input as the file declares it, without importing the network: info's opset,
+ * input_name, input_rank and input_dims (-1 for a size the file leaves open); the output fields
+ * are left zero. */
+fv_status fv_onnx_read_input(const char *path, fv_onnx_info *info, fv_error *err);
 /* Writes the network (with its weights: planned, loaded or initialised) as an ONNX model, opset
  * 13: input "input" (batch, C, H, W) — or (batch, H, W, C) with channels_last_input — and output
  * "output"; any batch size. */

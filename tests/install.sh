@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs fovea into a temporary prefix, then builds the three examples out of tree against the
-# installed package twice — with find_package(fovea) and with pkg-config — and runs each build:
-# train (1 epoch on 2,000 Fashion-MNIST images), classify with the saved model, a saliency map.
+# Installs fovea into a temporary prefix, then builds the four examples out of tree against the
+# installed package twice — with find_package(fovea) and with pkg-config — and runs the first
+# three of each build: train (1 epoch on 2,000 Fashion-MNIST images), classify with the saved
+# model, a saliency map (read_text needs PaddleOCR's models: tests/paddleocr.sh runs it).
 # usage: install.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
 build=$1 src=$2

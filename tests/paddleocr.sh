@@ -7,6 +7,7 @@
 # - the PP-OCRv4 text detector ((N, 3, H, W), multiples of 32; a per-pixel text probability) on a
 #   rendered page at two sizes: equal to ONNX Runtime within 1e-4, and the map finds each line
 #   (DOCS_DIR set: the page, its map and a Grad-CAM of the classifier are written there).
+#   and without --input-shape it reads lines of several widths, each at its own size;
 # - the PP-OCRv4 recogniser ((N, 3, 48, W); attention that moves the batch behind the tokens) on
 #   rendered lines at two widths: equal to ONNX Runtime within 1e-4;
 # - examples/read_text.c, all three together, reads a rendered page (one line upside down) exactly.
@@ -132,6 +133,17 @@ from PIL import Image
 Image.fromarray((np.load('$dir/det320.npy')[0, 0] * 255).clip(0, 255).astype(np.uint8)).save('$DOCS_DIR/paddleocr-page-text-probability.png')"
   "$fovea" gradcam "$cls" --input-shape 48,192 --normalize 0.5,0.5,0.5/0.5,0.5,0.5 --labels "$dir/labels.txt" "$dir/lines/line01_180.png" -o "$DOCS_DIR" >/dev/null
 fi
+# without --input-shape each line is read at its own size (a network per width, kept)
+$py - "$dir" <<'PY'
+import os, sys
+from PIL import Image
+for i, w in enumerate((128, 192, 256, 160, 192, 128)):
+    img = Image.open(os.path.join(sys.argv[1], "lines", f"line{i:02d}_{180 if i % 2 else 0}.png")).resize((w, 48))
+    img.save(os.path.join(sys.argv[1], f"wide{i}_{180 if i % 2 else 0}.png"))
+PY
+"$fovea" predict "$cls" --normalize 0.5,0.5,0.5/0.5,0.5,0.5 --labels "$dir/labels.txt" --top 1 "$dir"/wide*.png >"$dir/predict_sizes.txt"
+right=$(grep -cE 'wide[0-9]_(0|180)\.png:  1\. \1 ' "$dir/predict_sizes.txt" || true)
+check "predict without --input-shape takes each line at its own width, 128 to 256 ($right of 6 right)" "[ '$right' -eq 6 ]"
 "$fovea" predict "$cls" --input-shape 48,192 --normalize 0.5,0.5,0.5/0.5,0.5,0.5 --labels "$dir/labels.txt" --top 1 "$dir"/lines/*.png >"$dir/predict.txt"
 right=$(grep -cE 'line[0-9]+_(0|180)\.png:  1\. \1 ' "$dir/predict.txt" || true)
 cat "$dir/predict.txt" | head -4

@@ -71,6 +71,8 @@ void cli_set_input_shape(const int64_t *spatial, int n) {
     for (int a = 0; a < n && a < FV_MAX_SPATIAL; a++) input_spatial[a] = spatial[a];
 }
 
+int cli_input_shape_given(void) { return input_spatial_n > 0; }
+
 int cli_is_onnx(const char *path) {
     size_t len = strlen(path);
     return len > 5 && !strcmp(path + len - 5, ".onnx");

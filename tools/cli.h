@@ -32,6 +32,7 @@ int cli_backend(const char *name, fv_backend *backend);
 fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint);
 /* --input-shape: the spatial sizes cli_load_net gives an ONNX model whose input leaves them open. */
 void cli_set_input_shape(const int64_t *spatial, int n);
+int cli_input_shape_given(void);
 int cli_is_onnx(const char *path);
 
 /* Photo preprocessing of the commands that read images (predict, show, saliency, gradcam):

@@ -397,6 +397,38 @@ static void softmax(float *y, int n) {
     for (int c = 0; c < n; c++) y[c] = (float)(y[c] / sum);
 }
 
+/* predict's networks for an input of open size: one per image size, the last few kept */
+#define SIZES_KEPT 4
+typedef struct sized_net {
+    int h, w;
+    fv_net *net;
+} sized_net;
+
+/* The input shape, the count of outputs and whether they are logits (shown as their softmax) of
+ * a network predict runs; its buffers sized for them, and the network planned (backend NULL: it
+ * is planned already). */
+static fv_status predict_setup(fv_net *net, const fv_backend *backend, fv_shape *in, int *units, int *softmax_logits, float **x, float **y,
+                               unsigned char **taken, fv_error *err) {
+    *in = fv_net_node_shape(net, 0);
+    fv_shape out = fv_net_node_shape(net, fv_net_output_node(net));
+    /* scores that are not probabilities (an imported network's logits) are shown as their softmax */
+    const fv_layer *last = fv_net_node_layer(net, fv_net_output_node(net));
+    fv_activation out_act = last->kind == FV_LAYER_DENSE ? last->dense.activation
+                            : last->kind == FV_LAYER_ACTIVATION ? last->activation.function
+                            : last->kind == FV_LAYER_CONV1D || last->kind == FV_LAYER_CONV2D || last->kind == FV_LAYER_CONV3D ? last->conv.activation
+                                                                                                                              : FV_ACT_LINEAR;
+    *softmax_logits = out_act != FV_ACT_SOFTMAX && out_act != FV_ACT_SIGMOID;
+    *units = (int)fv_shape_count(out);
+    if (in->rank != 3) return snprintf(err->message, sizeof err->message, "predict takes images: the model's input must be (H, W, C)"), FV_ERR;
+    float *nx = realloc(*x, fv_shape_count(*in) * sizeof **x), *ny = nx ? realloc(*y, (size_t)*units * sizeof **y) : NULL;
+    unsigned char *nt = ny ? realloc(*taken, (size_t)*units) : NULL;
+    if (nx) *x = nx;
+    if (ny) *y = ny;
+    if (nt) *taken = nt;
+    if (!nt) return snprintf(err->message, sizeof err->message, "out of memory"), FV_ERR;
+    return backend ? fv_net_plan_mode(net, 1, *backend, FV_PLAN_INFERENCE, 1, err) : FV_OK;
+}
+
 int cmd_predict(int argc, char **argv) {
     const char *model = NULL;
     long top = 3;
@@ -410,7 +442,8 @@ int cmd_predict(int argc, char **argv) {
         if (!strcmp(argv[i], "--help"))
             return printf("usage: fovea predict MODEL [--top K] [--backend B] [--json] [preprocessing] IMAGE...\n"
                           "  the top K classes (default 3) of each image, read and resized to the model's input;\n"
-                          "  a model whose output is not a softmax (logits) shows the softmax of its scores\n"
+                          "  a model whose output is not a softmax (logits) shows the softmax of its scores;\n"
+                          "  an ONNX model whose input size is open (and no --input-shape) takes each image at its own size\n"
                           "  --json: one JSON document {model, predictions: [{image, top: [{class, name, probability}]}]}\n"
                           "preprocessing (photos for ImageNet-class models):\n"
                           "  --resize N       the shorter side to N pixels, then the input size from the centre\n"
@@ -428,29 +461,51 @@ int cmd_predict(int argc, char **argv) {
     if (!model || first_image < 0) return fprintf(stderr, "usage: fovea predict MODEL [--top K] IMAGE...\n"), 2;
     fv_checkpoint ck;
     memset(&ck, 0, sizeof ck);
-    fv_net *net = cli_load_net(model, &ck);
-    if (!net) return 1;
-    if (!cli_prep_apply(&prep, &ck.train)) return fv_checkpoint_free(&ck), fv_net_free(net), 1;
+    /* an ONNX model whose height and width the file leaves open (and --input-shape does not give)
+     * takes each image at its own size: a network imported and planned per size, a few kept */
+    fv_onnx_info declared;
     fv_error err;
-    fv_shape in = fv_net_node_shape(net, 0), out = fv_net_node_shape(net, fv_net_output_node(net));
-    /* scores that are not probabilities (an imported network's logits) are shown as their softmax */
-    const fv_layer *last = fv_net_node_layer(net, fv_net_output_node(net));
-    fv_activation out_act = last->kind == FV_LAYER_DENSE ? last->dense.activation
-                            : last->kind == FV_LAYER_ACTIVATION ? last->activation.function
-                            : last->kind == FV_LAYER_CONV1D || last->kind == FV_LAYER_CONV2D || last->kind == FV_LAYER_CONV3D ? last->conv.activation
-                                                                                                                              : FV_ACT_LINEAR;
-    int softmax_logits = out_act != FV_ACT_SOFTMAX && out_act != FV_ACT_SIGMOID;
-    int units = (int)fv_shape_count(out), rc = 0;
-    float *x = malloc(fv_shape_count(in) * sizeof *x), *y = malloc((size_t)units * sizeof *y);
-    unsigned char *taken = malloc((size_t)units);
-    if (!x || !y || !taken || in.rank != 3 || fv_net_plan_mode(net, 1, backend, FV_PLAN_INFERENCE, 1, &err) != FV_OK) {
-        fprintf(stderr, "fovea: %s\n", in.rank != 3 ? "predict takes images: the model's input must be (H, W, C)" : err.message);
+    int open_size = cli_is_onnx(model) && !cli_input_shape_given() && fv_onnx_read_input(model, &declared, &err) == FV_OK &&
+                    declared.input_rank == 4 && declared.input_dims[1] > 0 && (declared.input_dims[2] < 0 || declared.input_dims[3] < 0);
+    if (open_size && prep.resize) return fprintf(stderr, "fovea: %s leaves its input size open: give it with --input-shape H,W to resize to\n", model), 2;
+    sized_net kept[SIZES_KEPT] = {{0}};
+    int next_kept = 0, channels = open_size ? (int)declared.input_dims[1] : 0;
+    fv_net *net = NULL;
+    if (!open_size && !(net = cli_load_net(model, &ck))) return 1;
+    if (!cli_prep_apply(&prep, &ck.train)) return fv_checkpoint_free(&ck), fv_net_free(net), 1;
+    fv_shape in = {0, {0}};
+    int softmax_logits = 0, units = 0, rc = 0;
+    float *x = NULL, *y = NULL;
+    unsigned char *taken = NULL;
+    if (net && predict_setup(net, &backend, &in, &units, &softmax_logits, &x, &y, &taken, &err) != FV_OK) {
+        fprintf(stderr, "fovea: %s\n", err.message);
         rc = 1;
     }
     if (rc == 0 && json) printf("{\"model\": "), cli_json_string(stdout, model), printf(", \"predictions\": [");
     for (int i = first_image, n = 0; rc == 0 && i < argc; i++) {
         if (!strcmp(argv[i], "--json")) continue;
         if (argv[i][0] == '-') { i++; continue; }
+        if (open_size) { /* the image's own size */
+            fv_image *image = fv_image_load(argv[i], channels, &err);
+            int h = image ? image->height : 0, w = image ? image->width : 0, k = 0;
+            fv_image_free(image);
+            while (k < SIZES_KEPT && !(kept[k].net && kept[k].h == h && kept[k].w == w)) k++;
+            if (image && k == SIZES_KEPT) { /* a new size: imported and planned, in place of the oldest */
+                k = next_kept, next_kept = (next_kept + 1) % SIZES_KEPT;
+                fv_net_free(kept[k].net);
+                int64_t dims[4] = {0, channels, h, w};
+                kept[k] = (sized_net){h, w, fv_net_load_onnx_shaped(model, dims, 4, NULL, &err)};
+                if (kept[k].net && predict_setup(kept[k].net, &backend, &in, &units, &softmax_logits, &x, &y, &taken, &err) != FV_OK)
+                    fv_net_free(kept[k].net), kept[k].net = NULL;
+            } else if (image && predict_setup(kept[k].net, NULL, &in, &units, &softmax_logits, &x, &y, &taken, &err) != FV_OK) {
+                kept[k].net = NULL;
+            }
+            if (!image || !(net = kept[k].net)) {
+                fprintf(stderr, "fovea: %s\n", err.message);
+                rc = 1;
+                break;
+            }
+        }
         if (cli_load_image(&prep, argv[i], in.dim[0], in.dim[1], in.dim[2], x, &err) != FV_OK ||
             (cli_normalize(&ck.train, x, fv_shape_count(in), in.dim[2]), fv_predict(net, x, 1, y, &err)) != FV_OK) {
             fprintf(stderr, "fovea: %s\n", err.message);
@@ -483,6 +538,7 @@ int cmd_predict(int argc, char **argv) {
     if (rc == 0 && json) printf("]}\n");
     free(x), free(y), free(taken);
     fv_checkpoint_free(&ck);
-    fv_net_free(net);
+    if (!open_size) fv_net_free(net);
+    for (int k = 0; k < SIZES_KEPT; k++) fv_net_free(kept[k].net);
     return rc;
 }

@@ -791,7 +791,8 @@ static int nesting_depth(const ProtobufCMessageDescriptor *d, const uint8_t *p, 
 
 fv_net *fv_net_load_onnx(const char *path, fv_onnx_info *info, fv_error *err) { return fv_net_load_onnx_shaped(path, NULL, 0, info, err); }
 
-fv_net *fv_net_load_onnx_shaped(const char *path, const int64_t *input_dims, int input_rank, fv_onnx_info *info, fv_error *err) {
+/* The file's model, unpacked (free with fv_onnx__model_proto__free_unpacked), or NULL with an error. */
+static FvOnnx__ModelProto *read_model(const char *path, fv_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return fv_fail(err, "%s: cannot open: %s", path, strerror(errno)), NULL;
     /* the file's size first, so that the buffer is exactly that (VGG16 is 553 MB) */
@@ -812,7 +813,43 @@ fv_net *fv_net_load_onnx_shaped(const char *path, const int64_t *input_dims, int
     FvOnnx__ModelProto *model = fv_onnx__model_proto__unpack(NULL, size, buf);
     free(buf);
     if (!model) return fv_fail(err, "%s: not an ONNX model (the protobuf does not parse)", path), NULL;
+    return model;
+}
+
+fv_net *fv_net_load_onnx_shaped(const char *path, const int64_t *input_dims, int input_rank, fv_onnx_info *info, fv_error *err) {
+    FvOnnx__ModelProto *model = read_model(path, err);
+    if (!model) return NULL;
     fv_net *net = fv_onnx_import_model(model, path, NULL, 0, input_dims, input_rank, 0, info, err);
     fv_onnx__model_proto__free_unpacked(model, NULL);
     return net;
+}
+
+fv_status fv_onnx_read_input(const char *path, fv_onnx_info *info, fv_error *err) {
+    memset(info, 0, sizeof *info);
+    FvOnnx__ModelProto *model = read_model(path, err);
+    if (!model) return FV_ERR;
+    const FvOnnx__GraphProto *g = model->graph;
+    fv_status st = fv_fail(err, "%s: the graph has no data input", path);
+    for (size_t i = 0; g && i < g->n_input && info->input_rank == 0; i++) {
+        const FvOnnx__ValueInfoProto *in = g->input[i];
+        int initializer = 0;
+        for (size_t k = 0; in->name && k < g->n_initializer; k++) initializer |= g->initializer[k]->name && !strcmp(g->initializer[k]->name, in->name);
+        const FvOnnx__TypeProto *t = in->type;
+        if (initializer || !in->name || !t || t->value_case != FV_ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !t->tensor_type || !t->tensor_type->shape) continue;
+        const FvOnnx__TensorShapeProto *shape = t->tensor_type->shape;
+        if (shape->n_dim > 8) continue;
+        info->input_rank = (int)shape->n_dim;
+        for (size_t a = 0; a < shape->n_dim; a++) {
+            const FvOnnx__TensorShapeProto__Dimension *d = shape->dim[a];
+            info->input_dims[a] = d->value_case == FV_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value > 0 ? d->dim_value : -1;
+        }
+        snprintf(info->input_name, sizeof info->input_name, "%s", in->name);
+        st = FV_OK;
+    }
+    for (size_t i = 0; i < model->n_opset_import; i++) {
+        const FvOnnx__OperatorSetIdProto *o = model->opset_import[i];
+        if (!o->domain || !*o->domain || !strcmp(o->domain, "ai.onnx")) info->opset = o->has_version ? (int)o->version : 1;
+    }
+    fv_onnx__model_proto__free_unpacked(model, NULL);
+    return st;
 }
