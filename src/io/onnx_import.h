@@ -151,7 +151,8 @@ fv_status fv_onnx_op_split(importer *im);
 fv_status fv_onnx_op_expand(importer *im);
 /* A constant with a fixed batch's size on its first axis and the same part for every sample (a
  * class token expanded to the batch the file was exported with): *out, data from a tensor layer,
- * and 1; 0 when it is not that; -1 on an error. */
+ * and 1; 0 when it is not that; -1 on an error. batch 0 (an unbatched import, or a binary
+ * operator's constant operand): the whole constant is one sample's data. */
 int fv_onnx_constant_as_data(importer *im, const value *c, int64_t batch, value **out);
 fv_status fv_onnx_op_resize(importer *im);
 fv_status fv_onnx_op_conv_transpose(importer *im);
