@@ -52,8 +52,6 @@ static fv_status eltwise_plan(const fv_node *node, void *engine, int batch, void
     float alpha, beta;
     if (!algorithm(&node->layer.unary, &alg, &alpha, &beta)) return fv_fail(err, "oneDNN has no eltwise primitive for this function");
     fv_eltwise *e = calloc(1, sizeof *e);
-    dnnl_primitive_attr_t attr = NULL;
-    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
     if (!e) return fv_fail(err, "out of memory");
     e->ctx = ctx;
     size_t per = fv_shape_count(node->out_shape);
@@ -62,31 +60,21 @@ static fv_status eltwise_plan(const fv_node *node, void *engine, int batch, void
     dnnl_memory_desc_t md;
     dnnl_dims_t dims = {batch, (dnnl_dim_t)per};
     TRY(dnnl_memory_desc_init_by_tag(&md, 2, dims, dnnl_f32, dnnl_ab));
-    TRY(fv_onednn_user_scratchpad_attr(&attr));
     dnnl_eltwise_desc_t fd, bd;
     TRY(dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training, alg, &md, alpha, beta));
-    TRY(dnnl_primitive_desc_create(&fpd, &fd, attr, ctx->engine, NULL));
-    TRY(fv_onednn_make_prim(&e->forward, fpd, ctx->engine));
+    TRY(dnnl_eltwise_backward_desc_init(&bd, alg, &md, &md, alpha, beta));
+    TRY(fv_onednn_make_pair(&e->forward, &e->backward, &fd, &bd, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&e->forward, DNNL_ARG_SRC, &md, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&e->forward, DNNL_ARG_DST, &md, ctx->engine, NULL));
-    TRY(dnnl_eltwise_backward_desc_init(&bd, alg, &md, &md, alpha, beta));
-    TRY(dnnl_primitive_desc_create(&bpd, &bd, attr, ctx->engine, fpd));
-    TRY(fv_onednn_make_prim(&e->backward, bpd, ctx->engine));
     TRY(fv_onednn_add_arg(&e->backward, DNNL_ARG_SRC, &md, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&e->backward, DNNL_ARG_DIFF_DST, &md, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&e->backward, DNNL_ARG_DIFF_SRC, &md, ctx->engine, NULL));
     e->forward.one_thread = e->backward.one_thread = small;
-    dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(bpd);
-    dnnl_primitive_attr_destroy(attr);
     fv_onednn_restore_threads(threads);
     *state = e;
     return FV_OK;
 fail:
     fv_onednn_restore_threads(threads);
-    if (fpd) dnnl_primitive_desc_destroy(fpd);
-    if (bpd) dnnl_primitive_desc_destroy(bpd);
-    if (attr) dnnl_primitive_attr_destroy(attr);
     eltwise_release(e);
     return FV_ERR;
 }

@@ -89,6 +89,22 @@ void fv_onednn_free_prim(prim *p) {
     memset(p, 0, sizeof *p);
 }
 
+dnnl_status_t fv_onednn_make_pair(prim *forward, prim *backward, const_dnnl_op_desc_t fd, const_dnnl_op_desc_t bd, dnnl_engine_t eng,
+                                  dnnl_primitive_desc_t *forward_pd) {
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
+    dnnl_status_t s = fv_onednn_user_scratchpad_attr(&attr);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&fpd, fd, attr, eng, NULL);
+    if (s == dnnl_success) s = fv_onednn_make_prim(forward, fpd, eng);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&bpd, bd, attr, eng, fpd);
+    if (s == dnnl_success) s = fv_onednn_make_prim(backward, bpd, eng);
+    if (bpd) dnnl_primitive_desc_destroy(bpd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (s == dnnl_success && forward_pd) *forward_pd = fpd;
+    else if (fpd) dnnl_primitive_desc_destroy(fpd);
+    return s;
+}
+
 dnnl_status_t fv_onednn_user_scratchpad_attr(dnnl_primitive_attr_t *attr) {
     dnnl_status_t s = dnnl_primitive_attr_create(attr);
     if (s == dnnl_success) s = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);

@@ -50,6 +50,11 @@ void fv_onednn_restore_threads(int threads);
 fv_status fv_onednn_run(prim *p, dnnl_ctx *ctx, fv_error *err);
 void fv_onednn_free_prim(prim *p);
 dnnl_status_t fv_onednn_user_scratchpad_attr(dnnl_primitive_attr_t *attr);
+/* A forward primitive and the backward one it hints, from their operation descriptors, both with
+ * user scratchpads; forward_pd (when not NULL) receives the forward primitive descriptor for
+ * queries (the caller destroys it). */
+dnnl_status_t fv_onednn_make_pair(prim *forward, prim *backward, const_dnnl_op_desc_t fd, const_dnnl_op_desc_t bd, dnnl_engine_t eng,
+                                  dnnl_primitive_desc_t *forward_pd);
 /* C[MxN] = A[MxK] (or its transpose) * B, row-major; beta 0 overwrites, 1 accumulates. */
 fv_status fv_onednn_sgemm(char trans_a, char trans_b, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                     float beta, float *c, int ldc, fv_error *err);

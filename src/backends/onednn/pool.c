@@ -30,8 +30,7 @@ static fv_status pool_plan(const fv_node *node, void *engine, int batch, void **
     fv_window_geometry g;
     if (fv_pool_geometry(&node->layer.pool, spatial, node->in_shape[0], batch, &g, err) != FV_OK) return FV_ERR;
     dnnl_pool *p = calloc(1, sizeof *p);
-    dnnl_primitive_attr_t attr = NULL;
-    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
+    dnnl_primitive_desc_t fpd = NULL;
     if (!p) return fv_fail(err, "out of memory");
     p->ctx = ctx;
     /* memory-bound: threads pay off sooner than for convolutions */
@@ -50,16 +49,12 @@ static fv_status pool_plan(const fv_node *node, void *engine, int batch, void **
     dnnl_format_tag_t tag = axes == 3 ? dnnl_ndhwc : dnnl_nhwc;
     TRY(dnnl_memory_desc_init_by_tag(&src, nd, sd, dnnl_f32, tag));
     TRY(dnnl_memory_desc_init_by_tag(&dst, nd, dd, dnnl_f32, tag));
-    TRY(fv_onednn_user_scratchpad_attr(&attr));
     dnnl_pooling_v2_desc_t fd, bd;
     TRY(dnnl_pooling_v2_forward_desc_init(&fd, dnnl_forward_training, alg, &src, &dst, strides, kernel, dil, pl, pr));
-    TRY(dnnl_primitive_desc_create(&fpd, &fd, attr, ctx->engine, NULL));
-    TRY(fv_onednn_make_prim(&p->forward, fpd, ctx->engine));
+    TRY(dnnl_pooling_v2_backward_desc_init(&bd, alg, &src, &dst, strides, kernel, dil, pl, pr));
+    TRY(fv_onednn_make_pair(&p->forward, &p->backward, &fd, &bd, ctx->engine, &fpd));
     TRY(fv_onednn_add_arg(&p->forward, DNNL_ARG_SRC, &src, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&p->forward, DNNL_ARG_DST, &dst, ctx->engine, NULL));
-    TRY(dnnl_pooling_v2_backward_desc_init(&bd, alg, &src, &dst, strides, kernel, dil, pl, pr));
-    TRY(dnnl_primitive_desc_create(&bpd, &bd, attr, ctx->engine, fpd));
-    TRY(fv_onednn_make_prim(&p->backward, bpd, ctx->engine));
     TRY(fv_onednn_add_arg(&p->backward, DNNL_ARG_DIFF_DST, &dst, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&p->backward, DNNL_ARG_DIFF_SRC, &src, ctx->engine, NULL));
     const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(fpd, dnnl_query_workspace_md, 0);
@@ -71,16 +66,12 @@ static fv_status pool_plan(const fv_node *node, void *engine, int batch, void **
     }
     p->forward.one_thread = p->backward.one_thread = small;
     dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(bpd);
-    dnnl_primitive_attr_destroy(attr);
     fv_onednn_restore_threads(threads);
     *state = p;
     return FV_OK;
 fail:
     fv_onednn_restore_threads(threads);
     if (fpd) dnnl_primitive_desc_destroy(fpd);
-    if (bpd) dnnl_primitive_desc_destroy(bpd);
-    if (attr) dnnl_primitive_attr_destroy(attr);
     pool_release(p);
     return FV_ERR;
 }
