@@ -27,6 +27,21 @@ static float constant_b(const fv_unary_settings *u) {
     return u->op == FV_UNARY_SELU ? 1.05070102214813232421875f : 0.0f;
 }
 
+/* The functions networks run on whole maps, and their slopes: one formula each, for the loops
+ * below and for fv_unary_apply. */
+static inline float hard_swish(float x) {
+    float g = x * (1.0f / 6.0f) + 0.5f;
+    return x * (g < 0.0f ? 0.0f : g > 1.0f ? 1.0f : g);
+}
+static inline float hard_swish_slope(float x) { return x < -3.0f ? 0.0f : x > 3.0f ? 1.0f : x * (1.0f / 3.0f) + 0.5f; }
+static inline float silu(float x) { return x / (1.0f + expf(-x)); }
+static inline float silu_slope(float x) {
+    float s = 1.0f / (1.0f + expf(-x));
+    return s * (1.0f + x * (1.0f - s));
+}
+static inline float gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+static inline float clip(float x, float lo, float hi) { return x < lo ? lo : x > hi ? hi : x; }
+
 float fv_unary_apply(const fv_unary_settings *u, float x) {
     float a = constant_a(u), b = constant_b(u);
     switch (u->op) {
@@ -44,10 +59,7 @@ float fv_unary_apply(const fv_unary_settings *u, float x) {
     case FV_UNARY_SHRINK: return x < -a ? x + b : x > a ? x - b : 0.0f;
     case FV_UNARY_SOFTPLUS: return x > 20.0f ? x : log1pf(expf(x));
     case FV_UNARY_SOFTSIGN: return x / (1.0f + fabsf(x));
-    case FV_UNARY_HARD_SWISH: {
-        float g = x * (1.0f / 6.0f) + 0.5f;
-        return x * (g < 0.0f ? 0.0f : g > 1.0f ? 1.0f : g);
-    }
+    case FV_UNARY_HARD_SWISH: return hard_swish(x);
     case FV_UNARY_SIN: return sinf(x);
     case FV_UNARY_COS: return cosf(x);
     case FV_UNARY_TAN: return tanf(x);
@@ -63,9 +75,9 @@ float fv_unary_apply(const fv_unary_settings *u, float x) {
     case FV_UNARY_CEIL: return ceilf(x);
     case FV_UNARY_ROUND: return nearbyintf(x); /* halves to even, as ONNX's Round and numpy's */
     case FV_UNARY_SIGN: return (float)((x > 0.0f) - (x < 0.0f));
-    case FV_UNARY_CLIP: return x < a ? a : x > b ? b : x;
-    case FV_UNARY_SILU: return x / (1.0f + expf(-x));
-    case FV_UNARY_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+    case FV_UNARY_CLIP: return clip(x, a, b);
+    case FV_UNARY_SILU: return silu(x);
+    case FV_UNARY_GELU: return gelu(x);
     case FV_UNARY_COUNT: break;
     }
     return 0.0f;
@@ -89,7 +101,7 @@ static float derivative(const fv_unary_settings *u, float x) {
     case FV_UNARY_SHRINK: return x < -a || x > a ? 1.0f : 0.0f;
     case FV_UNARY_SOFTPLUS: return 1.0f / (1.0f + expf(-x));
     case FV_UNARY_SOFTSIGN: return 1.0f / ((1.0f + fabsf(x)) * (1.0f + fabsf(x)));
-    case FV_UNARY_HARD_SWISH: return x < -3.0f ? 0.0f : x > 3.0f ? 1.0f : x / 3.0f + 0.5f;
+    case FV_UNARY_HARD_SWISH: return hard_swish_slope(x);
     case FV_UNARY_SIN: return cosf(x);
     case FV_UNARY_COS: return -sinf(x);
     case FV_UNARY_TAN: return 1.0f / (cosf(x) * cosf(x));
@@ -107,20 +119,18 @@ static float derivative(const fv_unary_settings *u, float x) {
     case FV_UNARY_SIGN:
     case FV_UNARY_COUNT: break;
     case FV_UNARY_CLIP: return x > a && x < b ? 1.0f : 0.0f;
-    case FV_UNARY_SILU: {
-        float s = 1.0f / (1.0f + expf(-x));
-        return s * (1.0f + x * (1.0f - s));
-    }
+    case FV_UNARY_SILU: return silu_slope(x);
     case FV_UNARY_GELU: return 0.5f * (1.0f + erff(x * 0.70710678118654752f)) + x * 0.39894228040143268f * expf(-0.5f * x * x);
     }
     return 0.0f;
 }
 
-/* Over n values, in parallel when there are many. */
-#define EACH(n, body)                                \
-    do {                                             \
-        _Pragma("omp parallel for simd if (n > 32768)") \
-        for (size_t k = 0; k < (n); k++) body;      \
+/* body for each k of the function's n values, in parallel when there are many (the pragma reads
+ * the variable n itself: a macro argument does not reach inside _Pragma). */
+#define EACH(body)                                       \
+    do {                                                 \
+        _Pragma("omp parallel for simd if (n > 32768)")  \
+        for (size_t k = 0; k < n; k++) body;             \
     } while (0)
 
 /* x (N, S) -> y (N, S). The functions networks run on whole maps (hard-swish, SiLU, GELU, clip)
@@ -131,14 +141,11 @@ static void unary_forward(const fv_node *node, const fv_step *s) {
     const float *x = s->in[0];
     float *y = s->out, lo = constant_a(u), hi = constant_b(u);
     switch (u->op) {
-    case FV_UNARY_HARD_SWISH: EACH(n, {
-        float g = x[k] * (1.0f / 6.0f) + 0.5f;
-        y[k] = x[k] * (g < 0.0f ? 0.0f : g > 1.0f ? 1.0f : g);
-    }); break;
-    case FV_UNARY_SILU: EACH(n, y[k] = x[k] / (1.0f + expf(-x[k]))); break;
-    case FV_UNARY_GELU: EACH(n, y[k] = 0.5f * x[k] * (1.0f + erff(x[k] * 0.70710678118654752f))); break;
-    case FV_UNARY_CLIP: EACH(n, y[k] = x[k] < lo ? lo : x[k] > hi ? hi : x[k]); break;
-    default: EACH(n, y[k] = fv_unary_apply(u, x[k])); break;
+    case FV_UNARY_HARD_SWISH: EACH(y[k] = hard_swish(x[k])); break;
+    case FV_UNARY_SILU: EACH(y[k] = silu(x[k])); break;
+    case FV_UNARY_GELU: EACH(y[k] = gelu(x[k])); break;
+    case FV_UNARY_CLIP: EACH(y[k] = clip(x[k], lo, hi)); break;
+    default: EACH(y[k] = fv_unary_apply(u, x[k])); break;
     }
 }
 
@@ -149,12 +156,9 @@ static void unary_backward(const fv_node *node, const fv_step *s) {
     const float *x = s->in[0], *dy = s->d_out;
     float *dx = s->d_in[0];
     switch (u->op) {
-    case FV_UNARY_HARD_SWISH: EACH(n, dx[k] = dy[k] * (x[k] < -3.0f ? 0.0f : x[k] > 3.0f ? 1.0f : x[k] * (1.0f / 3.0f) + 0.5f)); break;
-    case FV_UNARY_SILU: EACH(n, {
-        float g = 1.0f / (1.0f + expf(-x[k]));
-        dx[k] = dy[k] * g * (1.0f + x[k] * (1.0f - g));
-    }); break;
-    default: EACH(n, dx[k] = dy[k] * derivative(u, x[k])); break;
+    case FV_UNARY_HARD_SWISH: EACH(dx[k] = dy[k] * hard_swish_slope(x[k])); break;
+    case FV_UNARY_SILU: EACH(dx[k] = dy[k] * silu_slope(x[k])); break;
+    default: EACH(dx[k] = dy[k] * derivative(u, x[k])); break;
     }
 }
 
