@@ -363,6 +363,21 @@ int fv_onnx_add_node(importer *im, const fv_layer *layer, value *const *ins, int
     return node;
 }
 
+int fv_onnx_add_node_after(importer *im, const fv_layer *layer, int from, const char *suffix) {
+    value v = {0};
+    v.node = from;
+    value *in[1] = {&v};
+    return fv_onnx_add_node(im, layer, in, 1, suffix);
+}
+
+value *fv_onnx_elementwise(importer *im, value *x, const fv_layer *layer) {
+    if (fv_onnx_shaped_node(im, x) < 0) return NULL;
+    int node = fv_onnx_add_node_after(im, layer, x->node, "");
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
+    if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
+    return out;
+}
+
 /* The value's node with the fovea shape its ONNX dims call for (a reshape node in between when
  * an earlier aliasing changed the dims): the node to read it from, or -1. */
 int fv_onnx_shaped_node(importer *im, value *v) {
@@ -641,6 +656,16 @@ static void importer_free(importer *im) {
     free(im->values), free(im->pending), free(im->skip);
 }
 
+/* The version of the default operator set the model imports, or 0. */
+static int default_opset(const FvOnnx__ModelProto *model) {
+    int opset = 0;
+    for (size_t i = 0; i < model->n_opset_import; i++) {
+        const FvOnnx__OperatorSetIdProto *o = model->opset_import[i];
+        if (!o->domain || !*o->domain || !strcmp(o->domain, "ai.onnx")) opset = o->has_version ? (int)o->version : 1;
+    }
+    return opset;
+}
+
 fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source, const fv_onnx_binding *bound, int n_bound,
                              const int64_t *input_dims, int input_rank, int unbatched, fv_onnx_info *info, fv_error *err) {
     importer im = {0};
@@ -648,10 +673,7 @@ fv_net *fv_onnx_import_model(const FvOnnx__ModelProto *model, const char *source
     if (info) memset(info, 0, sizeof *info);
     if (!model->graph) return fv_fail(err, "%s: the model has no graph", source), NULL;
     im.graph = model->graph;
-    for (size_t i = 0; i < model->n_opset_import; i++) {
-        const FvOnnx__OperatorSetIdProto *o = model->opset_import[i];
-        if (!o->domain || !*o->domain || !strcmp(o->domain, "ai.onnx")) im.opset = o->has_version ? (int)o->version : 1;
-    }
+    im.opset = default_opset(model);
     if (!im.opset) return fv_fail(err, "%s: the model imports no version of the default operator set", source), NULL;
     if (im.opset < 1 || im.opset > 18) return fv_fail(err, "%s: operator set version %d (fovea reads 1 to 18)", source, im.opset), NULL;
     if (info) info->opset = im.opset;
@@ -829,27 +851,24 @@ fv_status fv_onnx_read_input(const char *path, fv_onnx_info *info, fv_error *err
     FvOnnx__ModelProto *model = read_model(path, err);
     if (!model) return FV_ERR;
     const FvOnnx__GraphProto *g = model->graph;
-    fv_status st = fv_fail(err, "%s: the graph has no data input", path);
-    for (size_t i = 0; g && i < g->n_input && info->input_rank == 0; i++) {
+    int found = 0;
+    for (size_t i = 0; g && i < g->n_input && !found; i++) {
         const FvOnnx__ValueInfoProto *in = g->input[i];
         int initializer = 0;
         for (size_t k = 0; in->name && k < g->n_initializer; k++) initializer |= g->initializer[k]->name && !strcmp(g->initializer[k]->name, in->name);
         const FvOnnx__TypeProto *t = in->type;
         if (initializer || !in->name || !t || t->value_case != FV_ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !t->tensor_type || !t->tensor_type->shape) continue;
         const FvOnnx__TensorShapeProto *shape = t->tensor_type->shape;
-        if (shape->n_dim > 8) continue;
+        if (shape->n_dim > sizeof info->input_dims / sizeof *info->input_dims) continue;
         info->input_rank = (int)shape->n_dim;
         for (size_t a = 0; a < shape->n_dim; a++) {
             const FvOnnx__TensorShapeProto__Dimension *d = shape->dim[a];
             info->input_dims[a] = d->value_case == FV_ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value > 0 ? d->dim_value : -1;
         }
         snprintf(info->input_name, sizeof info->input_name, "%s", in->name);
-        st = FV_OK;
+        found = 1;
     }
-    for (size_t i = 0; i < model->n_opset_import; i++) {
-        const FvOnnx__OperatorSetIdProto *o = model->opset_import[i];
-        if (!o->domain || !*o->domain || !strcmp(o->domain, "ai.onnx")) info->opset = o->has_version ? (int)o->version : 1;
-    }
+    info->opset = default_opset(model);
     fv_onnx__model_proto__free_unpacked(model, NULL);
-    return st;
+    return found ? FV_OK : fv_fail(err, "%s: the graph has no data input", path);
 }

@@ -100,6 +100,11 @@ int fv_onnx_memory_dims(const value *v, int64_t *dims, int *memory_axis);
 /* out takes x's place of the batch (an operator that keeps every axis). */
 void fv_onnx_keep_batch(value *out, const value *x);
 int fv_onnx_add_node(importer *im, const fv_layer *layer, value *const *ins, int n_ins, const char *suffix);
+/* The same for one input given by its fovea node index (a node just added, the network's input). */
+int fv_onnx_add_node_after(importer *im, const fv_layer *layer, int from, const char *suffix);
+/* An elementwise layer on x (an activation, a unary function, softmax, dropout): the current
+ * node's output, with x's dims, layout and place of the batch, or NULL with an error. */
+value *fv_onnx_elementwise(importer *im, value *x, const fv_layer *layer);
 int fv_onnx_shaped_node(importer *im, value *v);
 /* v moved (a transpose node) into ONNX's own order, or into fovea's channels-last order, unless it
  * is there already: 1, or 0 with an error. */

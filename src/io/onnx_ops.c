@@ -174,18 +174,13 @@ static fv_status op_activation(importer *im) {
     if (r < 0 && !strcmp(im->at->op_type, "Clip") && fv_onnx_clip_bounds(im, im->at, &lo, &hi) == FV_OK) {
         *im->err = keep; /* any other bounds: a clip layer */
         value *x = fv_onnx_activation_input(im, 0);
-        if (!x || fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
         fv_layer l = fv_unary(FV_UNARY_CLIP);
         l.unary.alpha = lo, l.unary.beta = hi;
-        value *ins[1] = {x};
-        int node = fv_onnx_add_node(im, &l, ins, 1, "");
-        value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
-        if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
-        return out ? FV_OK : FV_ERR;
+        return x && fv_onnx_elementwise(im, x, &l) ? FV_OK : FV_ERR;
     }
     if (r < 0) return FV_ERR;
     value *x = fv_onnx_activation_input(im, 0);
-    if (!x || fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
+    if (!x) return FV_ERR;
     fv_layer l = fv_activation_layer(act);
     l.activation.alpha = alpha;
     /* x * Sigmoid(x) (SiLU, swish) and x * HardSigmoid(x) with 1/6 (hard-swish as opset 13 writes
@@ -194,45 +189,29 @@ static fv_status op_activation(importer *im) {
     int reader = gated ? sole_reader_of_type(im, im->at->output[0], "Mul") : -1;
     if (reader >= 0 && other_input(im->graph->node[reader], im->at->output[0]) && !strcmp(other_input(im->graph->node[reader], im->at->output[0]), im->at->input[0])) {
         fv_layer f = fv_unary(act == FV_ACT_SIGMOID ? FV_UNARY_SILU : FV_UNARY_HARD_SWISH);
-        value *ins[1] = {x};
-        int node = fv_onnx_add_node(im, &f, ins, 1, "");
-        value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
-        if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
+        value *out = fv_onnx_elementwise(im, x, &f);
         return out ? fv_onnx_finish_fused(im, reader, out) : FV_ERR;
     }
-    value *ins[1] = {x};
-    int node = fv_onnx_add_node(im, &l, ins, 1, "");
-    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
-    if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x); /* elementwise: either layout */
-    return out ? FV_OK : FV_ERR;
-}
-
-/* A node of layer l reading `from` (a node index), named after the current ONNX node. */
-static int node_after(importer *im, const fv_layer *l, int from, const char *suffix) {
-    value v = {0};
-    v.node = from;
-    value *ins[1] = {&v};
-    return fv_onnx_add_node(im, l, ins, 1, suffix);
+    return fv_onnx_elementwise(im, x, &l) ? FV_OK : FV_ERR; /* either layout */
 }
 
 /* Softmax over an axis that is not last in ONNX's order: the axis moved last (a transpose),
  * softmax, and back; before opset 13, over the axes from `axis` on flattened into one (a reshape
  * of ONNX's row-major order). */
-static fv_status softmax_inside(importer *im, value *x, int64_t axis) {
+static fv_status softmax_inside(importer *im, value *x, int64_t axis, const fv_layer *act) {
     if (axis < 0 || axis >= x->rank || axis == x->batch_axis || (im->opset < 13 && x->batch_axis > axis))
         return fv_onnx_fail(im, "%s over axis %lld, which holds the batch", im->at->op_type, (long long)axis);
     if (!fv_onnx_to_plain(im, x) || fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
     int64_t md[FV_ONNX_MAX_RANK + 2];
     int ma[FV_ONNX_MAX_RANK], r = fv_onnx_memory_dims(x, md, ma) - 1, t = ma[axis] - 1, node;
-    fv_layer act = fv_activation_layer(strcmp(im->at->op_type, "LogSoftmax") ? FV_ACT_SOFTMAX : FV_ACT_LOG_SOFTMAX);
     if (im->opset < 13) { /* (..., A * B * ...): one axis from `axis` on */
         fv_shape flat = {t + 1, {0}};
         for (int a = 0; a < t; a++) flat.dim[a] = (int)md[a + 1];
         flat.dim[t] = 1;
         for (int a = t; a < r; a++) flat.dim[t] *= (int)md[a + 1];
         fv_layer reshape = fv_reshape(flat);
-        node = node_after(im, &reshape, x->node, "_flat");
-        node = node >= 0 ? node_after(im, &act, node, "") : -1;
+        node = fv_onnx_add_node_after(im, &reshape, x->node, "_flat");
+        node = node >= 0 ? fv_onnx_add_node_after(im, act, node, "") : -1;
     } else { /* the axis last, softmax, the axis back */
         int to_last[FV_MAX_RANK], back[FV_MAX_RANK];
         for (int a = 0, k = 0; a < r; a++)
@@ -240,9 +219,9 @@ static fv_status softmax_inside(importer *im, value *x, int64_t axis) {
         to_last[r - 1] = t;
         for (int a = 0; a < r; a++) back[to_last[a]] = a;
         fv_layer there = fv_transpose(to_last, r), home = fv_transpose(back, r);
-        node = node_after(im, &there, x->node, "_axis_last");
-        node = node >= 0 ? node_after(im, &act, node, "") : -1;
-        node = node >= 0 ? node_after(im, &home, node, "_axis_back") : -1;
+        node = fv_onnx_add_node_after(im, &there, x->node, "_axis_last");
+        node = node >= 0 ? fv_onnx_add_node_after(im, act, node, "") : -1;
+        node = node >= 0 ? fv_onnx_add_node_after(im, &home, node, "_axis_back") : -1;
     }
     value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
     if (out) out->plain = 1, fv_onnx_keep_batch(out, x);
@@ -263,15 +242,10 @@ static fv_status op_softmax(importer *im) {
     int moved = fv_onnx_batch_moved(x), channels = axis == 1 && !moved, last = axis == x->rank - 1 && x->batch_axis != axis;
     if (im->opset < 13 && axis == 1)
         for (int a = 2; a < x->rank; a++) channels &= x->dim[a] == 1;
-    if (!channels && !last) return softmax_inside(im, x, axis);
-    if (!(channels ? fv_onnx_to_channels_last(im, x) : fv_onnx_to_plain(im, x))) return FV_ERR;
-    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
     fv_layer l = fv_activation_layer(strcmp(im->at->op_type, "LogSoftmax") ? FV_ACT_SOFTMAX : FV_ACT_LOG_SOFTMAX);
-    value *ins[1] = {x};
-    int node = fv_onnx_add_node(im, &l, ins, 1, "");
-    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
-    if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
-    return out ? FV_OK : FV_ERR;
+    if (!channels && !last) return softmax_inside(im, x, axis, &l);
+    if (!(channels ? fv_onnx_to_channels_last(im, x) : fv_onnx_to_plain(im, x))) return FV_ERR;
+    return fv_onnx_elementwise(im, x, &l) ? FV_OK : FV_ERR;
 }
 
 static fv_status op_pool(importer *im, int max) {
@@ -610,13 +584,8 @@ static fv_status op_dropout(importer *im) {
         if (*im->at->output[o]) return fv_onnx_fail(im, "the mask output is not supported");
     if (x->node < 0 || ratio == 0.0f) return fv_onnx_alias(im, 0, x) ? FV_OK : FV_ERR;
     if (!(ratio > 0.0f && ratio < 1.0f)) return fv_onnx_fail(im, "ratio %g", (double)ratio);
-    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
     fv_layer l = fv_dropout(ratio); /* identity at inference, as ONNX's; dropout when fine-tuned */
-    value *ins[1] = {x};
-    int node = fv_onnx_add_node(im, &l, ins, 1, "");
-    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
-    if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
-    return out ? FV_OK : FV_ERR;
+    return fv_onnx_elementwise(im, x, &l) ? FV_OK : FV_ERR;
 }
 
 fv_status fv_onnx_op_constant(importer *im) {
@@ -662,10 +631,7 @@ static fv_status read_div(importer *im) {
     value *x = fv_onnx_input(im, 0);
     if (x && x->node >= 0 && gelu_chain(im, &last)) { /* one gelu layer */
         fv_layer l = fv_unary(FV_UNARY_GELU);
-        value *ins[1] = {x};
-        int node = fv_onnx_shaped_node(im, x) >= 0 ? fv_onnx_add_node(im, &l, ins, 1, "") : -1;
-        value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
-        if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
+        value *out = fv_onnx_elementwise(im, x, &l);
         return out ? fv_onnx_finish_fused(im, last, out) : FV_ERR;
     }
     return op_affine(im, '/');

@@ -73,11 +73,18 @@ static fv_status redim(importer *im, value *x, const int64_t *dims, int rank) {
     return redim(im, x, dims, rank);
 }
 
-/* Transpose: only between fovea's channels-last order and ONNX's (what fovea's own exports put
- * around a channels-last flatten or reshape), or an identity. */
-/* Transpose of the axes after the batch: an alias when the result's memory is the input's (the
- * channels-last <-> channels-first pair around a layer that wants the other layout), else a
- * transpose layer from the input's memory order to the result's ONNX order. */
+/* The same data under new dims in ONNX's order, the batch on `axis` with outer and inner merged
+ * into it (see value.batch_axis): an alias of x moved to ONNX's order. */
+static fv_status plain_alias(importer *im, value *x, const int64_t *dims, int rank, int axis, int64_t outer, int64_t inner) {
+    if (!fv_onnx_to_plain(im, x)) return FV_ERR;
+    value *v = fv_onnx_alias(im, 0, x);
+    if (!v) return FV_ERR;
+    v->rank = rank, v->plain = 1;
+    memcpy(v->dim, dims, (size_t)rank * sizeof *dims);
+    v->batch_axis = axis, v->batch_outer = outer, v->batch_inner = inner;
+    return FV_OK;
+}
+
 /* x's memory reshaped to dims (a reshape node unless it has them): the node, or -1. */
 static int node_as(importer *im, value *x, const int64_t *dims, int rank) {
     if (fv_onnx_shaped_node(im, x) < 0) return -1;
@@ -113,26 +120,21 @@ static fv_status transpose_batch(importer *im, value *x, const int64_t *p) {
     int64_t dims[FV_ONNX_MAX_RANK];
     int batch_axis = b < 0 ? -1 : 0; /* unbatched: none */
     for (int j = 0; j < r; j++) dims[j] = x->dim[p[j]], batch_axis = p[j] == b ? j : batch_axis;
-    value *out;
-    if (identity) out = fv_onnx_alias(im, 0, x); /* the same memory under the new dims */
-    else {
-        value *ins[1] = {x};
-        int from = n > 0 ? node_as(im, x, factor, n) : -1;
-        if (from < 0) return FV_ERR;
-        int keep = x->node;
-        x->node = from;
-        fv_layer l = fv_transpose(perm, n);
-        int node = fv_onnx_add_node(im, &l, ins, 1, "");
-        x->node = keep;
-        out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, r) : NULL;
-        if (out) fv_onnx_keep_batch(out, x);
-    }
+    if (identity) return plain_alias(im, x, dims, r, batch_axis, x->batch_outer, x->batch_inner); /* the same memory under the new dims */
+    int from = n > 0 ? node_as(im, x, factor, n) : -1;
+    fv_layer l = fv_transpose(perm, n);
+    int node = from >= 0 ? fv_onnx_add_node_after(im, &l, from, "") : -1;
+    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, dims, r) : NULL;
     if (!out) return FV_ERR;
-    memcpy(out->dim, dims, (size_t)r * sizeof *dims);
-    out->rank = r, out->plain = 1, out->batch_axis = batch_axis;
+    fv_onnx_keep_batch(out, x);
+    out->plain = 1, out->batch_axis = batch_axis;
     return FV_OK;
 }
 
+/* Transpose of the axes after the batch: an alias when the result's memory is the input's (the
+ * channels-last <-> channels-first pair around a layer that wants the other layout), else a
+ * transpose layer from the input's memory order to the result's ONNX order; one that moves the
+ * batch, or of a value whose batch moved, is transpose_batch's. */
 fv_status fv_onnx_op_transpose(importer *im) {
     value *x = fv_onnx_activation_input(im, 0);
     if (!x) return FV_ERR;
@@ -257,11 +259,7 @@ static fv_status reshape_unbatched(importer *im, value *x, const value *shape) {
         dims[infer] = (int64_t)(total / (size_t)known), known *= dims[infer];
     }
     if ((size_t)known != total) return fv_onnx_fail(im, "the shape holds %lld values, the input %zu", (long long)known, total);
-    value *v = fv_onnx_alias(im, 0, x);
-    if (!v) return FV_ERR;
-    v->rank = rank;
-    memcpy(v->dim, dims, (size_t)rank * sizeof *dims);
-    return FV_OK;
+    return plain_alias(im, x, dims, rank, -1, 1, 1);
 }
 
 fv_status fv_onnx_op_reshape(importer *im) {
@@ -314,14 +312,7 @@ fv_status fv_onnx_op_reshape(importer *im) {
     if (place_batch(im, x, dims, rank, batch_entry, k, &axis, &outer, &inner) != FV_OK) return FV_ERR;
     if (batch_entry >= 0) dims[axis] = fixed ? fixed * k : -1;
     if (!fv_onnx_batch_moved(x) && axis == 0 && outer == 1 && inner == 1) return redim(im, x, dims, rank);
-    /* the batch elsewhere: in ONNX's order, the memory as it stands under new dims */
-    if (!fv_onnx_to_plain(im, x)) return FV_ERR;
-    value *v = fv_onnx_alias(im, 0, x);
-    if (!v) return FV_ERR;
-    v->rank = rank, v->plain = 1;
-    memcpy(v->dim, dims, (size_t)rank * sizeof *dims);
-    v->batch_axis = axis, v->batch_outer = outer, v->batch_inner = inner;
-    return FV_OK;
+    return plain_alias(im, x, dims, rank, axis, outer, inner); /* the batch elsewhere: the memory as it stands under new dims */
 }
 
 fv_status fv_onnx_op_squeeze(importer *im, int unsqueeze) {
@@ -365,11 +356,6 @@ fv_status fv_onnx_op_squeeze(importer *im, int unsqueeze) {
     }
     if (batch_axis == 0 && !fv_onnx_batch_moved(x)) return redim(im, x, dims, out);
     /* the batch on another axis than the first (an axis put before it, or one before it removed) */
-    if (!fv_onnx_to_plain(im, x)) return FV_ERR;
-    value *v = fv_onnx_alias(im, 0, x);
-    if (!v) return FV_ERR;
-    v->rank = out, v->plain = 1, v->batch_axis = batch_axis;
-    memcpy(v->dim, dims, (size_t)out * sizeof *dims);
-    return FV_OK;
+    return plain_alias(im, x, dims, out, batch_axis, x->batch_outer, x->batch_inner);
 }
 

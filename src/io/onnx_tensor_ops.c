@@ -160,12 +160,7 @@ fv_status fv_onnx_op_unary(importer *im, int op) {
         v->is_int = 0;
         return FV_OK;
     }
-    if (fv_onnx_shaped_node(im, x) < 0) return FV_ERR;
-    value *ins[1] = {x};
-    int node = fv_onnx_add_node(im, &l, ins, 1, "");
-    value *out = node >= 0 ? fv_onnx_set_output(im, 0, node, NULL, x->dim, x->rank) : NULL;
-    if (out) out->plain = x->plain, fv_onnx_keep_batch(out, x);
-    return out ? FV_OK : FV_ERR;
+    return fv_onnx_elementwise(im, x, &l) ? FV_OK : FV_ERR;
 }
 
 /* ---- ReduceMean, ReduceSum, ReduceMax over axes after the batch. ---- */
@@ -358,10 +353,7 @@ static int tensor_node(importer *im, float *data, const int64_t *dims, int r) {
     fv_shape s = {r - 1, {0}};
     for (int a = 1; a < r; a++) s.dim[a - 1] = (int)dims[a];
     fv_layer l = fv_tensor(s); /* kept in ONNX's order: the value is plain */
-    value input = {0};
-    input.node = 0; /* fovea's first node: the network's input, for the count of samples */
-    value *ins[1] = {&input};
-    int node = fv_onnx_add_node(im, &l, ins, 1, "");
+    int node = fv_onnx_add_node_after(im, &l, 0, ""); /* fovea's first node, the network's input: the count of samples */
     if (node < 0) return free(data), -1;
     if (fv_onnx_add_pending(im, node, "value", data, fv_shape_count(s)) != FV_OK) return -1;
     return node;
@@ -410,35 +402,21 @@ fv_status fv_onnx_op_expand(importer *im) {
  * class token expanded to a batch fixed in the file): *out, data from a tensor layer of one
  * sample's part, and 1; 0 when it is not that; -1 on an error. */
 int fv_onnx_constant_as_data(importer *im, const value *c, int64_t batch, value **out) {
-    if (batch == 0 && c->node < 0 && c->rank >= 1 && c->rank <= FV_MAX_RANK) { /* an unbatched import: the constant is one sample */
-        float *data = malloc(c->count * sizeof *data);
-        if (!data) return fv_onnx_fail(im, "out of memory"), -1;
-        memcpy(data, c->f, c->count * sizeof *data);
-        int64_t dims[FV_ONNX_MAX_RANK + 1] = {1};
-        memcpy(dims + 1, c->dim, (size_t)c->rank * sizeof *dims);
-        int node = tensor_node(im, data, dims, c->rank + 1);
-        value *v = node >= 0 ? fv_onnx_new_value(im, "") : NULL;
-        if (!v) return -1;
-        v->node = node, v->rank = c->rank, v->plain = 1, v->batch_axis = -1;
-        memcpy(v->dim, c->dim, (size_t)c->rank * sizeof *v->dim);
-        *out = v;
-        return 1;
-    }
-    if (c->node >= 0 || c->rank < 2 || c->dim[0] != batch || batch < 1 || c->rank - 1 > FV_MAX_RANK) return 0;
-    size_t per = fv_onnx_dims_count(c->dim + 1, (size_t)c->rank - 1);
-    for (size_t i = per; i < c->count; i++)
+    int unbatched = batch == 0; /* the whole constant is the sample's, no axis the batch's */
+    if (c->node >= 0 || c->rank < 2 - unbatched || c->rank - 1 + unbatched > FV_MAX_RANK || (!unbatched && c->dim[0] != batch)) return 0;
+    size_t per = unbatched ? c->count : fv_onnx_dims_count(c->dim + 1, (size_t)c->rank - 1);
+    for (size_t i = per; i < c->count; i++) /* every sample's part the same: the first is kept */
         if (c->f[i] != c->f[i % per]) return 0;
     float *data = malloc(per * sizeof *data);
     if (!data) return fv_onnx_fail(im, "out of memory"), -1;
     memcpy(data, c->f, per * sizeof *data);
-    int64_t dims[FV_ONNX_MAX_RANK];
-    memcpy(dims, c->dim, (size_t)c->rank * sizeof *dims);
-    dims[0] = batch;
-    int node = tensor_node(im, data, dims, c->rank);
+    int64_t dims[FV_ONNX_MAX_RANK + 1] = {unbatched ? 1 : batch}; /* the batch, then the sample's axes */
+    memcpy(dims + 1, c->dim + !unbatched, (size_t)(c->rank - !unbatched) * sizeof *dims);
+    int node = tensor_node(im, data, dims, c->rank + unbatched);
     value *v = node >= 0 ? fv_onnx_new_value(im, "") : NULL; /* unnamed: read by the node being translated only */
     if (!v) return -1;
-    v->node = node, v->rank = c->rank, v->plain = 1;
-    memcpy(v->dim, dims, sizeof v->dim);
+    v->node = node, v->rank = c->rank, v->plain = 1, v->batch_axis = unbatched ? -1 : 0;
+    memcpy(v->dim, unbatched ? dims + 1 : dims, (size_t)c->rank * sizeof *v->dim);
     *out = v;
     return 1;
 }
