@@ -485,28 +485,28 @@ int cmd_predict(int argc, char **argv) {
     for (int i = first_image, n = 0; rc == 0 && i < argc; i++) {
         if (!strcmp(argv[i], "--json")) continue;
         if (argv[i][0] == '-') { i++; continue; }
-        if (open_size) { /* the image's own size */
+        if (open_size) { /* the image at its own size, read once: its network, kept or new */
             fv_image *image = fv_image_load(argv[i], channels, &err);
-            int h = image ? image->height : 0, w = image ? image->width : 0, k = 0;
-            fv_image_free(image);
-            while (k < SIZES_KEPT && !(kept[k].net && kept[k].h == h && kept[k].w == w)) k++;
-            if (image && k == SIZES_KEPT) { /* a new size: imported and planned, in place of the oldest */
-                k = next_kept, next_kept = (next_kept + 1) % SIZES_KEPT;
+            int k = 0, fresh = 0;
+            while (image && k < SIZES_KEPT && !(kept[k].net && kept[k].h == image->height && kept[k].w == image->width)) k++;
+            if (image && k == SIZES_KEPT) { /* imported and planned, in place of the oldest */
+                k = next_kept, next_kept = (next_kept + 1) % SIZES_KEPT, fresh = 1;
                 fv_net_free(kept[k].net);
-                int64_t dims[4] = {0, channels, h, w};
-                kept[k] = (sized_net){h, w, fv_net_load_onnx_shaped(model, dims, 4, NULL, &err)};
-                if (kept[k].net && predict_setup(kept[k].net, &backend, &in, &units, &softmax_logits, &x, &y, &taken, &err) != FV_OK)
-                    fv_net_free(kept[k].net), kept[k].net = NULL;
-            } else if (image && predict_setup(kept[k].net, NULL, &in, &units, &softmax_logits, &x, &y, &taken, &err) != FV_OK) {
-                kept[k].net = NULL;
+                int64_t dims[4] = {0, channels, image->height, image->width};
+                kept[k] = (sized_net){image->height, image->width, fv_net_load_onnx_shaped(model, dims, 4, NULL, &err)};
             }
-            if (!image || !(net = kept[k].net)) {
+            net = image ? kept[k].net : NULL;
+            if (!net || predict_setup(net, fresh ? &backend : NULL, &in, &units, &softmax_logits, &x, &y, &taken, &err) != FV_OK) {
+                if (net && fresh) fv_net_free(net), kept[k].net = NULL; /* not planned: not kept */
                 fprintf(stderr, "fovea: %s\n", err.message);
+                fv_image_free(image);
                 rc = 1;
                 break;
             }
+            memcpy(x, image->pixels, fv_shape_count(in) * sizeof *x);
+            fv_image_free(image);
         }
-        if (cli_load_image(&prep, argv[i], in.dim[0], in.dim[1], in.dim[2], x, &err) != FV_OK ||
+        if ((!open_size && cli_load_image(&prep, argv[i], in.dim[0], in.dim[1], in.dim[2], x, &err) != FV_OK) ||
             (cli_normalize(&ck.train, x, fv_shape_count(in), in.dim[2]), fv_predict(net, x, 1, y, &err)) != FV_OK) {
             fprintf(stderr, "fovea: %s\n", err.message);
             rc = 1;

@@ -64,13 +64,11 @@ static int broadcast_dims(importer *im, value *const *in, int n, int64_t *out, i
     return 1;
 }
 
-/* Shape's mark for the batch size (not fixed), or the mark times what a reshape merges with the
- * batch (a ViT's N * heads): BATCH_MARK * k, exact in a float for any k below 2^24. */
-static int batch_multiple(float f) { return f <= (float)BATCH_MARK && f >= -18014398509481984.0f && fmodf(f, 1073741824.0f) == 0.0f; }
+int fv_onnx_batch_multiple(float f) { return f <= (float)BATCH_MARK && f >= -18014398509481984.0f && fmodf(f, 1073741824.0f) == 0.0f; }
 
 static int batch_marked(const value *v) {
     for (size_t i = 0; i < v->count; i++)
-        if (batch_multiple(v->f[i])) return 1;
+        if (fv_onnx_batch_multiple(v->f[i])) return 1;
     return 0;
 }
 
@@ -78,13 +76,13 @@ static int batch_marked(const value *v) {
  * whole number that divides it, is still a multiple of the batch; anything else is not a size
  * fovea can follow (0). */
 static int batch_arithmetic(const char *op, float a, float b, float *out) {
-    int ba = batch_multiple(a), bb = batch_multiple(b);
+    int ba = fv_onnx_batch_multiple(a), bb = fv_onnx_batch_multiple(b);
     if (!ba && !bb) return 0;
     if (!strcmp(op, "Mul") && ba != bb) {
         float k = ba ? b : a;
         if (!(k >= 1.0f && k == truncf(k) && k < 16777216.0f)) return 0;
         *out = a * b;
-        return batch_multiple(*out);
+        return fv_onnx_batch_multiple(*out);
     }
     if (!strcmp(op, "Div") && ba && !bb && b >= 1.0f && b == truncf(b)) {
         float k = a / (float)BATCH_MARK;
@@ -140,7 +138,7 @@ static fv_status fold_elementwise(importer *im, value *const *in, int n) {
         size_t at[3];
         offsets(i, out, rank, st, n, at);
         f[i] = where ? (in[0]->f[at[0]] != 0.0f ? in[1]->f[at[1]] : in[2]->f[at[2]]) : elementwise(op, in[0]->f[at[0]], in[1]->f[at[1]], ints);
-        if (batch && (batch_multiple(in[0]->f[at[0]]) || batch_multiple(in[1]->f[at[1]])) && !batch_arithmetic(op, in[0]->f[at[0]], in[1]->f[at[1]], &f[i]))
+        if (batch && (fv_onnx_batch_multiple(in[0]->f[at[0]]) || fv_onnx_batch_multiple(in[1]->f[at[1]])) && !batch_arithmetic(op, in[0]->f[at[0]], in[1]->f[at[1]], &f[i]))
             return free(f), fv_onnx_fail(im, "arithmetic on the batch size other than multiplying it by a whole number (fovea's batch is not fixed)");
     }
     return constant(im, 0, f, out, rank, compare || ints) ? FV_OK : FV_ERR;
@@ -333,7 +331,7 @@ static fv_status fold_constant_of_shape(importer *im, const value *shape) {
     int64_t out[FV_ONNX_MAX_RANK];
     if (shape->count > FV_ONNX_MAX_RANK) return fv_onnx_fail(im, "rank %zu", shape->count);
     for (size_t a = 0; a < shape->count; a++) {
-        if (batch_multiple(shape->f[a])) return fv_onnx_fail(im, "a constant the size of the batch");
+        if (fv_onnx_batch_multiple(shape->f[a])) return fv_onnx_fail(im, "a constant the size of the batch");
         out[a] = (int64_t)shape->f[a];
     }
     float fill = 0.0f;

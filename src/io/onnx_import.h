@@ -7,6 +7,9 @@
 #include "io/onnx.h"
 
 #define BATCH_MARK (-1073741824LL) /* Shape's value for the batch axis, whose size is not fixed (-2^30: exact as a float) */
+/* Shape's mark for the batch size (not fixed), or the mark times what a reshape merges with the
+ * batch (a ViT's N * heads): BATCH_MARK * k, exact in a float for any k below 2^24 (onnx_fold.c). */
+int fv_onnx_batch_multiple(float f);
 
 typedef struct value {
     const char *name;

@@ -399,10 +399,9 @@ static fv_status op_affine(importer *im, char op) {
     value *x = reversed ? b : a, *c = op == 'n' ? NULL : reversed ? a : b;
     if (x->node < 0) return fv_onnx_fail(im, "input '%s' is a constant", x->name);
     if (op == '/' && reversed) return fv_onnx_fail(im, "a constant divided by the data (fovea scales and shifts by constants only)");
-    int64_t memory[FV_ONNX_MAX_RANK + 2];
+    int64_t memory[FV_ONNX_MAX_RANK + 2]; /* values per sample, in either layout: the memory's after the batch */
     size_t per = 1;
-    for (int m = 1, mr = x->plain ? fv_onnx_memory_dims(x, memory, NULL) : 0; m < mr; m++) per *= (size_t)memory[m];
-    if (!x->plain) per = fv_onnx_dims_count(x->dim + 1, (size_t)x->rank - 1);
+    for (int m = 1, mr = fv_onnx_memory_dims(x, memory, NULL); m < mr; m++) per *= (size_t)memory[m];
     float *k = c ? broadcast_constant(im, c, x, &per) : NULL;
     if (c && !k) return FV_ERR;
     float *scale = malloc(per * sizeof *scale), *shift = malloc(per * sizeof *shift);

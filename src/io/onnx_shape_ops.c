@@ -281,7 +281,7 @@ fv_status fv_onnx_op_reshape(importer *im) {
         int64_t d = (int64_t)f;
         if (d == 0 && a < x->rank && a == b && !fixed) f = (float)BATCH_MARK * (float)(x->batch_outer * x->batch_inner); /* copies the batch's axis */
         else if (d == 0) d = a < x->rank ? x->dim[a] : -2;
-        if (f <= (float)BATCH_MARK) { /* the batch (Shape's mark), times what it is merged with */
+        if (fv_onnx_batch_multiple(f)) { /* the batch (Shape's mark), times what it is merged with */
             if (batch_entry >= 0) return fv_onnx_fail(im, "two dimensions hold the batch");
             batch_entry = a, k = (int64_t)(f / (float)BATCH_MARK), dims[a] = -1, known *= k;
             continue;
