@@ -96,15 +96,19 @@ static char **read_keys(const char *dir, int *n) {
     FILE *f = fopen(path, "r");
     if (!f) return NULL;
     char **keys = calloc(8192, sizeof *keys);
-    *n = 1;
-    keys[0] = strdup("");
-    while (keys && *n < 8190 && fgets(line, sizeof line, f)) {
+    int ok = keys != NULL;
+    *n = 0;
+    if (ok) ok = (keys[(*n)++] = strdup("")) != NULL;
+    while (ok && *n < 8190 && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = 0;
-        keys[(*n)++] = strdup(line);
+        ok = (keys[(*n)++] = strdup(line)) != NULL;
     }
-    if (keys) keys[(*n)++] = strdup(" ");
+    if (ok) ok = (keys[(*n)++] = strdup(" ")) != NULL;
     fclose(f);
-    return keys;
+    if (ok) return keys;
+    for (int k = 0; keys && k < *n; k++) free(keys[k]);
+    free(keys);
+    return NULL;
 }
 
 int main(int argc, char **argv) {
