@@ -615,9 +615,19 @@ static const char *write_prelu(exporter *ex, const node_at *at) {
     return out;
 }
 
+/* The node's operator on fovea's memory order (channels last), its inputs moved there already:
+ * the result moved back to ONNX's order (the value), the ONNX node in *node for its attributes.
+ * what names the result before the move. */
+static const char *in_memory_order(exporter *ex, const node_at *at, const char *op, const char *const *ins, int n, const char *what,
+                                   FvOnnx__NodeProto **node) {
+    const char *y = ex_str(ex, "%s/%s", at->name, what);
+    FvOnnx__NodeProto *made = ex_node(ex, op, at->name, ins, n, y);
+    if (node) *node = made;
+    return transpose(ex, ex_str(ex, "%s/out", at->name), y, onnx_rank(at->out_shape), 0);
+}
+
 /* on fovea's memory order (channels last): the matrices are its last two axes */
 static const char *write_matmul(exporter *ex, const node_at *at) {
-    const char *out = NULL;
     int inputs2[2];
     fv_net_node_inputs(ex->net, at->i, inputs2, 2);
     const char *two[2];
@@ -626,10 +636,7 @@ static const char *write_matmul(exporter *ex, const node_at *at) {
         const char *v = sk.rank == at->out_shape.rank ? at->ins[k] : reshape(ex, ex_str(ex, "%s/rank%d", at->name, k), at->ins[k], sk, ranked(sk, at->out_shape.rank));
         two[k] = transpose(ex, ex_str(ex, "%s/in%d", at->name, k), v, onnx_rank(at->out_shape), 1);
     }
-    const char *y = ex_str(ex, "%s/matmul", at->name);
-    ex_node(ex, "MatMul", at->name, two, 2, y);
-    out = transpose(ex, ex_str(ex, "%s/out", at->name), y, onnx_rank(at->out_shape), 0);
-    return out;
+    return in_memory_order(ex, at, "MatMul", two, 2, "matmul", NULL);
 }
 
 static const char *write_unary(exporter *ex, const node_at *at) {
@@ -684,7 +691,6 @@ static const char *write_unary(exporter *ex, const node_at *at) {
 
 /* on fovea's memory order (channels last), between the two usual transposes */
 static const char *write_slice(exporter *ex, const node_at *at) {
-    const char *out = NULL;
     const fv_slice_settings *sl = &at->l->slice;
     int r = at->in_shape.rank;
     int64_t starts[FV_MAX_RANK], ends[FV_MAX_RANK], axes[FV_MAX_RANK], steps[FV_MAX_RANK], count = r;
@@ -695,24 +701,18 @@ static const char *write_slice(exporter *ex, const node_at *at) {
     const char *five[5] = {transpose(ex, at->name, at->ins[0], onnx_rank(at->in_shape), 1), ex_init(ex, ex_str(ex, "%s/starts", at->name), &count, 1, NULL, starts),
                            ex_init(ex, ex_str(ex, "%s/ends", at->name), &count, 1, NULL, ends), ex_init(ex, ex_str(ex, "%s/axes", at->name), &count, 1, NULL, axes),
                            ex_init(ex, ex_str(ex, "%s/steps", at->name), &count, 1, NULL, steps)};
-    const char *y = ex_str(ex, "%s/slice", at->name);
-    ex_node(ex, "Slice", at->name, five, 5, y);
-    out = transpose(ex, ex_str(ex, "%s/out", at->name), y, onnx_rank(at->out_shape), 0);
-    return out;
+    return in_memory_order(ex, at, "Slice", five, 5, "slice", NULL);
 }
 
 /* on fovea's memory order (channels last), between the two usual transposes */
 static const char *write_transpose(exporter *ex, const node_at *at) {
-    const char *out = NULL;
-    FvOnnx__NodeProto *n;
+    FvOnnx__NodeProto *n = NULL;
     const fv_shape *p = &at->l->transpose.perm;
     int64_t perm[FV_MAX_RANK + 1] = {0};
     for (int a = 0; a < p->rank; a++) perm[a + 1] = p->dim[a] + 1;
     const char *x = transpose(ex, at->name, at->ins[0], onnx_rank(at->in_shape), 1);
-    const char *y = ex_str(ex, "%s/permute", at->name);
-    n = ex_node(ex, "Transpose", at->name, &x, 1, y);
+    const char *out = in_memory_order(ex, at, "Transpose", &x, 1, "permute", &n);
     attr_ints(ex, n, "perm", perm, p->rank + 1);
-    out = transpose(ex, ex_str(ex, "%s/out", at->name), y, onnx_rank(at->out_shape), 0);
     return out;
 }
 
