@@ -139,6 +139,9 @@ bad "ONNX strides given twice" "two_strides.onnx: node 'conv1' \(Conv\): attribu
 bad "ONNX extra input" "extra_input.onnx: node 'relu1' \(Relu\): 2 inputs; Relu takes at most 1" "$fovea" summary "$dir/extra_input.onnx"
 bad "ONNX NaN weight" "nan_weight.onnx: tensor 'w' holds a NaN" "$fovea" summary "$dir/nan_weight.onnx"
 bad "ONNX NaN Gemm alpha" "nan_alpha.onnx: node 'fc' \(Gemm\): alpha nan" "$fovea" summary "$dir/nan_alpha.onnx"
+bad "ONNX infinite Slice start" "inf_slice.onnx: node 'cut' \(Slice\): an empty slice" "$fovea" summary "$dir/inf_slice.onnx"
+bad "ONNX folded 0/0" "nan_shape.onnx: node 'zero_by_zero' \(Div\): tensor 'nan' holds a NaN" "$fovea" summary "$dir/nan_shape.onnx"
+bad "ONNX folded Log(-1)" "nan_log.onnx: node 'log_of_minus' \(Log\): tensor 'l' holds a NaN" "$fovea" summary "$dir/nan_log.onnx"
 good "ONNX: the same network, well-formed" "Total params: 18" "$fovea" summary "$dir/good.onnx"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -47,3 +47,13 @@ model([conv()], {"w": nan_w}, [1, 2, 4, 4], "nan_weight.onnx")
 model([helper.make_node("Flatten", ["x"], ["f"], name="flat"),
        helper.make_node("Gemm", ["f", "b"], ["y"], name="fc", alpha=float("nan"), transB=1)],
       {"b": np.ones((3, 36), np.float32)}, [1, 3], "nan_alpha.onnx")
+# an infinite Slice start (a single inf is allowed as a bound) was converted to an integer: undefined
+model([helper.make_node("Slice", ["x", "inf", "end", "ax"], ["y"], name="cut")],
+      {"inf": np.array([np.inf], np.float32), "end": np.array([4], np.int64), "ax": np.array([3], np.int64)}, [1, 1, 6, 4], "inf_slice.onnx")
+# a folded 0/0 was a NaN size for Reshape
+model([helper.make_node("Div", ["zero", "zero"], ["nan"], name="zero_by_zero"), helper.make_node("Cast", ["nan"], ["n"], name="to_int", to=7),
+       helper.make_node("Concat", ["one", "n"], ["shape"], name="shape", axis=0), helper.make_node("Reshape", ["x", "shape"], ["y"], name="flat")],
+      {"zero": np.array([0], np.float32), "one": np.array([1], np.int64)}, [1, 36], "nan_shape.onnx")
+# a folded Log(-1)
+model([helper.make_node("Log", ["m"], ["l"], name="log_of_minus"), helper.make_node("Add", ["x", "l"], ["y"], name="add")],
+      {"m": np.array([-1], np.float32)}, [1, 1, 6, 6], "nan_log.onnx")

@@ -18,7 +18,7 @@ static value *constant(importer *im, size_t out, float *f, const int64_t *dims, 
     if (!v) return free(f), NULL;
     v->f = f, v->rank = rank, v->is_int = is_int, v->count = 1;
     for (int a = 0; a < rank; a++) v->dim[a] = dims[a], v->count *= (size_t)dims[a];
-    return v;
+    return fv_onnx_settle_constant(im, v, 0);
 }
 
 static float *values(importer *im, size_t count) {
@@ -176,9 +176,9 @@ fv_status fv_onnx_slice_box(importer *im, value *const *in, int n, const int64_t
             (n > 4 && in[4] && in[4]->count != (size_t)k))
             return fv_onnx_fail(im, "starts, ends, axes and steps differ in length");
         for (int i = 0; i < k; i++) {
-            starts[i] = (int64_t)in[1]->f[i], ends[i] = (int64_t)in[2]->f[i];
-            axes[i] = n > 3 && in[3] ? (int64_t)in[3]->f[i] : i;
-            steps[i] = n > 4 && in[4] ? (int64_t)in[4]->f[i] : 1;
+            starts[i] = fv_onnx_int(in[1]->f[i]), ends[i] = fv_onnx_int(in[2]->f[i]);
+            axes[i] = n > 3 && in[3] ? fv_onnx_int(in[3]->f[i]) : i;
+            steps[i] = n > 4 && in[4] ? fv_onnx_int(in[4]->f[i]) : 1;
         }
     }
     for (int a = 0; a < r; a++) lo[a] = 0, step[a] = 1, out[a] = dims[a];
@@ -257,7 +257,7 @@ static fv_status fold_gather(importer *im, const value *x, const value *idx) {
     if (!f) return FV_ERR;
     for (size_t o = 0; o < outer; o++)
         for (size_t j = 0; j < idx->count; j++) {
-            int64_t k = (int64_t)idx->f[j];
+            int64_t k = fv_onnx_int(idx->f[j]);
             if (k < 0) k += x->dim[axis];
             if (k < 0 || k >= x->dim[axis]) return free(f), fv_onnx_fail(im, "index %lld out of range", (long long)idx->f[j]);
             memcpy(f + (o * idx->count + j) * inner, x->f + (o * (size_t)x->dim[axis] + (size_t)k) * inner, inner * sizeof *f);
@@ -271,7 +271,7 @@ static fv_status fold_reshape(importer *im, const value *x, const value *shape) 
     int r = (int)shape->count, infer = -1;
     if (r > FV_ONNX_MAX_RANK) return fv_onnx_fail(im, "rank %d", r);
     for (int a = 0; a < r; a++) {
-        int64_t d = (int64_t)shape->f[a];
+        int64_t d = fv_onnx_int(shape->f[a]);
         if (d == 0) d = a < x->rank ? x->dim[a] : 0;
         if (d == -1) infer = a, d = 1;
         if (d < 0) return fv_onnx_fail(im, "dimension %lld", (long long)d);
@@ -310,7 +310,7 @@ static fv_status fold_expand(importer *im, const value *x, const value *shape) {
     value target = {0};
     target.rank = (int)shape->count;
     if (target.rank > FV_ONNX_MAX_RANK) return fv_onnx_fail(im, "rank %d", target.rank);
-    for (int a = 0; a < target.rank; a++) target.dim[a] = (int64_t)shape->f[a];
+    for (int a = 0; a < target.rank; a++) target.dim[a] = fv_onnx_int(shape->f[a]);
     value *both[2] = {(value *)x, &target};
     int64_t out[FV_ONNX_MAX_RANK], st[1][FV_ONNX_MAX_RANK];
     int r;
@@ -332,7 +332,7 @@ static fv_status fold_constant_of_shape(importer *im, const value *shape) {
     if (shape->count > FV_ONNX_MAX_RANK) return fv_onnx_fail(im, "rank %zu", shape->count);
     for (size_t a = 0; a < shape->count; a++) {
         if (fv_onnx_batch_multiple(shape->f[a])) return fv_onnx_fail(im, "a constant the size of the batch");
-        out[a] = (int64_t)shape->f[a];
+        out[a] = fv_onnx_int(shape->f[a]);
     }
     float fill = 0.0f;
     int ints = 0;

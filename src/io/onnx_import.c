@@ -124,12 +124,31 @@ value *fv_onnx_new_value(importer *im, const char *name) {
 
 /* Weights that are NaN or infinite poison every output: refused, naming the tensor. A single
  * infinite value is kept: it is a bound (Clip's max) or a fill value, not a weight. */
-static value *finite_constant(importer *im, value *v) {
-    for (size_t i = 0; v && !v->is_int && i < v->count; i++)
-        if (isnan(v->f[i]) || (isinf(v->f[i]) && v->count > 1))
-            return fv_onnx_fail(im, "tensor '%s' holds %s at index %zu (of %zu values)", v->name, isnan(v->f[i]) ? "a NaN" : "an infinite value", i,
-                                v->count), NULL;
+/* Every constant, read or folded, passes here before any operator reads it: a NaN is refused (no
+ * operator means anything by one, and it has no integer value); an integer beyond 2^24 is no size
+ * but "to the end" (Slice's INT64_MAX), kept as +-2^29, beyond any size fovea plans, unless it is a
+ * multiple of the batch's mark; a tensor read from the file (weights) may hold an infinity only as a
+ * single value, a bound. */
+value *fv_onnx_settle_constant(importer *im, value *v, int from_file) {
+    for (size_t i = 0; v && i < v->count; i++) {
+        float f = v->f[i];
+        if (isnan(f) || (from_file && !v->is_int && isinf(f) && v->count > 1))
+            return fv_onnx_fail(im, "tensor '%s' holds %s at index %zu (of %zu values)", v->name, isnan(f) ? "a NaN" : "an infinite value", i, v->count),
+                   NULL;
+        if (v->is_int && fabsf(f) > 16777216.0f && !fv_onnx_batch_multiple(f)) {
+            if (v->borrowed) return fv_onnx_fail(im, "tensor '%s' holds %g, not an integer", v->name, (double)f), NULL;
+            v->f[i] = f > 0 ? 536870912.0f : -536870912.0f;
+        }
+    }
     return v;
+}
+
+/* A constant's value as an index, size or axis: saturated at +-2^29 (settled constants hold no NaN),
+ * or exact for a multiple of the batch's mark. */
+int64_t fv_onnx_int(float f) {
+    if (fv_onnx_batch_multiple(f)) return (int64_t)f;
+    if (!(fabsf(f) < 536870912.0f)) return f < 0 ? -536870912 : 536870912;
+    return (int64_t)f;
 }
 
 value *fv_onnx_add_constant(importer *im, const char *name, const FvOnnx__TensorProto *t) {
@@ -145,20 +164,17 @@ value *fv_onnx_add_constant(importer *im, const char *name, const FvOnnx__Tensor
         v->f = (float *)(void *)t->raw_data.data, v->borrowed = 1;
         v->count = t->raw_data.len / sizeof(float), v->rank = (int)t->n_dims;
         for (size_t i = 0; i < t->n_dims; i++) v->dim[i] = t->dims[i];
-        return finite_constant(im, v);
+        return fv_onnx_settle_constant(im, v, 1);
     }
     float *f = fv_onnx_tensor_floats(t, &count, &why);
     if (!f) return fv_onnx_fail(im, "%s", why.message), NULL;
     value *v = fv_onnx_new_value(im, name);
     if (!v) return free(f), NULL;
     v->f = f, v->count = count, v->rank = (int)t->n_dims;
-    v->is_int = t->data_type != FV_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    v->is_int = t->data_type != FV_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && t->data_type != FV_ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE &&
+                t->data_type != FV_ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 && t->data_type != FV_ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16;
     for (size_t i = 0; i < t->n_dims; i++) v->dim[i] = t->dims[i];
-    if (v->is_int) /* Shape's batch mark and -1 survive a float; ints beyond 2^24 are no sizes: they are
-                      "to the end" (Slice's INT64_MAX), kept as +-2^29, beyond any size fovea plans */
-        for (size_t i = 0; i < count; i++)
-            if (fabsf(f[i]) > 16777216.0f && f[i] != (float)BATCH_MARK) f[i] = f[i] > 0 ? 536870912.0f : -536870912.0f;
-    return finite_constant(im, v);
+    return fv_onnx_settle_constant(im, v, 1);
 }
 
 /* A constant computed here (folding): rank 0 or 1. */
@@ -170,7 +186,7 @@ value *fv_onnx_fold_constant(importer *im, const char *name, const float *f, siz
     memcpy(v->f, f, count * sizeof *f);
     v->count = count, v->rank = rank, v->is_int = 1;
     v->dim[0] = (int64_t)count;
-    return v;
+    return fv_onnx_settle_constant(im, v, 0);
 }
 
 /* An input of the current node: NULL (with an error) when it is missing or unknown. */

@@ -79,6 +79,8 @@ value *fv_onnx_find_value(importer *im, const char *name);
 value *fv_onnx_new_value(importer *im, const char *name);
 value *fv_onnx_add_constant(importer *im, const char *name, const FvOnnx__TensorProto *t);
 value *fv_onnx_fold_constant(importer *im, const char *name, const float *f, size_t count, int rank);
+value *fv_onnx_settle_constant(importer *im, value *v, int from_file);
+int64_t fv_onnx_int(float f);
 value *fv_onnx_input(importer *im, size_t i);
 int fv_onnx_has_input(importer *im, size_t i);
 value *fv_onnx_activation_input(importer *im, size_t i);

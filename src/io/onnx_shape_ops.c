@@ -31,7 +31,7 @@ static int read_axes(importer *im, int64_t *axes, int max) {
     value *a = fv_onnx_constant_input(im, 1, "axes");
     if (!a) return -2;
     if (a->count > (size_t)max) return -1;
-    for (size_t i = 0; i < a->count; i++) axes[i] = (int64_t)a->f[i];
+    for (size_t i = 0; i < a->count; i++) axes[i] = fv_onnx_int(a->f[i]);
     return (int)a->count;
 }
 
@@ -244,7 +244,7 @@ static fv_status reshape_unbatched(importer *im, value *x, const value *shape) {
     int infer = -1, rank = (int)shape->count;
     size_t total = fv_onnx_dims_count(x->dim, (size_t)x->rank);
     for (int a = 0; a < rank; a++) {
-        int64_t d = (int64_t)shape->f[a];
+        int64_t d = fv_onnx_int(shape->f[a]);
         if (d == 0) d = a < x->rank ? x->dim[a] : -2;
         if (d == -1 && infer < 0) {
             infer = a;

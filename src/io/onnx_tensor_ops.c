@@ -158,7 +158,7 @@ fv_status fv_onnx_op_unary(importer *im, int op) {
         if (!v) return FV_ERR;
         for (size_t i = 0; i < v->count; i++) v->f[i] = fv_unary_apply(&l.unary, v->f[i]); /* the layer's own function */
         v->is_int = 0;
-        return FV_OK;
+        return fv_onnx_settle_constant(im, v, 0) ? FV_OK : FV_ERR; /* log(-1) is NaN */
     }
     return fv_onnx_elementwise(im, x, &l) ? FV_OK : FV_ERR;
 }
@@ -177,7 +177,7 @@ fv_status fv_onnx_op_reduce(importer *im, int op) {
         if (!c) return FV_ERR;
         if (c->count > FV_ONNX_MAX_RANK) return fv_onnx_fail(im, "too many axes");
         n = (int)c->count;
-        for (int i = 0; i < n; i++) axes[i] = (int64_t)c->f[i];
+        for (int i = 0; i < n; i++) axes[i] = fv_onnx_int(c->f[i]);
     } else {
         n = fv_onnx_attr_ints(im, "axes", axes, FV_ONNX_MAX_RANK);
         if (n < 0) return fv_onnx_fail(im, "too many axes");
@@ -257,7 +257,7 @@ fv_status fv_onnx_op_pad(importer *im) {
         if (!p) return FV_ERR;
         if (p->count > 2 * FV_ONNX_MAX_RANK) return fv_onnx_fail(im, "too many pads");
         n = (int)p->count;
-        for (int i = 0; i < n; i++) pads[i] = (int64_t)p->f[i];
+        for (int i = 0; i < n; i++) pads[i] = fv_onnx_int(p->f[i]);
         if (fv_onnx_has_input(im, 2)) {
             value *c = fv_onnx_constant_input(im, 2, "constant_value");
             if (!c) return FV_ERR;
@@ -368,7 +368,7 @@ fv_status fv_onnx_op_expand(importer *im) {
     int64_t dims[FV_ONNX_MAX_RANK];
     for (int a = 0; a < r; a++) {
         int k = a - (r - c->rank);
-        int64_t have = k >= 0 ? c->dim[k] : 1, want = (int64_t)shape->f[a];
+        int64_t have = k >= 0 ? c->dim[k] : 1, want = fv_onnx_int(shape->f[a]);
         if (a == 0) {
             if (have != 1 || want != BATCH_MARK) return fv_onnx_fail(im, "expanding along the batch axis only from size 1 to the batch");
             dims[0] = -1;
@@ -453,7 +453,7 @@ fv_status fv_onnx_op_resize(importer *im) {
         value *s = fv_onnx_constant_input(im, sizes_at, "sizes");
         if (!s) return FV_ERR;
         if (s->count != (size_t)r) return fv_onnx_fail(im, "%zu sizes for rank %d", s->count, r);
-        for (int a = 0; a < r; a++) size[a] = (int64_t)s->f[a];
+        for (int a = 0; a < r; a++) size[a] = fv_onnx_int(s->f[a]);
     } else {
         float scales[FV_ONNX_MAX_RANK];
         int n = 0;
@@ -569,9 +569,9 @@ fv_status fv_onnx_op_gather_data(importer *im) {
     if (k < 0) k += x->rank;
     if (k < 0 || k >= x->rank || k == x->batch_axis) return fv_onnx_fail(im, "gathering along axis %lld (the batch axis stays whole)", (long long)k);
     if (idx->rank > 1 || idx->count < 1) return fv_onnx_fail(im, "indices of rank %d (fovea gathers by one index or a list)", idx->rank);
-    int64_t first = (int64_t)idx->f[0], step = idx->count > 1 ? (int64_t)idx->f[1] - (int64_t)idx->f[0] : 1;
+    int64_t first = fv_onnx_int(idx->f[0]), step = idx->count > 1 ? fv_onnx_int(idx->f[1]) - fv_onnx_int(idx->f[0]) : 1;
     for (size_t i = 0; i < idx->count; i++) {
-        int64_t j = (int64_t)idx->f[i];
+        int64_t j = fv_onnx_int(idx->f[i]);
         if (j < 0) j += x->dim[k];
         if (j < 0 || j >= x->dim[k]) return fv_onnx_fail(im, "index %lld out of range", (long long)idx->f[i]);
         if (i == 0) first = j;
@@ -597,7 +597,7 @@ fv_status fv_onnx_op_split(importer *im) {
         value *s = fv_onnx_constant_input(im, 1, "split");
         if (!s) return FV_ERR;
         if (s->count != n) return fv_onnx_fail(im, "%zu sizes for %zu outputs", s->count, n);
-        for (size_t i = 0; i < n; i++) sizes[i] = (int64_t)s->f[i];
+        for (size_t i = 0; i < n; i++) sizes[i] = fv_onnx_int(s->f[i]);
         given = 1;
     } else if (im->opset < 13) {
         int c = fv_onnx_attr_ints(im, "split", sizes, FV_MAX_INPUTS);
