@@ -38,6 +38,7 @@ typedef enum {
 } fv_setting_type;
 
 #define FV_MAX_SETTINGS 32 /* per kind */
+#define FV_COUNT(array) ((int)(sizeof(array) / sizeof *(array))) /* entries of a table: no count kept by hand */
 
 typedef struct fv_setting {
     const char *key;

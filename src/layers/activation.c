@@ -54,9 +54,12 @@ static const fv_alias activation_aliases[] = {
     {"log_softmax", "function=log_softmax"},
 };
 
-const fv_op fv_op_activation = {FV_LAYER_ACTIVATION, "activation", "Activation", "an activation on its own", 0,
-                                activation_settings, 2, activation_aliases, 9, 1, 1, activation_infer, NULL,
-                                activation_forward, activation_backward, activation_of, activation_label, 0};
+const fv_op fv_op_activation = {
+    .kind = FV_LAYER_ACTIVATION, .word = "activation", .type_name = "Activation", .help = "an activation on its own",
+    .settings = activation_settings, .n_settings = FV_COUNT(activation_settings), .aliases = activation_aliases, .n_aliases = FV_COUNT(activation_aliases), .min_inputs = 1,
+    .max_inputs = 1, .infer = activation_infer, .forward = activation_forward, .backward = activation_backward,
+    .activation = activation_of, .label = activation_label
+};
 
 fv_layer fv_activation_layer(fv_activation act) {
     fv_layer l = fv_layer_defaults(FV_LAYER_ACTIVATION);

@@ -70,7 +70,11 @@ static const fv_setting add_settings[] = {
     {"alpha", FV_SET_FLOAT, ADD(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0", NULL},
 };
 
-const fv_op fv_op_add = {FV_LAYER_ADD, "add", "Add", "elementwise sum of inputs of one shape (residual)", 0, add_settings, 2,
-                         NULL, 0, 2, FV_MAX_INPUTS, add_infer, NULL, add_forward, add_backward, add_activation, NULL, 0};
+const fv_op fv_op_add = {
+    .kind = FV_LAYER_ADD, .word = "add", .type_name = "Add",
+    .help = "elementwise sum of inputs of one shape (residual)", .settings = add_settings, .n_settings = FV_COUNT(add_settings),
+    .min_inputs = 2, .max_inputs = FV_MAX_INPUTS, .infer = add_infer, .forward = add_forward, .backward = add_backward,
+    .activation = add_activation
+};
 
 fv_layer fv_add(void) { return fv_layer_defaults(FV_LAYER_ADD); }

@@ -42,7 +42,10 @@ static void affine_backward(const fv_node *node, const fv_step *s) {
         if (s->d_param[p]) memset(s->d_param[p], 0, per * sizeof(float));
 }
 
-const fv_op fv_op_affine = {FV_LAYER_AFFINE, "affine", "Affine", "x * scale + shift with constant scale and shift (imported constants)",
-                            0, NULL, 0, NULL, 0, 1, 1, affine_infer, affine_init, affine_forward, affine_backward, NULL, NULL, 0};
+const fv_op fv_op_affine = {
+    .kind = FV_LAYER_AFFINE, .word = "affine", .type_name = "Affine",
+    .help = "x * scale + shift with constant scale and shift (imported constants)", .min_inputs = 1, .max_inputs = 1,
+    .infer = affine_infer, .init = affine_init, .forward = affine_forward, .backward = affine_backward
+};
 
 fv_layer fv_affine(void) { return fv_layer_defaults(FV_LAYER_AFFINE); }

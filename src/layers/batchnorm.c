@@ -130,7 +130,10 @@ static const fv_setting bn_settings[] = {
     {"epsilon", FV_SET_FLOAT, BN(epsilon), 0, "0.001", NULL, "added to the variance", NULL},
 };
 
-const fv_op fv_op_batchnorm = {FV_LAYER_BATCHNORM, "batchnorm", "BatchNormalization", "batch normalisation over the last axis",
-                               0, bn_settings, 2, NULL, 0, 1, 1, bn_infer, bn_init, bn_forward, bn_backward, NULL, NULL, 0};
+const fv_op fv_op_batchnorm = {
+    .kind = FV_LAYER_BATCHNORM, .word = "batchnorm", .type_name = "BatchNormalization",
+    .help = "batch normalisation over the last axis", .settings = bn_settings, .n_settings = FV_COUNT(bn_settings), .min_inputs = 1,
+    .max_inputs = 1, .infer = bn_infer, .init = bn_init, .forward = bn_forward, .backward = bn_backward
+};
 
 fv_layer fv_batchnorm(void) { return fv_layer_defaults(FV_LAYER_BATCHNORM); }

@@ -151,9 +151,13 @@ static const char *binary_label(const fv_layer *l) {
     return (unsigned)l->binary.op < FV_BINARY_COUNT ? names[l->binary.op] : "Binary";
 }
 
-const fv_op fv_op_binary = {FV_LAYER_BINARY, "binary", "Binary", "a op b elementwise, two inputs broadcast over the axes after the batch",
-                            0, binary_settings, 1, binary_aliases, 6, 2, 2, binary_infer, NULL, binary_forward, binary_backward,
-                            NULL, binary_label, 1};
+const fv_op fv_op_binary = {
+    .kind = FV_LAYER_BINARY, .word = "binary", .type_name = "Binary",
+    .help = "a op b elementwise, two inputs broadcast over the axes after the batch", .settings = binary_settings,
+    .n_settings = FV_COUNT(binary_settings), .aliases = binary_aliases, .n_aliases = FV_COUNT(binary_aliases), .min_inputs = 2, .max_inputs = 2,
+    .infer = binary_infer, .forward = binary_forward, .backward = binary_backward, .label = binary_label,
+    .input_grad_optional = 1
+};
 
 fv_layer fv_binary(fv_binary_op op) {
     fv_layer l = fv_layer_defaults(FV_LAYER_BINARY);

@@ -69,8 +69,11 @@ static const fv_setting concat_settings[] = {
     {"axis", FV_SET_INT, offsetof(fv_layer, concat.axis), 0, "-1", NULL, "the axis joined along, 0 the first after the batch; -1 the last (channels)", NULL},
 };
 
-const fv_op fv_op_concat = {FV_LAYER_CONCAT, "concat", "Concatenate", "joins its inputs along an axis, the channels by default", 0,
-                            concat_settings, 1, NULL, 0, 2, FV_MAX_INPUTS, concat_infer, NULL, concat_forward, concat_backward, NULL,
-                            NULL, 0};
+const fv_op fv_op_concat = {
+    .kind = FV_LAYER_CONCAT, .word = "concat", .type_name = "Concatenate",
+    .help = "joins its inputs along an axis, the channels by default", .settings = concat_settings, .n_settings = FV_COUNT(concat_settings),
+    .min_inputs = 2, .max_inputs = FV_MAX_INPUTS, .infer = concat_infer, .forward = concat_forward,
+    .backward = concat_backward
+};
 
 fv_layer fv_concat(void) { return fv_layer_defaults(FV_LAYER_CONCAT); }

@@ -161,17 +161,25 @@ static const fv_setting conv_settings[] = {
     {"alpha", FV_SET_FLOAT, CONV(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0", NULL},
     {"init", FV_SET_INIT, CONV(init), 0, "glorot", NULL, "kernel initialisation: `glorot` or `he` uniform", NULL},
 };
-#define N_SETTINGS (int)(sizeof conv_settings / sizeof conv_settings[0])
 
-const fv_op fv_op_conv1d = {FV_LAYER_CONV1D, "conv1d", "Conv1D", "1-D convolution over (L, C)", 1,
-                            conv_settings, N_SETTINGS, NULL, 0, 1, 1, conv_infer, conv_init, conv_forward,
-                            conv_backward, conv_activation, NULL, 1};
-const fv_op fv_op_conv2d = {FV_LAYER_CONV2D, "conv2d", "Conv2D", "2-D convolution over (H, W, C)", 2,
-                            conv_settings, N_SETTINGS, NULL, 0, 1, 1, conv_infer, conv_init, conv_forward,
-                            conv_backward, conv_activation, NULL, 1};
-const fv_op fv_op_conv3d = {FV_LAYER_CONV3D, "conv3d", "Conv3D", "3-D convolution over (D, H, W, C): video, volumes", 3,
-                            conv_settings, N_SETTINGS, NULL, 0, 1, 1, conv_infer, conv_init, conv_forward,
-                            conv_backward, conv_activation, NULL, 1};
+const fv_op fv_op_conv1d = {
+    .kind = FV_LAYER_CONV1D, .word = "conv1d", .type_name = "Conv1D", .help = "1-D convolution over (L, C)",
+    .spatial = 1, .settings = conv_settings, .n_settings = FV_COUNT(conv_settings), .min_inputs = 1, .max_inputs = 1,
+    .infer = conv_infer, .init = conv_init, .forward = conv_forward, .backward = conv_backward,
+    .activation = conv_activation, .input_grad_optional = 1
+};
+const fv_op fv_op_conv2d = {
+    .kind = FV_LAYER_CONV2D, .word = "conv2d", .type_name = "Conv2D", .help = "2-D convolution over (H, W, C)",
+    .spatial = 2, .settings = conv_settings, .n_settings = FV_COUNT(conv_settings), .min_inputs = 1, .max_inputs = 1,
+    .infer = conv_infer, .init = conv_init, .forward = conv_forward, .backward = conv_backward,
+    .activation = conv_activation, .input_grad_optional = 1
+};
+const fv_op fv_op_conv3d = {
+    .kind = FV_LAYER_CONV3D, .word = "conv3d", .type_name = "Conv3D",
+    .help = "3-D convolution over (D, H, W, C): video, volumes", .spatial = 3, .settings = conv_settings,
+    .n_settings = FV_COUNT(conv_settings), .min_inputs = 1, .max_inputs = 1, .infer = conv_infer, .init = conv_init,
+    .forward = conv_forward, .backward = conv_backward, .activation = conv_activation, .input_grad_optional = 1
+};
 
 fv_layer fv_conv1d(int filters, int kernel) {
     fv_layer l = fv_layer_defaults(FV_LAYER_CONV1D);

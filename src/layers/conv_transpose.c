@@ -102,10 +102,13 @@ static const fv_setting transpose_settings[] = {
     {"init", FV_SET_INIT, CONV(init), 0, "glorot", NULL, "kernel initialisation: `glorot` or `he` uniform", NULL},
 };
 
-const fv_op fv_op_conv2d_transpose = {FV_LAYER_CONV2D_TRANSPOSE, "conv2d_transpose", "Conv2DTranspose",
-                                      "2-D transposed convolution (upsampling) over (H, W, C)", 2, transpose_settings,
-                                      (int)(sizeof transpose_settings / sizeof transpose_settings[0]), NULL, 0, 1, 1, transpose_infer,
-                                      transpose_init, transpose_forward, transpose_backward, transpose_activation, NULL, 1};
+const fv_op fv_op_conv2d_transpose = {
+    .kind = FV_LAYER_CONV2D_TRANSPOSE, .word = "conv2d_transpose", .type_name = "Conv2DTranspose",
+    .help = "2-D transposed convolution (upsampling) over (H, W, C)", .spatial = 2, .settings = transpose_settings,
+    .n_settings = FV_COUNT(transpose_settings), .min_inputs = 1, .max_inputs = 1,
+    .infer = transpose_infer, .init = transpose_init, .forward = transpose_forward, .backward = transpose_backward,
+    .activation = transpose_activation, .input_grad_optional = 1
+};
 
 fv_layer fv_conv2d_transpose(int filters, int kernel_h, int kernel_w) {
     fv_layer l = fv_layer_defaults(FV_LAYER_CONV2D_TRANSPOSE);

@@ -98,8 +98,12 @@ static const fv_setting dense_settings[] = {
     {"init", FV_SET_INIT, DENSE(init), 0, "glorot", NULL, "kernel initialisation: `glorot` or `he` uniform", NULL},
 };
 
-const fv_op fv_op_dense = {FV_LAYER_DENSE, "dense", "Dense", "fully connected over the last axis", 0, dense_settings, 5,
-                           NULL, 0, 1, 1, dense_infer, dense_init, dense_forward, dense_backward, dense_activation, NULL, 1};
+const fv_op fv_op_dense = {
+    .kind = FV_LAYER_DENSE, .word = "dense", .type_name = "Dense", .help = "fully connected over the last axis",
+    .settings = dense_settings, .n_settings = FV_COUNT(dense_settings), .min_inputs = 1, .max_inputs = 1, .infer = dense_infer,
+    .init = dense_init, .forward = dense_forward, .backward = dense_backward, .activation = dense_activation,
+    .input_grad_optional = 1
+};
 
 fv_layer fv_dense(int units) {
     fv_layer l = fv_layer_defaults(FV_LAYER_DENSE);

@@ -31,9 +31,11 @@ static const fv_setting dropout_settings[] = {
     {"rate", FV_SET_FLOAT, offsetof(fv_layer, dropout.rate), 0, NULL, NULL, "fraction of units dropped in training, in [0, 1)", NULL},
 };
 
-const fv_op fv_op_dropout = {FV_LAYER_DROPOUT, "dropout", "Dropout", "inverted dropout (training only)", 0,
-                             dropout_settings, 1, NULL, 0, 1, 1, dropout_infer, NULL, dropout_forward,
-                             dropout_backward, NULL, NULL, 0};
+const fv_op fv_op_dropout = {
+    .kind = FV_LAYER_DROPOUT, .word = "dropout", .type_name = "Dropout", .help = "inverted dropout (training only)",
+    .settings = dropout_settings, .n_settings = FV_COUNT(dropout_settings), .min_inputs = 1, .max_inputs = 1, .infer = dropout_infer,
+    .forward = dropout_forward, .backward = dropout_backward
+};
 
 fv_layer fv_dropout(float rate) {
     fv_layer l = fv_layer_defaults(FV_LAYER_DROPOUT);

@@ -58,7 +58,10 @@ static const fv_setting flatten_settings[] = {
      "true: (C, H, W) order, as PyTorch and ONNX (imported networks); false: (H, W, C), as Keras", NULL},
 };
 
-const fv_op fv_op_flatten = {FV_LAYER_FLATTEN, "flatten", "Flatten", "to one axis", 0, flatten_settings, 1, NULL,
-                             0, 1, 1, flatten_infer, NULL, flatten_forward, flatten_backward, NULL, NULL, 0};
+const fv_op fv_op_flatten = {
+    .kind = FV_LAYER_FLATTEN, .word = "flatten", .type_name = "Flatten", .help = "to one axis",
+    .settings = flatten_settings, .n_settings = FV_COUNT(flatten_settings), .min_inputs = 1, .max_inputs = 1, .infer = flatten_infer,
+    .forward = flatten_forward, .backward = flatten_backward
+};
 
 fv_layer fv_flatten(void) { return fv_layer_defaults(FV_LAYER_FLATTEN); }

@@ -34,8 +34,10 @@ static void gap_backward(const fv_node *node, const fv_step *s) {
     }
 }
 
-const fv_op fv_op_global_avgpool = {FV_LAYER_GLOBAL_AVGPOOL, "global_avgpool", "GlobalAveragePooling2D",
-                                    "mean of each channel over all positions", 0, NULL, 0, NULL, 0, 1, 1, gap_infer,
-                                    NULL, gap_forward, gap_backward, NULL, NULL, 0};
+const fv_op fv_op_global_avgpool = {
+    .kind = FV_LAYER_GLOBAL_AVGPOOL, .word = "global_avgpool", .type_name = "GlobalAveragePooling2D",
+    .help = "mean of each channel over all positions", .min_inputs = 1, .max_inputs = 1, .infer = gap_infer,
+    .forward = gap_forward, .backward = gap_backward
+};
 
 fv_layer fv_global_avgpool(void) { return fv_layer_defaults(FV_LAYER_GLOBAL_AVGPOOL); }

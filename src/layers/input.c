@@ -16,8 +16,10 @@ static const fv_setting input_settings[] = {
     {"shape", FV_SET_SHAPE, offsetof(fv_layer, input.shape), 0, NULL, NULL, "one sample: `C`, `L,C`, `H,W,C` or `D,H,W,C`", NULL},
 };
 
-const fv_op fv_op_input = {FV_LAYER_INPUT, "input", "InputLayer", "the network's input (first line)", 0, input_settings, 1,
-                           NULL, 0, 0, 0, input_infer, NULL, input_pass, input_pass, NULL, NULL, 0};
+const fv_op fv_op_input = {
+    .kind = FV_LAYER_INPUT, .word = "input", .type_name = "InputLayer", .help = "the network's input (first line)",
+    .settings = input_settings, .n_settings = FV_COUNT(input_settings), .infer = input_infer, .forward = input_pass, .backward = input_pass
+};
 
 fv_layer fv_input_layer(fv_shape shape) {
     fv_layer l = fv_layer_defaults(FV_LAYER_INPUT);

@@ -85,7 +85,10 @@ static void matmul_backward(const fv_node *node, const fv_step *s) {
             }
 }
 
-const fv_op fv_op_matmul = {FV_LAYER_MATMUL, "matmul", "MatMul", "matrix product of two inputs over their last two axes (attention)", 0,
-                            NULL, 0, NULL, 0, 2, 2, matmul_infer, NULL, matmul_forward, matmul_backward, NULL, NULL, 1};
+const fv_op fv_op_matmul = {
+    .kind = FV_LAYER_MATMUL, .word = "matmul", .type_name = "MatMul",
+    .help = "matrix product of two inputs over their last two axes (attention)", .min_inputs = 2, .max_inputs = 2,
+    .infer = matmul_infer, .forward = matmul_forward, .backward = matmul_backward, .input_grad_optional = 1
+};
 
 fv_layer fv_matmul(void) { return fv_layer_defaults(FV_LAYER_MATMUL); }

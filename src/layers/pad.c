@@ -83,8 +83,12 @@ static const fv_setting pad_settings[] = {
     {"value", FV_SET_FLOAT, PAD(value), 0, "0", NULL, "the constant", NULL},
 };
 
-const fv_op fv_op_pad = {FV_LAYER_PAD, "pad", "Padding", "pads the axes after the batch with a constant, their reflection or their edge",
-                         0, pad_settings, 3, NULL, 0, 1, 1, pad_infer, NULL, pad_forward, pad_backward, NULL, NULL, 0};
+const fv_op fv_op_pad = {
+    .kind = FV_LAYER_PAD, .word = "pad", .type_name = "Padding",
+    .help = "pads the axes after the batch with a constant, their reflection or their edge", .settings = pad_settings,
+    .n_settings = FV_COUNT(pad_settings), .min_inputs = 1, .max_inputs = 1, .infer = pad_infer, .forward = pad_forward,
+    .backward = pad_backward
+};
 
 fv_layer fv_pad(fv_pad_mode mode, float value) {
     fv_layer l = fv_layer_defaults(FV_LAYER_PAD);

@@ -125,15 +125,19 @@ static const fv_setting pool_settings[] = {
      "`valid`, `same` (Keras), or explicit as for convolutions (counted in averages)", NULL},
 };
 static const fv_alias maxpool_alias[] = {{"maxpool", ""}}, avgpool_alias[] = {{"avgpool", ""}}, sumpool_alias[] = {{"sumpool", ""}};
-#define POOL_ROW(kind, word, type, help, spatial, alias, n_alias)                                                  \
-    {kind, word, type, help, spatial, pool_settings, 3, alias, n_alias, 1, 1, pool_infer, NULL, pool_forward, \
-     pool_backward, NULL, NULL, 0}
+#define POOL_ROW(kind_, word_, type_, help_, spatial_, ...)                                                            \
+    {.kind = kind_, .word = word_, .type_name = type_, .help = help_, .spatial = spatial_, .settings = pool_settings,       \
+     .n_settings = FV_COUNT(pool_settings), .min_inputs = 1, .max_inputs = 1, .infer = pool_infer, .forward = pool_forward, \
+     .backward = pool_backward, __VA_ARGS__}
 
-const fv_op fv_op_maxpool2d = POOL_ROW(FV_LAYER_MAXPOOL2D, "maxpool2d", "MaxPooling2D", "2-D max pooling", 2, maxpool_alias, 1);
-const fv_op fv_op_avgpool2d = POOL_ROW(FV_LAYER_AVGPOOL2D, "avgpool2d", "AveragePooling2D", "2-D average pooling", 2, avgpool_alias, 1);
-const fv_op fv_op_sumpool2d = POOL_ROW(FV_LAYER_SUMPOOL2D, "sumpool2d", "SumPooling2D", "2-D sum pooling", 2, sumpool_alias, 1);
-const fv_op fv_op_maxpool3d = POOL_ROW(FV_LAYER_MAXPOOL3D, "maxpool3d", "MaxPooling3D", "3-D max pooling", 3, NULL, 0);
-const fv_op fv_op_avgpool3d = POOL_ROW(FV_LAYER_AVGPOOL3D, "avgpool3d", "AveragePooling3D", "3-D average pooling", 3, NULL, 0);
+const fv_op fv_op_maxpool2d = POOL_ROW(FV_LAYER_MAXPOOL2D, "maxpool2d", "MaxPooling2D", "2-D max pooling", 2,
+                                       .aliases = maxpool_alias, .n_aliases = FV_COUNT(maxpool_alias));
+const fv_op fv_op_avgpool2d = POOL_ROW(FV_LAYER_AVGPOOL2D, "avgpool2d", "AveragePooling2D", "2-D average pooling", 2,
+                                       .aliases = avgpool_alias, .n_aliases = FV_COUNT(avgpool_alias));
+const fv_op fv_op_sumpool2d = POOL_ROW(FV_LAYER_SUMPOOL2D, "sumpool2d", "SumPooling2D", "2-D sum pooling", 2,
+                                       .aliases = sumpool_alias, .n_aliases = FV_COUNT(sumpool_alias));
+const fv_op fv_op_maxpool3d = POOL_ROW(FV_LAYER_MAXPOOL3D, "maxpool3d", "MaxPooling3D", "3-D max pooling", 3);
+const fv_op fv_op_avgpool3d = POOL_ROW(FV_LAYER_AVGPOOL3D, "avgpool3d", "AveragePooling3D", "3-D average pooling", 3);
 
 static fv_layer pool_layer(fv_layer_kind kind, int d, int h, int w) {
     fv_layer l = fv_layer_defaults(kind);

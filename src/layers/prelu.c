@@ -49,7 +49,10 @@ static void prelu_backward(const fv_node *node, const fv_step *s) {
         }
 }
 
-const fv_op fv_op_prelu = {FV_LAYER_PRELU, "prelu", "PReLU", "ReLU with a learned slope per channel for x <= 0", 0, NULL, 0,
-                           NULL, 0, 1, 1, prelu_infer, prelu_init, prelu_forward, prelu_backward, NULL, NULL, 1};
+const fv_op fv_op_prelu = {
+    .kind = FV_LAYER_PRELU, .word = "prelu", .type_name = "PReLU",
+    .help = "ReLU with a learned slope per channel for x <= 0", .min_inputs = 1, .max_inputs = 1, .infer = prelu_infer,
+    .init = prelu_init, .forward = prelu_forward, .backward = prelu_backward, .input_grad_optional = 1
+};
 
 fv_layer fv_prelu(void) { return fv_layer_defaults(FV_LAYER_PRELU); }

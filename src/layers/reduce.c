@@ -136,8 +136,12 @@ static const fv_setting reduce_settings[] = {
     {"keepdims", FV_SET_BOOL, REDUCE(keepdims), 0, "true", NULL, "keep the reduced axes with size 1", NULL},
 };
 
-const fv_op fv_op_reduce = {FV_LAYER_REDUCE, "reduce", "Reduce", "mean, sum, max, min, product, norms, log-sum-exp over some axes after the batch", 0,
-                            reduce_settings, 3, NULL, 0, 1, 1, reduce_infer, NULL, reduce_forward, reduce_backward, NULL, NULL, 0};
+const fv_op fv_op_reduce = {
+    .kind = FV_LAYER_REDUCE, .word = "reduce", .type_name = "Reduce",
+    .help = "mean, sum, max, min, product, norms, log-sum-exp over some axes after the batch",
+    .settings = reduce_settings, .n_settings = FV_COUNT(reduce_settings), .min_inputs = 1, .max_inputs = 1, .infer = reduce_infer,
+    .forward = reduce_forward, .backward = reduce_backward
+};
 
 fv_layer fv_reduce(fv_reduce_op op, int axes, int keepdims) {
     fv_layer l = fv_layer_defaults(FV_LAYER_REDUCE);

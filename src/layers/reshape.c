@@ -29,9 +29,11 @@ static const fv_setting reshape_settings[] = {
     {"shape", FV_SET_SHAPE, offsetof(fv_layer, reshape.shape), 0, NULL, NULL, "one sample's new shape, as many values as the input", NULL},
 };
 
-const fv_op fv_op_reshape = {FV_LAYER_RESHAPE, "reshape", "Reshape", "the same values in another shape (memory order kept)", 0,
-                             reshape_settings, 1, NULL, 0, 1, 1, reshape_infer, NULL, reshape_forward, reshape_backward,
-                             NULL, NULL, 0};
+const fv_op fv_op_reshape = {
+    .kind = FV_LAYER_RESHAPE, .word = "reshape", .type_name = "Reshape",
+    .help = "the same values in another shape (memory order kept)", .settings = reshape_settings, .n_settings = FV_COUNT(reshape_settings),
+    .min_inputs = 1, .max_inputs = 1, .infer = reshape_infer, .forward = reshape_forward, .backward = reshape_backward
+};
 
 fv_layer fv_reshape(fv_shape shape) {
     fv_layer l = fv_layer_defaults(FV_LAYER_RESHAPE);

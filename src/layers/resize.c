@@ -121,8 +121,11 @@ static const fv_setting resize_settings[] = {
     {"scale", FV_SET_FLOATS, RESIZE(scale), 0, "0", NULL, "output / input per spatial axis in the coordinate mapping (0: size / input; ONNX's scales)", NULL},
 };
 
-const fv_op fv_op_resize = {FV_LAYER_RESIZE, "resize", "Resizing", "resamples the spatial axes to a size: nearest or linear", 0,
-                            resize_settings, 5, NULL, 0, 1, 1, resize_infer, NULL, resize_forward, resize_backward, NULL, NULL, 0};
+const fv_op fv_op_resize = {
+    .kind = FV_LAYER_RESIZE, .word = "resize", .type_name = "Resizing",
+    .help = "resamples the spatial axes to a size: nearest or linear", .settings = resize_settings, .n_settings = FV_COUNT(resize_settings),
+    .min_inputs = 1, .max_inputs = 1, .infer = resize_infer, .forward = resize_forward, .backward = resize_backward
+};
 
 fv_layer fv_resize(const int *size, int spatial, fv_resize_mode mode) {
     fv_layer l = fv_layer_defaults(FV_LAYER_RESIZE);

@@ -63,8 +63,11 @@ static const fv_setting slice_settings[] = {
     {"step", FV_SET_INTS, SLICE(step), 0, NULL, NULL, "the distance between them, per axis (1: adjacent)", NULL},
 };
 
-const fv_op fv_op_slice = {FV_LAYER_SLICE, "slice", "Slice", "a box of the axes after the batch, with a step", 0, slice_settings, 3,
-                           NULL, 0, 1, 1, slice_infer, NULL, slice_forward, slice_backward, NULL, NULL, 0};
+const fv_op fv_op_slice = {
+    .kind = FV_LAYER_SLICE, .word = "slice", .type_name = "Slice",
+    .help = "a box of the axes after the batch, with a step", .settings = slice_settings, .n_settings = FV_COUNT(slice_settings),
+    .min_inputs = 1, .max_inputs = 1, .infer = slice_infer, .forward = slice_forward, .backward = slice_backward
+};
 
 fv_layer fv_slice(int rank) {
     fv_layer l = fv_layer_defaults(FV_LAYER_SLICE);

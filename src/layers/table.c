@@ -1,5 +1,6 @@
 /* table.c — the op table: one row per layer kind, each defined in its own file. Adding a kind is
- * its file, its enum value and constructor in fovea.h, and one line here. */
+ * its file, its cases beside it (KIND.cases, run by tests/test_ops.c), its enum value and
+ * constructor in fovea.h, and one line here. */
 #include "core/core.h"
 
 #include <string.h>

@@ -36,8 +36,12 @@ static const fv_setting tensor_settings[] = {
     {"shape", FV_SET_SHAPE, offsetof(fv_layer, tensor.shape), 0, NULL, NULL, "the tensor's shape (one sample's)", NULL},
 };
 
-const fv_op fv_op_tensor = {FV_LAYER_TENSOR, "tensor", "Tensor", "a learned tensor, the same for every sample (a ViT's class token)", 0,
-                            tensor_settings, 1, NULL, 0, 1, 1, tensor_infer, NULL, tensor_forward, tensor_backward, NULL, NULL, 1};
+const fv_op fv_op_tensor = {
+    .kind = FV_LAYER_TENSOR, .word = "tensor", .type_name = "Tensor",
+    .help = "a learned tensor, the same for every sample (a ViT's class token)", .settings = tensor_settings,
+    .n_settings = FV_COUNT(tensor_settings), .min_inputs = 1, .max_inputs = 1, .infer = tensor_infer, .forward = tensor_forward,
+    .backward = tensor_backward, .input_grad_optional = 1
+};
 
 fv_layer fv_tensor(fv_shape shape) {
     fv_layer l = fv_layer_defaults(FV_LAYER_TENSOR);

@@ -59,9 +59,12 @@ static const fv_setting transpose_settings[] = {
     {"perm", FV_SET_PERM, offsetof(fv_layer, transpose.perm), 0, NULL, NULL, "output axis i is input axis perm[i], 0 the first after the batch: `2,0,1` turns (H, W, C) into (C, H, W)", NULL},
 };
 
-const fv_op fv_op_transpose = {FV_LAYER_TRANSPOSE, "transpose", "Permute", "the axes after the batch in another order", 0,
-                               transpose_settings, 1, NULL, 0, 1, 1, transpose_infer, NULL, transpose_forward, transpose_backward,
-                               NULL, NULL, 0};
+const fv_op fv_op_transpose = {
+    .kind = FV_LAYER_TRANSPOSE, .word = "transpose", .type_name = "Permute",
+    .help = "the axes after the batch in another order", .settings = transpose_settings, .n_settings = FV_COUNT(transpose_settings),
+    .min_inputs = 1, .max_inputs = 1, .infer = transpose_infer, .forward = transpose_forward,
+    .backward = transpose_backward
+};
 
 fv_layer fv_transpose(const int *perm, int rank) {
     fv_layer l = fv_layer_defaults(FV_LAYER_TRANSPOSE);

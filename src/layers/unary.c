@@ -187,9 +187,13 @@ static const char *unary_label(const fv_layer *l) {
     return (unsigned)l->unary.op < FV_UNARY_COUNT ? names[l->unary.op] : "Unary";
 }
 
-const fv_op fv_op_unary = {FV_LAYER_UNARY, "unary", "Unary", "f(x) elementwise: exp, log, sqrt, erf, SiLU, GELU, the ELU family, softplus, hard-swish, trigonometric and rounding functions", 0,
-                           unary_settings, 3, unary_aliases, sizeof unary_aliases / sizeof *unary_aliases, 1, 1, unary_infer, NULL,
-                           unary_forward, unary_backward, NULL, unary_label, 0};
+const fv_op fv_op_unary = {
+    .kind = FV_LAYER_UNARY, .word = "unary", .type_name = "Unary",
+    .help = "f(x) elementwise: exp, log, sqrt, erf, SiLU, GELU, the ELU family, softplus, hard-swish, trigonometric and rounding functions",
+    .settings = unary_settings, .n_settings = FV_COUNT(unary_settings), .aliases = unary_aliases,
+    .n_aliases = FV_COUNT(unary_aliases), .min_inputs = 1, .max_inputs = 1, .infer = unary_infer,
+    .forward = unary_forward, .backward = unary_backward, .label = unary_label
+};
 
 fv_layer fv_unary(fv_unary_op op) {
     fv_layer l = fv_layer_defaults(FV_LAYER_UNARY);
