@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""Writes PyTorch's forward and backward results for random configurations of every fovea layer.
+"""Writes PyTorch's forward and backward results for the cases of every fovea layer kind (the .cases
+files beside each kind's source, read by tests/test_ops.c), every loss and every optimizer step.
 
 Run with Debian's interpreter (it sees python3-torch):  /usr/bin/python3 tests/torch_reference.py OUT.bin
-The C test (tests/test_torch.c) builds the same network from the same model text, loads the same
-weights and input, and compares the output, the input gradient and every parameter gradient.
+The C tests (tests/test_ops.c for the layer kinds, tests/test_torch.c for losses and optimizers) build
+the same network from the same model text, load the same weights and input, and compare the output,
+the input gradient and every parameter gradient.
 
 Each case is a fovea model definition (models/README.md) that this script interprets with torch ops,
 in float64 so the reference carries no rounding of its own; fovea computes in float32. Tensors are
@@ -14,10 +16,12 @@ i32 batch, i32 training, u32 tensor count, and per tensor: str key, u32 rank, u3
 f32 data. A str is u32 length + bytes. Keys: input, output, d_output, d_input, param/LAYER/NAME,
 grad/LAYER/NAME, after/LAYER/NAME (a parameter after the step: batch-norm moving statistics).
 """
+import glob
 import math
 import os
 import struct
 import sys
+import zlib
 
 import torch
 import torch.nn.functional as F
@@ -549,187 +553,51 @@ def optimizer_cases(first_seed):
     return out
 
 
-def cases():
-    """(name, model text, batch, training, input shape). Every layer kind and setting the C code has."""
-    c = []
-    conv = [
-        ("conv2d valid 3x3", "conv2d name=c filters=4 kernel=3", (6, 7, 3)),
-        ("conv2d same stride 2 (asymmetric pad)", "conv2d name=c filters=5 kernel=3 stride=2 padding=same", (8, 7, 2)),
-        ("conv2d explicit pad, 2x3 kernel, stride 2x1, no bias", "conv2d name=c filters=3 kernel=2,3 stride=2,1 padding=1,2 bias=false", (5, 6, 3)),
-        ("conv2d explicit 4 pads", "conv2d name=c filters=2 kernel=3 padding=0,1,2,1", (5, 5, 2)),
-        ("conv2d 1x1", "conv2d name=c filters=6 kernel=1", (4, 4, 5)),
-        ("conv2d fused relu", "conv2d name=c filters=8 kernel=3 padding=same activation=relu", (6, 6, 3)),
-        ("conv2d fused sigmoid, 5x5", "conv2d name=c filters=4 kernel=5 activation=sigmoid", (9, 8, 2)),
-        ("conv1d same stride 2", "conv1d name=c filters=4 kernel=3 stride=2 padding=same", (11, 3)),
-        ("conv1d valid tanh", "conv1d name=c filters=3 kernel=4 activation=tanh", (9, 2)),
-    ]
-    conv += [
-        ("conv2d groups=2", "conv2d name=c filters=6 kernel=3 groups=2", (6, 5, 4)),
-        ("conv2d depthwise (groups = channels), same", "conv2d name=c filters=3 kernel=3 groups=3 padding=same", (6, 6, 3)),
-        ("conv2d dilation 2, same", "conv2d name=c filters=4 kernel=3 dilation=2 padding=same activation=relu", (9, 8, 2)),
-        ("conv2d dilation 2,1 groups 2 stride 2 explicit pad", "conv2d name=c filters=4 kernel=3 dilation=2,1 groups=2 stride=2 padding=1,2 bias=false", (9, 8, 4)),
-        ("conv3d valid 3x3x3", "conv3d name=c filters=3 kernel=3", (4, 5, 6, 2)),
-        ("conv3d 2x3x3 stride 2 same relu", "conv3d name=c filters=4 kernel=2,3,3 stride=2 padding=same activation=relu", (5, 6, 7, 3)),
-        ("conv3d explicit pad 1, no bias, tanh", "conv3d name=c filters=2 kernel=3 padding=1 bias=false activation=tanh", (3, 4, 4, 2)),
-        ("conv3d groups 2 dilation 2", "conv3d name=c filters=4 kernel=2 groups=2 dilation=2", (5, 5, 5, 2)),
-    ]
-    dense = [
-        ("dense", "dense name=d units=5", (7,)),
-        ("dense softmax", "dense name=d units=6 activation=softmax", (9,)),
-        ("dense over last axis, no bias, leaky", "dense name=d units=4 bias=false activation=leaky_relu alpha=0.2", (3, 5)),
-    ]
-    pools = []
-    for kind in ("maxpool2d", "avgpool2d", "sumpool2d"):
-        pools += [
-            (f"{kind} 2x2", f"{kind} name=p size=2", (6, 8, 3)),
-            (f"{kind} 3x3 stride 1 (overlapping)", f"{kind} name=p size=3 stride=1", (5, 6, 2)),
-            (f"{kind} 3x3 stride 2 same", f"{kind} name=p size=3 stride=2 padding=same", (7, 6, 2)),
-            (f"{kind} 2x3 explicit pad 1", f"{kind} name=p size=2,3 stride=2 padding=1", (5, 7, 2)),
-            (f"{kind} on (L, C)", f"{kind} name=p size=3 stride=2", (9, 3)),
-        ]
-    pools += [
-        ("maxpool3d 2x2x2", "maxpool3d name=p size=2", (4, 6, 6, 2)),
-        ("maxpool3d 3 stride 2 same", "maxpool3d name=p size=3 stride=2 padding=same", (5, 5, 6, 2)),
-        ("avgpool3d 2 stride 1 same", "avgpool3d name=p size=2 stride=1 padding=same", (3, 4, 5, 2)),
-        ("avgpool3d 1x2x2 explicit pad", "avgpool3d name=p size=1,2,2 stride=1,2,2 padding=0,0,1,1,1,1", (3, 5, 5, 2)),
-    ]
-    others = [
-        ("global avgpool", "global_avgpool name=g", (4, 5, 3)),
-        ("global avgpool (L, C)", "global_avgpool name=g", (6, 4)),
-        ("flatten", "flatten name=f", (3, 4, 2)),
-        ("flatten channels first", "flatten name=f channels_first=true", (3, 4, 2)),
-        ("reshape", "reshape name=r shape=2,12", (3, 4, 2)),
-        ("affine", "affine name=a", (3, 4, 2)),
-        ("prelu on maps", "prelu name=p", (3, 4, 5)),
-        ("prelu on a vector", "prelu name=p", (6,)),
-        ("residual add with a fused relu", "conv2d name=c filters=2 kernel=3 padding=same\nadd name=a inputs=in,c activation=relu", (5, 5, 2)),
-        ("add of three with a fused tanh", "dense name=d units=4\nadd name=a inputs=in,d,d activation=tanh", (3, 4)),
-        ("conv2d relu6, flatten channels first", "conv2d name=c filters=3 kernel=3 activation=relu6\nflatten name=f channels_first=true", (6, 5, 2)),
-        ("dropout (inference)", "dropout name=d rate=0.4", (5, 3)),
-    ] + [(f"activation {a}", f"{a} name=a", (4, 6)) for a in ("relu", "sigmoid", "tanh", "softmax", "linear", "relu6")] + [
-        ("activation leaky_relu 0.2", "leaky_relu name=a alpha=0.2", (4, 6)),
-        ("activation relu6 past 6", "relu6 name=a", (5, 6)),
-        ("activation hard_sigmoid past 6", "hard_sigmoid name=a alpha=0.16666667", (5, 6)),
-        ("activation log_softmax", "log_softmax name=a", (4, 6)),
-        ("dense with a fused log_softmax", "dense name=d units=5 activation=log_softmax", (4,)),
-        ("activation layer function=tanh", "activation name=a function=tanh", (3, 5)),
-    ]
-    tensors = [  # log, sqrt, reciprocal, pow and div read sigmoid outputs (away from their poles)
-        ("multiply, same shapes (SiLU)", "sigmoid name=s\nmultiply name=m inputs=in,s", (4, 3, 2)),
-        ("multiply, a per-channel gate", "reduce name=g op=mean axes=0,1\nmultiply name=m inputs=in,g", (4, 3, 5)),
-        ("binary add (H,1,C) + (1,W,C)", "reduce name=r op=max axes=1\nreduce name=c op=sum axes=0 inputs=in\nbinary name=b op=add inputs=r,c", (3, 4, 2)),
-        ("binary add of a lower rank (C) + (H,W,C)", "reduce name=v op=mean axes=0,1 keepdims=false\nbinary name=b op=add inputs=in,v", (3, 4, 2)),
-        ("subtract broadcast", "reduce name=g op=sum axes=2\nsubtract name=d inputs=g,in", (3, 4, 2)),
-        ("divide", "sigmoid name=s\ndivide name=d inputs=in,s", (3, 4, 2)),
-        ("maximum", "neg name=n\nmaximum name=m inputs=in,n", (3, 5)),
-        ("minimum", "neg name=n\nminimum name=m inputs=n,in", (3, 5)),
-        ("power", "sigmoid name=s\ntanh name=t inputs=in\npower name=p inputs=s,t", (3, 5)),
-        ("exp", "exp name=e", (3, 5)),
-        ("log", "sigmoid name=s\nlog name=l", (3, 5)),
-        ("sqrt", "sigmoid name=s\nsqrt name=q", (3, 5)),
-        ("erf", "erf name=e", (4, 5)),
-        ("abs", "abs name=a", (3, 5)),
-        ("neg", "neg name=n", (3, 5)),
-        ("reciprocal", "sigmoid name=s\nreciprocal name=r", (3, 5)),
-        ("elu", "elu name=u", (3, 5)),
-        ("elu alpha 0.5", "elu name=u alpha=0.5", (3, 5)),
-        ("selu", "selu name=u", (3, 5)),
-        ("selu alpha 2 scale 3", "selu name=u alpha=2 beta=3", (3, 5)),
-        ("celu alpha 2", "celu name=u alpha=2", (3, 5)),
-        ("thresholded_relu 0.25", "thresholded_relu name=u alpha=0.25", (3, 5)),
-        ("shrink lambda 0.4 bias 0.1", "shrink name=u alpha=0.4 beta=0.1", (3, 5)),
-        ("softplus", "softplus name=u", (3, 5)),
-        ("softsign", "softsign name=u", (3, 5)),
-        ("hard_swish", "affine name=a\nhard_swish name=u", (3, 5)),
-        ("sin", "sin name=u", (3, 5)),
-        ("cos", "cos name=u", (3, 5)),
-        ("tan", "tan name=u", (3, 5)),
-        ("asin", "sigmoid name=s\nasin name=u", (3, 5)),
-        ("acos", "sigmoid name=s\nacos name=u", (3, 5)),
-        ("atan", "atan name=u", (3, 5)),
-        ("sinh", "sinh name=u", (3, 5)),
-        ("cosh", "cosh name=u", (3, 5)),
-        ("asinh", "asinh name=u", (3, 5)),
-        ("acosh", "sigmoid name=s\nexp name=e\nacosh name=u", (3, 5)),
-        ("atanh", "sigmoid name=s\natanh name=u", (3, 5)),
-        ("floor (3x)", "affine name=a\nfloor name=u", (3, 5)),
-        ("ceil (3x)", "affine name=a\nceil name=u", (3, 5)),
-        ("round (3x)", "affine name=a\nround name=u", (3, 5)),
-        ("sign", "sign name=u", (3, 5)),
-        ("silu", "affine name=a\nsilu name=u", (3, 5)),
-        ("gelu", "affine name=a\ngelu name=u", (3, 5)),
-        ("clip to [-0.35, 0.45]", "clip name=u alpha=-0.35 beta=0.45", (3, 5)),
-        ("reduce mean over H, W", "reduce name=r op=mean axes=0,1", (3, 4, 2)),
-        ("reduce sum over C, dropped", "reduce name=r op=sum axes=2 keepdims=false", (3, 4, 2)),
-        ("reduce max over W", "reduce name=r op=max axes=1", (3, 4, 2)),
-        ("reduce everything", "reduce name=r op=mean axes=0,1,2 keepdims=false", (3, 4, 2)),
-        ("reduce min over W", "reduce name=r op=min axes=1", (3, 4, 2)),
-        ("reduce prod over C", "sigmoid name=s\nreduce name=r op=prod axes=2", (3, 4, 2)),
-        ("reduce prod over H, W, dropped", "sigmoid name=s\nreduce name=r op=prod axes=0,1 keepdims=false", (3, 4, 2)),
-        ("reduce sum_square over H, W", "reduce name=r op=sum_square axes=0,1", (3, 4, 2)),
-        ("reduce l1 over W", "reduce name=r op=l1 axes=1", (3, 4, 2)),
-        ("reduce l2 over C, dropped", "reduce name=r op=l2 axes=2 keepdims=false", (3, 4, 2)),
-        ("reduce log_sum over H", "sigmoid name=s\nreduce name=r op=log_sum axes=0", (3, 4, 2)),
-        ("reduce log_sum_exp over W, C", "reduce name=r op=log_sum_exp axes=1,2", (3, 4, 2)),
-        ("pad constant (the channels too)", "pad name=p pads=1,2,0,1,1,0 value=0.25", (3, 4, 2)),
-        ("pad reflect", "pad name=p pads=2,1,1,3 mode=reflect", (4, 4, 2)),
-        ("pad edge", "pad name=p pads=2,1,0,2 mode=edge", (3, 4, 2)),
-        ("transpose (H,W,C) -> (C,H,W), then a conv2d", "transpose name=t perm=2,0,1\nconv2d name=c filters=2 kernel=2", (3, 4, 2)),
-        ("transpose of rank 4", "transpose name=t perm=3,1,0,2", (2, 3, 4, 2)),
-        ("slice with steps", "slice name=s begin=1,0,1 size=2,3,2 step=2,2,1", (5, 6, 3)),
-        ("resize bilinear up (half pixel)", "resize name=r size=7,9", (3, 4, 2)),
-        ("matmul q k^T", "dense name=q units=5 inputs=in\ndense name=k units=5 inputs=in\ntranspose name=kt perm=1,0 inputs=k\nmatmul name=m inputs=q,kt", (4, 3)),
-        ("matmul broadcast (H, M, K) x (K, P)", "reduce name=r op=mean axes=0 keepdims=false inputs=in\ntranspose name=t perm=1,0 inputs=r\nmatmul name=m inputs=in,t", (2, 3, 4)),
-        ("conv2d_transpose stride 2, kernel 2 (a decoder's upsampling)", "conv2d_transpose name=t filters=3 kernel=2 stride=2 activation=relu", (3, 4, 2)),
-        ("conv2d_transpose 3x3 stride 2, pad 1, output padding, groups", "conv2d_transpose name=t filters=4 kernel=3 stride=2 padding=1 output_padding=1 groups=2", (3, 3, 4)),
-        ("conv2d_transpose dilation 2, no bias", "conv2d_transpose name=t filters=2 kernel=2,3 dilation=2 bias=false", (3, 4, 2)),
-        ("resize bilinear down", "resize name=r size=3,2", (6, 5, 2)),
-        ("resize bilinear, align corners", "resize name=r size=5,7 coordinates=align_corners", (3, 4, 2)),
-        ("resize linear (L, C)", "resize name=r size=9", (4, 3)),
-        ("resize nearest (asymmetric, floor)", "resize name=r size=7,5 mode=nearest coordinates=asymmetric nearest=floor", (3, 4, 2)),
-        ("tensor joined to the data (a class token)", "tensor name=t shape=1,3 inputs=in\nconcat name=c inputs=t,in axis=0", (4, 3)),
-        ("concat along the first axis", "concat name=c inputs=in,in axis=0", (2, 3, 2)),
-        ("x * erf(x * scale + shift): GELU's form", "affine name=a\nerf name=e\nmultiply name=m inputs=in,e", (3, 6)),
-    ]
-    for name, line, shape in conv + dense + pools + others + tensors:
-        c.append((name, line, 3, 0, shape))
-    c.append(("batchnorm training", "batchnorm name=b momentum=0.9 epsilon=0.001", 4, 1, (5, 4, 3)))
-    c.append(("batchnorm inference", "batchnorm name=b", 4, 0, (5, 4, 3)))
-    c.append(("batchnorm on (C)", "batchnorm name=b momentum=0.8 epsilon=0.01", 6, 1, (7,)))
-    resid = "\n".join([
-        "conv2d name=c1 filters=3 kernel=3 padding=same activation=relu",
-        "batchnorm name=b1",
-        "conv2d name=c2 filters=3 kernel=3 padding=same",
-        "add name=sum inputs=in,c2",
-        "relu name=r",
-    ])
-    c.append(("residual block (training)", resid, 2, 1, (6, 5, 3)))
-    inception = "\n".join([
-        "conv2d name=a filters=2 kernel=1 activation=relu",
-        "conv2d name=b filters=3 kernel=3 padding=same inputs=in",
-        "maxpool2d name=p size=3 stride=1 padding=same inputs=in",
-        "concat name=cat inputs=a,b,p",
-        "conv2d name=out filters=2 kernel=1 activation=tanh",
-    ])
-    c.append(("inception-style concat block", inception, 2, 0, (5, 6, 3)))
-    c.append(("concat of the input with itself", "concat name=cat inputs=in,in", 2, 0, (3, 4, 2)))
-    small_cnn = "\n".join([
-        "conv2d name=c1 filters=4 kernel=3 activation=relu",
-        "conv2d name=c2 filters=6 kernel=3 activation=relu",
-        "maxpool2d name=p size=2 stride=2",
-        "flatten name=f",
-        "dense name=d1 units=16 activation=relu",
-        "dense name=d2 units=10 activation=softmax",
-    ])
-    c.append(("mnist-cnn in miniature", small_cnn, 3, 0, (10, 10, 1)))
+def read_cases(root):
+    """The layer kinds' cases, as tests/test_ops.c reads them: every src/layers/*.cases, then
+    src/core/*.cases, in name order; a case's name in the reference is "FILE: NAME"."""
     out = []
-    for i, (name, body, batch, training, shape) in enumerate(c):
-        text = f"input name=in shape={','.join(map(str, shape))}\n{body}\n"
-        case = Case(name, text, batch, training, shape, seed=1000 + i)
-        if "past 6" in name:  # inputs in (-9, 9): ReLU6's upper corner is crossed
-            case.rand_scale = 9.0
-        out.append(case)
-    return out + loss_cases(2000) + optimizer_cases(3000)
+    for folder in ("src/layers", "src/core"):
+        for path in sorted(glob.glob(os.path.join(root, folder, "*.cases"))):
+            file = os.path.basename(path)
+            current = None
+            for line in open(path).read().splitlines():
+                if line.startswith("#") or line.startswith("kinds ") or not line.strip():
+                    continue
+                if line.startswith("case "):
+                    name, _, opts = line[5:].partition("|")
+                    current = {"name": f"{file}: {name.strip()}", "text": "", "batch": 3, "training": 0, "scale": 1.0, "torch": True}
+                    for opt in opts.split():
+                        key, value = opt.split("=")
+                        if key == "batch":
+                            current["batch"] = int(value)
+                        elif key == "training":
+                            current["training"] = int(value)
+                        elif key == "scale":
+                            current["scale"] = float(value)
+                        elif key == "checks":
+                            current["torch"] = value != "fd"
+                    out.append(current)
+                else:
+                    current["text"] += line + "\n"
+    cases = []
+    for c in out:
+        if not c["torch"]:
+            continue
+        first = parse(c["text"])[0]
+        assert first[0] == "input" and first[1].get("name") == "in", c["name"] + ": the first line must be 'input name=in shape=...'"
+        for kind, settings in parse(c["text"]):
+            assert "name" in settings, f"{c['name']}: '{kind}' has no name (PyTorch's tensors are keyed by it)"
+        shape = tuple(int(v) for v in first[1]["shape"].split(","))
+        case = Case(c["name"], c["text"], c["batch"], c["training"], shape, seed=zlib.crc32(c["name"].encode()))
+        case.rand_scale = c["scale"]
+        cases.append(case)
+    return cases
+
+
+def cases():
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    return read_cases(root) + loss_cases(2000) + optimizer_cases(3000)
 
 
 def write_str(f, s):

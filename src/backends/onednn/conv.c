@@ -247,7 +247,7 @@ fail:
 }
 
 /* Dilated and strided at once, oneDNN 2.7's backward-data result here disagrees with PyTorch and
- * with the reference (relative error ~1 in tests/test_torch.c, every such case tried): those
+ * with the reference (relative error ~1 in tests/test_ops.c, every such case tried): those
  * layers run the reference kernel instead. */
 static int conv_supports(const fv_node *node) {
     const fv_conv_settings *c = &node->layer.conv;

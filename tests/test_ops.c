@@ -1,0 +1,431 @@
+/* test_ops.c — the op test: every layer kind in the op table, on every backend compiled in, through
+ * the cases that live beside it (src/layers/KIND.cases; networks of several kinds in
+ * src/core/net.cases). Each case is checked three ways:
+ *   fd     its input and parameter gradients against central finite differences of its forward pass;
+ *   torch  its output and every gradient against PyTorch in float64 (tests/torch_reference.py reads
+ *          the same files and writes the reference; fovea loads the same weights and input);
+ *   and on a backend other than the reference kernels, its output and gradients against the
+ *   reference kernels' on the same weights and input.
+ * A kind no file lists, or whose file has no case of it under each check, fails the test.
+ *
+ * A .cases file: '#' starts a comment line; "kinds WORD..." names the kinds whose cases it holds
+ * (each kind in exactly one file); "case NAME [| OPTIONS]" starts a case, whose model text (the
+ * lines up to the next case, starting with "input name=in shape=...") follows. OPTIONS: batch=N
+ * (default 3), training=1 (dropout's mask and batch statistics; default 0), scale=S (PyTorch's
+ * inputs in (-S, S); default 1), checks=fd or checks=torch (default both).
+ *
+ * Finite differences: L = sum(output * R) for a fixed random R, accumulated in double; central
+ * differences with h = 1e-2 in float32: truncation error ~ h^2/6 * |f'''| ~ 2e-5 and rounding error
+ * ~ sqrt(#outputs) * 6e-8 * |out| / (2h) ~ 5e-5, so |numeric - analytic| <= 2e-3 + 1e-2 * |analytic|
+ * has a wide margin, while a wrong index, a missing term or a wrong scale shows up as an error of
+ * the gradient's own size. Inputs are distinct values spaced 0.03 apart (> 2h) and at least 0.015
+ * from 0, so no ReLU sits within h of its kink and no max-pool window has two values within 2h of
+ * each other; a case whose activations have kinks elsewhere is checks=torch.
+ *
+ * PyTorch and the reference kernels: the normwise relative error max|fovea - torch| / max|torch|
+ * must be <= 1e-5. fovea computes in float32 (unit roundoff 6e-8); a sum of K products carries an
+ * error of about sqrt(K) * 6e-8 relative to its largest terms, and the largest K here (a weight
+ * gradient summed over batch x positions, ~500 terms) gives ~1.3e-6, so 1e-5 leaves margin without
+ * hiding a wrong index (which shows up as an O(1) error).
+ *
+ * usage: test_ops SOURCE_DIR TORCH_REFERENCE.bin */
+#include "check.h"
+#include "fovea.h"
+#include "reference.h"
+
+#include <dirent.h>
+
+#define H 1e-2f
+#define MAX_PROBES 40
+#define TOLERANCE 1e-5
+#define MAX_CASES 512
+
+typedef struct op_case {
+    char file[64];  /* "conv.cases" */
+    char name[256];
+    char text[1024]; /* the model text */
+    int batch, training;
+    int fd, torch;   /* the checks it takes */
+} op_case;
+
+typedef struct op_cases {
+    op_case c[MAX_CASES];
+    int n;
+    const char *kind_file[FV_LAYER_KIND_COUNT]; /* the file whose "kinds" line lists the kind */
+    char files[64][64];
+    int n_files;
+} op_cases;
+
+/* ---- reading the case files ---- */
+
+static const char *after_space(const char *s) {
+    while (*s == ' ') s++;
+    return s;
+}
+
+static int read_options(test_counts *t, op_case *c, const char *opts) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", opts);
+    for (char *tok = strtok(buf, " "); tok; tok = strtok(NULL, " ")) {
+        if (!strncmp(tok, "batch=", 6)) c->batch = atoi(tok + 6);
+        else if (!strcmp(tok, "training=1")) c->training = 1;
+        else if (!strncmp(tok, "scale=", 6)) continue; /* PyTorch's inputs only */
+        else if (!strcmp(tok, "checks=fd")) c->torch = 0;
+        else if (!strcmp(tok, "checks=torch")) c->fd = 0;
+        else {
+            CHECK(t, 0, "%s: case '%s': unknown option '%s'", c->file, c->name, tok);
+            return 0;
+        }
+    }
+    CHECK(t, c->batch >= 1 && c->batch <= 16, "%s: case '%s': batch %d", c->file, c->name, c->batch);
+    return 1;
+}
+
+static void read_file(test_counts *t, op_cases *all, const char *dir, const char *file) {
+    char path[512], line[256];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "r");
+    CHECK(t, f != NULL, "%s: cannot open", path);
+    if (!f) return;
+    CHECK(t, all->n_files < 64, "more than 64 .cases files");
+    char *fname = all->files[all->n_files < 63 ? all->n_files++ : 63];
+    snprintf(fname, sizeof all->files[0], "%s", file);
+    op_case *c = NULL;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '#') continue;
+        if (!strncmp(line, "kinds ", 6)) {
+            char buf[512];
+            snprintf(buf, sizeof buf, "%s", line + 6);
+            for (char *w = strtok(buf, " "); w; w = strtok(NULL, " ")) {
+                int k = 0;
+                while (k < FV_LAYER_KIND_COUNT && strcmp(fv_layer_kind_name((fv_layer_kind)k), w)) k++;
+                CHECK(t, k < FV_LAYER_KIND_COUNT, "%s: 'kinds' names '%s', which is no layer kind", file, w);
+                if (k == FV_LAYER_KIND_COUNT) continue;
+                CHECK(t, !all->kind_file[k], "%s: kind '%s' is listed in %s too", file, w, all->kind_file[k]);
+                all->kind_file[k] = fname;
+            }
+        } else if (!strncmp(line, "case ", 5)) {
+            CHECK(t, all->n < MAX_CASES, "more than %d cases", MAX_CASES);
+            if (all->n >= MAX_CASES) break;
+            c = &all->c[all->n++];
+            memset(c, 0, sizeof *c);
+            snprintf(c->file, sizeof c->file, "%s", file);
+            c->batch = 3, c->fd = 1, c->torch = 1;
+            char *bar = strchr(line, '|');
+            if (bar) *bar = '\0';
+            size_t n = strlen(line);
+            while (n > 5 && line[n - 1] == ' ') line[--n] = '\0';
+            snprintf(c->name, sizeof c->name, "%s", after_space(line + 5));
+            for (op_case *o = all->c; o < c; o++)
+                CHECK(t, strcmp(o->file, c->file) || strcmp(o->name, c->name), "%s: two cases are named '%s'", file, c->name);
+            if (bar && !read_options(t, c, after_space(bar + 1))) c->fd = c->torch = 0;
+        } else if (c && *line) {
+            size_t used = strlen(c->text);
+            CHECK(t, used + strlen(line) + 2 < sizeof c->text, "%s: case '%s' is too long", file, c->name);
+            if (used + strlen(line) + 2 < sizeof c->text) snprintf(c->text + used, sizeof c->text - used, "%s\n", line);
+        } else {
+            CHECK(t, !*line, "%s: '%s' is outside any case", file, line);
+        }
+    }
+    fclose(f);
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* Every *.cases file of a folder, in name order (the same order as torch_reference.py's). */
+static void read_dir(test_counts *t, op_cases *all, const char *dir) {
+    DIR *d = opendir(dir);
+    CHECK(t, d != NULL, "%s: cannot open", dir);
+    if (!d) return;
+    char *names[128];
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < 128;) {
+        size_t len = strlen(e->d_name);
+        if (len > 6 && !strcmp(e->d_name + len - 6, ".cases") && (names[n] = strdup(e->d_name))) n++;
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    for (int i = 0; i < n; i++) read_file(t, all, dir, names[i]), free(names[i]);
+}
+
+/* ---- one network, set up the same way for every check ---- */
+
+typedef struct lcg {
+    uint64_t s;
+} lcg;
+
+static float uniform(lcg *g) { return 2.0f * test_uniform(&g->s) - 1.0f; } /* [-1, 1) */
+
+static fv_net *build(test_counts *t, const op_case *c, fv_backend backend, const char *what) {
+    fv_error err;
+    fv_net *net = fv_net_from_text(c->text, what, &err);
+    CHECK(t, net != NULL, "%s: %s", what, net ? "" : err.message);
+    if (!net) return NULL;
+    fv_status st = fv_net_plan(net, c->batch, backend, 3, &err);
+    CHECK(t, st == FV_OK, "%s: plan: %s", what, st == FV_OK ? "" : err.message);
+    if (st != FV_OK) return fv_net_free(net), NULL;
+    return net;
+}
+
+/* Weights for the finite-difference and backend checks: variances and batch-norm scales near 1. */
+static void fill_weights(fv_net *net, lcg *g) {
+    fv_error err;
+    for (int i = 0; i < fv_net_param_count(net); i++) {
+        fv_param_info p;
+        fv_net_param(net, i, &p, &err);
+        int positive = !strcmp(p.name, "moving_variance") || !strcmp(p.name, "gamma");
+        for (size_t k = 0; k < p.count; k++) p.value[k] = positive ? 1.0f + 0.5f * uniform(g) : 0.7f * uniform(g);
+    }
+}
+
+/* Distinct values 0.03 apart, none within 0.015 of zero, in a shuffled order. */
+static void fill_input(float *x, size_t nx, lcg *g) {
+    size_t *perm = malloc(nx * sizeof *perm);
+    if (!perm) abort();
+    for (size_t i = 0; i < nx; i++) perm[i] = i;
+    for (size_t i = nx; i > 1; i--) {
+        size_t j = (size_t)((uniform(g) + 1.0f) * 0.5f * (float)i) % i, tmp = perm[i - 1];
+        perm[i - 1] = perm[j], perm[j] = tmp;
+    }
+    for (size_t i = 0; i < nx; i++) x[i] = ((float)perm[i] - (float)(nx / 2) + 0.5f) * 0.03f; /* half-integers: no zero */
+    free(perm);
+}
+
+static size_t input_count(fv_net *net) { return (size_t)fv_net_batch(net) * fv_shape_count(fv_net_node_shape(net, 0)); }
+
+static size_t output_count(fv_net *net) {
+    return (size_t)fv_net_batch(net) * fv_shape_count(fv_net_node_shape(net, fv_net_output_node(net)));
+}
+
+/* ---- finite differences ---- */
+
+static double loss_of(fv_net *net, const float *x, const float *r, int training) {
+    fv_error err;
+    fv_net_reseed(net, 7); /* the same dropout mask for every evaluation */
+    fv_net_forward(net, x, training, &err);
+    const float *y = fv_net_node_output(net, fv_net_output_node(net));
+    double l = 0.0;
+    for (size_t i = 0, n = output_count(net); i < n; i++) l += (double)y[i] * (double)r[i];
+    return l;
+}
+
+/* Compares the analytic gradient `grad` of `value` (n entries) with finite differences. */
+static void probe(test_counts *t, const char *what, const char *tensor, fv_net *net, float *x, const float *r, int training,
+                  float *value, const float *grad, size_t n, lcg *g) {
+    int probes = n < MAX_PROBES ? (int)n : MAX_PROBES, bad = 0;
+    for (int p = 0; p < probes; p++) {
+        size_t i = n <= MAX_PROBES ? (size_t)p : (size_t)((uniform(g) + 1.0f) * 0.5f * (float)n) % n;
+        float saved = value[i];
+        value[i] = saved + H;
+        double up = loss_of(net, x, r, training);
+        value[i] = saved - H;
+        double down = loss_of(net, x, r, training);
+        value[i] = saved;
+        double numeric = (up - down) / (2.0 * H), analytic = grad[i];
+        if (fabs(numeric - analytic) > 2e-3 + 1e-2 * fabs(analytic) && !bad++)
+            fprintf(stderr, "  %s: d%s[%zu]: numeric %.6f, analytic %.6f\n", what, tensor, i, numeric, analytic);
+    }
+    CHECK(t, bad == 0, "%s: %d of %d entries of d%s disagree with finite differences", what, bad, probes, tensor);
+}
+
+static void check_fd(test_counts *t, const op_case *c, fv_backend backend) {
+    char what[400];
+    snprintf(what, sizeof what, "[%s] %s: %s (finite differences)", fv_backend_name(backend), c->file, c->name);
+    fv_net *net = build(t, c, backend, what);
+    if (!net) return;
+    fv_error err;
+    lcg g = {(uint64_t)strlen(c->name) * 7919u + (uint64_t)c->batch};
+    fill_weights(net, &g);
+    size_t nx = input_count(net), ny = output_count(net);
+    float *x = malloc(nx * sizeof *x), *r = malloc(ny * sizeof *r), *dx = malloc(nx * sizeof *dx);
+    if (!x || !r || !dx) abort();
+    fill_input(x, nx, &g);
+    for (size_t i = 0; i < ny; i++) r[i] = uniform(&g);
+
+    loss_of(net, x, r, c->training);
+    fv_net_backward(net, r, &err);
+    memcpy(dx, fv_net_node_grad(net, 0), nx * sizeof *dx);
+    int n_params = fv_net_param_count(net);
+    float *grads[64] = {0};
+    for (int i = 0; i < n_params && i < 64; i++) { /* read before the probes run forward again */
+        fv_param_info p;
+        fv_net_param(net, i, &p, &err);
+        if (!(grads[i] = malloc(p.count * sizeof(float)))) abort();
+        memcpy(grads[i], p.grad, p.count * sizeof(float));
+    }
+    probe(t, what, "input", net, x, r, c->training, x, dx, nx, &g);
+    for (int i = 0; i < n_params && i < 64; i++) {
+        fv_param_info p;
+        fv_net_param(net, i, &p, &err);
+        char tensor[160];
+        snprintf(tensor, sizeof tensor, "%s/%s", fv_net_node_name(net, p.node), p.name);
+        if (p.trainable) probe(t, what, tensor, net, x, r, c->training, p.value, grads[i], p.count, &g);
+        free(grads[i]);
+    }
+    free(x), free(r), free(dx);
+    fv_net_free(net);
+}
+
+/* ---- comparisons: PyTorch's numbers, the reference kernels' ---- */
+
+static char worst_at[600]; /* where the largest error was seen, for the summary line (this program's own state) */
+
+static void compare(test_counts *t, const char *what, const char *tensor, const float *got, const float *want, size_t n) {
+    double err = rel_diff(got, want, n, 1e-6);
+    if (err > t->worst) t->worst = err, snprintf(worst_at, sizeof worst_at, "%s: %s", what, tensor);
+    CHECK(t, err <= TOLERANCE, "%s: %s differs: relative error %.3g", what, tensor, err);
+}
+
+/* The backend's output and gradients against the reference kernels', on the same weights and input. */
+static void check_against_reference(test_counts *t, const op_case *c, fv_backend backend) {
+    char what[400];
+    snprintf(what, sizeof what, "[%s] %s: %s (against the reference kernels)", fv_backend_name(backend), c->file, c->name);
+    fv_net *ref = build(t, c, FV_BACKEND_REFERENCE, what), *net = ref ? build(t, c, backend, what) : NULL;
+    if (!net) return fv_net_free(ref);
+    fv_error err;
+    lcg g = {(uint64_t)strlen(c->name) * 104729u};
+    fill_weights(ref, &g);
+    for (int i = 0; i < fv_net_param_count(ref); i++) {
+        fv_param_info p, q;
+        fv_net_param(ref, i, &p, &err), fv_net_param(net, i, &q, &err);
+        memcpy(q.value, p.value, p.count * sizeof(float));
+    }
+    size_t nx = input_count(ref), ny = output_count(ref);
+    float *x = malloc(nx * sizeof *x), *r = malloc(ny * sizeof *r);
+    if (!x || !r) abort();
+    for (size_t i = 0; i < nx; i++) x[i] = uniform(&g);
+    for (size_t i = 0; i < ny; i++) r[i] = uniform(&g);
+    fv_net *nets[2] = {ref, net};
+    for (int k = 0; k < 2; k++) {
+        fv_net_reseed(nets[k], 11);
+        fv_net_forward(nets[k], x, c->training, &err);
+        fv_net_backward(nets[k], r, &err);
+    }
+    compare(t, what, "output", fv_net_node_output(net, fv_net_output_node(net)), fv_net_node_output(ref, fv_net_output_node(ref)), ny);
+    compare(t, what, "d_input", fv_net_node_grad(net, 0), fv_net_node_grad(ref, 0), nx);
+    for (int i = 0; i < fv_net_param_count(ref); i++) {
+        fv_param_info p, q;
+        fv_net_param(ref, i, &p, &err), fv_net_param(net, i, &q, &err);
+        char tensor[160];
+        snprintf(tensor, sizeof tensor, "%s %s/%s", p.trainable ? "grad" : "after", fv_net_node_name(ref, p.node), p.name);
+        compare(t, what, tensor, q.trainable ? q.grad : q.value, p.trainable ? p.grad : p.value, p.count);
+    }
+    free(x), free(r);
+    fv_net_free(ref), fv_net_free(net);
+}
+
+static void check_torch(test_counts *t, const op_case *c, const ref_case *rc, fv_backend backend) {
+    char what[400];
+    snprintf(what, sizeof what, "[%s] %s: %s (PyTorch)", fv_backend_name(backend), c->file, c->name);
+    CHECK(t, rc->batch == c->batch && rc->training == c->training && !strcmp(rc->text, c->text),
+          "%s: the reference was written for another version of the case (rerun torch_reference.py)", what);
+    fv_net *net = build(t, c, backend, what);
+    if (!net) return;
+    fv_error err;
+    for (int i = 0; i < fv_net_param_count(net); i++) { /* every parameter from the reference, each of the same size */
+        fv_param_info p;
+        fv_net_param(net, i, &p, &err);
+        char key[200];
+        snprintf(key, sizeof key, "param/%s/%s", fv_net_node_name(net, p.node), p.name);
+        const ref_tensor *r = find(rc, key);
+        CHECK(t, r && r->count == p.count, "%s: parameter %s missing or of another size", what, key);
+        if (r && r->count == p.count) memcpy(p.value, r->data, p.count * sizeof(float));
+    }
+    const ref_tensor *input = find(rc, "input"), *d_output = find(rc, "d_output"), *want;
+    CHECK(t, input && d_output && input->count == input_count(net) && d_output->count == output_count(net),
+          "%s: the reference lacks an input or d_output of the network's size", what);
+    if (input && d_output && input->count == input_count(net) && d_output->count == output_count(net)) {
+        fv_net_forward(net, input->data, c->training, &err);
+        fv_net_backward(net, d_output->data, &err);
+        if ((want = find(rc, "output"))) compare(t, what, "output", fv_net_node_output(net, fv_net_output_node(net)), want->data, want->count);
+        if ((want = find(rc, "d_input"))) compare(t, what, "d_input", fv_net_node_grad(net, 0), want->data, want->count);
+        for (int i = 0; i < fv_net_param_count(net); i++) {
+            fv_param_info p;
+            fv_net_param(net, i, &p, &err);
+            char key[200];
+            snprintf(key, sizeof key, "%s/%s/%s", p.trainable ? "grad" : "after", fv_net_node_name(net, p.node), p.name);
+            want = find(rc, key);
+            CHECK(t, want && want->count == p.count, "%s: the reference has no %s", what, key);
+            if (want && want->count == p.count) compare(t, what, key, p.trainable ? p.grad : p.value, want->data, want->count);
+        }
+    }
+    fv_net_free(net);
+}
+
+/* ---- the program ---- */
+
+typedef struct run_state {
+    op_cases *all;
+    int *torch_done; /* per case: its reference was found */
+} run_state;
+
+static void run_reference_case(test_counts *t, const ref_case *rc, void *user) {
+    run_state *s = user;
+    if (find(rc, "loss_config") || find(rc, "opt_config")) return; /* losses and optimizers: test_torch */
+    for (int i = 0; i < s->all->n; i++) {
+        const op_case *c = &s->all->c[i];
+        char key[340];
+        snprintf(key, sizeof key, "%s: %s", c->file, c->name);
+        if (strcmp(key, rc->name)) continue;
+        s->torch_done[i] = 1;
+        if (!c->torch) return;
+        check_torch(t, c, rc, FV_BACKEND_REFERENCE);
+        if (fv_backend_available(FV_BACKEND_ONEDNN)) check_torch(t, c, rc, FV_BACKEND_ONEDNN);
+        return;
+    }
+    CHECK(t, 0, "the PyTorch reference has a case '%s' that no .cases file has (rerun torch_reference.py)", rc->name);
+}
+
+static int case_uses(const op_case *c, fv_layer_kind kind) {
+    fv_error err;
+    fv_net *net = fv_net_from_text(c->text, c->name, &err);
+    int uses = 0;
+    for (int i = 0; net && i < fv_net_node_count(net); i++) uses |= fv_net_node_layer(net, i)->kind == kind;
+    fv_net_free(net);
+    return uses;
+}
+
+int main(int argc, char **argv) {
+    test_counts t = {0, 0, 0.0};
+    if (argc != 3) return fprintf(stderr, "usage: test_ops SOURCE_DIR TORCH_REFERENCE.bin\n"), 2;
+    static op_cases all; /* about 400 KB: not on the stack */
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/src/layers", argv[1]);
+    read_dir(&t, &all, dir);
+    snprintf(dir, sizeof dir, "%s/src/core", argv[1]);
+    read_dir(&t, &all, dir);
+    int backends[2] = {FV_BACKEND_REFERENCE, FV_BACKEND_ONEDNN}, n_backends = fv_backend_available(FV_BACKEND_ONEDNN) ? 2 : 1;
+
+    for (int i = 0; i < all.n; i++)
+        for (int b = 0; b < n_backends; b++) {
+            if (all.c[i].fd) check_fd(&t, &all.c[i], (fv_backend)backends[b]);
+            if (b > 0) check_against_reference(&t, &all.c[i], (fv_backend)backends[b]);
+        }
+    int torch_done[MAX_CASES] = {0};
+    run_state s = {&all, torch_done};
+    long n_ref = ref_for_each(argv[2], &t, run_reference_case, &s);
+    CHECK(&t, n_ref > 0, "%s: no PyTorch reference", argv[2]);
+    for (int i = 0; i < all.n; i++)
+        CHECK(&t, !all.c[i].torch || torch_done[i], "%s: %s: the PyTorch reference lacks it (rerun torch_reference.py)", all.c[i].file,
+              all.c[i].name);
+
+    /* every kind: listed in one file, which has a case of it under each check */
+    for (int k = 0; k < FV_LAYER_KIND_COUNT; k++) {
+        const char *word = fv_layer_kind_name((fv_layer_kind)k), *file = all.kind_file[k];
+        CHECK(&t, file != NULL, "layer kind '%s': no .cases file lists it (a 'kinds' line beside its source)", word);
+        if (!file) continue;
+        int fd = 0, torch = 0;
+        for (int i = 0; i < all.n; i++)
+            if (!strcmp(all.c[i].file, file) && (all.c[i].fd || all.c[i].torch) && case_uses(&all.c[i], (fv_layer_kind)k))
+                fd += all.c[i].fd, torch += all.c[i].torch;
+        CHECK(&t, fd > 0, "layer kind '%s': %s has no finite-difference case of it", word, file);
+        CHECK(&t, torch > 0, "layer kind '%s': %s has no PyTorch case of it", word, file);
+    }
+    int n_fd = 0, n_torch = 0;
+    for (int i = 0; i < all.n; i++) n_fd += all.c[i].fd, n_torch += all.c[i].torch;
+    printf("%d cases in %d files (%d with finite differences, %d with PyTorch), backends: reference%s; largest relative error %.2g "
+           "(tolerance %.0e), at %s\n",
+           all.n, all.n_files, n_fd, n_torch, n_backends > 1 ? ", onednn" : "", t.worst, TOLERANCE, worst_at);
+    return report(&t);
+}
