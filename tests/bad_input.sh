@@ -78,6 +78,9 @@ PY
 python_fix "$dir/good.fvm" "$dir/newer.fvm" 'struct.pack_into("<I", b, 8, 2)'
 python_fix "$dir/good.fvm" "$dir/impossible.fvm" 'tag, at, n = [s for s in sections(b) if s[0] == b"TRAN"][0]; struct.pack_into("<I", b, at + 12, 0xFFFFFFFF)'
 python_fix "$dir/good.fvm" "$dir/badopt.fvm" 'tag, at, n = [s for s in sections(b) if s[0] == b"OPTM"][0]; struct.pack_into("<I", b, at + 32, 7)'
+# a newer fovea's sections: an optional one (lower-case tag) and a required one (upper case)
+python_fix "$dir/good.fvm" "$dir/future_optional.fvm" 'struct.pack_into("<I", b, 12, struct.unpack_from("<I", b, 12)[0] + 1); b[-4:-4] = b"xtra" + struct.pack("<Q", 5) + b"hello"'
+python_fix "$dir/good.fvm" "$dir/future_required.fvm" 'struct.pack_into("<I", b, 12, struct.unpack_from("<I", b, 12)[0] + 1); b[-4:-4] = b"QUAN" + struct.pack("<Q", 4) + b"\0\0\0\0"'
 head -c 2000 "$dir/good.fvm" >"$dir/truncated.fvm"
 cp "$dir/good.fvm" "$dir/crc.fvm" && printf '\xff' | dd of="$dir/crc.fvm" bs=1 seek=600 conv=notrunc 2>/dev/null
 good=$(md5sum <"$dir/good.fvm")
@@ -95,6 +98,9 @@ bad "image that is not one" "noimage.png: cannot decode" "$fovea" predict "$dir/
 bad "newer version" "newer.fvm: model file version 2; this fovea reads version 1" "$fovea" summary "$dir/newer.fvm"
 bad "CRC mismatch" "crc.fvm: checksum mismatch" "$fovea" train "$dir/crc.fvm" --data "$dir/good" --out "$dir/good.fvm"
 intact "CRC mismatch" "$dir/good.fvm" "$good"
+if cmp -s <("$fovea" weights "$dir/future_optional.fvm" --exact) <("$fovea" weights "$dir/good.fvm" --exact); then passed=$((passed + 1))
+else failed=$((failed + 1)); echo "FAILED: a newer fovea's optional section is not skipped"; fi
+bad "a newer fovea's required section" "future_required.fvm: section 'QUAN' is required to read this file and this fovea does not know it" "$fovea" summary "$dir/future_required.fvm"
 bad "CRC-valid, impossible training state" "impossible.fvm: impossible training state" "$fovea" train "$dir/impossible.fvm" --data "$dir/good"
 bad "CRC-valid, impossible optimizer" "badopt.fvm: impossible optimizer settings" "$fovea" train "$dir/badopt.fvm" --data "$dir/good"
 bad "shape that does not fit the network" "shape: .*takes inputs \(None, 28, 28, 1\) but the data has samples \(None, 32, 32, 1\)" \

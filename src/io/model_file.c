@@ -15,6 +15,10 @@
  *           f64 val_loss, f64 val_accuracy, f32 learning_rate (no wall-clock times: a resumed
  *           run's file equals an uninterrupted one's, byte for byte)
  *   u32 CRC-32 (zlib) of every byte before it
+ * A tag's first letter says what a reader that does not know the section does (as PNG's chunk
+ * names): upper case, the section is required to read the file, and the file is refused naming
+ * it; lower case, it is optional (information a newer fovea added that an older one can do
+ * without), and it is skipped. Every section above is required.
  * A str is u32 length + bytes. Loading checks every length against the file and names what is
  * wrong. */
 #include "core/core.h"
@@ -34,6 +38,19 @@
 #define TAG_POSN TAG('P', 'O', 'S', 'N')
 #define TAG_HIST TAG('H', 'I', 'S', 'T')
 #define TAG_NORM TAG('N', 'O', 'R', 'M')
+
+/* Lower case first letter: a reader may skip the section. */
+static int section_optional(uint32_t tag) { return (tag & 0xff) >= 'a' && (tag & 0xff) <= 'z'; }
+
+/* A tag as text, unprintable bytes as '?'. */
+static const char *tag_name(uint32_t tag, char out[5]) {
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = (unsigned char)(tag >> (8 * i));
+        out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    out[4] = '\0';
+    return out;
+}
 
 /* ---- A growable byte buffer for writing. ---- */
 typedef struct out_buf {
@@ -422,10 +439,12 @@ fv_net *fv_model_load(const char *path, fv_checkpoint *ck, fv_error *err) {
                 e->val_loss = get_f64(&s), e->val_accuracy = get_f64(&s), e->learning_rate = get_f32(&s);
             }
             ck->train.n_history = (int)epochs;
-        } else {
-            fv_fail(err, "%s: unknown section tag 0x%08x", path, tag);
+        } else if (!section_optional(tag)) {
+            char name[5];
+            fv_fail(err, "%s: section '%s' is required to read this file and this fovea does not know it (a newer fovea wrote it)", path,
+                    tag_name(tag, name));
             goto fail;
-        }
+        } /* an optional section this fovea does not know: skipped */
     }
     if (!net || !have_weights) {
         fv_fail(err, "%s: %s", path, !net ? "has no architecture" : "has no weights");
