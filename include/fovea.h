@@ -387,6 +387,9 @@ int fv_net_node_count(const fv_net *net);
 int fv_net_find(const fv_net *net, const char *name);       /* node index or -1 */
 const char *fv_net_node_name(const fv_net *net, int node);
 const fv_layer *fv_net_node_layer(const fv_net *net, int node);
+/* The activation a node applies to its output, fused or its own (its op row's; linear when none,
+ * and for a node that does not exist); *alpha gets its parameter when alpha is not NULL. */
+fv_activation fv_net_node_activation(const fv_net *net, int node, float *alpha);
 fv_shape fv_net_node_shape(const fv_net *net, int node);   /* output shape, one sample */
 /* batch x shape, after forward. In an inference plan buffers are shared: only the output node's
  * is meant to be read (plan for inspection to read every layer's). */

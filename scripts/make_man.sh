@@ -26,8 +26,13 @@ Every command takes
 .B \-\-threads N
 (OpenMP threads; OMP_NUM_THREADS is honoured too) and
 .BR \-\-help .
+Its options, their ranges and defaults come from the command's option table, as do this page and
+the shell completion
+.RB ( "fovea completion bash" ).
+An option's value may also be given as
+.BR \-\-name=value .
 MAN
-for c in train evaluate predict report summary weights layers forward filter show saliency gradcam dream; do
+for c in $("$fovea" completion commands) completion; do
   echo ".SH $(echo "$c" | tr a-z A-Z)"
   echo ".nf"
   "$fovea" "$c" --help | esc

@@ -5,10 +5,48 @@
 set -uo pipefail
 fovea=$1 src=$2
 . "$src/tests/lib.sh"
-for c in train evaluate predict report summary weights layers forward filter show saliency gradcam dream; do
+commands=$("$fovea" completion commands)
+check "14 commands in the table" "[ $(wc -w <<<"$commands") -eq 14 ]"
+for c in $commands completion; do
   help=$("$fovea" "$c" --help)
   check "$c --help: usage and example" "grep -q '^usage: fovea $c' <<<\"\$help\" && grep -q '^example: fovea $c' <<<\"\$help\""
 done
+# every option of every command's table: in its --help, in the completion script, and a value out of
+# its range (numbers) or not among its words (choices) gives the one error form
+"$fovea" completion bash >"$dir/completion.bash"
+check "options table and every option checked" "/usr/bin/python3 - '$fovea' '$dir/completion.bash' <<'PY'
+import re, subprocess, sys
+fovea, completion = sys.argv[1], open(sys.argv[2]).read()
+rows = [l.split('\t') for l in subprocess.run([fovea, 'completion', 'options'], capture_output=True, text=True, check=True).stdout.splitlines()]
+assert len(rows) > 150, len(rows)
+helps, bad = {}, []
+for cmd, name, alias, kind, lo, hi, choices in rows:
+    helps.setdefault(cmd, subprocess.run([fovea, cmd, '--help'], capture_output=True, text=True).stdout)
+    if name not in helps[cmd] or (alias != '-' and alias + ', ' + name not in helps[cmd]):
+        bad.append(f'{cmd} --help lacks {name}')
+    m = re.search(rf'^  {cmd}\)\n(.*?)(?=^  [a-z_]+\)\$|^  esac)', completion, re.M | re.S)
+    section = m.group(1) if m else ''
+    if name not in section:
+        bad.append(f'the completion of {cmd} lacks {name}')
+    if kind in ('int', 'float', 'choice'):
+        value = str(int(float(hi)) + 1) if kind == 'int' else '1e300' if kind == 'float' else 'nonesuch'
+        if kind == 'int':
+            want = f\"fovea: {name} needs an integer from {int(float(lo))} to {int(float(hi))}, not '{value}'\"
+        elif kind == 'float':
+            want = f\"fovea: {name} needs a number from {float(lo):g} to {float(hi):g}, not '{value}'\"
+        else:
+            want = f\"fovea: {name} needs one of {', '.join(choices.split('|'))}, not '{value}'\"
+        r = subprocess.run([fovea, cmd, name, value], capture_output=True, text=True)
+        if r.returncode != 2 or r.stderr.strip() != want:
+            bad.append(f'{cmd} {name} {value}: exit {r.returncode}, {r.stderr.strip()!r}, not {want!r}')
+assert not bad, '\n'.join(bad)
+PY"
+complete_words() { bash -c "source '$dir/completion.bash'; COMP_WORDS=($1); COMP_CWORD=$2; _fovea; echo \"\${COMPREPLY[*]}\""; }
+check "completion: commands" "[[ ' $(complete_words 'fovea sa' 1) ' == *' saliency '* ]]"
+check "completion: a command's options" "[[ ' $(complete_words 'fovea train --sch' 2) ' == ' --schedule ' ]]"
+check "completion: a choice's words" "[ '$(complete_words 'fovea train --optimizer ""' 3)' = 'adam sgd' ]"
+check "unknown option: one line naming it" "[ \"\$('$fovea' summary '$src/models/lenet5.fv' --nope 2>&1)\" = \"fovea: unknown option '--nope' (fovea summary --help)\" ]"
+check "--name=value and -o for --out" "'$fovea' export '$src/models/lenet5.fv' -o '$dir/a.onnx' --seed=3 >/dev/null && '$fovea' export '$src/models/lenet5.fv' --out '$dir/b.onnx' --seed 3 >/dev/null && cmp -s '$dir/a.onnx' '$dir/b.onnx'"
 check "--version" "'$fovea' --version | grep -E '^fovea [0-9]+\.[0-9]+\.[0-9]+ ' >/dev/null"
 check "--threads 1" "'$fovea' --threads 1 --version | grep 'OpenMP threads: 1)' >/dev/null"
 check "OMP_NUM_THREADS=1" "OMP_NUM_THREADS=1 '$fovea' --version | grep 'OpenMP threads: 1)' >/dev/null"
@@ -26,7 +64,7 @@ assert d[\"classes\"][9][\"name\"] == \"Ankle boot\"
 check "summary --json parses, Keras's parameter count" "'$fovea' summary '$model' --json | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert d[\"total_params\"] == 61706 and d[\"layers\"][0][\"output_shape\"] == [None, 28, 28, 1]'"
 /usr/bin/python3 "$src/scripts/fashion_samples.py" "$dir" 2 >/dev/null
 check "predict --json parses" "'$fovea' predict '$model' --json --top 2 '$dir'/*.png | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d[\"predictions\"]) == 2 and len(d[\"predictions\"][0][\"top\"]) == 2'"
-check "man -l docs/fovea.1 renders every command" "[ \"\$(man -l '$src/docs/fovea.1' 2>/dev/null | grep -c 'usage: fovea')\" -eq 13 ]"
+check "man -l docs/fovea.1 renders every command" "[ \"\$(man -l '$src/docs/fovea.1' 2>/dev/null | grep -c 'usage: fovea')\" -eq 15 ]"
 check "docs/fovea.1 is current (scripts/make_man.sh)" "'$src/scripts/make_man.sh' '$fovea' | cmp -s - '$src/docs/fovea.1'"
 # --normalize is kept in the model file and applied by evaluate: training on raw data with
 # --normalize M,S equals training on data normalised beforehand, and so do the evaluations

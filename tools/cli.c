@@ -1,5 +1,5 @@
-/* cli.c — what every command of the fovea tool shares: checked option values and loading a
- * model definition or a saved model. */
+/* cli.c — what every command of the fovea tool shares: checked option values, loading a model,
+ * the image preprocessing. */
 #include "cli.h"
 
 #include <errno.h>
@@ -24,8 +24,6 @@ int cli_int_range(const char *flag, const char *value, long min, long max, long 
     return 1;
 }
 
-int cli_int(const char *flag, const char *value, long min, long *out) { return cli_int_range(flag, value, min, INT_MAX, out); }
-
 int cli_float_range(const char *flag, const char *value, double min, double max, double *out) {
     char *end;
     double v = value ? strtod(value, &end) : 0;
@@ -37,8 +35,6 @@ int cli_float_range(const char *flag, const char *value, double min, double max,
     *out = v;
     return 1;
 }
-
-int cli_float(const char *flag, const char *value, double min, double *out) { return cli_float_range(flag, value, min, 1e30, out); }
 
 int cli_output_writable(const char *path) {
     char tmp[4200];
@@ -53,39 +49,19 @@ int cli_output_writable(const char *path) {
     return 1;
 }
 
-int cli_backend(const char *name, fv_backend *b) {
-    if (name && !strcmp(name, "onednn") && fv_backend_available(FV_BACKEND_ONEDNN)) return *b = FV_BACKEND_ONEDNN, 1;
-    if (name && !strcmp(name, "reference")) return *b = FV_BACKEND_REFERENCE, 1;
-    fprintf(stderr, "fovea: --backend is %sreference\n", fv_backend_available(FV_BACKEND_ONEDNN) ? "onednn or " : "");
-    return 0;
-}
-
-/* --input-shape H,W, which fovea.c takes from any command line: the spatial sizes an ONNX model's
- * input leaves open. It reaches every command's model loading from here (file scope, set once
- * before the command runs) until the commands declare their options in one table. */
-static int64_t input_spatial[FV_MAX_SPATIAL];
-static int input_spatial_n;
-
-void cli_set_input_shape(const int64_t *spatial, int n) {
-    input_spatial_n = n;
-    for (int a = 0; a < n && a < FV_MAX_SPATIAL; a++) input_spatial[a] = spatial[a];
-}
-
-int cli_input_shape_given(void) { return input_spatial_n > 0; }
-
 int cli_is_onnx(const char *path) {
     size_t len = strlen(path);
     return len > 5 && !strcmp(path + len - 5, ".onnx");
 }
 
-fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint) {
+fv_net *cli_load_net(const cli_common *o, const char *path, fv_checkpoint *checkpoint) {
     fv_error err;
     fv_net *net;
-    if (input_spatial_n && cli_is_onnx(path)) { /* (batch, channels: as the file says, spatial sizes given) */
+    if (o->n_input_shape && cli_is_onnx(path)) { /* (batch, channels: as the file says, spatial sizes given) */
         int64_t dims[FV_MAX_SPATIAL + 2] = {0, 0};
-        for (int a = 0; a < input_spatial_n; a++) dims[a + 2] = input_spatial[a];
+        for (int a = 0; a < o->n_input_shape; a++) dims[a + 2] = o->input_shape[a];
         if (checkpoint) memset(checkpoint, 0, sizeof *checkpoint);
-        net = fv_net_load_onnx_shaped(path, dims, input_spatial_n + 2, NULL, &err);
+        net = fv_net_load_onnx_shaped(path, dims, o->n_input_shape + 2, NULL, &err);
     } else {
         net = fv_net_load(path, checkpoint, &err);
     }
@@ -93,33 +69,14 @@ fv_net *cli_load_net(const char *path, fv_checkpoint *checkpoint) {
     return net;
 }
 
-
-int cli_take_prep(int *argc, char **argv, cli_prep *p) {
-    memset(p, 0, sizeof *p);
-    for (int i = 0; i < *argc; i++) {
-        const char *a = argv[i], *v = i + 1 < *argc ? argv[i + 1] : NULL;
-        int take = 0;
-        if (!strcmp(a, "--imagenet")) p->resize = 256, p->normalize = "0.485,0.456,0.406/0.229,0.224,0.225", take = 1;
-        else if (!strcmp(a, "--resize")) {
-            long n;
-            if (!cli_int_range(a, v, 1, 65536, &n)) return 0;
-            p->resize = (int)n, take = 2;
-        } else if (!strcmp(a, "--normalize") || !strcmp(a, "--labels")) {
-            if (!v) return fprintf(stderr, "fovea: %s needs a value\n", a), 0;
-            *(!strcmp(a, "--labels") ? &p->labels : &p->normalize) = v, take = 2;
-        }
-        if (!take) continue;
-        for (int k = i; k + take <= *argc; k++) argv[k] = argv[k + take];
-        *argc -= take;
-        i--;
-    }
-    return 1;
-}
+/* --imagenet: torchvision's ImageNet preprocessing, unless --resize or --normalize say otherwise. */
+static const char *const imagenet_normalize = "0.485,0.456,0.406/0.229,0.224,0.225";
 
 int cli_prep_apply(const cli_prep *p, fv_train_state *state) {
     int automatic = 0;
-    if (p->normalize && (!cli_normalize_parse(p->normalize, state, &automatic) || automatic))
-        return automatic ? (fprintf(stderr, "fovea: --normalize auto needs training data; give MEAN,STD\n"), 0) : 0;
+    const char *normalize = p->normalize ? p->normalize : p->imagenet ? imagenet_normalize : NULL;
+    if (normalize && (!cli_normalize_read(normalize, state, &automatic) || automatic))
+        return fprintf(stderr, "fovea: --normalize auto needs training data; give MEAN,STD\n"), 0;
     if (!p->labels) return 1;
     FILE *f = fopen(p->labels, "r");
     if (!f) return fprintf(stderr, "fovea: %s: cannot open: %s\n", p->labels, strerror(errno)), 0;
@@ -146,7 +103,8 @@ int cli_prep_apply(const cli_prep *p, fv_train_state *state) {
 }
 
 fv_status cli_load_image(const cli_prep *p, const char *path, int height, int width, int channels, float *x, fv_error *err) {
-    if (p && p->resize) return fv_load_image_cropped(path, p->resize, height, width, channels, x, err);
+    int resize = p ? (p->resize ? (int)p->resize : p->imagenet ? 256 : 0) : 0;
+    if (resize) return fv_load_image_cropped(path, resize, height, width, channels, x, err);
     return fv_load_image(path, height, width, channels, x, err);
 }
 
@@ -161,7 +119,7 @@ void cli_json_string(FILE *out, const char *s) {
     fputc('"', out);
 }
 
-int cli_normalize_parse(const char *value, fv_train_state *state, int *automatic) {
+int cli_normalize_read(const char *value, fv_train_state *state, int *automatic) {
     *automatic = 0, state->n_normalize = 0;
     if (value && !strcmp(value, "auto")) return *automatic = 1, 1;
     const char *slash = value ? strchr(value, '/') : NULL;
@@ -186,10 +144,7 @@ int cli_normalize_parse(const char *value, fv_train_state *state, int *automatic
     }
     int ok = counts[0] > 0 && counts[0] == counts[1];
     for (int k = 0; ok && k < counts[0]; k++) ok = isfinite(state->mean[k]) && state->std[k] > 0.0f && isfinite(state->std[k]);
-    if (!ok) {
-        fprintf(stderr, "fovea: --normalize is auto, MEAN,STD or MEAN1,MEAN2,.../STD1,STD2,... (std > 0)\n");
-        return 0;
-    }
+    if (!ok) return 0;
     state->n_normalize = counts[0];
     return 1;
 }

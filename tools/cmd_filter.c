@@ -3,27 +3,10 @@
 #include "cli.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const filter_usage =
-    "usage: fovea filter INPUT --kernel K [options] -o OUT.png\n"
-    "  Convolves an image (PNG/JPEG/BMP/GIF, gray or RGB, each channel alone) or a signal (.npy or\n"
-    "  .txt of numbers) with a kernel: 2-D as scipy.signal.convolve2d, 1-D as np.convolve.\n"
-    "  --kernel K       sobel-x, sobel-y, sobel (gradient magnitude), average, gaussian, laplacian,\n"
-    "                   sharpen; a file (.txt: rows of numbers, one row for a 1-D kernel; .npy);\n"
-    "                   or numbers inline: \"1,0,-1\" or \"1,2,1;0,0,0;-1,-2,-1\"\n"
-    "  --size N         average/gaussian kernel size (default 3; gaussian: 2*ceil(3*sigma)+1)\n"
-    "  --sigma S        gaussian standard deviation in pixels (default 1)\n"
-    "  --mode M         full, same (default; the input's size, zero padding) or valid\n"
-    "  --correlate      cross-correlation (no kernel flip: what CNN layers compute)\n"
-    "  --gray           convert a colour image to gray first\n"
-    "  -o OUT.png       the result rescaled for viewing (minimum to 0, maximum to 255)\n"
-    "  --raw OUT.npy    the exact values (float32; H x W x C, or the 1-D result)\n"
-    "  A 1-D result is also printed.\n"
-    "example: fovea filter photo.png --kernel sobel-x -o edges.png\n"
-    "         fovea filter signal.txt --kernel 1,0,-1 --mode same\n";
 
 /* A small array of numbers from text: rows split by newlines or ';', values by spaces or ','. */
 static float *parse_numbers(const char *text, int *rows, int *cols, char *why, size_t why_size) {
@@ -138,27 +121,23 @@ static int filter_signal(const float *x, int n, const float *k, int m, fv_convol
     return rc;
 }
 
-int cmd_filter(int argc, char **argv) {
-    const char *input = NULL, *kernel = NULL, *out = NULL, *raw = NULL;
-    long size = 0;
-    double sigma = 1.0;
-    int correlate = 0, gray = 0;
+typedef struct filter_options {
+    cli_common common;
+    const char *kernel, *raw, *mode;
+    long size;
+    double sigma;
+    int correlate, gray;
+} filter_options;
+
+static int run_filter(void *options) {
+    const filter_options *o = options;
+    const char *input = o->common.args[0], *kernel = o->kernel, *out = o->common.out, *raw = o->raw;
+    long size = o->size;
+    double sigma = o->sigma;
+    int correlate = o->correlate, gray = o->gray;
     fv_convolve_mode mode = FV_CONVOLVE_SAME;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help")) return fputs(filter_usage, stdout), 0;
-        if (!strcmp(a, "--kernel") && v) kernel = v, i++;
-        else if (!strcmp(a, "-o") && v) out = v, i++;
-        else if (!strcmp(a, "--raw") && v) raw = v, i++;
-        else if (!strcmp(a, "--size")) { if (!cli_int(a, v, 1, &size)) return 2; i++; }
-        else if (!strcmp(a, "--sigma")) { if (!cli_float(a, v, 1e-6, &sigma)) return 2; i++; }
-        else if (!strcmp(a, "--mode")) { if (!parse_mode(v, &mode)) return fprintf(stderr, "fovea: --mode is full, same or valid\n"), 2; i++; }
-        else if (!strcmp(a, "--correlate")) correlate = 1;
-        else if (!strcmp(a, "--gray")) gray = 1;
-        else if (a[0] != '-' && !input) input = a;
-        else return fprintf(stderr, "fovea: unexpected argument '%s' (fovea filter --help)\n", a), 2;
-    }
-    if (!input || !kernel) return fputs(filter_usage, stderr), 2;
+    parse_mode(o->mode, &mode);
+    if (!kernel) return fprintf(stderr, "fovea: filter needs --kernel K (fovea filter --help)\n"), 2;
 
     /* the kernel: a name, a file or inline numbers */
     fv_error err;
@@ -221,3 +200,26 @@ done:
     fv_image_free(image), fv_image_free(picture);
     return rc;
 }
+
+#define FILTER(field) offsetof(filter_options, field)
+static const cli_option filter_table[] = {
+    {"--kernel", NULL, CLI_TEXT, FILTER(kernel), "K", 0, 0,
+     "sobel-x, sobel-y, sobel (gradient magnitude), average, gaussian, laplacian,\n"
+     "sharpen; a file (.txt: rows of numbers, one row for a 1-D kernel; .npy);\n"
+     "or numbers inline: \"1,0,-1\" or \"1,2,1;0,0,0;-1,-2,-1\"", NULL},
+    {"--size", NULL, CLI_INT, FILTER(size), "N", 1, 1001, "average/gaussian kernel size (default 3; gaussian: 2*ceil(3*sigma)+1)", NULL},
+    {"--sigma", NULL, CLI_FLOAT, FILTER(sigma), "S", 1e-6, 1e6, "gaussian standard deviation in pixels", NULL},
+    {"--mode", NULL, CLI_CHOICE, FILTER(mode), "full|same|valid", 0, 0, "same: the input's size, zero padding", NULL},
+    {"--correlate", NULL, CLI_FLAG, FILTER(correlate), NULL, 0, 0, "cross-correlation (no kernel flip: what CNN layers compute)", NULL},
+    {"--gray", NULL, CLI_FLAG, FILTER(gray), NULL, 0, 0, "convert a colour image to gray first", NULL},
+    {"--raw", NULL, CLI_TEXT, FILTER(raw), "OUT.npy", 0, 0, "the exact values (float32; H x W x C, or the 1-D result)", NULL},
+};
+static const filter_options filter_initial = {.mode = "same", .sigma = 1.0};
+const cli_command cli_filter = {
+    .name = "filter", .usage = "INPUT --kernel K [options] -o OUT.png", .summary = "classic convolution (Sobel, Gaussian, ...; NumPy/SciPy semantics)",
+    .about = "  Convolves an image (PNG/JPEG/BMP/GIF, gray or RGB, each channel alone) or a signal (.npy or\n"
+             "  .txt of numbers) with a kernel: 2-D as scipy.signal.convolve2d, 1-D as np.convolve. A 1-D\n"
+             "  result is also printed.\n",
+    .examples = "photo.png --kernel sobel-x -o edges.png\nsignal.txt --kernel 1,0,-1 --mode same", .shared = CLI_OUT,
+    .out_value = "OUT.png", .out_help = "the result rescaled for viewing (minimum to 0, maximum to 255)", .own = CLI_TABLE(filter_table),
+    .min_args = 1, .max_args = 1, .size = sizeof(filter_options), .initial = &filter_initial, .run = run_filter};

@@ -4,6 +4,8 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +17,19 @@ typedef struct inspect_ctx {
     fv_checkpoint ck;
     fv_backend backend;
     int height, width, channels;
-    const char **images;  /* image files, or ... */
+    char **images;        /* image files (the command line's), or ... */
     int n_images;
     fv_dataset *data;     /* ... the first `count` samples of a dataset */
     long count;
     const char *out_dir;
     cli_prep prep;        /* --resize, --normalize, --imagenet, --labels */
+    const cli_common *options;
 } inspect_ctx;
 
 static void ctx_free(inspect_ctx *c) {
     fv_dataset_free(c->data);
     fv_checkpoint_free(&c->ck);
     fv_net_free(c->net);
-    free(c->images);
 }
 
 static int ctx_inputs(const inspect_ctx *c) { return c->data ? (int)c->count : c->n_images; }
@@ -36,7 +38,7 @@ static int ctx_inputs(const inspect_ctx *c) { return c->data ? (int)c->count : c
 static int ctx_open(inspect_ctx *c, const char *model, const char *data_spec, const char *split) {
     fv_error err;
     memset(&c->ck, 0, sizeof c->ck);
-    if (!(c->net = cli_load_net(model, &c->ck)) || !cli_prep_apply(&c->prep, &c->ck.train)) return 0;
+    if (!(c->net = cli_load_net(c->options, model, &c->ck)) || !cli_prep_apply(&c->prep, &c->ck.train)) return 0;
     fv_shape in = fv_net_node_shape(c->net, 0);
     if (in.rank != 3) return fprintf(stderr, "fovea: %s takes %d-axis samples; these pictures need image input (H, W, C)\n", model, in.rank), 0;
     c->height = in.dim[0], c->width = in.dim[1], c->channels = in.dim[2];
@@ -112,8 +114,16 @@ static int parse_colormap(const char *v, fv_colormap *map) {
     return 0;
 }
 
-/* Options every command reads; returns 1 when argv[*i] was one (and consumes its value), 0 when it
- * is not one of them, -1 on a bad value. */
+/* The options of the picture commands: the shared ones, then these (declared once, in
+ * inspect_table below). */
+typedef struct inspect_options {
+    cli_common common;
+    const char *data, *split, *raw, *colormap;
+    long count, scale;
+    double alpha;
+} inspect_options;
+
+/* What the commands read of them, the colour map decoded. */
 typedef struct common_opts {
     const char *data, *split, *raw, *model;
     fv_colormap colormap;
@@ -121,78 +131,37 @@ typedef struct common_opts {
     long scale;
 } common_opts;
 
-static int common_option(inspect_ctx *c, common_opts *o, int argc, char **argv, int *i) {
-    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-    if (!strcmp(a, "-o") && v) c->out_dir = v;
-    else if (!strcmp(a, "--data") && v) o->data = v;
-    else if (!strcmp(a, "--split") && v) o->split = v;
-    else if (!strcmp(a, "--raw") && v) o->raw = v;
-    else if (!strcmp(a, "--count")) { if (!cli_int(a, v, 1, &c->count)) return -1; }
-    else if (!strcmp(a, "--scale")) { if (!cli_int(a, v, 1, &o->scale) || o->scale > 64) return fprintf(stderr, "fovea: --scale is 1 to 64\n"), -1; }
-    else if (!strcmp(a, "--backend")) { if (!cli_backend(v, &c->backend)) return -1; }
-    else if (!strcmp(a, "--colormap")) { if (!parse_colormap(v, &o->colormap)) return fprintf(stderr, "fovea: --colormap is viridis, inferno, jet or gray\n"), -1; }
-    else if (!strcmp(a, "--alpha")) { if (!cli_float(a, v, 0, &o->alpha) || o->alpha > 1) return fprintf(stderr, "fovea: --alpha is in [0, 1]\n"), -1; }
-    else if (a[0] != '-') {
-        if (!o->model) o->model = a;
-        else c->images[c->n_images++] = a;
-        return 1;
-    } else return 0;
-    (*i)++;
-    return 1;
-}
-
-static int start(inspect_ctx *c, common_opts *o, int *argc, char **argv) {
+static void start(inspect_ctx *c, common_opts *o, const inspect_options *in) {
     memset(c, 0, sizeof *c);
     memset(o, 0, sizeof *o);
-    if (!cli_take_prep(argc, argv, &c->prep)) return 0;
-    c->backend = fv_backend_default();
-    c->out_dir = ".";
-    o->split = "test";
+    c->options = &in->common;
+    c->prep = in->common.prep;
+    c->backend = in->common.backend;
+    c->out_dir = in->common.out ? in->common.out : ".";
+    c->count = in->count;
+    c->images = in->common.args + 1, c->n_images = in->common.n_args - 1;
+    o->model = in->common.args[0], o->data = in->data, o->split = in->split, o->raw = in->raw;
     o->colormap = FV_COLORMAP_INFERNO;
-    o->alpha = 0.5;
-    o->scale = 1;
-    if (!(c->images = calloc((size_t)*argc + 1, sizeof *c->images))) return fprintf(stderr, "fovea: out of memory\n"), 0;
-    return 1;
+    parse_colormap(in->colormap, &o->colormap);
+    o->alpha = in->alpha, o->scale = in->scale;
 }
 
 /* ---- fovea show ---- */
-static const char *const show_usage =
-    "usage: fovea show MODEL IMAGE... --layer L|--all [-o DIR]     feature maps of a layer\n"
-    "       fovea show MODEL IMAGE... --layer DENSE --compare [-o DIR] barcodes of several inputs\n"
-    "       fovea show MODEL --filters L [-o DIR]                  a conv2d layer's kernels\n"
-    "  Feature maps: one grid per input and layer (each map scaled on its own, zero mid-grey); a\n"
-    "  dense layer's output is a barcode (one bar per unit). --compare stacks the inputs' barcodes\n"
-    "  (one row each, one shared scale) into DIR/compare-L.png.\n"
-    "  --layer L        a layer name (fovea summary MODEL lists them)\n"
-    "  --all            every layer after the input (but flatten: the maps above it, in a row)\n"
-    "  --filters L      the kernels of conv2d layer L: RGB tiles for a 3-channel input, else one tile\n"
-    "                   per (input channel: row, filter: column)\n"
-    "  --data D --count N --split S   the first N samples of a dataset instead of image files\n"
-    "  -o DIR           the output folder (default .): DIR/IMAGE-LAYER.png, DIR/filters-L.png\n"
-    "  --raw OUT.npy    the layer's exact output for every input (N x its shape)\n"
-    "  --backend B      onednn or reference\n"
-    "example: fovea show build/mnist-cnn-fashion.fvm shirt.png --all -o maps\n";
+typedef struct show_options {
+    inspect_options inspect;
+    const char *layer, *filters;
+    int all, compare;
+} show_options;
 
-int cmd_show(int argc, char **argv) {
+static int run_show(void *options) {
+    const show_options *so = options;
     inspect_ctx c;
     common_opts o;
-    const char *layer = NULL, *filters = NULL;
-    int all = 0, compare = 0, rc = 1;
-    if (!start(&c, &o, &argc, argv)) return 1;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help")) return ctx_free(&c), fputs(show_usage, stdout), 0;
-        int r = common_option(&c, &o, argc, argv, &i);
-        if (r < 0) return ctx_free(&c), 2;
-        if (r) continue;
-        if (!strcmp(a, "--layer") && v) layer = v, i++;
-        else if (!strcmp(a, "--filters") && v) filters = v, i++;
-        else if (!strcmp(a, "--all")) all = 1;
-        else if (!strcmp(a, "--compare")) compare = 1;
-        else return ctx_free(&c), fprintf(stderr, "fovea: unexpected argument '%s' (fovea show --help)\n", a), 2;
-    }
-    if (!o.model || (!layer && !all && !filters) || (!filters && !ctx_inputs(&c) && !o.data) || (compare && !layer))
-        return ctx_free(&c), fputs(show_usage, stderr), 2;
+    const char *layer = so->layer, *filters = so->filters;
+    int all = so->all, compare = so->compare, rc = 1;
+    start(&c, &o, &so->inspect);
+    if ((!layer && !all && !filters) || (!filters && !ctx_inputs(&c) && !o.data) || (compare && !layer))
+        return fprintf(stderr, "fovea: show needs --layer L or --all with images (or --data), or --filters L (fovea show --help)\n"), 2;
     if (!ctx_open(&c, o.model, o.data, o.split)) goto done;
     fv_error err;
     if (filters) {
@@ -311,108 +280,38 @@ static int explain(inspect_ctx *c, const common_opts *o, const explain_opts *e) 
     return ok;
 }
 
-static const char *const saliency_usage =
-    "usage: fovea saliency MODEL IMAGE... [options]\n"
-    "  The gradient of a class score (before softmax/sigmoid) w.r.t. the input pixels: |gradient|,\n"
-    "  max over channels; written as DIR/IMAGE-METHOD.png (heat map) and DIR/IMAGE-METHOD-overlay.png.\n"
-    "  --class K        the class to explain (default: the predicted one)\n"
-    "  --method M       vanilla (default), smoothgrad or guided (guided backpropagation)\n"
-    "  --samples N      smoothgrad: noisy copies (default 25)\n"
-    "  --noise F        smoothgrad: noise sigma as a fraction of the input's range (default 0.15)\n"
-    "  --seed S         smoothgrad's noise (default 1)\n"
-    "  --metric deletion|insertion  also remove (add) pixels in the map's order and print the area\n"
-    "                   under the class-probability curve, and a random order's (--steps N, default 28)\n"
-    "  --data D --count N --split S   the first N samples of a dataset instead of image files\n"
-    "  --colormap M     inferno (default), viridis, jet or gray   --alpha A  overlay opacity (0.5)\n"
-    "  --scale N        pictures N times larger (each pixel an N x N square)\n"
-    "  -o DIR           the output folder (default .; - writes no pictures)\n"
-    "  --raw OUT.npy    the exact maps (N x H x W, float32)\n"
-    "  --backend B      onednn or reference\n"
-    "example: fovea saliency build/mnist-cnn-fashion.fvm boot.png --method smoothgrad -o maps\n";
+typedef struct explain_options {
+    inspect_options inspect;
+    const char *layer, *method, *metric;
+    long class_index, steps, samples, seed;
+    double noise;
+} explain_options;
 
-static const char *const gradcam_usage =
-    "usage: fovea gradcam MODEL IMAGE... [options]\n"
-    "  Grad-CAM: a layer's feature maps weighted by the spatial mean of d(class score)/d(map), summed,\n"
-    "  ReLU, upsampled (bilinear) to the input; DIR/IMAGE-gradcam.png and DIR/IMAGE-gradcam-overlay.png.\n"
-    "  --layer L        a layer with 2-D feature maps (default: the last conv block: the last conv2d,\n"
-    "                   or the add/ReLU that ends its residual block)\n"
-    "  --class K        the class to explain (default: the predicted one)\n"
-    "  --method M       gradcam (default) or gradcam++\n"
-    "  --metric deletion|insertion [--steps N]   as fovea saliency\n"
-    "  --data D --count N --split S   the first N samples of a dataset instead of image files\n"
-    "  --colormap M     inferno (default), viridis, jet or gray   --alpha A  overlay opacity (0.5)\n"
-    "  --scale N        pictures N times larger (each pixel an N x N square)\n"
-    "  -o DIR           the output folder (default .; - writes no pictures)\n"
-    "  --raw OUT.npy    the exact maps at the input's size (N x H x W, float32)\n"
-    "  --backend B      onednn or reference\n"
-    "example: fovea gradcam build/mnist-cnn-fashion.fvm boot.png --colormap jet -o maps\n";
-
-static int explain_command(int argc, char **argv, int gradcam) {
+static int explain_command(const explain_options *x, int gradcam) {
     inspect_ctx c;
     common_opts o;
-    explain_opts e = {gradcam, -1, fv_saliency_defaults(), 0, -1, 0, 28};
-    const char *layer = NULL;
-    long samples = e.saliency.samples, seed = 1;
-    double noise = e.saliency.noise;
+    explain_opts e = {gradcam, x->class_index, fv_saliency_defaults(), 0, -1, 0, x->steps};
+    const char *layer = x->layer;
     int rc = 1;
-    if (!start(&c, &o, &argc, argv)) return 1;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help")) return ctx_free(&c), fputs(gradcam ? gradcam_usage : saliency_usage, stdout), 0;
-        int r = common_option(&c, &o, argc, argv, &i);
-        if (r < 0) return ctx_free(&c), 2;
-        if (r) continue;
-        int ok = 1;
-        if (!strcmp(a, "--class")) ok = cli_int(a, v, 0, &e.class_index);
-        else if (!strcmp(a, "--steps")) ok = cli_int(a, v, 1, &e.steps);
-        else if (!strcmp(a, "--metric")) ok = v && (!strcmp(v, "deletion") || !strcmp(v, "insertion")), e.metric = v && !strcmp(v, "insertion") ? 2 : 1;
-        else if (gradcam && !strcmp(a, "--layer") && v) layer = v;
-        else if (gradcam && !strcmp(a, "--method")) ok = v && (!strcmp(v, "gradcam") || !strcmp(v, "gradcam++")), e.plus_plus = v && !strcmp(v, "gradcam++");
-        else if (!gradcam && !strcmp(a, "--method")) {
-            ok = v && (!strcmp(v, "vanilla") || !strcmp(v, "smoothgrad") || !strcmp(v, "guided"));
-            e.saliency.method = !v ? FV_SALIENCY_VANILLA : !strcmp(v, "smoothgrad") ? FV_SALIENCY_SMOOTHGRAD : !strcmp(v, "guided") ? FV_SALIENCY_GUIDED : FV_SALIENCY_VANILLA;
-        } else if (!gradcam && !strcmp(a, "--samples")) ok = cli_int(a, v, 1, &samples);
-        else if (!gradcam && !strcmp(a, "--noise")) ok = cli_float(a, v, 0, &noise);
-        else if (!gradcam && !strcmp(a, "--seed")) ok = cli_int(a, v, 0, &seed);
-        else return ctx_free(&c), fprintf(stderr, "fovea: unexpected argument '%s' (fovea %s --help)\n", a, gradcam ? "gradcam" : "saliency"), 2;
-        if (!ok) return ctx_free(&c), fprintf(stderr, "fovea: bad or missing value for %s (fovea %s --help)\n", a, gradcam ? "gradcam" : "saliency"), 2;
-        i++;
-    }
-    e.saliency.samples = (int)samples, e.saliency.noise = (float)noise, e.saliency.seed = (uint64_t)seed;
-    if (!o.model || (!ctx_inputs(&c) && !o.data)) return ctx_free(&c), fputs(gradcam ? gradcam_usage : saliency_usage, stderr), 2;
+    start(&c, &o, &x->inspect);
+    if (x->metric) e.metric = !strcmp(x->metric, "insertion") ? 2 : 1;
+    if (gradcam) e.plus_plus = x->method && !strcmp(x->method, "gradcam++");
+    else if (x->method)
+        e.saliency.method = !strcmp(x->method, "smoothgrad") ? FV_SALIENCY_SMOOTHGRAD : !strcmp(x->method, "guided") ? FV_SALIENCY_GUIDED : FV_SALIENCY_VANILLA;
+    if (x->samples > 0) e.saliency.samples = (int)x->samples;
+    if (x->noise >= 0) e.saliency.noise = (float)x->noise;
+    e.saliency.seed = (uint64_t)x->seed;
+    if (!ctx_inputs(&c) && !o.data)
+        return fprintf(stderr, "fovea: %s needs images or --data (fovea %s --help)\n", gradcam ? "gradcam" : "saliency", gradcam ? "gradcam" : "saliency"), 2;
     if (ctx_open(&c, o.model, o.data, o.split) && (!layer || (e.layer = find_layer(c.net, layer)) >= 0) && explain(&c, &o, &e)) rc = 0;
     ctx_free(&c);
     return rc;
 }
 
-int cmd_saliency(int argc, char **argv) { return explain_command(argc, argv, 0); }
-int cmd_gradcam(int argc, char **argv) { return explain_command(argc, argv, 1); }
+static int run_saliency(void *options) { return explain_command(options, 0); }
+static int run_gradcam(void *options) { return explain_command(options, 1); }
 
 /* ---- fovea dream ---- */
-static const char *const dream_usage =
-    "usage: fovea dream MODEL --class K[,K2...] -o OUT.png [options]   activation maximisation\n"
-    "       fovea dream MODEL IMAGE --layer L[,L2...] -o OUT.png [options]   DeepDream\n"
-    "  Gradient ascent on the input. With --class: from seeded grey noise, an image that raises the\n"
-    "  classes' scores (before softmax), regularised by jitter, an L2 pull to grey, total variation\n"
-    "  and a blur every few steps. With IMAGE and --layer: the photo changed to raise the layers'\n"
-    "  mean squared activation, in octaves (small scale first); a photo keeps its size when every\n"
-    "  layer up to L is convolutional (else it is resized to the model's input).\n"
-    "  --steps N        ascent steps (per octave; default 200 for classes, 10 for DeepDream)\n"
-    "  --step-size F    step in pixel units of the normalised gradient (default 0.02 / 0.004)\n"
-    "  --jitter N       random shift of up to N pixels per step (default 2)\n"
-    "  --l2 F --tv F    regulariser weights (classes; defaults 0.1, 0.1)\n"
-    "  --background B   the grey level to start from and pull to (classes; default 0, for data on\n"
-    "                   black such as the MNISTs; 0.5 for photos)\n"
-    "  --blur-every N --blur-sigma S   blur (classes; defaults 8, 0.6; 0: never)\n"
-    "  --octaves N --octave-scale F     DeepDream scales (defaults 3, 1.4)\n"
-    "  --size N         DeepDream: the photo's longer side is resized to N pixels (default 256)\n"
-    "  --seed S         noise and jitter (default 1)\n"
-    "  --raw OUT.npy    the exact image (H x W x C, float32)\n"
-    "  --scale N        the picture N times larger (each pixel an N x N square)\n"
-    "  --backend B      onednn or reference\n"
-    "example: fovea dream build/mnist-cnn-fashion.fvm --class 9 -o boot.png\n"
-    "         fovea dream build/mnist-cnn-fashion.fvm photo.jpg --layer conv2d_2 -o dream.png\n";
-
 /* "a,b,c" into up to max values: class indices or layer nodes. */
 static int parse_list(inspect_ctx *c, const char *list, int layers, int *out, int max) {
     int n = 0;
@@ -425,7 +324,7 @@ static int parse_list(inspect_ctx *c, const char *list, int layers, int *out, in
             continue;
         }
         long v;
-        if (!cli_int("--class", tok, 0, &v)) return -1;
+        if (!cli_int_range("--class", tok, 0, INT_MAX, &v)) return -1;
         int classes = (int)fv_shape_count(fv_net_node_shape(c->net, fv_net_output_node(c->net)));
         if (v >= classes) return fprintf(stderr, "fovea: class %ld is out of range: '%s' has %d classes (0 to %d)\n", v, fv_net_name(c->net), classes, classes - 1), -1;
         out[n++] = (int)v;
@@ -433,44 +332,25 @@ static int parse_list(inspect_ctx *c, const char *list, int layers, int *out, in
     return n;
 }
 
-int cmd_dream(int argc, char **argv) {
+typedef struct dream_options {
+    inspect_options inspect;
+    const char *classes, *layers;
+    long steps, jitter, blur_every, octaves, seed, size;
+    double step_size, l2, background, tv, blur_sigma, octave_scale;
+} dream_options;
+
+static int run_dream(void *options) {
+    const dream_options *d = options;
     inspect_ctx c;
     common_opts o;
-    const char *classes = NULL, *layers = NULL, *out = NULL;
-    long steps = -1, jitter = -1, blur_every = -1, octaves = -1, seed = 1, size = 256;
-    double step_size = -1, l2 = -1, background = -1, tv = -1, blur_sigma = -1, octave_scale = -1;
+    const char *classes = d->classes, *layers = d->layers, *out = d->inspect.common.out;
+    long steps = d->steps, jitter = d->jitter, blur_every = d->blur_every, octaves = d->octaves, seed = d->seed, size = d->size;
+    double step_size = d->step_size, l2 = d->l2, background = d->background, tv = d->tv, blur_sigma = d->blur_sigma, octave_scale = d->octave_scale;
     int rc = 1;
-    if (!start(&c, &o, &argc, argv)) return 1;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int ok = 1;
-        if (!strcmp(a, "--help")) return ctx_free(&c), fputs(dream_usage, stdout), 0;
-        if (!strcmp(a, "-o") && v) out = v;
-        else if (!strcmp(a, "--class") && v) classes = v;
-        else if (!strcmp(a, "--layer") && v) layers = v;
-        else if (!strcmp(a, "--raw") && v) o.raw = v;
-        else if (!strcmp(a, "--backend")) ok = cli_backend(v, &c.backend);
-        else if (!strcmp(a, "--steps")) ok = cli_int(a, v, 1, &steps);
-        else if (!strcmp(a, "--jitter")) ok = cli_int(a, v, 0, &jitter);
-        else if (!strcmp(a, "--blur-every")) ok = cli_int(a, v, 0, &blur_every);
-        else if (!strcmp(a, "--octaves")) ok = cli_int(a, v, 1, &octaves);
-        else if (!strcmp(a, "--seed")) ok = cli_int(a, v, 0, &seed);
-        else if (!strcmp(a, "--size")) ok = cli_int(a, v, 1, &size);
-        else if (!strcmp(a, "--scale")) ok = cli_int(a, v, 1, &o.scale) && o.scale <= 64;
-        else if (!strcmp(a, "--step-size")) ok = cli_float(a, v, 0, &step_size);
-        else if (!strcmp(a, "--l2")) ok = cli_float(a, v, 0, &l2);
-        else if (!strcmp(a, "--background")) ok = cli_float(a, v, 0, &background) && background <= 1;
-        else if (!strcmp(a, "--tv")) ok = cli_float(a, v, 0, &tv);
-        else if (!strcmp(a, "--blur-sigma")) ok = cli_float(a, v, 0.01, &blur_sigma);
-        else if (!strcmp(a, "--octave-scale")) ok = cli_float(a, v, 1, &octave_scale);
-        else if (a[0] != '-' && !o.model) { o.model = a; continue; }
-        else if (a[0] != '-' && !c.n_images) { c.images[c.n_images++] = a; continue; }
-        else return ctx_free(&c), fprintf(stderr, "fovea: unexpected argument '%s' (fovea dream --help)\n", a), 2;
-        if (!ok) return ctx_free(&c), 2;
-        i++;
-    }
+    start(&c, &o, &d->inspect);
     int deep = c.n_images > 0;
-    if (!o.model || !out || (deep ? !layers || classes : !classes || layers)) return ctx_free(&c), fputs(dream_usage, stderr), 2;
+    if (!out || (deep ? !layers || classes : !classes || layers))
+        return fprintf(stderr, "fovea: dream needs --class K -o OUT.png, or IMAGE --layer L -o OUT.png (fovea dream --help)\n"), 2;
     fv_dream_config cfg = fv_dream_defaults(deep);
     if (steps > 0) cfg.steps = (int)steps;
     if (jitter >= 0) cfg.jitter = (int)jitter;
@@ -527,3 +407,115 @@ done:
     ctx_free(&c);
     return rc;
 }
+
+/* ---- the option tables ---- */
+
+#define INSPECT(field) offsetof(inspect_options, field)
+static const cli_option inspect_table[] = { /* the picture commands' own shared options */
+    {"--data", NULL, CLI_TEXT, INSPECT(data), "D", 0, 0, "the first --count samples of a dataset instead of image files", NULL},
+    {"--count", NULL, CLI_INT, INSPECT(count), "N", 1, INT_MAX, "with --data: how many samples (default: all)", NULL},
+    {"--split", NULL, CLI_CHOICE, INSPECT(split), "test|train", 0, 0, "with --data: which split", NULL},
+    {"--colormap", NULL, CLI_CHOICE, INSPECT(colormap), "inferno|viridis|jet|gray", 0, 0, "heat maps' colours", NULL},
+    {"--alpha", NULL, CLI_FLOAT, INSPECT(alpha), "A", 0, 1, "overlay opacity", NULL},
+    {"--scale", NULL, CLI_INT, INSPECT(scale), "N", 1, 64, "pictures N times larger (each pixel an N x N square)", NULL},
+    {"--raw", NULL, CLI_TEXT, INSPECT(raw), "OUT.npy", 0, 0, "the exact values (float32)", NULL},
+};
+#define INSPECT_INITIAL .split = "test", .colormap = "inferno", .alpha = 0.5, .scale = 1
+#define PICTURES CLI_BACKEND | CLI_OUT | CLI_PREP | CLI_INPUT_SHAPE
+
+#define SHOW(field) offsetof(show_options, field)
+static const cli_option show_table[] = {
+    {"--layer", NULL, CLI_TEXT, SHOW(layer), "L", 0, 0, "a layer name (fovea summary MODEL lists them)", NULL},
+    {"--all", NULL, CLI_FLAG, SHOW(all), NULL, 0, 0, "every layer after the input (but flatten: the maps above it, in a row)", NULL},
+    {"--compare", NULL, CLI_FLAG, SHOW(compare), NULL, 0, 0, "stack the inputs' barcodes of dense layer --layer into DIR/compare-L.png", NULL},
+    {"--filters", NULL, CLI_TEXT, SHOW(filters), "L", 0, 0,
+     "the kernels of conv2d layer L: RGB tiles for a 3-channel input, else one tile\nper (input channel: row, filter: column)", NULL},
+};
+static const show_options show_initial = {.inspect = {INSPECT_INITIAL}};
+const cli_command cli_show = {
+    .name = "show", .usage = "MODEL IMAGE... --layer L|--all [-o DIR]     feature maps of a layer\n"
+                             "MODEL IMAGE... --layer DENSE --compare [-o DIR] barcodes of several inputs\n"
+                             "MODEL --filters L [-o DIR]                  a conv2d layer's kernels",
+    .summary = "feature maps, dense barcodes (--compare), filters (--filters L)",
+    .about = "  Feature maps: one grid per input and layer (each map scaled on its own, zero mid-grey); a\n"
+             "  dense layer's output is a barcode (one bar per unit).\n",
+    .examples = "build/mnist-cnn-fashion.fvm shirt.png --all -o maps", .looking_inside = 1, .shared = PICTURES, .out_value = "DIR",
+    .out_help = "the output folder (default .): DIR/IMAGE-LAYER.png, DIR/filters-L.png", .own = CLI_TABLE(show_table),
+    .family = CLI_TABLE(inspect_table), .min_args = 1, .max_args = -1, .size = sizeof(show_options), .initial = &show_initial,
+    .run = run_show};
+
+#define EXPLAIN(field) offsetof(explain_options, field)
+#define EXPLAIN_SHARED                                                                                                                   \
+    {"--class", NULL, CLI_INT, EXPLAIN(class_index), "K", 0, INT_MAX, "the class to explain (default: the predicted one)", NULL},       \
+    {"--metric", NULL, CLI_CHOICE, EXPLAIN(metric), "deletion|insertion", 0, 0,                                                       \
+     "also remove (add) pixels in the map's order and print the area under\nthe class-probability curve, and a random order's", NULL}, \
+    {"--steps", NULL, CLI_INT, EXPLAIN(steps), "N", 1, 100000, "--metric's steps", NULL}
+static const cli_option saliency_table[] = {
+    EXPLAIN_SHARED,
+    {"--method", NULL, CLI_CHOICE, EXPLAIN(method), "vanilla|smoothgrad|guided", 0, 0, "guided: guided backpropagation", NULL},
+    {"--samples", NULL, CLI_INT, EXPLAIN(samples), "N", 1, 100000, "smoothgrad: noisy copies (default 25)", NULL},
+    {"--noise", NULL, CLI_FLOAT, EXPLAIN(noise), "F", 0, 1e6, "smoothgrad: noise sigma as a fraction of the input's range (default 0.15)", NULL},
+    {"--seed", NULL, CLI_INT, EXPLAIN(seed), "S", 0, CLI_MAX_SEED, "smoothgrad's noise", NULL},
+};
+static const explain_options saliency_initial = {.inspect = {INSPECT_INITIAL}, .method = "vanilla", .class_index = -1, .steps = 28,
+                                                 .samples = -1, .noise = -1, .seed = 1};
+const cli_command cli_saliency = {
+    .name = "saliency", .usage = "MODEL IMAGE... [options]", .summary = "input-gradient maps: vanilla, smoothgrad, guided; --metric deletion",
+    .about = "  The gradient of a class score (before softmax/sigmoid) w.r.t. the input pixels: |gradient|,\n"
+             "  max over channels; written as DIR/IMAGE-METHOD.png (heat map) and DIR/IMAGE-METHOD-overlay.png.\n",
+    .examples = "build/mnist-cnn-fashion.fvm boot.png --method smoothgrad -o maps", .looking_inside = 1, .shared = PICTURES,
+    .out_value = "DIR", .out_help = "the output folder (default .; - writes no pictures)", .own = CLI_TABLE(saliency_table),
+    .family = CLI_TABLE(inspect_table), .min_args = 1, .max_args = -1, .size = sizeof(explain_options), .initial = &saliency_initial,
+    .run = run_saliency};
+
+static const cli_option gradcam_table[] = {
+    EXPLAIN_SHARED,
+    {"--layer", NULL, CLI_TEXT, EXPLAIN(layer), "L", 0, 0,
+     "a layer with 2-D feature maps (default: the last conv block: the last conv2d,\nor the add/ReLU that ends its residual block)", NULL},
+    {"--method", NULL, CLI_CHOICE, EXPLAIN(method), "gradcam|gradcam++", 0, 0, "Grad-CAM or Grad-CAM++", NULL},
+};
+static const explain_options gradcam_initial = {.inspect = {INSPECT_INITIAL}, .method = "gradcam", .class_index = -1, .steps = 28, .seed = 1};
+const cli_command cli_gradcam = {
+    .name = "gradcam", .usage = "MODEL IMAGE... [options]", .summary = "Grad-CAM and Grad-CAM++ heat maps over the image",
+    .about = "  Grad-CAM: a layer's feature maps weighted by the spatial mean of d(class score)/d(map), summed,\n"
+             "  ReLU, upsampled (bilinear) to the input; DIR/IMAGE-gradcam.png and DIR/IMAGE-gradcam-overlay.png.\n",
+    .examples = "build/mnist-cnn-fashion.fvm boot.png --colormap jet -o maps", .looking_inside = 1, .shared = PICTURES,
+    .out_value = "DIR", .out_help = "the output folder (default .; - writes no pictures)", .own = CLI_TABLE(gradcam_table),
+    .family = CLI_TABLE(inspect_table), .min_args = 1, .max_args = -1, .size = sizeof(explain_options), .initial = &gradcam_initial,
+    .run = run_gradcam};
+
+#define DREAM(field) offsetof(dream_options, field)
+static const cli_option dream_table[] = {
+    {"--class", NULL, CLI_TEXT, DREAM(classes), "K[,K2...]", 0, 0, "classes whose scores to raise (activation maximisation)", NULL},
+    {"--layer", NULL, CLI_TEXT, DREAM(layers), "L[,L2...]", 0, 0, "with IMAGE: layers whose mean squared activation to raise (DeepDream)", NULL},
+    {"--steps", NULL, CLI_INT, DREAM(steps), "N", 1, 1000000, "ascent steps (per octave; default 200 for classes, 10 for DeepDream)", NULL},
+    {"--step-size", NULL, CLI_FLOAT, DREAM(step_size), "F", 0, 1e6, "step in pixel units of the normalised gradient (default 0.02 / 0.004)", NULL},
+    {"--jitter", NULL, CLI_INT, DREAM(jitter), "N", 0, 4096, "random shift of up to N pixels per step (default 2)", NULL},
+    {"--l2", NULL, CLI_FLOAT, DREAM(l2), "F", 0, 1e6, "classes: the L2 pull to grey (default 0.1)", NULL},
+    {"--tv", NULL, CLI_FLOAT, DREAM(tv), "F", 0, 1e6, "classes: total variation (default 0.1)", NULL},
+    {"--background", NULL, CLI_FLOAT, DREAM(background), "B", 0, 1,
+     "classes: the grey level to start from and pull to (default 0, for data on\nblack such as the MNISTs; 0.5 for photos)", NULL},
+    {"--blur-every", NULL, CLI_INT, DREAM(blur_every), "N", 0, 1000000, "classes: blur every N steps (default 8; 0: never)", NULL},
+    {"--blur-sigma", NULL, CLI_FLOAT, DREAM(blur_sigma), "S", 0.01, 100, "classes: the blur's sigma (default 0.6)", NULL},
+    {"--octaves", NULL, CLI_INT, DREAM(octaves), "N", 1, 64, "DeepDream scales (default 3)", NULL},
+    {"--octave-scale", NULL, CLI_FLOAT, DREAM(octave_scale), "F", 1, 100, "DeepDream: the ratio between scales (default 1.4)", NULL},
+    {"--size", NULL, CLI_INT, DREAM(size), "N", 1, 65536, "DeepDream: the photo's longer side is resized to N pixels", NULL},
+    {"--seed", NULL, CLI_INT, DREAM(seed), "S", 0, CLI_MAX_SEED, "noise and jitter", NULL},
+    {"--raw", NULL, CLI_TEXT, DREAM(inspect.raw), "OUT.npy", 0, 0, "the exact image (H x W x C, float32)", NULL},
+    {"--scale", NULL, CLI_INT, DREAM(inspect.scale), "N", 1, 64, "the picture N times larger (each pixel an N x N square)", NULL},
+};
+static const dream_options dream_initial = {.inspect = {.scale = 1}, .steps = -1, .jitter = -1, .blur_every = -1, .octaves = -1, .seed = 1,
+                                            .size = 256, .step_size = -1, .l2 = -1, .background = -1, .tv = -1, .blur_sigma = -1,
+                                            .octave_scale = -1};
+const cli_command cli_dream = {
+    .name = "dream", .usage = "MODEL --class K[,K2...] -o OUT.png [options]   activation maximisation\n"
+                              "MODEL IMAGE --layer L[,L2...] -o OUT.png [options]   DeepDream",
+    .summary = "activation maximisation; with IMAGE --layer L: DeepDream",
+    .about = "  Gradient ascent on the input. With --class: from seeded grey noise, an image that raises the\n"
+             "  classes' scores (before softmax), regularised by jitter, an L2 pull to grey, total variation\n"
+             "  and a blur every few steps. With IMAGE and --layer: the photo changed to raise the layers'\n"
+             "  mean squared activation, in octaves (small scale first); a photo keeps its size when every\n"
+             "  layer up to L is convolutional (else it is resized to the model's input).\n",
+    .examples = "build/mnist-cnn-fashion.fvm --class 9 -o boot.png\nbuild/mnist-cnn-fashion.fvm photo.jpg --layer conv2d_2 -o dream.png",
+    .looking_inside = 1, .shared = PICTURES, .out_value = "OUT.png", .out_help = "the picture to write", .own = CLI_TABLE(dream_table),
+    .min_args = 1, .max_args = 2, .size = sizeof(dream_options), .initial = &dream_initial, .run = run_dream};

@@ -2,36 +2,20 @@
  * input) and weights. */
 #include "cli.h"
 
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void forward_usage(FILE *out) {
-    fprintf(out,
-            "usage: fovea forward MODEL.fv [options]   run forward and backward passes on seeded random input\n"
-            "       fovea forward MODEL --input X.npy --output Y.npy   run a model on a batch\n"
-            "      --input X.npy    a float batch: (N, H, W, C) for fovea models; an .onnx model's own\n"
-            "                       layout, (N, C, H, W), for ONNX models (the output is in it too)\n"
-            "      --output Y.npy   where the outputs go (float32)\n"
-            "      --batch N        batch size (default 32)\n"
-            "      --seed S         seed for weights and input (default 1)\n"
-            "      --repeat R       passes to time (default 5; with --input: prints their median)\n"
-            "      --backend B      onednn or reference (default: %s)\n"
-            "example: fovea forward models/vgg16.fv --batch 8 --repeat 3\n"
-            "example: fovea forward resnet18.onnx --input x.npy --output y.npy\n",
-            fv_backend_name(fv_backend_default()));
-}
-
 /* The settings of every layer kind, as models/README.md shows them (generated from the
  * declarations in src/layers/). */
-int cmd_layers(int argc, char **argv) {
-    (void)argv;
-    if (argc > 0) {
-        fprintf(argc == 1 && !strcmp(argv[0], "--help") ? stdout : stderr,
-                "usage: fovea layers   print every layer kind's settings with defaults (Markdown)\n"
-                "example: fovea layers > settings.md\n");
-        return argc == 1 && !strcmp(argv[0], "--help") ? 0 : 2;
-    }
+typedef struct layers_options {
+    cli_common common;
+} layers_options;
+
+static int run_layers(void *options) {
+    (void)options;
     int len = fv_layer_settings_markdown(NULL, 0);
     char *text = malloc((size_t)len + 1);
     if (!text) return fprintf(stderr, "fovea: out of memory\n"), 1;
@@ -39,19 +23,6 @@ int cmd_layers(int argc, char **argv) {
     fputs(text, stdout);
     free(text);
     return 0;
-}
-
-static void summary_usage(FILE *out) {
-    fprintf(out,
-            "usage: fovea summary MODEL [--plan] [--batch N] [--backend B] [--json]   (a definition .fv or a saved model)\n"
-            "  layers, output shapes and parameter counts, as Keras prints them\n"
-            "      --json           one JSON document: {name, layers: [{name, type, inputs, output_shape, params}],\n"
-            "                       total_params, trainable_params, non_trainable_params}\n"
-            "      --plan           also the kernel each layer runs, and the memory each kind of plan needs\n"
-            "      --batch N        the batch size the plan is for (default 1)\n"
-            "      --backend B      onednn or reference (default: %s)\n"
-            "example: fovea summary models/vgg16.fv --plan --batch 64\n",
-            fv_backend_name(fv_backend_default()));
 }
 
 static double megabytes(size_t bytes) { return (double)bytes / 1e6; }
@@ -110,24 +81,18 @@ static void print_summary_json(const fv_net *net) {
     printf("], \"total_params\": %zu, \"trainable_params\": %zu, \"non_trainable_params\": %zu}\n", total, trainable, total - trainable);
 }
 
-int cmd_summary(int argc, char **argv) {
-    const char *path = NULL;
-    long batch = 1;
-    int plan = 0, json = 0;
-    fv_backend backend = fv_backend_default();
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help")) return summary_usage(stdout), 0;
-        if (!strcmp(a, "--plan")) plan = 1;
-        else if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--batch")) { if (!cli_int(a, v, 1, &batch)) return 2; i++; }
-        else if (!strcmp(a, "--backend")) { if (!cli_backend(v, &backend)) return 2; i++; }
-        else if (a[0] == '-') return fprintf(stderr, "fovea: unknown option '%s'\n", a), 2;
-        else if (!path) path = a;
-        else return fprintf(stderr, "fovea: unexpected argument '%s'\n", a), 2;
-    }
-    if (!path) return summary_usage(stderr), 2;
-    fv_net *net = cli_load_net(path, NULL);
+typedef struct summary_options {
+    cli_common common;
+    int plan;
+} summary_options;
+
+static int run_summary(void *options) {
+    const summary_options *o = options;
+    const char *path = o->common.args[0];
+    int json = o->common.json;
+    long batch = o->common.batch;
+    fv_backend backend = o->common.backend;
+    fv_net *net = cli_load_net(&o->common, path, NULL);
     if (!net) return 1;
     if (json) {
         print_summary_json(net);
@@ -144,7 +109,7 @@ int cmd_summary(int argc, char **argv) {
     fv_net_summary(net, text, (size_t)len + 1);
     fputs(text, stdout);
     free(text);
-    if (plan) status = print_plan(net, (int)batch, backend);
+    if (o->plan) status = print_plan(net, (int)batch, backend);
     fv_net_free(net);
     return status;
 }
@@ -163,7 +128,7 @@ static int compare_doubles(const void *a, const void *b) {
 }
 
 /* repeat > 0: also times that many more passes and prints their median (bench/onnx.py). */
-static int forward_npy(const char *path, const char *in_path, const char *out_path, fv_backend backend, long repeat) {
+static int forward_npy(const cli_common *options, const char *path, const char *in_path, const char *out_path, fv_backend backend, long repeat) {
     fv_error err;
     fv_onnx_info info;
     int onnx = cli_is_onnx(path);
@@ -174,7 +139,7 @@ static int forward_npy(const char *path, const char *in_path, const char *out_pa
     /* an ONNX model takes the sizes its input leaves open from the data it is given */
     int64_t given[8] = {0};
     for (int a = 0; a < rank && a < 8; a++) given[a] = dims[a];
-    fv_net *net = onnx ? fv_net_load_onnx_shaped(path, given, rank, &info, &err) : cli_load_net(path, NULL);
+    fv_net *net = onnx ? fv_net_load_onnx_shaped(path, given, rank, &info, &err) : cli_load_net(options, path, NULL);
     if (!net) {
         if (onnx) fprintf(stderr, "fovea: %s\n", err.message);
         free(x);
@@ -248,33 +213,25 @@ done:
     return status;
 }
 
-int cmd_forward(int argc, char **argv) {
-    const char *path = NULL, *in_path = NULL, *out_path = NULL;
-    int repeat_given = 0;
-    long batch = 32, seed = 1, repeat = 5;
-    fv_backend backend = fv_backend_default();
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help")) return forward_usage(stdout), 0;
-        if (!strcmp(a, "--batch")) { if (!cli_int(a, v, 1, &batch)) return 2; i++; }
-        else if (!strcmp(a, "--seed")) { if (!cli_int(a, v, 0, &seed)) return 2; i++; }
-        else if (!strcmp(a, "--repeat")) { if (!cli_int(a, v, 1, &repeat)) return 2; i++, repeat_given = 1; }
-        else if (!strcmp(a, "--backend")) { if (!cli_backend(v, &backend)) return 2; i++; }
-        else if (!strcmp(a, "--input") && v) in_path = argv[++i];
-        else if (!strcmp(a, "--output") && v) out_path = argv[++i];
-        else if (a[0] == '-') return fprintf(stderr, "fovea: unknown option '%s'\n", a), 2;
-        else if (!path) path = a;
-        else return fprintf(stderr, "fovea: unexpected argument '%s'\n", a), 2;
-    }
-    if (!path) return forward_usage(stderr), 2;
+typedef struct forward_options {
+    cli_common common;
+    long seed, repeat;
+    const char *input, *output;
+} forward_options;
+
+static int run_forward(void *options) {
+    const forward_options *o = options;
+    const char *path = o->common.args[0], *in_path = o->input, *out_path = o->output;
+    long batch = o->common.batch, seed = o->seed, repeat = o->repeat > 0 ? o->repeat : 5;
+    fv_backend backend = o->common.backend;
     if (!in_path != !out_path) return fprintf(stderr, "fovea: --input and --output go together\n"), 2;
     if (in_path) {
         if (!cli_output_writable(out_path)) return 1;
-        return forward_npy(path, in_path, out_path, backend, repeat_given ? repeat : 0);
+        return forward_npy(&o->common, path, in_path, out_path, backend, o->repeat > 0 ? repeat : 0);
     }
 
     fv_error err;
-    fv_net *net = cli_load_net(path, NULL); /* a definition, a saved model or an ONNX file */
+    fv_net *net = cli_load_net(&o->common, path, NULL); /* a definition, a saved model or an ONNX file */
     if (!net) return 1;
     if (fv_net_plan(net, (int)batch, backend, (uint64_t)seed, &err) != FV_OK) {
         fprintf(stderr, "fovea: %s: %s\n", path, err.message);
@@ -317,35 +274,21 @@ int cmd_forward(int argc, char **argv) {
     return 0;
 }
 
-static void export_usage(FILE *out) {
-    fprintf(out,
-            "usage: fovea export MODEL -o MODEL.onnx [options]   the network as an ONNX model (opset 13)\n"
-            "      -o, --out FILE   the .onnx file to write\n"
-            "      --nhwc           input (batch, H, W, C) as fovea holds it (default: (batch, C, H, W),\n"
-            "                       as PyTorch and ONNX Runtime expect)\n"
-            "      --seed S         the initial weights of an untrained definition (default 1)\n"
-            "MODEL is a saved model (.fvm), a definition (.fv, seeded weights) or an .onnx file.\n"
-            "example: fovea export mnist-cnn.fvm -o mnist-cnn.onnx\n");
-}
-
 /* fovea export MODEL -o FILE.onnx */
-int cmd_export(int argc, char **argv) {
-    const char *path = NULL, *out = NULL;
-    int nhwc = 0;
-    long seed = 1;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help")) return export_usage(stdout), 0;
-        if ((!strcmp(a, "-o") || !strcmp(a, "--out")) && v) out = argv[++i];
-        else if (!strcmp(a, "--nhwc")) nhwc = 1;
-        else if (!strcmp(a, "--seed")) { if (!cli_int(a, v, 0, &seed)) return 2; i++; }
-        else if (a[0] == '-') return fprintf(stderr, "fovea: unknown option '%s'\n", a), 2;
-        else if (!path) path = a;
-        else return fprintf(stderr, "fovea: unexpected argument '%s'\n", a), 2;
-    }
-    if (!path || !out) return export_usage(stderr), 2;
+typedef struct export_options {
+    cli_common common;
+    int nhwc;
+    long seed;
+} export_options;
+
+static int run_export(void *options) {
+    const export_options *o = options;
+    const char *path = o->common.args[0], *out = o->common.out;
+    int nhwc = o->nhwc;
+    long seed = o->seed;
+    if (!out) return fprintf(stderr, "fovea: export needs -o FILE.onnx (fovea export --help)\n"), 2;
     if (!cli_output_writable(out)) return 1;
-    fv_net *net = cli_load_net(path, NULL);
+    fv_net *net = cli_load_net(&o->common, path, NULL);
     if (!net) return 1;
     fv_error err;
     int status = 0;
@@ -360,21 +303,17 @@ int cmd_export(int argc, char **argv) {
 }
 
 /* fovea weights MODEL [--layer NAME]: every parameter with its shape and values. */
-int cmd_weights(int argc, char **argv) {
-    const char *path = NULL, *layer = NULL;
-    int exact = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--help"))
-            return printf("usage: fovea weights MODEL [--layer NAME] [--exact]\n"
-                          "  a model's parameters, layer by layer; --exact: every value with 9 digits (exact for float32)\n"
-                          "example: fovea weights build/mnist-cnn-fashion.fvm --layer dense_2\n"), 0;
-        if (!strcmp(argv[i], "--layer") && i + 1 < argc) layer = argv[++i];
-        else if (!strcmp(argv[i], "--exact")) exact = 1;
-        else if (argv[i][0] != '-' && !path) path = argv[i];
-        else return fprintf(stderr, "fovea: unexpected argument '%s'\n", argv[i]), 2;
-    }
-    if (!path) return fprintf(stderr, "usage: fovea weights MODEL [--layer NAME]\n"), 2;
-    fv_net *net = cli_load_net(path, NULL);
+typedef struct weights_options {
+    cli_common common;
+    const char *layer;
+    int exact;
+} weights_options;
+
+static int run_weights(void *options) {
+    const weights_options *o = options;
+    const char *path = o->common.args[0], *layer = o->layer;
+    int exact = o->exact;
+    fv_net *net = cli_load_net(&o->common, path, NULL);
     if (!net) return 1;
     fv_error err;
     if (fv_net_init_params(net, 1, &err) != FV_OK) return fprintf(stderr, "fovea: %s\n", err.message), fv_net_free(net), 1;
@@ -401,3 +340,69 @@ int cmd_weights(int argc, char **argv) {
     return 0;
 }
 
+
+/* ---- the option tables ---- */
+
+#define SUMMARY(field) offsetof(summary_options, field)
+static const cli_option summary_table[] = {
+    {"--plan", NULL, CLI_FLAG, SUMMARY(plan), NULL, 0, 0, "also the kernel each layer runs, and the memory each kind of plan needs", NULL},
+};
+static const summary_options summary_initial = {.common = {.batch = 1}};
+const cli_command cli_summary = {
+    .name = "summary", .usage = "MODEL [--plan] [--batch N] [--json]   (a definition .fv, a saved model or an .onnx file)",
+    .summary = "print layers, output shapes and parameter counts",
+    .about = "  layers, output shapes and parameter counts, as Keras prints them; --json: one document\n"
+             "  {name, layers: [{name, type, inputs, output_shape, params}], total_params, trainable_params, non_trainable_params}\n",
+    .examples = "models/vgg16.fv --plan --batch 64", .shared = CLI_BACKEND | CLI_BATCH | CLI_JSON | CLI_INPUT_SHAPE,
+    .own = CLI_TABLE(summary_table), .min_args = 1, .max_args = 1, .size = sizeof(summary_options), .initial = &summary_initial,
+    .run = run_summary};
+
+static const layers_options layers_initial = {.common = {0}};
+const cli_command cli_layers = {
+    .name = "layers", .usage = "", .summary = "every layer kind's settings and defaults",
+    .about = "  print every layer kind's settings with defaults (Markdown)\n",
+    .examples = "> settings.md", .max_args = 0, .size = sizeof(layers_options), .initial = &layers_initial, .run = run_layers};
+
+#define FORWARD(field) offsetof(forward_options, field)
+static const cli_option forward_table[] = {
+    {"--input", NULL, CLI_TEXT, FORWARD(input), "X.npy", 0, 0,
+     "a float batch: (N, H, W, C) for fovea models; an .onnx model's own layout,\n(N, C, H, W), for ONNX models (the output is in it too)", NULL},
+    {"--output", NULL, CLI_TEXT, FORWARD(output), "Y.npy", 0, 0, "where the outputs go (float32)", NULL},
+    {"--seed", NULL, CLI_INT, FORWARD(seed), "S", 0, CLI_MAX_SEED, "seed for weights and input", NULL},
+    {"--repeat", NULL, CLI_INT, FORWARD(repeat), "R", 1, 1000000, "passes to time (default 5; with --input: prints their median)", NULL},
+};
+static const forward_options forward_initial = {.common = {.batch = 32}, .seed = 1};
+const cli_command cli_forward = {
+    .name = "forward", .usage = "MODEL.fv [options]   run forward and backward passes on seeded random input\n"
+                                "MODEL --input X.npy --output Y.npy   run a model on a batch",
+    .summary = "time passes on random input; --input x.npy --output y.npy runs a batch",
+    .examples = "models/vgg16.fv --batch 8 --repeat 3\nresnet18.onnx --input x.npy --output y.npy",
+    .shared = CLI_BACKEND | CLI_BATCH | CLI_INPUT_SHAPE, .own = CLI_TABLE(forward_table), .min_args = 1, .max_args = 1,
+    .size = sizeof(forward_options), .initial = &forward_initial, .run = run_forward};
+
+#define EXPORT(field) offsetof(export_options, field)
+static const cli_option export_table[] = {
+    {"--nhwc", NULL, CLI_FLAG, EXPORT(nhwc), NULL, 0, 0,
+     "input (batch, H, W, C) as fovea holds it (default: (batch, C, H, W),\nas PyTorch and ONNX Runtime expect)", NULL},
+    {"--seed", NULL, CLI_INT, EXPORT(seed), "S", 0, CLI_MAX_SEED, "the initial weights of an untrained definition", NULL},
+};
+static const export_options export_initial = {.common = {0}, .seed = 1};
+const cli_command cli_export = {
+    .name = "export", .usage = "MODEL -o MODEL.onnx [options]   the network as an ONNX model (opset 13)",
+    .summary = "the network as an ONNX model (PyTorch, ONNX Runtime)",
+    .about = "  MODEL is a saved model (.fvm), a definition (.fv, seeded weights) or an .onnx file.\n",
+    .examples = "mnist-cnn.fvm -o mnist-cnn.onnx", .shared = CLI_OUT | CLI_INPUT_SHAPE, .out_value = "FILE",
+    .out_help = "the .onnx file to write", .own = CLI_TABLE(export_table), .min_args = 1, .max_args = 1, .size = sizeof(export_options),
+    .initial = &export_initial, .run = run_export};
+
+#define WEIGHTS(field) offsetof(weights_options, field)
+static const cli_option weights_table[] = {
+    {"--layer", NULL, CLI_TEXT, WEIGHTS(layer), "NAME", 0, 0, "only this layer's parameters", NULL},
+    {"--exact", NULL, CLI_FLAG, WEIGHTS(exact), NULL, 0, 0, "every value with 9 digits (exact for float32)", NULL},
+};
+static const weights_options weights_initial = {.common = {0}};
+const cli_command cli_weights = {
+    .name = "weights", .usage = "MODEL [--layer NAME] [--exact]", .summary = "print a trained model's parameters",
+    .about = "  a model's parameters, layer by layer\n", .examples = "build/mnist-cnn-fashion.fvm --layer dense_2",
+    .shared = CLI_INPUT_SHAPE, .own = CLI_TABLE(weights_table), .min_args = 1, .max_args = 1, .size = sizeof(weights_options),
+    .initial = &weights_initial, .run = run_weights};

@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include <omp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,35 +25,21 @@ fv_status report_finish(const char *path, report_input *r, fv_loss loss, fv_erro
     return st;
 }
 
-static const char *const report_usage =
-    "usage: fovea report MODEL --data DATA [--split S] -o OUT.html [--batch N] [--backend B]\n"
-    "  One self-contained HTML page (no network access needed): the training curves (loss and accuracy\n"
-    "  per epoch, training and validation, and the learning rate, from the history in the model file),\n"
-    "  the confusion matrix on DATA as a heat map, per-class precision/recall/F1, the most confidently\n"
-    "  misclassified images, the first layer's filters, the model summary and the run's settings.\n"
-    "  --split S   test (default) or train      --batch N   evaluation batch (default 256)\n"
-    "example: fovea report build/mnist-cnn-fashion.fvm --data fashion-mnist -o run.html\n";
+typedef struct report_options {
+    cli_common common;
+    const char *data, *split;
+} report_options;
 
-int cmd_report(int argc, char **argv) {
-    const char *model = NULL, *data_spec = NULL, *split = "test", *out = NULL;
-    long batch = 256;
-    fv_backend backend = fv_backend_default();
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help")) return fputs(report_usage, stdout), 0;
-        if (!strcmp(a, "--data") && v) data_spec = argv[++i];
-        else if (!strcmp(a, "--split") && v) split = argv[++i];
-        else if (!strcmp(a, "-o") && v) out = argv[++i];
-        else if (!strcmp(a, "--batch")) { if (!cli_int(a, v, 1, &batch)) return 2; i++; }
-        else if (!strcmp(a, "--backend")) { if (!cli_backend(v, &backend)) return 2; i++; }
-        else if (a[0] != '-' && !model) model = a;
-        else return fprintf(stderr, "fovea: unexpected argument '%s' (fovea report --help)\n", a), 2;
-    }
-    if (!model || !data_spec || !out) return fputs(report_usage, stderr), 2;
+static int run_report(void *options) {
+    const report_options *o = options;
+    const char *model = o->common.args[0], *data_spec = o->data, *split = o->split, *out = o->common.out;
+    long batch = o->common.batch;
+    fv_backend backend = o->common.backend;
+    if (!data_spec || !out) return fprintf(stderr, "fovea: report needs --data DATA and -o OUT.html (fovea report --help)\n"), 2;
     if (!cli_output_writable(out)) return 1;
     fv_checkpoint ck;
     memset(&ck, 0, sizeof ck);
-    fv_net *net = cli_load_net(model, &ck);
+    fv_net *net = cli_load_net(&o->common, model, &ck);
     if (!net) return 1;
     fv_error err;
     fv_dataset *d = fv_load_dataset(data_spec, split, &err);
@@ -62,7 +49,8 @@ int cmd_report(int argc, char **argv) {
     if (d && (size_t)batch > d->count) batch = (long)d->count;
     cli_normalize_dataset(&ck.train, d);
     char command[2048] = "";
-    for (int i = -1; i < argc; i++) snprintf(command + strlen(command), sizeof command - strlen(command), "%s%s", i < 0 ? "fovea report" : " ", i < 0 ? "" : argv[i]);
+    for (int i = -1; i < o->common.argc; i++)
+        snprintf(command + strlen(command), sizeof command - strlen(command), "%s%s", i < 0 ? "fovea report" : " ", i < 0 ? "" : o->common.argv[i]);
     report_input r = {.net = net, .history = ck.train.history, .n_history = ck.train.n_history, .data = d, .command_line = command,
                       .data_spec = data_spec, .backend = fv_backend_name(backend), .seed = ck.train.seed, .threads = omp_get_max_threads()};
     for (int i = 0; i < r.n_history; i++) r.seconds += r.history[i].seconds;
@@ -78,3 +66,20 @@ int cmd_report(int argc, char **argv) {
     fv_net_free(net);
     return rc;
 }
+
+#define REPORT(field) offsetof(report_options, field)
+static const cli_option report_table[] = {
+    {"--data", NULL, CLI_TEXT, REPORT(data), "DATA", 0, 0, "the dataset (as train reads it)", NULL},
+    {"--split", NULL, CLI_CHOICE, REPORT(split), "test|train", 0, 0, "which split", NULL},
+};
+static const report_options report_initial = {.common = {.batch = 256}, .split = "test"};
+const cli_command cli_report = {
+    .name = "report", .usage = "MODEL --data DATA [--split S] -o OUT.html [--batch N] [--backend B]",
+    .summary = "an HTML run report: curves, confusion matrix, mistakes, filters",
+    .about = "  One self-contained HTML page (no network access needed): the training curves (loss and accuracy\n"
+             "  per epoch, training and validation, and the learning rate, from the history in the model file),\n"
+             "  the confusion matrix on DATA as a heat map, per-class precision/recall/F1, the most confidently\n"
+             "  misclassified images, the first layer's filters, the model summary and the run's settings.\n",
+    .examples = "build/mnist-cnn-fashion.fvm --data fashion-mnist -o run.html", .shared = CLI_BACKEND | CLI_BATCH | CLI_OUT | CLI_INPUT_SHAPE,
+    .out_value = "OUT.html", .out_help = "the page to write", .own = CLI_TABLE(report_table), .min_args = 1, .max_args = 1,
+    .size = sizeof(report_options), .initial = &report_initial, .run = run_report};

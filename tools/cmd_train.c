@@ -5,43 +5,12 @@
 #include <omp.h>
 
 #include <limits.h>
+#include <stddef.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static const char *const train_usage =
-    "usage: fovea train MODEL --data DATA [options]\n"
-    "  MODEL                a definition (.fv) to train from scratch, or a saved model to resume\n"
-    "  --data DATA          fashion-mnist, an IDX or CIFAR-10 folder, a .h5 file, an image folder,\n"
-    "                       or IMAGES.npy,LABELS.npy\n"
-    "  --epochs N           total epochs (default 5)\n"
-    "  --batch N            batch size (default 64)\n"
-    "  --optimizer O        adam (default) or sgd\n"
-    "  --lr LR              learning rate (default 0.001 adam, 0.01 sgd)\n"
-    "  --momentum M         sgd momentum (default 0.9)   --nesterov\n"
-    "  --weight-decay W     L2 weight decay (default 0)\n"
-    "  --schedule S         constant (default), step (--step-epochs N --gamma G) or cosine\n"
-    "  --loss L             auto (default: softmax_cross_entropy, or binary_cross_entropy for one\n"
-    "                       output), softmax_cross_entropy, binary_cross_entropy, mse, hinge\n"
-    "  --label-smoothing E  for the cross-entropies (default 0)\n"
-    "  --val-split F        hold out the last fraction F of the training data for validation\n"
-    "  --patience N         early stopping after N epochs without a better val_loss\n"
-    "  --shift N --flip --rotate DEG   augmentation\n"
-    "  --seed S             weights, shuffling, dropout, augmentation (default 1)\n"
-    "  --out FILE           save the model (weights, optimizer, epoch, history) after every epoch\n"
-    "  --report FILE.html   an HTML run report, rewritten after every epoch (fovea report --help)\n"
-    "  --normalize N        input preprocessing, kept in the model file for predict, evaluate and the\n"
-    "                       picture commands: auto (each channel's mean and std on the training data),\n"
-    "                       MEAN,STD or MEAN1,MEAN2,MEAN3/STD1,STD2,STD3 (default: none)\n"
-    "  --checkpoint-every N also save it every N batches within an epoch (needs --out): a run\n"
-    "                       killed mid-epoch resumes from there and ends as an uninterrupted one\n"
-    "  --checkpoint-seconds S  ... or every S seconds\n"
-    "  --stop-after N       stop after N epochs in this run (resume later from --out)\n"
-    "  --backend B          onednn or reference\n"
-    "  --no-test            skip the evaluation on the test split\n"
-    "example: fovea train models/mnist-cnn.fv --data fashion-mnist --epochs 5 --schedule cosine --out mnist-cnn.fvm\n";
 
 typedef struct train_ctx {
     const char *out;
@@ -149,57 +118,35 @@ static fv_loss default_loss(const fv_net *net, int kind) {
     return loss;
 }
 
-int cmd_train(int argc, char **argv) {
-    const char *model = NULL, *data_spec = NULL, *out = NULL, *report = NULL, *optimizer = "adam", *schedule = "constant";
-    long epochs = 5, batch = -1, seed = -1, patience = 0, shift = 0, stop_after = 0, step_epochs = 10, checkpoint_every = 0;
-    double checkpoint_seconds = 0, lr = -1, momentum = 0.9, weight_decay = 0, val_split = 0, rotate = 0, smoothing = 0, gamma = 0.1;
-    int nesterov = 0, flip = 0, test = 1, loss_kind = -1, normalize_auto = 0;
+typedef struct train_options {
+    cli_common common;
+    const char *data, *report, *optimizer, *schedule, *loss;
+    long epochs, seed, patience, shift, stop_after, step_epochs, checkpoint_every;
+    double checkpoint_seconds, lr, momentum, weight_decay, val_split, rotate, smoothing, gamma;
+    int nesterov, flip, no_test;
+} train_options;
+
+static int run_train(void *options) {
+    const train_options *o = options;
+    const char *model = o->common.args[0], *data_spec = o->data, *out = o->common.out, *report = o->report, *optimizer = o->optimizer,
+               *schedule = o->schedule;
+    long epochs = o->epochs, batch = o->common.batch, seed = o->seed, patience = o->patience, shift = o->shift, stop_after = o->stop_after,
+         step_epochs = o->step_epochs, checkpoint_every = o->checkpoint_every;
+    double checkpoint_seconds = o->checkpoint_seconds, lr = o->lr, momentum = o->momentum, weight_decay = o->weight_decay,
+           val_split = o->val_split, rotate = o->rotate, smoothing = o->smoothing, gamma = o->gamma;
+    int nesterov = o->nesterov, flip = o->flip, test = !o->no_test, loss_kind = -1, normalize_auto = 0;
     fv_train_state normalization = {0}; /* --normalize: only its mean and std are used */
-    fv_backend backend = fv_backend_default();
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int ok = 1, takes = 1, quiet = 0; /* quiet: the number parser already said what is wrong */
-        if (!strcmp(a, "--help")) return fputs(train_usage, stdout), 0;
-        else if (!strcmp(a, "--data")) ok = v != NULL, data_spec = v;
-        else if (!strcmp(a, "--out")) ok = v != NULL, out = v;
-        else if (!strcmp(a, "--report")) ok = v != NULL, report = v;
-        else if (!strcmp(a, "--normalize")) ok = cli_normalize_parse(v, &normalization, &normalize_auto), quiet = 1;
-        else if (!strcmp(a, "--epochs")) ok = cli_int_range(a, v, 1, 1000000, &epochs), quiet = 1;
-        else if (!strcmp(a, "--batch")) ok = cli_int_range(a, v, 1, 1 << 24, &batch), quiet = 1;
-        else if (!strcmp(a, "--seed")) ok = cli_int_range(a, v, 0, LONG_MAX, &seed), quiet = 1;
-        else if (!strcmp(a, "--patience")) ok = cli_int_range(a, v, 0, 1000000, &patience), quiet = 1;
-        else if (!strcmp(a, "--shift")) ok = cli_int_range(a, v, 0, 4096, &shift), quiet = 1; /* and below the image size: fit checks */
-        else if (!strcmp(a, "--stop-after")) ok = cli_int_range(a, v, 1, 1000000, &stop_after), quiet = 1;
-        else if (!strcmp(a, "--step-epochs")) ok = cli_int_range(a, v, 1, 1000000, &step_epochs), quiet = 1;
-        else if (!strcmp(a, "--checkpoint-every")) ok = cli_int_range(a, v, 1, INT_MAX, &checkpoint_every), quiet = 1;
-        else if (!strcmp(a, "--checkpoint-seconds")) ok = cli_float_range(a, v, 0.001, 1e9, &checkpoint_seconds), quiet = 1;
-        else if (!strcmp(a, "--lr")) ok = cli_float_range(a, v, 1e-12, 1e6, &lr), quiet = 1;
-        else if (!strcmp(a, "--momentum")) ok = cli_float_range(a, v, 0, 1, &momentum), quiet = 1;
-        else if (!strcmp(a, "--weight-decay")) ok = cli_float_range(a, v, 0, 1e6, &weight_decay), quiet = 1;
-        else if (!strcmp(a, "--val-split")) ok = cli_float_range(a, v, 0, 0.99, &val_split), quiet = 1;
-        else if (!strcmp(a, "--rotate")) ok = cli_float_range(a, v, 0, 180, &rotate), quiet = 1;
-        else if (!strcmp(a, "--label-smoothing")) ok = cli_float_range(a, v, 0, 1, &smoothing), quiet = 1;
-        else if (!strcmp(a, "--gamma")) ok = cli_float_range(a, v, 0, 1e6, &gamma), quiet = 1;
-        else if (!strcmp(a, "--optimizer")) ok = v && (!strcmp(v, "adam") || !strcmp(v, "sgd")), optimizer = v;
-        else if (!strcmp(a, "--schedule")) ok = v && (!strcmp(v, "constant") || !strcmp(v, "step") || !strcmp(v, "cosine")), schedule = v;
-        else if (!strcmp(a, "--loss")) ok = v && parse_loss(v, &loss_kind);
-        else if (!strcmp(a, "--backend")) ok = cli_backend(v, &backend);
-        else if (!strcmp(a, "--nesterov")) nesterov = 1, takes = 0;
-        else if (!strcmp(a, "--flip")) flip = 1, takes = 0;
-        else if (!strcmp(a, "--no-test")) test = 0, takes = 0;
-        else if (a[0] != '-' && !model) model = a, takes = 0;
-        else return fprintf(stderr, "fovea: unexpected argument '%s' (fovea train --help)\n", a), 2;
-        if (!ok) return quiet ? 2 : (fprintf(stderr, "fovea: bad or missing value for %s (fovea train --help)\n", a), 2);
-        i += takes;
-    }
-    if (!model || !data_spec) return fputs(train_usage, stderr), 2;
+    fv_backend backend = o->common.backend;
+    parse_loss(o->loss, &loss_kind);
+    if (o->common.prep.normalize) cli_normalize_read(o->common.prep.normalize, &normalization, &normalize_auto);
+    if (!data_spec) return fprintf(stderr, "fovea: train needs --data DATA (fovea train --help)\n"), 2;
     if ((checkpoint_every || checkpoint_seconds > 0) && !out) return fprintf(stderr, "fovea: --checkpoint-every/--checkpoint-seconds need --out FILE\n"), 2;
     if (out && !cli_output_writable(out)) return 1; /* before any training, not after the first epoch */
     if (report && !cli_output_writable(report)) return 1;
 
     fv_checkpoint ck;
     memset(&ck, 0, sizeof ck);
-    fv_net *net = cli_load_net(model, &ck);
+    fv_net *net = cli_load_net(&o->common, model, &ck);
     if (!net) return 1;
     int resuming = ck.has_optimizer && ck.has_train_state;
     if (resuming) {
@@ -257,7 +204,7 @@ int cmd_train(int argc, char **argv) {
         goto fail;
     }
     char command[2048] = "fovea train";
-    for (int i = 0; i < argc; i++) snprintf(command + strlen(command), sizeof command - strlen(command), " %s", argv[i]);
+    for (int i = 0; i < o->common.argc; i++) snprintf(command + strlen(command), sizeof command - strlen(command), " %s", o->common.argv[i]);
     train_ctx t = {out, report, {.net = net, .history = t_history, .command_line = command, .data_spec = data_spec,
                                  .backend = fv_backend_name(backend), .seed = (uint64_t)seed, .threads = omp_get_max_threads(),
                                  .seconds_start = fv_time_seconds()},
@@ -344,32 +291,22 @@ done:
     return rc;
 }
 
-int cmd_evaluate(int argc, char **argv) {
-    const char *model = NULL, *data_spec = NULL, *split = "test";
-    long batch = 256;
-    int loss_kind = -1, json = 0;
-    fv_backend backend = fv_backend_default();
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help"))
-            return printf("usage: fovea evaluate MODEL --data DATA [--split test|train] [--batch N] [--loss L] [--backend B] [--json]\n"
-                          "  loss, accuracy, per-class precision/recall/F1 and the confusion matrix on a split of DATA\n"
-                          "  --split S   test (default) or train      --batch N   batch size (default 256)\n"
-                          "  --json      one JSON document instead of the table\n"
-                          "example: fovea evaluate build/mnist-cnn-fashion.fvm --data fashion-mnist --json\n"), 0;
-        if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--data") && v) data_spec = argv[++i];
-        else if (!strcmp(a, "--split") && v) split = argv[++i];
-        else if (!strcmp(a, "--batch")) { if (!cli_int(a, v, 1, &batch)) return 2; i++; }
-        else if (!strcmp(a, "--loss") && v) { if (!parse_loss(v, &loss_kind)) return fprintf(stderr, "fovea: unknown loss '%s'\n", v), 2; i++; }
-        else if (!strcmp(a, "--backend")) { if (!cli_backend(v, &backend)) return 2; i++; }
-        else if (a[0] != '-' && !model) model = a;
-        else return fprintf(stderr, "fovea: unexpected argument '%s'\n", a), 2;
-    }
-    if (!model || !data_spec) return fprintf(stderr, "usage: fovea evaluate MODEL --data DATA\n"), 2;
+typedef struct evaluate_options {
+    cli_common common;
+    const char *data, *split, *loss;
+} evaluate_options;
+
+static int run_evaluate(void *options) {
+    const evaluate_options *o = options;
+    const char *model = o->common.args[0], *data_spec = o->data, *split = o->split;
+    long batch = o->common.batch;
+    int loss_kind = -1, json = o->common.json;
+    fv_backend backend = o->common.backend;
+    parse_loss(o->loss, &loss_kind);
+    if (!data_spec) return fprintf(stderr, "fovea: evaluate needs --data DATA (fovea evaluate --help)\n"), 2;
     fv_checkpoint ck;
     memset(&ck, 0, sizeof ck);
-    fv_net *net = cli_load_net(model, &ck);
+    fv_net *net = cli_load_net(&o->common, model, &ck);
     if (!net) return 1;
     fv_error err;
     fv_metrics m;
@@ -412,11 +349,7 @@ static fv_status predict_setup(fv_net *net, const fv_backend *backend, fv_shape 
     *in = fv_net_node_shape(net, 0);
     fv_shape out = fv_net_node_shape(net, fv_net_output_node(net));
     /* scores that are not probabilities (an imported network's logits) are shown as their softmax */
-    const fv_layer *last = fv_net_node_layer(net, fv_net_output_node(net));
-    fv_activation out_act = last->kind == FV_LAYER_DENSE ? last->dense.activation
-                            : last->kind == FV_LAYER_ACTIVATION ? last->activation.function
-                            : last->kind == FV_LAYER_CONV1D || last->kind == FV_LAYER_CONV2D || last->kind == FV_LAYER_CONV3D ? last->conv.activation
-                                                                                                                              : FV_ACT_LINEAR;
+    fv_activation out_act = fv_net_node_activation(net, fv_net_output_node(net), NULL);
     *softmax_logits = out_act != FV_ACT_SOFTMAX && out_act != FV_ACT_SIGMOID;
     *units = (int)fv_shape_count(out);
     if (in->rank != 3) return snprintf(err->message, sizeof err->message, "predict takes images: the model's input must be (H, W, C)"), FV_ERR;
@@ -429,49 +362,31 @@ static fv_status predict_setup(fv_net *net, const fv_backend *backend, fv_shape 
     return backend ? fv_net_plan_mode(net, 1, *backend, FV_PLAN_INFERENCE, 1, err) : FV_OK;
 }
 
-int cmd_predict(int argc, char **argv) {
-    const char *model = NULL;
-    long top = 3;
-    int first_image = -1;
-    fv_backend backend = fv_backend_default();
-    int json = 0;
-    cli_prep prep;
-    if (!cli_take_prep(&argc, argv, &prep)) return 2;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) { json = 1; continue; }
-        if (!strcmp(argv[i], "--help"))
-            return printf("usage: fovea predict MODEL [--top K] [--backend B] [--json] [preprocessing] IMAGE...\n"
-                          "  the top K classes (default 3) of each image, read and resized to the model's input;\n"
-                          "  a model whose output is not a softmax (logits) shows the softmax of its scores;\n"
-                          "  an ONNX model whose input size is open (and no --input-shape) takes each image at its own size\n"
-                          "  --json: one JSON document {model, predictions: [{image, top: [{class, name, probability}]}]}\n"
-                          "preprocessing (photos for ImageNet-class models):\n"
-                          "  --resize N       the shorter side to N pixels, then the input size from the centre\n"
-                          "  --normalize M/S  per-channel mean and std (M1,M2,M3/S1,S2,S3), replacing the stored one\n"
-                          "  --imagenet       --resize 256 --normalize 0.485,0.456,0.406/0.229,0.224,0.225 (torchvision's)\n"
-                          "  --labels FILE    class names, one per line (models/imagenet_classes.txt: torchvision's order)\n"
-                          "example: fovea predict build/mnist-cnn-fashion.fvm --top 3 samples/*.png\n"
-                          "example: fovea predict resnet50.onnx --imagenet --labels models/imagenet_classes.txt --top 5 dog.jpg\n"), 0;
-        if (!strcmp(argv[i], "--top")) { if (!cli_int(argv[i], i + 1 < argc ? argv[i + 1] : NULL, 1, &top)) return 2; i++; }
-        else if (!strcmp(argv[i], "--backend")) { if (!cli_backend(i + 1 < argc ? argv[i + 1] : NULL, &backend)) return 2; i++; }
-        else if (argv[i][0] == '-') return fprintf(stderr, "fovea: unexpected argument '%s'\n", argv[i]), 2;
-        else if (!model) model = argv[i];
-        else if (first_image < 0) first_image = i;
-    }
-    if (!model || first_image < 0) return fprintf(stderr, "usage: fovea predict MODEL [--top K] IMAGE...\n"), 2;
+typedef struct predict_options {
+    cli_common common;
+    long top;
+} predict_options;
+
+static int run_predict(void *options) {
+    const predict_options *o = options;
+    const char *model = o->common.args[0];
+    long top = o->top;
+    fv_backend backend = o->common.backend;
+    int json = o->common.json;
+    const cli_prep prep = o->common.prep;
     fv_checkpoint ck;
     memset(&ck, 0, sizeof ck);
     /* an ONNX model whose height and width the file leaves open (and --input-shape does not give)
      * takes each image at its own size: a network imported and planned per size, a few kept */
     fv_onnx_info declared;
     fv_error err;
-    int open_size = cli_is_onnx(model) && !cli_input_shape_given() && fv_onnx_read_input(model, &declared, &err) == FV_OK &&
+    int open_size = cli_is_onnx(model) && !o->common.n_input_shape && fv_onnx_read_input(model, &declared, &err) == FV_OK &&
                     declared.input_rank == 4 && declared.input_dims[1] > 0 && (declared.input_dims[2] < 0 || declared.input_dims[3] < 0);
-    if (open_size && prep.resize) return fprintf(stderr, "fovea: %s leaves its input size open: give it with --input-shape H,W to resize to\n", model), 2;
+    if (open_size && (prep.resize || prep.imagenet)) return fprintf(stderr, "fovea: %s leaves its input size open: give it with --input-shape H,W to resize to\n", model), 2;
     sized_net kept[SIZES_KEPT] = {{0}};
     int next_kept = 0, channels = open_size ? (int)declared.input_dims[1] : 0;
     fv_net *net = NULL;
-    if (!open_size && !(net = cli_load_net(model, &ck))) return 1;
+    if (!open_size && !(net = cli_load_net(&o->common, model, &ck))) return 1;
     if (!cli_prep_apply(&prep, &ck.train)) return fv_checkpoint_free(&ck), fv_net_free(net), 1;
     fv_shape in = {0, {0}};
     int softmax_logits = 0, units = 0, rc = 0;
@@ -482,11 +397,10 @@ int cmd_predict(int argc, char **argv) {
         rc = 1;
     }
     if (rc == 0 && json) printf("{\"model\": "), cli_json_string(stdout, model), printf(", \"predictions\": [");
-    for (int i = first_image, n = 0; rc == 0 && i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) continue;
-        if (argv[i][0] == '-') { i++; continue; }
+    for (int i = 1, n = 0; rc == 0 && i < o->common.n_args; i++) {
+        const char *path = o->common.args[i];
         if (open_size) { /* the image at its own size, read once: its network, kept or new */
-            fv_image *image = fv_image_load(argv[i], channels, &err);
+            fv_image *image = fv_image_load(path, channels, &err);
             int k = 0, fresh = 0;
             while (image && k < SIZES_KEPT && !(kept[k].net && kept[k].h == image->height && kept[k].w == image->width)) k++;
             if (image && k == SIZES_KEPT) { /* imported and planned, in place of the oldest */
@@ -506,15 +420,15 @@ int cmd_predict(int argc, char **argv) {
             memcpy(x, image->pixels, fv_shape_count(in) * sizeof *x);
             fv_image_free(image);
         }
-        if ((!open_size && cli_load_image(&prep, argv[i], in.dim[0], in.dim[1], in.dim[2], x, &err) != FV_OK) ||
+        if ((!open_size && cli_load_image(&prep, path, in.dim[0], in.dim[1], in.dim[2], x, &err) != FV_OK) ||
             (cli_normalize(&ck.train, x, fv_shape_count(in), in.dim[2]), fv_predict(net, x, 1, y, &err)) != FV_OK) {
             fprintf(stderr, "fovea: %s\n", err.message);
             rc = 1;
             break;
         }
         if (softmax_logits && units > 1) softmax(y, units);
-        if (json) printf("%s{\"image\": ", n++ ? ", " : ""), cli_json_string(stdout, argv[i]), printf(", \"top\": [");
-        else printf("%s:", argv[i]);
+        if (json) printf("%s{\"image\": ", n++ ? ", " : ""), cli_json_string(stdout, path), printf(", \"top\": [");
+        else printf("%s:", path);
         memset(taken, 0, (size_t)units);
         if (units == 1 && !json) printf(" %.4f (probability of class 1)\n", (double)y[0]);
         if (units == 1 && json) printf("{\"class\": 1, \"probability\": %.9g}", (double)y[0]);
@@ -542,3 +456,77 @@ int cmd_predict(int argc, char **argv) {
     for (int k = 0; k < SIZES_KEPT; k++) fv_net_free(kept[k].net);
     return rc;
 }
+
+/* ---- the option tables ---- */
+
+#define LOSSES "auto|softmax_cross_entropy|binary_cross_entropy|mse|hinge"
+#define TRAIN(field) offsetof(train_options, field)
+static const cli_option train_table[] = {
+    {"--data", NULL, CLI_TEXT, TRAIN(data), "DATA", 0, 0,
+     "fashion-mnist, an IDX or CIFAR-10 folder, a .h5 file, an image folder,\nor IMAGES.npy,LABELS.npy", NULL},
+    {"--epochs", NULL, CLI_INT, TRAIN(epochs), "N", 1, 1000000, "total epochs", NULL},
+    {"--optimizer", NULL, CLI_CHOICE, TRAIN(optimizer), "adam|sgd", 0, 0, "the optimizer (a resumed model keeps its own)", NULL},
+    {"--lr", NULL, CLI_FLOAT, TRAIN(lr), "LR", 1e-12, 1e6, "learning rate (default 0.001 adam, 0.01 sgd)", NULL},
+    {"--momentum", NULL, CLI_FLOAT, TRAIN(momentum), "M", 0, 1, "sgd momentum", NULL},
+    {"--nesterov", NULL, CLI_FLAG, TRAIN(nesterov), NULL, 0, 0, "Nesterov momentum (sgd)", NULL},
+    {"--weight-decay", NULL, CLI_FLOAT, TRAIN(weight_decay), "W", 0, 1e6, "L2 weight decay", NULL},
+    {"--schedule", NULL, CLI_CHOICE, TRAIN(schedule), "constant|step|cosine", 0, 0, "learning-rate schedule", NULL},
+    {"--step-epochs", NULL, CLI_INT, TRAIN(step_epochs), "N", 1, 1000000, "--schedule step: epochs between steps", NULL},
+    {"--gamma", NULL, CLI_FLOAT, TRAIN(gamma), "G", 0, 1e6, "--schedule step: the factor at each step", NULL},
+    {"--loss", NULL, CLI_CHOICE, TRAIN(loss), LOSSES, 0, 0,
+     "auto: softmax_cross_entropy, or binary_cross_entropy for one output", NULL},
+    {"--label-smoothing", NULL, CLI_FLOAT, TRAIN(smoothing), "E", 0, 1, "for the cross-entropies", NULL},
+    {"--val-split", NULL, CLI_FLOAT, TRAIN(val_split), "F", 0, 0.99, "hold out the last fraction F of the training data for validation", NULL},
+    {"--patience", NULL, CLI_INT, TRAIN(patience), "N", 0, 1000000, "early stopping after N epochs without a better val_loss (0: never)", NULL},
+    {"--shift", NULL, CLI_INT, TRAIN(shift), "N", 0, 4096, "augmentation: random shifts of up to N pixels", NULL},
+    {"--flip", NULL, CLI_FLAG, TRAIN(flip), NULL, 0, 0, "augmentation: random horizontal flips", NULL},
+    {"--rotate", NULL, CLI_FLOAT, TRAIN(rotate), "DEG", 0, 180, "augmentation: random rotations of up to DEG degrees", NULL},
+    {"--seed", NULL, CLI_INT, TRAIN(seed), "S", 0, CLI_MAX_SEED, "weights, shuffling, dropout, augmentation (default 1, or the saved model's)", NULL},
+    {"--report", NULL, CLI_TEXT, TRAIN(report), "FILE.html", 0, 0, "an HTML run report, rewritten after every epoch (fovea report --help)", NULL},
+    {"--checkpoint-every", NULL, CLI_INT, TRAIN(checkpoint_every), "N", 1, INT_MAX,
+     "also save the model every N batches within an epoch (needs --out): a run\nkilled mid-epoch resumes from there and ends as an uninterrupted one", NULL},
+    {"--checkpoint-seconds", NULL, CLI_FLOAT, TRAIN(checkpoint_seconds), "S", 0.001, 1e9, "... or every S seconds", NULL},
+    {"--stop-after", NULL, CLI_INT, TRAIN(stop_after), "N", 1, 1000000, "stop after N epochs in this run (resume later from --out)", NULL},
+    {"--no-test", NULL, CLI_FLAG, TRAIN(no_test), NULL, 0, 0, "skip the evaluation on the test split", NULL},
+};
+static const train_options train_initial = {.common = {.batch = -1}, .optimizer = "adam", .schedule = "constant", .loss = "auto", .epochs = 5,
+                                            .seed = -1, .step_epochs = 10, .lr = -1, .momentum = 0.9, .gamma = 0.1};
+const cli_command cli_train = {
+    .name = "train", .usage = "MODEL --data DATA [options]", .summary = "train a model definition (.fv) or resume a saved model",
+    .about = "  MODEL                a definition (.fv) to train from scratch, or a saved model to resume\n",
+    .examples = "models/mnist-cnn.fv --data fashion-mnist --epochs 5 --schedule cosine --out mnist-cnn.fvm",
+    .shared = CLI_BACKEND | CLI_BATCH | CLI_OUT | CLI_NORMALIZE | CLI_INPUT_SHAPE,
+    .shared_defaults = "  (--batch: default 64, or the saved model's; --normalize auto: each channel's mean and std\n"
+                       "  on the training data, kept in the model file for predict, evaluate and the picture commands)\n",
+    .out_value = "FILE", .out_help = "save the model (weights, optimizer, epoch, history) after every epoch",
+    .own = CLI_TABLE(train_table), .min_args = 1, .max_args = 1, .size = sizeof(train_options), .initial = &train_initial, .run = run_train};
+
+#define EVALUATE(field) offsetof(evaluate_options, field)
+static const cli_option evaluate_table[] = {
+    {"--data", NULL, CLI_TEXT, EVALUATE(data), "DATA", 0, 0, "the dataset (as train reads it)", NULL},
+    {"--split", NULL, CLI_CHOICE, EVALUATE(split), "test|train", 0, 0, "which split", NULL},
+    {"--loss", NULL, CLI_CHOICE, EVALUATE(loss), LOSSES, 0, 0, "the loss reported", NULL},
+};
+static const evaluate_options evaluate_initial = {.common = {.batch = 256}, .split = "test", .loss = "auto"};
+const cli_command cli_evaluate = {
+    .name = "evaluate", .usage = "MODEL --data DATA [--split test|train] [--batch N] [--json]",
+    .summary = "loss, accuracy, per-class metrics, confusion matrix",
+    .about = "  loss, accuracy, per-class precision/recall/F1 and the confusion matrix on a split of DATA\n",
+    .examples = "build/mnist-cnn-fashion.fvm --data fashion-mnist --json", .shared = CLI_BACKEND | CLI_BATCH | CLI_JSON | CLI_INPUT_SHAPE,
+    .own = CLI_TABLE(evaluate_table), .min_args = 1, .max_args = 1, .size = sizeof(evaluate_options), .initial = &evaluate_initial,
+    .run = run_evaluate};
+
+static const cli_option predict_table[] = {
+    {"--top", NULL, CLI_INT, offsetof(predict_options, top), "K", 1, 100000, "the top K classes of each image", NULL},
+};
+static const predict_options predict_initial = {.top = 3};
+const cli_command cli_predict = {
+    .name = "predict", .usage = "MODEL [--top K] [--json] [preprocessing] IMAGE...", .summary = "top classes with probabilities",
+    .about = "  the top K classes of each image, read and resized to the model's input;\n"
+             "  a model whose output is not a softmax (logits) shows the softmax of its scores;\n"
+             "  an ONNX model whose input size is open (and no --input-shape) takes each image at its own size\n"
+             "  --json: one JSON document {model, predictions: [{image, top: [{class, name, probability}]}]}\n",
+    .examples = "build/mnist-cnn-fashion.fvm --top 3 samples/*.png\n"
+                "resnet50.onnx --imagenet --labels models/imagenet_classes.txt --top 5 dog.jpg",
+    .shared = CLI_BACKEND | CLI_JSON | CLI_PREP | CLI_INPUT_SHAPE, .own = CLI_TABLE(predict_table), .min_args = 2, .max_args = -1,
+    .size = sizeof(predict_options), .initial = &predict_initial, .run = run_predict};

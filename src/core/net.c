@@ -176,6 +176,13 @@ static int valid_node(const fv_net *net, int node) { return node >= 0 && node < 
 const char *fv_net_node_name(const fv_net *net, int node) { return valid_node(net, node) ? net->nodes[node].name : NULL; }
 const fv_layer *fv_net_node_layer(const fv_net *net, int node) { return valid_node(net, node) ? &net->nodes[node].layer : NULL; }
 
+fv_activation fv_net_node_activation(const fv_net *net, int node, float *alpha) {
+    float a = 0.0f;
+    fv_activation act = valid_node(net, node) ? fv_node_activation(&net->nodes[node], &a) : FV_ACT_LINEAR;
+    if (alpha) *alpha = a;
+    return act;
+}
+
 fv_shape fv_net_node_shape(const fv_net *net, int node) {
     fv_shape none = {0, {0, 0, 0, 0}};
     return valid_node(net, node) ? net->nodes[node].out_shape : none;
