@@ -6,7 +6,8 @@
  *          the same files and writes the reference; fovea loads the same weights and input);
  *   and on a backend other than the reference kernels, its output and gradients against the
  *   reference kernels' on the same weights and input.
- * A kind no file lists, or whose file has no case of it under each check, fails the test.
+ * A kind no file lists, or whose file has no case of it under each check, fails the test, and so
+ * does a kernel of a backend's table that no case ran.
  *
  * A .cases file: '#' starts a comment line; "kinds WORD..." names the kinds whose cases it holds
  * (each kind in exactly one file); "case NAME [| OPTIONS]" starts a case, whose model text (the
@@ -30,6 +31,7 @@
  *
  * usage: test_ops SOURCE_DIR TORCH_REFERENCE.bin */
 #include "check.h"
+#include "core/graph.h" /* the backends' kernel tables: each kernel must have run */
 #include "fovea.h"
 #include "reference.h"
 
@@ -270,6 +272,7 @@ static void check_fd(test_counts *t, const op_case *c, fv_backend backend) {
 /* ---- comparisons: PyTorch's numbers, the reference kernels' ---- */
 
 static char worst_at[600]; /* where the largest error was seen, for the summary line (this program's own state) */
+static int kernel_ran[FV_LAYER_KIND_COUNT]; /* a kind some case ran on a backend's own kernel */
 
 static void compare(test_counts *t, const char *what, const char *tensor, const float *got, const float *want, size_t n) {
     double err = rel_diff(got, want, n, 1e-6);
@@ -296,6 +299,8 @@ static void check_against_reference(test_counts *t, const op_case *c, fv_backend
     if (!x || !r) abort();
     for (size_t i = 0; i < nx; i++) x[i] = uniform(&g);
     for (size_t i = 0; i < ny; i++) r[i] = uniform(&g);
+    for (int i = 0; i < fv_net_node_count(net); i++)
+        if (strcmp(fv_net_node_kernel(net, i), "reference")) kernel_ran[fv_net_node_layer(net, i)->kind] = 1;
     fv_net *nets[2] = {ref, net};
     for (int k = 0; k < 2; k++) {
         fv_net_reseed(nets[k], 11);
@@ -421,6 +426,13 @@ int main(int argc, char **argv) {
                 fd += all.c[i].fd, torch += all.c[i].torch;
         CHECK(&t, fd > 0, "layer kind '%s': %s has no finite-difference case of it", word, file);
         CHECK(&t, torch > 0, "layer kind '%s': %s has no PyTorch case of it", word, file);
+    }
+    /* every kernel of every backend's table ran on some case (else its cases miss what it supports) */
+    for (int b = 1; b < n_backends; b++) {
+        const fv_backend_ops *ops = fv_backend_ops_for((fv_backend)backends[b]);
+        for (int k = 0; ops && k < ops->n_kernels; k++)
+            CHECK(&t, kernel_ran[ops->kernels[k]->kind], "the %s kernel of '%s' ran on no case", ops->name,
+                  fv_layer_kind_name(ops->kernels[k]->kind));
     }
     int n_fd = 0, n_torch = 0;
     for (int i = 0; i < all.n; i++) n_fd += all.c[i].fd, n_torch += all.c[i].torch;
