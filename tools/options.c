@@ -50,7 +50,7 @@ typedef struct shared_option {
 } shared_option;
 
 static const shared_option shared[] = {
-    {CLI_BACKEND, {"--backend", NULL, CLI_CUSTOM, COMMON(backend), "B", 0, 0, "onednn or reference", parse_backend}},
+    {CLI_BACKEND, {"--backend", NULL, CLI_CUSTOM, COMMON(backend), "B", 0, 0, "onednn (the default where fovea is built with it) or reference", parse_backend}},
     {CLI_BATCH, {"--batch", NULL, CLI_INT, COMMON(batch), "N", 1, 1 << 24, "samples a pass", NULL}},
     {CLI_OUT, {"--out", "-o", CLI_TEXT, COMMON(out), "FILE", 0, 0, "where the result goes", NULL}},
     {CLI_JSON, {"--json", NULL, CLI_FLAG, COMMON(json), NULL, 0, 0, "one JSON document on standard output", NULL}},
@@ -186,9 +186,7 @@ static void format_default(const cli_option *o, const void *initial, char *buf, 
     } else if (o->type == CLI_TEXT || o->type == CLI_CHOICE) {
         const char *v = *(const char *const *)field;
         if (v && *v) snprintf(buf, size, " (default %s)", v);
-    } else if (o->type == CLI_CUSTOM && o->parse == parse_backend) {
-        snprintf(buf, size, " (default %s)", fv_backend_name(fv_backend_default()));
-    }
+    } /* --backend's default depends on the build: its help says so, so that the manual does not */
 }
 
 static void print_option(FILE *out, const cli_command *cmd, const cli_option *o) {
