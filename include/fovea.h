@@ -845,6 +845,17 @@ float *fv_load_npy_floats(const char *path, int *rank, int dims[8], fv_error *er
 /* ---- Summary: Keras-style table. Returns bytes written (like snprintf). ---- */
 int fv_net_summary(const fv_net *net, char *buf, size_t size);
 
+/* ---- For bindings: the layout of the public structs and the values of the enums a binding
+ * mirrors (python/fovea.py checks itself against it). One entry per struct (member NULL, size its
+ * sizeof), per member (its offset and size) and per enum constant (its value). ---- */
+typedef struct fv_abi_entry {
+    const char *type;   /* "fv_fit_config", "fv_plan_mode" */
+    const char *member; /* "seed", "FV_PLAN_INFERENCE"; NULL for the struct itself */
+    size_t offset, size;
+    long long value;
+} fv_abi_entry;
+const fv_abi_entry *fv_abi_layout(int *count);
+
 #ifdef __cplusplus
 }
 #endif

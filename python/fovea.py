@@ -44,23 +44,28 @@ _c_float_p = ctypes.POINTER(ctypes.c_float)
 
 
 class _Error(ctypes.Structure):
+    _c_name_ = "fv_error"  # checked against the library's layout (_check_layout)
     _fields_ = [("message", ctypes.c_char * 512)]
 
 
 class _Shape(ctypes.Structure):
+    _c_name_ = "fv_shape"  # checked against the library's layout (_check_layout)
     _fields_ = [("rank", ctypes.c_int), ("dim", ctypes.c_int * 4)]
 
 
 class _Loss(ctypes.Structure):
+    _c_name_ = "fv_loss"  # checked against the library's layout (_check_layout)
     _fields_ = [("kind", ctypes.c_int), ("label_smoothing", ctypes.c_float)]
 
 
 class _Dataset(ctypes.Structure):
+    _c_name_ = "fv_dataset"  # checked against the library's layout (_check_layout)
     _fields_ = [("count", ctypes.c_size_t), ("shape", _Shape), ("x", _c_float_p), ("labels", ctypes.POINTER(ctypes.c_int32)),
                 ("n_classes", ctypes.c_int), ("class_names", ctypes.c_void_p)]
 
 
 class _FitConfig(ctypes.Structure):
+    _c_name_ = "fv_fit_config"  # checked against the library's layout (_check_layout)
     _fields_ = [("epochs", ctypes.c_int), ("batch_size", ctypes.c_int), ("initial_epoch", ctypes.c_int), ("loss", _Loss),
                 ("seed", ctypes.c_uint64), ("shuffle", ctypes.c_int), ("validation", ctypes.POINTER(_Dataset)),
                 ("patience", ctypes.c_int), ("restore_best", ctypes.c_int), ("shift_pixels", ctypes.c_int),
@@ -71,6 +76,7 @@ class _FitConfig(ctypes.Structure):
 
 
 class _OptimizerConfig(ctypes.Structure):
+    _c_name_ = "fv_optimizer_config"  # checked against the library's layout (_check_layout)
     _fields_ = [("kind", ctypes.c_int), ("learning_rate", ctypes.c_float), ("momentum", ctypes.c_float), ("nesterov", ctypes.c_int),
                 ("weight_decay", ctypes.c_float), ("beta1", ctypes.c_float), ("beta2", ctypes.c_float), ("epsilon", ctypes.c_float),
                 ("schedule", ctypes.c_int), ("step_epochs", ctypes.c_int), ("gamma", ctypes.c_float), ("cosine_epochs", ctypes.c_int),
@@ -78,21 +84,25 @@ class _OptimizerConfig(ctypes.Structure):
 
 
 class _Metrics(ctypes.Structure):
+    _c_name_ = "fv_metrics"  # checked against the library's layout (_check_layout)
     _fields_ = [("count", ctypes.c_size_t), ("loss", ctypes.c_double), ("accuracy", ctypes.c_double), ("n_classes", ctypes.c_int),
                 ("confusion", ctypes.c_void_p), ("precision", ctypes.c_void_p), ("recall", ctypes.c_void_p), ("f1", ctypes.c_void_p),
                 ("macro_precision", ctypes.c_double), ("macro_recall", ctypes.c_double), ("macro_f1", ctypes.c_double)]
 
 
 class _ParamInfo(ctypes.Structure):
+    _c_name_ = "fv_param_info"  # checked against the library's layout (_check_layout)
     _fields_ = [("name", ctypes.c_char_p), ("node", ctypes.c_int), ("trainable", ctypes.c_int), ("rank", ctypes.c_int),
                 ("dim", ctypes.c_int * 5), ("count", ctypes.c_size_t), ("value", _c_float_p), ("grad", _c_float_p)]
 
 
 class _SaliencyConfig(ctypes.Structure):
+    _c_name_ = "fv_saliency_config"  # checked against the library's layout (_check_layout)
     _fields_ = [("method", ctypes.c_int), ("samples", ctypes.c_int), ("noise", ctypes.c_float), ("seed", ctypes.c_uint64)]
 
 
 class _Image(ctypes.Structure):
+    _c_name_ = "fv_image"  # checked against the library's layout (_check_layout)
     _fields_ = [("height", ctypes.c_int), ("width", ctypes.c_int), ("channels", ctypes.c_int), ("pixels", _c_float_p)]
 
 
@@ -149,6 +159,44 @@ _convolve2d_shape = _sig("fv_convolve2d_shape", ctypes.c_int, ctypes.c_int, ctyp
 _PLAN_TRAINING, _PLAN_INSPECTION, _PLAN_INFERENCE = 0, 1, 2
 _METHODS = {"vanilla": 0, "smoothgrad": 1, "guided": 2}
 _MODES = {"full": 0, "same": 1, "valid": 2}
+_STRUCTS = [_Error, _Shape, _Loss, _Dataset, _FitConfig, _OptimizerConfig, _Metrics, _ParamInfo, _SaliencyConfig, _Image]
+_ENUMS = {"FV_OK": 0, "FV_PLAN_TRAINING": _PLAN_TRAINING, "FV_PLAN_INSPECTION": _PLAN_INSPECTION, "FV_PLAN_INFERENCE": _PLAN_INFERENCE,
+          "FV_SALIENCY_VANILLA": _METHODS["vanilla"], "FV_SALIENCY_SMOOTHGRAD": _METHODS["smoothgrad"],
+          "FV_SALIENCY_GUIDED": _METHODS["guided"], "FV_CONVOLVE_FULL": _MODES["full"], "FV_CONVOLVE_SAME": _MODES["same"],
+          "FV_CONVOLVE_VALID": _MODES["valid"]}
+
+
+class _AbiEntry(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_char_p), ("member", ctypes.c_char_p), ("offset", ctypes.c_size_t), ("size", ctypes.c_size_t),
+                ("value", ctypes.c_longlong)]
+
+
+def _check_layout():
+    """Where this file's mirror of fovea.h disagrees with the library's own layout (fv_abi_layout):
+    a list of lines, empty when every struct, field and enum value agrees."""
+    count = ctypes.c_int()
+    layout = _sig("fv_abi_layout", ctypes.POINTER(_AbiEntry), ctypes.POINTER(ctypes.c_int))(ctypes.byref(count))
+    entries = [layout[i] for i in range(count.value)]
+    problems, structs = [], {}
+    for e in entries:
+        if e.member is None:
+            structs[e.type.decode()] = (e.size, [])
+        elif e.type.decode() in structs:
+            structs[e.type.decode()][1].append((e.member.decode(), e.offset, e.size))
+        elif _ENUMS.get(e.member.decode()) != e.value:
+            problems.append(f"{e.member.decode()} is {e.value} in the library, {_ENUMS.get(e.member.decode())} here")
+    mirrored = {cls._c_name_: cls for cls in _STRUCTS}
+    for name, (size, members) in structs.items():
+        cls = mirrored.get(name)
+        if cls is None:
+            problems.append(f"{name} is not mirrored")
+            continue
+        if ctypes.sizeof(cls) != size:
+            problems.append(f"{name}: {ctypes.sizeof(cls)} bytes here, {size} in the library")
+        fields = [(f[0], getattr(cls, f[0]).offset, getattr(cls, f[0]).size) for f in cls._fields_]
+        if fields != members:
+            problems.append(f"{name}: fields {fields} here, {members} in the library")
+    return problems
 
 
 def library_version():

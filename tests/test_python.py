@@ -5,6 +5,7 @@ prediction, the picture functions as arrays; library errors as fovea.Error.
 
 usage: FOVEA_LIBRARY=build/libfovea.so test_python.py FOVEA SOURCE_DIR
 """
+import ctypes
 import os
 import subprocess
 import sys
@@ -28,6 +29,18 @@ def check(what, ok, detail=""):
         failed += 1
         print(f"FAILED: {what} {detail}")
 
+
+# the binding's mirror of fovea.h against the library's own layout (fv_abi_layout): every struct,
+# field offset and size, and enum value; a member the library's table leaves out would show as a
+# gap wider than the next field's alignment
+problems = fovea._check_layout()
+check("the binding's structs and enums equal the library's", not problems, "; ".join(problems))
+for cls in fovea._STRUCTS:
+    fields = [getattr(cls, f[0]) for f in cls._fields_]
+    ends = [f.offset + f.size for f in fields]
+    gaps = [fields[i + 1].offset - ends[i] for i in range(len(fields) - 1)] + [ctypes.sizeof(cls) - ends[-1]]
+    aligns = [ctypes.alignment(f[1]) for f in cls._fields_[1:]] + [ctypes.alignment(cls)]
+    check(f"{cls._c_name_}: no member missing (only padding between fields)", all(g < a for g, a in zip(gaps, aligns)), str(gaps))
 
 rng = np.random.default_rng(4)
 n = 1000  # two overlapping 2-D Gaussian clouds, as the mlp-2d accuracy test
