@@ -8,6 +8,26 @@
  * Per-sample shapes have rank 1 (C), 2 (L, C), 3 (H, W, C) or 4 (D, H, W, C: video, volumes);
  * the batch dimension N is given when the network is planned. Convolution kernels are stored
  * [KD x] KH x KW x Cin/groups x Cout (Keras order), dense kernels Cin x Cout.
+ *
+ * Who owns what — one rule for every call:
+ *   - A call that returns a pointer to a new object (fv_net_from_text, fv_net_load*, fv_model_load,
+ *     fv_optimizer_new, fv_load_dataset, fv_image_load, fv_show_*, fv_deep_dream ...) gives it to
+ *     the caller, who frees it with the matching fv_*_free (fv_net_free, fv_image_free ...);
+ *     fv_*_free(NULL) does nothing.
+ *   - A call that takes `float *out` (or a named output array) fills the caller's buffer; its
+ *     comment gives the size in floats, or a *_size call returns it (fv_gradcam_size).
+ *   - Pointers a network hands out (fv_net_node_output, fv_net_node_grad, fv_param_info's value
+ *     and grad, fv_net_node_layer, names) are borrowed: valid until the network is planned again
+ *     or freed. The calls that may plan it again say so: fv_net_plan*, fv_fit ("plans"), and the
+ *     attribution and dreaming calls ("plan the network for inspection"); after one of them, ask
+ *     again.
+ *   - const is honest: a call that takes `const fv_net *` changes nothing the caller can see
+ *     (fv_net_param_read), and one that hands out writable weights takes `fv_net *` (fv_net_param).
+ *   - Structs that grow (fv_fit_config, fv_optimizer_config, fv_saliency_config,
+ *     fv_dream_config, fv_layer) are made by an init function (fv_fit_defaults, fv_sgd/fv_adam,
+ *     fv_saliency_defaults, fv_dream_defaults, fv_layer_defaults and the layer constructors): a
+ *     caller that starts from one gets a new field's default when it is added and rebuilds. The
+ *     layout of the structs a binding mirrors is exported (fv_abi_layout) for it to check.
  */
 #ifndef FOVEA_H
 #define FOVEA_H
@@ -415,10 +435,13 @@ typedef struct fv_param_info {
 } fv_param_info;
 
 int fv_net_param_count(const fv_net *net);                       /* parameter tensors */
-/* value may be written. An inference plan keeps some weights converted to its kernels' layouts
- * and converts them again at the next forward after a call to this function: write through a
- * pointer this call returned after the last forward (or call it again before the next one). */
-fv_status fv_net_param(const fv_net *net, int index, fv_param_info *out, fv_error *err);
+/* A parameter tensor, to write: value (and grad) may be written. An inference plan keeps some
+ * weights converted to its kernels' layouts and converts them again at the next forward after a
+ * call to this function: write through a pointer this call returned after the last forward (or
+ * call it again before the next one). */
+fv_status fv_net_param(fv_net *net, int index, fv_param_info *out, fv_error *err);
+/* The same, to read only: nothing may be written through value or grad. */
+fv_status fv_net_param_read(const fv_net *net, int index, fv_param_info *out, fv_error *err);
 int fv_net_find_param(const fv_net *net, int node, const char *name); /* index or -1 */
 size_t fv_net_weight_count(const fv_net *net, int trainable_only);   /* scalars */
 
@@ -590,7 +613,8 @@ typedef struct fv_fit_result {
 } fv_fit_result;
 
 fv_fit_config fv_fit_defaults(void); /* 10 epochs, batch 32, softmax cross-entropy, shuffle, seed 1 */
-/* Trains with the optimizer; plans the network for the batch size (on its backend) if needed. */
+/* Trains with the optimizer; plans the network for the batch size (on its backend) if needed
+ * (pointers into an earlier plan are then invalid: ask again). */
 fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *train, const fv_fit_config *config,
                  fv_fit_result *result, fv_error *err);
 
@@ -764,7 +788,8 @@ fv_image *fv_show_node(fv_net *net, int node, int sample, fv_error *err);
 fv_image *fv_show_filters(const fv_net *net, int node, fv_error *err);
 
 /* ---- Looking inside 3: attribution. Each call plans the network for inspection (batch 1) on its
- * backend when it is not planned so, and runs on one image (the input shape). Class scores are
+ * backend when it is not planned so (pointers into the earlier plan are then invalid: ask again),
+ * and runs on one image (the input shape). Class scores are
  * taken *before* the output's softmax/sigmoid (the logits). ---- */
 typedef enum { FV_SALIENCY_VANILLA, FV_SALIENCY_SMOOTHGRAD, FV_SALIENCY_GUIDED } fv_saliency_method;
 typedef struct fv_saliency_config {
@@ -793,6 +818,9 @@ fv_status fv_predict_class(fv_net *net, const float *image, int *class_index, fl
  * be NULL) is the input's H x W, bilinear. */
 fv_status fv_gradcam(fv_net *net, const float *image, int node, int class_index, int plus_plus, float *cam,
                      float *upsampled, fv_error *err);
+/* cam's size for a layer (-1: fv_net_last_conv): H' x W' floats; an error when the layer has no
+ * 2-D maps, as fv_gradcam says. */
+fv_status fv_gradcam_size(const fv_net *net, int node, int *height, int *width, fv_error *err);
 /* Grad-CAM's default layer: the last convolutional block's output — the last conv2d, or the add,
  * concat, activation or batch norm with 2-D maps after it (a ResNet block ends in add + ReLU);
  * pooling and dropout are not. -1 when the network has no conv2d. */

@@ -145,6 +145,7 @@ _predict = _sig("fv_predict", ctypes.c_int, _P, _c_float_p, ctypes.c_size_t, _c_
 _model_save = _sig("fv_model_save", ctypes.c_int, ctypes.c_char_p, _P, _P, _P, _E)
 _saliency = _sig("fv_saliency", ctypes.c_int, _P, _c_float_p, ctypes.c_int, ctypes.POINTER(_SaliencyConfig), _c_float_p, _E)
 _saliency_defaults = _sig("fv_saliency_defaults", _SaliencyConfig)
+_gradcam_size = _sig("fv_gradcam_size", ctypes.c_int, _P, ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int), _E)
 _gradcam = _sig("fv_gradcam", ctypes.c_int, _P, _c_float_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, _c_float_p, _c_float_p, _E)
 _predict_class = _sig("fv_predict_class", ctypes.c_int, _P, _c_float_p, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_float), _E)
 _show_node = _sig("fv_show_node", ctypes.POINTER(_Image), _P, ctypes.c_int, ctypes.c_int, _E)
@@ -371,7 +372,9 @@ class Net:
         image, ip = _floats(image)
         k = self.predict_class(image)[0] if class_index is None else class_index
         node = -1 if layer is None else self._node(layer)
-        cam = np.empty(max(image.shape[0] * image.shape[1], 1 << 16), dtype=np.float32)
+        h, w = ctypes.c_int(), ctypes.c_int()
+        _check(_gradcam_size(self._net, node, ctypes.byref(h), ctypes.byref(w), ctypes.byref(err)), err)
+        cam = np.empty((h.value, w.value), dtype=np.float32)  # the layer's size, as the library says
         up = np.empty(image.shape[:2], dtype=np.float32)
         _check(_gradcam(self._net, ip, node, k, int(plus_plus), cam.ctypes.data_as(_c_float_p), up.ctypes.data_as(_c_float_p),
                         ctypes.byref(err)), err)

@@ -65,7 +65,7 @@ static int param_count(const fv_net *net, const char *layer) {
     for (int i = 0; i < fv_net_param_count(net); i++) {
         fv_param_info p;
         fv_error err;
-        fv_net_param(net, i, &p, &err);
+        fv_net_param_read(net, i, &p, &err);
         if (p.node == node) total += (int)p.count;
     }
     return total;

@@ -64,7 +64,7 @@ static fv_net *single_layer(const fv_net *full, int node, int batch, int trainin
     for (int i = 0; i < fv_net_param_count(net); i++) {
         fv_param_info mine, theirs;
         fv_net_param(net, i, &mine, err);
-        fv_net_param(full, fv_net_find_param(full, node, mine.name), &theirs, err);
+        fv_net_param_read(full, fv_net_find_param(full, node, mine.name), &theirs, err);
         memcpy(mine.value, theirs.value, mine.count * sizeof(float));
     }
     size_t nx = (size_t)batch * fv_shape_count(fv_net_node_shape(full, src));

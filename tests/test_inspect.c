@@ -125,6 +125,10 @@ static void run_attribution(test_counts *t, const ref_case *c, fv_backend backen
         int node = fv_net_find(net, layer);
         CHECK(t, node > 0, "%s: no layer %s", c->name, layer);
         char key[160];
+        int cam_h = 0, cam_w = 0;
+        fv_shape maps = fv_net_node_shape(net, node);
+        CHECK(t, fv_gradcam_size(net, node, &cam_h, &cam_w, &err) == FV_OK && cam_h == maps.dim[0] && cam_w == maps.dim[1],
+              "%s: fv_gradcam_size at %s: %d x %d, the layer's maps %d x %d", c->name, layer, cam_h, cam_w, maps.dim[0], maps.dim[1]);
         for (int plus = 0; plus < 2; plus++) {
             st = fv_gradcam(net, input->data, node, k, plus, cam, up, &err);
             snprintf(what, sizeof what, "%s: Grad-CAM%s at %s", c->name, plus ? "++" : "", layer);
@@ -259,6 +263,9 @@ static void test_pictures(test_counts *t) {
     CHECK(t, fv_show_filters(net, 5, &err) == NULL && strstr(err.message, "conv2d"), "filters of a dense layer: %s", err.message);
     float cam[144];
     CHECK(t, fv_gradcam(net, x, 5, 0, 0, cam, NULL, &err) == FV_ERR && strstr(err.message, "2-D feature maps"), "Grad-CAM on dense: %s",
+          err.message);
+    int cam_h, cam_w;
+    CHECK(t, fv_gradcam_size(net, 5, &cam_h, &cam_w, &err) == FV_ERR && strstr(err.message, "2-D feature maps"), "Grad-CAM's size on dense: %s",
           err.message);
     CHECK(t, fv_saliency(net, x, 7, &(fv_saliency_config){FV_SALIENCY_VANILLA, 1, 0, 1}, cam, &err) == FV_ERR &&
                  strstr(err.message, "class 7 is out of range"),

@@ -65,7 +65,7 @@ static void print_summary_json(const fv_net *net) {
         size_t params = 0;
         for (int p = 0; p < fv_net_param_count(net); p++) {
             fv_param_info info;
-            if (fv_net_param(net, p, &info, &err) == FV_OK && info.node == i) params += info.count, trainable += info.trainable ? info.count : 0;
+            if (fv_net_param_read(net, p, &info, &err) == FV_OK && info.node == i) params += info.count, trainable += info.trainable ? info.count : 0;
         }
         total += params;
         const fv_layer *layer = fv_net_node_layer(net, i);

@@ -204,14 +204,11 @@ int fv_net_node_inputs(const fv_net *net, int node, int *inputs, int max) {
 
 int fv_net_param_count(const fv_net *net) { return net->n_params; }
 
-fv_status fv_net_param(const fv_net *net, int index, fv_param_info *out, fv_error *err) {
+fv_status fv_net_param_read(const fv_net *net, int index, fv_param_info *out, fv_error *err) {
     if (index < 0 || index >= net->n_params)
         return fv_fail(err, "parameter %d out of range (network has %d)", index, net->n_params);
     const fv_node *node = &net->nodes[net->params[index].node];
     const fv_param_decl *decl = &node->params[net->params[index].local];
-    /* the caller receives a writable pointer: kernels that keep the weights in a layout of their
-     * own check them again at the next forward (the network object is never const itself) */
-    ((fv_net *)net)->weights_version++;
     memset(out, 0, sizeof *out);
     out->name = decl->name;
     out->node = net->params[index].node;
@@ -222,6 +219,13 @@ fv_status fv_net_param(const fv_net *net, int index, fv_param_info *out, fv_erro
     out->value = net->param_block ? net->param_block + decl->offset : NULL;
     out->grad = net->grad_block ? net->grad_block + decl->offset : NULL;
     return FV_OK;
+}
+
+fv_status fv_net_param(fv_net *net, int index, fv_param_info *out, fv_error *err) {
+    /* the caller may write: kernels that keep the weights in a layout of their own check them
+     * again at the next forward */
+    if (index >= 0 && index < net->n_params) net->weights_version++;
+    return fv_net_param_read(net, index, out, err);
 }
 
 int fv_net_find_param(const fv_net *net, int node, const char *name) {

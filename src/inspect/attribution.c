@@ -152,16 +152,30 @@ int fv_net_last_conv(const fv_net *net) {
     return -1;
 }
 
+/* The layer Grad-CAM reads (node, or the last conv block for -1), checked: it has 2-D maps. */
+static const fv_node *gradcam_layer(const fv_net *net, int *node, fv_error *err) {
+    if (*node < 0) *node = fv_net_last_conv(net);
+    if (*node < 0) return fv_fail(err, "network '%s' has no conv2d layer for Grad-CAM (name one with --layer)", net->name), NULL;
+    if (*node >= net->n_nodes) return fv_fail(err, "no node %d in '%s'", *node, net->name), NULL;
+    const fv_node *target = &net->nodes[*node];
+    if (target->out_shape.rank != 3)
+        return fv_fail(err, "layer '%s' is a %s with output %d-axis; Grad-CAM needs a layer with 2-D feature maps (H, W, C)",
+                       target->name, fv_layer_kind_name(target->layer.kind), target->out_shape.rank), NULL;
+    return target;
+}
+
+fv_status fv_gradcam_size(const fv_net *net, int node, int *height, int *width, fv_error *err) {
+    const fv_node *target = gradcam_layer(net, &node, err);
+    if (!target) return FV_ERR;
+    *height = target->out_shape.dim[0], *width = target->out_shape.dim[1];
+    return FV_OK;
+}
+
 /* cam: H' x W' of the layer; upsampled: the input's H x W */
 fv_status fv_gradcam(fv_net *net, const float *image, int node, int class_index, int plus_plus, float *cam,
                      float *upsampled, fv_error *err) {
-    if (node < 0) node = fv_net_last_conv(net);
-    if (node < 0) return fv_fail(err, "network '%s' has no conv2d layer for Grad-CAM (name one with --layer)", net->name);
-    if (node >= net->n_nodes) return fv_fail(err, "no node %d in '%s'", node, net->name);
-    const fv_node *target = &net->nodes[node];
-    if (target->out_shape.rank != 3)
-        return fv_fail(err, "layer '%s' is a %s with output %d-axis; Grad-CAM needs a layer with 2-D feature maps (H, W, C)",
-                       target->name, fv_layer_kind_name(target->layer.kind), target->out_shape.rank);
+    const fv_node *target = gradcam_layer(net, &node, err);
+    if (!target) return FV_ERR;
     int h = 0, w = 0, c = 0;
     if (fv_inspect_input_size(net, &h, &w, &c, err) != FV_OK) return FV_ERR;
     if (fv_inspect_backward_from_classes(net, image, &class_index, 1, 0, NULL, err) != FV_OK) return FV_ERR;

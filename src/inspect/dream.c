@@ -124,7 +124,7 @@ static fv_net *front_of(const fv_net *net, int last, fv_shape input, fv_error *e
     if (st == FV_OK) st = fv_net_init_params(front, 1, err);
     for (int p = 0; st == FV_OK && p < front->n_params; p++) { /* a prefix of the nodes has a prefix of the parameters */
         fv_param_info from, to;
-        st = fv_net_param(net, p, &from, err) == FV_OK && fv_net_param(front, p, &to, err) == FV_OK ? FV_OK : FV_ERR;
+        st = fv_net_param_read(net, p, &from, err) == FV_OK && fv_net_param(front, p, &to, err) == FV_OK ? FV_OK : FV_ERR;
         if (st == FV_OK && (from.count != to.count || !from.value))
             st = fv_fail(err, "layer '%s': its weights do not carry over", net->nodes[from.node].name);
         if (st == FV_OK) memcpy(to.value, from.value, from.count * sizeof(float));

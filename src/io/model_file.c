@@ -118,7 +118,7 @@ static void end_section(out_buf *b, size_t start) {
 
 fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const fv_train_state *state, fv_error *err) {
     fv_param_info first;
-    if (fv_net_param_count(net) > 0 && fv_net_param(net, 0, &first, err) == FV_OK && !first.value)
+    if (fv_net_param_count(net) > 0 && fv_net_param_read(net, 0, &first, err) == FV_OK && !first.value)
         return fv_fail(err, "%s: network '%s' has no weights yet (plan it, or call fv_net_init_params, first)", path, fv_net_name(net));
     out_buf b = {0};
     put_bytes(&b, "FOVEAMDL", 8);
@@ -140,7 +140,7 @@ fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const 
     put_u32(&b, (uint32_t)fv_net_param_count(net));
     for (int i = 0; i < fv_net_param_count(net); i++) {
         fv_param_info p;
-        fv_net_param(net, i, &p, err);
+        fv_net_param_read(net, i, &p, err);
         char key[2 * FV_NAME_MAX + 2];
         snprintf(key, sizeof key, "%s/%s", fv_net_node_name(net, p.node), p.name);
         put_str(&b, key);

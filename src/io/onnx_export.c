@@ -213,7 +213,7 @@ static const float *param(const fv_net *net, int node, const char *name, size_t 
     fv_param_info p;
     fv_error e;
     int i = fv_net_find_param(net, node, name);
-    if (i < 0 || fv_net_param(net, i, &p, &e) != FV_OK) return NULL;
+    if (i < 0 || fv_net_param_read(net, i, &p, &e) != FV_OK) return NULL;
     if (count) *count = p.count;
     return p.value;
 }
@@ -812,7 +812,7 @@ fv_status fv_net_save_onnx(const fv_net *net, const char *path, int channels_las
     exporter ex = {0};
     ex.net = net, ex.err = err;
     fv_param_info probe;
-    if (fv_net_param_count(net) > 0 && (fv_net_param(net, 0, &probe, err) != FV_OK || !probe.value))
+    if (fv_net_param_count(net) > 0 && (fv_net_param_read(net, 0, &probe, err) != FV_OK || !probe.value))
         return fv_fail(err, "'%s' has no weights yet (plan it or initialise its parameters first)", fv_net_name(net));
     int n_nodes = fv_net_node_count(net);
     ex.value = calloc((size_t)n_nodes, sizeof *ex.value);

@@ -28,6 +28,7 @@ fv_status fv_predict(fv_net *net, const float *x, size_t count, float *out, fv_e
 }
 
 void fv_metrics_free(fv_metrics *m) {
+    if (!m) return;
     free(m->confusion);
     free(m->precision);
     free(m->recall);
