@@ -94,6 +94,7 @@ bad "truncated model file" "truncated.fvm: .*(truncated|corrupt)" "$fovea" summa
 bad "truncated IDX" "train-images-idx3-ubyte: truncated" "$fovea" train "$model" --data "$dir/truncated" --out "$dir/good.fvm"
 intact "truncated IDX" "$dir/good.fvm" "$good"
 bad "wrong magic" "train-images-idx3-ubyte: not an IDX image file" "$fovea" evaluate "$dir/good.fvm" --data "$dir/magic" --split train
+bad "show: an image that is not there (one line, no stray second)" "nothere.png: cannot decode" "$fovea" show "$model" "$dir/nothere.png" --layer conv2d_1
 bad "image that is not one" "noimage.png: cannot decode" "$fovea" predict "$dir/good.fvm" "$dir/noimage.png"
 bad "newer version" "newer.fvm: model file version 2; this fovea reads version 1" "$fovea" summary "$dir/newer.fvm"
 bad "CRC mismatch" "crc.fvm: checksum mismatch" "$fovea" train "$dir/crc.fvm" --data "$dir/good" --out "$dir/good.fvm"

@@ -164,6 +164,7 @@ static int run_show(void *options) {
         return fprintf(stderr, "fovea: show needs --layer L or --all with images (or --data), or --filters L (fovea show --help)\n"), 2;
     if (!ctx_open(&c, o.model, o.data, o.split)) goto done;
     fv_error err;
+    err.message[0] = '\0'; /* errors already printed leave it empty: nothing more to say */
     if (filters) {
         int node = find_layer(c.net, filters);
         char stem[256];
