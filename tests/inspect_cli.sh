@@ -36,6 +36,9 @@ done
 printf '2 6 15 31 56 92 138 186 227 251 251 227 186 138 92 56 31 15 6 2\n' >"$dir/f.txt"
 got=$("$fovea" filter "$dir/f.txt" --kernel 1,0,-1 --mode same)
 [ "$got" = "6 13 25 41 61 82 94 89 65 24 -24 -65 -89 -94 -82 -61 -41 -25 -13 -6" ] && ok || bad "the worked 1-D example: $got"
+printf '2\n6\n15\n31\n56\n92\n138\n186\n227\n251\n251\n227\n186\n138\n92\n56\n31\n15\n6\n2\n' >"$dir/col.txt" # np.savetxt's 1-D
+got_col=$("$fovea" filter "$dir/col.txt" --kernel 1,0,-1 --mode same)
+[ "$got_col" = "$got" ] && ok || bad "a signal one number a line is read as 1-D: $got_col"
 expect_png "filter sobel" "$dir/sobel.png" "$fovea" filter "$photo" --kernel sobel -o "$dir/sobel.png"
 expect_png "filter gaussian gray" "$dir/g.png" "$fovea" filter "$photo" --kernel gaussian --sigma 2 --gray -o "$dir/g.png"
 expect_png "show conv2d_1" "$dir/maps/dog-conv2d_1.png" "$fovea" show "$model" "$photo" --layer conv2d_1 -o "$dir/maps"
@@ -64,5 +67,18 @@ expect_error "unknown kernel" "unknown kernel 'blur'" "$fovea" filter "$photo" -
 expect_error "valid mode, neither larger" "valid mode needs" "$fovea" filter "$dir/f.txt" --kernel "1,2;3,4" --mode valid -o "$dir/x.png"
 expect_error "unwritable output" "cannot write" "$fovea" filter "$photo" --kernel sobel-x -o /nonexistent-dir/x.png
 expect_error "model that is missing" "missing.fv" "$fovea" show "$dir/missing.fv" "$photo" --all
+# small inputs drawn large by default; a flat map said so; a softmax barcode labelled
+/usr/bin/python3 -c "
+from PIL import Image
+Image.new('L', (28, 28), 0).save('$dir/black.png')
+Image.radial_gradient('L').resize((28, 28)).save('$dir/blob.png')"
+model28=$src/models/lenet5.fv
+"$fovea" saliency "$model28" "$dir/blob.png" -o "$dir/small" >/dev/null 2>&1
+size=$(/usr/bin/python3 -c "from PIL import Image; print(Image.open('$dir/small/blob-vanilla.png').size)" 2>/dev/null)
+[ "$size" = "(252, 252)" ] && ok || bad "a 28 x 28 input's saliency is drawn 252 x 252 by default, not $size"
+"$fovea" gradcam "$model28" "$dir/black.png" -o "$dir/small" >"$dir/out" 2>&1
+grep -q "everywhere: the layer's maps are alike at every position" "$dir/out" && ok || bad "a flat Grad-CAM is explained: $(head -1 "$dir/out")"
+"$fovea" show "$model28" "$dir/blob.png" --layer dense_3 -o "$dir/small" >"$dir/out" 2>&1
+grep -q "output after its softmax: probabilities" "$dir/out" && ok || bad "a softmax barcode says it shows probabilities: $(cat "$dir/out")"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -163,8 +163,8 @@ static int run_filter(void *options) {
     if (ends_with(input, ".npy") || ends_with(input, ".txt")) {
         int rows, cols;
         if (!(signal = load_numbers(input, &rows, &cols))) goto done;
-        if (rows == 1 && kh == 1) {
-            rc = filter_signal(signal, cols, k, kw, mode, correlate, out, raw);
+        if ((rows == 1 || cols == 1) && kh == 1) { /* a row, or a column (np.savetxt's 1-D: a number a line) */
+            rc = filter_signal(signal, rows * cols, k, kw, mode, correlate, out, raw);
             goto done;
         }
         if (!(image = fv_image_new(rows, cols, 1, &err))) goto fail;
@@ -212,14 +212,14 @@ static const cli_option filter_table[] = {
     {"--mode", NULL, CLI_CHOICE, FILTER(mode), "full|same|valid", 0, 0, "same: the input's size, zero padding", NULL},
     {"--correlate", NULL, CLI_FLAG, FILTER(correlate), NULL, 0, 0, "cross-correlation (no kernel flip: what CNN layers compute)", NULL},
     {"--gray", NULL, CLI_FLAG, FILTER(gray), NULL, 0, 0, "convert a colour image to gray first", NULL},
-    {"--raw", NULL, CLI_TEXT, FILTER(raw), "OUT.npy", 0, 0, "the exact values (float32; H x W x C, or the 1-D result)", NULL},
+    {"--raw", NULL, CLI_TEXT, FILTER(raw), "OUT.npy", 0, 0, "the exact values (float32; H x W x C, or the 1-D result), in the input's\nunits: an image's pixels are in [0, 1], not 0 to 255", NULL},
 };
 static const filter_options filter_initial = {.mode = "same", .sigma = 1.0};
 const cli_command cli_filter = {
     .name = "filter", .usage = "INPUT --kernel K [options] -o OUT.png", .summary = "classic convolution (Sobel, Gaussian, ...; NumPy/SciPy semantics)",
     .about = "  Convolves an image (PNG/JPEG/BMP/GIF, gray or RGB, each channel alone) or a signal (.npy or\n"
-             "  .txt of numbers) with a kernel: 2-D as scipy.signal.convolve2d, 1-D as np.convolve. A 1-D\n"
-             "  result is also printed.\n",
+             "  .txt of numbers) with a kernel: 2-D as scipy.signal.convolve2d, 1-D as np.convolve. A signal is\n"
+             "  one row, or one number a line (np.savetxt's 1-D); a 1-D result is also printed.\n",
     .examples = "photo.png --kernel sobel-x -o edges.png\nsignal.txt --kernel 1,0,-1 --mode same", .shared = CLI_OUT,
     .out_value = "OUT.png", .out_help = "the result rescaled for viewing (minimum to 0, maximum to 255)", .own = CLI_TABLE(filter_table),
     .min_args = 1, .max_args = 1, .size = sizeof(filter_options), .initial = &filter_initial, .run = run_filter};

@@ -187,7 +187,12 @@ static int run_show(void *options) {
         printf("%s:\n", name);
         for (int node = first; ok && !compare && node <= last; node++) {
             if (all && fv_net_node_layer(c.net, node)->kind == FV_LAYER_FLATTEN) continue; /* the maps above, in a row */
-            ok = save_picture(fv_show_node(c.net, node, 0, &err), c.out_dir, name, fv_net_node_name(c.net, node), 1, &err);
+            ok = save_picture(fv_show_node(c.net, node, 0, &err), c.out_dir, name, fv_net_node_name(c.net, node), o.scale > 0 ? (int)o.scale : 1,
+                              &err);
+            fv_activation act = fv_net_node_activation(c.net, node, NULL);
+            if (ok && fv_net_node_shape(c.net, node).rank == 1 && (act == FV_ACT_SOFTMAX || act == FV_ACT_SIGMOID))
+                printf("    (the bars are %s's output after its %s: probabilities; saliency and Grad-CAM explain the scores before it)\n",
+                       fv_net_node_name(c.net, node), fv_activation_name(act));
         }
     }
     if (ok && compare) {
@@ -226,10 +231,18 @@ typedef struct explain_opts {
     long steps;
 } explain_opts;
 
+/* --scale by default: an input under 128 pixels on its longer side drawn about 256 pixels large
+ * (28 x 28: 9 times), a larger one as it is. */
+static int picture_scale(const common_opts *o, int height, int width) {
+    int longer = height > width ? height : width;
+    return o->scale > 0 ? (int)o->scale : longer < 128 ? (256 + longer / 2) / longer : 1;
+}
+
 static int explain(inspect_ctx *c, const common_opts *o, const explain_opts *e) {
     fv_error err;
     err.message[0] = '\0';
     size_t pixels = (size_t)c->height * c->width, n = pixels * c->channels;
+    int scale = picture_scale(o, c->height, c->width);
     int n_inputs = ctx_inputs(c), cam_h = 0, cam_w = 0, ok = 1;
     if (e->gradcam) {
         int node = e->layer >= 0 ? e->layer : fv_net_last_conv(c->net);
@@ -261,13 +274,20 @@ static int explain(inspect_ctx *c, const common_opts *o, const explain_opts *e) 
             printf("; %s AUC %.4f (random order %.4f)", e->metric == 2 ? "insertion" : "deletion", auc, random_auc);
             auc_sum += auc, random_sum += random_auc;
         }
+        float lo = map[0], hi = map[0];
+        for (size_t q = 1; q < pixels; q++) lo = map[q] < lo ? map[q] : lo, hi = map[q] > hi ? map[q] : hi;
+        if (hi == lo) /* drawn in one colour: say why rather than leave a flat picture unexplained */
+            printf("; the map is %g everywhere: %s", (double)hi,
+                   e->gradcam ? "the layer's maps are alike at every position for this input (a blank or uniform image), so it points nowhere"
+                   : hi == 0  ? "the class score does not change with any pixel"
+                              : "the gradient is the same at every pixel");
         printf("\n");
         if (!strcmp(c->out_dir, "-")) continue; /* -o -: numbers only */
         fv_image image = {c->height, c->width, c->channels, raw}; /* the pixels, not the normalised input */
-        ok = save_picture(fv_image_heatmap(map, c->height, c->width, o->colormap, &err), c->out_dir, name, what, (int)o->scale, &err);
+        ok = save_picture(fv_image_heatmap(map, c->height, c->width, o->colormap, &err), c->out_dir, name, what, scale, &err);
         char overlay[64];
         snprintf(overlay, sizeof overlay, "%s-overlay", what);
-        if (ok) ok = save_picture(fv_image_overlay(&image, map, o->colormap, (float)o->alpha, &err), c->out_dir, name, overlay, (int)o->scale, &err);
+        if (ok) ok = save_picture(fv_image_overlay(&image, map, o->colormap, (float)o->alpha, &err), c->out_dir, name, overlay, scale, &err);
     }
     if (ok && e->metric && n_inputs > 0)
         printf("mean %s AUC over %d inputs: %s %.4f, random order %.4f\n", e->metric == 2 ? "insertion" : "deletion", n_inputs, what,
@@ -418,10 +438,11 @@ static const cli_option inspect_table[] = { /* the picture commands' own shared 
     {"--split", NULL, CLI_CHOICE, INSPECT(split), "test|train", 0, 0, "with --data: which split", NULL},
     {"--colormap", NULL, CLI_CHOICE, INSPECT(colormap), "inferno|viridis|jet|gray", 0, 0, "heat maps' colours", NULL},
     {"--alpha", NULL, CLI_FLOAT, INSPECT(alpha), "A", 0, 1, "overlay opacity", NULL},
-    {"--scale", NULL, CLI_INT, INSPECT(scale), "N", 1, 64, "pictures N times larger (each pixel an N x N square)", NULL},
+    {"--scale", NULL, CLI_INT, INSPECT(scale), "N", 1, 64,
+     "pictures N times larger (each pixel an N x N square; default: an input under\n128 pixels drawn about 256 large, 28 x 28 nine times; show: 1)", NULL},
     {"--raw", NULL, CLI_TEXT, INSPECT(raw), "OUT.npy", 0, 0, "the exact values (float32)", NULL},
 };
-#define INSPECT_INITIAL .split = "test", .colormap = "inferno", .alpha = 0.5, .scale = 1
+#define INSPECT_INITIAL .split = "test", .colormap = "inferno", .alpha = 0.5
 #define PICTURES CLI_BACKEND | CLI_OUT | CLI_PREP | CLI_INPUT_SHAPE
 
 #define SHOW(field) offsetof(show_options, field)
