@@ -674,12 +674,16 @@ typedef struct fv_checkpoint {
 } fv_checkpoint;
 
 /* opt and state may be NULL (weights only). */
-fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const fv_train_state *state, fv_error *err);
+fv_status fv_model_save(const char *path, const fv_net *net, fv_optimizer *opt, const fv_train_state *state, fv_error *err);
 /* The network with its weights (not planned); fills checkpoint when it is not NULL. */
 fv_net *fv_model_load(const char *path, fv_checkpoint *checkpoint, fv_error *err);
 /* A saved model (recognised by its magic bytes; checkpoint filled as fv_model_load does), an ONNX
  * model (a path ending in .onnx), or else a model definition (checkpoint, if given, left empty). */
 fv_net *fv_net_load(const char *path, fv_checkpoint *checkpoint, fv_error *err);
+/* Its counterpart, the format by the path's ending: .onnx an ONNX model (fv_net_save_onnx,
+ * channels-first input), .fv the definition (no weights), else a model file with the weights
+ * (fv_model_save without optimizer or training state). fv_net_load reads each back. */
+fv_status fv_net_save(const fv_net *net, const char *path, fv_error *err);
 /* An optimizer carrying on from a checkpoint's state. */
 fv_optimizer *fv_optimizer_resume(fv_net *net, const fv_checkpoint *checkpoint, fv_error *err);
 void fv_checkpoint_free(fv_checkpoint *checkpoint); /* frees what load allocated (class names too) */

@@ -193,6 +193,26 @@ static void test_plans_and_files(test_counts *t, const char *dir) {
                 free(again);
                 fv_net_free(loaded);
             }
+            /* fv_net_save, fv_net_load's counterpart: each format by its ending, read back */
+            const char *endings[] = {".fvm", ".fv", ".onnx"};
+            for (int e = 0; e < (i == 1 ? 3 : 2); e++) { /* (ONNX: the 2-D network) */
+                snprintf(path, sizeof path, "%s/saved%d%s", dir, i, endings[e]);
+                CHECK(t, fv_net_save(net, path, &err) == FV_OK, "fv_net_save %s: %s", endings[e], err.message);
+                fv_net *back = fv_net_load(path, NULL, &err);
+                CHECK(t, back != NULL, "fv_net_load of fv_net_save's %s: %s", endings[e], back ? "" : err.message);
+                if (!back) continue;
+                if (e == 1) { /* the definition: the same text */
+                    char a[4096], b[4096];
+                    fv_net_to_text(net, a, sizeof a), fv_net_to_text(back, b, sizeof b);
+                    CHECK(t, !strcmp(a, b), "fv_net_save .fv: the definition read back differs");
+                } else {
+                    float *again = forward_copy(back, x, FV_PLAN_INFERENCE, backend, t);
+                    CHECK(t, rel_diff(again, train, n, 1e-6) <= 1e-5, "%s: fv_net_save %s read back computes differently", fv_backend_name(backend),
+                          endings[e]);
+                    free(again);
+                }
+                fv_net_free(back);
+            }
             free(train);
         }
         free(x);

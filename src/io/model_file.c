@@ -116,7 +116,7 @@ static void end_section(out_buf *b, size_t start) {
 }
 
 
-fv_status fv_model_save(const char *path, fv_net *net, fv_optimizer *opt, const fv_train_state *state, fv_error *err) {
+fv_status fv_model_save(const char *path, const fv_net *net, fv_optimizer *opt, const fv_train_state *state, fv_error *err) {
     fv_param_info first;
     if (fv_net_param_count(net) > 0 && fv_net_param_read(net, 0, &first, err) == FV_OK && !first.value)
         return fv_fail(err, "%s: network '%s' has no weights yet (plan it, or call fv_net_init_params, first)", path, fv_net_name(net));
@@ -494,4 +494,20 @@ fv_net *fv_net_load(const char *path, fv_checkpoint *checkpoint, fv_error *err) 
     size_t len = strlen(path);
     if (len > 5 && !strcmp(path + len - 5, ".onnx")) return fv_net_load_onnx(path, NULL, err);
     return fv_net_load_definition(path, err); /* which names a missing or unreadable file */
+}
+
+/* The counterpart of fv_net_load: the format by the path's ending. */
+fv_status fv_net_save(const fv_net *net, const char *path, fv_error *err) {
+    size_t len = strlen(path);
+    if (len > 5 && !strcmp(path + len - 5, ".onnx")) return fv_net_save_onnx(net, path, 0, err);
+    if (len > 3 && !strcmp(path + len - 3, ".fv")) { /* the definition, without weights */
+        int n = fv_net_to_text(net, NULL, 0);
+        char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
+        if (!text) return fv_fail(err, "%s: out of memory", path);
+        fv_net_to_text(net, text, (size_t)n + 1);
+        fv_status st = fv_write_file(path, text, (size_t)n, err);
+        free(text);
+        return st;
+    }
+    return fv_model_save(path, net, NULL, NULL, err);
 }
