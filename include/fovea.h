@@ -18,9 +18,10 @@
  *     comment gives the size in floats, or a *_size call returns it (fv_gradcam_size).
  *   - Pointers a network hands out (fv_net_node_output, fv_net_node_grad, fv_param_info's value
  *     and grad, fv_net_node_layer, names) are borrowed: valid until the network is planned again
- *     or freed. The calls that may plan it again say so: fv_net_plan*, fv_fit ("plans"), and the
- *     attribution and dreaming calls ("plan the network for inspection"); after one of them, ask
- *     again.
+ *     or freed. Only the planning calls plan it again: fv_net_plan*, and fv_fit, which plans for
+ *     training when the network is not planned so (its comment says so). The attribution and
+ *     dreaming calls never change a plan the caller made: on a network planned otherwise they run
+ *     on an inspection twin the network keeps (its weights copied at each call).
  *   - const is honest: a call that takes `const fv_net *` changes nothing the caller can see
  *     (fv_net_param_read), and one that hands out writable weights takes `fv_net *` (fv_net_param).
  *   - Structs that grow (fv_fit_config, fv_optimizer_config, fv_saliency_config,
@@ -791,9 +792,11 @@ fv_image *fv_show_node(fv_net *net, int node, int sample, fv_error *err);
  * channels per group, else one gray tile per (input channel, filter), filters across. */
 fv_image *fv_show_filters(const fv_net *net, int node, fv_error *err);
 
-/* ---- Looking inside 3: attribution. Each call plans the network for inspection (batch 1) on its
- * backend when it is not planned so (pointers into the earlier plan are then invalid: ask again),
- * and runs on one image (the input shape). Class scores are
+/* ---- Looking inside 3: attribution. Each call runs on one image (the input shape), on the
+ * network itself when it is planned for inspection at batch 1 (its nodes' outputs and gradients
+ * are then readable after the call) or not planned yet (it is then planned so); a network planned
+ * for something else keeps its plan, and the call runs on an inspection twin the network keeps
+ * (built at the first call, freed with the network, its weights copied at every call). Class scores are
  * taken *before* the output's softmax/sigmoid (the logits). ---- */
 typedef enum { FV_SALIENCY_VANILLA, FV_SALIENCY_SMOOTHGRAD, FV_SALIENCY_GUIDED } fv_saliency_method;
 typedef struct fv_saliency_config {

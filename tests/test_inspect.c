@@ -296,6 +296,36 @@ static void run_any(test_counts *t, const ref_case *c, void *user) {
     if (fv_backend_available(FV_BACKEND_ONEDNN)) run_attribution(t, c, FV_BACKEND_ONEDNN);
 }
 
+/* Attribution on a network planned for something else runs on an inspection twin: the caller's
+ * plan and pointers stay, the results equal an inspection plan's, and they follow the weights. */
+static void test_inspection_twin(test_counts *t) {
+    fv_error err;
+    fv_net *net = small_cnn(), *ins = small_cnn();
+    CHECK(t, net && ins, "small cnn");
+    if (!net || !ins) return fv_net_free(net), fv_net_free(ins);
+    CHECK(t, fv_net_plan(net, 4, fv_backend_default(), 3, &err) == FV_OK, "plan: %s", err.message);
+    CHECK(t, fv_net_plan_mode(ins, 1, fv_backend_default(), FV_PLAN_INSPECTION, 3, &err) == FV_OK, "plan: %s", err.message);
+    float x[144], a[144], b[144];
+    fv_random_uniform(x, 144, 8);
+    const float *out_before = fv_net_node_output(net, 2);
+    fv_param_info p_before, p;
+    fv_net_param(net, 0, &p_before, &err);
+    fv_saliency_config cfg = fv_saliency_defaults();
+    for (int round = 0; round < 2; round++) {
+        CHECK(t, fv_saliency(net, x, 1, &cfg, a, &err) == FV_OK && fv_saliency(ins, x, 1, &cfg, b, &err) == FV_OK, "saliency: %s", err.message);
+        CHECK(t, !memcmp(a, b, sizeof a), "round %d: saliency of a training-planned network differs from an inspection plan's", round);
+        CHECK(t, fv_net_batch(net) == 4 && fv_net_mode(net) == FV_PLAN_TRAINING && fv_net_node_output(net, 2) == out_before,
+              "round %d: the caller's plan was changed (batch %d)", round, fv_net_batch(net));
+        fv_net_param(net, 0, &p, &err);
+        CHECK(t, p.value == p_before.value, "round %d: the caller's parameters moved", round);
+        /* the weights change (as a training step changes them): the next call must follow */
+        fv_param_info q;
+        fv_net_param(ins, 0, &q, &err);
+        for (size_t i = 0; i < p.count; i++) p.value[i] *= 1.5f, q.value[i] *= 1.5f;
+    }
+    fv_net_free(net), fv_net_free(ins);
+}
+
 int main(int argc, char **argv) {
     test_counts t = {0, 0, 0.0};
     if (argc != 2) return fprintf(stderr, "usage: test_inspect REFERENCE.bin\n"), 2;
@@ -305,5 +335,6 @@ int main(int argc, char **argv) {
            t.worst);
     test_pictures(&t);
     test_dream(&t);
+    test_inspection_twin(&t);
     return report(&t);
 }

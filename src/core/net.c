@@ -28,6 +28,7 @@ fv_net *fv_net_new(const char *name, fv_error *err) {
 
 void fv_net_free(fv_net *net) {
     if (!net) return;
+    fv_net_free(net->inspection);
     fv_net_release_plan(net);
     free(net->param_block);
     free(net->nodes);

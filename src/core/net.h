@@ -36,6 +36,8 @@ struct fv_net {
     int last_training;
     uint64_t weights_version;        /* bumped wherever the weights may change (fv_step's) */
     fv_rng rng;
+    struct fv_net *inspection; /* the twin attribution runs on while this one is planned otherwise
+                                  (src/inspect/attribution.c), or NULL; freed with it */
 };
 
 /* Frees everything planned (not the parameters). */

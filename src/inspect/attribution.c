@@ -11,9 +11,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-fv_status fv_inspect_prepare(fv_net *net, fv_error *err) {
-    if (net->batch == 1 && net->mode == FV_PLAN_INSPECTION) return FV_OK;
-    return fv_net_plan_mode(net, 1, fv_net_backend(net), FV_PLAN_INSPECTION, 1, err);
+fv_net *fv_inspect_prepare(fv_net *net, fv_error *err) {
+    if (net->batch == 1 && net->mode == FV_PLAN_INSPECTION) return net;
+    if (!net->batch) return fv_net_plan_mode(net, 1, fv_net_backend(net), FV_PLAN_INSPECTION, 1, err) == FV_OK ? net : NULL;
+    if (!net->inspection) { /* the same definition (every kind's text round-trips), planned for inspection */
+        int n = fv_net_to_text(net, NULL, 0);
+        char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
+        if (!text) return fv_fail(err, "out of memory for an inspection plan of '%s'", net->name), NULL;
+        fv_net_to_text(net, text, (size_t)n + 1);
+        fv_net *twin = fv_net_from_text(text, net->name, err);
+        free(text);
+        if (!twin || fv_net_plan_mode(twin, 1, net->backend, FV_PLAN_INSPECTION, 1, err) != FV_OK) return fv_net_free(twin), NULL;
+        net->inspection = twin;
+    }
+    fv_net *twin = net->inspection;
+    for (int i = 0; i < net->n_params; i++) { /* the weights as they are now (training may have moved them) */
+        fv_param_info from, to;
+        if (fv_net_param_read(net, i, &from, err) != FV_OK || fv_net_param(twin, i, &to, err) != FV_OK) return NULL;
+        if (from.count != to.count) return fv_fail(err, "'%s': its inspection plan's parameter %d differs in size", net->name, i), NULL;
+        memcpy(to.value, from.value, from.count * sizeof *from.value);
+    }
+    return twin;
 }
 
 int fv_inspect_classes(fv_net *net) {
@@ -47,7 +65,6 @@ float fv_inspect_probability(fv_net *net, int class_index) {
 }
 
 fv_status fv_inspect_scores(fv_net *net, const float *image, const int *classes, int n_classes, float *scores, fv_error *err) {
-    if (fv_inspect_prepare(net, err) != FV_OK) return FV_ERR;
     for (int i = 0; i < n_classes; i++)
         if (check_class(net, classes[i], err) != FV_OK) return FV_ERR;
     if (fv_net_forward(net, image, 0, err) != FV_OK) return FV_ERR;
@@ -73,13 +90,14 @@ fv_status fv_inspect_backward_from_classes(fv_net *net, const float *image, cons
 
 fv_status fv_class_gradient(fv_net *net, const float *image, int class_index, int guided, float *score, float *gradient,
                             fv_error *err) {
-    if (fv_inspect_backward_from_classes(net, image, &class_index, 1, guided, score, err) != FV_OK) return FV_ERR;
+    if (!(net = fv_inspect_prepare(net, err)) || fv_inspect_backward_from_classes(net, image, &class_index, 1, guided, score, err) != FV_OK)
+        return FV_ERR;
     if (gradient) memcpy(gradient, net->nodes[0].grad, fv_shape_count(net->nodes[0].out_shape) * sizeof(float));
     return FV_OK;
 }
 
 fv_status fv_predict_class(fv_net *net, const float *image, int *class_index, float *probability, fv_error *err) {
-    if (fv_inspect_prepare(net, err) != FV_OK || fv_net_forward(net, image, 0, err) != FV_OK) return FV_ERR;
+    if (!(net = fv_inspect_prepare(net, err)) || fv_net_forward(net, image, 0, err) != FV_OK) return FV_ERR;
     int classes = fv_inspect_classes(net);
     if (classes == 0) return fv_fail(err, "network '%s' does not end in a vector of class scores", net->name);
     const float *s = class_scores(net);
@@ -112,7 +130,7 @@ fv_status fv_inspect_input_size(fv_net *net, int *height, int *width, int *chann
 fv_status fv_saliency(fv_net *net, const float *image, int class_index, const fv_saliency_config *config, float *map,
                       fv_error *err) {
     int h = 0, w = 0, c = 0;
-    if (fv_inspect_input_size(net, &h, &w, &c, err) != FV_OK) return FV_ERR;
+    if (!(net = fv_inspect_prepare(net, err)) || fv_inspect_input_size(net, &h, &w, &c, err) != FV_OK) return FV_ERR;
     size_t n = (size_t)h * w * c;
     int samples = config->method == FV_SALIENCY_SMOOTHGRAD ? config->samples : 1;
     if (samples < 1) return fv_fail(err, "SmoothGrad needs at least one sample, not %d", samples);
@@ -174,7 +192,7 @@ fv_status fv_gradcam_size(const fv_net *net, int node, int *height, int *width, 
 /* cam: H' x W' of the layer; upsampled: the input's H x W */
 fv_status fv_gradcam(fv_net *net, const float *image, int node, int class_index, int plus_plus, float *cam,
                      float *upsampled, fv_error *err) {
-    const fv_node *target = gradcam_layer(net, &node, err);
+    const fv_node *target = (net = fv_inspect_prepare(net, err)) ? gradcam_layer(net, &node, err) : NULL;
     if (!target) return FV_ERR;
     int h = 0, w = 0, c = 0;
     if (fv_inspect_input_size(net, &h, &w, &c, err) != FV_OK) return FV_ERR;
@@ -248,7 +266,7 @@ static fv_status curve_area(fv_net *net, const float *image, int class_index, co
 fv_status fv_attribution_auc(fv_net *net, const float *image, int class_index, const float *map, int insertion, int steps,
                              uint64_t seed, double *auc, double *random_auc, fv_error *err) {
     int h = 0, w = 0, c = 0;
-    if (fv_inspect_prepare(net, err) != FV_OK || check_class(net, class_index, err) != FV_OK ||
+    if (!(net = fv_inspect_prepare(net, err)) || check_class(net, class_index, err) != FV_OK ||
         fv_inspect_input_size(net, &h, &w, &c, err) != FV_OK)
         return FV_ERR;
     if (steps < 1) return fv_fail(err, "the deletion/insertion curve needs at least one step, not %d", steps);

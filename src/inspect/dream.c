@@ -81,7 +81,7 @@ fv_status fv_dream_classes(fv_net *net, const int *classes, int n_classes, const
                            float *start, float *scores, fv_error *err) {
     int h = 0, w = 0, c = 0;
     if (n_classes < 1) return fv_fail(err, "activation maximisation needs at least one class");
-    if (fv_inspect_prepare(net, err) != FV_OK || fv_inspect_input_size(net, &h, &w, &c, err) != FV_OK) return FV_ERR;
+    if (!(net = fv_inspect_prepare(net, err)) || fv_inspect_input_size(net, &h, &w, &c, err) != FV_OK) return FV_ERR;
     size_t n = (size_t)h * w * c;
     float *shifted = malloc(n * sizeof *shifted), *g = malloc(n * sizeof *g);
     fv_status st = shifted && g ? FV_OK : fv_fail(err, "out of memory for activation maximisation");

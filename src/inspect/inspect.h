@@ -4,8 +4,12 @@
 
 #include "core/net.h"
 
-/* Plans net for inspection with batch 1 on its backend, unless it is planned so already. */
-fv_status fv_inspect_prepare(fv_net *net, fv_error *err);
+/* The network attribution runs on: net itself when it is planned for inspection at batch 1 (or
+ * not planned at all: it is then planned so); else a twin net keeps for it, built from its
+ * definition and planned for inspection at the first call, its weights copied from net at every
+ * call, so that the caller's plan and its pointers stay as they were. NULL on error. Each public
+ * call starts with it; the helpers below take its result. */
+fv_net *fv_inspect_prepare(fv_net *net, fv_error *err);
 /* The class count of a network ending in a vector (0 when it does not). */
 int fv_inspect_classes(fv_net *net);
 /* After a forward: the class's probability (the output's softmax/sigmoid, or a softmax of a
