@@ -23,6 +23,7 @@ typedef struct inspect_ctx {
     long count;
     const char *out_dir;
     cli_prep prep;        /* --resize, --normalize, --imagenet, --labels */
+    fv_colormap colormap; /* --colormap, decoded */
     const cli_common *options;
 } inspect_ctx;
 
@@ -123,27 +124,16 @@ typedef struct inspect_options {
     double alpha;
 } inspect_options;
 
-/* What the commands read of them, the colour map decoded. */
-typedef struct common_opts {
-    const char *data, *split, *raw, *model;
-    fv_colormap colormap;
-    double alpha;
-    long scale;
-} common_opts;
-
-static void start(inspect_ctx *c, common_opts *o, const inspect_options *in) {
+static void start(inspect_ctx *c, const inspect_options *in) {
     memset(c, 0, sizeof *c);
-    memset(o, 0, sizeof *o);
     c->options = &in->common;
     c->prep = in->common.prep;
     c->backend = in->common.backend;
     c->out_dir = in->common.out ? in->common.out : ".";
     c->count = in->count;
     c->images = in->common.args + 1, c->n_images = in->common.n_args - 1;
-    o->model = in->common.args[0], o->data = in->data, o->split = in->split, o->raw = in->raw;
-    o->colormap = FV_COLORMAP_INFERNO;
-    parse_colormap(in->colormap, &o->colormap);
-    o->alpha = in->alpha, o->scale = in->scale;
+    c->colormap = FV_COLORMAP_INFERNO;
+    parse_colormap(in->colormap, &c->colormap);
 }
 
 /* ---- fovea show ---- */
@@ -155,14 +145,14 @@ typedef struct show_options {
 
 static int run_show(void *options) {
     const show_options *so = options;
+    const inspect_options *o = &so->inspect;
     inspect_ctx c;
-    common_opts o;
     const char *layer = so->layer, *filters = so->filters;
     int all = so->all, compare = so->compare, rc = 1;
-    start(&c, &o, &so->inspect);
-    if ((!layer && !all && !filters) || (!filters && !ctx_inputs(&c) && !o.data) || (compare && !layer))
+    start(&c, o);
+    if ((!layer && !all && !filters) || (!filters && !ctx_inputs(&c) && !o->data) || (compare && !layer))
         return fprintf(stderr, "fovea: show needs --layer L or --all with images (or --data), or --filters L (fovea show --help)\n"), 2;
-    if (!ctx_open(&c, o.model, o.data, o.split)) goto done;
+    if (!ctx_open(&c, o->common.args[0], o->data, o->split)) goto done;
     fv_error err;
     err.message[0] = '\0'; /* errors already printed leave it empty: nothing more to say */
     if (filters) {
@@ -187,7 +177,7 @@ static int run_show(void *options) {
         printf("%s:\n", name);
         for (int node = first; ok && !compare && node <= last; node++) {
             if (all && fv_net_node_layer(c.net, node)->kind == FV_LAYER_FLATTEN) continue; /* the maps above, in a row */
-            ok = save_picture(fv_show_node(c.net, node, 0, &err), c.out_dir, name, fv_net_node_name(c.net, node), o.scale > 0 ? (int)o.scale : 1,
+            ok = save_picture(fv_show_node(c.net, node, 0, &err), c.out_dir, name, fv_net_node_name(c.net, node), o->scale > 0 ? (int)o->scale : 1,
                               &err);
             fv_activation act = fv_net_node_activation(c.net, node, NULL);
             if (ok && fv_net_node_shape(c.net, node).rank == 1 && (act == FV_ACT_SOFTMAX || act == FV_ACT_SIGMOID))
@@ -202,11 +192,11 @@ static int run_show(void *options) {
         snprintf(stem, sizeof stem, "compare-%s", layer);
         if (ok) ok = save_picture(fv_image_barcodes(rows, n_inputs, (int)out_count, &err), c.out_dir, stem, "", 1, &err);
     }
-    if (ok && o.raw) {
+    if (ok && o->raw) {
         fv_shape s = fv_net_node_shape(c.net, last);
         int dims[FV_MAX_RANK + 1] = {n_inputs};
         for (int d = 0; d < s.rank; d++) dims[d + 1] = s.dim[d];
-        ok = fv_save_npy(o.raw, rows, s.rank + 1, dims, &err) == FV_OK;
+        ok = fv_save_npy(o->raw, rows, s.rank + 1, dims, &err) == FV_OK;
     }
     free(x), free(rows);
     if (ok) rc = 0;
@@ -233,12 +223,12 @@ typedef struct explain_opts {
 
 /* --scale by default: an input under 128 pixels on its longer side drawn about 256 pixels large
  * (28 x 28: 9 times), a larger one as it is. */
-static int picture_scale(const common_opts *o, int height, int width) {
+static int picture_scale(const inspect_options *o, int height, int width) {
     int longer = height > width ? height : width;
     return o->scale > 0 ? (int)o->scale : longer < 128 ? (256 + longer / 2) / longer : 1;
 }
 
-static int explain(inspect_ctx *c, const common_opts *o, const explain_opts *e) {
+static int explain(inspect_ctx *c, const inspect_options *o, const explain_opts *e) {
     fv_error err;
     err.message[0] = '\0';
     size_t pixels = (size_t)c->height * c->width, n = pixels * c->channels;
@@ -284,10 +274,10 @@ static int explain(inspect_ctx *c, const common_opts *o, const explain_opts *e) 
         printf("\n");
         if (!strcmp(c->out_dir, "-")) continue; /* -o -: numbers only */
         fv_image image = {c->height, c->width, c->channels, raw}; /* the pixels, not the normalised input */
-        ok = save_picture(fv_image_heatmap(map, c->height, c->width, o->colormap, &err), c->out_dir, name, what, scale, &err);
+        ok = save_picture(fv_image_heatmap(map, c->height, c->width, c->colormap, &err), c->out_dir, name, what, scale, &err);
         char overlay[64];
         snprintf(overlay, sizeof overlay, "%s-overlay", what);
-        if (ok) ok = save_picture(fv_image_overlay(&image, map, o->colormap, (float)o->alpha, &err), c->out_dir, name, overlay, scale, &err);
+        if (ok) ok = save_picture(fv_image_overlay(&image, map, c->colormap, (float)o->alpha, &err), c->out_dir, name, overlay, scale, &err);
     }
     if (ok && e->metric && n_inputs > 0)
         printf("mean %s AUC over %d inputs: %s %.4f, random order %.4f\n", e->metric == 2 ? "insertion" : "deletion", n_inputs, what,
@@ -309,12 +299,12 @@ typedef struct explain_options {
 } explain_options;
 
 static int explain_command(const explain_options *x, int gradcam) {
+    const inspect_options *o = &x->inspect;
     inspect_ctx c;
-    common_opts o;
     explain_opts e = {gradcam, x->class_index, fv_saliency_defaults(), 0, -1, 0, x->steps};
     const char *layer = x->layer;
     int rc = 1;
-    start(&c, &o, &x->inspect);
+    start(&c, o);
     if (x->metric) e.metric = !strcmp(x->metric, "insertion") ? 2 : 1;
     if (gradcam) e.plus_plus = x->method && !strcmp(x->method, "gradcam++");
     else if (x->method)
@@ -322,9 +312,10 @@ static int explain_command(const explain_options *x, int gradcam) {
     if (x->samples > 0) e.saliency.samples = (int)x->samples;
     if (x->noise >= 0) e.saliency.noise = (float)x->noise;
     e.saliency.seed = (uint64_t)x->seed;
-    if (!ctx_inputs(&c) && !o.data)
+    if (!ctx_inputs(&c) && !o->data)
         return fprintf(stderr, "fovea: %s needs images or --data (fovea %s --help)\n", gradcam ? "gradcam" : "saliency", gradcam ? "gradcam" : "saliency"), 2;
-    if (ctx_open(&c, o.model, o.data, o.split) && (!layer || (e.layer = find_layer(c.net, layer)) >= 0) && explain(&c, &o, &e)) rc = 0;
+    if (ctx_open(&c, o->common.args[0], o->data, o->split) && (!layer || (e.layer = find_layer(c.net, layer)) >= 0) && explain(&c, o, &e))
+        rc = 0;
     ctx_free(&c);
     return rc;
 }
@@ -362,34 +353,33 @@ typedef struct dream_options {
 
 static int run_dream(void *options) {
     const dream_options *d = options;
+    const inspect_options *o = &d->inspect;
+    const char *classes = d->classes, *layers = d->layers, *out = o->common.out;
+    long size = d->size;
     inspect_ctx c;
-    common_opts o;
-    const char *classes = d->classes, *layers = d->layers, *out = d->inspect.common.out;
-    long steps = d->steps, jitter = d->jitter, blur_every = d->blur_every, octaves = d->octaves, seed = d->seed, size = d->size;
-    double step_size = d->step_size, l2 = d->l2, background = d->background, tv = d->tv, blur_sigma = d->blur_sigma, octave_scale = d->octave_scale;
     int rc = 1;
-    start(&c, &o, &d->inspect);
+    start(&c, o);
     int deep = c.n_images > 0;
     if (!out || (deep ? !layers || classes : !classes || layers))
         return fprintf(stderr, "fovea: dream needs --class K -o OUT.png, or IMAGE --layer L -o OUT.png (fovea dream --help)\n"), 2;
-    fv_dream_config cfg = fv_dream_defaults(deep);
-    if (steps > 0) cfg.steps = (int)steps;
-    if (jitter >= 0) cfg.jitter = (int)jitter;
-    if (blur_every >= 0) cfg.blur_every = (int)blur_every;
-    if (octaves > 0) cfg.octaves = (int)octaves;
-    if (step_size >= 0) cfg.step_size = (float)step_size;
-    if (l2 >= 0) cfg.l2 = (float)l2;
-    if (background >= 0) cfg.background = (float)background;
-    if (tv >= 0) cfg.tv = (float)tv;
-    if (blur_sigma > 0) cfg.blur_sigma = (float)blur_sigma;
-    if (octave_scale >= 1) cfg.octave_scale = (float)octave_scale;
-    cfg.seed = (uint64_t)seed;
+    fv_dream_config cfg = fv_dream_defaults(deep); /* an option not given (outside its range) keeps the default */
+    if (d->steps > 0) cfg.steps = (int)d->steps;
+    if (d->jitter >= 0) cfg.jitter = (int)d->jitter;
+    if (d->blur_every >= 0) cfg.blur_every = (int)d->blur_every;
+    if (d->octaves > 0) cfg.octaves = (int)d->octaves;
+    if (d->step_size >= 0) cfg.step_size = (float)d->step_size;
+    if (d->l2 >= 0) cfg.l2 = (float)d->l2;
+    if (d->background >= 0) cfg.background = (float)d->background;
+    if (d->tv >= 0) cfg.tv = (float)d->tv;
+    if (d->blur_sigma > 0) cfg.blur_sigma = (float)d->blur_sigma;
+    if (d->octave_scale >= 1) cfg.octave_scale = (float)d->octave_scale;
+    cfg.seed = (uint64_t)d->seed;
     c.out_dir = NULL;
     fv_error err;
     err.message[0] = '\0';
     fv_image *result = NULL, *photo = NULL;
     int list[16], n;
-    if (!ctx_open(&c, o.model, NULL, NULL) || (n = parse_list(&c, deep ? layers : classes, deep, list, 16)) < 0) goto done;
+    if (!ctx_open(&c, o->common.args[0], NULL, NULL) || (n = parse_list(&c, deep ? layers : classes, deep, list, 16)) < 0) goto done;
     if (deep) {
         if (!(photo = fv_image_load(c.images[0], c.channels, &err))) goto fail;
         int longest = photo->height > photo->width ? photo->height : photo->width;
@@ -411,9 +401,9 @@ static int run_dream(void *options) {
             printf("%s: score %.3f -> %.3f\n", class_name(&c, list[i], buf, sizeof buf), (double)start_scores[i], (double)end_scores[i]);
     }
     int dims[3] = {result->height, result->width, result->channels};
-    if (o.raw && fv_save_npy(o.raw, result->pixels, 3, dims, &err) != FV_OK) goto fail;
-    if (o.scale > 1) {
-        fv_image *big = fv_image_enlarge(result, (int)o.scale, &err);
+    if (o->raw && fv_save_npy(o->raw, result->pixels, 3, dims, &err) != FV_OK) goto fail;
+    if (o->scale > 1) {
+        fv_image *big = fv_image_enlarge(result, (int)o->scale, &err);
         if (!big) goto fail;
         fv_image_free(result), result = big;
     }

@@ -380,7 +380,7 @@ static int run_predict(void *options) {
      * takes each image at its own size: a network imported and planned per size, a few kept */
     fv_onnx_info declared;
     fv_error err;
-    int open_size = cli_is_onnx(model) && !o->common.n_input_shape && fv_onnx_read_input(model, &declared, &err) == FV_OK &&
+    int open_size = cli_is_onnx(model) && !o->common.input_shape.n && fv_onnx_read_input(model, &declared, &err) == FV_OK &&
                     declared.input_rank == 4 && declared.input_dims[1] > 0 && (declared.input_dims[2] < 0 || declared.input_dims[3] < 0);
     if (open_size && (prep.resize || prep.imagenet)) return fprintf(stderr, "fovea: %s leaves its input size open: give it with --input-shape H,W to resize to\n", model), 2;
     sized_net kept[SIZES_KEPT] = {{0}};

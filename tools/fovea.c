@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
     signal(SIGXFSZ, SIG_IGN);
     while (argc >= 2 && !strcmp(argv[1], "--threads")) { /* before the command too: fovea --threads 1 --version */
         long n;
-        if (!cli_int_range("--threads", argc >= 3 ? argv[2] : NULL, 1, 4096, &n)) return 2;
+        if (!cli_int_range("--threads", argc >= 3 ? argv[2] : NULL, 1, CLI_MAX_THREADS, &n)) return 2;
         omp_set_num_threads((int)n);
         argv[2] = argv[0], argv += 2, argc -= 2;
     }

@@ -28,18 +28,18 @@ static const char *parse_normalize(const char *text, void *field) {
 }
 
 static const char *parse_input_shape(const char *text, void *field) {
-    cli_common *c = (cli_common *)((char *)field - offsetof(cli_common, input_shape));
+    cli_shape *shape = field;
     int n = 0;
     for (const char *p = text;;) {
         char *end;
         errno = 0;
         long d = strtol(p, &end, 10);
         if (end == p || errno || d < 1 || d > 65536 || n == FV_MAX_SPATIAL || (*end != ',' && *end)) return "1 to 3 sizes from 1 to 65536, as H,W";
-        c->input_shape[n++] = d;
+        shape->dim[n++] = d;
         if (!*end) break;
         p = end + 1;
     }
-    c->n_input_shape = n;
+    shape->n = n;
     return NULL;
 }
 
@@ -65,7 +65,7 @@ static const shared_option shared[] = {
     {CLI_PREP, {"--labels", NULL, CLI_TEXT, COMMON(prep.labels), "FILE", 0, 0, "class names, one a line (replaces the model's)", NULL}},
     {CLI_INPUT_SHAPE, {"--input-shape", NULL, CLI_CUSTOM, COMMON(input_shape), "H,W", 0, 0,
                        "the input size of an ONNX model that leaves it open", parse_input_shape}},
-    {0, {"--threads", NULL, CLI_INT, COMMON(threads), "N", 1, 4096, "OpenMP threads (default: OMP_NUM_THREADS, else every core)", NULL}},
+    {0, {"--threads", NULL, CLI_INT, COMMON(threads), "N", 1, CLI_MAX_THREADS, "OpenMP threads (default: OMP_NUM_THREADS, else every core)", NULL}},
 };
 #define N_SHARED (int)(sizeof shared / sizeof *shared)
 

@@ -40,6 +40,12 @@ typedef struct cli_prep {
     const char *normalize, *labels;
 } cli_prep;
 
+/* --input-shape H,W: the spatial sizes given (n 0: none). */
+typedef struct cli_shape {
+    int64_t dim[FV_MAX_SPATIAL];
+    int n;
+} cli_shape;
+
 /* The shared options' values: the first member of every command's options struct. */
 typedef struct cli_common {
     char **args; /* the positional arguments, in order (cli_parse allocates the array; cli_done frees it) */
@@ -51,8 +57,7 @@ typedef struct cli_common {
     const char *out;
     int json;
     cli_prep prep; /* --normalize is prep.normalize */
-    int64_t input_shape[FV_MAX_SPATIAL];
-    int n_input_shape;
+    cli_shape input_shape;
 } cli_common;
 
 /* Which shared options a command takes (--threads and --help: every command). */
@@ -88,6 +93,7 @@ typedef struct cli_command {
     int (*run)(void *options);
 } cli_command;
 
+#define CLI_MAX_THREADS 4096 /* --threads, before the command or after it */
 #define CLI_MAX_SEED 9007199254740991.0 /* 2^53 - 1: a seed's range, exact in the table's double */
 #define CLI_TABLE(array) {array, (int)(sizeof(array) / sizeof *(array))}
 
