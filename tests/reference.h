@@ -6,6 +6,7 @@
 #define FOVEA_TEST_REFERENCE_H
 
 #include "check.h"
+#include "fovea.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -112,6 +113,24 @@ static long ref_for_each(const char *path, test_counts *t, void (*run)(test_coun
     }
     fclose(f);
     return (long)n_cases;
+}
+
+/* Sets every parameter of a planned net from the case's "param/LAYER/NAME" tensors: each must be
+ * there with the same size, and every one the case has must be used (what: the lines' prefix). */
+static void ref_load_params(test_counts *t, const ref_case *c, fv_net *net, const char *what) {
+    fv_error err;
+    int loaded = 0, expected = 0;
+    for (int i = 0; i < fv_net_param_count(net); i++) {
+        fv_param_info p;
+        fv_net_param(net, i, &p, &err);
+        char key[200];
+        snprintf(key, sizeof key, "param/%s/%s", fv_net_node_name(net, p.node), p.name);
+        const ref_tensor *r = find(c, key);
+        CHECK(t, r && r->count == p.count, "%s: parameter %s missing or of another size", what, key);
+        if (r && r->count == p.count) memcpy(p.value, r->data, p.count * sizeof(float)), loaded++;
+    }
+    for (int i = 0; i < c->n_tensors; i++) expected += !strncmp(c->tensors[i].key, "param/", 6);
+    CHECK(t, loaded == expected, "%s: loaded %d of %d reference parameters", what, loaded, expected);
 }
 
 #endif

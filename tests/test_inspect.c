@@ -61,15 +61,7 @@ static fv_net *case_net(test_counts *t, const ref_case *c, fv_backend backend) {
     if (!net) return NULL;
     fv_status st = fv_net_plan_mode(net, 1, backend, FV_PLAN_INSPECTION, 1, &err);
     CHECK(t, st == FV_OK, "%s: plan: %s", c->name, st == FV_OK ? "" : err.message);
-    for (int i = 0; st == FV_OK && i < fv_net_param_count(net); i++) {
-        fv_param_info p;
-        fv_net_param(net, i, &p, &err);
-        char key[200];
-        snprintf(key, sizeof key, "param/%s/%s", fv_net_node_name(net, p.node), p.name);
-        const ref_tensor *r = find(c, key);
-        CHECK(t, r && r->count == p.count, "%s: parameter %s missing", c->name, key);
-        if (r && r->count == p.count) memcpy(p.value, r->data, p.count * sizeof(float));
-    }
+    if (st == FV_OK) ref_load_params(t, c, net, c->name);
     if (st != FV_OK) fv_net_free(net), net = NULL;
     return net;
 }

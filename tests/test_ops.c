@@ -328,15 +328,7 @@ static void check_torch(test_counts *t, const op_case *c, const ref_case *rc, fv
     fv_net *net = build(t, c, backend, what);
     if (!net) return;
     fv_error err;
-    for (int i = 0; i < fv_net_param_count(net); i++) { /* every parameter from the reference, each of the same size */
-        fv_param_info p;
-        fv_net_param(net, i, &p, &err);
-        char key[200];
-        snprintf(key, sizeof key, "param/%s/%s", fv_net_node_name(net, p.node), p.name);
-        const ref_tensor *r = find(rc, key);
-        CHECK(t, r && r->count == p.count, "%s: parameter %s missing or of another size", what, key);
-        if (r && r->count == p.count) memcpy(p.value, r->data, p.count * sizeof(float));
-    }
+    ref_load_params(t, rc, net, what);
     const ref_tensor *input = find(rc, "input"), *d_output = find(rc, "d_output"), *want;
     CHECK(t, input && d_output && input->count == input_count(net) && d_output->count == output_count(net),
           "%s: the reference lacks an input or d_output of the network's size", what);

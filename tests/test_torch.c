@@ -69,44 +69,28 @@ static void run_case(test_counts *t, const ref_case *c, fv_backend backend) {
     CHECK(t, st == FV_OK, "[%s] %s: plan: %s", bname, c->name, st == FV_OK ? "" : err.message);
     if (st != FV_OK) return fv_net_free(net);
 
-    /* load every parameter from the reference; each must be there, with the same size */
-    int loaded = 0;
-    for (int i = 0; i < fv_net_param_count(net); i++) {
-        fv_param_info p;
-        fv_net_param(net, i, &p, &err);
-        char key[200];
-        snprintf(key, sizeof key, "param/%s/%s", fv_net_node_name(net, p.node), p.name);
-        const ref_tensor *r = find(c, key);
-        CHECK(t, r && r->count == p.count, "[%s] %s: parameter %s missing or of another size", bname, c->name, key);
-        if (r && r->count == p.count) memcpy(p.value, r->data, p.count * sizeof(float)), loaded++;
-    }
-    int expected_params = 0;
-    for (int i = 0; i < c->n_tensors; i++) expected_params += !strncmp(c->tensors[i].key, "param/", 6);
-    CHECK(t, loaded == expected_params, "[%s] %s: loaded %d of %d reference parameters", bname, c->name, loaded, expected_params);
+    char what[300];
+    snprintf(what, sizeof what, "[%s] %s", bname, c->name);
+    ref_load_params(t, c, net, what);
 
     const ref_tensor *opt_config = find(c, "opt_config");
     if (opt_config) {
         run_optimizer_case(t, c, net, opt_config->data);
         return fv_net_free(net);
     }
-    const ref_tensor *input = find(c, "input"), *d_output = find(c, "d_output");
-    const ref_tensor *loss_config = find(c, "loss_config"), *targets = find(c, "targets");
-    if (!input || !(d_output || (loss_config && targets))) {
-        CHECK(t, 0, "%s: reference lacks input, d_output or loss", c->name);
+    const ref_tensor *input = find(c, "input"), *loss_config = find(c, "loss_config"), *targets = find(c, "targets");
+    if (!input || !loss_config || !targets) {
+        CHECK(t, 0, "%s: reference lacks input, loss or targets", c->name);
         return fv_net_free(net);
     }
     fv_net_forward(net, input->data, c->training, &err);
     compare(t, c, bname, "output", fv_net_node_output(net, fv_net_output_node(net)), find(c, "output"));
-    if (loss_config) {
-        fv_loss loss = {(fv_loss_kind)loss_config->data[0], loss_config->data[1]};
-        double value = 0.0;
-        st = fv_net_loss_backward(net, loss, targets->data, &value, &err);
-        CHECK(t, st == FV_OK, "[%s] %s: loss: %s", bname, c->name, st == FV_OK ? "" : err.message);
-        float got = (float)value;
-        compare(t, c, bname, "loss", &got, find(c, "loss"));
-    } else {
-        fv_net_backward(net, d_output->data, &err);
-    }
+    fv_loss loss = {(fv_loss_kind)loss_config->data[0], loss_config->data[1]};
+    double value = 0.0;
+    st = fv_net_loss_backward(net, loss, targets->data, &value, &err);
+    CHECK(t, st == FV_OK, "[%s] %s: loss: %s", bname, c->name, st == FV_OK ? "" : err.message);
+    float got = (float)value;
+    compare(t, c, bname, "loss", &got, find(c, "loss"));
     compare(t, c, bname, "d_input", fv_net_node_grad(net, 0), find(c, "d_input"));
     for (int i = 0; i < fv_net_param_count(net); i++) {
         fv_param_info p;
