@@ -136,6 +136,11 @@ fv_status fv_output_close(fv_output *o, int ok, fv_error *err) {
 
 const char *fv_version(void) { return FOVEA_VERSION; }
 
+int fv_has_suffix(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
 fv_status fv_write_file(const char *path, const void *data, size_t size, fv_error *err) {
     fv_output o;
     if (fv_output_open(&o, path, err) != FV_OK) return FV_ERR;

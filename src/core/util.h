@@ -59,4 +59,7 @@ fv_status fv_output_open(fv_output *o, const char *path, fv_error *err);
 /* ok: whether every write succeeded. Closes; renames into place, or removes the temporary file. */
 fv_status fv_output_close(fv_output *o, int ok, fv_error *err);
 
+/* Whether s ends in suffix (a file's kind by its name: ".onnx", ".npy"). */
+int fv_has_suffix(const char *s, const char *suffix);
+
 #endif

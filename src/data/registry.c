@@ -24,11 +24,6 @@ static int has_file(const char *dir, const char *name) {
     return exists(path);
 }
 
-static int has_suffix(const char *s, const char *suffix) {
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
@@ -73,7 +68,7 @@ static fv_dataset *load_fashion(const char *spec, int train, fv_error *err) {
     return d;
 }
 
-static int probe_hdf5(const char *spec) { return has_suffix(spec, ".h5") || has_suffix(spec, ".hdf5"); }
+static int probe_hdf5(const char *spec) { return fv_has_suffix(spec, ".h5") || fv_has_suffix(spec, ".hdf5"); }
 static fv_dataset *load_hdf5(const char *spec, int train, fv_error *err) {
     return fv_load_hdf5(spec, train ? "train_set" : "test_set", err);
 }
@@ -109,7 +104,7 @@ static fv_dataset *load_images(const char *spec, int train, fv_error *err) {
 /* A NumPy pair "IMAGES.npy,LABELS.npy": one set of samples, whatever the split. */
 static int probe_npy(const char *spec) {
     const char *comma = strchr(spec, ',');
-    return comma && has_suffix(spec, ".npy") && comma - spec > 4 && !strncmp(comma - 4, ".npy", 4);
+    return comma && fv_has_suffix(spec, ".npy") && comma - spec > 4 && !strncmp(comma - 4, ".npy", 4);
 }
 static fv_dataset *load_npy(const char *spec, int train, fv_error *err) {
     (void)train;

@@ -491,16 +491,14 @@ fv_net *fv_net_load(const char *path, fv_checkpoint *checkpoint, fv_error *err) 
     if (f) fclose(f);
     if (got == sizeof magic && !memcmp(magic, "FOVEAMDL", sizeof magic)) return fv_model_load(path, checkpoint, err);
     if (checkpoint) memset(checkpoint, 0, sizeof *checkpoint);
-    size_t len = strlen(path);
-    if (len > 5 && !strcmp(path + len - 5, ".onnx")) return fv_net_load_onnx(path, NULL, err);
+    if (fv_has_suffix(path, ".onnx")) return fv_net_load_onnx(path, NULL, err);
     return fv_net_load_definition(path, err); /* which names a missing or unreadable file */
 }
 
 /* The counterpart of fv_net_load: the format by the path's ending. */
 fv_status fv_net_save(const fv_net *net, const char *path, fv_error *err) {
-    size_t len = strlen(path);
-    if (len > 5 && !strcmp(path + len - 5, ".onnx")) return fv_net_save_onnx(net, path, 0, err);
-    if (len > 3 && !strcmp(path + len - 3, ".fv")) { /* the definition, without weights */
+    if (fv_has_suffix(path, ".onnx")) return fv_net_save_onnx(net, path, 0, err);
+    if (fv_has_suffix(path, ".fv")) { /* the definition, without weights */
         int n = fv_net_to_text(net, NULL, 0);
         char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
         if (!text) return fv_fail(err, "%s: out of memory", path);

@@ -122,23 +122,19 @@ value *fv_onnx_new_value(importer *im, const char *name) {
     return v;
 }
 
-/* Weights that are NaN or infinite poison every output: refused, naming the tensor. A single
- * infinite value is kept: it is a bound (Clip's max) or a fill value, not a weight. */
 /* Every constant, read or folded, passes here before any operator reads it: a NaN is refused (no
  * operator means anything by one, and it has no integer value); an integer beyond 2^24 is no size
  * but "to the end" (Slice's INT64_MAX), kept as +-2^29, beyond any size fovea plans, unless it is a
- * multiple of the batch's mark; a tensor read from the file (weights) may hold an infinity only as a
- * single value, a bound. */
+ * multiple of the batch's mark; a tensor read from the file may hold an infinity only as a single
+ * value, a bound (Clip's max) or a fill value, since infinite weights poison every output.
+ * (Integers are never borrowed file bytes: those are float32 data.) */
 value *fv_onnx_settle_constant(importer *im, value *v, int from_file) {
     for (size_t i = 0; v && i < v->count; i++) {
         float f = v->f[i];
         if (isnan(f) || (from_file && !v->is_int && isinf(f) && v->count > 1))
             return fv_onnx_fail(im, "tensor '%s' holds %s at index %zu (of %zu values)", v->name, isnan(f) ? "a NaN" : "an infinite value", i, v->count),
                    NULL;
-        if (v->is_int && fabsf(f) > 16777216.0f && !fv_onnx_batch_multiple(f)) {
-            if (v->borrowed) return fv_onnx_fail(im, "tensor '%s' holds %g, not an integer", v->name, (double)f), NULL;
-            v->f[i] = f > 0 ? 536870912.0f : -536870912.0f;
-        }
+        if (v->is_int && fabsf(f) > 16777216.0f && !fv_onnx_batch_multiple(f)) v->f[i] = f > 0 ? 536870912.0f : -536870912.0f;
     }
     return v;
 }
