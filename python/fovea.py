@@ -29,6 +29,12 @@ class Error(Exception):
 
 
 def _find_library():
+    # libgomp reads its wait policy when it is loaded: spin briefly, then sleep, so that a machine
+    # another program shares does not stall every parallel region (see tools/fovea.c's
+    # fair_share); a policy the user set is left alone
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["GOMP_SPINCOUNT"] = "1000"
+
     here = os.path.dirname(os.path.abspath(__file__))
     for path in (os.environ.get("FOVEA_LIBRARY"), os.path.join(here, "..", "build", "libfovea.so"), ctypes.util.find_library("fovea")):
         if path and (os.path.exists(path) or not os.path.dirname(path)):

@@ -1,18 +1,19 @@
 /* fovea — the command-line tool: usage and dispatch. The commands live one group a file, each
  * declared by its option table (options.h): cmd_model.c (summary, layers, forward, export,
  * weights), cmd_train.c (train, evaluate, predict), cmd_report.c (report), cmd_filter.c (filter),
- * cmd_inspect.c (show, saliency, gradcam, dream); cli.c and options.c hold what they share. */
+ * cmd_inspect.c (show, saliency, gradcam, dream), cmd_quantize.c (quantize); cli.c and options.c hold what they share. */
 #include "cli.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <omp.h>
 
-const cli_command *const cli_commands[] = {&cli_train, &cli_evaluate, &cli_predict, &cli_summary, &cli_weights, &cli_report, &cli_layers,
-                                            &cli_forward, &cli_export, &cli_filter, &cli_show, &cli_saliency, &cli_gradcam, &cli_dream};
+const cli_command *const cli_commands[] = {&cli_train, &cli_evaluate, &cli_predict, &cli_summary, &cli_weights, &cli_report, &cli_quantize,
+                                            &cli_layers, &cli_forward, &cli_export, &cli_filter, &cli_show, &cli_saliency, &cli_gradcam, &cli_dream};
 const int cli_command_count = (int)(sizeof cli_commands / sizeof *cli_commands);
 
 static void usage(FILE *out) {
@@ -36,6 +37,25 @@ static void usage(FILE *out) {
                  "example: fovea train models/mnist-cnn.fv --data fashion-mnist --out mnist-cnn.fvm\n");
 }
 
+/* A fair share of a shared machine. libgomp's threads, at the end of each parallel region,
+ * spin for up to 300,000 rounds (milliseconds) waiting for their partners before they sleep; when
+ * another program holds a core, the partner is descheduled and the spinning takes the CPU time it
+ * needs: mobilenet_v2 at batch 1 took 350 ms on 2 threads beside two busy loops against 8 ms on
+ * one. After 1,000 rounds (microseconds) they sleep: 7-12 ms there, and within noise of the
+ * default on an idle machine (bench/SHARING.md). libgomp reads the policy once, as it is loaded,
+ * before main runs (and a preinit function's setenv is undone by libc's own start-up, which
+ * resets the environment to the one the process started with), so the tool starts itself again
+ * with the policy set, once (about 6 ms); a policy the user set (OMP_WAIT_POLICY,
+ * GOMP_SPINCOUNT) is left alone, and if the new start fails the tool runs as it is. The library
+ * cannot choose for its callers (it is loaded with libgomp); the Python binding sets it before
+ * loading the library. */
+#define FAIR_SPIN_COUNT "1000"
+static void fair_share(char **argv) {
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+    if (setenv("GOMP_SPINCOUNT", FAIR_SPIN_COUNT, 1) != 0) return;
+    execv("/proc/self/exe", argv); /* returns only on failure */
+}
+
 /* Runs a command: its options parsed from its table, --threads applied (the tool is the
  * application, so it may set them; the library never does), then the command. */
 static int run(const cli_command *cmd, int argc, char **argv) {
@@ -53,6 +73,7 @@ static int run(const cli_command *cmd, int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    fair_share(argv);
     /* a line at a time even into a file or a pipe: progress survives a kill, logs are current */
     setvbuf(stdout, NULL, _IOLBF, 0);
     /* a file-size limit (ulimit -f) then fails the write with EFBIG, which the library reports and
