@@ -1,5 +1,5 @@
 /* fovea_bench.c — fovea's side of the benchmark (bench/bench.py runs it against PyTorch):
- *   fovea_bench train MODEL BATCH STEPS       training images/s (Adam, steady state)
+ *   fovea_bench train MODEL BATCH STEPS [P]   training images/s (Adam, steady state) in precision P (fp32, bf16)
  *   fovea_bench infer MODEL BATCH STEPS       inference: median ms per batch, images/s
  *   fovea_bench layers MODEL BATCH            each convolution alone: forward and backward GFLOP/s
  *   fovea_bench sgemm N                       oneDNN sgemm GFLOP/s on N x N x N (the machine's peak)
@@ -31,9 +31,12 @@ static void die(const char *what, const fv_error *err) {
     exit(1);
 }
 
+static fv_precision precision; /* the bench program's setting: `train ... bf16` */
+
 static fv_net *load_for(const char *path, int batch, fv_plan_mode mode) {
     fv_error err;
     fv_net *net = fv_net_load_definition(path, &err);
+    if (net) fv_net_set_precision(net, precision);
     if (!net || fv_net_plan_mode(net, batch, fv_backend_default(), mode, 1, &err) != FV_OK) die(path, &err);
     return net;
 }
@@ -204,6 +207,8 @@ static void bench_memory(const char *path, int batch, const char *mode) {
 }
 
 int main(int argc, char **argv) {
+    fv_error err;
+    if (argc >= 6 && !strcmp(argv[1], "train") && fv_precision_parse(argv[5], &precision, &err) != FV_OK) die("precision", &err);
     if (argc >= 5 && !strcmp(argv[1], "train")) bench_train(argv[2], atoi(argv[3]), atoi(argv[4]));
     else if (argc >= 5 && !strcmp(argv[1], "infer")) bench_infer(argv[2], atoi(argv[3]), atoi(argv[4]));
     else if (argc >= 4 && !strcmp(argv[1], "layers")) bench_layers(argv[2], atoi(argv[3]));

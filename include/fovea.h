@@ -150,6 +150,7 @@ typedef struct fv_conv_settings { /* conv1d, conv2d, conv3d, conv2d_transpose */
     float alpha;               /* leaky ReLU slope for x < 0 */
     fv_init init;              /* the kernel's initialisation (the bias starts at 0) */
     int output_padding[FV_MAX_SPATIAL]; /* conv2d_transpose: extra output rows/columns at the end */
+    float input_scale;         /* conv1d/2d/3d, int8 plans: the input's quantisation scale (fv_quantize); 0: fp32 */
 } fv_conv_settings;
 
 typedef struct fv_dense_settings {
@@ -158,6 +159,7 @@ typedef struct fv_dense_settings {
     fv_activation activation;
     float alpha;
     fv_init init;
+    float input_scale; /* int8 plans: the input's quantisation scale (fv_quantize); 0: fp32 */
 } fv_dense_settings;
 
 typedef struct fv_pool_settings { /* max/avg/sum pooling, 2-D and 3-D */
@@ -335,6 +337,26 @@ int fv_backend_available(fv_backend backend);  /* 1 if compiled in */
 fv_backend fv_backend_default(void);           /* oneDNN when compiled in, else reference */
 const char *fv_backend_name(fv_backend backend);
 
+/* The precision of a network's products (convolutions, dense, matmul), as a Keras dtype policy:
+ *   fp32  everything in float32;
+ *   bf16  mixed precision, the recipe of torch.autocast("cpu", dtype=torch.bfloat16): the
+ *         operands of every product (inputs, weights, and on the way back the output gradient)
+ *         rounded to bfloat16 (round to nearest even), the products summed in float32, everything
+ *         else (activations between layers, batch norm, losses, the weights and the optimizer's
+ *         state) float32. The reference backend defines it in plain C on any CPU; oneDNN runs
+ *         its bf16 primitives (AMX or AVX-512 BF16 where the CPU has them).
+ *   int8  post-training quantisation, for inference and the look-inside commands (not training):
+ *         every convolution and dense layer with an input scale (fv_quantize sets them) runs on
+ *         int8 operands, ONNX QuantizeLinear's arithmetic: its input x as round(x / s) saturated
+ *         to [-128, 127] with its calibrated scale s, its weights per output channel the same way
+ *         with the scale max|w| / 127 of that channel; the products summed exactly (int32) and
+ *         scaled back to float32. Layers without a scale, and everything else, stay float32.
+ *         Gradients (saliency, Grad-CAM) pass straight through the rounding.
+ * Set before planning; every later plan (and fit's) uses it. */
+typedef enum { FV_PRECISION_FP32, FV_PRECISION_BF16, FV_PRECISION_INT8 } fv_precision;
+const char *fv_precision_name(fv_precision precision);                  /* "bf16" */
+fv_status fv_precision_parse(const char *word, fv_precision *out, fv_error *err);
+
 fv_net *fv_net_new(const char *name, fv_error *err);
 void fv_net_free(fv_net *net);
 
@@ -384,10 +406,23 @@ fv_status fv_net_plan_memory(const fv_net *net, int batch, fv_plan_mode mode, fv
 /* Which kernel a node runs in the current plan: "reference" or the backend's kernel name
  * ("onednn"); NULL before planning. */
 const char *fv_net_node_kernel(const fv_net *net, int node);
+/* What a backend kernel chose for it, as the backend names it (oneDNN: its implementation and
+ * instruction set, "brgconv:avx512_core_amx_bf16"); NULL when it does not say, or before planning. */
+const char *fv_net_node_implementation(const fv_net *net, int node);
+/* Sets the int8 input scale of a convolution (1-D to 3-D) or dense node (its input_scale
+ * setting; 0: it stays fp32 in int8 plans), as post-training quantisation does (fv_quantize).
+ * The network's plan is released: plan it again before running it. */
+fv_status fv_net_set_input_scale(fv_net *net, int node, float scale, fv_error *err);
+/* The precision of the current plan (fp32 before planning). */
+fv_precision fv_net_planned_precision(const fv_net *net);
 /* Creates the parameters (seeded) without planning; nothing happens if they exist already. */
 fv_status fv_net_init_params(fv_net *net, uint64_t seed, fv_error *err);
 int fv_net_batch(const fv_net *net);
 fv_backend fv_net_backend(const fv_net *net);
+/* The precision of the next plans (fp32 by default); the current plan keeps its own until the
+ * network is planned again. */
+void fv_net_set_precision(fv_net *net, fv_precision precision);
+fv_precision fv_net_precision(const fv_net *net);
 
 /* Whether backward computes the gradient w.r.t. the network input (on by default: saliency maps
  * need it; fit turns it off, since training does not). */
@@ -643,6 +678,28 @@ int fv_metrics_format(const fv_metrics *m, const char (*class_names)[FV_CLASS_NA
 int fv_metrics_json(const fv_metrics *m, const char (*class_names)[FV_CLASS_NAME_MAX], char *buf, size_t size);
 /* Outputs for `count` samples (count x input shape) into out (count x output shape). */
 fv_status fv_predict(fv_net *net, const float *x, size_t count, float *out, fv_error *err);
+
+/* ---- Post-training int8 quantisation (src/train/quantize.c). ---- */
+typedef enum { FV_CALIBRATION_MINMAX, FV_CALIBRATION_PERCENTILE } fv_calibration;
+const char *fv_calibration_name(fv_calibration method); /* "minmax", "percentile" */
+typedef struct fv_quantize_candidate {
+    fv_calibration method;     /* min/max: the largest |input| seen maps to 127; percentile: 99.99% of them */
+    int first_fp32, last_fp32; /* the first / last convolution or dense layer kept in fp32 */
+    double agreement;          /* the share of samples whose largest output is the same as in fp32 */
+    double error;              /* sum |int8 - fp32| over sum |fp32| of the outputs */
+} fv_quantize_candidate;
+typedef struct fv_quantize_report {
+    size_t samples;            /* calibration samples used */
+    int layers;                /* layers quantised */
+    int n_candidates, chosen;
+    fv_quantize_candidate candidates[8];
+} fv_quantize_report;
+/* Quantises net's convolutions and dense layers for int8 (see fv_precision): calibrates each one's
+ * input scale on the first `samples` samples of data (run in fp32 on backend), tries min/max and
+ * percentile scales, each with the first and the last of those layers in int8 or kept in fp32,
+ * and keeps the candidate whose outputs agree with fp32's on the most samples (then the smallest
+ * error). Sets the scales and the precision int8; the network is left unplanned. */
+fv_status fv_quantize(fv_net *net, const fv_dataset *data, size_t samples, fv_backend backend, fv_quantize_report *report, fv_error *err);
 
 /* ---- Model files: one versioned little-endian file holding the architecture, the weights with
  * their shapes, a CRC-32, and optionally the optimizer and training state for resuming. Written

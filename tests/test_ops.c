@@ -159,15 +159,20 @@ typedef struct lcg {
 
 static float uniform(lcg *g) { return 2.0f * test_uniform(&g->s) - 1.0f; } /* [-1, 1) */
 
-static fv_net *build(test_counts *t, const op_case *c, fv_backend backend, const char *what) {
+static fv_net *build_in(test_counts *t, const op_case *c, fv_backend backend, fv_precision precision, const char *what) {
     fv_error err;
     fv_net *net = fv_net_from_text(c->text, what, &err);
     CHECK(t, net != NULL, "%s: %s", what, net ? "" : err.message);
     if (!net) return NULL;
+    fv_net_set_precision(net, precision);
     fv_status st = fv_net_plan(net, c->batch, backend, 3, &err);
     CHECK(t, st == FV_OK, "%s: plan: %s", what, st == FV_OK ? "" : err.message);
     if (st != FV_OK) return fv_net_free(net), NULL;
     return net;
+}
+
+static fv_net *build(test_counts *t, const op_case *c, fv_backend backend, const char *what) {
+    return build_in(t, c, backend, FV_PRECISION_FP32, what);
 }
 
 /* Weights for the finite-difference and backend checks: variances and batch-norm scales near 1. */
@@ -271,20 +276,45 @@ static void check_fd(test_counts *t, const op_case *c, fv_backend backend) {
 
 /* ---- comparisons: PyTorch's numbers, the reference kernels' ---- */
 
-static char worst_at[600]; /* where the largest error was seen, for the summary line (this program's own state) */
+/* The largest error seen per kind of comparison, and where, for the summary lines (this
+ * program's own state). */
+typedef struct worst_error {
+    const char *label;
+    double tolerance, error;
+    char at[600];
+} worst_error;
+/* fp32 against PyTorch and between backends; bf16 between backends (each rounds the operands
+ * of the same products, exactly representable in fp32, then sums in its own order: an input a
+ * summation-order difference puts on the other side of a bf16 rounding boundary moves by a bf16
+ * step, 2^-8 of itself; seen: 2.5e-6); bf16 against fp32 on the reference (every operand off by
+ * up to 2^-9 of itself, so a sum of K terms by ~sqrt(K) 2^-9 of its terms: seen, median 0 (no
+ * products), 97th percentile 2e-2, largest 7e-2 where relu6's kink at 6 lies within the
+ * pre-activation's bf16 rounding, 6 x 2^-9; a wrong operand or index errs by O(1)). */
+static worst_error fp32_worst = {"fp32", TOLERANCE, 0.0, ""}, bf16_worst = {"bf16 between backends", 1e-2, 0.0, ""},
+                   bf16_fp32_worst = {"bf16 against fp32", 1e-1, 0.0, ""}, int8_worst = {"int8 between backends", 1e-2, 0.0, ""};
 static int kernel_ran[FV_LAYER_KIND_COUNT]; /* a kind some case ran on a backend's own kernel */
 
-static void compare(test_counts *t, const char *what, const char *tensor, const float *got, const float *want, size_t n) {
+static void compare_within(test_counts *t, worst_error *w, const char *what, const char *tensor, const float *got, const float *want,
+                           size_t n) {
     double err = rel_diff(got, want, n, 1e-6);
-    if (err > t->worst) t->worst = err, snprintf(worst_at, sizeof worst_at, "%s: %s", what, tensor);
-    CHECK(t, err <= TOLERANCE, "%s: %s differs: relative error %.3g", what, tensor, err);
+    if (getenv("SHOW_ERRORS") && w != &fp32_worst) printf("ERR %.3g %s %s\n", err, what, tensor);
+    if (err > w->error) w->error = err, snprintf(w->at, sizeof w->at, "%s: %s", what, tensor);
+    CHECK(t, err <= w->tolerance, "%s: %s differs: relative error %.3g (tolerance %.0e)", what, tensor, err, w->tolerance);
 }
 
-/* The backend's output and gradients against the reference kernels', on the same weights and input. */
-static void check_against_reference(test_counts *t, const op_case *c, fv_backend backend) {
+static void compare(test_counts *t, const char *what, const char *tensor, const float *got, const float *want, size_t n) {
+    compare_within(t, &fp32_worst, what, tensor, got, want, n);
+}
+
+/* The output and gradients of `net` against those of `ref`, on the same weights and input: the
+ * finite differences' (spaced, see fill_input: no ReLU gate near its kink, where the two
+ * precisions could decide it differently) or uniform ones. */
+static void check_against(test_counts *t, const op_case *c, fv_backend backend, fv_precision precision, fv_precision ref_precision,
+                          worst_error *w, int spaced) {
     char what[400];
-    snprintf(what, sizeof what, "[%s] %s: %s (against the reference kernels)", fv_backend_name(backend), c->file, c->name);
-    fv_net *ref = build(t, c, FV_BACKEND_REFERENCE, what), *net = ref ? build(t, c, backend, what) : NULL;
+    snprintf(what, sizeof what, "[%s %s] %s: %s (against the reference kernels in %s)", fv_backend_name(backend), fv_precision_name(precision),
+             c->file, c->name, fv_precision_name(ref_precision));
+    fv_net *ref = build_in(t, c, FV_BACKEND_REFERENCE, ref_precision, what), *net = ref ? build_in(t, c, backend, precision, what) : NULL;
     if (!net) return fv_net_free(ref);
     fv_error err;
     lcg g = {(uint64_t)strlen(c->name) * 104729u};
@@ -297,7 +327,9 @@ static void check_against_reference(test_counts *t, const op_case *c, fv_backend
     size_t nx = input_count(ref), ny = output_count(ref);
     float *x = malloc(nx * sizeof *x), *r = malloc(ny * sizeof *r);
     if (!x || !r) abort();
-    for (size_t i = 0; i < nx; i++) x[i] = uniform(&g);
+    if (spaced) fill_input(x, nx, &g);
+    else
+        for (size_t i = 0; i < nx; i++) x[i] = uniform(&g);
     for (size_t i = 0; i < ny; i++) r[i] = uniform(&g);
     for (int i = 0; i < fv_net_node_count(net); i++)
         if (strcmp(fv_net_node_kernel(net, i), "reference")) kernel_ran[fv_net_node_layer(net, i)->kind] = 1;
@@ -307,14 +339,76 @@ static void check_against_reference(test_counts *t, const op_case *c, fv_backend
         fv_net_forward(nets[k], x, c->training, &err);
         fv_net_backward(nets[k], r, &err);
     }
-    compare(t, what, "output", fv_net_node_output(net, fv_net_output_node(net)), fv_net_node_output(ref, fv_net_output_node(ref)), ny);
-    compare(t, what, "d_input", fv_net_node_grad(net, 0), fv_net_node_grad(ref, 0), nx);
+    compare_within(t, w, what, "output", fv_net_node_output(net, fv_net_output_node(net)), fv_net_node_output(ref, fv_net_output_node(ref)), ny);
+    compare_within(t, w, what, "d_input", fv_net_node_grad(net, 0), fv_net_node_grad(ref, 0), nx);
     for (int i = 0; i < fv_net_param_count(ref); i++) {
         fv_param_info p, q;
         fv_net_param(ref, i, &p, &err), fv_net_param(net, i, &q, &err);
         char tensor[160];
         snprintf(tensor, sizeof tensor, "%s %s/%s", p.trainable ? "grad" : "after", fv_net_node_name(ref, p.node), p.name);
-        compare(t, what, tensor, q.trainable ? q.grad : q.value, p.trainable ? p.grad : p.value, p.count);
+        compare_within(t, w, what, tensor, q.trainable ? q.grad : q.value, p.trainable ? p.grad : p.value, p.count);
+    }
+    free(x), free(r);
+    fv_net_free(ref), fv_net_free(net);
+}
+
+/* int8: every convolution and dense layer given an input scale (0.02: inputs beyond 2.5 in
+ * magnitude saturate, which is tested too), inference and inspection plans (oneDNN's int8
+ * kernels run forward in inference; gradients take the reference's straight-through definition)
+ * against the reference's. Both quantise the same values with the same C function; an input a
+ * summation-order difference moves across a rounding boundary changes by one step, s |w|, so the
+ * tolerance is bf16's. */
+static void check_int8(test_counts *t, const op_case *c, fv_backend backend, fv_plan_mode mode) {
+    char what[400];
+    snprintf(what, sizeof what, "[%s int8 %s] %s: %s (against the reference kernels in int8)", fv_backend_name(backend), fv_plan_mode_name(mode),
+             c->file, c->name);
+    fv_net *nets[2] = {NULL, NULL};
+    fv_error err;
+    int scaled = 0;
+    for (int k = 0; k < 2; k++) {
+        fv_net *net = nets[k] = fv_net_from_text(c->text, what, &err);
+        CHECK(t, net != NULL, "%s: %s", what, net ? "" : err.message);
+        if (!net) return fv_net_free(nets[0]);
+        for (int i = 0; i < fv_net_node_count(net); i++) {
+            fv_layer_kind kind = fv_net_node_layer(net, i)->kind;
+            if (kind == FV_LAYER_CONV1D || kind == FV_LAYER_CONV2D || kind == FV_LAYER_CONV3D || kind == FV_LAYER_DENSE)
+                scaled += fv_net_set_input_scale(net, i, 0.02f, &err) == FV_OK;
+        }
+        fv_net_set_precision(net, FV_PRECISION_INT8);
+        fv_status st = fv_net_plan_mode(net, c->batch, k ? backend : FV_BACKEND_REFERENCE, mode, 3, &err);
+        CHECK(t, st == FV_OK, "%s: plan: %s", what, st == FV_OK ? "" : err.message);
+        if (st != FV_OK) return fv_net_free(nets[0]), fv_net_free(nets[1]);
+    }
+    if (!scaled) return fv_net_free(nets[0]), fv_net_free(nets[1]); /* nothing quantised: fp32 checked it */
+    fv_net *ref = nets[0], *net = nets[1];
+    lcg g = {(uint64_t)strlen(c->name) * 15485863u};
+    fill_weights(ref, &g);
+    for (int i = 0; i < fv_net_param_count(ref); i++) {
+        fv_param_info p, q;
+        fv_net_param(ref, i, &p, &err), fv_net_param(net, i, &q, &err);
+        memcpy(q.value, p.value, p.count * sizeof(float));
+    }
+    size_t nx = input_count(ref), ny = output_count(ref);
+    float *x = malloc(nx * sizeof *x), *r = malloc(ny * sizeof *r);
+    if (!x || !r) abort();
+    for (size_t i = 0; i < nx; i++) x[i] = 2.0f * uniform(&g);
+    for (size_t i = 0; i < ny; i++) r[i] = uniform(&g);
+    for (int i = 0; i < fv_net_node_count(net); i++)
+        if (strcmp(fv_net_node_kernel(net, i), "reference")) kernel_ran[fv_net_node_layer(net, i)->kind] = 1;
+    for (int k = 0; k < 2; k++) {
+        fv_net_forward(nets[k], x, 0, &err);
+        if (mode != FV_PLAN_INFERENCE) fv_net_backward(nets[k], r, &err);
+    }
+    compare_within(t, &int8_worst, what, "output", fv_net_node_output(net, fv_net_output_node(net)), fv_net_node_output(ref, fv_net_output_node(ref)), ny);
+    if (mode != FV_PLAN_INFERENCE) {
+        compare_within(t, &int8_worst, what, "d_input", fv_net_node_grad(net, 0), fv_net_node_grad(ref, 0), nx);
+        for (int i = 0; i < fv_net_param_count(ref); i++) {
+            fv_param_info p, q;
+            fv_net_param(ref, i, &p, &err), fv_net_param(net, i, &q, &err);
+            char tensor[160];
+            snprintf(tensor, sizeof tensor, "grad %s/%s", fv_net_node_name(ref, p.node), p.name);
+            if (p.trainable) compare_within(t, &int8_worst, what, tensor, q.grad, p.grad, p.count);
+        }
     }
     free(x), free(r);
     fv_net_free(ref), fv_net_free(net);
@@ -397,8 +491,16 @@ int main(int argc, char **argv) {
     for (int i = 0; i < all.n; i++)
         for (int b = 0; b < n_backends; b++) {
             if (all.c[i].fd) check_fd(&t, &all.c[i], (fv_backend)backends[b]);
-            if (b > 0) check_against_reference(&t, &all.c[i], (fv_backend)backends[b]);
+            if (b > 0) check_against(&t, &all.c[i], (fv_backend)backends[b], FV_PRECISION_FP32, FV_PRECISION_FP32, &fp32_worst, 0);
+            if (b > 0) check_against(&t, &all.c[i], (fv_backend)backends[b], FV_PRECISION_BF16, FV_PRECISION_BF16, &bf16_worst, 0);
+            if (b > 0) check_int8(&t, &all.c[i], (fv_backend)backends[b], FV_PLAN_INFERENCE);
+            if (b > 0) check_int8(&t, &all.c[i], (fv_backend)backends[b], FV_PLAN_INSPECTION);
         }
+    /* bf16's definition near fp32's, within bf16's rounding, on the finite differences' cases and
+     * inputs (cases with kinks near their inputs are checks=torch; those without products are
+     * here too: bf16 changes nothing in them) */
+    for (int i = 0; i < all.n; i++)
+        if (all.c[i].fd) check_against(&t, &all.c[i], FV_BACKEND_REFERENCE, FV_PRECISION_BF16, FV_PRECISION_FP32, &bf16_fp32_worst, 1);
     int torch_done[MAX_CASES] = {0};
     run_state s = {&all, torch_done};
     long n_ref = ref_for_each(argv[2], &t, run_reference_case, &s);
@@ -428,8 +530,10 @@ int main(int argc, char **argv) {
     }
     int n_fd = 0, n_torch = 0;
     for (int i = 0; i < all.n; i++) n_fd += all.c[i].fd, n_torch += all.c[i].torch;
-    printf("%d cases in %d files (%d with finite differences, %d with PyTorch), backends: reference%s; largest relative error %.2g "
-           "(tolerance %.0e), at %s\n",
-           all.n, all.n_files, n_fd, n_torch, n_backends > 1 ? ", onednn" : "", t.worst, TOLERANCE, worst_at);
+    printf("%d cases in %d files (%d with finite differences, %d with PyTorch), backends: reference%s\n", all.n, all.n_files, n_fd, n_torch,
+           n_backends > 1 ? ", onednn" : "");
+    const worst_error *worst[] = {&fp32_worst, &bf16_worst, &bf16_fp32_worst, &int8_worst};
+    for (int k = 0; k < 4; k++)
+        printf("  %s: largest relative error %.2g (tolerance %.0e), at %s\n", worst[k]->label, worst[k]->error, worst[k]->tolerance, worst[k]->at);
     return report(&t);
 }

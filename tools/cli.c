@@ -66,7 +66,14 @@ fv_net *cli_load_net(const cli_common *o, const char *path, fv_checkpoint *check
         net = fv_net_load(path, checkpoint, &err);
     }
     if (!net) fprintf(stderr, "fovea: %s\n", err.message);
+    else cli_apply_precision(o, net);
     return net;
+}
+
+void cli_apply_precision(const cli_common *o, fv_net *net) {
+    fv_precision p;
+    fv_error err;
+    if (o->precision && fv_precision_parse(o->precision, &p, &err) == FV_OK) fv_net_set_precision(net, p);
 }
 
 /* --imagenet: torchvision's ImageNet preprocessing, unless --resize or --normalize say otherwise. */

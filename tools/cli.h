@@ -28,6 +28,8 @@ int cli_output_writable(const char *path);
 /* A model definition, a saved model or an ONNX file (fv_net_load; an ONNX model whose input
  * leaves its size open gets --input-shape's); prints the error on failure. */
 fv_net *cli_load_net(const cli_common *options, const char *path, fv_checkpoint *checkpoint);
+/* --precision, when given (else the model's own stays). */
+void cli_apply_precision(const cli_common *options, fv_net *net);
 int cli_is_onnx(const char *path);
 
 /* Applies --normalize (or --imagenet's) and --labels to the model's state; prints the error and returns 0. */
@@ -36,7 +38,7 @@ int cli_prep_apply(const cli_prep *p, fv_train_state *state);
 fv_status cli_load_image(const cli_prep *p, const char *path, int height, int width, int channels, float *x, fv_error *err);
 
 /* The commands (cmd_*.c), each declared by its options table. */
-extern const cli_command cli_summary, cli_layers, cli_forward, cli_export, cli_weights, cli_train, cli_evaluate, cli_predict, cli_filter,
+extern const cli_command cli_quantize, cli_summary, cli_layers, cli_forward, cli_export, cli_weights, cli_train, cli_evaluate, cli_predict, cli_filter,
     cli_show, cli_saliency, cli_gradcam, cli_dream, cli_report;
 
 #endif

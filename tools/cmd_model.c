@@ -36,8 +36,11 @@ static int print_plan(fv_net *net, int batch, fv_backend backend) {
             return fprintf(stderr, "fovea: %s\n", err.message), 1;
     if (fv_net_plan_mode(net, batch, backend, FV_PLAN_INFERENCE, 1, &err) != FV_OK)
         return fprintf(stderr, "fovea: %s\n", err.message), 1;
-    printf("\nKernels (backend %s):\n", fv_backend_name(backend));
-    for (int i = 0; i < fv_net_node_count(net); i++) printf(" %-28s %s\n", fv_net_node_name(net, i), fv_net_node_kernel(net, i));
+    printf("\nKernels (backend %s, precision %s):\n", fv_backend_name(backend), fv_precision_name(fv_net_planned_precision(net)));
+    for (int i = 0; i < fv_net_node_count(net); i++) {
+        const char *chosen = fv_net_node_implementation(net, i);
+        printf(" %-28s %s%s%s%s\n", fv_net_node_name(net, i), fv_net_node_kernel(net, i), chosen ? " (" : "", chosen ? chosen : "", chosen ? ")" : "");
+    }
     printf("\nPlanned memory for batch %d (MB)   training  inspection   inference\n", batch);
     const char *rows[] = {"parameters", "parameter gradients", "activations", "activation gradients", "scratch"};
     for (int r = 0; r < 5; r++) {
@@ -145,6 +148,7 @@ static int forward_npy(const cli_common *options, const char *path, const char *
         free(x);
         return 1;
     }
+    cli_apply_precision(options, net);
     int status = 1;
     fv_shape in_shape = fv_net_node_shape(net, 0), out_shape = fv_net_node_shape(net, fv_net_output_node(net));
     size_t per_in = fv_shape_count(in_shape), per_out = fv_shape_count(out_shape);

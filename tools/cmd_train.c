@@ -408,6 +408,7 @@ static int run_predict(void *options) {
                 fv_net_free(kept[k].net);
                 int64_t dims[4] = {0, channels, image->height, image->width};
                 kept[k] = (sized_net){image->height, image->width, fv_net_load_onnx_shaped(model, dims, 4, NULL, &err)};
+                if (kept[k].net) cli_apply_precision(&o->common, kept[k].net);
             }
             net = image ? kept[k].net : NULL;
             if (!net || predict_setup(net, fresh ? &backend : NULL, &in, &units, &softmax_logits, &x, &y, &taken, &err) != FV_OK) {

@@ -51,6 +51,10 @@ typedef struct shared_option {
 
 static const shared_option shared[] = {
     {CLI_BACKEND, {"--backend", NULL, CLI_CUSTOM, COMMON(backend), "B", 0, 0, "onednn (the default where fovea is built with it) or reference", parse_backend}},
+    {CLI_BACKEND, {"--precision", NULL, CLI_CHOICE, COMMON(precision), "fp32|bf16|int8", 0, 0,
+                   "fp32; bf16: mixed precision, the products' operands in bfloat16 (as torch.autocast);\n"
+                   "int8: a quantised model's layers on int8 (fovea quantize).\n"
+                   "Default: int8 for a quantised model, else fp32", NULL}},
     {CLI_BATCH, {"--batch", NULL, CLI_INT, COMMON(batch), "N", 1, 1 << 24, "samples a pass", NULL}},
     {CLI_OUT, {"--out", "-o", CLI_TEXT, COMMON(out), "FILE", 0, 0, "where the result goes", NULL}},
     {CLI_JSON, {"--json", NULL, CLI_FLAG, COMMON(json), NULL, 0, 0, "one JSON document on standard output", NULL}},

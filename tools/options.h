@@ -53,6 +53,7 @@ typedef struct cli_common {
     char **argv; /* the command line after the command's name, as given */
     int argc;
     fv_backend backend;
+    const char *precision; /* NULL: the model's own (int8 for a quantised one, else fp32) */
     long threads, batch;
     const char *out;
     int json;

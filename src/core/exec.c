@@ -27,6 +27,8 @@ static void bind_step(fv_net *net, const fv_node *node, fv_step *step, int train
     step->logits = node->logits;
     step->d_pre = node->pre_grad;
     step->guided = net->guided;
+    step->precision = net->planned_precision;
+    memcpy(step->cast, node->cast, sizeof step->cast);
     step->weights_version = net->mode == FV_PLAN_INFERENCE ? net->weights_version : 0;
 }
 

@@ -73,6 +73,7 @@ fv_status fv_conv_geometry(const fv_conv_settings *c, int spatial, fv_shape in, 
     if (c->filters <= 0) return fv_fail(err, "filters must be positive, got %d", c->filters);
     if ((unsigned)c->activation >= FV_ACT_COUNT) return fv_fail(err, "unknown activation");
     if (!(c->alpha >= 0.0f && c->alpha < 1e30f)) return fv_fail(err, "alpha must be a finite number >= 0");
+    if (!(c->input_scale >= 0.0f && c->input_scale < 1e30f)) return fv_fail(err, "input_scale must be a finite number >= 0");
     if (window_geometry(c->kernel, c->stride, c->dilation, c->padding, c->pad, spatial, in, n, "kernel", g, err) != FV_OK)
         return FV_ERR;
     g->c_out = c->filters, g->groups = c->groups;

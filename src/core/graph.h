@@ -10,6 +10,8 @@
 #include "core/util.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #define FV_MAX_INPUTS 64 /* densenet's concatenations take up to 49 */
 #define FV_MAX_PARAMS 4
@@ -68,6 +70,17 @@ typedef struct fv_param_decl {
 
 struct fv_kernel;
 
+/* What a plan is made for; every kernel's supports and plan are told. */
+typedef struct fv_plan_options {
+    int batch;
+    fv_plan_mode mode;
+    fv_precision precision;
+} fv_plan_options;
+
+/* The operands of a node's products (an op with `products`) in a bf16 plan, each with room for
+ * its values in a narrower type. */
+enum { FV_CAST_IN, FV_CAST_OTHER, FV_CAST_D_OUT, FV_CASTS };
+
 /* ---- One node of the graph. ---- */
 typedef struct fv_node {
     fv_layer layer;            /* the user's settings, never rewritten */
@@ -90,6 +103,7 @@ typedef struct fv_node {
     const struct fv_kernel *kernel; /* the backend kernel it runs, or NULL: the reference */
     void *kernel_state;        /* that kernel's primitives and buffers */
     float *logits;             /* output node with a softmax/sigmoid: its pre-activation */
+    void *cast[FV_CASTS];      /* see fv_step's */
 } fv_node;
 
 /* What a layer's forward/backward sees for one step: pointers and sizes, nothing to own. */
@@ -112,6 +126,11 @@ typedef struct fv_step {
                                        d(pre-activation) goes instead of over d_out (NULL: in place) */
     int guided;                     /* backward: guided backpropagation, ReLUs pass only positive
                                        gradients (saliency's "guided" method) */
+    fv_precision precision;         /* the plan's: bf16 rounds the operands of the products */
+    void *cast[FV_CASTS];           /* bf16 plans, an op with products: planned room (as many bytes
+                                       as in fp32) for [FV_CAST_IN] in[0], [FV_CAST_OTHER] in[1] or
+                                       the weights, [FV_CAST_D_OUT] d_out, in a narrower type; one
+                                       block every node shares (only the running node's are live) */
     uint64_t weights_version;       /* inference plans: changes whenever the weights may have
                                        changed (a kernel keeping them in its own layout reorders
                                        them again); 0: unknown, compare them (training) */
@@ -143,6 +162,9 @@ typedef struct fv_op {
     /* Its kernels accept d_in[0] = NULL and then skip that gradient (training, for the network
      * input). */
     int input_grad_optional;
+    /* Its convolutions or matrix products follow the plan's precision: in bf16, their operands
+     * (in[0], the weights or in[1], and d_out) rounded to bf16 with fv_step_operand. */
+    int products;
 } fv_op;
 
 const fv_op *fv_op_for(fv_layer_kind kind);    /* src/layers/table.c */
@@ -159,11 +181,13 @@ void fv_setting_follow(const fv_op *op, const fv_setting *s, fv_layer *layer);
 typedef struct fv_kernel {
     fv_layer_kind kind;
     const char *name;                                  /* "onednn" */
-    int (*supports)(const fv_node *node);
-    fv_status (*plan)(const fv_node *node, void *engine, int batch, void **state, fv_error *err);
+    int (*supports)(const fv_node *node, const fv_plan_options *opt);
+    fv_status (*plan)(const fv_node *node, void *engine, const fv_plan_options *opt, void **state, fv_error *err);
     fv_status (*forward)(const fv_node *node, void *state, const fv_step *step, fv_error *err);
     fv_status (*backward)(const fv_node *node, void *state, const fv_step *step, fv_error *err);
     void (*release)(void *state);
+    /* What the backend chose to run it with ("brgconv:avx512_core_amx_bf16"), or NULL (optional). */
+    const char *(*implementation)(const void *state);
 } fv_kernel;
 
 typedef struct fv_backend_ops {
@@ -182,6 +206,38 @@ const fv_backend_ops *fv_backend_ops_for(fv_backend backend);
 void fv_node_declare_param(fv_node *node, const char *name, int trainable, int rank, const int *dim);
 /* The activation a node applies to its output; linear when none. */
 fv_activation fv_node_activation(const fv_node *node, float *alpha);
+
+/* bfloat16 is float32's upper half: the sign, the 8 exponent bits and 7 mantissa bits. A float
+ * rounded to it (the lower 16 bits to nearest, ties to even, as oneDNN and PyTorch convert), kept
+ * as a float; NaN stays NaN, a value past the largest bf16 becomes infinity. */
+static inline float fv_bf16_round(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu)) return x;
+    u += 0x7fffu + ((u >> 16) & 1u);
+    u &= 0xffff0000u;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+/* The operand src (n values) of a node's products as the step's precision has it: src itself in
+ * fp32; in bf16, its values rounded, in the step's cast slot (FV_CAST_IN, ...). */
+const float *fv_step_operand(const fv_step *s, int slot, const float *src, size_t n);
+
+/* The input and the weights of a convolution or dense layer as the step's precision has them:
+ * fv_step_operand's in fp32 and bf16; in int8, when the layer has an input scale, the values
+ * quantised (x with that scale, the weights per output channel, the last of their axes, with
+ * fv_weight_scale) and dequantised, in the step's cast slots (FV_CAST_IN, FV_CAST_OTHER). */
+const float *fv_step_input(const fv_step *s, float input_scale, const float *x, size_t n);
+const float *fv_step_weights(const fv_step *s, float input_scale, const float *w, size_t n, int channels);
+/* int8 quantisation (ONNX QuantizeLinear, zero point 0: round half to even, saturate to
+ * [-128, 127]) of an input with its scale, and of weights per output channel (the last axis, of
+ * size `channels`) with the symmetric scale max|w| / 127 of each (1 for an all-zero channel). */
+void fv_quantize_input(const float *x, size_t n, float scale, int8_t *q);
+float fv_weight_scale(const float *w, size_t n, int channels, int c);
+void fv_quantize_weights(const float *w, size_t n, int channels, int8_t *q, float *scale);
+/* y (rows x channels) holds int32 sums (a backend's int8 products): each becomes
+ * sum * scale[channel] + bias[channel] (bias may be NULL), in place. */
+void fv_dequantize_rows(float *y, size_t rows, int channels, const float *scale, const float *bias);
 
 /* Elementwise activation on rows of `channels` values (softmax needs the rows). */
 void fv_activation_forward(fv_activation act, float alpha, float *y, size_t rows, int channels);

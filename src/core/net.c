@@ -64,6 +64,11 @@ static void auto_name(fv_net *net, const fv_layer *layer, char *out) {
     } while (name_taken(net, out));
 }
 
+static int has_input_scale(const fv_layer *l) {
+    return ((l->kind == FV_LAYER_CONV1D || l->kind == FV_LAYER_CONV2D || l->kind == FV_LAYER_CONV3D) && l->conv.input_scale > 0.0f) ||
+           (l->kind == FV_LAYER_DENSE && l->dense.input_scale > 0.0f);
+}
+
 int fv_net_add_from(fv_net *net, const fv_layer *layer, const char *name, const int *inputs,
                     int n_inputs, fv_error *err) {
     const fv_op *op = fv_op_for(layer->kind);
@@ -136,6 +141,7 @@ int fv_net_add_from(fv_net *net, const fv_layer *layer, const char *name, const 
         net->params[net->n_params++] = (param_ref){net->n_nodes, p};
     }
     net->nodes[net->n_nodes] = node;
+    if (has_input_scale(layer)) net->precision = FV_PRECISION_INT8; /* a quantised model runs as it was quantised */
     return net->n_nodes++;
 }
 
@@ -196,6 +202,28 @@ const char *fv_net_node_kernel(const fv_net *net, int node) {
     if (!valid_node(net, node) || !net->batch) return NULL;
     return net->nodes[node].kernel ? net->nodes[node].kernel->name : "reference";
 }
+
+const char *fv_net_node_implementation(const fv_net *net, int node) {
+    if (!valid_node(net, node) || !net->batch || !net->nodes[node].kernel) return NULL;
+    const fv_kernel *k = net->nodes[node].kernel;
+    return k->implementation ? k->implementation(net->nodes[node].kernel_state) : NULL;
+}
+
+fv_status fv_net_set_input_scale(fv_net *net, int node, float scale, fv_error *err) {
+    if (!valid_node(net, node)) return fv_fail(err, "'%s' has no node %d", net->name, node);
+    if (!(scale >= 0.0f && scale < 1e30f)) return fv_fail(err, "an input scale must be a finite number >= 0");
+    fv_layer *l = &net->nodes[node].layer;
+    if (l->kind == FV_LAYER_CONV1D || l->kind == FV_LAYER_CONV2D || l->kind == FV_LAYER_CONV3D) l->conv.input_scale = scale;
+    else if (l->kind == FV_LAYER_DENSE) l->dense.input_scale = scale;
+    else return fv_fail(err, "layer '%s' (%s) has no input scale: only convolutions and dense layers are quantised", net->nodes[node].name,
+                        fv_layer_kind_name(l->kind));
+    fv_net_release_plan(net);
+    fv_net_free(net->inspection); /* its definition is out of date */
+    net->inspection = NULL;
+    return FV_OK;
+}
+
+fv_precision fv_net_planned_precision(const fv_net *net) { return net->batch ? net->planned_precision : FV_PRECISION_FP32; }
 
 int fv_net_node_inputs(const fv_net *net, int node, int *inputs, int max) {
     if (!valid_node(net, node)) return 0;

@@ -21,9 +21,12 @@ struct fv_net {
     /* parameters: created once, kept across re-plans */
     float *param_block;
     /* planned per batch size and mode */
+    fv_precision precision; /* of the next plans (fv_net_set_precision) */
     int batch;
     fv_backend backend;
     fv_plan_mode mode;
+    fv_precision planned_precision; /* of this plan */
+    unsigned char *cast_block;      /* the products' operands in bf16 plans (fv_step's cast) */
     float *grad_block;     /* parameter gradients; NULL for inference */
     void *engine;          /* the backend's per-network state (oneDNN engine and stream) */
     float *act_block;      /* node outputs (shared by several nodes in an inference plan) */

@@ -26,6 +26,7 @@ void fv_net_release_plan(fv_net *net) {
         node->kernel = NULL, node->kernel_state = NULL;
         node->out = node->grad = node->pre_grad = node->logits = NULL;
         node->scratch = NULL;
+        memset(node->cast, 0, sizeof node->cast);
     }
     if (ops && net->engine) ops->close(net->engine);
     net->engine = NULL;
@@ -34,6 +35,8 @@ void fv_net_release_plan(fv_net *net) {
     free(net->act_grad_block);
     free(net->scratch_block);
     free(net->grad_written);
+    free(net->cast_block);
+    net->cast_block = NULL;
     for (int i = 0; i < FV_MAX_INPUTS; i++) free(net->temp_grad[i]), net->temp_grad[i] = NULL;
     net->grad_block = net->act_block = net->act_grad_block = NULL;
     net->scratch_block = net->grad_written = NULL;
@@ -46,6 +49,28 @@ static size_t floats_of(const fv_node *node, int batch) {
 
 static size_t scratch_of(const fv_node *node, int batch) {
     return fv_align_up(node->scratch_per_sample * (size_t)batch + node->scratch_fixed, FV_ALIGN);
+}
+
+/* A bf16 or int8 plan's room for the operands of one node's products (fv_step's cast), in
+ * floats per slot: in[0], in[1] or the weights, and (bf16 with gradients) d_out. The slots of
+ * every node share one block: only the running node's are live. */
+static void cast_floats(const fv_net *net, const fv_node *node, int batch, fv_plan_mode mode, fv_precision precision, size_t *slot) {
+    memset(slot, 0, FV_CASTS * sizeof *slot);
+    if (precision == FV_PRECISION_FP32 || !fv_op_for(node->layer.kind)->products) return;
+    slot[FV_CAST_IN] = floats_of(&net->nodes[node->inputs[0]], batch);
+    slot[FV_CAST_OTHER] = node->n_inputs > 1 ? floats_of(&net->nodes[node->inputs[1]], batch)
+                                             : fv_align_up(node->n_params ? node->params[0].count : 0, FV_ALIGN / sizeof(float));
+    slot[FV_CAST_D_OUT] = mode == FV_PLAN_INFERENCE || precision != FV_PRECISION_BF16 ? 0 : floats_of(node, batch);
+}
+
+static size_t cast_block_floats(const fv_net *net, int batch, fv_plan_mode mode, fv_precision precision) {
+    size_t most = 0, slot[FV_CASTS];
+    for (int i = 1; i < net->n_nodes; i++) {
+        cast_floats(net, &net->nodes[i], batch, mode, precision, slot);
+        size_t sum = slot[0] + slot[1] + slot[2];
+        most = sum > most ? sum : most;
+    }
+    return most;
 }
 
 /* Inspection plans give a fused non-linear activation (conv, dense) its own buffer for
@@ -124,7 +149,7 @@ static fv_status measure(const fv_net *net, int batch, fv_plan_mode mode, fv_pla
         scratch += scratch_of(&net->nodes[i], batch);
     }
     m->parameters = net->param_floats * sizeof(float);
-    m->scratch = scratch;
+    m->scratch = scratch + cast_block_floats(net, batch, mode, net->precision) * sizeof(float);
     if (mode == FV_PLAN_INFERENCE) {
         size_t block = inference_offsets(net, batch, offset);
         if (block == (size_t)-1) return fv_fail(err, "out of memory planning '%s'", net->name);
@@ -147,13 +172,14 @@ fv_status fv_net_plan_memory(const fv_net *net, int batch, fv_plan_mode mode, fv
 
 /* Each node's kernel: the backend's for its kind when it supports the node, else the reference. */
 static fv_status choose_kernels(fv_net *net, const fv_backend_ops *ops, fv_error *err) {
+    fv_plan_options opt = {.batch = net->batch, .mode = net->mode, .precision = net->planned_precision};
     for (int i = 0; ops && i < net->n_nodes; i++) {
         fv_node *node = &net->nodes[i];
         for (int k = 0; k < ops->n_kernels && !node->kernel; k++) {
             const fv_kernel *kernel = ops->kernels[k];
-            if (kernel->kind != node->layer.kind || !kernel->supports(node)) continue;
+            if (kernel->kind != node->layer.kind || !kernel->supports(node, &opt)) continue;
             fv_error why;
-            if (kernel->plan(node, net->engine, net->batch, &node->kernel_state, &why) != FV_OK)
+            if (kernel->plan(node, net->engine, &opt, &node->kernel_state, &why) != FV_OK)
                 return fv_fail(err, "layer '%s': %s", node->name, why.message);
             node->kernel = kernel;
         }
@@ -165,6 +191,9 @@ fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_m
     net->weights_version++;
     if (!fv_backend_available(backend))
         return fv_fail(err, "backend '%s' is not compiled into this build of fovea", fv_backend_name(backend));
+    if (net->precision == FV_PRECISION_INT8 && mode == FV_PLAN_TRAINING)
+        return fv_fail(err, "'%s' is set to int8, post-training quantisation, which does not train: train in fp32 or bf16, then quantise",
+                       net->name);
     fv_plan_memory m;
     size_t *offset = calloc((size_t)net->n_nodes + 1, sizeof *offset); /* inference placements */
     if (!offset) return fv_fail(err, "out of memory planning '%s'", net->name);
@@ -198,9 +227,11 @@ fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_m
     fv_net_reseed(net, seed);
 
     size_t logits = logit_floats(net, batch);
+    size_t cast = cast_block_floats(net, batch, mode, net->precision) * sizeof(float);
     net->act_block = fv_alloc_aligned(m.activations);
-    net->scratch_block = fv_alloc_aligned(m.scratch);
-    int ok = net->act_block && net->scratch_block;
+    net->scratch_block = fv_alloc_aligned(m.scratch - cast);
+    net->cast_block = cast ? fv_alloc_aligned(cast) : NULL;
+    int ok = net->act_block && net->scratch_block && (!cast || net->cast_block);
     if (ok && training) {
         net->grad_block = fv_alloc_aligned(m.parameter_grads);
         net->act_grad_block = fv_alloc_aligned(m.activation_grads);
@@ -227,9 +258,12 @@ fv_status fv_net_plan_mode(fv_net *net, int batch, fv_backend backend, fv_plan_m
         }
         node->scratch = net->scratch_block + scratch_at;
         scratch_at += scratch_of(node, batch);
+        size_t slot[FV_CASTS], at = 0;
+        cast_floats(net, node, batch, mode, net->precision, slot);
+        for (int k = 0; k < FV_CASTS; k++) node->cast[k] = slot[k] ? (float *)net->cast_block + at : NULL, at += slot[k];
     }
     free(offset);
-    net->batch = batch, net->backend = backend, net->mode = mode;
+    net->batch = batch, net->backend = backend, net->mode = mode, net->planned_precision = net->precision;
     net->want_input_grad = mode != FV_PLAN_INFERENCE;
     const fv_backend_ops *ops = fv_backend_ops_for(backend);
     if ((ops && ops->open(&net->engine, err) != FV_OK) || choose_kernels(net, ops, err) != FV_OK) {

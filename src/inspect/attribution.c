@@ -21,10 +21,15 @@ fv_net *fv_inspect_prepare(fv_net *net, fv_error *err) {
         fv_net_to_text(net, text, (size_t)n + 1);
         fv_net *twin = fv_net_from_text(text, net->name, err);
         free(text);
+        if (twin) fv_net_set_precision(twin, net->planned_precision); /* the precision it runs in now */
         if (!twin || fv_net_plan_mode(twin, 1, net->backend, FV_PLAN_INSPECTION, 1, err) != FV_OK) return fv_net_free(twin), NULL;
         net->inspection = twin;
     }
     fv_net *twin = net->inspection;
+    if (twin->planned_precision != net->planned_precision) { /* the network was planned again in another precision */
+        fv_net_set_precision(twin, net->planned_precision);
+        if (fv_net_plan_mode(twin, 1, net->backend, FV_PLAN_INSPECTION, 1, err) != FV_OK) return NULL;
+    }
     for (int i = 0; i < net->n_params; i++) { /* the weights as they are now (training may have moved them) */
         fv_param_info from, to;
         if (fv_net_param_read(net, i, &from, err) != FV_OK || fv_net_param(twin, i, &to, err) != FV_OK) return NULL;

@@ -148,6 +148,65 @@ static const char *ex_init(exporter *ex, const char *name, const int64_t *dims, 
 
 static const char *scalar(exporter *ex, const char *name, float v) { return ex_init(ex, name, NULL, 0, &v, NULL); }
 
+/* An int8 initializer (QDQ's quantised weights and zero points). */
+static const char *ex_init_int8(exporter *ex, const char *name, const int64_t *dims, int rank, const int8_t *data) {
+    FvOnnx__TensorProto *t = ex_alloc(ex, sizeof *t);
+    int64_t *d = ex_alloc(ex, (size_t)(rank ? rank : 1) * sizeof *d);
+    size_t count = 1;
+    for (int i = 0; i < rank; i++) count *= (size_t)dims[i];
+    unsigned char *raw = ex_alloc(ex, count);
+    if (!t || !d || !raw) return NULL;
+    FvOnnx__TensorProto init = FV_ONNX__TENSOR_PROTO__INIT;
+    *t = init;
+    if (rank) memcpy(d, dims, (size_t)rank * sizeof *d);
+    memcpy(raw, data, count);
+    t->n_dims = (size_t)rank, t->dims = d;
+    t->has_data_type = 1, t->data_type = FV_ONNX__TENSOR_PROTO__DATA_TYPE__INT8;
+    t->has_raw_data = 1, t->raw_data.len = count, t->raw_data.data = raw;
+    t->name = (char *)name;
+    push(ex, (void ***)&ex->inits, &ex->n_inits, &ex->cap_inits, t);
+    return name;
+}
+
+/* int8 layers in QDQ form (what ONNX Runtime's quantisation tools write): the input through
+ * QuantizeLinear and DequantizeLinear with the layer's scale, and the weights as int8 with a
+ * scale per output channel (along `axis` of the ONNX weight), dequantised: the same arithmetic
+ * as fovea's int8 (src/core/precision.c). */
+static const char *qdq_input(exporter *ex, const char *base, const char *in, float scale) {
+    static const int8_t zero = 0;
+    const char *s = scalar(ex, ex_str(ex, "%s.input_scale", base), scale), *zp = ex_init_int8(ex, ex_str(ex, "%s.input_zero_point", base), NULL, 0, &zero);
+    const char *q = ex_str(ex, "%s/input_quantized", base), *dq = ex_str(ex, "%s/input_dequantized", base);
+    const char *qi[3] = {in, s, zp}, *di[3] = {q, s, zp};
+    ex_node(ex, "QuantizeLinear", ex_str(ex, "%s/quantize_input", base), qi, 3, q);
+    ex_node(ex, "DequantizeLinear", ex_str(ex, "%s/dequantize_input", base), di, 3, dq);
+    return dq;
+}
+
+/* w: the ONNX weight (dims, rank), output channels along `axis`; quantised as fv_quantize_weights
+ * does (it wants the channels last: a (rows, channels) view is made for axis 0). */
+static const char *qdq_weights(exporter *ex, const char *base, const float *w, const int64_t *dims, int rank, int axis) {
+    size_t count = 1, channels = (size_t)dims[axis];
+    for (int i = 0; i < rank; i++) count *= (size_t)dims[i];
+    size_t per = count / channels;
+    float *last = ex_alloc(ex, count * sizeof *last), *scale = ex_alloc(ex, channels * sizeof *scale);
+    int8_t *q = ex_alloc(ex, count), *q_onnx = ex_alloc(ex, count), *zeros = ex_alloc(ex, channels);
+    if (!last || !scale || !q || !q_onnx || !zeros) return NULL;
+    for (size_t c = 0; c < channels; c++) /* axis 0: (channels, per) -> (per, channels); axis = rank - 1 is that already */
+        for (size_t i = 0; i < per; i++) last[i * channels + c] = axis == 0 ? w[c * per + i] : w[i * channels + c];
+    fv_quantize_weights(last, count, (int)channels, q, scale);
+    for (size_t c = 0; c < channels; c++)
+        for (size_t i = 0; i < per; i++) q_onnx[axis == 0 ? c * per + i : i * channels + c] = q[i * channels + c];
+    memset(zeros, 0, channels);
+    int64_t cd[1] = {(int64_t)channels};
+    const char *ins[3] = {ex_init_int8(ex, ex_str(ex, "%s.weight_quantized", base), dims, rank, q_onnx),
+                          ex_init(ex, ex_str(ex, "%s.weight_scale", base), cd, 1, scale, NULL),
+                          ex_init_int8(ex, ex_str(ex, "%s.weight_zero_point", base), cd, 1, zeros)};
+    const char *out = ex_str(ex, "%s/weight_dequantized", base);
+    FvOnnx__NodeProto *n = ex_node(ex, "DequantizeLinear", ex_str(ex, "%s/dequantize_weight", base), ins, 3, out);
+    attr_int(ex, n, "axis", axis);
+    return out;
+}
+
 /* ---- Layout. A fovea shape (S..., C) is ONNX (N, C, S...). ---- */
 static int onnx_rank(fv_shape s) { return s.rank + 1; }
 
@@ -259,7 +318,9 @@ static const char *write_conv(exporter *ex, const node_at *at) {
     int64_t wd[5] = {(int64_t)m, (int64_t)cg}, ks[3], st[3], dil[3], pads[6];
     for (int a = 0; a < spatial; a++) wd[2 + a] = ks[a] = c->kernel[a], st[a] = c->stride[a], dil[a] = c->dilation[a];
     pads_of(&g, spatial, pads);
-    const char *ins[3] = {in, ex_init(ex, ex_str(ex, "%s.weight", at->name), wd, 2 + spatial, w, NULL), NULL};
+    const char *ins[3] = {in, NULL, NULL};
+    if (c->input_scale > 0.0f) ins[0] = qdq_input(ex, at->name, in, c->input_scale), ins[1] = qdq_weights(ex, at->name, w, wd, 2 + spatial, 0);
+    else ins[1] = ex_init(ex, ex_str(ex, "%s.weight", at->name), wd, 2 + spatial, w, NULL);
     if (c->use_bias) {
         int64_t bd[1] = {(int64_t)m};
         ins[2] = ex_init(ex, ex_str(ex, "%s.bias", at->name), bd, 1, param(ex->net, at->i, "bias", NULL), NULL);
@@ -312,14 +373,14 @@ static const char *write_dense(exporter *ex, const node_at *at) {
     int64_t k = at->in_shape.dim[at->in_shape.rank - 1], m = d->units;
     const float *kernel = param(ex->net, at->i, "kernel", NULL);
     const char *out = ex_str(ex, "%s/dense", at->name);
-    const char *ins[3] = {in, NULL, NULL};
+    const char *ins[3] = {d->input_scale > 0.0f ? qdq_input(ex, at->name, in, d->input_scale) : in, NULL, NULL};
     if (d->use_bias) {
         int64_t bd[1] = {m};
         ins[2] = ex_init(ex, ex_str(ex, "%s.bias", at->name), bd, 1, param(ex->net, at->i, "bias", NULL), NULL);
     }
     if (at->in_shape.rank == 1) { /* (N, K) x (K, M): Gemm */
         int64_t kd[2] = {k, m};
-        ins[1] = ex_init(ex, ex_str(ex, "%s.weight", at->name), kd, 2, kernel, NULL);
+        ins[1] = d->input_scale > 0.0f ? qdq_weights(ex, at->name, kernel, kd, 2, 1) : ex_init(ex, ex_str(ex, "%s.weight", at->name), kd, 2, kernel, NULL);
         ex_node(ex, "Gemm", at->name, ins, d->use_bias ? 3 : 2, out);
     } else { /* over the channels of a map: a 1 x 1 convolution, weight (M, K, 1...) */
         int spatial = at->in_shape.rank - 1;
@@ -328,7 +389,8 @@ static const char *write_dense(exporter *ex, const node_at *at) {
         for (int64_t a = 0; a < k; a++)
             for (int64_t b = 0; b < m; b++) w[b * k + a] = kernel[a * m + b];
         int64_t wd[5] = {m, k, 1, 1, 1}, ones[3] = {1, 1, 1};
-        ins[1] = ex_init(ex, ex_str(ex, "%s.weight", at->name), wd, 2 + spatial, w, NULL);
+        ins[1] = d->input_scale > 0.0f ? qdq_weights(ex, at->name, w, wd, 2 + spatial, 0)
+                                       : ex_init(ex, ex_str(ex, "%s.weight", at->name), wd, 2 + spatial, w, NULL);
         FvOnnx__NodeProto *n = ex_node(ex, "Conv", at->name, ins, d->use_bias ? 3 : 2, out);
         attr_ints(ex, n, "kernel_shape", ones, spatial);
     }

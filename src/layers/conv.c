@@ -128,18 +128,24 @@ static void conv_forward(const fv_node *node, const fv_step *s) {
     fv_window_geometry g;
     geometry_of(node, s->batch, &g);
     const fv_conv_settings *c = &node->layer.conv;
-    fv_conv_forward_reference(&g, s->in[0], s->param[0], c->use_bias ? s->param[1] : NULL, s->out);
+    const float *x = fv_step_input(s, c->input_scale, s->in[0], (size_t)s->batch * fv_shape_count(node->in_shape[0]));
+    const float *w = fv_step_weights(s, c->input_scale, s->param[0], node->params[0].count, c->filters);
+    fv_conv_forward_reference(&g, x, w, c->use_bias ? s->param[1] : NULL, s->out);
     fv_step_activate(s, c->activation, c->alpha, s->out, (size_t)g.n * g.out[0] * g.out[1] * g.out[2], g.c_out);
 }
 
-/* d_out -> d_in (skipped when NULL), d_kernel, d_bias */
+/* d_out -> d_in (skipped when NULL), d_kernel, d_bias; in bf16 every product's operands, and so
+ * the bias gradient's terms too, rounded (as oneDNN's bf16 backward reads them) */
 static void conv_backward(const fv_node *node, const fv_step *s) {
     fv_window_geometry g;
     geometry_of(node, s->batch, &g);
     const fv_conv_settings *c = &node->layer.conv;
     const float *dy = fv_step_activation_grad(s, c->activation, c->alpha, (size_t)g.n * g.out[0] * g.out[1] * g.out[2], g.c_out);
-    if (s->d_in[0]) fv_conv_backward_data_reference(&g, dy, s->param[0], s->d_in[0]);
-    fv_conv_backward_weights_reference(&g, s->in[0], dy, s->d_param[0], c->use_bias ? s->d_param[1] : NULL);
+    dy = fv_step_operand(s, FV_CAST_D_OUT, dy, (size_t)s->batch * fv_shape_count(node->out_shape));
+    const float *x = fv_step_input(s, c->input_scale, s->in[0], (size_t)s->batch * fv_shape_count(node->in_shape[0]));
+    const float *w = fv_step_weights(s, c->input_scale, s->param[0], node->params[0].count, c->filters);
+    if (s->d_in[0]) fv_conv_backward_data_reference(&g, dy, w, s->d_in[0]);
+    fv_conv_backward_weights_reference(&g, x, dy, s->d_param[0], c->use_bias ? s->d_param[1] : NULL);
 }
 
 static fv_activation conv_activation(const fv_layer *l, float *alpha) {
@@ -160,25 +166,26 @@ static const fv_setting conv_settings[] = {
     {"activation", FV_SET_ACTIVATION, CONV(activation), 0, "linear", NULL, "fused activation", NULL},
     {"alpha", FV_SET_FLOAT, CONV(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0", NULL},
     {"init", FV_SET_INIT, CONV(init), 0, "glorot", NULL, "kernel initialisation: `glorot` or `he` uniform", NULL},
+    {"input_scale", FV_SET_FLOAT, CONV(input_scale), 0, "0", NULL, "int8 plans: the input's calibrated scale (`fovea quantize`); 0: stays fp32", NULL},
 };
 
 const fv_op fv_op_conv1d = {
     .kind = FV_LAYER_CONV1D, .word = "conv1d", .type_name = "Conv1D", .help = "1-D convolution over (L, C)",
     .spatial = 1, .settings = conv_settings, .n_settings = FV_COUNT(conv_settings), .min_inputs = 1, .max_inputs = 1,
     .infer = conv_infer, .init = conv_init, .forward = conv_forward, .backward = conv_backward,
-    .activation = conv_activation, .input_grad_optional = 1
+    .activation = conv_activation, .input_grad_optional = 1, .products = 1
 };
 const fv_op fv_op_conv2d = {
     .kind = FV_LAYER_CONV2D, .word = "conv2d", .type_name = "Conv2D", .help = "2-D convolution over (H, W, C)",
     .spatial = 2, .settings = conv_settings, .n_settings = FV_COUNT(conv_settings), .min_inputs = 1, .max_inputs = 1,
     .infer = conv_infer, .init = conv_init, .forward = conv_forward, .backward = conv_backward,
-    .activation = conv_activation, .input_grad_optional = 1
+    .activation = conv_activation, .input_grad_optional = 1, .products = 1
 };
 const fv_op fv_op_conv3d = {
     .kind = FV_LAYER_CONV3D, .word = "conv3d", .type_name = "Conv3D",
     .help = "3-D convolution over (D, H, W, C): video, volumes", .spatial = 3, .settings = conv_settings,
     .n_settings = FV_COUNT(conv_settings), .min_inputs = 1, .max_inputs = 1, .infer = conv_infer, .init = conv_init,
-    .forward = conv_forward, .backward = conv_backward, .activation = conv_activation, .input_grad_optional = 1
+    .forward = conv_forward, .backward = conv_backward, .activation = conv_activation, .input_grad_optional = 1, .products = 1
 };
 
 fv_layer fv_conv1d(int filters, int kernel) {

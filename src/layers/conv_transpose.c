@@ -63,7 +63,9 @@ static void transpose_forward(const fv_node *node, const fv_step *s) {
     fv_window_geometry g;
     dual_geometry(node, s->batch, &g, NULL);
     const fv_conv_settings *c = &node->layer.conv;
-    fv_conv_backward_data_reference(&g, s->in[0], s->param[0], s->out);
+    const float *x = fv_step_operand(s, FV_CAST_IN, s->in[0], (size_t)s->batch * fv_shape_count(node->in_shape[0]));
+    const float *w = fv_step_operand(s, FV_CAST_OTHER, s->param[0], node->params[0].count);
+    fv_conv_backward_data_reference(&g, x, w, s->out);
     size_t rows = (size_t)g.n * g.in[1] * g.in[2];
     if (c->use_bias)
         for (size_t r = 0; r < rows; r++)
@@ -77,8 +79,11 @@ static void transpose_backward(const fv_node *node, const fv_step *s) {
     const fv_conv_settings *c = &node->layer.conv;
     size_t rows = (size_t)g.n * g.in[1] * g.in[2];
     const float *dy = fv_step_activation_grad(s, c->activation, c->alpha, rows, g.c_in);
-    if (s->d_in[0]) fv_conv_forward_reference(&g, dy, s->param[0], NULL, s->d_in[0]);
-    fv_conv_backward_weights_reference(&g, dy, s->in[0], s->d_param[0], NULL);
+    dy = fv_step_operand(s, FV_CAST_D_OUT, dy, (size_t)s->batch * fv_shape_count(node->out_shape));
+    const float *x = fv_step_operand(s, FV_CAST_IN, s->in[0], (size_t)s->batch * fv_shape_count(node->in_shape[0]));
+    const float *w = fv_step_operand(s, FV_CAST_OTHER, s->param[0], node->params[0].count);
+    if (s->d_in[0]) fv_conv_forward_reference(&g, dy, w, NULL, s->d_in[0]);
+    fv_conv_backward_weights_reference(&g, dy, x, s->d_param[0], NULL);
     if (c->use_bias) fv_bias_gradient(dy, rows, g.c_in, s->d_param[1]);
 }
 
@@ -107,7 +112,7 @@ const fv_op fv_op_conv2d_transpose = {
     .help = "2-D transposed convolution (upsampling) over (H, W, C)", .spatial = 2, .settings = transpose_settings,
     .n_settings = FV_COUNT(transpose_settings), .min_inputs = 1, .max_inputs = 1,
     .infer = transpose_infer, .init = transpose_init, .forward = transpose_forward, .backward = transpose_backward,
-    .activation = transpose_activation, .input_grad_optional = 1
+    .activation = transpose_activation, .input_grad_optional = 1, .products = 1
 };
 
 fv_layer fv_conv2d_transpose(int filters, int kernel_h, int kernel_w) {

@@ -54,6 +54,7 @@ static fv_status dense_infer(fv_node *node, fv_error *err) {
     if (l->units <= 0) return fv_fail(err, "units must be positive, got %d", l->units);
     if ((unsigned)l->activation >= FV_ACT_COUNT) return fv_fail(err, "unknown activation");
     if (!(l->alpha >= 0.0f && l->alpha < 1e30f)) return fv_fail(err, "alpha must be a finite number >= 0");
+    if (!(l->input_scale >= 0.0f && l->input_scale < 1e30f)) return fv_fail(err, "input_scale must be a finite number >= 0");
     node->out_shape = node->in_shape[0];
     node->out_shape.dim[node->out_shape.rank - 1] = l->units;
     dense_dims d = dims_of(node, 1);
@@ -72,7 +73,9 @@ static void dense_init(const fv_node *node, float **param, fv_rng *rng) {
 static void dense_forward(const fv_node *node, const fv_step *s) {
     dense_dims d = dims_of(node, s->batch);
     const fv_dense_settings *l = &node->layer.dense;
-    dense_forward_reference(d, s->in[0], s->param[0], l->use_bias ? s->param[1] : NULL, s->out);
+    const float *x = fv_step_input(s, l->input_scale, s->in[0], (size_t)s->batch * fv_shape_count(node->in_shape[0]));
+    const float *w = fv_step_weights(s, l->input_scale, s->param[0], node->params[0].count, d.out);
+    dense_forward_reference(d, x, w, l->use_bias ? s->param[1] : NULL, s->out);
     fv_step_activate(s, l->activation, l->alpha, s->out, d.rows, d.out);
 }
 
@@ -80,8 +83,11 @@ static void dense_backward(const fv_node *node, const fv_step *s) {
     dense_dims d = dims_of(node, s->batch);
     const fv_dense_settings *l = &node->layer.dense;
     const float *dy = fv_step_activation_grad(s, l->activation, l->alpha, d.rows, d.out);
+    dy = fv_step_operand(s, FV_CAST_D_OUT, dy, (size_t)s->batch * fv_shape_count(node->out_shape)); /* bf16: rounded, for the bias gradient too (as conv's) */
     if (l->use_bias) fv_bias_gradient(dy, d.rows, d.out, s->d_param[1]);
-    dense_backward_reference(d, s->in[0], s->param[0], dy, s->d_in[0], s->d_param[0]);
+    const float *x = fv_step_input(s, l->input_scale, s->in[0], (size_t)s->batch * fv_shape_count(node->in_shape[0]));
+    const float *w = fv_step_weights(s, l->input_scale, s->param[0], node->params[0].count, d.out);
+    dense_backward_reference(d, x, w, dy, s->d_in[0], s->d_param[0]);
 }
 
 static fv_activation dense_activation(const fv_layer *l, float *alpha) {
@@ -96,13 +102,14 @@ static const fv_setting dense_settings[] = {
     {"activation", FV_SET_ACTIVATION, DENSE(activation), 0, "linear", NULL, "fused activation", NULL},
     {"alpha", FV_SET_FLOAT, DENSE(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0", NULL},
     {"init", FV_SET_INIT, DENSE(init), 0, "glorot", NULL, "kernel initialisation: `glorot` or `he` uniform", NULL},
+    {"input_scale", FV_SET_FLOAT, DENSE(input_scale), 0, "0", NULL, "int8 plans: the input's calibrated scale (`fovea quantize`); 0: stays fp32", NULL},
 };
 
 const fv_op fv_op_dense = {
     .kind = FV_LAYER_DENSE, .word = "dense", .type_name = "Dense", .help = "fully connected over the last axis",
     .settings = dense_settings, .n_settings = FV_COUNT(dense_settings), .min_inputs = 1, .max_inputs = 1, .infer = dense_infer,
     .init = dense_init, .forward = dense_forward, .backward = dense_backward, .activation = dense_activation,
-    .input_grad_optional = 1
+    .input_grad_optional = 1, .products = 1
 };
 
 fv_layer fv_dense(int units) {

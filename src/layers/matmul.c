@@ -41,11 +41,13 @@ static void matmul_forward(const fv_node *node, const fv_step *s) {
     fv_matmul_plan g;
     fv_matmul_plan_of(node, &g);
     size_t per_a = fv_shape_count(node->in_shape[0]), per_b = fv_shape_count(node->in_shape[1]), per_y = fv_shape_count(node->out_shape);
+    const float *in0 = fv_step_operand(s, FV_CAST_IN, s->in[0], (size_t)s->batch * per_a);
+    const float *in1 = fv_step_operand(s, FV_CAST_OTHER, s->in[1], (size_t)s->batch * per_b);
     for (int n = 0; n < s->batch; n++)
         for (int l0 = 0; l0 < g.lead[0]; l0++)
             for (int l1 = 0; l1 < g.lead[1]; l1++) {
-                const float *a = s->in[0] + (size_t)n * per_a + l0 * g.step[0][0] + l1 * g.step[0][1];
-                const float *b = s->in[1] + (size_t)n * per_b + l0 * g.step[1][0] + l1 * g.step[1][1];
+                const float *a = in0 + (size_t)n * per_a + l0 * g.step[0][0] + l1 * g.step[0][1];
+                const float *b = in1 + (size_t)n * per_b + l0 * g.step[1][0] + l1 * g.step[1][1];
                 float *y = s->out + (size_t)n * per_y + ((size_t)l0 * g.lead[1] + l1) * (size_t)g.m * g.p;
                 for (int i = 0; i < g.m; i++) {
                     float *row = y + (size_t)i * g.p;
@@ -66,12 +68,15 @@ static void matmul_backward(const fv_node *node, const fv_step *s) {
     size_t per_a = fv_shape_count(node->in_shape[0]), per_b = fv_shape_count(node->in_shape[1]), per_y = fv_shape_count(node->out_shape);
     for (int i = 0; i < 2; i++)
         if (s->d_in[i]) memset(s->d_in[i], 0, (size_t)s->batch * (i ? per_b : per_a) * sizeof(float));
+    const float *in0 = fv_step_operand(s, FV_CAST_IN, s->in[0], (size_t)s->batch * per_a);
+    const float *in1 = fv_step_operand(s, FV_CAST_OTHER, s->in[1], (size_t)s->batch * per_b);
+    const float *d_out = fv_step_operand(s, FV_CAST_D_OUT, s->d_out, (size_t)s->batch * per_y);
     for (int n = 0; n < s->batch; n++)
         for (int l0 = 0; l0 < g.lead[0]; l0++)
             for (int l1 = 0; l1 < g.lead[1]; l1++) {
                 size_t oa = (size_t)n * per_a + l0 * g.step[0][0] + l1 * g.step[0][1], ob = (size_t)n * per_b + l0 * g.step[1][0] + l1 * g.step[1][1];
-                const float *a = s->in[0] + oa, *b = s->in[1] + ob;
-                const float *dy = s->d_out + (size_t)n * per_y + ((size_t)l0 * g.lead[1] + l1) * (size_t)g.m * g.p;
+                const float *a = in0 + oa, *b = in1 + ob;
+                const float *dy = d_out + (size_t)n * per_y + ((size_t)l0 * g.lead[1] + l1) * (size_t)g.m * g.p;
                 float *da = s->d_in[0] ? s->d_in[0] + oa : NULL, *db = s->d_in[1] ? s->d_in[1] + ob : NULL;
                 for (int i = 0; i < g.m; i++)
                     for (int k = 0; k < g.k; k++) {
@@ -88,7 +93,8 @@ static void matmul_backward(const fv_node *node, const fv_step *s) {
 const fv_op fv_op_matmul = {
     .kind = FV_LAYER_MATMUL, .word = "matmul", .type_name = "MatMul",
     .help = "matrix product of two inputs over their last two axes (attention)", .min_inputs = 2, .max_inputs = 2,
-    .infer = matmul_infer, .forward = matmul_forward, .backward = matmul_backward, .input_grad_optional = 1
+    .infer = matmul_infer, .forward = matmul_forward, .backward = matmul_backward, .input_grad_optional = 1,
+    .products = 1
 };
 
 fv_layer fv_matmul(void) { return fv_layer_defaults(FV_LAYER_MATMUL); }

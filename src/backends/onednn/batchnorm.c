@@ -45,7 +45,8 @@ static void bn_release(void *state) {
     free(b);
 }
 
-static fv_status bn_plan(const fv_node *node, void *engine, int batch, void **state, fv_error *err) {
+static fv_status bn_plan(const fv_node *node, void *engine, const fv_plan_options *opt, void **state, fv_error *err) {
+    int batch = opt->batch;
     dnnl_ctx *ctx = engine;
     const fv_shape *shape = &node->out_shape;
     int channels = shape->dim[shape->rank - 1];
@@ -126,9 +127,10 @@ static fv_status bn_backward(const fv_node *node, void *state, const fv_step *s,
     return fv_onednn_run(p, b->ctx, err);
 }
 
-static int bn_supports(const fv_node *node) {
+static int bn_supports(const fv_node *node, const fv_plan_options *opt) {
+    (void)opt;
     (void)node;
     return 1;
 }
 
-const fv_kernel fv_onednn_batchnorm = {FV_LAYER_BATCHNORM, "onednn", bn_supports, bn_plan, bn_forward, bn_backward, bn_release};
+const fv_kernel fv_onednn_batchnorm = {.kind = FV_LAYER_BATCHNORM, .name = "onednn", .supports = bn_supports, .plan = bn_plan, .forward = bn_forward, .backward = bn_backward, .release = bn_release};

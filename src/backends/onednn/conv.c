@@ -2,7 +2,19 @@
  * channels-last; fovea keeps the weights HWIO, oneDNN picks its own (blocked)
  * layout for them ("any"), which is what unlocks its fastest kernels. The weights are reordered
  * into that layout at each forward (they change every step; a reorder is cheap next to the
- * convolution), and the weight gradient is reordered back to HWIO. */
+ * convolution), and the weight gradient is reordered back to HWIO.
+ *
+ * In a bf16 plan the operands are bf16 (x and d_out converted by a reorder into the step's cast
+ * room, the weights by their layout reorder) and everything the convolution writes is f32 (y, the
+ * input and weight gradients, accumulated in f32): the reference's bf16 definition.
+ *
+ * In an int8 inference plan a layer with an input scale runs one s8 x s8 -> s32 forward primitive:
+ * x quantised into the step's cast room, the weights quantised per output channel (only when
+ * they changed) and reordered; the exact int32 sums, written over y, are then scaled by input
+ * scale x weight scale per channel and the bias and activation added (fv_dequantize_rows; oneDNN
+ * 2.6 has no int8 convolution with output scales given at run time, and scales fixed at planning
+ * would need the weights then). Gradients through int8 layers (inspection plans) run the
+ * reference's definition. */
 #include "backends/onednn/onednn.h"
 
 #include <stdlib.h>
@@ -21,7 +33,13 @@ typedef struct weights_copy {
 typedef struct dnnl_conv {
     dnnl_ctx *ctx;
     prim forward, backward_data, backward_weights;
+    prim cast_x, cast_dy; /* bf16 plans: x and d_out f32 -> bf16, into the step's cast room */
     weights_copy fwd_w, bwd_data_w, bwd_dw; /* user->internal, user->internal, internal->user */
+    char implementation[64];                /* the forward primitive's */
+    /* int8 plans: the weights quantised (HWIO, s8) and the output scales, per output channel */
+    int8_t *q_weights;
+    float *output_scales;
+    dnnl_memory_t scales_memory;
 } dnnl_conv;
 
 /* Plans a reorder between fovea's HWIO weights and the layout `internal` a primitive chose;
@@ -31,13 +49,8 @@ static dnnl_status_t plan_weights_copy(weights_copy *w, dnnl_ctx *ctx, const dnn
     if (dnnl_memory_desc_equal(user, internal)) return dnnl_success;
     size_t bytes = dnnl_memory_desc_get_size(internal);
     if (!(w->buffer = aligned_alloc(64, (bytes + 63) / 64 * 64))) return dnnl_out_of_memory;
-    dnnl_primitive_desc_t pd = NULL;
-    const dnnl_memory_desc_t *from = to_user ? internal : user, *to = to_user ? user : internal;
-    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, from, ctx->engine, to, ctx->engine, NULL);
-    if (s == dnnl_success) s = fv_onednn_make_prim(&w->reorder, pd, ctx->engine);
-    if (s == dnnl_success) s = fv_onednn_add_arg(&w->reorder, DNNL_ARG_FROM, from, ctx->engine, to_user ? w->buffer : NULL);
-    if (s == dnnl_success) s = fv_onednn_add_arg(&w->reorder, DNNL_ARG_TO, to, ctx->engine, to_user ? NULL : w->buffer);
-    if (pd) dnnl_primitive_desc_destroy(pd);
+    dnnl_status_t s = to_user ? fv_onednn_make_reorder(&w->reorder, internal, w->buffer, user, NULL, ctx->engine)
+                              : fv_onednn_make_reorder(&w->reorder, user, NULL, internal, w->buffer, ctx->engine);
     if (s == dnnl_success && !to_user) {
         w->seen_bytes = dnnl_memory_desc_get_size(user);
         if (!(w->seen = malloc(w->seen_bytes))) s = dnnl_out_of_memory;
@@ -75,11 +88,47 @@ static fv_status bind_weights(prim *p, int arg, weights_copy *copy, const float 
 
 /* x (N, [D, H,] W, Cin) -> y: the convolution, with a (leaky) ReLU or ReLU6 fused in; other activations
  * run after it, as in the reference. */
+/* bf16 plans: v (f32) converted into the step's cast room; else v itself. */
+static const void *operand(prim *cast, const float *v, void *room, dnnl_ctx *ctx, fv_error *err) {
+    if (!cast->primitive) return v;
+    fv_onednn_bind(cast, DNNL_ARG_FROM, v);
+    fv_onednn_bind(cast, DNNL_ARG_TO, room);
+    return fv_onednn_run(cast, ctx, err) == FV_OK ? room : NULL;
+}
+
+/* int8: the weights quantised and reordered again, and the output scales recomputed, only when
+ * they changed (as bind_weights decides); x quantised into the step's cast room. */
+static fv_status conv_forward_int8(const fv_node *node, dnnl_conv *c, const fv_step *s, fv_error *err) {
+    const fv_conv_settings *l = &node->layer.conv;
+    weights_copy *w = &c->fwd_w;
+    size_t n = node->params[0].count;
+    int fresh = !(w->seen_valid && s->weights_version && s->weights_version == w->seen_version);
+    w->seen_version = s->weights_version;
+    if (fresh && !(w->seen_valid && memcmp(w->seen, s->param[0], n * sizeof(float)) == 0)) {
+        fv_quantize_weights(s->param[0], n, l->filters, c->q_weights, c->output_scales);
+        for (int k = 0; k < l->filters; k++) c->output_scales[k] *= l->input_scale;
+        if (w->reorder.primitive && fv_onednn_run(&w->reorder, c->ctx, err) != FV_OK) return FV_ERR;
+        memcpy(w->seen, s->param[0], n * sizeof(float));
+        w->seen_valid = 1;
+    }
+    fv_quantize_input(s->in[0], (size_t)s->batch * fv_shape_count(node->in_shape[0]), l->input_scale, s->cast[FV_CAST_IN]);
+    fv_onednn_bind(&c->forward, DNNL_ARG_SRC, s->cast[FV_CAST_IN]);
+    fv_onednn_bind(&c->forward, DNNL_ARG_DST, s->out);
+    if (fv_onednn_run(&c->forward, c->ctx, err) != FV_OK) return FV_ERR;
+    size_t rows = (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)l->filters;
+    fv_dequantize_rows(s->out, rows, l->filters, c->output_scales, l->use_bias ? s->param[1] : NULL);
+    fv_step_activate(s, l->activation, l->alpha, s->out, rows, l->filters);
+    return FV_OK;
+}
+
 static fv_status conv_forward(const fv_node *node, void *state, const fv_step *s, fv_error *err) {
     dnnl_conv *c = state;
     const fv_conv_settings *l = &node->layer.conv;
+    if (c->q_weights) return conv_forward_int8(node, c, s, err);
     if (bind_weights(&c->forward, DNNL_ARG_WEIGHTS, &c->fwd_w, s->param[0], s->weights_version, c->ctx, err) != FV_OK) return FV_ERR;
-    fv_onednn_bind(&c->forward, DNNL_ARG_SRC, s->in[0]);
+    const void *x = operand(&c->cast_x, s->in[0], s->cast[FV_CAST_IN], c->ctx, err);
+    if (!x) return FV_ERR;
+    fv_onednn_bind(&c->forward, DNNL_ARG_SRC, x);
     fv_onednn_bind(&c->forward, DNNL_ARG_BIAS, l->use_bias ? s->param[1] : NULL);
     fv_onednn_bind(&c->forward, DNNL_ARG_DST, s->out);
     if (fv_onednn_run(&c->forward, c->ctx, err) != FV_OK) return FV_ERR;
@@ -94,7 +143,8 @@ static fv_status conv_backward(const fv_node *node, void *state, const fv_step *
     dnnl_conv *c = state;
     const fv_conv_settings *l = &node->layer.conv;
     int channels = l->filters;
-    const float *dy = fv_step_activation_grad(s, l->activation, l->alpha, (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)channels, channels);
+    const void *dy = fv_step_activation_grad(s, l->activation, l->alpha, (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)channels, channels);
+    if (!(dy = operand(&c->cast_dy, dy, s->cast[FV_CAST_D_OUT], c->ctx, err))) return FV_ERR;
     if (s->d_in[0]) {
         /* the forward pass already put these weights in the forward layout */
         if (c->bwd_data_w.reorder.primitive) {
@@ -106,7 +156,9 @@ static fv_status conv_backward(const fv_node *node, void *state, const fv_step *
         fv_onednn_bind(&c->backward_data, DNNL_ARG_DIFF_SRC, s->d_in[0]);
         if (fv_onednn_run(&c->backward_data, c->ctx, err) != FV_OK) return FV_ERR;
     }
-    fv_onednn_bind(&c->backward_weights, DNNL_ARG_SRC, s->in[0]);
+    const void *x = operand(&c->cast_x, s->in[0], s->cast[FV_CAST_IN], c->ctx, err); /* the room is shared: again */
+    if (!x) return FV_ERR;
+    fv_onednn_bind(&c->backward_weights, DNNL_ARG_SRC, x);
     fv_onednn_bind(&c->backward_weights, DNNL_ARG_DIFF_DST, dy);
     fv_onednn_bind(&c->backward_weights, DNNL_ARG_DIFF_BIAS, l->use_bias ? s->d_param[1] : NULL);
     if (!c->bwd_dw.reorder.primitive) {
@@ -124,16 +176,21 @@ static void conv_release(void *state) {
     fv_onednn_free_prim(&c->forward);
     fv_onednn_free_prim(&c->backward_data);
     fv_onednn_free_prim(&c->backward_weights);
+    fv_onednn_free_prim(&c->cast_x);
+    fv_onednn_free_prim(&c->cast_dy);
     free_weights_copy(&c->fwd_w);
     free_weights_copy(&c->bwd_data_w);
     free_weights_copy(&c->bwd_dw);
+    free(c->q_weights);
+    free(c->output_scales);
+    if (c->scales_memory) dnnl_memory_destroy(c->scales_memory);
     free(c);
 }
 
 
 /* fovea's weights (KD, KH, KW, Cin/G, Cout) as oneDNN's logical (G, Cout/G, Cin/G, KD, KH, KW)
  * (no G when ungrouped; no KD/KH for fewer axes), by strides: output channel g*Cout/G + o. */
-static dnnl_status_t user_weights(dnnl_memory_desc_t *md, const fv_window_geometry *g, int axes) {
+static dnnl_status_t user_weights(dnnl_memory_desc_t *md, const fv_window_geometry *g, int axes, dnnl_data_type_t type) {
     dnnl_dims_t dims, strides;
     int r = 0, cig = g->c_in / g->groups, cog = g->c_out / g->groups;
     dnnl_dim_t tap = (dnnl_dim_t)cig * g->c_out; /* one kernel tap's (Cin/G, Cout) matrix */
@@ -143,11 +200,49 @@ static dnnl_status_t user_weights(dnnl_memory_desc_t *md, const fv_window_geomet
     dnnl_dim_t stride = tap;
     for (int t = 2; t >= 3 - axes; t--) strides[r + t - (3 - axes)] = stride, stride *= g->k[t];
     for (int t = 3 - axes; t < 3; t++) dims[r++] = g->k[t];
-    return dnnl_memory_desc_init_by_strides(md, r, dims, dnnl_f32, strides);
+    return dnnl_memory_desc_init_by_strides(md, r, dims, type, strides);
+}
+
+/* The int8 forward primitive (see the top of this file): s8 x and weights, s32 sums over y. */
+static dnnl_status_t plan_int8(dnnl_conv *c, const fv_node *node, const fv_window_geometry *g, int axes, int nd, const dnnl_dims_t sd,
+                               const dnnl_dims_t dd, dnnl_format_tag_t tag, const dnnl_dims_t strides, const dnnl_dims_t dil,
+                               const dnnl_dims_t pad_l, const dnnl_dims_t pad_r, dnnl_primitive_attr_t attr) {
+    const fv_conv_settings *l = &node->layer.conv;
+    dnnl_engine_t eng = c->ctx->engine;
+    size_t n = node->params[0].count;
+    dnnl_memory_desc_t src8, w8, w8any, sums;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_convolution_desc_t desc;
+    dnnl_status_t s = user_weights(&w8, g, axes, dnnl_s8);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&src8, nd, sd, dnnl_s8, tag);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&sums, nd, dd, dnnl_s32, tag);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&w8any, w8.ndims, w8.dims, dnnl_s8, dnnl_format_tag_any);
+    if (s == dnnl_success)
+        s = dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src8, &w8any, NULL, &sums,
+                                                       strides, dil, pad_l, pad_r);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &desc, attr, eng, NULL);
+    if (s != dnnl_success) return s;
+    fv_onednn_implementation(pd, c->implementation, sizeof c->implementation);
+    const dnnl_memory_desc_t *internal = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    c->q_weights = malloc(n), c->output_scales = malloc((size_t)l->filters * sizeof(float));
+    s = c->q_weights && c->output_scales ? plan_weights_copy(&c->fwd_w, c->ctx, &w8, internal, 0) : dnnl_out_of_memory;
+    if (s == dnnl_success) { /* what the cache compares is the float weights */
+        free(c->fwd_w.seen);
+        c->fwd_w.seen_bytes = n * sizeof(float);
+        if (!(c->fwd_w.seen = malloc(c->fwd_w.seen_bytes))) s = dnnl_out_of_memory;
+    }
+    if (s == dnnl_success && c->fwd_w.reorder.primitive) fv_onednn_bind(&c->fwd_w.reorder, DNNL_ARG_FROM, c->q_weights);
+    if (s == dnnl_success) s = fv_onednn_make_prim(&c->forward, pd, eng);
+    if (s == dnnl_success) s = fv_onednn_add_arg(&c->forward, DNNL_ARG_SRC, &src8, eng, NULL);
+    if (s == dnnl_success) s = fv_onednn_add_arg(&c->forward, DNNL_ARG_WEIGHTS, internal, eng, c->fwd_w.buffer ? c->fwd_w.buffer : (void *)c->q_weights);
+    if (s == dnnl_success) s = fv_onednn_add_arg(&c->forward, DNNL_ARG_DST, &sums, eng, NULL);
+    dnnl_primitive_desc_destroy(pd);
+    return s;
 }
 
 /* A 2-D (1-D convolutions too, as H = 1) or 3-D convolution in oneDNN's terms. */
-static fv_status conv_plan(const fv_node *node, void *engine, int batch, void **state, fv_error *err) {
+static fv_status conv_plan(const fv_node *node, void *engine, const fv_plan_options *opt, void **state, fv_error *err) {
+    int batch = opt->batch;
     dnnl_ctx *ctx = engine;
     const fv_conv_settings *l = &node->layer.conv;
     fv_window_geometry geo;
@@ -166,7 +261,9 @@ static fv_status conv_plan(const fv_node *node, void *engine, int batch, void **
     double macs = (double)g->n * g->out[0] * g->out[1] * g->out[2] * g->c_out * g->k[0] * g->k[1] * g->k[2] * (g->c_in / g->groups);
     int small = macs < ONE_THREAD_BELOW;
     int threads = fv_onednn_limit_threads(small);
-    dnnl_memory_desc_t src, wts, any, bias, dst;
+    /* bf16 plans: the operands (x, weights, d_out) bf16, what is written (y, dx, dw) f32 */
+    dnnl_data_type_t op_type = opt->precision == FV_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_memory_desc_t src, wts, any, bias, dst, src_op, dst_op, dw_any;
     dnnl_dims_t sd = {g->n, g->c_in}, dd = {g->n, g->c_out}, wd, bd = {g->c_out}, strides, dil, pad_l, pad_r;
     for (int t = 3 - axes, a = 0; t < 3; t++, a++) {
         sd[2 + a] = g->in[t], dd[2 + a] = g->out[t];
@@ -174,15 +271,22 @@ static fv_status conv_plan(const fv_node *node, void *engine, int batch, void **
     }
     dnnl_format_tag_t act_tag = axes == 3 ? dnnl_ndhwc : dnnl_nhwc;
     TRY(dnnl_memory_desc_init_by_tag(&src, nd, sd, dnnl_f32, act_tag));
-    TRY(user_weights(&wts, g, axes));
+    TRY(user_weights(&wts, g, axes, dnnl_f32));
     memcpy(wd, wts.dims, sizeof wd);
-    TRY(dnnl_memory_desc_init_by_tag(&any, wts.ndims, wd, dnnl_f32, dnnl_format_tag_any));
+    TRY(dnnl_memory_desc_init_by_tag(&any, wts.ndims, wd, op_type, dnnl_format_tag_any));
+    TRY(dnnl_memory_desc_init_by_tag(&dw_any, wts.ndims, wd, dnnl_f32, dnnl_format_tag_any));
     TRY(dnnl_memory_desc_init_by_tag(&bias, 1, bd, dnnl_f32, dnnl_x));
     TRY(dnnl_memory_desc_init_by_tag(&dst, nd, dd, dnnl_f32, act_tag));
+    TRY(dnnl_memory_desc_init_by_tag(&src_op, nd, sd, op_type, act_tag));
+    TRY(dnnl_memory_desc_init_by_tag(&dst_op, nd, dd, op_type, act_tag));
+    if (op_type != dnnl_f32) {
+        TRY(fv_onednn_make_reorder(&c->cast_x, &src, NULL, &src_op, NULL, ctx->engine));
+        TRY(fv_onednn_make_reorder(&c->cast_dy, &dst, NULL, &dst_op, NULL, ctx->engine));
+    }
     TRY(fv_onednn_user_scratchpad_attr(&attr));
 
     dnnl_convolution_desc_t fd, bdd, bwd;
-    TRY(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &any,
+    TRY(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_op, &any,
                                                    l->use_bias ? &bias : NULL, &dst, strides, dil, pad_l, pad_r));
     if (relu_slope >= 0.0f || relu6) { /* the (leaky) ReLU or ReLU6 runs inside the convolution: no pass of its own */
         TRY(dnnl_primitive_attr_create(&fused));
@@ -192,42 +296,50 @@ static fv_status conv_plan(const fv_node *node, void *engine, int batch, void **
         else TRY(dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, relu_slope, 0.0f));
         TRY(dnnl_primitive_attr_set_post_ops(fused, post));
     }
+    if (opt->precision == FV_PRECISION_INT8 && l->input_scale > 0.0f) { /* inference only (conv_supports) */
+        TRY(plan_int8(c, node, g, axes, nd, sd, dd, act_tag, strides, dil, pad_l, pad_r, attr));
+        c->forward.one_thread = c->fwd_w.reorder.one_thread = small;
+        goto done;
+    }
     TRY(dnnl_primitive_desc_create(&fwd_pd, &fd, fused ? fused : attr, ctx->engine, NULL));
+    fv_onednn_implementation(fwd_pd, c->implementation, sizeof c->implementation);
     const dnnl_memory_desc_t *fwd_w = dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_weights_md, 0);
     TRY(plan_weights_copy(&c->fwd_w, ctx, &wts, fwd_w, 0));
     TRY(fv_onednn_make_prim(&c->forward, fwd_pd, ctx->engine));
-    TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_SRC, &src, ctx->engine, NULL));
+    TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_SRC, &src_op, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_WEIGHTS, fwd_w, ctx->engine, c->fwd_w.buffer));
     if (l->use_bias) TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_BIAS, &bias, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_DST, &dst, ctx->engine, NULL));
 
-    TRY(dnnl_dilated_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src, &any, &dst, strides, dil,
+    TRY(dnnl_dilated_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src, &any, &dst_op, strides, dil,
                                                          pad_l, pad_r));
     TRY(dnnl_primitive_desc_create(&bd_pd, &bdd, attr, ctx->engine, fwd_pd));
     const dnnl_memory_desc_t *bd_w = dnnl_primitive_desc_query_md(bd_pd, dnnl_query_weights_md, 0);
     if (!dnnl_memory_desc_equal(bd_w, fwd_w)) TRY(plan_weights_copy(&c->bwd_data_w, ctx, &wts, bd_w, 0));
     TRY(fv_onednn_make_prim(&c->backward_data, bd_pd, ctx->engine));
-    TRY(fv_onednn_add_arg(&c->backward_data, DNNL_ARG_DIFF_DST, &dst, ctx->engine, NULL));
+    TRY(fv_onednn_add_arg(&c->backward_data, DNNL_ARG_DIFF_DST, &dst_op, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&c->backward_data, DNNL_ARG_WEIGHTS, bd_w, ctx->engine,
                 c->bwd_data_w.buffer ? c->bwd_data_w.buffer : c->fwd_w.buffer));
     TRY(fv_onednn_add_arg(&c->backward_data, DNNL_ARG_DIFF_SRC, &src, ctx->engine, NULL));
 
-    TRY(dnnl_dilated_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src, &any,
-                                                            l->use_bias ? &bias : NULL, &dst, strides, dil, pad_l, pad_r));
+    TRY(dnnl_dilated_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src_op, &dw_any,
+                                                            l->use_bias ? &bias : NULL, &dst_op, strides, dil, pad_l, pad_r));
     TRY(dnnl_primitive_desc_create(&bw_pd, &bwd, attr, ctx->engine, fwd_pd));
     const dnnl_memory_desc_t *bw_dw = dnnl_primitive_desc_query_md(bw_pd, dnnl_query_diff_weights_md, 0);
     TRY(plan_weights_copy(&c->bwd_dw, ctx, &wts, bw_dw, 1));
     TRY(fv_onednn_make_prim(&c->backward_weights, bw_pd, ctx->engine));
-    TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_SRC, &src, ctx->engine, NULL));
-    TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_DIFF_DST, &dst, ctx->engine, NULL));
+    TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_SRC, &src_op, ctx->engine, NULL));
+    TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_DIFF_DST, &dst_op, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_DIFF_WEIGHTS, bw_dw, ctx->engine, c->bwd_dw.buffer));
     if (l->use_bias) TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_DIFF_BIAS, &bias, ctx->engine, NULL));
 
     c->forward.one_thread = c->backward_data.one_thread = c->backward_weights.one_thread = small;
     c->fwd_w.reorder.one_thread = c->bwd_data_w.reorder.one_thread = c->bwd_dw.reorder.one_thread = small;
-    dnnl_primitive_desc_destroy(fwd_pd);
-    dnnl_primitive_desc_destroy(bd_pd);
-    dnnl_primitive_desc_destroy(bw_pd);
+    c->cast_x.one_thread = c->cast_dy.one_thread = small;
+done:
+    if (fwd_pd) dnnl_primitive_desc_destroy(fwd_pd);
+    if (bd_pd) dnnl_primitive_desc_destroy(bd_pd);
+    if (bw_pd) dnnl_primitive_desc_destroy(bw_pd);
     dnnl_primitive_attr_destroy(attr);
     if (fused) dnnl_primitive_attr_destroy(fused);
     if (post) dnnl_post_ops_destroy(post);
@@ -243,20 +355,28 @@ fail:
     if (bw_pd) dnnl_primitive_desc_destroy(bw_pd);
     if (attr) dnnl_primitive_attr_destroy(attr);
     conv_release(c);
+    fv_onednn_precision_unavailable(opt, err);
     return FV_ERR;
 }
 
 /* Dilated and strided at once, oneDNN 2.7's backward-data result here disagrees with PyTorch and
  * with the reference (relative error ~1 in tests/test_ops.c, every such case tried): those
  * layers run the reference kernel instead. */
-static int conv_supports(const fv_node *node) {
+static int conv_supports(const fv_node *node, const fv_plan_options *opt) {
     const fv_conv_settings *c = &node->layer.conv;
+    /* int8 layers: forward only, in inference plans; gradients through them run the reference's */
+    if (opt->precision == FV_PRECISION_INT8 && c->input_scale > 0.0f && opt->mode != FV_PLAN_INFERENCE) return 0;
     for (int a = 0; a < FV_MAX_SPATIAL; a++)
         for (int b = 0; b < FV_MAX_SPATIAL; b++)
             if (c->dilation[a] > 1 && c->stride[b] > 1) return 0;
     return 1;
 }
 
-const fv_kernel fv_onednn_conv1d = {FV_LAYER_CONV1D, "onednn", conv_supports, conv_plan, conv_forward, conv_backward, conv_release};
-const fv_kernel fv_onednn_conv2d = {FV_LAYER_CONV2D, "onednn", conv_supports, conv_plan, conv_forward, conv_backward, conv_release};
-const fv_kernel fv_onednn_conv3d = {FV_LAYER_CONV3D, "onednn", conv_supports, conv_plan, conv_forward, conv_backward, conv_release};
+static const char *conv_implementation(const void *state) { return ((const dnnl_conv *)state)->implementation; }
+
+#define CONV_KERNEL(k)                                                                                                 \
+    {.kind = k, .name = "onednn", .supports = conv_supports, .plan = conv_plan, .forward = conv_forward, .backward = conv_backward, \
+     .release = conv_release, .implementation = conv_implementation}
+const fv_kernel fv_onednn_conv1d = CONV_KERNEL(FV_LAYER_CONV1D);
+const fv_kernel fv_onednn_conv2d = CONV_KERNEL(FV_LAYER_CONV2D);
+const fv_kernel fv_onednn_conv3d = CONV_KERNEL(FV_LAYER_CONV3D);

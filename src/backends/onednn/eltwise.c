@@ -32,7 +32,8 @@ static int algorithm(const fv_unary_settings *u, dnnl_alg_kind_t *alg, float *al
     }
 }
 
-static int eltwise_supports(const fv_node *node) {
+static int eltwise_supports(const fv_node *node, const fv_plan_options *opt) {
+    (void)opt;
     dnnl_alg_kind_t alg;
     float a, b;
     return algorithm(&node->layer.unary, &alg, &a, &b);
@@ -46,7 +47,8 @@ static void eltwise_release(void *state) {
     free(e);
 }
 
-static fv_status eltwise_plan(const fv_node *node, void *engine, int batch, void **state, fv_error *err) {
+static fv_status eltwise_plan(const fv_node *node, void *engine, const fv_plan_options *opt, void **state, fv_error *err) {
+    int batch = opt->batch;
     dnnl_ctx *ctx = engine;
     dnnl_alg_kind_t alg = dnnl_eltwise_linear;
     float alpha, beta;
@@ -99,4 +101,4 @@ static fv_status eltwise_backward(const fv_node *node, void *state, const fv_ste
     return fv_onednn_run(&e->backward, e->ctx, err);
 }
 
-const fv_kernel fv_onednn_unary = {FV_LAYER_UNARY, "onednn", eltwise_supports, eltwise_plan, eltwise_forward, eltwise_backward, eltwise_release};
+const fv_kernel fv_onednn_unary = {.kind = FV_LAYER_UNARY, .name = "onednn", .supports = eltwise_supports, .plan = eltwise_plan, .forward = eltwise_forward, .backward = eltwise_backward, .release = eltwise_release};

@@ -5,6 +5,7 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl_debug.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,33 @@ dnnl_status_t fv_onednn_make_prim(prim *p, dnnl_primitive_desc_t pd, dnnl_engine
         return fv_onednn_add_arg(p, DNNL_ARG_SCRATCHPAD, smd, eng, p->scratchpad);
     }
     return dnnl_success;
+}
+
+dnnl_status_t fv_onednn_make_reorder(prim *p, const dnnl_memory_desc_t *from, void *from_data, const dnnl_memory_desc_t *to,
+                                     void *to_data, dnnl_engine_t eng) {
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, from, eng, to, eng, NULL);
+    if (s == dnnl_success) s = fv_onednn_make_prim(p, pd, eng);
+    if (s == dnnl_success) s = fv_onednn_add_arg(p, DNNL_ARG_FROM, from, eng, from_data);
+    if (s == dnnl_success) s = fv_onednn_add_arg(p, DNNL_ARG_TO, to, eng, to_data);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    return s;
+}
+
+void fv_onednn_implementation(const_dnnl_primitive_desc_t pd, char *buf, size_t size) {
+    const char *name = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name) name = "unknown";
+    snprintf(buf, size, "%s", name);
+}
+
+/* oneDNN 2.6 has bf16 primitives on AVX-512 CPUs (fast with AVX-512 BF16 or AMX, emulated
+ * without); on others it has none, and says "unimplemented". */
+fv_status fv_onednn_precision_unavailable(const fv_plan_options *opt, fv_error *err) {
+    if (opt->precision == FV_PRECISION_FP32 || !strstr(err->message, "unimplemented")) return FV_ERR;
+    char why[sizeof err->message];
+    snprintf(why, sizeof why, "%s", err->message);
+    return fv_fail(err, "%s: oneDNN has no %s kernel for it on this CPU (it needs AVX-512); plan it in fp32, or on the reference "
+                   "backend, which defines %s on any CPU", why, fv_precision_name(opt->precision), fv_precision_name(opt->precision));
 }
 
 /* oneDNN sizes a primitive's work split for the threads OpenMP offers when it is created, so a

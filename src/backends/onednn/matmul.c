@@ -50,15 +50,18 @@ static fv_status matmul_backward(const fv_node *node, void *state, const fv_step
     return FV_OK;
 }
 
-static int matmul_supports(const fv_node *node) {
+/* bf16 plans run the reference's bf16 definition: attention's products are a small share of a
+ * CNN's work, and a bf16 matmul primitive per broadcast position is not written yet. */
+static int matmul_supports(const fv_node *node, const fv_plan_options *opt) {
     (void)node;
-    return 1;
+    return opt->precision == FV_PRECISION_FP32;
 }
 
-static fv_status matmul_plan(const fv_node *node, void *engine, int batch, void **state, fv_error *err) {
+static fv_status matmul_plan(const fv_node *node, void *engine, const fv_plan_options *opt, void **state, fv_error *err) {
+    int batch = opt->batch;
     (void)node, (void)engine, (void)batch, (void)err;
     *state = NULL;
     return FV_OK;
 }
 
-const fv_kernel fv_onednn_matmul = {FV_LAYER_MATMUL, "onednn", matmul_supports, matmul_plan, matmul_forward, matmul_backward, NULL};
+const fv_kernel fv_onednn_matmul = {.kind = FV_LAYER_MATMUL, .name = "onednn", .supports = matmul_supports, .plan = matmul_plan, .forward = matmul_forward, .backward = matmul_backward};

@@ -45,6 +45,14 @@ dnnl_status_t fv_onednn_add_arg(prim *p, int arg, const dnnl_memory_desc_t *md, 
 dnnl_memory_t fv_onednn_arg_memory(prim *p, int arg);
 void fv_onednn_bind(prim *p, int arg, const void *data);
 dnnl_status_t fv_onednn_make_prim(prim *p, dnnl_primitive_desc_t pd, dnnl_engine_t eng);
+/* A reorder (a layout or a data type change) from `from` to `to`, its FROM and TO bound to
+ * from_data and to_data (NULL: bound at each step). */
+dnnl_status_t fv_onednn_make_reorder(prim *p, const dnnl_memory_desc_t *from, void *from_data, const dnnl_memory_desc_t *to,
+                                     void *to_data, dnnl_engine_t eng);
+/* The implementation a primitive descriptor chose ("brgconv:avx512_core_amx_bf16"), into buf. */
+void fv_onednn_implementation(const_dnnl_primitive_desc_t pd, char *buf, size_t size);
+/* The message of a primitive a reduced precision could not create: what to do instead. */
+fv_status fv_onednn_precision_unavailable(const fv_plan_options *opt, fv_error *err);
 int fv_onednn_limit_threads(int one_thread);
 void fv_onednn_restore_threads(int threads);
 fv_status fv_onednn_run(prim *p, dnnl_ctx *ctx, fv_error *err);

@@ -24,7 +24,8 @@ static void pool_release(void *state) {
     free(p);
 }
 
-static fv_status pool_plan(const fv_node *node, void *engine, int batch, void **state, fv_error *err) {
+static fv_status pool_plan(const fv_node *node, void *engine, const fv_plan_options *opt, void **state, fv_error *err) {
+    int batch = opt->batch;
     dnnl_ctx *ctx = engine;
     int spatial = node->layer.kind == FV_LAYER_MAXPOOL3D || node->layer.kind == FV_LAYER_AVGPOOL3D ? 3 : 2;
     fv_window_geometry g;
@@ -94,12 +95,14 @@ static fv_status pool_backward(const fv_node *node, void *state, const fv_step *
     return fv_onednn_run(&p->backward, p->ctx, err);
 }
 
-static int pool_supports(const fv_node *node) {
+static int pool_supports(const fv_node *node, const fv_plan_options *opt) {
+    (void)opt;
     (void)node;
     return 1;
 }
 
-#define POOL_KERNEL(kind) {kind, "onednn", pool_supports, pool_plan, pool_forward, pool_backward, pool_release}
+#define POOL_KERNEL(k) \
+    {.kind = k, .name = "onednn", .supports = pool_supports, .plan = pool_plan, .forward = pool_forward, .backward = pool_backward, .release = pool_release}
 const fv_kernel fv_onednn_maxpool2d = POOL_KERNEL(FV_LAYER_MAXPOOL2D);
 const fv_kernel fv_onednn_avgpool2d = POOL_KERNEL(FV_LAYER_AVGPOOL2D);
 const fv_kernel fv_onednn_maxpool3d = POOL_KERNEL(FV_LAYER_MAXPOOL3D);

@@ -1,0 +1,93 @@
+/* precision.c — what each precision means, in plain C: the definition the reference backend
+ * runs and every backend's reduced-precision kernels are checked against. */
+#include "core/net.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const names[] = {[FV_PRECISION_FP32] = "fp32", [FV_PRECISION_BF16] = "bf16", [FV_PRECISION_INT8] = "int8"};
+
+const char *fv_precision_name(fv_precision precision) {
+    return (unsigned)precision < (unsigned)FV_COUNT(names) ? names[precision] : "unknown";
+}
+
+fv_status fv_precision_parse(const char *word, fv_precision *out, fv_error *err) {
+    for (int p = 0; p < FV_COUNT(names); p++)
+        if (!strcmp(word, names[p])) return *out = (fv_precision)p, FV_OK;
+    return fv_fail(err, "unknown precision '%s' (fp32, bf16 or int8)", word);
+}
+
+/* ONNX QuantizeLinear to int8 with zero point 0: round half to even (nearbyintf in the default
+ * rounding mode), saturate to [-128, 127]. */
+static inline float quantize(float x, float inv_scale) {
+    float q = nearbyintf(x * inv_scale);
+    return q < -128.0f ? -128.0f : q > 127.0f ? 127.0f : q;
+}
+
+void fv_quantize_input(const float *x, size_t n, float scale, int8_t *q) {
+    const float inv = 1.0f / scale;
+#pragma omp parallel for simd if (n > 32768)
+    for (size_t i = 0; i < n; i++) q[i] = (int8_t)quantize(x[i], inv);
+}
+
+float fv_weight_scale(const float *w, size_t n, int channels, int c) {
+    float most = 0.0f;
+    for (size_t i = (size_t)c; i < n; i += (size_t)channels) most = fabsf(w[i]) > most ? fabsf(w[i]) : most;
+    return most > 0.0f ? most / 127.0f : 1.0f;
+}
+
+void fv_quantize_weights(const float *w, size_t n, int channels, int8_t *q, float *scale) {
+    for (int c = 0; c < channels; c++) {
+        float s = scale[c] = fv_weight_scale(w, n, channels, c), inv = 1.0f / s;
+        for (size_t i = (size_t)c; i < n; i += (size_t)channels) q[i] = (int8_t)quantize(w[i], inv);
+    }
+}
+
+void fv_dequantize_rows(float *y, size_t rows, int channels, const float *scale, const float *bias) {
+#pragma omp parallel for if (rows * (size_t)channels > 32768)
+    for (size_t r = 0; r < rows; r++)
+        for (int c = 0; c < channels; c++) {
+            int32_t sum;
+            memcpy(&sum, y + r * (size_t)channels + c, sizeof sum); /* the int32 read through its own type */
+            y[r * (size_t)channels + c] = (float)sum * scale[c] + (bias ? bias[c] : 0.0f);
+        }
+}
+
+/* The reference's int8: the dequantised values (s * q) of the same quantisation, as floats. */
+static const float *dequantized_input(const fv_step *s, const float *x, size_t n, float scale) {
+    float *dst = s->cast[FV_CAST_IN];
+    const float inv = 1.0f / scale;
+#pragma omp parallel for simd if (n > 32768)
+    for (size_t i = 0; i < n; i++) dst[i] = scale * quantize(x[i], inv);
+    return dst;
+}
+
+static const float *dequantized_weights(const fv_step *s, const float *w, size_t n, int channels) {
+    float *dst = s->cast[FV_CAST_OTHER];
+    for (int c = 0; c < channels; c++) {
+        float sc = fv_weight_scale(w, n, channels, c), inv = 1.0f / sc;
+        for (size_t i = (size_t)c; i < n; i += (size_t)channels) dst[i] = sc * quantize(w[i], inv);
+    }
+    return dst;
+}
+
+const float *fv_step_input(const fv_step *s, float input_scale, const float *x, size_t n) {
+    if (s->precision == FV_PRECISION_INT8) return input_scale > 0.0f ? dequantized_input(s, x, n, input_scale) : x;
+    return fv_step_operand(s, FV_CAST_IN, x, n);
+}
+
+const float *fv_step_weights(const fv_step *s, float input_scale, const float *w, size_t n, int channels) {
+    if (s->precision == FV_PRECISION_INT8) return input_scale > 0.0f ? dequantized_weights(s, w, n, channels) : w;
+    return fv_step_operand(s, FV_CAST_OTHER, w, n);
+}
+
+const float *fv_step_operand(const fv_step *s, int slot, const float *src, size_t n) {
+    if (s->precision != FV_PRECISION_BF16) return src;
+    float *dst = s->cast[slot];
+#pragma omp parallel for simd if (n > 32768)
+    for (size_t i = 0; i < n; i++) dst[i] = fv_bf16_round(src[i]);
+    return dst;
+}
+
+void fv_net_set_precision(fv_net *net, fv_precision precision) { net->precision = precision; }
+fv_precision fv_net_precision(const fv_net *net) { return net->precision; }
