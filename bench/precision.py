@@ -8,8 +8,11 @@ usage: bench/precision.sh (builds fovea optimised, exports the networks, fetches
   training   mnist-cnn and lenet5, batch 64, Adam, steady-state images/s: fovea_bench train ... fp32|bf16
              against PyTorch in fp32 and under torch.autocast("cpu", dtype=torch.bfloat16);
   inference  resnet50 and mobilenet_v2 (torchvision, weights=None, seeded; ONNX) at batch 1 and 16:
-             `fovea forward --precision fp32|bf16` against ONNX Runtime fp32 and PyTorch bf16 autocast;
-  accuracy   mnist-cnn, 5 epochs of Fashion-MNIST (`fovea train`, its defaults) in fp32 and bf16.
+             `fovea forward` in fp32, bf16 and int8 (the model quantised by `fovea quantize` on 64
+             random images: the speed does not depend on the scales) against ONNX Runtime fp32 and
+             PyTorch bf16 autocast;
+  accuracy   Fashion-MNIST test accuracy of mnist-cnn (5 epochs) and lenet5 (10 epochs), cosine
+             schedule, trained in fp32 and in bf16, and the fp32 model quantised to int8.
 Each measurement is its own process; the runtimes alternate for BENCH_REPS rounds (default 3); the
 tables give medians and the median of the per-round ratios.
 """
@@ -134,23 +137,44 @@ def main():
             n = str(PASSES[batch])
             cmds = {p: [fovea, "forward", onnx, "--input", x, "--output", os.devnull, "--repeat", n, "--threads", str(THREADS),
                         "--precision", p] for p in ("fp32", "bf16")}
+            quantised = os.path.join(model_dir, f"{name}.q.fvm")
+            if not os.path.exists(quantised):
+                import numpy as np
+
+                calib = np.random.RandomState(7).randn(64, 224, 224, 3).astype(np.float32)
+                np.save(os.path.join(model_dir, "calib-x.npy"), calib)
+                np.save(os.path.join(model_dir, "calib-y.npy"), np.zeros(64, np.int64))
+                run([fovea, "quantize", onnx, "--data", os.path.join(model_dir, "calib-x.npy") + "," + os.path.join(model_dir, "calib-y.npy"),
+                     "--calibrate", "64", "-o", quantised], env)
+            x_last = os.path.join(model_dir, f"bench-{batch}-nhwc.npy")
+            if not os.path.exists(x_last):
+                import numpy as np
+
+                np.save(x_last, np.load(x).transpose(0, 2, 3, 1).copy())
+            cmds["int8"] = [fovea, "forward", quantised, "--input", x_last, "--output", os.devnull, "--repeat", n, "--threads", str(THREADS)]
             cmds["ort"] = ["node", os.path.join(ROOT, "tests", "ort_run.js"), onnx, x, os.devnull, str(THREADS), n]
             cmds["torch-bf16"] = ["/usr/bin/python3", me, "--torch-infer", name, str(batch), n, x]
             got = alternate(cmds, r"(?:fovea|ort|torch)_ms ([0-9.]+)", env)
             med = {k: statistics.median(v) for k, v in got.items()}
-            infer_rows.append((name, batch, med["fp32"], med["bf16"], med["ort"], med["torch-bf16"], ratio(got, "bf16", "ort"),
-                               ratio(got, "fp32", "ort"), ratio(got, "bf16", "torch-bf16")))
+            infer_rows.append((name, batch, med["fp32"], med["bf16"], med["int8"], med["ort"], med["torch-bf16"], ratio(got, "bf16", "ort"),
+                               ratio(got, "int8", "ort"), ratio(got, "fp32", "ort"), ratio(got, "bf16", "torch-bf16")))
             print(f"infer {name} batch {batch}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in med.items()), flush=True)
 
     acc_rows = []
     if os.environ.get("BENCH_ACCURACY", "1") != "0":
-        for p in ("fp32", "bf16"):
-            t0 = time.perf_counter()
-            out = run([fovea, "train", os.path.join(ROOT, "models", "mnist-cnn.fv"), "--data", "fashion-mnist", "--epochs", "5",
-                       "--precision", p, "--out", os.path.join(model_dir, f"mnist-cnn-{p}.fvm")], env)
-            acc = re.findall(r"test[_ ]accuracy[=: ]+([0-9.]+)", out) or re.findall(r"accuracy ([0-9.]+)", out)
-            acc_rows.append((p, float(acc[-1]) if acc else float("nan"), time.perf_counter() - t0))
-            print(f"accuracy {p}: {acc_rows[-1]}", flush=True)
+        for m, epochs in (("mnist-cnn", 5), ("lenet5", 10)):
+            row = [m]
+            for p in ("fp32", "bf16"):
+                saved = os.path.join(model_dir, f"{m}-{p}.fvm")
+                t0 = time.perf_counter()
+                out = run([fovea, "train", os.path.join(ROOT, "models", f"{m}.fv"), "--data", "fashion-mnist", "--epochs", str(epochs),
+                           "--schedule", "cosine", "--precision", p, "--out", saved], env)
+                row += [float(re.findall(r"accuracy ([0-9.]+)%", out)[-1]), time.perf_counter() - t0]
+            out = run([fovea, "quantize", os.path.join(model_dir, f"{m}-fp32.fvm"), "--data", "fashion-mnist", "--test", "-o",
+                       os.path.join(model_dir, f"{m}.q.fvm")], env)
+            row += [float(re.search(r"int8 ([0-9.]+)%", out).group(1)), int(re.search(r"([0-9]+) layers in int8", out).group(1))]
+            acc_rows.append(row)
+            print(f"accuracy {row}", flush=True)
 
     isa_line, conv_impl = isa(fovea, os.path.join(model_dir, "resnet50.onnx"), os.path.join(model_dir, "bench-1.npy"), env)
     lines += [f"# Reduced precision: fovea fp32 and bf16, PyTorch, ONNX Runtime\n",
@@ -161,13 +185,17 @@ def main():
               "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r[0]} | {r[1]:,.0f} | {r[2]:,.0f} | {r[3]:,.0f} | {r[4]:,.0f} | {r[5]:.2f}x | **{r[6]:.2f}x** | {r[7]:.2f}x |" for r in train_rows]
     lines += ["\n## Inference (ms per batch, median; lower is better)\n",
-              "| network | batch | fovea fp32 | fovea bf16 | ONNX Runtime fp32 | PyTorch bf16 autocast | fovea bf16 / ORT fp32 (time) | fovea fp32 / ORT fp32 | fovea bf16 / PyTorch bf16 |",
-              "|---|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {r[0]} | {r[1]} | {r[2]:.1f} | {r[3]:.1f} | {r[4]:.1f} | {r[5]:.1f} | **{r[6]:.2f}** | {r[7]:.2f} | {r[8]:.2f} |" for r in infer_rows]
+              "| network | batch | fovea fp32 | fovea bf16 | fovea int8 | ONNX Runtime fp32 | PyTorch bf16 autocast | fovea bf16 / ORT fp32 (time) | "
+              "fovea int8 / ORT fp32 | fovea fp32 / ORT fp32 | fovea bf16 / PyTorch bf16 |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r[0]} | {r[1]} | {r[2]:.1f} | {r[3]:.1f} | {r[4]:.1f} | {r[5]:.1f} | {r[6]:.1f} | **{r[7]:.2f}** | **{r[8]:.2f}** | {r[9]:.2f} | "
+              f"{r[10]:.2f} |" for r in infer_rows]
     if acc_rows:
-        lines += ["\n## Accuracy: mnist-cnn, 5 epochs of Fashion-MNIST (`fovea train`, its defaults)\n",
-                  "| precision | test accuracy | wall time (s) |", "|---|---|---|"]
-        lines += [f"| {p} | {100 * a:.2f}% | {t:.0f} |" for p, a, t in acc_rows]
+        lines += ["\n## Accuracy: Fashion-MNIST test set (`fovea train --schedule cosine`, seed 1; `fovea quantize --test`)\n",
+                  "| model | fp32 | bf16 | bf16 - fp32 | int8 (fp32 model quantised) | int8 - fp32 | layers in int8 | training time fp32 / bf16 (s) |",
+                  "|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {r[0]} | {r[1]:.2f}% | {r[3]:.2f}% | {r[3] - r[1]:+.2f} | {r[5]:.2f}% | {r[5] - r[1]:+.2f} | {r[6]} | {r[2]:.0f} / {r[4]:.0f} |"
+                  for r in acc_rows]
     with open(os.path.join(ROOT, "bench", "PRECISION.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -59,7 +59,8 @@ static int run_quantize(void *options) {
     }
     if (ok && test) ok = test_accuracy(net, FV_PRECISION_INT8, test, o->common.backend, &after, &err);
     if (ok && test) printf("test accuracy: fp32 %.2f%%, int8 %.2f%% (%+.2f points)\n", 100.0 * before, 100.0 * after, 100.0 * (after - before));
-    if (ok) ok = fv_model_save(out, net, NULL, &ck.train, &err) == FV_OK;
+    /* the training state (class names, normalisation) when the model came with one (not an ONNX file) */
+    if (ok) ok = fv_model_save(out, net, NULL, ck.train.batch_size ? &ck.train : NULL, &err) == FV_OK;
     if (ok) printf("wrote %s\n", out);
     else fprintf(stderr, "fovea: %s\n", err.message);
     fv_dataset_free(d), fv_dataset_free(test);

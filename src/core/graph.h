@@ -229,10 +229,10 @@ const float *fv_step_operand(const fv_step *s, int slot, const float *src, size_
  * fv_weight_scale) and dequantised, in the step's cast slots (FV_CAST_IN, FV_CAST_OTHER). */
 const float *fv_step_input(const fv_step *s, float input_scale, const float *x, size_t n);
 const float *fv_step_weights(const fv_step *s, float input_scale, const float *w, size_t n, int channels);
-/* int8 quantisation (ONNX QuantizeLinear, zero point 0: round half to even, saturate to
- * [-128, 127]) of an input with its scale, and of weights per output channel (the last axis, of
- * size `channels`) with the symmetric scale max|w| / 127 of each (1 for an all-zero channel). */
-void fv_quantize_input(const float *x, size_t n, float scale, int8_t *q);
+/* int8 quantisation (ONNX QuantizeLinear, zero point 0: x / scale rounded half to even,
+ * saturated to [-128, 127]) of weights per output channel (the last axis, of size `channels`)
+ * with the symmetric scale max|w| / 127 of each (1 for an all-zero channel). The reference's
+ * inputs are quantised the same way (fv_step_input); oneDNN's with a reorder. */
 float fv_weight_scale(const float *w, size_t n, int channels, int c);
 void fv_quantize_weights(const float *w, size_t n, int channels, int8_t *q, float *scale);
 /* y (rows x channels) holds int32 sums (a backend's int8 products): each becomes

@@ -17,17 +17,17 @@ fv_status fv_precision_parse(const char *word, fv_precision *out, fv_error *err)
     return fv_fail(err, "unknown precision '%s' (fp32, bf16 or int8)", word);
 }
 
-/* ONNX QuantizeLinear to int8 with zero point 0: round half to even (nearbyintf in the default
- * rounding mode), saturate to [-128, 127]. */
+/* ONNX QuantizeLinear to int8 with zero point 0: saturate to [-128, 127], round half to even.
+ * Clamping first changes nothing (every value beyond the range rounds to its end) and leaves
+ * |v| small enough for the rounding of adding and taking away 1.5 x 2^23, which is the float
+ * unit's own round-to-nearest-even: vectorised, where nearbyintf is a call into libm on plain
+ * x86-64 (a third of ResNet50's int8 time went there). */
 static inline float quantize(float x, float inv_scale) {
-    float q = nearbyintf(x * inv_scale);
-    return q < -128.0f ? -128.0f : q > 127.0f ? 127.0f : q;
-}
-
-void fv_quantize_input(const float *x, size_t n, float scale, int8_t *q) {
-    const float inv = 1.0f / scale;
-#pragma omp parallel for simd if (n > 32768)
-    for (size_t i = 0; i < n; i++) q[i] = (int8_t)quantize(x[i], inv);
+    const float magic = 12582912.0f;
+    float v = x * inv_scale;
+    v = v > -128.0f ? v : -128.0f; /* NaN too: never a float-to-int conversion out of range */
+    v = v < 127.0f ? v : 127.0f;
+    return (v + magic) - magic;
 }
 
 float fv_weight_scale(const float *w, size_t n, int channels, int c) {

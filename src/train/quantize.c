@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define CALIBRATION_BATCH 32
+#define CALIBRATION_BYTES ((size_t)1 << 30)
 #define BINS 2048
 #define PERCENTILE 0.9999 /* of |x|: what the percentile scale covers, clipping the rest */
 
@@ -130,7 +131,11 @@ fv_status fv_quantize(fv_net *net, const fv_dataset *data, size_t samples, fv_ba
     calibration c = {0};
     for (int i = 0; i < fv_net_node_count(net); i++) c.n_layers += quantisable(fv_net_node_layer(net, i));
     if (c.n_layers == 0) return fv_fail(err, "'%s' has no convolution or dense layer to quantise", fv_net_name(net));
+    /* the inspection plan keeps every activation and its gradient: a batch within 1 GB of them */
     int batch = samples < CALIBRATION_BATCH ? (int)samples : CALIBRATION_BATCH;
+    fv_plan_memory m;
+    while (batch > 1 && fv_net_plan_memory(net, batch, FV_PLAN_INSPECTION, &m, err) == FV_OK && m.activations + m.activation_grads > CALIBRATION_BYTES)
+        batch /= 2;
     c.per_out = fv_shape_count(fv_net_node_shape(net, fv_net_output_node(net)));
     c.layers = calloc((size_t)c.n_layers, sizeof *c.layers);
     c.reference = malloc(samples * c.per_out * sizeof *c.reference);

@@ -111,8 +111,9 @@ static fv_status conv_forward_int8(const fv_node *node, dnnl_conv *c, const fv_s
         memcpy(w->seen, s->param[0], n * sizeof(float));
         w->seen_valid = 1;
     }
-    fv_quantize_input(s->in[0], (size_t)s->batch * fv_shape_count(node->in_shape[0]), l->input_scale, s->cast[FV_CAST_IN]);
-    fv_onednn_bind(&c->forward, DNNL_ARG_SRC, s->cast[FV_CAST_IN]);
+    const void *x = operand(&c->cast_x, s->in[0], s->cast[FV_CAST_IN], c->ctx, err); /* quantised */
+    if (!x) return FV_ERR;
+    fv_onednn_bind(&c->forward, DNNL_ARG_SRC, x);
     fv_onednn_bind(&c->forward, DNNL_ARG_DST, s->out);
     if (fv_onednn_run(&c->forward, c->ctx, err) != FV_OK) return FV_ERR;
     size_t rows = (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)l->filters;
@@ -210,11 +211,13 @@ static dnnl_status_t plan_int8(dnnl_conv *c, const fv_node *node, const fv_windo
     const fv_conv_settings *l = &node->layer.conv;
     dnnl_engine_t eng = c->ctx->engine;
     size_t n = node->params[0].count;
-    dnnl_memory_desc_t src8, w8, w8any, sums;
+    dnnl_memory_desc_t src, src8, w8, w8any, sums;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_convolution_desc_t desc;
     dnnl_status_t s = user_weights(&w8, g, axes, dnnl_s8);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&src8, nd, sd, dnnl_s8, tag);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&src, nd, sd, dnnl_f32, tag);
+    if (s == dnnl_success) s = fv_onednn_make_quantizer(&c->cast_x, &src, &src8, l->input_scale, eng);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&sums, nd, dd, dnnl_s32, tag);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&w8any, w8.ndims, w8.dims, dnnl_s8, dnnl_format_tag_any);
     if (s == dnnl_success)
@@ -298,7 +301,7 @@ static fv_status conv_plan(const fv_node *node, void *engine, const fv_plan_opti
     }
     if (opt->precision == FV_PRECISION_INT8 && l->input_scale > 0.0f) { /* inference only (conv_supports) */
         TRY(plan_int8(c, node, g, axes, nd, sd, dd, act_tag, strides, dil, pad_l, pad_r, attr));
-        c->forward.one_thread = c->fwd_w.reorder.one_thread = small;
+        c->forward.one_thread = c->fwd_w.reorder.one_thread = c->cast_x.one_thread = small;
         goto done;
     }
     TRY(dnnl_primitive_desc_create(&fwd_pd, &fd, fused ? fused : attr, ctx->engine, NULL));

@@ -45,7 +45,7 @@ static fv_status forward_int8(const fv_node *node, dense_state *d, const fv_step
         memcpy(d->seen, s->param[0], n * sizeof(float));
         d->seen_valid = 1;
     }
-    fv_quantize_input(s->in[0], (size_t)rows * in, l->input_scale, s->cast[FV_CAST_IN]);
+    if (cast(&d->cast_x, s->in[0], s->cast[FV_CAST_IN], d->ctx, err) != FV_OK) return FV_ERR; /* quantised */
     fv_onednn_bind(&d->forward, DNNL_ARG_SRC, s->cast[FV_CAST_IN]);
     fv_onednn_bind(&d->forward, DNNL_ARG_DST, s->out);
     if (fv_onednn_run(&d->forward, d->ctx, err) != FV_OK) return FV_ERR;
@@ -185,11 +185,13 @@ static fv_status dense_plan(const fv_node *node, void *engine, const fv_plan_opt
             goto fail;
         }
         TRY(matrix(&x8, rows, in, dnnl_s8, 0));
+        TRY(matrix(&x, rows, in, dnnl_f32, 0));
+        TRY(fv_onednn_make_quantizer(&d->cast_x, &x, &x8, node->layer.dense.input_scale, d->ctx->engine));
         TRY(matrix(&w8, in, out, dnnl_s8, 0));
         TRY(matrix(&sums, rows, out, dnnl_s32, 0));
         TRY(make_matmul(&d->forward, &x8, &w8, NULL, &sums, d->ctx, d->implementation));
         fv_onednn_bind(&d->forward, DNNL_ARG_WEIGHTS, d->q_weights);
-        d->forward.one_thread = small;
+        d->forward.one_thread = d->cast_x.one_thread = small;
         fv_onednn_restore_threads(threads);
         *state = d;
         return FV_OK;

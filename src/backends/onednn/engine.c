@@ -78,6 +78,21 @@ void fv_onednn_implementation(const_dnnl_primitive_desc_t pd, char *buf, size_t 
     snprintf(buf, size, "%s", name);
 }
 
+dnnl_status_t fv_onednn_make_quantizer(prim *p, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, float scale, dnnl_engine_t eng) {
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    const float inverse = 1.0f / scale; /* the product the reference forms */
+    dnnl_status_t s = dnnl_primitive_attr_create(&attr);
+    if (s == dnnl_success) s = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &inverse);
+    if (s == dnnl_success) s = dnnl_reorder_primitive_desc_create(&pd, from, eng, to, eng, attr);
+    if (s == dnnl_success) s = fv_onednn_make_prim(p, pd, eng);
+    if (s == dnnl_success) s = fv_onednn_add_arg(p, DNNL_ARG_FROM, from, eng, NULL);
+    if (s == dnnl_success) s = fv_onednn_add_arg(p, DNNL_ARG_TO, to, eng, NULL);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    return s;
+}
+
 /* oneDNN 2.6 has bf16 primitives on AVX-512 CPUs (fast with AVX-512 BF16 or AMX, emulated
  * without); on others it has none, and says "unimplemented". */
 fv_status fv_onednn_precision_unavailable(const fv_plan_options *opt, fv_error *err) {

@@ -49,6 +49,9 @@ dnnl_status_t fv_onednn_make_prim(prim *p, dnnl_primitive_desc_t pd, dnnl_engine
  * from_data and to_data (NULL: bound at each step). */
 dnnl_status_t fv_onednn_make_reorder(prim *p, const dnnl_memory_desc_t *from, void *from_data, const dnnl_memory_desc_t *to,
                                      void *to_data, dnnl_engine_t eng);
+/* x (f32) quantised to s8 as the reference does (fv_step_input: x / scale rounded to nearest even,
+ * saturated), as a reorder: JIT-compiled for the CPU, where the plain C loop is SSE2. */
+dnnl_status_t fv_onednn_make_quantizer(prim *p, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, float scale, dnnl_engine_t eng);
 /* The implementation a primitive descriptor chose ("brgconv:avx512_core_amx_bf16"), into buf. */
 void fv_onednn_implementation(const_dnnl_primitive_desc_t pd, char *buf, size_t size);
 /* The message of a primitive a reduced precision could not create: what to do instead. */
