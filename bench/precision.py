@@ -177,7 +177,7 @@ def main():
             print(f"accuracy {row}", flush=True)
 
     isa_line, conv_impl = isa(fovea, os.path.join(model_dir, "resnet50.onnx"), os.path.join(model_dir, "bench-1.npy"), env)
-    lines += [f"# Reduced precision: fovea fp32 and bf16, PyTorch, ONNX Runtime\n",
+    lines += [f"# Reduced precision: fovea fp32, bf16 and int8, PyTorch, ONNX Runtime\n",
               f"{datetime.date.today()}, {THREADS} threads each, {REPS} alternating rounds. oneDNN reports: *{isa_line}*; "
               f"fovea's bf16 ResNet50 convolutions ran `{conv_impl}`. Written by bench/precision.sh.\n",
               "## Training, batch 64, Adam (images/s, steady state; higher is better)\n",

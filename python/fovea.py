@@ -112,6 +112,18 @@ class _Image(ctypes.Structure):
     _fields_ = [("height", ctypes.c_int), ("width", ctypes.c_int), ("channels", ctypes.c_int), ("pixels", _c_float_p)]
 
 
+class _QuantizeCandidate(ctypes.Structure):
+    _c_name_ = "fv_quantize_candidate"  # checked against the library's layout (_check_layout)
+    _fields_ = [("method", ctypes.c_int), ("first_fp32", ctypes.c_int), ("last_fp32", ctypes.c_int), ("agreement", ctypes.c_double),
+                ("error", ctypes.c_double)]
+
+
+class _QuantizeReport(ctypes.Structure):
+    _c_name_ = "fv_quantize_report"  # checked against the library's layout (_check_layout)
+    _fields_ = [("samples", ctypes.c_size_t), ("layers", ctypes.c_int), ("n_candidates", ctypes.c_int), ("chosen", ctypes.c_int),
+                ("candidates", _QuantizeCandidate * 8)]
+
+
 def _sig(name, restype, *argtypes):
     f = getattr(_lib, name)
     f.restype, f.argtypes = restype, list(argtypes)
@@ -163,14 +175,24 @@ _convolve2d = _sig("fv_convolve2d", ctypes.c_int, _c_float_p, ctypes.c_int, ctyp
 _convolve2d_shape = _sig("fv_convolve2d_shape", ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
                          ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int), _E)
 
+_net_set_precision = _sig("fv_net_set_precision", None, _P, ctypes.c_int)
+_net_precision = _sig("fv_net_precision", ctypes.c_int, _P)
+_net_planned_precision = _sig("fv_net_planned_precision", ctypes.c_int, _P)
+_quantize = _sig("fv_quantize", ctypes.c_int, _P, ctypes.POINTER(_Dataset), ctypes.c_size_t, ctypes.c_int, ctypes.POINTER(_QuantizeReport), _E)
+
 _PLAN_TRAINING, _PLAN_INSPECTION, _PLAN_INFERENCE = 0, 1, 2
+_PRECISIONS = {"fp32": 0, "bf16": 1, "int8": 2}
+_CALIBRATIONS = {"minmax": 0, "percentile": 1}
 _METHODS = {"vanilla": 0, "smoothgrad": 1, "guided": 2}
 _MODES = {"full": 0, "same": 1, "valid": 2}
-_STRUCTS = [_Error, _Shape, _Loss, _Dataset, _FitConfig, _OptimizerConfig, _Metrics, _ParamInfo, _SaliencyConfig, _Image]
+_STRUCTS = [_Error, _Shape, _Loss, _Dataset, _FitConfig, _OptimizerConfig, _Metrics, _ParamInfo, _SaliencyConfig, _Image, _QuantizeCandidate,
+            _QuantizeReport]
 _ENUMS = {"FV_OK": 0, "FV_PLAN_TRAINING": _PLAN_TRAINING, "FV_PLAN_INSPECTION": _PLAN_INSPECTION, "FV_PLAN_INFERENCE": _PLAN_INFERENCE,
           "FV_SALIENCY_VANILLA": _METHODS["vanilla"], "FV_SALIENCY_SMOOTHGRAD": _METHODS["smoothgrad"],
           "FV_SALIENCY_GUIDED": _METHODS["guided"], "FV_CONVOLVE_FULL": _MODES["full"], "FV_CONVOLVE_SAME": _MODES["same"],
-          "FV_CONVOLVE_VALID": _MODES["valid"]}
+          "FV_CONVOLVE_VALID": _MODES["valid"], "FV_PRECISION_FP32": _PRECISIONS["fp32"], "FV_PRECISION_BF16": _PRECISIONS["bf16"],
+          "FV_PRECISION_INT8": _PRECISIONS["int8"], "FV_CALIBRATION_MINMAX": _CALIBRATIONS["minmax"],
+          "FV_CALIBRATION_PERCENTILE": _CALIBRATIONS["percentile"]}
 
 
 class _AbiEntry(ctypes.Structure):
@@ -286,6 +308,31 @@ class Net:
             out[key] = np.ctypeslib.as_array(p.value, shape=tuple(p.dim[:p.rank])).copy()
         return out
 
+    # ---- precision ----
+    @property
+    def precision(self):
+        """'fp32', 'bf16' (mixed precision, as torch.autocast) or 'int8' (a quantised network):
+        what the next plan runs in (fovea.h, fv_precision)."""
+        return next(k for k, v in _PRECISIONS.items() if v == _net_precision(self._net))
+
+    @precision.setter
+    def precision(self, value):
+        if value not in _PRECISIONS:
+            raise Error(f"unknown precision '{value}' (fp32, bf16 or int8)")
+        _net_set_precision(self._net, _PRECISIONS[value])
+
+    def quantize(self, x, y, samples=1024):
+        """Post-training int8 quantisation calibrated on x's first `samples` samples (as `fovea
+        quantize`); the network then runs in int8. Returns the candidates tried and the one kept."""
+        err, report = _Error(), _QuantizeReport()
+        data, keep = self._dataset(x, y)
+        _check(_quantize(self._net, ctypes.byref(data), samples, _backend_default(), ctypes.byref(report), ctypes.byref(err)), err)
+        del keep
+        names = {v: k for k, v in _CALIBRATIONS.items()}
+        tried = [{"method": names[c.method], "first_fp32": bool(c.first_fp32), "last_fp32": bool(c.last_fp32), "agreement": c.agreement,
+                  "error": c.error} for c in report.candidates[:report.n_candidates]]
+        return {"samples": report.samples, "layers": report.layers, "candidates": tried, "chosen": tried[report.chosen]}
+
     # ---- training and using it ----
     def _dataset(self, x, y):
         x, xp = _floats(x)
@@ -343,7 +390,7 @@ class Net:
         """The network's outputs (probabilities for a softmax output) for x (N, ...sample shape)."""
         err = _Error()
         x, xp = _floats(x)
-        if _net_batch(self._net) == 0 or _net_mode(self._net) == _PLAN_TRAINING:
+        if _net_batch(self._net) == 0 or _net_mode(self._net) == _PLAN_TRAINING or _net_planned_precision(self._net) != _net_precision(self._net):
             _check(_net_plan_mode(self._net, min(batch_size, len(x)), _backend_default(), _PLAN_INFERENCE, 1, ctypes.byref(err)), err)
         out = np.empty((len(x),) + self.shape(_output_node(self._net)), dtype=np.float32)
         _check(_predict(self._net, xp, len(x), out.ctypes.data_as(_c_float_p), ctypes.byref(err)), err)

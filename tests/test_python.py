@@ -63,6 +63,23 @@ with tempfile.TemporaryDirectory() as tmp:
     net.save(os.path.join(tmp, "py.fvm"))
     check("save and load back", np.array_equal(fovea.Net.load(os.path.join(tmp, "py.fvm")).weights()["dense_1/kernel"], mine["dense_1/kernel"]))
 
+# precision: bf16 and int8 near fp32 on the trained network
+net.precision = "bf16"
+check("precision: bf16 set", net.precision == "bf16")
+p16 = net.predict(x[:200])
+net.precision = "fp32"
+p32 = net.predict(x[:200])
+check("bf16 predictions within bf16's rounding of fp32's", np.abs(p16 - p32).max() < 2e-2, np.abs(p16 - p32).max())
+report = net.quantize(x, y, samples=256)
+check("quantize: a report and int8", net.precision == "int8" and report["samples"] == 256 and len(report["candidates"]) >= 1, report)
+p8 = net.predict(x[:200])
+check("int8 predictions agree with fp32's", np.mean((p8 > 0.5) == (p32 > 0.5)) >= 0.98, np.mean((p8 > 0.5) == (p32 > 0.5)))
+try:
+    net.precision = "fp16"
+    check("an unknown precision raises", False)
+except fovea.Error as e:
+    check("an unknown precision raises fovea.Error", "fp16" in str(e), str(e))
+
 cnn = fovea.Net.from_text("input shape=12,12,1\nconv2d filters=4 kernel=3 activation=relu\nconv2d name=last filters=6 kernel=3 "
                           "activation=relu\nmaxpool2d size=2\nflatten\ndense units=3 activation=softmax\n")
 image = rng.random((12, 12, 1), dtype=np.float32)
