@@ -227,10 +227,11 @@ static int run_train(void *options) {
     catch_stop_signals();
     if (resuming && ck.train.has_position) c.resume_at = &ck.train.position;
     const fv_optimizer_config *oc = fv_optimizer_get_config(opt);
-    printf("Training %s on %zu samples%s%zu validation), batch %ld, %s lr %g, %s loss, backend %s, seed %ld%s\n", model,
+    fv_precision precision = fv_net_planned_precision(net);
+    printf("Training %s on %zu samples%s%zu validation), batch %ld, %s lr %g, %s loss, backend %s%s%s, seed %ld%s\n", model,
            train->count, val ? " (" : " (", val ? val->count : (size_t)0, batch, fv_optimizer_name(oc->kind),
-           (double)oc->learning_rate, fv_loss_name(c.loss.kind), fv_backend_name(backend), seed,
-           resuming ? ", resuming" : "");
+           (double)oc->learning_rate, fv_loss_name(c.loss.kind), fv_backend_name(backend), precision == FV_PRECISION_FP32 ? "" : " in ",
+           precision == FV_PRECISION_FP32 ? "" : fv_precision_name(precision), seed, resuming ? ", resuming" : "");
     if (c.resume_at) printf("resuming epoch %d at batch %d\n", c.resume_at->epoch + 1, c.resume_at->batch + 1);
     if (c.initial_epoch >= c.epochs) printf("already trained for %d epochs\n", c.initial_epoch);
     fv_fit_result r;
