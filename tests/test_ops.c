@@ -305,18 +305,15 @@ static void compare(test_counts *t, const char *what, const char *tensor, const 
     compare_within(t, &fp32_worst, what, tensor, got, want, n);
 }
 
-/* The output and gradients of `net` against those of `ref`, on the same weights and input: the
- * finite differences' (spaced, see fill_input: no ReLU gate near its kink, where the two
- * precisions could decide it differently) or uniform ones. */
-static void check_against(test_counts *t, const op_case *c, fv_backend backend, fv_precision precision, fv_precision ref_precision,
-                          worst_error *w, int spaced) {
-    char what[400];
-    snprintf(what, sizeof what, "[%s %s] %s: %s (against the reference kernels in %s)", fv_backend_name(backend), fv_precision_name(precision),
-             c->file, c->name, fv_precision_name(ref_precision));
-    fv_net *ref = build_in(t, c, FV_BACKEND_REFERENCE, ref_precision, what), *net = ref ? build_in(t, c, backend, precision, what) : NULL;
-    if (!net) return fv_net_free(ref);
+/* ref and net (the same case, planned) given the same weights and input (the finite differences'
+ * spaced one, see fill_input, or uniform in (-span, span)), run forward (and backward unless an
+ * inference plan), and compared: output, input gradient, and each parameter's gradient (the value
+ * after the step for a non-trainable one). Frees both. */
+static void run_and_compare(test_counts *t, worst_error *w, const char *what, const op_case *c, fv_net *ref, fv_net *net, uint64_t seed,
+                            int spaced, float span) {
     fv_error err;
-    lcg g = {(uint64_t)strlen(c->name) * 104729u};
+    lcg g = {seed};
+    int gradients = fv_net_mode(net) != FV_PLAN_INFERENCE, training = gradients && c->training;
     fill_weights(ref, &g);
     for (int i = 0; i < fv_net_param_count(ref); i++) {
         fv_param_info p, q;
@@ -328,35 +325,49 @@ static void check_against(test_counts *t, const op_case *c, fv_backend backend, 
     if (!x || !r) abort();
     if (spaced) fill_input(x, nx, &g);
     else
-        for (size_t i = 0; i < nx; i++) x[i] = uniform(&g);
+        for (size_t i = 0; i < nx; i++) x[i] = span * uniform(&g);
     for (size_t i = 0; i < ny; i++) r[i] = uniform(&g);
     for (int i = 0; i < fv_net_node_count(net); i++)
         if (strcmp(fv_net_node_kernel(net, i), "reference")) kernel_ran[fv_net_node_layer(net, i)->kind] = 1;
     fv_net *nets[2] = {ref, net};
     for (int k = 0; k < 2; k++) {
         fv_net_reseed(nets[k], 11);
-        fv_net_forward(nets[k], x, c->training, &err);
-        fv_net_backward(nets[k], r, &err);
+        fv_net_forward(nets[k], x, training, &err);
+        if (gradients) fv_net_backward(nets[k], r, &err);
     }
     compare_within(t, w, what, "output", fv_net_node_output(net, fv_net_output_node(net)), fv_net_node_output(ref, fv_net_output_node(ref)), ny);
-    compare_within(t, w, what, "d_input", fv_net_node_grad(net, 0), fv_net_node_grad(ref, 0), nx);
-    for (int i = 0; i < fv_net_param_count(ref); i++) {
-        fv_param_info p, q;
-        fv_net_param(ref, i, &p, &err), fv_net_param(net, i, &q, &err);
-        char tensor[160];
-        snprintf(tensor, sizeof tensor, "%s %s/%s", p.trainable ? "grad" : "after", fv_net_node_name(ref, p.node), p.name);
-        compare_within(t, w, what, tensor, q.trainable ? q.grad : q.value, p.trainable ? p.grad : p.value, p.count);
+    if (gradients) {
+        compare_within(t, w, what, "d_input", fv_net_node_grad(net, 0), fv_net_node_grad(ref, 0), nx);
+        for (int i = 0; i < fv_net_param_count(ref); i++) {
+            fv_param_info p, q;
+            fv_net_param(ref, i, &p, &err), fv_net_param(net, i, &q, &err);
+            char tensor[160];
+            snprintf(tensor, sizeof tensor, "%s %s/%s", p.trainable ? "grad" : "after", fv_net_node_name(ref, p.node), p.name);
+            if (p.trainable || training) compare_within(t, w, what, tensor, q.trainable ? q.grad : q.value, p.trainable ? p.grad : p.value, p.count);
+        }
     }
     free(x), free(r);
     fv_net_free(ref), fv_net_free(net);
 }
 
+/* Training plans: the output and gradients of `backend` in `precision` against the reference
+ * kernels' in ref_precision, on the same weights and input (spaced: no ReLU gate near its kink,
+ * where two precisions could decide it differently). */
+static void check_against(test_counts *t, const op_case *c, fv_backend backend, fv_precision precision, fv_precision ref_precision,
+                          worst_error *w, int spaced) {
+    char what[400];
+    snprintf(what, sizeof what, "[%s %s] %s: %s (against the reference kernels in %s)", fv_backend_name(backend), fv_precision_name(precision),
+             c->file, c->name, fv_precision_name(ref_precision));
+    fv_net *ref = build_in(t, c, FV_BACKEND_REFERENCE, ref_precision, what), *net = ref ? build_in(t, c, backend, precision, what) : NULL;
+    if (!net) return fv_net_free(ref);
+    run_and_compare(t, w, what, c, ref, net, (uint64_t)strlen(c->name) * 104729u, spaced, 1.0f);
+}
+
 /* int8: every convolution and dense layer given an input scale (0.02: inputs beyond 2.5 in
  * magnitude saturate, which is tested too), inference and inspection plans (oneDNN's int8
  * kernels run forward in inference; gradients take the reference's straight-through definition)
- * against the reference's. Both quantise the same values with the same C function; an input a
- * summation-order difference moves across a rounding boundary changes by one step, s |w|, so the
- * tolerance is bf16's. */
+ * against the reference's. Both quantise the same values; an input a summation-order difference
+ * moves across a rounding boundary changes by one step, s |w|, so the tolerance is bf16's. */
 static void check_int8(test_counts *t, const op_case *c, fv_backend backend, fv_plan_mode mode) {
     char what[400];
     snprintf(what, sizeof what, "[%s int8 %s] %s: %s (against the reference kernels in int8)", fv_backend_name(backend), fv_plan_mode_name(mode),
@@ -379,38 +390,7 @@ static void check_int8(test_counts *t, const op_case *c, fv_backend backend, fv_
         if (st != FV_OK) return fv_net_free(nets[0]), fv_net_free(nets[1]);
     }
     if (!scaled) return fv_net_free(nets[0]), fv_net_free(nets[1]); /* nothing quantised: fp32 checked it */
-    fv_net *ref = nets[0], *net = nets[1];
-    lcg g = {(uint64_t)strlen(c->name) * 15485863u};
-    fill_weights(ref, &g);
-    for (int i = 0; i < fv_net_param_count(ref); i++) {
-        fv_param_info p, q;
-        fv_net_param(ref, i, &p, &err), fv_net_param(net, i, &q, &err);
-        memcpy(q.value, p.value, p.count * sizeof(float));
-    }
-    size_t nx = input_count(ref), ny = output_count(ref);
-    float *x = malloc(nx * sizeof *x), *r = malloc(ny * sizeof *r);
-    if (!x || !r) abort();
-    for (size_t i = 0; i < nx; i++) x[i] = 2.0f * uniform(&g);
-    for (size_t i = 0; i < ny; i++) r[i] = uniform(&g);
-    for (int i = 0; i < fv_net_node_count(net); i++)
-        if (strcmp(fv_net_node_kernel(net, i), "reference")) kernel_ran[fv_net_node_layer(net, i)->kind] = 1;
-    for (int k = 0; k < 2; k++) {
-        fv_net_forward(nets[k], x, 0, &err);
-        if (mode != FV_PLAN_INFERENCE) fv_net_backward(nets[k], r, &err);
-    }
-    compare_within(t, &int8_worst, what, "output", fv_net_node_output(net, fv_net_output_node(net)), fv_net_node_output(ref, fv_net_output_node(ref)), ny);
-    if (mode != FV_PLAN_INFERENCE) {
-        compare_within(t, &int8_worst, what, "d_input", fv_net_node_grad(net, 0), fv_net_node_grad(ref, 0), nx);
-        for (int i = 0; i < fv_net_param_count(ref); i++) {
-            fv_param_info p, q;
-            fv_net_param(ref, i, &p, &err), fv_net_param(net, i, &q, &err);
-            char tensor[160];
-            snprintf(tensor, sizeof tensor, "grad %s/%s", fv_net_node_name(ref, p.node), p.name);
-            if (p.trainable) compare_within(t, &int8_worst, what, tensor, q.grad, p.grad, p.count);
-        }
-    }
-    free(x), free(r);
-    fv_net_free(ref), fv_net_free(net);
+    run_and_compare(t, &int8_worst, what, c, nets[0], nets[1], (uint64_t)strlen(c->name) * 15485863u, 0, 2.0f);
 }
 
 static void check_torch(test_counts *t, const op_case *c, const ref_case *rc, fv_backend backend) {
