@@ -57,10 +57,10 @@ int cli_is_onnx(const char *path) {
 fv_net *cli_load_net(const cli_common *o, const char *path, fv_checkpoint *checkpoint) {
     fv_error err;
     fv_net *net;
+    if (checkpoint) memset(checkpoint, 0, sizeof *checkpoint); /* empty whatever the file holds, or when it fails */
     if (o->input_shape.n && cli_is_onnx(path)) { /* (batch, channels: as the file says, spatial sizes given) */
         int64_t dims[FV_MAX_SPATIAL + 2] = {0, 0};
         for (int a = 0; a < o->input_shape.n; a++) dims[a + 2] = o->input_shape.dim[a];
-        if (checkpoint) memset(checkpoint, 0, sizeof *checkpoint);
         net = fv_net_load_onnx_shaped(path, dims, o->input_shape.n + 2, NULL, &err);
     } else {
         net = fv_net_load(path, checkpoint, &err);

@@ -27,7 +27,7 @@ void cli_json_string(FILE *out, const char *s);
 int cli_output_writable(const char *path);
 /* A model definition, a saved model or an ONNX file (fv_net_load; an ONNX model whose input
  * leaves its size open gets --input-shape's); prints the error on failure. */
-fv_net *cli_load_net(const cli_common *options, const char *path, fv_checkpoint *checkpoint);
+fv_net *cli_load_net(const cli_common *options, const char *path, fv_checkpoint *checkpoint); /* checkpoint: zeroed, then filled */
 /* --precision, when given (else the model's own stays). */
 void cli_apply_precision(const cli_common *options, fv_net *net);
 int cli_is_onnx(const char *path);

@@ -38,7 +38,6 @@ static int ctx_inputs(const inspect_ctx *c) { return c->data ? (int)c->count : c
 /* The model (with its class names) planned for inspection, and the dataset when one is named. */
 static int ctx_open(inspect_ctx *c, const char *model, const char *data_spec, const char *split) {
     fv_error err;
-    memset(&c->ck, 0, sizeof c->ck);
     if (!(c->net = cli_load_net(c->options, model, &c->ck)) || !cli_prep_apply(&c->prep, &c->ck.train)) return 0;
     fv_shape in = fv_net_node_shape(c->net, 0);
     if (in.rank != 3) return fprintf(stderr, "fovea: %s takes %d-axis samples; these pictures need image input (H, W, C)\n", model, in.rank), 0;

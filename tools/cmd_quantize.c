@@ -32,7 +32,6 @@ static int run_quantize(void *options) {
     if (!o->data || !out) return fprintf(stderr, "fovea: quantize needs --data DATA and -o OUT.fvm (fovea quantize --help)\n"), 2;
     if (!cli_output_writable(out)) return 1;
     fv_checkpoint ck;
-    memset(&ck, 0, sizeof ck);
     fv_net *net = cli_load_net(&o->common, model, &ck);
     if (!net) return 1;
     fv_error err;

@@ -38,7 +38,6 @@ static int run_report(void *options) {
     if (!data_spec || !out) return fprintf(stderr, "fovea: report needs --data DATA and -o OUT.html (fovea report --help)\n"), 2;
     if (!cli_output_writable(out)) return 1;
     fv_checkpoint ck;
-    memset(&ck, 0, sizeof ck);
     fv_net *net = cli_load_net(&o->common, model, &ck);
     if (!net) return 1;
     fv_error err;

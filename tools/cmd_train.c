@@ -145,7 +145,6 @@ static int run_train(void *options) {
     if (report && !cli_output_writable(report)) return 1;
 
     fv_checkpoint ck;
-    memset(&ck, 0, sizeof ck);
     fv_net *net = cli_load_net(&o->common, model, &ck);
     if (!net) return 1;
     int resuming = ck.has_optimizer && ck.has_train_state;
@@ -306,7 +305,6 @@ static int run_evaluate(void *options) {
     parse_loss(o->loss, &loss_kind);
     if (!data_spec) return fprintf(stderr, "fovea: evaluate needs --data DATA (fovea evaluate --help)\n"), 2;
     fv_checkpoint ck;
-    memset(&ck, 0, sizeof ck);
     fv_net *net = cli_load_net(&o->common, model, &ck);
     if (!net) return 1;
     fv_error err;
