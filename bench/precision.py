@@ -14,7 +14,8 @@ usage: bench/precision.sh (builds fovea optimised, exports the networks, fetches
   accuracy   Fashion-MNIST test accuracy of mnist-cnn (5 epochs) and lenet5 (10 epochs), cosine
              schedule, trained in fp32 and in bf16, and the fp32 model quantised to int8.
 Each measurement is its own process; the runtimes alternate for BENCH_REPS rounds (default 3); the
-tables give medians and the median of the per-round ratios.
+tables give medians and the median of the per-round ratios. BENCH_NETWORKS=vgg16 (names, comma-
+separated) times only those networks' inference and prints their rows instead of writing the file.
 """
 import datetime
 import os
@@ -113,8 +114,9 @@ def main():
     me = os.path.abspath(__file__)
     lines = []
 
+    only = os.environ.get("BENCH_NETWORKS")
     train_rows = []
-    for m in ("mnist-cnn", "lenet5"):
+    for m in () if only else ("mnist-cnn", "lenet5"):
         path = os.path.join(ROOT, "models", f"{m}.fv")
         cmds = {p: [fovea_bench, "train", path, "64", "60", p] for p in ("fp32", "bf16")}
         cmds.update({f"torch-{p}": ["/usr/bin/python3", me, "--torch-train", path, "64", "30", p] for p in ("fp32", "bf16")})
@@ -126,7 +128,7 @@ def main():
         print(f"train {m}: " + ", ".join(f"{k} {v:,.0f} img/s" for k, v in med.items()), flush=True)
 
     infer_rows = []
-    for name in ("resnet50", "mobilenet_v2"):
+    for name in only.split(",") if only else ("resnet50", "mobilenet_v2"):
         onnx = os.path.join(model_dir, f"{name}.onnx")
         for batch in (1, 16):
             x = os.path.join(model_dir, f"bench-{batch}.npy")
@@ -161,6 +163,11 @@ def main():
             print(f"infer {name} batch {batch}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in med.items()), flush=True)
 
     acc_rows = []
+    if only:
+        for r in infer_rows:
+            print(f"| {r[0]} | {r[1]} | {r[2]:.1f} | {r[3]:.1f} | {r[4]:.1f} | {r[5]:.1f} | {r[6]:.1f} | **{r[7]:.2f}** | **{r[8]:.2f}** | {r[9]:.2f} | "
+                  f"{r[10]:.2f} |")
+        return
     if os.environ.get("BENCH_ACCURACY", "1") != "0":
         for m, epochs in (("mnist-cnn", 5), ("lenet5", 10)):
             row = [m]

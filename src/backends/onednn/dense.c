@@ -24,6 +24,7 @@ typedef struct dense_state {
      * were quantised from (to tell when they change) */
     int8_t *q_weights;
     float *output_scales, *seen;
+    void *w16; /* bf16 inference plans: the weights in bf16, kept (forward_bf16) */
     uint64_t seen_version;
     int seen_valid;
 } dense_state;
@@ -53,12 +54,19 @@ static fv_status forward_int8(const fv_node *node, dense_state *d, const fv_step
     return FV_OK;
 }
 
+/* Inference plans keep the bf16 weights (w16) and convert them again only when the network's
+ * weights_version says they may have changed: VGG16's 25088 x 4096 layer took most of a batch-1
+ * pass converting its 400 MB of weights each time. Training converts them each step into the
+ * shared cast room (they change every step). */
 static fv_status forward_bf16(const fv_node *node, dense_state *d, const fv_step *s, fv_error *err) {
+    void *w16 = d->w16 ? d->w16 : s->cast[FV_CAST_OTHER];
+    int fresh = !(d->w16 && d->seen_valid && s->weights_version && s->weights_version == d->seen_version);
     if (cast(&d->cast_x, s->in[0], s->cast[FV_CAST_IN], d->ctx, err) != FV_OK ||
-        cast(&d->cast_w, s->param[0], s->cast[FV_CAST_OTHER], d->ctx, err) != FV_OK)
+        (fresh && cast(&d->cast_w, s->param[0], w16, d->ctx, err) != FV_OK))
         return FV_ERR;
+    d->seen_version = s->weights_version, d->seen_valid = d->w16 != NULL;
     fv_onednn_bind(&d->forward, DNNL_ARG_SRC, s->cast[FV_CAST_IN]);
-    fv_onednn_bind(&d->forward, DNNL_ARG_WEIGHTS, s->cast[FV_CAST_OTHER]);
+    fv_onednn_bind(&d->forward, DNNL_ARG_WEIGHTS, w16);
     fv_onednn_bind(&d->forward, DNNL_ARG_BIAS, node->layer.dense.use_bias ? s->param[1] : NULL);
     fv_onednn_bind(&d->forward, DNNL_ARG_DST, s->out);
     return fv_onednn_run(&d->forward, d->ctx, err);
@@ -134,7 +142,7 @@ static void dense_release(void *state) {
     if (!d) return;
     prim *all[] = {&d->forward, &d->backward_data, &d->backward_weights, &d->cast_x, &d->cast_w, &d->cast_dy};
     for (int i = 0; i < FV_COUNT(all); i++) fv_onednn_free_prim(all[i]);
-    free(d->q_weights), free(d->output_scales), free(d->seen);
+    free(d->q_weights), free(d->output_scales), free(d->seen), free(d->w16);
     free(d);
 }
 
@@ -212,6 +220,10 @@ static fv_status dense_plan(const fv_node *node, void *engine, const fv_plan_opt
     TRY(fv_onednn_make_reorder(&d->cast_x, &x, NULL, &x16, NULL, d->ctx->engine));
     TRY(fv_onednn_make_reorder(&d->cast_w, &w, NULL, &w16, NULL, d->ctx->engine));
     TRY(fv_onednn_make_reorder(&d->cast_dy, &y, NULL, &dy16, NULL, d->ctx->engine));
+    if (opt->mode == FV_PLAN_INFERENCE && !(d->w16 = aligned_alloc(64, ((size_t)in * out * 2 + 63) / 64 * 64))) {
+        fv_fail(err, "out of memory");
+        goto fail;
+    }
     prim *all[] = {&d->forward, &d->backward_data, &d->backward_weights, &d->cast_x, &d->cast_w, &d->cast_dy};
     for (int i = 0; i < FV_COUNT(all); i++) all[i]->one_thread = small;
     fv_onednn_restore_threads(threads);
