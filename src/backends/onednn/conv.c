@@ -21,13 +21,9 @@
 #include <string.h>
 
 typedef struct weights_copy {
-    prim reorder;        /* empty when the layout is HWIO already */
-    void *buffer;        /* the weights in oneDNN's layout */
-    void *seen;          /* user->internal: the HWIO values last reordered, so that inference,
-                            where the weights do not change, skips the reorder */
-    size_t seen_bytes;
-    int seen_valid;
-    uint64_t seen_version;  /* the weights_version of the values last reordered (inference) */
+    prim reorder;      /* empty when the layout is HWIO already */
+    void *buffer;      /* the weights in oneDNN's layout */
+    weights_seen seen; /* user->internal: the HWIO values last reordered */
 } weights_copy;
 
 typedef struct dnnl_conv {
@@ -39,77 +35,60 @@ typedef struct dnnl_conv {
     /* int8 plans: the weights quantised (HWIO, s8) and the output scales, per output channel */
     int8_t *q_weights;
     float *output_scales;
-    dnnl_memory_t scales_memory;
 } dnnl_conv;
 
-/* Plans a reorder between fovea's HWIO weights and the layout `internal` a primitive chose;
- * to_user flips the direction (for the weight gradient). */
+/* Plans a reorder between fovea's HWIO weights (`count` floats) and the layout `internal` a
+ * primitive chose; to_user flips the direction (for the weight gradient). user may describe
+ * other values than the floats (int8: the quantised weights); what is compared is the floats. */
 static dnnl_status_t plan_weights_copy(weights_copy *w, dnnl_ctx *ctx, const dnnl_memory_desc_t *user,
-                                       const dnnl_memory_desc_t *internal, int to_user) {
+                                       const dnnl_memory_desc_t *internal, int to_user, size_t count) {
     if (dnnl_memory_desc_equal(user, internal)) return dnnl_success;
     size_t bytes = dnnl_memory_desc_get_size(internal);
     if (!(w->buffer = aligned_alloc(64, (bytes + 63) / 64 * 64))) return dnnl_out_of_memory;
     dnnl_status_t s = to_user ? fv_onednn_make_reorder(&w->reorder, internal, w->buffer, user, NULL, ctx->engine)
                               : fv_onednn_make_reorder(&w->reorder, user, NULL, internal, w->buffer, ctx->engine);
-    if (s == dnnl_success && !to_user) {
-        w->seen_bytes = dnnl_memory_desc_get_size(user);
-        if (!(w->seen = malloc(w->seen_bytes))) s = dnnl_out_of_memory;
-    }
+    if (s == dnnl_success && !to_user && !(w->seen.copy = malloc((w->seen.count = count) * sizeof(float)))) s = dnnl_out_of_memory;
     return s;
 }
 
 static void free_weights_copy(weights_copy *w) {
     fv_onednn_free_prim(&w->reorder);
     free(w->buffer);
-    free(w->seen);
+    free(w->seen.copy);
     memset(w, 0, sizeof *w);
 }
 
 /* Binds w (HWIO) to where `arg` reads weights: directly, or through the planned reorder, which
- * is skipped when the values are the ones reordered last time (comparing costs a few
- * microseconds; the reorder of mnist-cnn's second kernel, ~60, half its batch-1 latency). In an
- * inference plan the network's weights_version says whether they can have changed at all:
- * comparing ResNet50's 100 MB of weights took 8 of its 52 ms at batch 1. */
+ * is skipped when they cannot have changed since the last one (fv_onednn_weights_changed). */
 static fv_status bind_weights(prim *p, int arg, weights_copy *copy, const float *w, uint64_t version, dnnl_ctx *ctx,
                               fv_error *err) {
     if (copy->reorder.primitive) {
-        if (copy->seen_valid && version && version == copy->seen_version) return FV_OK;
-        copy->seen_version = version;
-        if (copy->seen_valid && memcmp(copy->seen, w, copy->seen_bytes) == 0) return FV_OK;
+        if (!fv_onednn_weights_changed(&copy->seen, w, version)) return FV_OK;
         fv_onednn_bind(&copy->reorder, DNNL_ARG_FROM, w);
         if (fv_onednn_run(&copy->reorder, ctx, err) != FV_OK) return FV_ERR;
-        memcpy(copy->seen, w, copy->seen_bytes);
-        copy->seen_valid = 1;
+        fv_onednn_weights_converted(&copy->seen, w);
     } else if (!copy->buffer) {
         fv_onednn_bind(p, arg, w);
     }
     return FV_OK;
 }
 
-/* x (N, [D, H,] W, Cin) -> y: the convolution, with a (leaky) ReLU or ReLU6 fused in; other activations
- * run after it, as in the reference. */
-/* bf16 plans: v (f32) converted into the step's cast room; else v itself. */
+/* bf16 and int8 plans: v (f32) converted into the step's cast room; else v itself. */
 static const void *operand(prim *cast, const float *v, void *room, dnnl_ctx *ctx, fv_error *err) {
     if (!cast->primitive) return v;
-    fv_onednn_bind(cast, DNNL_ARG_FROM, v);
-    fv_onednn_bind(cast, DNNL_ARG_TO, room);
-    return fv_onednn_run(cast, ctx, err) == FV_OK ? room : NULL;
+    return fv_onednn_convert(cast, v, room, ctx, err) == FV_OK ? room : NULL;
 }
 
 /* int8: the weights quantised and reordered again, and the output scales recomputed, only when
- * they changed (as bind_weights decides); x quantised into the step's cast room. */
+ * they may have changed (as bind_weights decides); x quantised into the step's cast room. */
 static fv_status conv_forward_int8(const fv_node *node, dnnl_conv *c, const fv_step *s, fv_error *err) {
     const fv_conv_settings *l = &node->layer.conv;
     weights_copy *w = &c->fwd_w;
-    size_t n = node->params[0].count;
-    int fresh = !(w->seen_valid && s->weights_version && s->weights_version == w->seen_version);
-    w->seen_version = s->weights_version;
-    if (fresh && !(w->seen_valid && memcmp(w->seen, s->param[0], n * sizeof(float)) == 0)) {
-        fv_quantize_weights(s->param[0], n, l->filters, c->q_weights, c->output_scales);
+    if (fv_onednn_weights_changed(&w->seen, s->param[0], s->weights_version)) {
+        fv_quantize_weights(s->param[0], node->params[0].count, l->filters, c->q_weights, c->output_scales);
         for (int k = 0; k < l->filters; k++) c->output_scales[k] *= l->input_scale;
         if (w->reorder.primitive && fv_onednn_run(&w->reorder, c->ctx, err) != FV_OK) return FV_ERR;
-        memcpy(w->seen, s->param[0], n * sizeof(float));
-        w->seen_valid = 1;
+        fv_onednn_weights_converted(&w->seen, s->param[0]);
     }
     const void *x = operand(&c->cast_x, s->in[0], s->cast[FV_CAST_IN], c->ctx, err); /* quantised */
     if (!x) return FV_ERR;
@@ -122,6 +101,8 @@ static fv_status conv_forward_int8(const fv_node *node, dnnl_conv *c, const fv_s
     return FV_OK;
 }
 
+/* x (N, [D, H,] W, Cin) -> y: the convolution, with a (leaky) ReLU or ReLU6 fused in; other activations
+ * run after it, as in the reference. */
 static fv_status conv_forward(const fv_node *node, void *state, const fv_step *s, fv_error *err) {
     dnnl_conv *c = state;
     const fv_conv_settings *l = &node->layer.conv;
@@ -184,7 +165,6 @@ static void conv_release(void *state) {
     free_weights_copy(&c->bwd_dw);
     free(c->q_weights);
     free(c->output_scales);
-    if (c->scales_memory) dnnl_memory_destroy(c->scales_memory);
     free(c);
 }
 
@@ -228,12 +208,10 @@ static dnnl_status_t plan_int8(dnnl_conv *c, const fv_node *node, const fv_windo
     fv_onednn_implementation(pd, c->implementation, sizeof c->implementation);
     const dnnl_memory_desc_t *internal = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     c->q_weights = malloc(n), c->output_scales = malloc((size_t)l->filters * sizeof(float));
-    s = c->q_weights && c->output_scales ? plan_weights_copy(&c->fwd_w, c->ctx, &w8, internal, 0) : dnnl_out_of_memory;
-    if (s == dnnl_success) { /* what the cache compares is the float weights */
-        free(c->fwd_w.seen);
-        c->fwd_w.seen_bytes = n * sizeof(float);
-        if (!(c->fwd_w.seen = malloc(c->fwd_w.seen_bytes))) s = dnnl_out_of_memory;
-    }
+    s = c->q_weights && c->output_scales ? plan_weights_copy(&c->fwd_w, c->ctx, &w8, internal, 0, n) : dnnl_out_of_memory;
+    /* the cache compares the float weights, also when no reorder is needed */
+    if (s == dnnl_success && !c->fwd_w.seen.copy && !(c->fwd_w.seen.copy = malloc((c->fwd_w.seen.count = n) * sizeof(float))))
+        s = dnnl_out_of_memory;
     if (s == dnnl_success && c->fwd_w.reorder.primitive) fv_onednn_bind(&c->fwd_w.reorder, DNNL_ARG_FROM, c->q_weights);
     if (s == dnnl_success) s = fv_onednn_make_prim(&c->forward, pd, eng);
     if (s == dnnl_success) s = fv_onednn_add_arg(&c->forward, DNNL_ARG_SRC, &src8, eng, NULL);
@@ -307,7 +285,7 @@ static fv_status conv_plan(const fv_node *node, void *engine, const fv_plan_opti
     TRY(dnnl_primitive_desc_create(&fwd_pd, &fd, fused ? fused : attr, ctx->engine, NULL));
     fv_onednn_implementation(fwd_pd, c->implementation, sizeof c->implementation);
     const dnnl_memory_desc_t *fwd_w = dnnl_primitive_desc_query_md(fwd_pd, dnnl_query_weights_md, 0);
-    TRY(plan_weights_copy(&c->fwd_w, ctx, &wts, fwd_w, 0));
+    TRY(plan_weights_copy(&c->fwd_w, ctx, &wts, fwd_w, 0, node->params[0].count));
     TRY(fv_onednn_make_prim(&c->forward, fwd_pd, ctx->engine));
     TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_SRC, &src_op, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_WEIGHTS, fwd_w, ctx->engine, c->fwd_w.buffer));
@@ -318,7 +296,7 @@ static fv_status conv_plan(const fv_node *node, void *engine, const fv_plan_opti
                                                          pad_l, pad_r));
     TRY(dnnl_primitive_desc_create(&bd_pd, &bdd, attr, ctx->engine, fwd_pd));
     const dnnl_memory_desc_t *bd_w = dnnl_primitive_desc_query_md(bd_pd, dnnl_query_weights_md, 0);
-    if (!dnnl_memory_desc_equal(bd_w, fwd_w)) TRY(plan_weights_copy(&c->bwd_data_w, ctx, &wts, bd_w, 0));
+    if (!dnnl_memory_desc_equal(bd_w, fwd_w)) TRY(plan_weights_copy(&c->bwd_data_w, ctx, &wts, bd_w, 0, node->params[0].count));
     TRY(fv_onednn_make_prim(&c->backward_data, bd_pd, ctx->engine));
     TRY(fv_onednn_add_arg(&c->backward_data, DNNL_ARG_DIFF_DST, &dst_op, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&c->backward_data, DNNL_ARG_WEIGHTS, bd_w, ctx->engine,
@@ -329,7 +307,7 @@ static fv_status conv_plan(const fv_node *node, void *engine, const fv_plan_opti
                                                             l->use_bias ? &bias : NULL, &dst_op, strides, dil, pad_l, pad_r));
     TRY(dnnl_primitive_desc_create(&bw_pd, &bwd, attr, ctx->engine, fwd_pd));
     const dnnl_memory_desc_t *bw_dw = dnnl_primitive_desc_query_md(bw_pd, dnnl_query_diff_weights_md, 0);
-    TRY(plan_weights_copy(&c->bwd_dw, ctx, &wts, bw_dw, 1));
+    TRY(plan_weights_copy(&c->bwd_dw, ctx, &wts, bw_dw, 1, node->params[0].count));
     TRY(fv_onednn_make_prim(&c->backward_weights, bw_pd, ctx->engine));
     TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_SRC, &src_op, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_DIFF_DST, &dst_op, ctx->engine, NULL));

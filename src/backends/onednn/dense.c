@@ -20,33 +20,21 @@ typedef struct dense_state {
     prim forward, backward_data, backward_weights;
     prim cast_x, cast_w, cast_dy; /* f32 -> bf16 into the step's cast room */
     char implementation[64];      /* the forward product's */
-    /* int8: the weights quantised (In, Out), the output scales, and the float weights they
-     * were quantised from (to tell when they change) */
+    /* int8: the weights quantised (In, Out) and the output scales */
     int8_t *q_weights;
-    float *output_scales, *seen;
-    void *w16; /* bf16 inference plans: the weights in bf16, kept (forward_bf16) */
-    uint64_t seen_version;
-    int seen_valid;
+    float *output_scales;
+    void *w16;         /* bf16 inference plans: the weights in bf16, kept (forward_bf16) */
+    weights_seen seen; /* the float weights last quantised (int8) or converted to w16 */
 } dense_state;
-
-static fv_status cast(prim *p, const float *from, void *to, dnnl_ctx *ctx, fv_error *err) {
-    fv_onednn_bind(p, DNNL_ARG_FROM, from);
-    fv_onednn_bind(p, DNNL_ARG_TO, to);
-    return fv_onednn_run(p, ctx, err);
-}
 
 static fv_status forward_int8(const fv_node *node, dense_state *d, const fv_step *s, int rows, int in, int out, fv_error *err) {
     const fv_dense_settings *l = &node->layer.dense;
-    size_t n = (size_t)in * out;
-    int fresh = !(d->seen_valid && s->weights_version && s->weights_version == d->seen_version);
-    d->seen_version = s->weights_version;
-    if (fresh && !(d->seen_valid && memcmp(d->seen, s->param[0], n * sizeof(float)) == 0)) {
-        fv_quantize_weights(s->param[0], n, out, d->q_weights, d->output_scales);
+    if (fv_onednn_weights_changed(&d->seen, s->param[0], s->weights_version)) {
+        fv_quantize_weights(s->param[0], (size_t)in * out, out, d->q_weights, d->output_scales);
         for (int k = 0; k < out; k++) d->output_scales[k] *= l->input_scale;
-        memcpy(d->seen, s->param[0], n * sizeof(float));
-        d->seen_valid = 1;
+        fv_onednn_weights_converted(&d->seen, s->param[0]);
     }
-    if (cast(&d->cast_x, s->in[0], s->cast[FV_CAST_IN], d->ctx, err) != FV_OK) return FV_ERR; /* quantised */
+    if (fv_onednn_convert(&d->cast_x, s->in[0], s->cast[FV_CAST_IN], d->ctx, err) != FV_OK) return FV_ERR; /* quantised */
     fv_onednn_bind(&d->forward, DNNL_ARG_SRC, s->cast[FV_CAST_IN]);
     fv_onednn_bind(&d->forward, DNNL_ARG_DST, s->out);
     if (fv_onednn_run(&d->forward, d->ctx, err) != FV_OK) return FV_ERR;
@@ -55,16 +43,16 @@ static fv_status forward_int8(const fv_node *node, dense_state *d, const fv_step
 }
 
 /* Inference plans keep the bf16 weights (w16) and convert them again only when the network's
- * weights_version says they may have changed: VGG16's 25088 x 4096 layer took most of a batch-1
- * pass converting its 400 MB of weights each time. Training converts them each step into the
- * shared cast room (they change every step). */
+ * weights_version says they may have changed (no copy is compared: VGG16's 25088 x 4096 layer,
+ * whose 400 MB took most of a batch-1 pass to convert each time, would need another 400). Training
+ * converts them each step into the shared cast room (they change every step). */
 static fv_status forward_bf16(const fv_node *node, dense_state *d, const fv_step *s, fv_error *err) {
     void *w16 = d->w16 ? d->w16 : s->cast[FV_CAST_OTHER];
-    int fresh = !(d->w16 && d->seen_valid && s->weights_version && s->weights_version == d->seen_version);
-    if (cast(&d->cast_x, s->in[0], s->cast[FV_CAST_IN], d->ctx, err) != FV_OK ||
-        (fresh && cast(&d->cast_w, s->param[0], w16, d->ctx, err) != FV_OK))
+    int fresh = !d->w16 || fv_onednn_weights_changed(&d->seen, s->param[0], s->weights_version);
+    if (fv_onednn_convert(&d->cast_x, s->in[0], s->cast[FV_CAST_IN], d->ctx, err) != FV_OK ||
+        (fresh && fv_onednn_convert(&d->cast_w, s->param[0], w16, d->ctx, err) != FV_OK))
         return FV_ERR;
-    d->seen_version = s->weights_version, d->seen_valid = d->w16 != NULL;
+    if (fresh && d->w16) fv_onednn_weights_converted(&d->seen, s->param[0]);
     fv_onednn_bind(&d->forward, DNNL_ARG_SRC, s->cast[FV_CAST_IN]);
     fv_onednn_bind(&d->forward, DNNL_ARG_WEIGHTS, w16);
     fv_onednn_bind(&d->forward, DNNL_ARG_BIAS, node->layer.dense.use_bias ? s->param[1] : NULL);
@@ -86,16 +74,16 @@ static void bias_gradient_bf16(const uint16_t *dy, size_t rows, int channels, fl
 }
 
 static fv_status backward_bf16(const fv_node *node, dense_state *d, const float *dy, const fv_step *s, int rows, int out, fv_error *err) {
-    if (cast(&d->cast_dy, dy, s->cast[FV_CAST_D_OUT], d->ctx, err) != FV_OK) return FV_ERR;
+    if (fv_onednn_convert(&d->cast_dy, dy, s->cast[FV_CAST_D_OUT], d->ctx, err) != FV_OK) return FV_ERR;
     if (node->layer.dense.use_bias) bias_gradient_bf16(s->cast[FV_CAST_D_OUT], (size_t)rows, out, s->d_param[1]);
     if (s->d_in[0]) { /* dx = dy . w^T; the cast room is shared, so w is converted again */
-        if (cast(&d->cast_w, s->param[0], s->cast[FV_CAST_OTHER], d->ctx, err) != FV_OK) return FV_ERR;
+        if (fv_onednn_convert(&d->cast_w, s->param[0], s->cast[FV_CAST_OTHER], d->ctx, err) != FV_OK) return FV_ERR;
         fv_onednn_bind(&d->backward_data, DNNL_ARG_SRC, s->cast[FV_CAST_D_OUT]);
         fv_onednn_bind(&d->backward_data, DNNL_ARG_WEIGHTS, s->cast[FV_CAST_OTHER]);
         fv_onednn_bind(&d->backward_data, DNNL_ARG_DST, s->d_in[0]);
         if (fv_onednn_run(&d->backward_data, d->ctx, err) != FV_OK) return FV_ERR;
     }
-    if (cast(&d->cast_x, s->in[0], s->cast[FV_CAST_IN], d->ctx, err) != FV_OK) return FV_ERR;
+    if (fv_onednn_convert(&d->cast_x, s->in[0], s->cast[FV_CAST_IN], d->ctx, err) != FV_OK) return FV_ERR;
     fv_onednn_bind(&d->backward_weights, DNNL_ARG_SRC, s->cast[FV_CAST_IN]); /* dw = x^T . dy */
     fv_onednn_bind(&d->backward_weights, DNNL_ARG_WEIGHTS, s->cast[FV_CAST_D_OUT]);
     fv_onednn_bind(&d->backward_weights, DNNL_ARG_DST, s->d_param[0]);
@@ -142,7 +130,7 @@ static void dense_release(void *state) {
     if (!d) return;
     prim *all[] = {&d->forward, &d->backward_data, &d->backward_weights, &d->cast_x, &d->cast_w, &d->cast_dy};
     for (int i = 0; i < FV_COUNT(all); i++) fv_onednn_free_prim(all[i]);
-    free(d->q_weights), free(d->output_scales), free(d->seen), free(d->w16);
+    free(d->q_weights), free(d->output_scales), free(d->seen.copy), free(d->w16);
     free(d);
 }
 
@@ -185,10 +173,11 @@ static fv_status dense_plan(const fv_node *node, void *engine, const fv_plan_opt
     d->ctx = engine;
     int small = (double)rows * in * out < ONE_THREAD_BELOW, threads = fv_onednn_limit_threads(small);
     dnnl_memory_desc_t x, x16, xt16, w, w16, wt16, y, dy16, dx, bias, x8, w8, sums;
+    d->seen.count = (size_t)in * out;
     if (int8) {
         d->q_weights = malloc((size_t)in * out), d->output_scales = malloc((size_t)out * sizeof(float));
-        d->seen = malloc((size_t)in * out * sizeof(float));
-        if (!d->q_weights || !d->output_scales || !d->seen) {
+        d->seen.copy = malloc((size_t)in * out * sizeof(float));
+        if (!d->q_weights || !d->output_scales || !d->seen.copy) {
             fv_fail(err, "out of memory");
             goto fail;
         }
@@ -200,9 +189,7 @@ static fv_status dense_plan(const fv_node *node, void *engine, const fv_plan_opt
         TRY(make_matmul(&d->forward, &x8, &w8, NULL, &sums, d->ctx, d->implementation));
         fv_onednn_bind(&d->forward, DNNL_ARG_WEIGHTS, d->q_weights);
         d->forward.one_thread = d->cast_x.one_thread = small;
-        fv_onednn_restore_threads(threads);
-        *state = d;
-        return FV_OK;
+        goto planned;
     }
     TRY(matrix(&x, rows, in, dnnl_f32, 0));
     TRY(matrix(&x16, rows, in, dnnl_bf16, 0));
@@ -226,6 +213,7 @@ static fv_status dense_plan(const fv_node *node, void *engine, const fv_plan_opt
     }
     prim *all[] = {&d->forward, &d->backward_data, &d->backward_weights, &d->cast_x, &d->cast_w, &d->cast_dy};
     for (int i = 0; i < FV_COUNT(all); i++) all[i]->one_thread = small;
+planned:
     fv_onednn_restore_threads(threads);
     *state = d;
     return FV_OK;

@@ -61,15 +61,37 @@ dnnl_status_t fv_onednn_make_prim(prim *p, dnnl_primitive_desc_t pd, dnnl_engine
     return dnnl_success;
 }
 
-dnnl_status_t fv_onednn_make_reorder(prim *p, const dnnl_memory_desc_t *from, void *from_data, const dnnl_memory_desc_t *to,
-                                     void *to_data, dnnl_engine_t eng) {
+static dnnl_status_t make_reorder(prim *p, const dnnl_memory_desc_t *from, void *from_data, const dnnl_memory_desc_t *to, void *to_data,
+                                  const_dnnl_primitive_attr_t attr, dnnl_engine_t eng) {
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, from, eng, to, eng, NULL);
+    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, from, eng, to, eng, attr);
     if (s == dnnl_success) s = fv_onednn_make_prim(p, pd, eng);
     if (s == dnnl_success) s = fv_onednn_add_arg(p, DNNL_ARG_FROM, from, eng, from_data);
     if (s == dnnl_success) s = fv_onednn_add_arg(p, DNNL_ARG_TO, to, eng, to_data);
     if (pd) dnnl_primitive_desc_destroy(pd);
     return s;
+}
+
+dnnl_status_t fv_onednn_make_reorder(prim *p, const dnnl_memory_desc_t *from, void *from_data, const dnnl_memory_desc_t *to,
+                                     void *to_data, dnnl_engine_t eng) {
+    return make_reorder(p, from, from_data, to, to_data, NULL, eng);
+}
+
+fv_status fv_onednn_convert(prim *p, const void *from, void *to, dnnl_ctx *ctx, fv_error *err) {
+    fv_onednn_bind(p, DNNL_ARG_FROM, from);
+    fv_onednn_bind(p, DNNL_ARG_TO, to);
+    return fv_onednn_run(p, ctx, err);
+}
+
+int fv_onednn_weights_changed(weights_seen *seen, const float *w, uint64_t version) {
+    int same_version = seen->valid && version && version == seen->version;
+    seen->version = version;
+    return !same_version && !(seen->valid && seen->copy && memcmp(seen->copy, w, seen->count * sizeof *w) == 0);
+}
+
+void fv_onednn_weights_converted(weights_seen *seen, const float *w) {
+    if (seen->copy) memcpy(seen->copy, w, seen->count * sizeof *w);
+    seen->valid = 1;
 }
 
 void fv_onednn_implementation(const_dnnl_primitive_desc_t pd, char *buf, size_t size) {
@@ -80,15 +102,10 @@ void fv_onednn_implementation(const_dnnl_primitive_desc_t pd, char *buf, size_t 
 
 dnnl_status_t fv_onednn_make_quantizer(prim *p, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, float scale, dnnl_engine_t eng) {
     dnnl_primitive_attr_t attr = NULL;
-    dnnl_primitive_desc_t pd = NULL;
     const float inverse = 1.0f / scale; /* the product the reference forms */
     dnnl_status_t s = dnnl_primitive_attr_create(&attr);
     if (s == dnnl_success) s = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &inverse);
-    if (s == dnnl_success) s = dnnl_reorder_primitive_desc_create(&pd, from, eng, to, eng, attr);
-    if (s == dnnl_success) s = fv_onednn_make_prim(p, pd, eng);
-    if (s == dnnl_success) s = fv_onednn_add_arg(p, DNNL_ARG_FROM, from, eng, NULL);
-    if (s == dnnl_success) s = fv_onednn_add_arg(p, DNNL_ARG_TO, to, eng, NULL);
-    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (s == dnnl_success) s = make_reorder(p, from, NULL, to, NULL, attr, eng);
     if (attr) dnnl_primitive_attr_destroy(attr);
     return s;
 }

@@ -49,6 +49,25 @@ dnnl_status_t fv_onednn_make_prim(prim *p, dnnl_primitive_desc_t pd, dnnl_engine
  * from_data and to_data (NULL: bound at each step). */
 dnnl_status_t fv_onednn_make_reorder(prim *p, const dnnl_memory_desc_t *from, void *from_data, const dnnl_memory_desc_t *to,
                                      void *to_data, dnnl_engine_t eng);
+/* Runs a reorder planned with its FROM and TO unbound, from `from` into `to`. */
+fv_status fv_onednn_convert(prim *p, const void *from, void *to, dnnl_ctx *ctx, fv_error *err);
+
+/* The float weights a kernel last converted into a form of its own (a blocked layout, bf16,
+ * int8), so that it converts them again only when they may have changed. In an inference plan
+ * the network's weights_version says whether they can have changed at all (comparing ResNet50's
+ * 100 MB of weights took 8 of its 52 ms at batch 1); without one (training: 0) the values are
+ * compared (a few microseconds; converting mnist-cnn's second kernel, ~60, half its batch-1
+ * latency). copy NULL: the version alone decides. */
+typedef struct weights_seen {
+    float *copy;
+    size_t count;
+    uint64_t version;
+    int valid;
+} weights_seen;
+/* 1 when w (seen->count values) may differ from what was seen last; records the version. */
+int fv_onednn_weights_changed(weights_seen *seen, const float *w, uint64_t version);
+/* After converting w: what the next call compares against. */
+void fv_onednn_weights_converted(weights_seen *seen, const float *w);
 /* x (f32) quantised to s8 as the reference does (fv_step_input: x / scale rounded to nearest even,
  * saturated), as a reorder: JIT-compiled for the CPU, where the plain C loop is SSE2. */
 dnnl_status_t fv_onednn_make_quantizer(prim *p, const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, float scale, dnnl_engine_t eng);
