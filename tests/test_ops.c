@@ -380,9 +380,7 @@ static void check_int8(test_counts *t, const op_case *c, fv_backend backend, fv_
         CHECK(t, net != NULL, "%s: %s", what, net ? "" : err.message);
         if (!net) return fv_net_free(nets[0]);
         for (int i = 0; i < fv_net_node_count(net); i++) {
-            fv_layer_kind kind = fv_net_node_layer(net, i)->kind;
-            if (kind == FV_LAYER_CONV1D || kind == FV_LAYER_CONV2D || kind == FV_LAYER_CONV3D || kind == FV_LAYER_DENSE)
-                scaled += fv_net_set_input_scale(net, i, 0.02f, &err) == FV_OK;
+            if (fv_kind_quantisable(fv_net_node_layer(net, i)->kind)) scaled += fv_net_set_input_scale(net, i, 0.02f, &err) == FV_OK;
         }
         fv_net_set_precision(net, FV_PRECISION_INT8);
         fv_status st = fv_net_plan_mode(net, c->batch, k ? backend : FV_BACKEND_REFERENCE, mode, 3, &err);

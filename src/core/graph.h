@@ -234,6 +234,9 @@ const float *fv_step_weights(const fv_step *s, float input_scale, const float *w
  * with the symmetric scale max|w| / 127 of each (1 for an all-zero channel). The reference's
  * inputs are quantised the same way (fv_step_input); oneDNN's with a reorder. */
 float fv_weight_scale(const float *w, size_t n, int channels, int c);
+/* The kinds int8 quantises (convolutions 1-D to 3-D, dense), and a layer's input scale (0: none). */
+int fv_kind_quantisable(fv_layer_kind kind);
+float fv_layer_input_scale(const fv_layer *layer);
 void fv_quantize_weights(const float *w, size_t n, int channels, int8_t *q, float *scale);
 /* y (rows x channels) holds int32 sums (a backend's int8 products): each becomes
  * sum * scale[channel] + bias[channel] (bias may be NULL), in place. */

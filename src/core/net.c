@@ -64,11 +64,6 @@ static void auto_name(fv_net *net, const fv_layer *layer, char *out) {
     } while (name_taken(net, out));
 }
 
-static int has_input_scale(const fv_layer *l) {
-    return ((l->kind == FV_LAYER_CONV1D || l->kind == FV_LAYER_CONV2D || l->kind == FV_LAYER_CONV3D) && l->conv.input_scale > 0.0f) ||
-           (l->kind == FV_LAYER_DENSE && l->dense.input_scale > 0.0f);
-}
-
 int fv_net_add_from(fv_net *net, const fv_layer *layer, const char *name, const int *inputs,
                     int n_inputs, fv_error *err) {
     const fv_op *op = fv_op_for(layer->kind);
@@ -141,7 +136,7 @@ int fv_net_add_from(fv_net *net, const fv_layer *layer, const char *name, const 
         net->params[net->n_params++] = (param_ref){net->n_nodes, p};
     }
     net->nodes[net->n_nodes] = node;
-    if (has_input_scale(layer)) net->precision = FV_PRECISION_INT8; /* a quantised model runs as it was quantised */
+    if (fv_layer_input_scale(layer) > 0.0f) net->precision = FV_PRECISION_INT8; /* a quantised model runs as it was quantised */
     return net->n_nodes++;
 }
 
@@ -213,10 +208,9 @@ fv_status fv_net_set_input_scale(fv_net *net, int node, float scale, fv_error *e
     if (!valid_node(net, node)) return fv_fail(err, "'%s' has no node %d", net->name, node);
     if (!(scale >= 0.0f && scale < 1e30f)) return fv_fail(err, "an input scale must be a finite number >= 0");
     fv_layer *l = &net->nodes[node].layer;
-    if (l->kind == FV_LAYER_CONV1D || l->kind == FV_LAYER_CONV2D || l->kind == FV_LAYER_CONV3D) l->conv.input_scale = scale;
-    else if (l->kind == FV_LAYER_DENSE) l->dense.input_scale = scale;
-    else return fv_fail(err, "layer '%s' (%s) has no input scale: only convolutions and dense layers are quantised", net->nodes[node].name,
+    if (!fv_kind_quantisable(l->kind)) return fv_fail(err, "layer '%s' (%s) has no input scale: only convolutions and dense layers are quantised", net->nodes[node].name,
                         fv_layer_kind_name(l->kind));
+    *(l->kind == FV_LAYER_DENSE ? &l->dense.input_scale : &l->conv.input_scale) = scale;
     fv_net_release_plan(net);
     fv_net_free(net->inspection); /* its definition is out of date */
     net->inspection = NULL;

@@ -36,12 +36,21 @@ float fv_weight_scale(const float *w, size_t n, int channels, int c) {
     return most > 0.0f ? most / 127.0f : 1.0f;
 }
 
-void fv_quantize_weights(const float *w, size_t n, int channels, int8_t *q, float *scale) {
+/* Weights quantised per output channel (the last axis): into q and scale (a backend's int8), or
+ * dequantised into dequantized (the reference's). */
+static void quantize_channels(const float *w, size_t n, int channels, int8_t *q, float *scale, float *dequantized) {
     for (int c = 0; c < channels; c++) {
-        float s = scale[c] = fv_weight_scale(w, n, channels, c), inv = 1.0f / s;
-        for (size_t i = (size_t)c; i < n; i += (size_t)channels) q[i] = (int8_t)quantize(w[i], inv);
+        float s = fv_weight_scale(w, n, channels, c), inv = 1.0f / s;
+        if (scale) scale[c] = s;
+        for (size_t i = (size_t)c; i < n; i += (size_t)channels) {
+            float v = quantize(w[i], inv);
+            if (q) q[i] = (int8_t)v;
+            if (dequantized) dequantized[i] = s * v;
+        }
     }
 }
+
+void fv_quantize_weights(const float *w, size_t n, int channels, int8_t *q, float *scale) { quantize_channels(w, n, channels, q, scale, NULL); }
 
 void fv_dequantize_rows(float *y, size_t rows, int channels, const float *scale, const float *bias) {
 #pragma omp parallel for if (rows * (size_t)channels > 32768)
@@ -63,12 +72,8 @@ static const float *dequantized_input(const fv_step *s, const float *x, size_t n
 }
 
 static const float *dequantized_weights(const fv_step *s, const float *w, size_t n, int channels) {
-    float *dst = s->cast[FV_CAST_OTHER];
-    for (int c = 0; c < channels; c++) {
-        float sc = fv_weight_scale(w, n, channels, c), inv = 1.0f / sc;
-        for (size_t i = (size_t)c; i < n; i += (size_t)channels) dst[i] = sc * quantize(w[i], inv);
-    }
-    return dst;
+    quantize_channels(w, n, channels, NULL, NULL, s->cast[FV_CAST_OTHER]);
+    return s->cast[FV_CAST_OTHER];
 }
 
 const float *fv_step_input(const fv_step *s, float input_scale, const float *x, size_t n) {
@@ -87,6 +92,14 @@ const float *fv_step_operand(const fv_step *s, int slot, const float *src, size_
 #pragma omp parallel for simd if (n > 32768)
     for (size_t i = 0; i < n; i++) dst[i] = fv_bf16_round(src[i]);
     return dst;
+}
+
+int fv_kind_quantisable(fv_layer_kind kind) {
+    return kind == FV_LAYER_CONV1D || kind == FV_LAYER_CONV2D || kind == FV_LAYER_CONV3D || kind == FV_LAYER_DENSE;
+}
+
+float fv_layer_input_scale(const fv_layer *l) {
+    return !fv_kind_quantisable(l->kind) ? 0.0f : l->kind == FV_LAYER_DENSE ? l->dense.input_scale : l->conv.input_scale;
 }
 
 void fv_net_set_precision(fv_net *net, fv_precision precision) { net->precision = precision; }

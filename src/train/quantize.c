@@ -13,10 +13,6 @@
 #define BINS 2048
 #define PERCENTILE 0.9999 /* of |x|: what the percentile scale covers, clipping the rest */
 
-static int quantisable(const fv_layer *l) {
-    return l->kind == FV_LAYER_CONV1D || l->kind == FV_LAYER_CONV2D || l->kind == FV_LAYER_CONV3D || l->kind == FV_LAYER_DENSE;
-}
-
 const char *fv_calibration_name(fv_calibration method) { return method == FV_CALIBRATION_PERCENTILE ? "percentile" : "minmax"; }
 
 /* One calibration layer: its node, the node its input comes from, and what was seen of |input|. */
@@ -129,7 +125,7 @@ fv_status fv_quantize(fv_net *net, const fv_dataset *data, size_t samples, fv_ba
     samples = samples < data->count ? samples : data->count;
     if (samples == 0) return fv_fail(err, "quantising '%s' needs calibration samples, and there are none", fv_net_name(net));
     calibration c = {0};
-    for (int i = 0; i < fv_net_node_count(net); i++) c.n_layers += quantisable(fv_net_node_layer(net, i));
+    for (int i = 0; i < fv_net_node_count(net); i++) c.n_layers += fv_kind_quantisable(fv_net_node_layer(net, i)->kind);
     if (c.n_layers == 0) return fv_fail(err, "'%s' has no convolution or dense layer to quantise", fv_net_name(net));
     /* the inspection plan keeps every activation and its gradient: a batch within 1 GB of them */
     int batch = samples < CALIBRATION_BATCH ? (int)samples : CALIBRATION_BATCH;
@@ -142,7 +138,7 @@ fv_status fv_quantize(fv_net *net, const fv_dataset *data, size_t samples, fv_ba
     float *x = malloc((size_t)batch * fv_shape_count(in) * sizeof *x);
     fv_status st = c.layers && c.reference && x ? FV_OK : fv_fail(err, "out of memory quantising '%s'", fv_net_name(net));
     for (int i = 0, k = 0; st == FV_OK && i < fv_net_node_count(net); i++)
-        if (quantisable(fv_net_node_layer(net, i))) {
+        if (fv_kind_quantisable(fv_net_node_layer(net, i)->kind)) {
             int source;
             fv_net_node_inputs(net, i, &source, 1);
             c.layers[k++] = (seen_input){.node = i, .source = source};
