@@ -14,13 +14,7 @@ accuracy=$(sed -n 's/^Test set: .*accuracy \([0-9.]*\)%.*/\1/p' "$dir/train.log"
 check "fine-tuned in fovea to >= 90% (got ${accuracy:-none}%)" "[ -n '$accuracy' ] && awk -v a='$accuracy' 'BEGIN { exit !(a >= 90) }'"
 check "exported again" "'$fovea' export '$dir/tuned.fvm' -o '$dir/tuned.onnx'"
 check "onnx.checker passes" "$py -c \"import onnx; onnx.checker.check_model(onnx.load('$dir/tuned.onnx'), full_check=True)\""
-$py - "$dir" <<'PY'
-import gzip, sys, numpy as np
-with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") as f:
-    x = np.frombuffer(f.read()[16:], np.uint8)[: 500 * 784].reshape(500, 28, 28, 1).astype(np.float32) / 255
-np.save(f"{sys.argv[1]}/test.nhwc.npy", x)
-np.save(f"{sys.argv[1]}/test.nchw.npy", np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
-PY
+$py "$src/tests/fashion_npy.py" "$dir" 500
 check "fovea's outputs" "'$fovea' forward '$dir/tuned.fvm' --input '$dir/test.nhwc.npy' --output '$dir/fovea.npy'"
 check "ONNX Runtime runs the export" "node '$src/tests/ort_run.js' '$dir/tuned.onnx' '$dir/test.nchw.npy' '$dir/ort.npy'"
 check "ONNX Runtime equals fovea within 1e-5" "$py -c \"
