@@ -428,8 +428,16 @@ fv_precision fv_net_precision(const fv_net *net);
  * need it; fit turns it off, since training does not). */
 int fv_net_want_input_grad(fv_net *net, int on); /* returns the previous setting */
 
-/* Restarts the random stream that dropout draws from (planning also seeds it). */
+/* Restarts the random stream that dropout draws from (planning also seeds it). Each sample's
+ * mask derives from this seed, the layer and the sample's place in the run (fv_fit numbers the
+ * samples of an epoch 0, 1, ...), so a batch split across ranks drops what one process would. */
 void fv_net_reseed(fv_net *net, uint64_t seed);
+void fv_net_set_first_sample(fv_net *net, uint64_t first); /* the next batch's first sample number (0 after reseed) */
+
+/* The parameter gradients as one flat block of *count floats: every fv_param_info.grad points
+ * into it, in fv_net_param order with padding between (zero). NULL before a training or
+ * inspection plan. What a data-parallel step sums across ranks. */
+float *fv_net_gradient_block(fv_net *net, size_t *count);
 
 /* input: batch x input shape, copied in. training selects dropout and batch statistics. */
 fv_status fv_net_forward(fv_net *net, const float *input, int training, fv_error *err);
@@ -600,8 +608,8 @@ typedef struct fv_epoch_log {
 typedef struct fv_fit_position {
     int epoch;                /* the epoch under way, counting from 0 */
     int batch;                /* its batches done */
-    uint64_t augment_rng;     /* the augmentation's random stream */
-    uint64_t dropout_rng;     /* the network's (dropout) random stream */
+    uint64_t augment_rng;     /* unused (0): augmentation and dropout derive from each sample's */
+    uint64_t dropout_rng;     /* number in the epoch, so a position needs no stream state */
     double loss_sum;          /* the epoch's running sums so far, for its log */
     uint64_t correct;
 } fv_fit_position;
@@ -611,7 +619,8 @@ typedef struct fv_fit_config {
     int batch_size;           /* the network is planned for it; a last partial batch is dropped */
     int initial_epoch;        /* resuming: epochs before this one are done */
     fv_loss loss;
-    uint64_t seed;            /* shuffling, dropout and augmentation of epoch e derive from (seed, e) */
+    uint64_t seed;            /* shuffling of epoch e derives from (seed, e); dropout and augmentation
+                                 of its sample i from (seed, e, i) */
     int shuffle;
     const fv_dataset *validation; /* evaluated after each epoch, or NULL */
     int patience;             /* early stopping: epochs without a better val_loss; 0 = off */
@@ -636,6 +645,10 @@ typedef struct fv_fit_config {
      * position (or, after an epoch's last batch, ends the epoch as usual, on_epoch included) and
      * returns FV_OK with result->interrupted set. NULL: never. */
     const volatile sig_atomic_t *interrupt;
+    /* Data-parallel training (fv_net_set_comm): the gradients are summed in buckets of about this
+     * many bytes, each started once backward has finished its layers (default 2 MB; 0: one sum
+     * after backward, no overlap). */
+    size_t bucket_bytes;
 } fv_fit_config;
 
 typedef struct fv_fit_result {
@@ -646,7 +659,43 @@ typedef struct fv_fit_result {
     int stopped_early;
     int interrupted;          /* config->interrupt stopped it, at `stopped_at` */
     fv_fit_position stopped_at; /* the next batch to run (batch 0 of the next epoch after an epoch's end) */
+    double step_seconds;      /* data-parallel: the training steps' time, and of it the time spent */
+    double sum_wait_seconds;  /* waiting for the gradient sums (what the overlap did not hide) */
 } fv_fit_result;
+
+/* ---- Data-parallel training: a communicator among ranks (processes). fovea's own is Open MPI's
+ * (fv_comm_mpi); another transport fills in the same struct. Every call is collective: each rank
+ * makes it, in the same order. A call that fails (a rank died) returns FV_ERR with the reason, and
+ * so does every later call. */
+typedef struct fv_comm fv_comm;
+struct fv_comm {
+    int rank, size;
+    /* Sums n floats (doubles) across ranks, in place; every rank gets the same sum. */
+    fv_status (*sum_floats)(fv_comm *comm, float *values, size_t n, fv_error *err);
+    fv_status (*sum_doubles)(fv_comm *comm, double *values, size_t n, fv_error *err);
+    /* The same sum of floats, started without waiting; finish_sums waits for every one started. */
+    fv_status (*start_sum)(fv_comm *comm, float *values, size_t n, fv_error *err);
+    fv_status (*finish_sums)(fv_comm *comm, double *waited_seconds, fv_error *err);
+    fv_status (*broadcast)(fv_comm *comm, void *bytes, size_t n, int root, fv_error *err);
+    /* Ends every rank of the job (a tool calls it after a failure; the library never does). */
+    void (*abort_job)(fv_comm *comm, int code);
+    void (*free)(fv_comm *comm); /* finalises the transport */
+    void *impl;
+};
+/* Open MPI's COMM_WORLD when this process was started by mpirun (else, and when fovea was built
+ * without MPI, NULL with the reason). A call that waits longer than timeout_seconds for another
+ * rank fails (0: 60 s). threads (or NULL): set to this rank's share of the machine's cores. */
+fv_comm *fv_comm_mpi(double timeout_seconds, int *threads, fv_error *err);
+int fv_comm_mpi_built(void);   /* whether this library has the MPI communicator */
+int fv_comm_mpi_launched(void); /* whether this process looks started by mpirun (its environment) */
+/* From now on the network is one replica among comm's ranks (NULL: alone again): fv_fit splits each
+ * batch of batch_size samples across the ranks (rank r takes its share, in order), sums the
+ * gradients in buckets as backward finishes their layers, and gives every rank the same weights
+ * (the ones one process would reach, up to the order of sums); batch normalisation uses the whole
+ * batch's statistics; fv_evaluate and validation evaluate a shard on each rank and sum. The
+ * network is planned again. The weights must be equal on every rank (fv_fit broadcasts rank 0's). */
+void fv_net_set_comm(fv_net *net, fv_comm *comm);
+fv_comm *fv_net_comm(const fv_net *net);
 
 fv_fit_config fv_fit_defaults(void); /* 10 epochs, batch 32, softmax cross-entropy, shuffle, seed 1 */
 /* Trains with the optimizer; plans the network for the batch size (on its backend) if needed

@@ -78,7 +78,7 @@ class _FitConfig(ctypes.Structure):
                 ("flip_horizontal", ctypes.c_int), ("rotate_degrees", ctypes.c_float), ("progress", ctypes.c_void_p),
                 ("on_batch", ctypes.c_void_p), ("on_epoch", ctypes.c_void_p), ("checkpoint_every", ctypes.c_int),
                 ("checkpoint_seconds", ctypes.c_double), ("on_checkpoint", ctypes.c_void_p), ("resume_at", ctypes.c_void_p),
-                ("user", ctypes.c_void_p), ("interrupt", ctypes.c_void_p)]
+                ("user", ctypes.c_void_p), ("interrupt", ctypes.c_void_p), ("bucket_bytes", ctypes.c_size_t)]
 
 
 class _OptimizerConfig(ctypes.Structure):

@@ -21,6 +21,7 @@ typedef struct train_ctx {
     fv_train_state state; /* its history has room for every epoch */
     int stop_after, run_epochs;
     int save_failed;
+    int writer;           /* this process writes the files: the only one, or rank 0 of an MPI job */
 } train_ctx;
 
 /* The signal (SIGINT, SIGTERM) that asked training to stop. A handler can only reach static
@@ -50,6 +51,7 @@ static void catch_stop_signals(void) {
 
 /* Saves the model; at: a mid-epoch position (NULL at an epoch's end). */
 static int save_checkpoint(train_ctx *t, int epochs_done, const fv_fit_position *at) {
+    if (!t->writer) return 1;
     fv_error err;
     t->state.epochs_done = epochs_done;
     t->state.has_position = at != NULL;
@@ -66,7 +68,7 @@ static int on_epoch(const fv_epoch_log *log, void *user) {
     train_ctx *t = user;
     t->state.history[t->state.n_history++] = *log;
     if (t->out && !save_checkpoint(t, log->epoch, NULL)) return 1;
-    if (t->report) {
+    if (t->report && t->writer) {
         fv_error err;
         t->page.n_history = t->state.n_history, t->page.seconds = fv_time_seconds() - t->page.seconds_start;
         if (report_write(t->report, &t->page, &err) != FV_OK) return fprintf(stderr, "fovea: %s\n", err.message), t->save_failed = 1, 1;
@@ -118,13 +120,41 @@ static fv_loss default_loss(const fv_net *net, int kind) {
     return loss;
 }
 
+/* Ends this rank's part: after a failure the whole job ends (the others may wait on this one). */
+static int leave_job(fv_comm *comm, int rc) {
+    if (!comm) return rc;
+    fflush(stdout), fflush(stderr);
+    if (rc != 0 && rc < 128) comm->abort_job(comm, rc);
+    comm->free(comm);
+    return rc;
+}
+
 typedef struct train_options {
     cli_common common;
     const char *data, *report, *optimizer, *schedule, *loss;
     long epochs, seed, patience, shift, stop_after, step_epochs, checkpoint_every;
-    double checkpoint_seconds, lr, momentum, weight_decay, val_split, rotate, smoothing, gamma;
+    double checkpoint_seconds, lr, momentum, weight_decay, val_split, rotate, smoothing, gamma, rank_timeout, bucket_mb;
     int nesterov, flip, no_test;
 } train_options;
+
+/* Under mpirun: this process is one rank of a data-parallel job (fv_net_set_comm). Its share of
+ * the cores unless --threads or OMP_NUM_THREADS says otherwise; only rank 0 prints. NULL alone, or
+ * *failed with the reason printed. */
+static fv_comm *join_job(const train_options *o, int *failed) {
+    *failed = 0;
+    if (!fv_comm_mpi_launched()) return NULL;
+    fv_error err;
+    int threads = 0;
+    fv_comm *comm = fv_comm_mpi(o->rank_timeout, &threads, &err);
+    if (!comm) return fprintf(stderr, "fovea: under mpirun: %s\n", err.message), *failed = 1, NULL;
+    if (o->common.threads <= 0 && !getenv("OMP_NUM_THREADS")) omp_set_num_threads(threads);
+    if (comm->rank != 0 && !freopen("/dev/null", "w", stdout)) {
+        fprintf(stderr, "fovea: rank %d: cannot quiet its output\n", comm->rank);
+        comm->free(comm);
+        return *failed = 1, NULL;
+    }
+    return comm;
+}
 
 static int run_train(void *options) {
     const train_options *o = options;
@@ -133,7 +163,7 @@ static int run_train(void *options) {
     long epochs = o->epochs, batch = o->common.batch, seed = o->seed, patience = o->patience, shift = o->shift, stop_after = o->stop_after,
          step_epochs = o->step_epochs, checkpoint_every = o->checkpoint_every;
     double checkpoint_seconds = o->checkpoint_seconds, lr = o->lr, momentum = o->momentum, weight_decay = o->weight_decay,
-           val_split = o->val_split, rotate = o->rotate, smoothing = o->smoothing, gamma = o->gamma;
+           val_split = o->val_split, rotate = o->rotate, smoothing = o->smoothing, gamma = o->gamma, bucket_mb = o->bucket_mb;
     int nesterov = o->nesterov, flip = o->flip, test = !o->no_test, loss_kind = -1, normalize_auto = 0;
     fv_train_state normalization = {0}; /* --normalize: only its mean and std are used */
     fv_backend backend = o->common.backend;
@@ -141,12 +171,17 @@ static int run_train(void *options) {
     if (o->common.prep.normalize) cli_normalize_read(o->common.prep.normalize, &normalization, &normalize_auto);
     if (!data_spec) return fprintf(stderr, "fovea: train needs --data DATA (fovea train --help)\n"), 2;
     if ((checkpoint_every || checkpoint_seconds > 0) && !out) return fprintf(stderr, "fovea: --checkpoint-every/--checkpoint-seconds need --out FILE\n"), 2;
-    if (out && !cli_output_writable(out)) return 1; /* before any training, not after the first epoch */
-    if (report && !cli_output_writable(report)) return 1;
+    int join_failed;
+    fv_comm *comm = join_job(o, &join_failed);
+    if (join_failed) return 1;
+    int writer = !comm || comm->rank == 0;
+    if (writer && out && !cli_output_writable(out)) return leave_job(comm, 1); /* before any training, not after the first epoch */
+    if (writer && report && !cli_output_writable(report)) return leave_job(comm, 1);
 
     fv_checkpoint ck;
     fv_net *net = cli_load_net(&o->common, model, &ck);
-    if (!net) return 1;
+    if (!net) return leave_job(comm, 1);
+    fv_net_set_comm(net, comm);
     int resuming = ck.has_optimizer && ck.has_train_state;
     if (resuming) {
         if (seed < 0) seed = (long)ck.train.seed;
@@ -208,7 +243,7 @@ static int run_train(void *options) {
                                  .backend = fv_backend_name(backend), .seed = (uint64_t)seed, .threads = omp_get_max_threads(),
                                  .seconds_start = fv_time_seconds()},
                    net, opt, {.seed = (uint64_t)seed, .batch_size = (int)batch, .n_classes = train->n_classes,
-                                   .class_names = train->class_names, .history = t_history}, (int)stop_after, 0, 0};
+                                   .class_names = train->class_names, .history = t_history}, (int)stop_after, 0, 0, writer};
     t.state.n_normalize = normalization.n_normalize;
     memcpy(t.state.mean, normalization.mean, sizeof t.state.mean), memcpy(t.state.std, normalization.std, sizeof t.state.std);
     if (normalization.n_normalize) {
@@ -231,6 +266,10 @@ static int run_train(void *options) {
            train->count, val ? " (" : " (", val ? val->count : (size_t)0, batch, fv_optimizer_name(oc->kind),
            (double)oc->learning_rate, fv_loss_name(c.loss.kind), fv_backend_name(backend), precision == FV_PRECISION_FP32 ? "" : " in ",
            precision == FV_PRECISION_FP32 ? "" : fv_precision_name(precision), seed, resuming ? ", resuming" : "");
+    if (comm)
+        printf("data-parallel over %d ranks (MPI): each runs %ld or %ld samples of a batch on %d threads\n", comm->size, batch / comm->size,
+               (batch + comm->size - 1) / comm->size, omp_get_max_threads());
+    c.bucket_bytes = (size_t)(bucket_mb * 1e6);
     if (c.resume_at) printf("resuming epoch %d at batch %d\n", c.resume_at->epoch + 1, c.resume_at->batch + 1);
     if (c.initial_epoch >= c.epochs) printf("already trained for %d epochs\n", c.initial_epoch);
     fv_fit_result r;
@@ -241,6 +280,9 @@ static int run_train(void *options) {
         snprintf(err.message, sizeof err.message, "training on %.90s: %.400s", data_spec, why);
         goto fail;
     }
+    if (comm && r.step_seconds > 0)
+        printf("steps took %.2f s, %.2f s (%.0f%%) of it waiting for the gradient sums\n", r.step_seconds, r.sum_wait_seconds,
+               100.0 * r.sum_wait_seconds / r.step_seconds);
     if (t.save_failed) goto fail_quiet;
     if (stop_signal) { /* Ctrl-C or a scheduler's SIGTERM: the batch under way was finished and saved */
         const char *name = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
@@ -269,7 +311,11 @@ static int run_train(void *options) {
             fv_metrics_free(&m);
         }
     }
-    if (report) { /* the finished page: with the test set's confusion matrix and mistakes when there is one */
+    if (comm) { /* the page is rank 0's alone: its network leaves the job, planned as one process */
+        fv_net_set_comm(net, NULL);
+        if (writer && report && fv_net_plan_mode(net, (int)batch, backend, FV_PLAN_INFERENCE, (uint64_t)seed, &err) != FV_OK) goto fail;
+    }
+    if (report && writer) { /* the finished page: with the test set's confusion matrix and mistakes when there is one */
         t.page.n_history = t.state.n_history, t.page.seconds = fv_time_seconds() - t.page.seconds_start, t.page.finished = 1;
         t.page.data = test_set;
         fv_status st = test_set ? report_finish(report, &t.page, c.loss, &err) : report_write(report, &t.page, &err);
@@ -279,7 +325,8 @@ static int run_train(void *options) {
     rc = 0;
     goto done;
 fail:
-    fprintf(stderr, "fovea: %s\n", err.message);
+    if (comm) fprintf(stderr, "fovea: rank %d of %d: %s\n", comm->rank, comm->size, err.message);
+    else fprintf(stderr, "fovea: %s\n", err.message);
 fail_quiet:
     rc = 1;
 done:
@@ -288,7 +335,7 @@ done:
     fv_dataset_free(train), fv_dataset_free(val), fv_dataset_free(test_set);
     fv_checkpoint_free(&ck);
     fv_net_free(net);
-    return rc;
+    return leave_job(comm, rc);
 }
 
 typedef struct evaluate_options {
@@ -486,10 +533,15 @@ static const cli_option train_table[] = {
     {"--checkpoint-every", NULL, CLI_INT, TRAIN(checkpoint_every), "N", 1, INT_MAX,
      "also save the model every N batches within an epoch (needs --out): a run\nkilled mid-epoch resumes from there and ends as an uninterrupted one", NULL},
     {"--checkpoint-seconds", NULL, CLI_FLOAT, TRAIN(checkpoint_seconds), "S", 0.001, 1e9, "... or every S seconds", NULL},
+    {"--rank-timeout", NULL, CLI_FLOAT, TRAIN(rank_timeout), "S", 1, 1e6,
+     "under mpirun: end the job when another rank has not answered for S seconds (default 60)", NULL},
+    {"--bucket-mb", NULL, CLI_FLOAT, TRAIN(bucket_mb), "MB", 0, 1e6,
+     "under mpirun: sum the gradients in buckets of MB megabytes as backward\nfinishes their layers (default 2; 0: one sum after backward)", NULL},
     {"--stop-after", NULL, CLI_INT, TRAIN(stop_after), "N", 1, 1000000, "stop after N epochs in this run (resume later from --out)", NULL},
     {"--no-test", NULL, CLI_FLAG, TRAIN(no_test), NULL, 0, 0, "skip the evaluation on the test split", NULL},
 };
 static const train_options train_initial = {.common = {.batch = -1}, .optimizer = "adam", .schedule = "constant", .loss = "auto", .epochs = 5,
+                                            .rank_timeout = 60, .bucket_mb = 2,
                                             .seed = -1, .step_epochs = 10, .lr = -1, .momentum = 0.9, .gamma = 0.1};
 const cli_command cli_train = {
     .name = "train", .usage = "MODEL --data DATA [options]", .summary = "train a model definition (.fv) or resume a saved model",

@@ -53,7 +53,11 @@ static void usage(FILE *out) {
 static void fair_share(char **argv) {
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
     if (setenv("GOMP_SPINCOUNT", FAIR_SPIN_COUNT, 1) != 0) return;
-    execv("/proc/self/exe", argv); /* returns only on failure */
+    char self[4096]; /* this program's own path: ps, top and pgrep then name it fovea, not exe */
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0 || (size_t)n >= sizeof self - 1) return;
+    self[n] = '\0';
+    execv(self, argv); /* returns only on failure */
 }
 
 /* Runs a command: its options parsed from its table, --threads applied (the tool is the

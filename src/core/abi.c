@@ -22,7 +22,7 @@ static const fv_abi_entry entries[] = {
     MEMBER(fv_fit_config, flip_horizontal), MEMBER(fv_fit_config, rotate_degrees), MEMBER(fv_fit_config, progress),
     MEMBER(fv_fit_config, on_batch), MEMBER(fv_fit_config, on_epoch), MEMBER(fv_fit_config, checkpoint_every),
     MEMBER(fv_fit_config, checkpoint_seconds), MEMBER(fv_fit_config, on_checkpoint), MEMBER(fv_fit_config, resume_at),
-    MEMBER(fv_fit_config, user), MEMBER(fv_fit_config, interrupt),
+    MEMBER(fv_fit_config, user), MEMBER(fv_fit_config, interrupt), MEMBER(fv_fit_config, bucket_bytes),
     STRUCT(fv_optimizer_config), MEMBER(fv_optimizer_config, kind), MEMBER(fv_optimizer_config, learning_rate),
     MEMBER(fv_optimizer_config, momentum), MEMBER(fv_optimizer_config, nesterov), MEMBER(fv_optimizer_config, weight_decay),
     MEMBER(fv_optimizer_config, beta1), MEMBER(fv_optimizer_config, beta2), MEMBER(fv_optimizer_config, epsilon),

@@ -10,7 +10,35 @@ int fv_net_want_input_grad(fv_net *net, int on) {
     return was;
 }
 
-void fv_net_reseed(fv_net *net, uint64_t seed) { fv_rng_seed(&net->rng, seed ^ 0xD1B54A32D192ED03ull); }
+void fv_net_reseed(fv_net *net, uint64_t seed) {
+    net->noise_seed = fv_mix64(seed ^ 0xD1B54A32D192ED03ull);
+    net->first_sample = 0;
+}
+
+void fv_net_set_first_sample(fv_net *net, uint64_t first) { net->first_sample = first; }
+
+float *fv_net_gradient_block(fv_net *net, size_t *count) {
+    *count = net->grad_block ? net->param_floats : 0;
+    return net->grad_block;
+}
+
+fv_comm *fv_net_comm(const fv_net *net) { return net->comm; }
+
+void fv_net_set_comm(fv_net *net, fv_comm *comm) {
+    int was = net->comm ? net->comm->size : 1, now = comm ? comm->size : 1;
+    net->comm = comm;
+    net->share = 1.0;
+    if (was != now && net->batch) fv_net_release_plan(net); /* batch norm's kernels depend on it */
+}
+
+/* Sums n doubles across the ranks a step's batch is split over (nothing alone). A failure (a rank
+ * died) is kept in the communicator's net and reported by the step's caller: reference kernels
+ * cannot return one. */
+void fv_step_sum(const fv_step *s, double *values, size_t n) {
+    if (!s->comm || s->comm->size < 2) return;
+    fv_error err;
+    if (s->comm->sum_doubles(s->comm, values, n, &err) != FV_OK) memset(values, 0, n * sizeof *values);
+}
 
 static void bind_step(fv_net *net, const fv_node *node, fv_step *step, int training) {
     memset(step, 0, sizeof *step);
@@ -23,7 +51,10 @@ static void bind_step(fv_net *net, const fv_node *node, fv_step *step, int train
         step->d_param[p] = net->grad_block ? net->grad_block + node->params[p].offset : NULL;
     }
     step->scratch = node->scratch;
-    step->rng = &net->rng;
+    step->noise_seed = fv_mix64(net->noise_seed + (uint64_t)(node - net->nodes));
+    step->first_sample = net->first_sample;
+    step->comm = training && net->comm && net->comm->size > 1 ? net->comm : NULL;
+    step->share = step->comm ? net->share : 1.0;
     step->logits = node->logits;
     step->d_pre = node->pre_grad;
     step->guided = net->guided;
@@ -101,6 +132,7 @@ fv_status fv_net_backward_from_output_grad(fv_net *net, int pre_activation, fv_e
         step.d_out = node->grad;
         step.d_out_is_pre_activation = pre_activation && i == last;
         if (run_node(node, &step, 1, err) != FV_OK) return FV_ERR;
+        if (net->after_backward && net->last_training) net->after_backward(net->after_backward_user, i);
         for (int j = 0; j < node->n_inputs; j++) {
             fv_node *src = &net->nodes[node->inputs[j]];
             if (summed[j]) {

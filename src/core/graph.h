@@ -75,6 +75,8 @@ typedef struct fv_plan_options {
     int batch;
     fv_plan_mode mode;
     fv_precision precision;
+    int replicas;          /* ranks sharing each batch (fv_net_set_comm); above 1, batch statistics are
+                              summed across them, which only the reference batch norm does */
 } fv_plan_options;
 
 /* The operands of a node's products (an op with `products`) in a bf16 plan, each with room for
@@ -119,7 +121,13 @@ typedef struct fv_step {
     float *param[FV_MAX_PARAMS];    /* this node's parameters, in declaration order */
     float *d_param[FV_MAX_PARAMS];  /* overwritten */
     void *scratch;
-    fv_rng *rng;
+    uint64_t noise_seed;            /* dropout: this node's seed; sample i's mask derives from it and
+                                       first_sample + i, so it does not depend on how a batch is split */
+    uint64_t first_sample;
+    fv_comm *comm;                  /* training a replica: batch statistics are summed across ranks
+                                       (fv_step_sum); NULL alone */
+    double share;                   /* this rank's part of the whole batch: its gradients are scaled by
+                                       it before they are summed (1 alone) */
     float *logits;                  /* output node only: keep the pre-activation here */
     int d_out_is_pre_activation;    /* output node only: a fused loss gave d(pre-activation) */
     float *d_pre;                   /* backward, inspection plans: where a fused activation's
@@ -275,6 +283,9 @@ void fv_matmul_plan_of(const fv_node *node, fv_matmul_plan *g);
 float fv_unary_apply(const fv_unary_settings *u, float x);
 /* Batch norm's moving statistics after a training forward (src/layers/batchnorm.c). */
 void fv_batchnorm_update_moving(const fv_node *node, const fv_step *s);
+/* Sums n doubles across the ranks sharing the step's batch (step->comm; nothing alone). After a
+ * failure the values are zeros: the communicator fails every later call, and fit reports it. */
+void fv_step_sum(const fv_step *s, double *values, size_t n);
 /* db (C) = column sums of dy (rows x C): the bias gradient of dense and of every backend's dense. */
 void fv_bias_gradient(const float *dy, size_t rows, int channels, float *db);
 /* A kernel's seeded initial values (Glorot or He uniform, see fv_init). */

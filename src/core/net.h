@@ -38,7 +38,14 @@ struct fv_net {
     int guided;                      /* backward with guided ReLUs (src/inspect/saliency.c) */
     int last_training;
     uint64_t weights_version;        /* bumped wherever the weights may change (fv_step's) */
-    fv_rng rng;
+    uint64_t noise_seed;   /* dropout's: each sample's mask derives from it, the node and the sample */
+    uint64_t first_sample; /* the number of the batch's first sample (fv_net_set_first_sample) */
+    fv_comm *comm;         /* a replica among comm's ranks (fv_net_set_comm), or NULL */
+    double share;          /* this rank's part of each training batch (fv_fit sets it) */
+    /* Called after each node's backward in training (a data-parallel step starts summing the
+     * gradients of the nodes done); NULL: none. */
+    void (*after_backward)(void *user, int node);
+    void *after_backward_user;
     struct fv_net *inspection; /* the twin attribution runs on while this one is planned otherwise
                                   (src/inspect/attribution.c), or NULL; freed with it */
 };

@@ -172,7 +172,8 @@ fv_status fv_net_plan_memory(const fv_net *net, int batch, fv_plan_mode mode, fv
 
 /* Each node's kernel: the backend's for its kind when it supports the node, else the reference. */
 static fv_status choose_kernels(fv_net *net, const fv_backend_ops *ops, fv_error *err) {
-    fv_plan_options opt = {.batch = net->batch, .mode = net->mode, .precision = net->planned_precision};
+    fv_plan_options opt = {.batch = net->batch, .mode = net->mode, .precision = net->planned_precision,
+                           .replicas = net->comm ? net->comm->size : 1};
     for (int i = 0; ops && i < net->n_nodes; i++) {
         fv_node *node = &net->nodes[i];
         for (int k = 0; k < ops->n_kernels && !node->kernel; k++) {

@@ -101,6 +101,11 @@ uint64_t fv_rng_next(fv_rng *rng) {
     return z ^ (z >> 31);
 }
 
+uint64_t fv_mix64(uint64_t x) {
+    fv_rng r = {x};
+    return fv_rng_next(&r);
+}
+
 float fv_rng_uniform(fv_rng *rng) { return (float)(fv_rng_next(rng) >> 40) * (1.0f / 16777216.0f); }
 
 void fv_random_uniform(float *x, size_t n, uint64_t seed) {

@@ -38,6 +38,9 @@ typedef struct fv_rng {
 void fv_rng_seed(fv_rng *rng, uint64_t seed);
 uint64_t fv_rng_next(fv_rng *rng);
 float fv_rng_uniform(fv_rng *rng); /* [0, 1) */
+/* A seed for one item of a stream (one sample of an epoch, one layer): splitmix64's mixing of x,
+ * so nearby numbers give unrelated seeds. */
+uint64_t fv_mix64(uint64_t x);
 
 /* ---- Text into a caller's buffer, snprintf-style: len counts what would have been written. ---- */
 typedef struct fv_text {

@@ -1,6 +1,7 @@
 /* dropout.c — inverted dropout: in training each value is kept with probability 1 - rate and
- * scaled by 1 / (1 - rate); in inference it passes unchanged. The mask comes from the
- * network's seeded generator, so a run is reproducible. */
+ * scaled by 1 / (1 - rate); in inference it passes unchanged. Each sample's mask comes from a
+ * generator seeded by the node's seed and the sample's number, so a run is reproducible and a
+ * batch split across ranks is masked as one process would mask it. */
 #include "core/core.h"
 
 #include <string.h>
@@ -14,10 +15,14 @@ static fv_status dropout_infer(fv_node *node, fv_error *err) {
 }
 
 static void dropout_forward(const fv_node *node, const fv_step *s) {
-    size_t n = (size_t)s->batch * fv_shape_count(node->out_shape);
+    size_t per = fv_shape_count(node->out_shape), n = (size_t)s->batch * per;
     float *scale = s->scratch, keep = 1.0f - node->layer.dropout.rate;
-    for (size_t i = 0; i < n; i++)
-        scale[i] = !s->training ? 1.0f : fv_rng_uniform(s->rng) < keep ? 1.0f / keep : 0.0f;
+    for (int b = 0; b < s->batch; b++) {
+        fv_rng rng;
+        fv_rng_seed(&rng, fv_mix64(s->noise_seed ^ (s->first_sample + (uint64_t)b)));
+        for (size_t i = 0; i < per; i++)
+            scale[b * per + i] = !s->training ? 1.0f : fv_rng_uniform(&rng) < keep ? 1.0f / keep : 0.0f;
+    }
     for (size_t i = 0; i < n; i++) s->out[i] = s->in[0][i] * scale[i];
 }
 

@@ -1,5 +1,6 @@
 /* evaluate.c — evaluate (loss, accuracy, per-class precision/recall/F1, confusion matrix) and
  * predict, both in batches of the planned size with the last batch padded. */
+#include "core/net.h"
 #include "train/train.h"
 
 #include <stdarg.h>
@@ -56,8 +57,22 @@ int fv_net_classes(const fv_net *net) {
     return out.dim[0] == 1 ? 2 : out.dim[0];
 }
 
+/* A replica's metrics: each rank evaluated every size-th batch; the counts and the loss are summed
+ * (a row of the confusion matrix at a time, through the precision array, which is filled after). */
+static fv_status sum_shards(fv_comm *comm, fv_metrics *m, double *loss_sum, fv_error *err) {
+    int k = m->n_classes;
+    if (comm->sum_doubles(comm, loss_sum, 1, err) != FV_OK) return FV_ERR;
+    for (int row = 0; row < k; row++) {
+        for (int c = 0; c < k; c++) m->precision[c] = (double)m->confusion[(size_t)row * k + c];
+        if (comm->sum_doubles(comm, m->precision, (size_t)k, err) != FV_OK) return FV_ERR;
+        for (int c = 0; c < k; c++) m->confusion[(size_t)row * k + c] = (size_t)m->precision[c];
+    }
+    return FV_OK;
+}
+
 /* Into metrics allocated for the network's classes (fv_net_classes), with x (batch x input) and targets (batch x
- * units) as work space: fit calls it every epoch without allocating. */
+ * units) as work space: fit calls it every epoch without allocating. A replica (fv_net_set_comm)
+ * evaluates its shard of the batches, and every rank gets the whole set's metrics. */
 fv_status fv_evaluate_into(fv_net *net, const fv_dataset *data, fv_loss loss, fv_metrics *m, float *x, float *targets,
                            fv_error *err) {
     int one_hot;
@@ -69,7 +84,9 @@ fv_status fv_evaluate_into(fv_net *net, const fv_dataset *data, fv_loss loss, fv
     m->macro_precision = m->macro_recall = m->macro_f1 = 0.0;
     fv_status st = FV_OK;
     double loss_sum = 0.0;
-    for (size_t at = 0; st == FV_OK && at < data->count; at += batch) {
+    fv_comm *comm = net->comm && net->comm->size > 1 ? net->comm : NULL;
+    size_t stride = comm ? (size_t)comm->size * batch : batch;
+    for (size_t at = comm ? (size_t)comm->rank * batch : 0; st == FV_OK && at < data->count; at += stride) {
         size_t n = data->count - at < batch ? data->count - at : batch;
         memcpy(x, data->x + at * per, n * per * sizeof *x);
         memset(x + n * per, 0, (batch - n) * per * sizeof *x);
@@ -88,7 +105,7 @@ fv_status fv_evaluate_into(fv_net *net, const fv_dataset *data, fv_loss loss, fv
             m->confusion[(size_t)label * k + (size_t)predicted]++;
         }
     }
-    if (st != FV_OK) return FV_ERR;
+    if (st != FV_OK || (comm && sum_shards(comm, m, &loss_sum, err) != FV_OK)) return FV_ERR;
     size_t correct = 0;
     for (int c = 0; c < k; c++) {
         size_t tp = m->confusion[(size_t)c * k + c], predicted = 0, actual = 0;

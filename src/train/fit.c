@@ -1,9 +1,9 @@
 /* fit.c — fit: epochs of shuffled minibatches, augmentation, validation, early stopping, a
  * progress bar, mid-epoch checkpoints. Every buffer is allocated before the first step. Each
- * epoch's random streams (shuffle order, dropout masks, augmentation) derive from (seed, epoch)
- * alone, so a run resumed from a saved epoch continues exactly as the uninterrupted run would;
- * inside an epoch, a checkpoint keeps the two streams' states and the batch reached
- * (fv_fit_position), and the order is derived again. */
+ * epoch's order derives from (seed, epoch), and each sample's dropout mask and augmentation from
+ * (seed, epoch, its number in the epoch), so a run resumed from a saved epoch or batch
+ * (fv_fit_position) continues exactly as the uninterrupted run would, and a batch split across
+ * ranks (replica.c) trains as one process would train it. */
 #include "core/net.h"
 #include "train/train.h"
 
@@ -58,6 +58,18 @@ static uint64_t epoch_seed(uint64_t seed, int epoch, uint64_t stream) {
     return fv_rng_next(&r);
 }
 
+/* What a batch's ranks agree on after its step: the summed loss and hits, and whether to save or
+ * stop (a signal or a clock may reach one rank a batch before the other). */
+enum { AGREE_LOSS, AGREE_CORRECT, AGREE_CHECKPOINT, AGREE_INTERRUPT, AGREE_COUNT };
+
+/* Whether any rank says yes, told to every rank. */
+static fv_status agree_on(fv_net *net, int *flag, fv_error *err) {
+    double any = *flag != 0;
+    if (net->comm->sum_doubles(net->comm, &any, 1, err) != FV_OK) return FV_ERR;
+    *flag = any > 0;
+    return FV_OK;
+}
+
 /* ---- Progress: a bar redrawn in place on a terminal, else one line per epoch. ---- */
 static void progress_line(FILE *f, const fv_batch_log *b, int final) {
     int width = 30, done = b->batches ? (int)((long)width * b->batch / b->batches) : width;
@@ -84,14 +96,27 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
                          (size_t)c->resume_at->batch > data->count / (size_t)c->batch_size))
         return fv_fail(err, "cannot resume at epoch %d, batch %d: the run is at epoch %d with %zu batches an epoch", c->resume_at->epoch + 1,
                        c->resume_at->batch, c->initial_epoch + 1, data->count / (size_t)c->batch_size);
-    if ((fv_net_batch(net) != c->batch_size || fv_net_mode(net) != FV_PLAN_TRAINING) && fv_net_plan(net, c->batch_size, fv_net_backend(net), c->seed, err) != FV_OK)
-        return FV_ERR;
+    fv_replica rep, *replica = net->comm && net->comm->size > 1 ? &rep : NULL;
+    int local = c->batch_size; /* samples of each batch this process runs */
+    if (replica) {
+        if (fv_replica_begin(replica, net, c->batch_size, c->bucket_bytes, err) != FV_OK) return FV_ERR;
+        local = replica->count;
+    }
+    if ((fv_net_batch(net) != local || fv_net_mode(net) != FV_PLAN_TRAINING) && fv_net_plan(net, local, fv_net_backend(net), c->seed, err) != FV_OK)
+        return replica ? fv_replica_end(replica), FV_ERR : FV_ERR;
+    if (replica) {
+        fv_replica_attach(replica);
+        if (fv_replica_check_start(replica, data, c, err) != FV_OK) return fv_replica_end(replica), FV_ERR;
+    }
     int one_hot;
-    if (fv_target_layout(net, data, &one_hot, err) != FV_OK) return FV_ERR;
-    if (c->validation && fv_target_layout(net, c->validation, &one_hot, err) != FV_OK) return FV_ERR;
+    if (fv_target_layout(net, data, &one_hot, err) != FV_OK || (c->validation && fv_target_layout(net, c->validation, &one_hot, err) != FV_OK)) {
+        if (replica) fv_replica_end(replica);
+        return FV_ERR;
+    }
     int units = fv_net_node_shape(net, fv_net_output_node(net)).dim[0];
     int wanted_input_grad = fv_net_want_input_grad(net, 0); /* training needs no input gradient */
-    size_t per = fv_shape_count(data->shape), batch = (size_t)c->batch_size, batches = data->count / batch;
+    size_t per = fv_shape_count(data->shape), batch = (size_t)local, global = (size_t)c->batch_size, batches = data->count / global;
+    size_t mine = replica ? (size_t)replica->first : 0; /* this rank's first sample of each batch */
     int augmenting = c->shift_pixels > 0 || c->flip_horizontal || c->rotate_degrees > 0.0f;
     size_t weights = fv_net_weight_count(net, 0);
 
@@ -104,6 +129,7 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
     if (!x || !targets || !labels || !order || (c->patience > 0 && c->restore_best && !best) ||
         (c->validation && fv_metrics_alloc(&val, fv_net_classes(net), err) != FV_OK)) {
         free(x), free(targets), free(labels), free(order), free(best);
+        if (replica) fv_replica_end(replica);
         return fv_fail(err, "out of memory for the training buffers");
     }
     fv_fit_result r;
@@ -113,10 +139,11 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
     int wait = 0, stop = 0, interactive = c->progress && isatty(fileno(c->progress));
     fv_status status = FV_OK;
 
+    double step_seconds = 0.0;
     for (int epoch = c->initial_epoch; epoch < c->epochs && status == FV_OK; epoch++) {
-        fv_rng shuffle, aug;
+        fv_rng shuffle;
         fv_rng_seed(&shuffle, epoch_seed(c->seed, epoch, 1));
-        fv_rng_seed(&aug, epoch_seed(c->seed, epoch, 2));
+        uint64_t augment_seed = epoch_seed(c->seed, epoch, 2);
         fv_net_reseed(net, epoch_seed(c->seed, epoch, 3));
         for (size_t i = 0; i < data->count; i++) order[i] = i;
         for (size_t i = data->count; c->shuffle && i > 1; i--) { /* Fisher-Yates */
@@ -128,46 +155,69 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
         size_t correct = 0, first = 0;
         const fv_fit_position *at = c->resume_at && epoch == c->initial_epoch ? c->resume_at : NULL;
         if (at) { /* continue where the checkpoint was taken */
-            first = (size_t)at->batch, aug.state = at->augment_rng, net->rng.state = at->dropout_rng;
+            first = (size_t)at->batch;
             loss_sum = at->loss_sum, correct = (size_t)at->correct;
         }
         if (c->progress) fprintf(c->progress, at ? "Epoch %d/%d (from batch %zu)\n" : "Epoch %d/%d\n", epoch + 1, c->epochs, first + 1);
         fv_batch_log b = {epoch + 1, c->epochs, 0, (int)batches, 0, 0, 0};
         for (size_t k = first; k < batches; k++) {
+            uint64_t number = k * global + mine; /* this process's first sample's number in the epoch */
             for (size_t i = 0; i < batch; i++) {
-                size_t s = order[k * batch + i];
-                if (augmenting) augment(c, &data->shape, data->x + s * per, x + i * per, &aug);
-                else memcpy(x + i * per, data->x + s * per, per * sizeof *x);
+                size_t s = order[number + i];
+                if (augmenting) {
+                    fv_rng aug;
+                    fv_rng_seed(&aug, fv_mix64(augment_seed ^ (number + i)));
+                    augment(c, &data->shape, data->x + s * per, x + i * per, &aug);
+                } else memcpy(x + i * per, data->x + s * per, per * sizeof *x);
                 labels[i] = data->labels[s];
             }
             fv_fill_targets(targets, labels, batch, units, one_hot);
-            double loss;
+            fv_net_set_first_sample(net, number);
+            double loss, step_start = fv_time_seconds();
+            if (replica) fv_replica_before_backward(replica);
             if (fv_net_forward(net, x, 1, err) != FV_OK || fv_net_loss_backward(net, c->loss, targets, &loss, err) != FV_OK ||
-                fv_optimizer_step(opt, lr, err) != FV_OK) {
+                (replica && fv_replica_sum_gradients(replica, err) != FV_OK) || fv_optimizer_step(opt, lr, err) != FV_OK) {
                 char why[sizeof err->message];
                 snprintf(why, sizeof why, "%s", err->message);
                 fv_fail(err, "epoch %d, batch %zu: %s", epoch + 1, k + 1, why);
                 status = FV_ERR;
                 break;
             }
+            step_seconds += fv_time_seconds() - step_start;
             const float *y = fv_net_node_output(net, fv_net_output_node(net));
-            for (size_t i = 0; i < batch; i++) correct += fv_predicted_class(y + i * (size_t)units, units) == labels[i];
+            size_t hits = 0;
+            for (size_t i = 0; i < batch; i++) hits += fv_predicted_class(y + i * (size_t)units, units) == labels[i];
+            int by_count = c->checkpoint_every > 0 && (k + 1) % (size_t)c->checkpoint_every == 0;
+            int by_time = c->checkpoint_seconds > 0 && fv_time_seconds() - last_checkpoint >= c->checkpoint_seconds;
+            int interrupted = c->interrupt && *c->interrupt;
+            if (replica) { /* every rank agrees on the batch's loss and hits, and on saving and stopping */
+                double agree[AGREE_COUNT] = {loss * replica->share, (double)hits, by_time, interrupted};
+                if (net->comm->sum_doubles(net->comm, agree, AGREE_COUNT, err) != FV_OK) {
+                    status = FV_ERR;
+                    break;
+                }
+                loss = agree[AGREE_LOSS], hits = (size_t)agree[AGREE_CORRECT];
+                by_time = agree[AGREE_CHECKPOINT] > 0, interrupted = agree[AGREE_INTERRUPT] > 0;
+            }
+            correct += hits;
             loss_sum += loss;
             b.batch = (int)k + 1, b.loss = loss_sum / (double)(k + 1);
-            b.accuracy = (double)correct / (double)((k + 1) * batch), b.seconds = fv_time_seconds() - start;
+            b.accuracy = (double)correct / (double)((k + 1) * global), b.seconds = fv_time_seconds() - start;
             if (c->on_batch) c->on_batch(&b, c->user);
             if (interactive && (b.seconds - last_draw > 0.1 || k + 1 == batches)) {
                 progress_line(c->progress, &b, 0);
                 fflush(c->progress);
                 last_draw = b.seconds;
             }
-            int by_count = c->checkpoint_every > 0 && (k + 1) % (size_t)c->checkpoint_every == 0;
-            int by_time = c->checkpoint_seconds > 0 && fv_time_seconds() - last_checkpoint >= c->checkpoint_seconds;
-            int interrupted = c->interrupt && *c->interrupt;
-            fv_fit_position here = {epoch, (int)k + 1, aug.state, net->rng.state, loss_sum, (uint64_t)correct};
+            fv_fit_position here = {epoch, (int)k + 1, 0, 0, loss_sum, (uint64_t)correct};
             if (c->on_checkpoint && (by_count || by_time || interrupted) && k + 1 < batches) { /* the epoch's end has its own save */
                 last_checkpoint = fv_time_seconds();
-                if (c->on_checkpoint(&here, c->user)) {
+                int stop_now = c->on_checkpoint(&here, c->user);
+                if (replica && agree_on(net, &stop_now, err) != FV_OK) {
+                    status = FV_ERR;
+                    break;
+                }
+                if (stop_now) {
                     stop = 1;
                     break;
                 }
@@ -209,14 +259,26 @@ fv_status fv_fit(fv_net *net, fv_optimizer *opt, const fv_dataset *data, const f
                         e.has_validation ? "val_loss" : "loss", c->patience, best ? "restored the weights of" : "best was", r.best_epoch);
             break;
         }
-        if (c->on_epoch && c->on_epoch(&e, c->user)) break;
-        if (c->interrupt && *c->interrupt) { /* after an epoch's last batch: the epoch's own end was the save */
+        int stop_now = c->on_epoch && c->on_epoch(&e, c->user);
+        if (replica && agree_on(net, &stop_now, err) != FV_OK) { /* one rank's failed save stops every rank */
+            status = FV_ERR;
+            break;
+        }
+        if (stop_now) break;
+        int interrupted = c->interrupt && *c->interrupt;
+        if (replica && agree_on(net, &interrupted, err) != FV_OK) {
+            status = FV_ERR;
+            break;
+        }
+        if (interrupted) { /* after an epoch's last batch: the epoch's own end was the save */
             r.interrupted = 1, r.stopped_at = (fv_fit_position){epoch + 1, 0, 0, 0, 0.0, 0};
             break;
         }
     }
     fv_net_want_input_grad(net, wanted_input_grad);
     fv_metrics_free(&val);
+    r.step_seconds = step_seconds;
+    if (replica) r.sum_wait_seconds = replica->wait_seconds, fv_replica_end(replica);
     if (result) *result = r;
     free(x), free(targets), free(labels), free(order), free(best);
     return status;

@@ -127,10 +127,10 @@ static fv_status bn_backward(const fv_node *node, void *state, const fv_step *s,
     return fv_onednn_run(p, b->ctx, err);
 }
 
+/* A replica's training sums its batch statistics across ranks, which only the reference does. */
 static int bn_supports(const fv_node *node, const fv_plan_options *opt) {
-    (void)opt;
     (void)node;
-    return 1;
+    return opt->replicas < 2 || opt->mode != FV_PLAN_TRAINING;
 }
 
 const fv_kernel fv_onednn_batchnorm = {.kind = FV_LAYER_BATCHNORM, .name = "onednn", .supports = bn_supports, .plan = bn_plan, .forward = bn_forward, .backward = bn_backward, .release = bn_release};
