@@ -48,8 +48,8 @@ check "completion: a choice's words" "[ '$(complete_words 'fovea train --optimiz
 check "unknown option: one line naming it" "[ \"\$('$fovea' summary '$src/models/lenet5.fv' --nope 2>&1)\" = \"fovea: unknown option '--nope' (fovea summary --help)\" ]"
 check "--name=value and -o for --out" "'$fovea' export '$src/models/lenet5.fv' -o '$dir/a.onnx' --seed=3 >/dev/null && '$fovea' export '$src/models/lenet5.fv' --out '$dir/b.onnx' --seed 3 >/dev/null && cmp -s '$dir/a.onnx' '$dir/b.onnx'"
 check "--version" "'$fovea' --version | grep -E '^fovea [0-9]+\.[0-9]+\.[0-9]+ ' >/dev/null"
-check "--threads 1" "'$fovea' --threads 1 --version | grep 'OpenMP threads: 1)' >/dev/null"
-check "OMP_NUM_THREADS=1" "OMP_NUM_THREADS=1 '$fovea' --version | grep 'OpenMP threads: 1)' >/dev/null"
+check "--threads 1" "'$fovea' --threads 1 --version | grep 'OpenMP threads: 1;' >/dev/null"
+check "OMP_NUM_THREADS=1" "OMP_NUM_THREADS=1 '$fovea' --version | grep 'OpenMP threads: 1;' >/dev/null"
 check "--threads 0 refused" "! '$fovea' --threads 0 --version 2>/dev/null"
 model=$src/models/lenet5.fv # seeded weights: what matters is that both outputs agree
 text=$("$fovea" evaluate "$model" --data fashion-mnist)

@@ -5,7 +5,7 @@
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 passed=0 failed=0
-check() { if eval "$2"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $1"; fi; }
+check() { if eval "$2"; then passed=$((passed + 1)); [ -n "${VERBOSE:-}" ] && echo "ok: $1"; else failed=$((failed + 1)); echo "FAILED: $1"; fi; }
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -266,9 +266,13 @@ static int run_train(void *options) {
            train->count, val ? " (" : " (", val ? val->count : (size_t)0, batch, fv_optimizer_name(oc->kind),
            (double)oc->learning_rate, fv_loss_name(c.loss.kind), fv_backend_name(backend), precision == FV_PRECISION_FP32 ? "" : " in ",
            precision == FV_PRECISION_FP32 ? "" : fv_precision_name(precision), seed, resuming ? ", resuming" : "");
-    if (comm)
-        printf("data-parallel over %d ranks (MPI): each runs %ld or %ld samples of a batch on %d threads\n", comm->size, batch / comm->size,
-               (batch + comm->size - 1) / comm->size, omp_get_max_threads());
+    if (comm) {
+        char share[48];
+        if (batch % comm->size) snprintf(share, sizeof share, "%ld or %ld", batch / comm->size, batch / comm->size + 1);
+        else snprintf(share, sizeof share, "%ld", batch / comm->size);
+        printf("data-parallel over %d ranks (MPI): each runs %s samples of a batch on %d thread%s\n", comm->size, share,
+               omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s");
+    }
     c.bucket_bytes = (size_t)(bucket_mb * 1e6);
     if (c.resume_at) printf("resuming epoch %d at batch %d\n", c.resume_at->epoch + 1, c.resume_at->batch + 1);
     if (c.initial_epoch >= c.epochs) printf("already trained for %d epochs\n", c.initial_epoch);
@@ -325,7 +329,10 @@ static int run_train(void *options) {
     rc = 0;
     goto done;
 fail:
-    if (comm) fprintf(stderr, "fovea: rank %d of %d: %s\n", comm->rank, comm->size, err.message);
+    if (comm && writer && out && access(out, F_OK) == 0) /* its last save was whole: saves go by a temporary and a rename */
+        fprintf(stderr, "fovea: rank %d of %d: %s; %s is the last save, which resumes with any number of ranks\n", comm->rank, comm->size,
+                err.message, out);
+    else if (comm) fprintf(stderr, "fovea: rank %d of %d: %s\n", comm->rank, comm->size, err.message);
     else fprintf(stderr, "fovea: %s\n", err.message);
 fail_quiet:
     rc = 1;

@@ -91,8 +91,8 @@ int main(int argc, char **argv) {
         argv[2] = argv[0], argv += 2, argc -= 2;
     }
     if (argc >= 2 && !strcmp(argv[1], "--version")) {
-        printf("fovea %s (backends: reference%s; OpenMP threads: %d)\n", fv_version(),
-               fv_backend_available(FV_BACKEND_ONEDNN) ? ", onednn" : "", omp_get_max_threads());
+        printf("fovea %s (backends: reference%s; OpenMP threads: %d; data-parallel training over MPI: %s)\n", fv_version(),
+               fv_backend_available(FV_BACKEND_ONEDNN) ? ", onednn" : "", omp_get_max_threads(), fv_comm_mpi_built() ? "yes" : "no");
         return 0;
     }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -69,16 +69,21 @@ static int lost_rank(const mpi_state *s) {
 }
 
 /* Waits for n requests, testing (which also moves the non-blocking collectives on) with a pause
- * that grows to 100 us, until the deadline; every 50 ms it looks whether a rank here has ended. */
+ * that grows to 100 us, until the deadline; every 50 ms it looks whether a rank here has ended.
+ * The deadline counts the time this process waited: a pause of more than a second between two
+ * looks (this process was stopped, or starved of the CPU) moves it on. */
 static fv_status wait_requests(mpi_state *s, MPI_Request *req, int n, const char *what, double *waited, fv_error *err) {
-    double start = MPI_Wtime(), looked = start;
+    double start = MPI_Wtime(), looked = start, paused = 0.0, last = start;
     for (long round = 0;; round++) {
         int done = 0, rc = MPI_Testall(n, req, &done, MPI_STATUSES_IGNORE);
         if (rc != MPI_SUCCESS) return failed(s, err, what, rc);
         if (done) break;
-        double now = MPI_Wtime() - start;
-        if (now + start - looked > 0.05) {
-            looked = now + start;
+        double t = MPI_Wtime();
+        if (t - last > 1.0) paused += t - last;
+        last = t;
+        double now = t - start - paused;
+        if (t - looked > 0.05) {
+            looked = t;
             int lost = lost_rank(s);
             if (lost >= 0) {
                 char text[160];
@@ -93,7 +98,7 @@ static fv_status wait_requests(mpi_state *s, MPI_Request *req, int n, const char
         }
         if (round > 64) nanosleep(&(struct timespec){0, round < 1000 ? 10000 : 100000}, NULL);
     }
-    if (waited) *waited = MPI_Wtime() - start;
+    if (waited) *waited = MPI_Wtime() - start - paused;
     return FV_OK;
 }
 
@@ -177,6 +182,10 @@ static int threads_of_rank(void) {
 
 fv_comm *fv_comm_mpi(double timeout_seconds, int *threads, fv_error *err) {
     if (!fv_comm_mpi_launched()) return fv_fail(err, "not started by mpirun (mpirun -np N fovea ...)"), NULL;
+    /* Open MPI's shared memory between ranks on one machine copies large messages straight from the
+     * other process (CMA), which prints its own error when that process has died; fovea reports a
+     * lost rank itself, so it copies through the shared segment instead, unless the user chose. */
+    if (setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 0) != 0) return fv_fail(err, "setenv failed"), NULL;
     int provided, rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
     if (rc != MPI_SUCCESS) return fv_fail(err, "MPI_Init failed (error %d)", rc), NULL;
     fv_comm *c = calloc(1, sizeof *c);

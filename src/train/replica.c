@@ -116,10 +116,10 @@ fv_status fv_replica_check_start(fv_replica *r, const fv_dataset *data, const fv
     double differ[3];
     for (int i = 0; i < 3; i++) differ[i] = mine[i] != root[i];
     if (r->comm->sum_doubles(r->comm, differ, 3, err) != FV_OK) return FV_ERR;
-    static const char *const what[3] = {"model (weights)", "training data", "options"};
+    static const char *const what[3] = {"model (weights) differs", "training data differs", "options differ"};
     for (int i = 0; i < 3; i++)
         if (differ[i] > 0)
-            return fv_fail(err, "%s%s differs from rank 0's on %g of %d ranks: every rank must be given the same", r->comm->rank && mine[i] != root[i] ? "this rank's " : "the ",
+            return fv_fail(err, "%s%s from rank 0's on %g of %d ranks: every rank must be given the same", r->comm->rank && mine[i] != root[i] ? "this rank's " : "the ",
                            what[i], differ[i], r->comm->size);
     return r->comm->broadcast(r->comm, net->param_block, net->param_floats * sizeof(float), 0, err);
 }
