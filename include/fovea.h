@@ -616,7 +616,8 @@ typedef struct fv_fit_position {
 
 typedef struct fv_fit_config {
     int epochs;
-    int batch_size;           /* the network is planned for it; a last partial batch is dropped */
+    int batch_size;           /* the network is planned for it (a replica: for its share of it); a last
+                                 partial batch is dropped */
     int initial_epoch;        /* resuming: epochs before this one are done */
     fv_loss loss;
     uint64_t seed;            /* shuffling of epoch e derives from (seed, e); dropout and augmentation

@@ -27,7 +27,6 @@ fv_comm *fv_comm_mpi(double timeout_seconds, int *threads, fv_error *err) {
 #include <mpi.h>
 #include <sched.h>
 #include <signal.h>
-#include <time.h>
 #include <unistd.h>
 
 enum { MAX_PENDING = 4096 }; /* gradient buckets in flight: VGG16's 550 MB in 2 MB buckets is 275 */
@@ -68,13 +67,15 @@ static int lost_rank(const mpi_state *s) {
     return -1;
 }
 
-/* Waits for n requests, testing (which also moves the non-blocking collectives on) with a pause
- * that grows to 100 us, until the deadline; every 50 ms it looks whether a rank here has ended.
+/* Waits for n requests, testing (which also moves the non-blocking collectives on) and yielding
+ * the core between tests, until the deadline; every 50 ms it looks whether a rank here has ended.
+ * (Sleeping between tests instead starves the transfer: a 93 MB sum between two ranks took 363 ms
+ * with 100 us sleeps against 49 ms testing without pause.)
  * The deadline counts the time this process waited: a pause of more than a second between two
  * looks (this process was stopped, or starved of the CPU) moves it on. */
 static fv_status wait_requests(mpi_state *s, MPI_Request *req, int n, const char *what, double *waited, fv_error *err) {
     double start = MPI_Wtime(), looked = start, paused = 0.0, last = start;
-    for (long round = 0;; round++) {
+    for (;;) {
         int done = 0, rc = MPI_Testall(n, req, &done, MPI_STATUSES_IGNORE);
         if (rc != MPI_SUCCESS) return failed(s, err, what, rc);
         if (done) break;
@@ -96,7 +97,7 @@ static fv_status wait_requests(mpi_state *s, MPI_Request *req, int n, const char
             snprintf(text, sizeof text, "no answer from another rank for %.0f s while %s: a rank hung or was lost", s->timeout, what);
             return failed(s, err, text, MPI_SUCCESS);
         }
-        if (round > 64) nanosleep(&(struct timespec){0, round < 1000 ? 10000 : 100000}, NULL);
+        sched_yield();
     }
     if (waited) *waited = MPI_Wtime() - start - paused;
     return FV_OK;
