@@ -99,6 +99,20 @@ check "... and ends as the uninterrupted 2-rank run ($(/usr/bin/python3 "$diff" 
   --out "$dir/part2.fvm" >/dev/null 2>&1
 check "resumed with 2 ranks, it ends as the uninterrupted run, byte for byte" "cmp -s '$dir/full.fvm' '$dir/part2.fvm'"
 
+# A scheduler's SIGTERM to mpirun reaches every rank: they stop at the same batch, rank 0 saves it
+# and says so once, and the save resumes there
+rm -f "$dir/term.fvm"
+"${mpirun[@]}" -np 2 "$fovea" train "$lenet" --data "$dir/data" "${run[@]}" --out "$dir/term.fvm" >/dev/null 2>"$dir/term.err" &
+job=$!
+for _ in $(seq 1 1000); do [ -e "$dir/term.fvm" ] && break; sleep 0.01; done
+kill -TERM $job
+wait $job
+check "SIGTERM to mpirun: one line from rank 0 ($(cat "$dir/term.err"))" \
+  "[ \$(wc -l <'$dir/term.err') -eq 1 ] && grep 'SIGTERM: stopped at epoch 1, batch [0-9]*; saved .*term.fvm' '$dir/term.err' >/dev/null"
+batch=$(grep -o 'batch [0-9]*' "$dir/term.err" | grep -o '[0-9]*')
+"$fovea" train "$dir/term.fvm" --data "$dir/data" --epochs 1 --no-test --backend reference >"$dir/term-resume.log" 2>&1
+check "... and its save resumes at the next batch ($(grep -m1 '^resuming' "$dir/term-resume.log"))" "grep '^resuming epoch 1 at batch $((${batch:-0} + 1))$' '$dir/term-resume.log' >/dev/null"
+
 # A rank that hangs (stopped): the others give up after --rank-timeout
 "${mpirun[@]}" -np 2 "$fovea" train "$lenet" --data "$dir/data" "${sgd[@]}" --rank-timeout 3 >"$dir/hang.log" 2>"$dir/hang.err" &
 job=$!

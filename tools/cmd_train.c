@@ -294,7 +294,8 @@ static int run_train(void *options) {
         if (r.interrupted && r.stopped_at.batch) snprintf(where, sizeof where, "at epoch %d, batch %d", r.stopped_at.epoch + 1, r.stopped_at.batch);
         else if (r.interrupted) snprintf(where, sizeof where, "after epoch %d", r.stopped_at.epoch);
         if (isatty(fileno(stdout))) printf("\n"); /* below the progress bar */
-        if (out) fprintf(stderr, "fovea: %s: stopped %s; saved %s, which resumes there: fovea train %s --data %s\n", name, where, out, out, data_spec);
+        if (!writer) { /* every rank stopped at the same batch; rank 0 saved and says so */
+        } else if (out) fprintf(stderr, "fovea: %s: stopped %s; saved %s, which resumes there: fovea train %s --data %s\n", name, where, out, out, data_spec);
         else fprintf(stderr, "fovea: %s: stopped %s; nothing saved (no --out)\n", name, where);
         rc = 128 + stop_signal;
         goto done;
