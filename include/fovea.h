@@ -573,6 +573,12 @@ fv_status fv_load_image(const char *path, int height, int width, int channels, f
  * side is `shorter` pixels (aspect kept), then the central height x width crop (ImageNet models:
  * 256, 224 x 224). */
 fv_status fv_load_image_cropped(const char *path, int shorter, int height, int width, int channels, float *out, fv_error *err);
+/* The same from encoded bytes in memory (PNG/JPEG/BMP/GIF; shorter 0: resized, not cropped); name
+ * (what the caller calls them) starts every error. */
+fv_status fv_decode_image(const void *bytes, size_t size, const char *name, int shorter, int height, int width, int channels, float *out,
+                          fv_error *err);
+/* Encoded bytes' size as their header gives it, without decoding the pixels. */
+fv_status fv_decode_image_size(const void *bytes, size_t size, const char *name, int *height, int *width, fv_error *err);
 /* By name: "fashion-mnist" (Debian's dataset-fashion-mnist), a directory of IDX files, a CIFAR-10
  * directory, a .h5 file, or an image folder; `split` is "train" or "test". */
 fv_dataset *fv_load_dataset(const char *spec, const char *split, fv_error *err);
@@ -983,6 +989,8 @@ fv_status fv_write_file(const char *path, const void *data, size_t size, fv_erro
 fv_status fv_save_npy(const char *path, const float *data, int rank, const int *dims, fv_error *err);
 /* Any numeric .npy (rank 1 to 8) as floats; fills rank and dims; free() the result. */
 float *fv_load_npy_floats(const char *path, int *rank, int dims[8], fv_error *err);
+/* The same from the file's bytes in memory; name (what the caller calls them) starts every error. */
+float *fv_decode_npy_floats(const void *bytes, size_t size, const char *name, int *rank, int dims[8], fv_error *err);
 
 /* ---- Summary: Keras-style table. Returns bytes written (like snprintf). ---- */
 int fv_net_summary(const fv_net *net, char *buf, size_t size);

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(model_text model_file idx cifar npy hdf5 image onnx)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(model_text model_file idx cifar npy hdf5 image onnx serve)
 CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFOVEA_FUZZ=ON >/dev/null
 cmake --build build-fuzz --target $(printf "fuzz_%s " "${harnesses[@]}") >build-fuzz.log 2>&1 || { tail -20 build-fuzz.log; exit 1; }
 failed=0

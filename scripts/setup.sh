@@ -15,7 +15,7 @@ SUDO=""
 packages=(build-essential cmake ninja-build libdnnl-dev zlib1g-dev libhdf5-dev libstb-dev dataset-fashion-mnist
           python3-torch python3-torchvision python3-numpy python3-scipy python3-skimage
           libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata python3-onnx darknet clang libclang-rt-14-dev valgrind chromium
-          fonts-dejavu-core python3-pil openmpi-bin libopenmpi-dev)
+          fonts-dejavu-core python3-pil openmpi-bin libopenmpi-dev libmicrohttpd-dev wrk)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

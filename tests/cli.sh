@@ -6,7 +6,7 @@ set -uo pipefail
 fovea=$1 src=$2
 . "$src/tests/lib.sh"
 commands=$("$fovea" completion commands)
-check "15 commands in the table" "[ $(wc -w <<<"$commands") -eq 15 ]"
+check "16 commands in the table" "[ $(wc -w <<<"$commands") -eq 16 ]"
 for c in $commands completion; do
   help=$("$fovea" "$c" --help)
   check "$c --help: usage and example" "grep -q '^usage: fovea $c' <<<\"\$help\" && grep -q '^example: fovea $c' <<<\"\$help\""
@@ -64,7 +64,7 @@ assert d[\"classes\"][9][\"name\"] == \"Ankle boot\"
 check "summary --json parses, Keras's parameter count" "'$fovea' summary '$model' --json | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert d[\"total_params\"] == 61706 and d[\"layers\"][0][\"output_shape\"] == [None, 28, 28, 1]'"
 /usr/bin/python3 "$src/scripts/fashion_samples.py" "$dir" 2 >/dev/null
 check "predict --json parses" "'$fovea' predict '$model' --json --top 2 '$dir'/*.png | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d[\"predictions\"]) == 2 and len(d[\"predictions\"][0][\"top\"]) == 2'"
-check "man -l docs/fovea.1 renders every command" "[ \"\$(man -l '$src/docs/fovea.1' 2>/dev/null | grep -c 'usage: fovea')\" -eq 16 ]"
+check "man -l docs/fovea.1 renders every command" "[ \"\$(man -l '$src/docs/fovea.1' 2>/dev/null | grep -c 'usage: fovea')\" -eq 17 ]"
 check "docs/fovea.1 is current (scripts/make_man.sh)" "'$src/scripts/make_man.sh' '$fovea' | cmp -s - '$src/docs/fovea.1'"
 # --normalize is kept in the model file and applied by evaluate: training on raw data with
 # --normalize M,S equals training on data normalised beforehand, and so do the evaluations

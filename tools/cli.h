@@ -38,7 +38,7 @@ int cli_prep_apply(const cli_prep *p, fv_train_state *state);
 fv_status cli_load_image(const cli_prep *p, const char *path, int height, int width, int channels, float *x, fv_error *err);
 
 /* The commands (cmd_*.c), each declared by its options table. */
-extern const cli_command cli_quantize, cli_summary, cli_layers, cli_forward, cli_export, cli_weights, cli_train, cli_evaluate, cli_predict, cli_filter,
+extern const cli_command cli_serve, cli_quantize, cli_summary, cli_layers, cli_forward, cli_export, cli_weights, cli_train, cli_evaluate, cli_predict, cli_filter,
     cli_show, cli_saliency, cli_gradcam, cli_dream, cli_report;
 
 #endif

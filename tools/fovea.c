@@ -13,7 +13,8 @@
 #include <omp.h>
 
 const cli_command *const cli_commands[] = {&cli_train, &cli_evaluate, &cli_predict, &cli_summary, &cli_weights, &cli_report, &cli_quantize,
-                                            &cli_layers, &cli_forward, &cli_export, &cli_filter, &cli_show, &cli_saliency, &cli_gradcam, &cli_dream};
+                                            &cli_layers, &cli_forward, &cli_export, &cli_filter, &cli_show, &cli_saliency, &cli_gradcam, &cli_dream,
+                                            &cli_serve};
 const int cli_command_count = (int)(sizeof cli_commands / sizeof *cli_commands);
 
 static void usage(FILE *out) {

@@ -190,7 +190,24 @@ static const char *incomplete(const unsigned char *b, size_t n) {
     return NULL;
 }
 
-/* The file's pixels as 8-bit, channels per pixel (1 or 3); free with stbi_image_free. */
+/* Encoded bytes' pixels as 8-bit, channels per pixel (1 or 3); free with stbi_image_free. `name`
+ * (a file's path, or what a request calls it) starts every error. */
+static unsigned char *decode_bytes(const unsigned char *bytes, size_t size, const char *name, int channels, int *w, int *h, fv_error *err) {
+    int n;
+    const char *why = size == 0 ? "an empty file" : size > INT_MAX ? "larger than 2 GB" : incomplete(bytes, size);
+    if (!why && !stbi_info_from_memory(bytes, (int)size, w, h, &n)) why = stbi_failure_reason();
+    else if (!why && (*w <= 0 || *h <= 0)) why = "the image has 0 pixels";
+    else if (!why && (size_t)*w * (size_t)*h > MAX_IMAGE_PIXELS) why = "more than 268 megapixels";
+    /* deflate (PNG), LZW (GIF), RLE (BMP) and JPEG pack at most about a thousand pixels in a byte;
+     * a header claiming far more describes pixels the file does not hold (stb would invent them) */
+    else if (!why && (size_t)*w * (size_t)*h > 4096 * size) why = "the header claims more pixels than the file can hold";
+    unsigned char *pixels = why ? NULL : stbi_load_from_memory(bytes, (int)size, w, h, &n, channels);
+    if (!why && !pixels) why = stbi_failure_reason();
+    if (why) fv_fail(err, "%s: cannot decode: %s", name, why);
+    return pixels;
+}
+
+/* The file's pixels, as decode_bytes. */
 static unsigned char *decode(const char *path, int channels, int *w, int *h, fv_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return fv_fail(err, "%s: cannot decode: cannot open: %s", path, strerror(errno)), NULL;
@@ -203,56 +220,37 @@ static unsigned char *decode(const char *path, int channels, int *w, int *h, fv_
         size = -1;
     fclose(f);
     if (size < 0 || !bytes) return free(bytes), fv_fail(err, "%s: cannot decode: cannot read it (a folder?)", path), NULL;
-    int n;
-    const char *why = size == 0 ? "an empty file" : incomplete(bytes, (size_t)size);
-    if (!why && !stbi_info_from_memory(bytes, (int)size, w, h, &n)) why = stbi_failure_reason();
-    else if (!why && (*w <= 0 || *h <= 0)) why = "the image has 0 pixels";
-    else if (!why && (size_t)*w * (size_t)*h > MAX_IMAGE_PIXELS) why = "more than 268 megapixels";
-    /* deflate (PNG), LZW (GIF), RLE (BMP) and JPEG pack at most about a thousand pixels in a byte;
-     * a header claiming far more describes pixels the file does not hold (stb would invent them) */
-    else if (!why && (size_t)*w * (size_t)*h > 4096 * (size_t)size) why = "the header claims more pixels than the file can hold";
-    unsigned char *pixels = why ? NULL : stbi_load_from_memory(bytes, (int)size, w, h, &n, channels);
-    if (!why && !pixels) why = stbi_failure_reason();
+    unsigned char *pixels = decode_bytes(bytes, (size_t)size, path, channels, w, h, err);
     free(bytes);
-    if (why) fv_fail(err, "%s: cannot decode: %s", path, why);
     return pixels;
 }
 
-fv_status fv_load_image(const char *path, int height, int width, int channels, float *out, fv_error *err) {
-    if (channels != 1 && channels != 3) return fv_fail(err, "images load with 1 or 3 channels, not %d", channels);
-    if (height <= 0 || width <= 0) return fv_fail(err, "images are resized to a positive size, not %d x %d", height, width);
-    int w, h;
-    unsigned char *pixels = decode(path, channels, &w, &h, err);
-    if (!pixels) return FV_ERR;
-    size_t count = (size_t)height * width * channels;
-    unsigned char *src = pixels, *resized = NULL;
-    if (w != width || h != height) {
-        if (!(resized = malloc(count))) return stbi_image_free(pixels), fv_fail(err, "out of memory");
-        if (!stbir_resize_uint8(pixels, w, h, 0, resized, width, height, 0, channels))
-            return free(resized), stbi_image_free(pixels), fv_fail(err, "%s: resizing to %d x %d failed", path, width, height);
-        src = resized;
+/* Decoded pixels (w x h) as the model's input: resized to height x width, or (shorter > 0) resized so
+ * the shorter side is `shorter`, then the central crop; in [0, 1]. Frees pixels. */
+static fv_status pixels_to_input(unsigned char *pixels, int w, int h, const char *name, int shorter, int height, int width, int channels,
+                                 float *out, fv_error *err) {
+    if (!shorter) {
+        size_t count = (size_t)height * width * channels;
+        unsigned char *src = pixels, *resized = NULL;
+        if (w != width || h != height) {
+            if (!(resized = malloc(count))) return stbi_image_free(pixels), fv_fail(err, "out of memory");
+            if (!stbir_resize_uint8(pixels, w, h, 0, resized, width, height, 0, channels))
+                return free(resized), stbi_image_free(pixels), fv_fail(err, "%s: resizing to %d x %d failed", name, width, height);
+            src = resized;
+        }
+        for (size_t i = 0; i < count; i++) out[i] = (float)src[i] / 255.0f;
+        free(resized);
+        stbi_image_free(pixels);
+        return FV_OK;
     }
-    for (size_t i = 0; i < count; i++) out[i] = (float)src[i] / 255.0f;
-    free(resized);
-    stbi_image_free(pixels);
-    return FV_OK;
-}
-
-fv_status fv_load_image_cropped(const char *path, int shorter, int height, int width, int channels, float *out, fv_error *err) {
-    if (channels != 1 && channels != 3) return fv_fail(err, "images load with 1 or 3 channels, not %d", channels);
-    if (height <= 0 || width <= 0 || shorter < height || shorter < width)
-        return fv_fail(err, "a %d x %d crop of an image resized to %d on its shorter side", height, width, shorter);
-    int w, h;
-    unsigned char *pixels = decode(path, channels, &w, &h, err);
-    if (!pixels) return FV_ERR;
     /* torchvision's Resize(shorter): the shorter side to `shorter`, the other int(long * shorter / short) */
     int rw = w <= h ? shorter : (int)((double)w * shorter / h), rh = w <= h ? (int)((double)h * shorter / w) : shorter;
-    if (rw < width || rh < height) return stbi_image_free(pixels), fv_fail(err, "%s: %d x %d is too narrow to crop %d x %d", path, w, h, width, height);
+    if (rw < width || rh < height) return stbi_image_free(pixels), fv_fail(err, "%s: %d x %d is too narrow to crop %d x %d", name, w, h, width, height);
     unsigned char *resized = malloc((size_t)rw * rh * channels);
     if (!resized) return stbi_image_free(pixels), fv_fail(err, "out of memory");
     if (!stbir_resize_uint8(pixels, w, h, 0, resized, rw, rh, 0, channels)) {
         free(resized), stbi_image_free(pixels);
-        return fv_fail(err, "%s: resizing to %d x %d failed", path, rw, rh);
+        return fv_fail(err, "%s: resizing to %d x %d failed", name, rw, rh);
     }
     stbi_image_free(pixels);
     /* CenterCrop: the offsets torchvision rounds */
@@ -262,6 +260,41 @@ fv_status fv_load_image_cropped(const char *path, int shorter, int height, int w
             out[((size_t)y * width) * channels + x] = (float)resized[((size_t)(top + y) * rw + left) * channels + x] / 255.0f;
     free(resized);
     return FV_OK;
+}
+
+static fv_status check_input_size(int shorter, int height, int width, int channels, fv_error *err) {
+    if (channels != 1 && channels != 3) return fv_fail(err, "images load with 1 or 3 channels, not %d", channels);
+    if (height <= 0 || width <= 0) return fv_fail(err, "images are resized to a positive size, not %d x %d", height, width);
+    if (shorter && (shorter < height || shorter < width))
+        return fv_fail(err, "a %d x %d crop of an image resized to %d on its shorter side", height, width, shorter);
+    return FV_OK;
+}
+
+fv_status fv_load_image(const char *path, int height, int width, int channels, float *out, fv_error *err) {
+    return fv_load_image_cropped(path, 0, height, width, channels, out, err);
+}
+
+fv_status fv_load_image_cropped(const char *path, int shorter, int height, int width, int channels, float *out, fv_error *err) {
+    if (check_input_size(shorter, height, width, channels, err) != FV_OK) return FV_ERR;
+    int w, h;
+    unsigned char *pixels = decode(path, channels, &w, &h, err);
+    return pixels ? pixels_to_input(pixels, w, h, path, shorter, height, width, channels, out, err) : FV_ERR;
+}
+
+fv_status fv_decode_image_size(const void *bytes, size_t size, const char *name, int *height, int *width, fv_error *err) {
+    int n;
+    const char *why = size == 0 ? "an empty file" : size > INT_MAX ? "larger than 2 GB" : incomplete(bytes, size);
+    if (!why && !stbi_info_from_memory(bytes, (int)size, width, height, &n)) why = stbi_failure_reason();
+    else if (!why && (*width <= 0 || *height <= 0)) why = "the image has 0 pixels";
+    return why ? fv_fail(err, "%s: cannot decode: %s", name, why) : FV_OK;
+}
+
+fv_status fv_decode_image(const void *bytes, size_t size, const char *name, int shorter, int height, int width, int channels, float *out,
+                          fv_error *err) {
+    if (check_input_size(shorter, height, width, channels, err) != FV_OK) return FV_ERR;
+    int w, h;
+    unsigned char *pixels = decode_bytes(bytes, size, name, channels, &w, &h, err);
+    return pixels ? pixels_to_input(pixels, w, h, name, shorter, height, width, channels, out, err) : FV_ERR;
 }
 
 fv_image *fv_image_load(const char *path, int channels, fv_error *err) {

@@ -142,16 +142,25 @@ fv_status fv_save_npy(const char *path, const float *data, int rank, const int *
     return fv_output_close(&o, ok, err);
 }
 
-float *fv_load_npy_floats(const char *path, int *rank, int dims[8], fv_error *err) {
-    fv_bytes b = {0};
+static float *npy_floats(const char *name, const fv_bytes *b, int *rank, int dims[8], fv_error *err) {
     npy_array a;
     float *out = NULL;
-    if (fv_read_file(path, &b, err) == FV_OK && parse_npy(path, &b, &a, err) == FV_OK) {
-        if (!(out = malloc((a.count ? a.count : 1) * sizeof *out))) fv_fail(err, "%s: out of memory", path);
-        for (size_t i = 0; out && i < a.count; i++) out[i] = (float)element(&a, i);
-        *rank = a.rank;
-        for (int i = 0; i < a.rank; i++) dims[i] = a.dim[i] > (size_t)1 << 30 ? -1 : (int)a.dim[i];
-    }
+    if (parse_npy(name, b, &a, err) != FV_OK) return NULL;
+    if (!(out = malloc((a.count ? a.count : 1) * sizeof *out))) return fv_fail(err, "%s: out of memory", name), NULL;
+    for (size_t i = 0; i < a.count; i++) out[i] = (float)element(&a, i);
+    *rank = a.rank;
+    for (int i = 0; i < a.rank; i++) dims[i] = a.dim[i] > (size_t)1 << 30 ? -1 : (int)a.dim[i];
+    return out;
+}
+
+float *fv_load_npy_floats(const char *path, int *rank, int dims[8], fv_error *err) {
+    fv_bytes b = {0};
+    float *out = fv_read_file(path, &b, err) == FV_OK ? npy_floats(path, &b, rank, dims, err) : NULL;
     free(b.data);
     return out;
+}
+
+float *fv_decode_npy_floats(const void *bytes, size_t size, const char *name, int *rank, int dims[8], fv_error *err) {
+    fv_bytes b = {(unsigned char *)bytes, size};
+    return npy_floats(name, &b, rank, dims, err);
 }

@@ -1,0 +1,172 @@
+/* pool.c — the workers. Each holds its own copy of every model, planned for inference at the batch
+ * limit, so requests run side by side with no lock around a network. Predictions that arrive
+ * together are batched, as Triton's dynamic batcher does: a worker that takes one waits up to the
+ * window for more of the same model, up to the batch limit, and runs them in one forward. */
+#include "serve/serve.h"
+
+#include <omp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct worker {
+    serve_pool *pool;
+    int index;
+    pthread_t thread;
+    float *x, *y;           /* max_batch rows of the largest input and output */
+} worker;
+
+struct serve_pool {
+    serve_server *server;
+    serve_explain_fn explain;
+    pthread_mutex_t lock;
+    pthread_cond_t work, done;
+    serve_job *head;        /* waiting jobs, oldest first */
+    int stopping, n_workers, started;
+    worker *workers;
+    size_t max_in, max_out;
+};
+
+static void finish(serve_pool *p, serve_job **jobs, int n) {
+    pthread_mutex_lock(&p->lock);
+    for (int i = 0; i < n; i++) jobs[i]->done = 1;
+    pthread_cond_broadcast(&p->done);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Takes up to max predictions of `model` off the queue (lock held). */
+static int take_predictions(serve_pool *p, int model, serve_job **jobs, int n, int max) {
+    for (serve_job **at = &p->head; *at && n < max;) {
+        if ((*at)->kind == JOB_PREDICT && (*at)->model == model) {
+            jobs[n++] = *at;
+            *at = (*at)->next;
+        } else at = &(*at)->next;
+    }
+    return n;
+}
+
+/* n predictions of one model in one forward on this worker's copy. */
+static void predict(serve_pool *p, worker *w, fv_net *net, serve_job **jobs, int n) {
+    serve_model *m = &p->server->models[jobs[0]->model];
+    size_t in = (size_t)m->height * m->width * m->channels, out = (size_t)m->units;
+    int batch = fv_net_batch(net);
+    for (int i = 0; i < n; i++) memcpy(w->x + i * in, jobs[i]->x, in * sizeof *w->x);
+    memset(w->x + (size_t)n * in, 0, (size_t)(batch - n) * in * sizeof *w->x);
+    fv_error err;
+    fv_status st = fv_net_forward(net, w->x, 0, &err);
+    const float *y = st == FV_OK ? fv_net_node_output(net, fv_net_output_node(net)) : NULL;
+    for (int i = 0; i < n; i++) {
+        jobs[i]->status = st;
+        if (st == FV_OK) memcpy(jobs[i]->y, y + i * out, out * sizeof *y);
+        else jobs[i]->err = err;
+    }
+    pthread_mutex_lock(&p->server->metrics.lock);
+    p->server->metrics.predictions += (unsigned long)n, p->server->metrics.batches++;
+    pthread_mutex_unlock(&p->server->metrics.lock);
+}
+
+static void *work(void *arg) {
+    worker *w = arg;
+    serve_pool *p = w->pool;
+    const serve_limits *lim = &p->server->limits;
+    serve_job **jobs = calloc((size_t)lim->max_batch, sizeof *jobs);
+    omp_set_num_threads(p->server->worker_threads); /* this worker's share of the cores */
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->head && !p->stopping) pthread_cond_wait(&p->work, &p->lock);
+        if (!p->head) break; /* stopping, nothing left */
+        serve_job *job = p->head;
+        p->head = job->next;
+        if (job->kind == JOB_EXPLAIN || !jobs) {
+            pthread_mutex_unlock(&p->lock);
+            serve_model *m = &p->server->models[job->model];
+            if (job->kind == JOB_EXPLAIN) p->explain(p->server, m->inspect[w->index], job);
+            else predict(p, w, m->nets[w->index], &job, 1);
+            finish(p, &job, 1);
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
+        int n = 1;
+        jobs[0] = job;
+        n = take_predictions(p, job->model, jobs, n, lim->max_batch);
+        if (n < lim->max_batch && lim->window_seconds > 0 && !p->stopping) { /* wait a moment for more */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            long ns = until.tv_nsec + (long)(lim->window_seconds * 1e9);
+            until.tv_sec += ns / 1000000000L, until.tv_nsec = ns % 1000000000L;
+            while (n < lim->max_batch && !p->stopping && pthread_cond_timedwait(&p->work, &p->lock, &until) != ETIMEDOUT)
+                n = take_predictions(p, job->model, jobs, n, lim->max_batch);
+            n = take_predictions(p, job->model, jobs, n, lim->max_batch);
+        }
+        pthread_mutex_unlock(&p->lock);
+        predict(p, w, p->server->models[job->model].nets[w->index], jobs, n);
+        finish(p, jobs, n);
+        pthread_mutex_lock(&p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+    free(jobs);
+    return NULL;
+}
+
+serve_pool *serve_pool_start(serve_server *s, int workers, serve_explain_fn explain, fv_error *err) {
+    serve_pool *p = calloc(1, sizeof *p);
+    if (!p) return serve_fail(err, "out of memory"), NULL;
+    p->server = s, p->explain = explain, p->n_workers = workers;
+    for (int i = 0; i < s->n_models; i++) {
+        size_t in = (size_t)s->models[i].height * s->models[i].width * s->models[i].channels, out = (size_t)s->models[i].units;
+        if (in > p->max_in) p->max_in = in;
+        if (out > p->max_out) p->max_out = out;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    int n = workers > 0 ? workers : 1; /* workers 0: one set of buffers, used by the caller */
+    if (!(p->workers = calloc((size_t)n, sizeof *p->workers))) return serve_pool_stop(p), serve_fail(err, "out of memory"), NULL;
+    for (int i = 0; i < n; i++) {
+        worker *w = &p->workers[i];
+        w->pool = p, w->index = i;
+        w->x = malloc((size_t)s->limits.max_batch * p->max_in * sizeof *w->x);
+        w->y = malloc((size_t)s->limits.max_batch * p->max_out * sizeof *w->y);
+        if (!w->x || !w->y) return serve_pool_stop(p), serve_fail(err, "out of memory"), NULL;
+    }
+    for (int i = 0; i < workers; i++) {
+        if (pthread_create(&p->workers[i].thread, NULL, work, &p->workers[i]) != 0)
+            return serve_pool_stop(p), serve_fail(err, "cannot start a worker thread"), NULL;
+        p->started++;
+    }
+    return p;
+}
+
+void serve_pool_run(serve_pool *p, serve_job *job) {
+    job->done = 0, job->next = NULL;
+    if (p->n_workers == 0) { /* here and now (the fuzz harness) */
+        serve_model *m = &p->server->models[job->model];
+        if (job->kind == JOB_EXPLAIN) p->explain(p->server, m->inspect[0], job);
+        else predict(p, &p->workers[0], m->nets[0], &job, 1);
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    serve_job **at = &p->head;
+    while (*at) at = &(*at)->next;
+    *at = job;
+    pthread_cond_broadcast(&p->work);
+    while (!job->done) pthread_cond_wait(&p->done, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void serve_pool_stop(serve_pool *p) {
+    if (!p) return;
+    pthread_mutex_lock(&p->lock);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->started; i++) pthread_join(p->workers[i].thread, NULL);
+    for (int i = 0; p->workers && i < (p->n_workers > 0 ? p->n_workers : 1); i++) free(p->workers[i].x), free(p->workers[i].y);
+    free(p->workers);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
