@@ -1,0 +1,80 @@
+// explorer.js — the explorer page in a real browser (Debian's Chromium, driven by playwright-core):
+// load it, draw a stroke on the canvas and see the predicted class appear, open a layer and see its
+// maps, click a map to see it large with its filter and a value on hover, switch to Grad-CAM. A
+// screenshot of each step goes to OUT_DIR.
+// usage: NODE_PATH=.../node_modules node explorer.js URL OUT_DIR
+"use strict";
+const { chromium } = require("playwright-core");
+const fs = require("fs");
+
+const [url, out] = process.argv.slice(2);
+let passed = 0, failed = 0;
+function check(name, ok, detail) {
+  if (ok) passed++;
+  else { failed++; console.log(`FAILED: ${name}${detail ? " (" + detail + ")" : ""}`); }
+}
+
+(async () => {
+  fs.mkdirSync(out, { recursive: true });
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  try {
+    await page.goto(url);
+    await page.waitForSelector("#model option", { state: "attached", timeout: 10000 });
+    check("the page lists the model", (await page.$$eval("#model option", (o) => o.map((x) => x.textContent))).includes("lenet5"));
+    await page.screenshot({ path: `${out}/1-loaded.png` });
+
+    // a pair of trousers, as Fashion-MNIST draws them: a waistband and two wide legs
+    const box = await page.locator("#draw").boundingBox();
+    const stroke = async (points) => {
+      await page.mouse.move(box.x + points[0][0], box.y + points[0][1]);
+      await page.mouse.down();
+      for (const [x, y] of points.slice(1)) await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
+      await page.mouse.up();
+    };
+    await stroke([[80, 35], [200, 35]]);
+    await stroke([[80, 50], [200, 50]]);
+    for (const x of [82, 96, 108]) await stroke([[x + 8, 45], [x, 255]]);
+    for (const x of [172, 184, 198]) await stroke([[x - 8, 45], [x, 255]]);
+    await page.waitForSelector("#bars .bar", { timeout: 10000 });
+    const predicted = await page.$eval("#bars", (b) => b.dataset.predicted);
+    const bars = await page.$$eval("#bars .bar", (b) => b.length);
+    check("drawing shows the top classes", bars === 5 && !!predicted, `${bars} bars, predicted ${predicted}`);
+    await page.screenshot({ path: `${out}/2-drawn.png` });
+
+    await page.click('.layer[data-k="1"]');
+    await page.waitForFunction(() => document.querySelectorAll("#maps canvas").length > 0, null, { timeout: 10000 });
+    const maps = await page.$$eval("#maps canvas", (c) => c.length);
+    check("opening conv2d_1 shows its 6 maps", maps === 6, `${maps} maps`);
+    await page.screenshot({ path: `${out}/3-layer.png` });
+
+    await page.click('#maps canvas[data-map="2"]');
+    await page.waitForFunction(() => !document.querySelector("#detail").hidden, null, { timeout: 10000 });
+    await page.waitForFunction(() => document.querySelector("#filter-shape").textContent.length > 0, null, { timeout: 10000 });
+    const big = await page.locator("#big").boundingBox();
+    await page.mouse.move(big.x + big.width / 2, big.y + big.height / 2);
+    const value = await page.textContent("#value");
+    check("clicking a map shows it large, its filter and a value on hover", /^\(\d+, \d+\): -?\d/.test(value.trim()),
+          `value '${value.trim()}', filter ${await page.textContent("#filter-shape")}`);
+    await page.screenshot({ path: `${out}/4-map.png` });
+
+    await page.click('.layer[data-k="7"]'); // the dense output: a barcode
+    await page.waitForFunction(() => document.querySelectorAll("#maps canvas").length === 1, null, { timeout: 10000 });
+    check("a dense layer is one barcode", (await page.$$eval("#maps canvas", (c) => c.length)) === 1);
+
+    await page.selectOption("#method", "gradcam");
+    await page.click("#explain");
+    await page.waitForFunction(() => { const i = document.querySelector("#explained"); return !i.hidden && i.complete && i.naturalWidth > 0; }, null, { timeout: 10000 });
+    const size = await page.$eval("#explained", (i) => [i.naturalWidth, i.naturalHeight, i.dataset.method]);
+    check("Grad-CAM shows a 224 x 224 overlay", size[0] === 224 && size[1] === 224 && size[2] === "gradcam", size.join(" "));
+    await page.screenshot({ path: `${out}/5-gradcam.png` });
+    check("no errors in the page", errors.length === 0 && !(await page.textContent("#status")).trim(), errors.join("; "));
+  } catch (e) {
+    check("the walk through the page", false, e.message.split("\n")[0]);
+  }
+  await browser.close();
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+})();
