@@ -483,20 +483,26 @@ fv_status serve_open(serve_server *s, const char *const *paths, int n, int worke
                 break;
             }
         s->n_models = i + 1;
-        m->nets = calloc((size_t)copies, sizeof *m->nets), m->inspect = calloc((size_t)copies, sizeof *m->inspect);
+        /* batches of 1, 4, 16 and the limit: a forward runs at the smallest that holds its requests */
+        static const int steps[] = {1, 4, 16};
+        for (int k = 0; k < 3 && steps[k] < limits->max_batch; k++) m->sizes[m->n_sizes++] = steps[k];
+        m->sizes[m->n_sizes++] = limits->max_batch;
+        m->nets = calloc((size_t)copies * m->n_sizes, sizeof *m->nets), m->inspect = calloc((size_t)copies, sizeof *m->inspect);
         if (!m->nets || !m->inspect) return serve_fail(err, "out of memory");
         for (int w = 0; w < copies; w++)
-            for (int which = 0; which < 2; which++) {
+            for (int k = 0; k <= m->n_sizes; k++) { /* k = n_sizes: the inspection copy */
                 fv_checkpoint ck;
                 fv_net *net = cli_load_net(options, paths[i], &ck);
                 if (!net) return serve_fail(err, "%s: cannot load it (above)", paths[i]);
-                if (w == 0 && which == 0) {
+                if (w == 0 && k == 0) {
                     m->checkpoint = ck;
                     if (!cli_prep_apply(&options->prep, &m->checkpoint.train)) return fv_net_free(net), serve_fail(err, "%s: its preprocessing (above)", paths[i]);
                     m->shorter = options->prep.resize ? (int)options->prep.resize : options->prep.imagenet ? 256 : 0;
                 } else fv_checkpoint_free(&ck);
-                (which ? m->inspect : m->nets)[w] = net;
-                if (prepare(m, net, which ? 1 : limits->max_batch, which ? FV_PLAN_INSPECTION : FV_PLAN_INFERENCE, options->backend, err) != FV_OK)
+                int inspect = k == m->n_sizes;
+                if (inspect) m->inspect[w] = net;
+                else m->nets[w * m->n_sizes + k] = net;
+                if (prepare(m, net, inspect ? 1 : m->sizes[k], inspect ? FV_PLAN_INSPECTION : FV_PLAN_INFERENCE, options->backend, err) != FV_OK)
                     return FV_ERR;
             }
     }
@@ -510,7 +516,7 @@ void serve_close(serve_server *s) {
     for (int i = 0; i < s->n_models; i++) {
         serve_model *m = &s->models[i];
         for (int w = 0; w < (s->workers > 0 ? s->workers : 1); w++) {
-            if (m->nets) fv_net_free(m->nets[w]);
+            for (int k = 0; m->nets && k < m->n_sizes; k++) fv_net_free(m->nets[w * m->n_sizes + k]);
             if (m->inspect) fv_net_free(m->inspect[w]);
         }
         free(m->nets), free(m->inspect);

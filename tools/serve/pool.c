@@ -47,9 +47,13 @@ static int take_predictions(serve_pool *p, int model, serve_job **jobs, int n, i
     return n;
 }
 
-/* n predictions of one model in one forward on this worker's copy. */
-static void predict(serve_pool *p, worker *w, fv_net *net, serve_job **jobs, int n) {
+/* n predictions of one model in one forward on this worker's copy planned for the smallest batch
+ * that holds them. */
+static void predict(serve_pool *p, worker *w, int copy, serve_job **jobs, int n) {
     serve_model *m = &p->server->models[jobs[0]->model];
+    int k = 0;
+    while (k + 1 < m->n_sizes && m->sizes[k] < n) k++;
+    fv_net *net = m->nets[copy * m->n_sizes + k];
     size_t in = (size_t)m->height * m->width * m->channels, out = (size_t)m->units;
     int batch = fv_net_batch(net);
     for (int i = 0; i < n; i++) memcpy(w->x + i * in, jobs[i]->x, in * sizeof *w->x);
@@ -83,7 +87,7 @@ static void *work(void *arg) {
             pthread_mutex_unlock(&p->lock);
             serve_model *m = &p->server->models[job->model];
             if (job->kind == JOB_EXPLAIN) p->explain(p->server, m->inspect[w->index], job);
-            else predict(p, w, m->nets[w->index], &job, 1);
+            else predict(p, w, w->index, &job, 1);
             finish(p, &job, 1);
             pthread_mutex_lock(&p->lock);
             continue;
@@ -101,7 +105,7 @@ static void *work(void *arg) {
             n = take_predictions(p, job->model, jobs, n, lim->max_batch);
         }
         pthread_mutex_unlock(&p->lock);
-        predict(p, w, p->server->models[job->model].nets[w->index], jobs, n);
+        predict(p, w, w->index, jobs, n);
         finish(p, jobs, n);
         pthread_mutex_lock(&p->lock);
     }
@@ -144,7 +148,7 @@ void serve_pool_run(serve_pool *p, serve_job *job) {
     if (p->n_workers == 0) { /* here and now (the fuzz harness) */
         serve_model *m = &p->server->models[job->model];
         if (job->kind == JOB_EXPLAIN) p->explain(p->server, m->inspect[0], job);
-        else predict(p, &p->workers[0], m->nets[0], &job, 1);
+        else predict(p, &p->workers[0], 0, &job, 1);
         return;
     }
     pthread_mutex_lock(&p->lock);

@@ -32,7 +32,10 @@ typedef struct serve_response {
 typedef struct serve_model {
     char name[64];             /* from the file name: "mnist-cnn" for models/mnist-cnn.fvm */
     char path[1024];
-    fv_net **nets;             /* one per worker, planned for inference at the batch limit */
+    fv_net **nets;             /* per worker, n_sizes copies planned for inference at batches sizes[k]
+                                  (nets[worker * n_sizes + k]): a lone request runs at batch 1, not padded
+                                  to the limit */
+    int sizes[4], n_sizes;
     fv_net **inspect;          /* one per worker, planned for inspection at batch 1: explanations
                                   and feature maps read every layer */
     fv_checkpoint checkpoint;  /* class names, normalisation */
