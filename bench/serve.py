@@ -37,7 +37,7 @@ def start(fovea, model, extra):
 
 
 def wrk(port, name, script, connections, seconds):
-    out = subprocess.run(["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", script,
+    out = subprocess.run(["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "--latency", "-s", script,
                           f"http://127.0.0.1:{port}/v1/models/{name}/predict"], capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
 

@@ -3,6 +3,7 @@
  * heat map, per-class precision/recall/F1, the most confidently misclassified test images, the
  * first layer's filters, and the run's settings. Written as every output is (fv_write_file). */
 #include "report.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -11,27 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct page {
-    char *text;
-    size_t len, cap;
-    int failed;
-} page;
-
-static void put(page *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(page *p, const char *fmt, ...) {
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(p->text ? p->text + p->len : NULL, p->text ? p->cap - p->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) return (void)(p->failed = 1);
-        if (p->text && p->len + (size_t)n < p->cap) return (void)(p->len += (size_t)n);
-        size_t cap = (p->cap + (size_t)n + 1) * 2;
-        char *grown = realloc(p->text, cap);
-        if (!grown) return (void)(p->failed = 1);
-        p->text = grown, p->cap = cap;
-    }
-}
+typedef cli_text page;
+#define put cli_put
 
 static void put_escaped(page *p, const char *s) { /* text as HTML */
     for (; *s; s++) {

@@ -13,37 +13,16 @@
  *                                        ?method=maps&layer=L: the layer's outputs as JSON
  *   GET  /v1/models/NAME/filters?layer=L a convolution's kernels (or a dense layer's weights) as JSON */
 #include "serve/serve.h"
+#include "text.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- A growing text buffer for JSON. A failed allocation marks it; the caller answers 500. ---- */
-typedef struct text {
-    char *s;
-    size_t len, cap;
-    int failed;
-} text;
-
-static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...) {
-    if (t->failed) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || t->len + (size_t)n + 1 > t->cap) {
-        size_t cap = (t->cap ? t->cap * 2 : 1024) + (size_t)(n < 0 ? 0 : n);
-        char *s = n < 0 ? NULL : realloc(t->s, cap);
-        if (!s) return (void)(t->failed = 1);
-        t->s = s, t->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
+/* ---- JSON is built up with cli_put (text.h); a failed allocation answers 500. ---- */
+typedef cli_text text;
+#define put cli_put
 
 static void put_string(text *t, const char *s) {
     put(t, "\"");
@@ -60,11 +39,11 @@ static void put_float(text *t, double v) { isfinite(v) ? put(t, "%.6g", v) : put
 
 static void respond_text(serve_response *out, int status, const char *type, text *t) {
     if (t->failed) {
-        free(t->s);
+        free(t->text);
         serve_error(out, 500, "out of memory");
         return;
     }
-    *out = (serve_response){status, type, (unsigned char *)t->s, t->len};
+    *out = (serve_response){status, type, (unsigned char *)t->text, t->len};
 }
 
 fv_status serve_fail(fv_error *err, const char *fmt, ...) {
@@ -85,8 +64,8 @@ void serve_error(serve_response *out, int status, const char *fmt, ...) {
     put(&t, "{\"error\": ");
     put_string(&t, message);
     put(&t, "}\n");
-    *out = (serve_response){status, "application/json", (unsigned char *)t.s, t.failed ? 0 : t.len};
-    if (t.failed) free(t.s), out->body = NULL;
+    *out = (serve_response){status, "application/json", (unsigned char *)t.text, t.failed ? 0 : t.len};
+    if (t.failed) free(t.text), out->body = NULL;
 }
 
 /* ---- The query string: "k=v&k=v", %XX and + decoded into buf. NULL when absent. ---- */
@@ -267,7 +246,7 @@ static void predict(serve_server *s, int mi, const serve_request *r, serve_respo
     for (int i = 0; i < rows && failed < 0; i++)
         if (jobs[i].status != FV_OK) failed = i;
     if (failed >= 0) {
-        free(t.s);
+        free(t.text);
         serve_error(out, 500, "%s", jobs[failed].err.message);
     } else respond_text(out, 200, "application/json", &t);
     free(x), free(y), free(jobs);
@@ -358,11 +337,11 @@ static void serve_explain(serve_server *s, fv_net *net, serve_job *job) {
         while (!t.failed && t.len < (size_t)total - 1) put(&t, " ");
         put(&t, "\n");
         if (!t.failed && t.len + pixels * 4 + 1 > t.cap) {
-            char *grown = realloc(t.s, t.len + pixels * 4 + 1);
-            if (grown) t.s = grown, t.cap = t.len + pixels * 4 + 1;
+            char *grown = realloc(t.text, t.len + pixels * 4 + 1);
+            if (grown) t.text = grown, t.cap = t.len + pixels * 4 + 1;
             else t.failed = 1;
         }
-        if (!t.failed) memcpy(t.s + t.len, map, pixels * 4), t.len += pixels * 4;
+        if (!t.failed) memcpy(t.text + t.len, map, pixels * 4), t.len += pixels * 4;
         free(map);
         return respond_text(job->response, 200, "application/octet-stream", &t);
     }
