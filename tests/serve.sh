@@ -140,5 +140,24 @@ check "--token: a wrong one is 401" "[ \$(code -H 'Authorization: Bearer s3cre' 
 check "--token: /healthz needs none" "alive"
 kill -TERM $pid
 wait $pid
+# fovea train --serve: the page and API of the network as it trains
+/usr/bin/python3 "$src/tests/fashion_subset.py" "$dir/train2k" 2000
+"$fovea" train "$src/models/lenet5.fv" --data "$dir/train2k" --epochs 4 --batch 32 --no-test --serve 0 >"$dir/train.log" 2>&1 &
+trainer=$!
+url=
+for _ in $(seq 1 500); do
+  url=$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/train.log" 2>/dev/null) && break
+  sleep 0.02
+done
+for _ in $(seq 1 500); do
+  code "$url/v1/training" >/dev/null
+  grep '"epoch": 1' "$dir/body" >/dev/null && break
+  sleep 0.02
+done
+check "train --serve: /v1/training gives the epochs so far ($(head -c 150 "$dir/body"))" "grep '\"epochs\": 4' '$dir/body' >/dev/null && grep '\"epoch\": 1, \"loss\": ' '$dir/body' >/dev/null"
+check "train --serve: it predicts with the weights of the last epoch" "[ \$(code -X POST --data-binary @'$png' -H 'Content-Type: image/png' '$url/v1/models/lenet5/predict') = 200 ]"
+check "train --serve: the page has the training section" "[ \$(code '$url/') = 200 ] && grep 'id=\"training\"' '$dir/body' >/dev/null"
+wait $trainer
+check "train --serve: the training ends as usual (exit $?), and the page with it" "grep '^saved\|62/62' '$dir/train.log' >/dev/null && [ \$(curl -s -o /dev/null -w '%{http_code}' '$url/healthz') = 000 ]"
 check "a model that is not there: one line, exit 1" "! '$fovea' serve '$dir/none.fvm' --port 0 >'$dir/none.log' 2>&1 && [ \$(wc -l <'$dir/none.log') -le 2 ]"
 finish

@@ -1,6 +1,7 @@
 /* cmd_train.c — fovea train, evaluate and predict. */
 #include "cli.h"
 #include "report.h"
+#include "serve/serve.h"
 
 #include <omp.h>
 
@@ -22,6 +23,7 @@ typedef struct train_ctx {
     int stop_after, run_epochs;
     int save_failed;
     int writer;           /* this process writes the files: the only one, or rank 0 of an MPI job */
+    serve_server *watch;  /* --serve: the explorer page of the network as it trains (NULL: none) */
 } train_ctx;
 
 /* The signal (SIGINT, SIGTERM) that asked training to stop. A handler can only reach static
@@ -67,6 +69,7 @@ static int save_checkpoint(train_ctx *t, int epochs_done, const fv_fit_position 
 static int on_epoch(const fv_epoch_log *log, void *user) {
     train_ctx *t = user;
     t->state.history[t->state.n_history++] = *log;
+    if (t->watch) serve_training_epoch(t->watch, t->net, log);
     if (t->out && !save_checkpoint(t, log->epoch, NULL)) return 1;
     if (t->report && t->writer) {
         fv_error err;
@@ -133,6 +136,7 @@ typedef struct train_options {
     cli_common common;
     const char *data, *report, *optimizer, *schedule, *loss;
     long epochs, seed, patience, shift, stop_after, step_epochs, checkpoint_every;
+    long serve;
     double checkpoint_seconds, lr, momentum, weight_decay, val_split, rotate, smoothing, gamma, rank_timeout, bucket_mb;
     int nesterov, flip, no_test;
 } train_options;
@@ -243,7 +247,7 @@ static int run_train(void *options) {
                                  .backend = fv_backend_name(backend), .seed = (uint64_t)seed, .threads = omp_get_max_threads(),
                                  .seconds_start = fv_time_seconds()},
                    net, opt, {.seed = (uint64_t)seed, .batch_size = (int)batch, .n_classes = train->n_classes,
-                                   .class_names = train->class_names, .history = t_history}, (int)stop_after, 0, 0, writer};
+                                   .class_names = train->class_names, .history = t_history}, (int)stop_after, 0, 0, writer, NULL};
     t.state.n_normalize = normalization.n_normalize;
     memcpy(t.state.mean, normalization.mean, sizeof t.state.mean), memcpy(t.state.std, normalization.std, sizeof t.state.std);
     if (normalization.n_normalize) {
@@ -274,6 +278,25 @@ static int run_train(void *options) {
                omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s");
     }
     c.bucket_bytes = (size_t)(bucket_mb * 1e6);
+    /* --serve: the explorer page of the network as it learns, on this machine only */
+    serve_server watch;
+    serve_http *watch_http = NULL;
+    memset(&watch, 0, sizeof watch);
+    if (o->serve >= 0 && writer) {
+        serve_limits limits = {16000000, 4096 * 4096, 1, 0.0, 64};
+        const char *base = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(strchr(base, '.') ? strchr(base, '.') - base : (ptrdiff_t)strlen(base)), base);
+        watch.worker_threads = 1;
+        if (serve_open_training(&watch, net, name, &t.state, 1, &limits, backend, &err) != FV_OK ||
+            !(watch_http = serve_http_start(&watch, "127.0.0.1", (int)o->serve, &err))) {
+            serve_close(&watch);
+            goto fail;
+        }
+        t.watch = &watch;
+        printf("watch it learn: http://127.0.0.1:%d/ (until training ends)\n", serve_http_port(watch_http));
+        fflush(stdout);
+    }
     if (c.resume_at) printf("resuming epoch %d at batch %d\n", c.resume_at->epoch + 1, c.resume_at->batch + 1);
     if (c.initial_epoch >= c.epochs) printf("already trained for %d epochs\n", c.initial_epoch);
     fv_fit_result r;
@@ -283,6 +306,14 @@ static int run_train(void *options) {
         snprintf(why, sizeof why, "%s", err.message);
         snprintf(err.message, sizeof err.message, "training on %.90s: %.400s", data_spec, why);
         goto fail;
+    }
+    if (watch_http) { /* the page's last look: the final epoch; then it closes with the training */
+        pthread_mutex_lock(&watch.history_lock);
+        watch.finished = 1;
+        pthread_mutex_unlock(&watch.history_lock);
+        serve_http_stop(watch_http, 5);
+        serve_close(&watch);
+        watch_http = NULL, t.watch = NULL;
     }
     if (comm && r.step_seconds > 0)
         printf("steps took %.2f s, %.2f s (%.0f%%) of it waiting for the gradient sums\n", r.step_seconds, r.sum_wait_seconds,
@@ -541,6 +572,8 @@ static const cli_option train_table[] = {
     {"--checkpoint-every", NULL, CLI_INT, TRAIN(checkpoint_every), "N", 1, INT_MAX,
      "also save the model every N batches within an epoch (needs --out): a run\nkilled mid-epoch resumes from there and ends as an uninterrupted one", NULL},
     {"--checkpoint-seconds", NULL, CLI_FLOAT, TRAIN(checkpoint_seconds), "S", 0.001, 1e9, "... or every S seconds", NULL},
+    {"--serve", NULL, CLI_INT, TRAIN(serve), "PORT", 0, 65535,
+     "while training, the explorer page on http://127.0.0.1:PORT/: the loss and accuracy\nafter each epoch, and the network's answers and maps as it learns (0: any free port)", NULL},
     {"--rank-timeout", NULL, CLI_FLOAT, TRAIN(rank_timeout), "S", 1, 1e6,
      "under mpirun: end the job when another rank has not answered for S seconds (default 60)", NULL},
     {"--bucket-mb", NULL, CLI_FLOAT, TRAIN(bucket_mb), "MB", 0, 1e6,
@@ -549,7 +582,7 @@ static const cli_option train_table[] = {
     {"--no-test", NULL, CLI_FLAG, TRAIN(no_test), NULL, 0, 0, "skip the evaluation on the test split", NULL},
 };
 static const train_options train_initial = {.common = {.batch = -1}, .optimizer = "adam", .schedule = "constant", .loss = "auto", .epochs = 5,
-                                            .rank_timeout = 60, .bucket_mb = 2,
+                                            .rank_timeout = 60, .bucket_mb = 2, .serve = -1,
                                             .seed = -1, .step_epochs = 10, .lr = -1, .momentum = 0.9, .gamma = 0.1};
 const cli_command cli_train = {
     .name = "train", .usage = "MODEL --data DATA [options]", .summary = "train a model definition (.fv) or resume a saved model",

@@ -381,6 +381,8 @@ static void filters(serve_server *s, int mi, const serve_request *r, serve_respo
     respond_text(out, 200, "application/json", &t);
 }
 
+static void training(serve_server *s, serve_response *out);
+
 /* ---- Routing ---- */
 void serve_handle(serve_server *s, const serve_request *r, serve_response *out) {
     *out = (serve_response){0};
@@ -400,6 +402,7 @@ void serve_handle(serve_server *s, const serve_request *r, serve_response *out) 
         return respond_text(out, 200, "application/json", &t);
     }
     if (!strcmp(path, "/metrics")) return serve_metrics_text(s, out);
+    if (!strcmp(path, "/v1/training")) return training(s, out);
     if (!strcmp(path, "/v1/models")) {
         if (!get) return serve_error(out, 405, "GET /v1/models lists the models");
         text t = {0};
@@ -439,10 +442,16 @@ static fv_status prepare(serve_model *m, fv_net *net, int batch, fv_plan_mode mo
     return fv_net_plan_mode(net, batch, backend, mode, 1, err);
 }
 
-fv_status serve_open(serve_server *s, const char *const *paths, int n, int workers, const serve_limits *limits, const cli_common *options,
-                     fv_error *err) {
+static void init_locks(serve_server *s) {
     memset(&s->metrics, 0, sizeof s->metrics);
     pthread_mutex_init(&s->metrics.lock, NULL);
+    pthread_rwlock_init(&s->weights, NULL);
+    pthread_mutex_init(&s->history_lock, NULL);
+}
+
+fv_status serve_open(serve_server *s, const char *const *paths, int n, int workers, const serve_limits *limits, const cli_common *options,
+                     fv_error *err) {
+    init_locks(s);
     s->limits = *limits, s->workers = workers, s->started = fv_time_seconds();
     int copies = workers > 0 ? workers : 1;
     if (!(s->models = calloc((size_t)n, sizeof *s->models))) return serve_fail(err, "out of memory");
@@ -499,11 +508,85 @@ void serve_close(serve_server *s) {
             if (m->inspect) fv_net_free(m->inspect[w]);
         }
         free(m->nets), free(m->inspect);
-        fv_checkpoint_free(&m->checkpoint);
+        if (!m->borrowed) fv_checkpoint_free(&m->checkpoint);
     }
     free(s->models);
     s->models = NULL, s->n_models = 0;
+    free(s->history);
+    s->history = NULL;
     pthread_mutex_destroy(&s->metrics.lock);
+    pthread_rwlock_destroy(&s->weights);
+    pthread_mutex_destroy(&s->history_lock);
+}
+
+/* src's weights into dst (the same definition), parameter by parameter. */
+static void copy_weights(const fv_net *src, fv_net *dst) {
+    fv_error err;
+    for (int i = 0; i < fv_net_param_count(src); i++) {
+        fv_param_info from, to;
+        if (fv_net_param_read(src, i, &from, &err) == FV_OK && fv_net_param(dst, i, &to, &err) == FV_OK && from.count == to.count)
+            memcpy(to.value, from.value, from.count * sizeof *from.value);
+    }
+}
+
+fv_status serve_open_training(serve_server *s, const fv_net *net, const char *name, const fv_train_state *state, int workers,
+                              const serve_limits *limits, fv_backend backend, fv_error *err) {
+    init_locks(s);
+    s->limits = *limits, s->workers = workers, s->started = fv_time_seconds(), s->training = 1;
+    int copies = workers > 0 ? workers : 1, len = fv_net_to_text(net, NULL, 0);
+    char *definition = len > 0 ? malloc((size_t)len + 1) : NULL;
+    if (!definition || !(s->models = calloc(1, sizeof *s->models)) || !(s->history = calloc(1024, sizeof *s->history)))
+        return free(definition), serve_fail(err, "out of memory");
+    fv_net_to_text(net, definition, (size_t)len + 1);
+    serve_model *m = &s->models[0];
+    s->n_models = 1;
+    snprintf(m->name, sizeof m->name, "%s", name);
+    snprintf(m->path, sizeof m->path, "(training)");
+    m->checkpoint.train = *state, m->borrowed = 1;
+    m->sizes[m->n_sizes++] = 1;
+    m->nets = calloc((size_t)copies, sizeof *m->nets), m->inspect = calloc((size_t)copies, sizeof *m->inspect);
+    if (!m->nets || !m->inspect) return free(definition), serve_fail(err, "out of memory");
+    for (int w = 0; w < copies; w++)
+        for (int k = 0; k < 2; k++) {
+            fv_net *copy = fv_net_from_text(definition, m->name, err);
+            if (!copy) return free(definition), FV_ERR;
+            (k ? m->inspect : m->nets)[w] = copy;
+            if (prepare(m, copy, 1, k ? FV_PLAN_INSPECTION : FV_PLAN_INFERENCE, backend, err) != FV_OK) return free(definition), FV_ERR;
+            copy_weights(net, copy);
+        }
+    free(definition);
+    if (!(s->pool = serve_pool_start(s, workers, serve_explain, err))) return FV_ERR;
+    return FV_OK;
+}
+
+void serve_training_epoch(serve_server *s, const fv_net *net, const fv_epoch_log *epoch) {
+    pthread_rwlock_wrlock(&s->weights);
+    for (int w = 0; w < (s->workers > 0 ? s->workers : 1); w++) copy_weights(net, s->models[0].nets[w]), copy_weights(net, s->models[0].inspect[w]);
+    pthread_rwlock_unlock(&s->weights);
+    pthread_mutex_lock(&s->history_lock);
+    if (epoch && s->n_history < 1024) s->history[s->n_history++] = *epoch;
+    if (epoch) s->epochs = epoch->epochs;
+    pthread_mutex_unlock(&s->history_lock);
+}
+
+/* GET /v1/training: the epochs so far (fovea train --serve). */
+static void training(serve_server *s, serve_response *out) {
+    if (!s->training) return serve_error(out, 404, "this server is not attached to a training (fovea train --serve)");
+    text t = {0};
+    pthread_mutex_lock(&s->history_lock);
+    put(&t, "{\"model\": ");
+    put_string(&t, s->models[0].name);
+    put(&t, ", \"epochs\": %d, \"finished\": %s, \"history\": [", s->epochs, s->finished ? "true" : "false");
+    for (int i = 0; i < s->n_history; i++) {
+        const fv_epoch_log *e = &s->history[i];
+        put(&t, "%s{\"epoch\": %d, \"loss\": ", i ? ", " : "", e->epoch);
+        put_float(&t, e->loss), put(&t, ", \"accuracy\": "), put_float(&t, e->accuracy);
+        if (e->has_validation) put(&t, ", \"val_loss\": "), put_float(&t, e->val_loss), put(&t, ", \"val_accuracy\": "), put_float(&t, e->val_accuracy);
+        put(&t, "}");
+    }
+    pthread_mutex_unlock(&s->history_lock);
+    put(&t, "]}\n");
+    respond_text(out, 200, "application/json", &t);
 }
 
 /* ---- Metrics ---- */

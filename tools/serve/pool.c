@@ -86,8 +86,10 @@ static void *work(void *arg) {
         if (job->kind == JOB_EXPLAIN || !jobs) {
             pthread_mutex_unlock(&p->lock);
             serve_model *m = &p->server->models[job->model];
+            pthread_rwlock_rdlock(&p->server->weights);
             if (job->kind == JOB_EXPLAIN) p->explain(p->server, m->inspect[w->index], job);
             else predict(p, w, w->index, &job, 1);
+            pthread_rwlock_unlock(&p->server->weights);
             finish(p, &job, 1);
             pthread_mutex_lock(&p->lock);
             continue;
@@ -105,7 +107,9 @@ static void *work(void *arg) {
             n = take_predictions(p, job->model, jobs, n, lim->max_batch);
         }
         pthread_mutex_unlock(&p->lock);
+        pthread_rwlock_rdlock(&p->server->weights);
         predict(p, w, w->index, jobs, n);
+        pthread_rwlock_unlock(&p->server->weights);
         finish(p, jobs, n);
         pthread_mutex_lock(&p->lock);
     }

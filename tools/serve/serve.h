@@ -39,6 +39,7 @@ typedef struct serve_model {
     fv_net **inspect;          /* one per worker, planned for inspection at batch 1: explanations
                                   and feature maps read every layer */
     fv_checkpoint checkpoint;  /* class names, normalisation */
+    int borrowed;              /* the checkpoint's class names are the trainer's (fovea train --serve) */
     int height, width, channels, units;
     int softmax_logits;        /* its outputs are logits: predictions show their softmax */
     int shorter;               /* ImageNet-style preprocessing: resize the shorter side, then crop (0: resize) */
@@ -96,6 +97,12 @@ typedef struct serve_server {
     int worker_threads;              /* OpenMP threads each worker's forward runs on */
     serve_limits limits;
     const char *token;               /* a bearer token every request but /healthz must carry (NULL: none) */
+    /* fovea train --serve: the model is the one training; workers read its weights under the read
+     * lock, an epoch's end writes them under the write lock; /v1/training gives the history */
+    pthread_rwlock_t weights;
+    pthread_mutex_t history_lock;
+    fv_epoch_log *history;
+    int n_history, epochs, training, finished;
     serve_pool *pool;
     serve_metrics metrics;
     double started;
@@ -108,6 +115,12 @@ extern const double serve_latency_bounds[12];
 fv_status serve_open(serve_server *s, const char *const *paths, int n, int workers, const serve_limits *limits, const cli_common *options,
                      fv_error *err);
 void serve_close(serve_server *s);
+/* The server of a network being trained (fovea train --serve): copies of it (its definition and
+ * current weights) named `name`, with the training's preprocessing and class names (borrowed). */
+fv_status serve_open_training(serve_server *s, const fv_net *net, const char *name, const fv_train_state *state, int workers,
+                              const serve_limits *limits, fv_backend backend, fv_error *err);
+/* At an epoch's end: the trained weights into every copy, and the epoch into the history. */
+void serve_training_epoch(serve_server *s, const fv_net *net, const fv_epoch_log *epoch);
 /* Answers one request (without the token check and the metrics, which http.c does). */
 void serve_handle(serve_server *s, const serve_request *r, serve_response *out);
 /* The message into err; returns FV_ERR (the library's fv_fail, for the tool). */
