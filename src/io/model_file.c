@@ -332,6 +332,7 @@ fv_net *fv_model_load(const char *path, fv_checkpoint *ck, fv_error *err) {
     }
     all.left -= 4; /* the CRC */
     int have_weights = 0;
+    unsigned seen = 0;
     for (uint32_t i = 0; i < sections; i++) {
         uint32_t tag = get_u32(&all);
         uint64_t n = get_u64(&all);
@@ -341,6 +342,13 @@ fv_net *fv_model_load(const char *path, fv_checkpoint *ck, fv_error *err) {
             goto fail;
         }
         in_buf s = {payload, (size_t)n, 0};
+        /* each known section once: a second would replace (and leak) what the first read */
+        unsigned bit = tag == TAG_ARCH ? 1u : tag == TAG_WGTS ? 2u : tag == TAG_OPTM ? 4u : tag == TAG_TRAN ? 8u : tag == TAG_POSN ? 16u : 0u;
+        if (seen & bit) {
+            fv_fail(err, "%s: section %u repeats an earlier one (tag 0x%08x)", path, i, tag);
+            goto fail;
+        }
+        seen |= bit;
         if (tag == TAG_ARCH) {
             char *text = malloc((size_t)n + 1);
             if (!text) {
