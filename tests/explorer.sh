@@ -5,16 +5,12 @@
 # usage: explorer.sh FOVEA SOURCE_DIR PLAYWRIGHT_DIR SHOTS_DIR
 set -uo pipefail
 fovea=$1 src=$2 pw=$3 shots=$4
-dir=$(mktemp -d)
+. "$src/tests/lib.sh"
 trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 /usr/bin/python3 "$src/tests/fashion_subset.py" "$dir/data" 2000
 "$fovea" train "$src/models/lenet5.fv" --data "$dir/data" --epochs 2 --batch 32 --no-test --out "$dir/lenet5.fvm" >/dev/null || exit 1
 "$fovea" serve "$dir/lenet5.fvm" --port 0 >"$dir/serve.log" 2>&1 &
 pid=$!
-url=
-for _ in $(seq 1 500); do
-  url=$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/serve.log" 2>/dev/null) && break
-  sleep 0.02
-done
+url=$(served_url "$dir/serve.log")
 [ -n "$url" ] || { echo "FAILED: the server did not start"; cat "$dir/serve.log"; exit 1; }
 NODE_PATH="$pw/node_modules" node "$src/tests/explorer.js" "$url/" "$shots"

@@ -18,12 +18,7 @@ png=$(ls "$dir"/png/*.png | head -1)
 start_server() { # args...: starts fovea serve on a free port; sets $pid and $url
   "$fovea" serve "$@" --port 0 >"$dir/serve.log" 2>&1 &
   pid=$!
-  url=
-  for _ in $(seq 1 500); do
-    url=$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/serve.log" 2>/dev/null)
-    [ -n "$url" ] && break
-    sleep 0.02
-  done
+  url=$(served_url "$dir/serve.log")
 }
 code() { curl -s -o "$dir/body" -w '%{http_code}' "$@"; } # the status; the body in $dir/body
 json_error() { /usr/bin/python3 -c "import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if isinstance(d.get('error'), str) and d['error'] else 1)" "$dir/body"; }
@@ -144,11 +139,7 @@ wait $pid
 /usr/bin/python3 "$src/tests/fashion_subset.py" "$dir/train2k" 2000
 "$fovea" train "$src/models/lenet5.fv" --data "$dir/train2k" --epochs 4 --batch 32 --no-test --serve 0 >"$dir/train.log" 2>&1 &
 trainer=$!
-url=
-for _ in $(seq 1 500); do
-  url=$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/train.log" 2>/dev/null) && break
-  sleep 0.02
-done
+url=$(served_url "$dir/train.log")
 for _ in $(seq 1 500); do
   code "$url/v1/training" >/dev/null
   grep '"epoch": 1' "$dir/body" >/dev/null && break
