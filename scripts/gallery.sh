@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fovea=build/fovea model=build/mnist-cnn-fashion.fvm out=docs/gallery
 [ -f "$model" ] || { echo "no $model: run scripts/main.sh first"; exit 1; }
-rm -rf "$out" && mkdir -p "$out"
+mkdir -p "$out" # (other pictures there come from gallery_onnx.sh, ocr_models.sh and tests/explorer.sh)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -43,8 +43,11 @@ for s in "${samples[@]}"; do
   for m in vanilla smoothgrad guided gradcam gradcam++; do cp "$tmp/maps/$stem-$m-overlay.png" "$out/$stem-$m.png"; done
 done
 
-# activation maximisation: one image per class
-for k in 0 1 2 3 4 5 6 7 8 9; do $fovea dream "$model" --class "$k" --scale 4 -o "$out/dream-class-$k.png" | sed -n 1p; done
+# activation maximisation: one image per class, with the defaults and drawn in a prior of the data
+for k in 0 1 2 3 4 5 6 7 8 9; do
+  $fovea dream "$model" --class "$k" --scale 4 -o "$out/dream-class-$k.png" | sed -n 1p
+  $fovea dream "$model" --class "$k" --prior fashion-mnist --scale 4 -o "$out/dream-prior-class-$k.png" | sed -n 2p
+done
 # DeepDream of a photo on the second convolution (the network is gray, so is the dream)
 $fovea dream "$model" /usr/share/darknet/data/dog.jpg --layer conv2d_2 --size 320 -o "$out/dog-deepdream.png"
 /usr/bin/python3 -c "

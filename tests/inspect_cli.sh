@@ -47,6 +47,7 @@ expect_png "show --filters" "$dir/maps/filters-conv2d_1.png" "$fovea" show "$mod
 expect_png "saliency guided" "$dir/maps/dog-guided-overlay.png" "$fovea" saliency "$model" "$photo" --method guided -o "$dir/maps"
 expect_png "gradcam++" "$dir/maps/dog-gradcam++-overlay.png" "$fovea" gradcam "$model" "$photo" --method gradcam++ --colormap jet -o "$dir/maps"
 expect_png "dream class" "$dir/dream.png" "$fovea" dream "$model" --class 3 --steps 5 -o "$dir/dream.png"
+expect_png "dream class in a prior" "$dir/prior.png" "$fovea" dream "$model" --class 3 --steps 5 --prior fashion-mnist --prior-samples 500 --components 16 -o "$dir/prior.png"
 expect_png "deep dream" "$dir/deep.png" "$fovea" dream "$model" "$photo" --layer conv2d_2 --steps 2 --size 40 -o "$dir/deep.png"
 "$fovea" saliency "$model" "$photo" "$photo" -o - --raw "$dir/s.npy" >/dev/null && [ "$(head -c 6 "$dir/s.npy" | tail -c 5)" = NUMPY ] && ok || bad "saliency --raw"
 
@@ -54,6 +55,10 @@ expect_error "unknown layer" "no layer 'conv9'" "$fovea" show "$model" "$photo" 
 expect_error "unknown Grad-CAM layer" "no layer 'nope'" "$fovea" gradcam "$model" "$photo" --layer nope
 expect_error "class out of range" "class 10 is out of range" "$fovea" saliency "$model" "$photo" --class 10
 expect_error "dream class out of range" "class 12 is out of range" "$fovea" dream "$model" --class 12 -o "$dir/x.png"
+mkdir -p "$dir/cifar" && head -c $((3 * 3073)) /dev/zero >"$dir/cifar/data_batch_1.bin" # three black CIFAR-10 records
+expect_error "a prior of data of another size" "--prior $dir/cifar: its images are 32 x 32 x 3; 'mnist-cnn' takes 28 x 28 x 1" "$fovea" dream "$model" --class 1 --prior "$dir/cifar" -o "$dir/x.png"
+expect_error "a prior for DeepDream" "--prior is for --class" "$fovea" dream "$model" "$photo" --layer conv2d_2 --prior fashion-mnist -o "$dir/x.png"
+expect_error "more components than values" "1 to 784 components" "$fovea" dream "$model" --class 1 --prior fashion-mnist --components 785 -o "$dir/x.png"
 expect_error "dense layer to Grad-CAM" "layer 'dense_1' is a dense" "$fovea" gradcam "$model" "$photo" --layer dense_1
 expect_error "filters of a pooling layer" "filters are drawn for conv2d" "$fovea" show "$model" --filters maxpool2d_1
 echo "not an image" >"$dir/broken.png"

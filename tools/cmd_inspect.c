@@ -345,10 +345,39 @@ static int parse_list(inspect_ctx *c, const char *list, int layers, int *out, in
 
 typedef struct dream_options {
     inspect_options inspect;
-    const char *classes, *layers;
-    long steps, jitter, blur_every, octaves, seed, size;
+    const char *classes, *layers, *prior;
+    long steps, jitter, blur_every, octaves, seed, size, components, prior_samples;
     double step_size, l2, background, tv, blur_sigma, octave_scale;
 } dream_options;
+
+/* --prior DATA: the principal components of its training images, which must be the network's
+ * input's size. */
+static fv_image_prior *fit_prior(const dream_options *d, const inspect_ctx *c, fv_error *err) {
+    fv_dataset *data = fv_load_dataset(d->prior, "train", err);
+    if (!data) return NULL;
+    fv_image_prior *prior = NULL;
+    fv_shape s = data->shape;
+    if (s.rank != 3 || s.dim[0] != c->height || s.dim[1] != c->width || s.dim[2] != c->channels) {
+        char shape[96] = "";
+        for (int i = 0; i < s.rank; i++)
+            snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%d", i ? " x " : "", s.dim[i]);
+        snprintf(err->message, sizeof err->message, "its images are %s; '%s' takes %d x %d x %d", shape, fv_net_name(c->net), c->height,
+                 c->width, c->channels);
+    } else prior = fv_image_prior_fit(data, (size_t)d->prior_samples, (int)d->components, err);
+    fv_dataset_free(data);
+    if (!prior) {
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        snprintf(err->message, sizeof err->message, "--prior %.200s: %.280s", d->prior, why);
+        return NULL;
+    }
+    size_t samples;
+    double held;
+    fv_image_prior_info(prior, NULL, &samples, &held);
+    printf("prior: the mean and %ld principal components of %zu images of %s (%.1f%% of their variance)\n", d->components, samples,
+           d->prior, 100.0 * held);
+    return prior;
+}
 
 static int run_dream(void *options) {
     const dream_options *d = options;
@@ -361,6 +390,7 @@ static int run_dream(void *options) {
     int deep = c.n_images > 0;
     if (!out || (deep ? !layers || classes : !classes || layers))
         return fprintf(stderr, "fovea: dream needs --class K -o OUT.png, or IMAGE --layer L -o OUT.png (fovea dream --help)\n"), 2;
+    if (deep && d->prior) return fprintf(stderr, "fovea: --prior is for --class (activation maximisation), not DeepDream\n"), 2;
     fv_dream_config cfg = fv_dream_defaults(deep); /* an option not given (outside its range) keeps the default */
     if (d->steps > 0) cfg.steps = (int)d->steps;
     if (d->jitter >= 0) cfg.jitter = (int)d->jitter;
@@ -377,6 +407,7 @@ static int run_dream(void *options) {
     fv_error err;
     err.message[0] = '\0';
     fv_image *result = NULL, *photo = NULL;
+    fv_image_prior *prior = NULL;
     int list[16], n;
     if (!ctx_open(&c, o->common.args[0], NULL, NULL) || (n = parse_list(&c, deep ? layers : classes, deep, list, 16)) < 0) goto done;
     if (deep) {
@@ -393,6 +424,8 @@ static int run_dream(void *options) {
         printf("DeepDream of %s (%d x %d) on %s, %d octaves x %d steps\n", c.images[0], result->width, result->height, layers, cfg.octaves, cfg.steps);
     } else {
         float start_scores[16], end_scores[16];
+        if (d->prior && !(prior = fit_prior(d, &c, &err))) goto fail;
+        cfg.prior = prior;
         if (!(result = fv_image_new(c.height, c.width, c.channels, &err))) goto fail;
         if (fv_dream_classes(c.net, list, n, &cfg, result->pixels, start_scores, end_scores, &err) != FV_OK) goto fail;
         char buf[64];
@@ -414,6 +447,7 @@ fail:
     fprintf(stderr, "fovea: %s\n", err.message);
 done:
     fv_image_free(result), fv_image_free(photo);
+    fv_image_prior_free(prior);
     ctx_free(&c);
     return rc;
 }
@@ -508,6 +542,10 @@ static const cli_option dream_table[] = {
      "classes: the grey level to start from and pull to (default 0, for data on\nblack such as the MNISTs; 0.5 for photos)", NULL},
     {"--blur-every", NULL, CLI_INT, DREAM(blur_every), "N", 0, 1000000, "classes: blur every N steps (default 8; 0: never)", NULL},
     {"--blur-sigma", NULL, CLI_FLOAT, DREAM(blur_sigma), "S", 0.01, 100, "classes: the blur's sigma (default 0.6)", NULL},
+    {"--prior", NULL, CLI_TEXT, DREAM(prior), "DATA", 0, 0,
+     "classes: draw the image in a model of DATA's training images (their mean\nand principal components), so that it looks like data", NULL},
+    {"--components", NULL, CLI_INT, DREAM(components), "K", 1, 4096, "with --prior: principal components", NULL},
+    {"--prior-samples", NULL, CLI_INT, DREAM(prior_samples), "N", 2, INT_MAX, "with --prior: the images fitted", NULL},
     {"--octaves", NULL, CLI_INT, DREAM(octaves), "N", 1, 64, "DeepDream scales (default 3)", NULL},
     {"--octave-scale", NULL, CLI_FLOAT, DREAM(octave_scale), "F", 1, 100, "DeepDream: the ratio between scales (default 1.4)", NULL},
     {"--size", NULL, CLI_INT, DREAM(size), "N", 1, 65536, "DeepDream: the photo's longer side is resized to N pixels", NULL},
@@ -516,7 +554,7 @@ static const cli_option dream_table[] = {
     {"--scale", NULL, CLI_INT, DREAM(inspect.scale), "N", 1, 64, "the picture N times larger (each pixel an N x N square)", NULL},
 };
 static const dream_options dream_initial = {.inspect = {.scale = 1}, .steps = -1, .jitter = -1, .blur_every = -1, .octaves = -1, .seed = 1,
-                                            .size = 256, .step_size = -1, .l2 = -1, .background = -1, .tv = -1, .blur_sigma = -1,
+                                            .size = 256, .components = 128, .prior_samples = 10000, .step_size = -1, .l2 = -1, .background = -1, .tv = -1, .blur_sigma = -1,
                                             .octave_scale = -1};
 const cli_command cli_dream = {
     .name = "dream", .usage = "MODEL --class K[,K2...] -o OUT.png [options]   activation maximisation\n"
@@ -524,9 +562,13 @@ const cli_command cli_dream = {
     .summary = "activation maximisation; with IMAGE --layer L: DeepDream",
     .about = "  Gradient ascent on the input. With --class: from seeded grey noise, an image that raises the\n"
              "  classes' scores (before softmax), regularised by jitter, an L2 pull to grey, total variation\n"
-             "  and a blur every few steps. With IMAGE and --layer: the photo changed to raise the layers'\n"
+             "  and a blur every few steps; these find what the network responds to, often stripes no person\n"
+             "  would name. With --prior DATA the image is drawn in a Gaussian model of the data (its mean\n"
+             "  and principal components, the pull toward the mean in units of the data's spread): pictures\n"
+             "  that look like the class. With IMAGE and --layer: the photo changed to raise the layers'\n"
              "  mean squared activation, in octaves (small scale first); a photo keeps its size when every\n"
              "  layer up to L is convolutional (else it is resized to the model's input).\n",
-    .examples = "build/mnist-cnn-fashion.fvm --class 9 -o boot.png\nbuild/mnist-cnn-fashion.fvm photo.jpg --layer conv2d_2 -o dream.png",
+    .examples = "build/mnist-cnn-fashion.fvm --class 9 -o boot.png\n"
+                "build/mnist-cnn-fashion.fvm --class 9 --prior fashion-mnist --scale 4 -o boot.png\nbuild/mnist-cnn-fashion.fvm photo.jpg --layer conv2d_2 -o dream.png",
     .looking_inside = 1, .shared = PICTURES, .out_value = "OUT.png", .out_help = "the picture to write", .own = CLI_TABLE(dream_table),
     .min_args = 1, .max_args = 2, .size = sizeof(dream_options), .initial = &dream_initial, .run = run_dream};

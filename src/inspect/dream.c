@@ -1,6 +1,6 @@
 /* dream.c — gradient ascent on the input: activation maximisation (an image that a class, or
  * several, scores highly: tf-keras-vis and lucid regularise it with jitter, an L2 pull to grey,
- * total variation and an occasional blur) and DeepDream (a photo changed to excite a layer more,
+ * total variation and an occasional blur; or it is drawn in a prior of the data, prior.c) and DeepDream (a photo changed to excite a layer more,
  * scale by scale: Mordvintsev's octaves, Darknet's `nightmare`).
  *
  * Every step's gradient is divided by its mean absolute value, so step_size is in pixel units
@@ -77,11 +77,63 @@ static int jitter_offset(fv_rng *rng, int jitter) {
     return jitter > 0 ? (int)(fv_rng_next(rng) % (uint64_t)(2 * jitter + 1)) - jitter : 0;
 }
 
+/* Activation maximisation in a prior: the ascent is on the coefficients a (one per principal
+ * component, in units of the data's spread along it) of out = clip(mean + sum a_k s_k v_k), so
+ * d score / d a_k = s_k (v_k . d score / d out), with 0 where the clip holds a pixel; l2 pulls a to
+ * 0, the data's mean (a Gaussian prior: -l2/2 |a|^2 is its log-density). */
+static fv_status dream_in_prior(fv_net *net, const int *classes, int n_classes, const fv_dream_config *config, int h, int w, int c,
+                                float *out, float *start, fv_error *err) {
+    const fv_image_prior *prior = config->prior;
+    size_t n = (size_t)h * w * c;
+    if (prior->size != (int)n)
+        return fv_fail(err, "the prior models images of %d values; '%s' takes %d x %d x %d", prior->size, net->name, h, w, c);
+    int k_count = prior->components;
+    float *a = calloc((size_t)k_count, sizeof *a), *ga = malloc((size_t)k_count * sizeof *ga);
+    float *unclipped = malloc(n * sizeof *unclipped), *shifted = malloc(n * sizeof *shifted), *g = malloc(n * sizeof *g);
+    fv_status st = a && ga && unclipped && shifted && g ? FV_OK : fv_fail(err, "out of memory for activation maximisation");
+    fv_rng rng;
+    fv_rng_seed(&rng, config->seed);
+    if (st == FV_OK) {
+        fv_image_prior_image(prior, a, out);
+        clip01(out, n);
+    }
+    if (st == FV_OK && start) st = fv_inspect_scores(net, out, classes, n_classes, start, err);
+    for (int step = 0; st == FV_OK && step < config->steps; step++) {
+        int dy = jitter_offset(&rng, config->jitter), dx = jitter_offset(&rng, config->jitter);
+        fv_image_prior_image(prior, a, unclipped);
+        memcpy(out, unclipped, n * sizeof *out);
+        clip01(out, n);
+        roll(out, h, w, c, dy, dx, shifted);
+        if ((st = fv_inspect_backward_from_classes(net, shifted, classes, n_classes, 0, NULL, err)) != FV_OK) break;
+        roll(net->nodes[0].grad, h, w, c, -dy, -dx, g);
+        for (size_t i = 0; i < n; i++)
+            if (unclipped[i] != out[i]) g[i] = 0.0f;
+        for (int k = 0; k < k_count; k++) {
+            const float *v = prior->basis + (size_t)k * n;
+            double dot = 0.0;
+            for (size_t i = 0; i < n; i++) dot += (double)v[i] * g[i];
+            ga[k] = (float)dot * prior->spread[k];
+        }
+        normalise_gradient(ga, (size_t)k_count);
+        for (int k = 0; k < k_count; k++) a[k] += config->step_size * (ga[k] - config->l2 * a[k]);
+    }
+    if (st == FV_OK) {
+        fv_image_prior_image(prior, a, out);
+        clip01(out, n);
+    }
+    free(a), free(ga), free(unclipped), free(shifted), free(g);
+    return st;
+}
+
 fv_status fv_dream_classes(fv_net *net, const int *classes, int n_classes, const fv_dream_config *config, float *out,
                            float *start, float *scores, fv_error *err) {
     int h = 0, w = 0, c = 0;
     if (n_classes < 1) return fv_fail(err, "activation maximisation needs at least one class");
     if (!(net = fv_inspect_prepare(net, err)) || fv_inspect_input_size(net, &h, &w, &c, err) != FV_OK) return FV_ERR;
+    if (config->prior) {
+        fv_status st = dream_in_prior(net, classes, n_classes, config, h, w, c, out, start, err);
+        return st == FV_OK && scores ? fv_inspect_scores(net, out, classes, n_classes, scores, err) : st;
+    }
     size_t n = (size_t)h * w * c;
     float *shifted = malloc(n * sizeof *shifted), *g = malloc(n * sizeof *g);
     fv_status st = shifted && g ? FV_OK : fv_fail(err, "out of memory for activation maximisation");

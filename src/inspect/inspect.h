@@ -26,4 +26,15 @@ fv_status fv_inspect_scores(fv_net *net, const float *image, const int *classes,
 fv_status fv_inspect_backward_from_classes(fv_net *net, const float *image, const int *classes, int n_classes, int guided,
                                            float *score, fv_error *err);
 
+/* A Gaussian model of a dataset's images (prior.c): image = mean + sum_k a_k spread_k basis_k. */
+struct fv_image_prior {
+    int size;             /* values in one image, H x W x C */
+    int components;
+    size_t samples;       /* the images it was fitted to */
+    double variance_held; /* the share of the data's variance the components hold */
+    float *mean;          /* size */
+    float *basis;         /* components x size: unit principal directions, the largest first */
+    float *spread;        /* components: the data's standard deviation along each */
+};
+
 #endif
