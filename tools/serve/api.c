@@ -471,9 +471,8 @@ fv_status serve_open(serve_server *s, const char *const *paths, int n, int worke
                 break;
             }
         s->n_models = i + 1;
-        /* batches of 1, 4, 16 and the limit: a forward runs at the smallest that holds its requests */
-        static const int steps[] = {1, 4, 16};
-        for (int k = 0; k < 3 && steps[k] < limits->max_batch; k++) m->sizes[m->n_sizes++] = steps[k];
+        /* batches of 1, 2, 4, ... and the limit: a forward runs the largest its waiting requests fill */
+        for (int b = 1; b < limits->max_batch && m->n_sizes < SERVE_MAX_SIZES - 1; b *= 2) m->sizes[m->n_sizes++] = b;
         m->sizes[m->n_sizes++] = limits->max_batch;
         m->nets = calloc((size_t)copies * m->n_sizes, sizeof *m->nets), m->inspect = calloc((size_t)copies, sizeof *m->inspect);
         if (!m->nets || !m->inspect) return serve_fail(err, "out of memory");

@@ -1,7 +1,10 @@
-/* pool.c — the workers. Each holds its own copy of every model, planned for inference at the batch
- * limit, so requests run side by side with no lock around a network. Predictions that arrive
- * together are batched, as Triton's dynamic batcher does: a worker that takes one waits up to the
- * window for more of the same model, up to the batch limit, and runs them in one forward. */
+/* pool.c — the workers. Each holds its own copies of every model, planned for inference at batches
+ * of 1, 2, 4, ... up to the limit, so requests run side by side with no lock around a network.
+ * Predictions that arrive together are batched, as Triton's dynamic batcher does: a worker takes
+ * every waiting prediction of a model and, when another worker is busy (the server is under load),
+ * waits up to the window for more, up to the batch limit. It then runs the largest batch they fill
+ * and leaves the rest waiting for the next free worker: no forward computes padding. A lone request
+ * on an idle server runs at once. */
 #include "serve/serve.h"
 
 #include <omp.h>
@@ -22,18 +25,16 @@ struct serve_pool {
     serve_server *server;
     serve_explain_fn explain;
     pthread_mutex_t lock;
-    pthread_cond_t work, done;
+    pthread_cond_t work;
     serve_job *head;        /* waiting jobs, oldest first */
     int stopping, n_workers, started;
+    int busy;               /* workers running a job */
     worker *workers;
     size_t max_in, max_out;
 };
 
-static void finish(serve_pool *p, serve_job **jobs, int n) {
-    pthread_mutex_lock(&p->lock);
-    for (int i = 0; i < n; i++) jobs[i]->done = 1;
-    pthread_cond_broadcast(&p->done);
-    pthread_mutex_unlock(&p->lock);
+static void finish(serve_job **jobs, int n) {
+    for (int i = 0; i < n; i++) sem_post(&jobs[i]->done);
 }
 
 /* Takes up to max predictions of `model` off the queue (lock held). */
@@ -47,17 +48,27 @@ static int take_predictions(serve_pool *p, int model, serve_job **jobs, int n, i
     return n;
 }
 
-/* n predictions of one model in one forward on this worker's copy planned for the smallest batch
- * that holds them. */
+/* Puts jobs back at the head of the queue, in their order (lock held). */
+static void put_back(serve_pool *p, serve_job **jobs, int n) {
+    for (int i = n - 1; i >= 0; i--) jobs[i]->next = p->head, p->head = jobs[i];
+}
+
+/* The largest planned batch that n requests fill. */
+static int batch_for(const serve_model *m, int n) {
+    int k = 0;
+    while (k + 1 < m->n_sizes && m->sizes[k + 1] <= n) k++;
+    return m->sizes[k];
+}
+
+/* n predictions of one model in one forward on this worker's copy planned for batch n (one of
+ * m->sizes). */
 static void predict(serve_pool *p, worker *w, int copy, serve_job **jobs, int n) {
     serve_model *m = &p->server->models[jobs[0]->model];
     int k = 0;
     while (k + 1 < m->n_sizes && m->sizes[k] < n) k++;
     fv_net *net = m->nets[copy * m->n_sizes + k];
     size_t in = (size_t)m->height * m->width * m->channels, out = (size_t)m->units;
-    int batch = fv_net_batch(net);
     for (int i = 0; i < n; i++) memcpy(w->x + i * in, jobs[i]->x, in * sizeof *w->x);
-    memset(w->x + (size_t)n * in, 0, (size_t)(batch - n) * in * sizeof *w->x);
     fv_error err;
     fv_status st = fv_net_forward(net, w->x, 0, &err);
     const float *y = st == FV_OK ? fv_net_node_output(net, fv_net_output_node(net)) : NULL;
@@ -83,6 +94,7 @@ static void *work(void *arg) {
         if (!p->head) break; /* stopping, nothing left */
         serve_job *job = p->head;
         p->head = job->next;
+        p->busy++;
         if (job->kind == JOB_EXPLAIN || !jobs) {
             pthread_mutex_unlock(&p->lock);
             serve_model *m = &p->server->models[job->model];
@@ -90,14 +102,16 @@ static void *work(void *arg) {
             if (job->kind == JOB_EXPLAIN) p->explain(p->server, m->inspect[w->index], job);
             else predict(p, w, w->index, &job, 1);
             pthread_rwlock_unlock(&p->server->weights);
-            finish(p, &job, 1);
+            finish(&job, 1);
             pthread_mutex_lock(&p->lock);
+            p->busy--;
             continue;
         }
+        const serve_model *m = &p->server->models[job->model];
         int n = 1;
         jobs[0] = job;
         n = take_predictions(p, job->model, jobs, n, lim->max_batch);
-        if (n < lim->max_batch && lim->window_seconds > 0 && !p->stopping) { /* wait a moment for more */
+        if (n < lim->max_batch && p->busy > 1 && lim->window_seconds > 0 && !p->stopping) { /* under load: wait a moment for more */
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             long ns = until.tv_nsec + (long)(lim->window_seconds * 1e9);
@@ -106,12 +120,18 @@ static void *work(void *arg) {
                 n = take_predictions(p, job->model, jobs, n, lim->max_batch);
             n = take_predictions(p, job->model, jobs, n, lim->max_batch);
         }
+        int batch = batch_for(m, n);
+        if (batch < n) { /* the rest wait for the next free worker */
+            put_back(p, jobs + batch, n - batch);
+            pthread_cond_signal(&p->work);
+        }
         pthread_mutex_unlock(&p->lock);
         pthread_rwlock_rdlock(&p->server->weights);
-        predict(p, w, w->index, jobs, n);
+        predict(p, w, w->index, jobs, batch);
         pthread_rwlock_unlock(&p->server->weights);
-        finish(p, jobs, n);
+        finish(jobs, batch);
         pthread_mutex_lock(&p->lock);
+        p->busy--;
     }
     pthread_mutex_unlock(&p->lock);
     free(jobs);
@@ -129,7 +149,6 @@ serve_pool *serve_pool_start(serve_server *s, int workers, serve_explain_fn expl
     }
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
-    pthread_cond_init(&p->done, NULL);
     int n = workers > 0 ? workers : 1; /* workers 0: one set of buffers, used by the caller */
     if (!(p->workers = calloc((size_t)n, sizeof *p->workers))) return serve_pool_stop(p), serve_fail(err, "out of memory"), NULL;
     for (int i = 0; i < n; i++) {
@@ -148,20 +167,22 @@ serve_pool *serve_pool_start(serve_server *s, int workers, serve_explain_fn expl
 }
 
 void serve_pool_run(serve_pool *p, serve_job *job) {
-    job->done = 0, job->next = NULL;
+    job->next = NULL;
     if (p->n_workers == 0) { /* here and now (the fuzz harness) */
         serve_model *m = &p->server->models[job->model];
         if (job->kind == JOB_EXPLAIN) p->explain(p->server, m->inspect[0], job);
         else predict(p, &p->workers[0], 0, &job, 1);
         return;
     }
+    sem_init(&job->done, 0, 0);
     pthread_mutex_lock(&p->lock);
     serve_job **at = &p->head;
     while (*at) at = &(*at)->next;
     *at = job;
     pthread_cond_broadcast(&p->work);
-    while (!job->done) pthread_cond_wait(&p->done, &p->lock);
     pthread_mutex_unlock(&p->lock);
+    while (sem_wait(&job->done) != 0) continue; /* EINTR: a signal (SIGTERM's drain) */
+    sem_destroy(&job->done);
 }
 
 void serve_pool_stop(serve_pool *p) {
@@ -174,7 +195,6 @@ void serve_pool_stop(serve_pool *p) {
     for (int i = 0; p->workers && i < (p->n_workers > 0 ? p->n_workers : 1); i++) free(p->workers[i].x), free(p->workers[i].y);
     free(p->workers);
     pthread_cond_destroy(&p->work);
-    pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }

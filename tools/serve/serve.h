@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 
 /* ---- One request and its response (api.c). ---- */
 typedef struct serve_request {
@@ -29,13 +30,15 @@ typedef struct serve_response {
 } serve_response;
 
 /* ---- A model as the server keeps it: its name, input, classes, and a copy per worker. ---- */
+#define SERVE_MAX_SIZES 14 /* 1, 2, 4, ... 4096 (--max-batch's limit), and the limit */
 typedef struct serve_model {
     char name[64];             /* from the file name: "mnist-cnn" for models/mnist-cnn.fvm */
     char path[1024];
     fv_net **nets;             /* per worker, n_sizes copies planned for inference at batches sizes[k]
-                                  (nets[worker * n_sizes + k]): a lone request runs at batch 1, not padded
-                                  to the limit */
-    int sizes[4], n_sizes;
+                                  (nets[worker * n_sizes + k]): 1, 2, 4, ... up to the limit, and the
+                                  limit; a forward takes as many waiting requests as the largest
+                                  that they fill, so no forward computes padding */
+    int sizes[SERVE_MAX_SIZES], n_sizes;
     fv_net **inspect;          /* one per worker, planned for inspection at batch 1: explanations
                                   and feature maps read every layer */
     fv_checkpoint checkpoint;  /* class names, normalisation */
@@ -66,7 +69,7 @@ struct serve_job {
     serve_response *response;  /* explain: the picture or values */
     fv_status status;
     fv_error err;
-    int done;
+    sem_t done;                /* posted when it is done: only its own connection wakes */
     serve_job *next;
 };
 
