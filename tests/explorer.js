@@ -2,16 +2,52 @@
 // load it, draw a stroke on the canvas and see the predicted class appear, open a layer and see its
 // maps, click a map to see it large with its filter and a value on hover, switch to Grad-CAM. A
 // screenshot of each step goes to OUT_DIR.
-// usage: NODE_PATH=.../node_modules node explorer.js URL OUT_DIR
+// With ONNX_URL, the same page on an imported ONNX network (torchvision's resnet18, seeded weights,
+// served with --imagenet): upload a photo, see the top classes, open the first convolution's 64 maps,
+// click one for its 3 x 7 x 7 filter, Grad-CAM.
+// usage: NODE_PATH=.../node_modules node explorer.js URL OUT_DIR [ONNX_URL]
 "use strict";
 const { chromium } = require("playwright-core");
 const fs = require("fs");
 
-const [url, out] = process.argv.slice(2);
+const [url, out, onnxUrl] = process.argv.slice(2);
 let passed = 0, failed = 0;
 function check(name, ok, detail) {
   if (ok) passed++;
   else { failed++; console.log(`FAILED: ${name}${detail ? " (" + detail + ")" : ""}`); }
+}
+
+async function walkOnnx(browser) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  try {
+    await page.goto(onnxUrl);
+    await page.waitForSelector("#model option", { state: "attached", timeout: 10000 });
+    await page.setInputFiles("#file", "/usr/share/darknet/data/dog.jpg");
+    await page.waitForSelector("#bars .bar", { timeout: 60000 });
+    check("onnx: an uploaded photo shows the top classes", (await page.$$eval("#bars .bar", (b) => b.length)) === 5);
+    const first = await page.$$eval(".layer", (ls) => ls.find((l) => / x 64\)/.test(l.textContent)).dataset.k);
+    await page.click(`.layer[data-k="${first}"]`);
+    await page.waitForFunction(() => document.querySelectorAll("#maps canvas").length > 0, null, { timeout: 60000 });
+    const maps = await page.$$eval("#maps canvas", (c) => c.length);
+    check("onnx: the first convolution shows 64 maps", maps === 64, `${maps} maps`);
+    await page.click('#maps canvas[data-map="3"]');
+    await page.waitForFunction(() => document.querySelector("#filter-shape").textContent.length > 0, null, { timeout: 60000 });
+    const filter = await page.textContent("#filter-shape");
+    check("onnx: a map's filter is 7 x 7 over 3 channels", /7 x 7/.test(filter) && /3/.test(filter), filter);
+    await page.screenshot({ path: `${out}/6-onnx-map.png` });
+    await page.selectOption("#method", "gradcam");
+    await page.click("#explain");
+    await page.waitForFunction(() => { const i = document.querySelector("#explained"); return !i.hidden && i.complete && i.naturalWidth > 0; }, null, { timeout: 60000 });
+    const size = await page.$eval("#explained", (i) => [i.naturalWidth, i.naturalHeight]);
+    check("onnx: Grad-CAM shows a 224 x 224 overlay", size[0] === 224 && size[1] === 224, size.join(" "));
+    await page.locator("#explained").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${out}/7-onnx-gradcam.png` });
+    check("onnx: no errors in the page", errors.length === 0 && !(await page.textContent("#status")).trim(), errors.join("; "));
+  } catch (e) {
+    check("onnx: the walk through the page", false, e.message.split("\n")[0]);
+  }
 }
 
 (async () => {
@@ -74,6 +110,7 @@ function check(name, ok, detail) {
   } catch (e) {
     check("the walk through the page", false, e.message.split("\n")[0]);
   }
+  if (onnxUrl) await walkOnnx(browser);
   await browser.close();
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed === 0 && passed > 0 ? 0 : 1);
