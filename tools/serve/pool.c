@@ -2,7 +2,7 @@
  * of 1, 2, 4, ... up to the limit, so requests run side by side with no lock around a network.
  * Predictions that arrive together are batched, as Triton's dynamic batcher does: a worker takes
  * every waiting prediction of a model and, when another worker is busy (the server is under load),
- * waits up to the window for more, up to the batch limit. It then runs the largest batch they fill
+ * waits for more while they keep arriving, up to the window and the batch limit. It then runs the largest batch they fill
  * and leaves the rest waiting for the next free worker: no forward computes padding. A lone request
  * on an idle server runs at once. */
 #include "serve/serve.h"
@@ -112,13 +112,21 @@ static void *work(void *arg) {
         jobs[0] = job;
         n = take_predictions(p, job->model, jobs, n, lim->max_batch);
         if (n < lim->max_batch && p->busy > 1 && lim->window_seconds > 0 && !p->stopping) { /* under load: wait a moment for more */
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            long ns = until.tv_nsec + (long)(lim->window_seconds * 1e9);
-            until.tv_sec += ns / 1000000000L, until.tv_nsec = ns % 1000000000L;
-            while (n < lim->max_batch && !p->stopping && pthread_cond_timedwait(&p->work, &p->lock, &until) != ETIMEDOUT)
-                n = take_predictions(p, job->model, jobs, n, lim->max_batch);
-            n = take_predictions(p, job->model, jobs, n, lim->max_batch);
+            /* ... up to the window, and only while they keep coming: a gap of an eighth of it
+               with none new means the clients are waiting for answers (8 connections against 2
+               workers would otherwise wait out the whole window every batch) */
+            double now = fv_time_seconds(), end = now + lim->window_seconds, gap = lim->window_seconds / 8;
+            for (double until = now + gap; n < lim->max_batch && !p->stopping && now < until;) {
+                struct timespec at;
+                clock_gettime(CLOCK_REALTIME, &at);
+                long ns = at.tv_nsec + (long)((until - now) * 1e9);
+                at.tv_sec += ns / 1000000000L, at.tv_nsec = ns % 1000000000L;
+                pthread_cond_timedwait(&p->work, &p->lock, &at);
+                int more = take_predictions(p, job->model, jobs, n, lim->max_batch);
+                now = fv_time_seconds();
+                if (more > n) until = now + gap < end ? now + gap : end;
+                n = more;
+            }
         }
         int batch = batch_for(m, n);
         if (batch < n) { /* the rest wait for the next free worker */
