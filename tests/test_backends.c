@@ -177,6 +177,66 @@ static void replan_keeps_weights(test_counts *t, const char *path) {
     fv_net_free(net);
 }
 
+/* bf16 inference on oneDNN keeps values between layers in bf16 where the writer and every reader
+ * can (plan.c's narrow_edges): a bottleneck block as PyTorch exports one (ReLUs fused into the
+ * convolutions and the add). Its outputs against the reference's bf16, which rounds only the
+ * products' operands: the narrow values add the rounding of the adds' inputs and outputs, a few
+ * bf16 steps (2^-8) through the network. */
+static void narrow_bf16(test_counts *t) {
+    const char *text = "input shape=16,16,8\n"
+                       "conv2d name=stem filters=16 kernel=3 padding=same activation=relu\n"
+                       "maxpool2d size=2 stride=2\n"
+                       "conv2d name=c1 filters=16 kernel=1 activation=relu\n"
+                       "conv2d name=c2 filters=16 kernel=3 padding=same activation=relu\n"
+                       "conv2d name=c3 filters=16 kernel=1\n"
+                       "add name=sum inputs=maxpool2d_1,c3 activation=relu\n"
+                       "conv2d name=c4 filters=16 kernel=3 padding=same activation=relu\n"
+                       "add name=sum2 inputs=sum,c4 activation=relu\n"
+                       "global_avgpool\n"
+                       "dense units=10\n";
+    fv_error err;
+    fv_net *nets[2];
+    const fv_backend backends[2] = {FV_BACKEND_REFERENCE, FV_BACKEND_ONEDNN};
+    for (int b = 0; b < 2; b++) {
+        nets[b] = fv_net_from_text(text, "bottleneck", &err);
+        CHECK(t, nets[b] != NULL, "bottleneck: %s", nets[b] ? "" : err.message);
+        if (!nets[b]) return;
+        fv_net_set_precision(nets[b], FV_PRECISION_BF16);
+        if (fv_net_plan_mode(nets[b], 4, backends[b], FV_PLAN_INFERENCE, 7, &err) != FV_OK) {
+            /* a CPU without AVX-512: oneDNN says it has no bf16 kernel (fv_onednn_precision_unavailable) */
+            CHECK(t, b == 1 && strstr(err.message, "no bf16 kernel"), "bottleneck in bf16: %s", err.message);
+            printf("bf16 between layers: not checked on this CPU (%s)\n", err.message);
+            fv_net_free(nets[0]);
+            if (b == 1) fv_net_free(nets[1]);
+            return;
+        }
+    }
+    int narrow = 0;
+    for (int i = 0; i < fv_net_node_count(nets[1]); i++) narrow += fv_net_node_narrow(nets[1], i);
+    int want[] = {1, 2, 3, 4, 5, 6, 7}; /* stem .. c4; not sum2, which the reference's global pooling reads */
+    int all = 1;
+    for (int k = 0; k < 7; k++) all &= fv_net_node_narrow(nets[1], want[k]);
+    CHECK(t, narrow == 7 && all, "bf16 between layers: %d outputs kept in bf16, 7 expected (stem to c4)", narrow);
+    CHECK(t, fv_net_node_narrow(nets[0], 3) == 0, "the reference keeps every value in fp32");
+    size_t nx = 4 * 16 * 16 * 8, ny = 4 * 10;
+    float *x = random_input(nx, 11), *want_y = malloc(ny * sizeof *want_y);
+    if (!want_y) abort();
+    for (int p = 0; p < fv_net_param_count(nets[0]); p++) {
+        fv_param_info a, c;
+        fv_net_param(nets[0], p, &a, &err), fv_net_param(nets[1], p, &c, &err);
+        memcpy(c.value, a.value, a.count * sizeof(float));
+    }
+    CHECK(t, fv_net_forward(nets[0], x, 0, &err) == FV_OK, "reference: %s", err.message);
+    memcpy(want_y, fv_net_node_output(nets[0], fv_net_output_node(nets[0])), ny * sizeof *want_y);
+    CHECK(t, fv_net_forward(nets[1], x, 0, &err) == FV_OK, "oneDNN: %s", err.message);
+    double e = rel_diff(fv_net_node_output(nets[1], fv_net_output_node(nets[1])), want_y, ny, 1e-6);
+    CHECK(t, e <= 2e-2, "bf16 between layers: outputs differ from the reference's bf16 by %.3g (a wrong type read would be ~1)", e);
+    printf("bf16 between layers: %d of %d outputs kept in bf16; outputs within %.2g of the reference's bf16\n", narrow,
+           fv_net_node_count(nets[1]), e);
+    free(x), free(want_y);
+    fv_net_free(nets[0]), fv_net_free(nets[1]);
+}
+
 int main(void) {
     test_counts t = {0, 0, 0.0};
     if (!fv_backend_available(FV_BACKEND_ONEDNN)) {
@@ -191,5 +251,6 @@ int main(void) {
         compare_models(&t, path, 3, 0);
         replan_keeps_weights(&t, path);
     }
+    narrow_bf16(&t);
     return report(&t);
 }

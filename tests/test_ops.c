@@ -159,16 +159,21 @@ typedef struct lcg {
 
 static float uniform(lcg *g) { return 2.0f * test_uniform(&g->s) - 1.0f; } /* [-1, 1) */
 
-static fv_net *build_in(test_counts *t, const op_case *c, fv_backend backend, fv_precision precision, const char *what) {
+static fv_net *build_mode(test_counts *t, const op_case *c, fv_backend backend, fv_precision precision, fv_plan_mode mode,
+                          const char *what) {
     fv_error err;
     fv_net *net = fv_net_from_text(c->text, what, &err);
     CHECK(t, net != NULL, "%s: %s", what, net ? "" : err.message);
     if (!net) return NULL;
     fv_net_set_precision(net, precision);
-    fv_status st = fv_net_plan(net, c->batch, backend, 3, &err);
+    fv_status st = fv_net_plan_mode(net, c->batch, backend, mode, 3, &err);
     CHECK(t, st == FV_OK, "%s: plan: %s", what, st == FV_OK ? "" : err.message);
     if (st != FV_OK) return fv_net_free(net), NULL;
     return net;
+}
+
+static fv_net *build_in(test_counts *t, const op_case *c, fv_backend backend, fv_precision precision, const char *what) {
+    return build_mode(t, c, backend, precision, FV_PLAN_TRAINING, what);
 }
 
 static fv_net *build(test_counts *t, const op_case *c, fv_backend backend, const char *what) {
@@ -291,7 +296,9 @@ typedef struct worst_error {
  * products), 97th percentile 2e-2, largest 7e-2 where relu6's kink at 6 lies within the
  * pre-activation's bf16 rounding, 6 x 2^-9; a wrong operand or index errs by O(1)). */
 static worst_error fp32_worst = {"fp32", TOLERANCE, 0.0, ""}, bf16_worst = {"bf16 between backends", 1e-2, 0.0, ""},
-                   bf16_fp32_worst = {"bf16 against fp32", 1e-1, 0.0, ""}, int8_worst = {"int8 between backends", 1e-2, 0.0, ""};
+                   bf16_fp32_worst = {"bf16 against fp32", 1e-1, 0.0, ""}, int8_worst = {"int8 between backends", 1e-2, 0.0, ""},
+                   bf16_inference_worst = {"bf16 inference between backends (values between layers in bf16)", 2e-2, 0.0, ""};
+static int narrow_seen; /* layers whose outputs a bf16 inference plan kept in bf16 */
 static int kernel_ran[FV_LAYER_KIND_COUNT]; /* a kind some case ran on a backend's own kernel */
 
 static void compare_within(test_counts *t, worst_error *w, const char *what, const char *tensor, const float *got, const float *want,
@@ -361,6 +368,19 @@ static void check_against(test_counts *t, const op_case *c, fv_backend backend, 
     fv_net *ref = build_in(t, c, FV_BACKEND_REFERENCE, ref_precision, what), *net = ref ? build_in(t, c, backend, precision, what) : NULL;
     if (!net) return fv_net_free(ref);
     run_and_compare(t, w, what, c, ref, net, (uint64_t)strlen(c->name) * 104729u, spaced, 1.0f);
+}
+
+/* bf16 inference: oneDNN keeps values between layers in bf16 where every kernel on both sides can
+ * (plan.c's narrow_edges: in a case of several layers), which rounds them where the reference's
+ * definition rounds only products' operands: a few bf16 steps more (2^-8 each). */
+static void check_bf16_inference(test_counts *t, const op_case *c, fv_backend backend) {
+    char what[400];
+    snprintf(what, sizeof what, "[%s bf16 inference] %s: %s (against the reference kernels in bf16)", fv_backend_name(backend), c->file, c->name);
+    fv_net *ref = build_mode(t, c, FV_BACKEND_REFERENCE, FV_PRECISION_BF16, FV_PLAN_INFERENCE, what);
+    fv_net *net = ref ? build_mode(t, c, backend, FV_PRECISION_BF16, FV_PLAN_INFERENCE, what) : NULL;
+    if (!net) return fv_net_free(ref);
+    for (int i = 0; i < fv_net_node_count(net); i++) narrow_seen += fv_net_node_narrow(net, i);
+    run_and_compare(t, &bf16_inference_worst, what, c, ref, net, (uint64_t)strlen(c->name) * 104729u, 0, 1.0f);
 }
 
 /* int8: every convolution and dense layer given an input scale (0.02: inputs beyond 2.5 in
@@ -470,6 +490,7 @@ int main(int argc, char **argv) {
             if (all.c[i].fd) check_fd(&t, &all.c[i], (fv_backend)backends[b]);
             if (b > 0) check_against(&t, &all.c[i], (fv_backend)backends[b], FV_PRECISION_FP32, FV_PRECISION_FP32, &fp32_worst, 0);
             if (b > 0) check_against(&t, &all.c[i], (fv_backend)backends[b], FV_PRECISION_BF16, FV_PRECISION_BF16, &bf16_worst, 0);
+            if (b > 0) check_bf16_inference(&t, &all.c[i], (fv_backend)backends[b]);
             if (b > 0) check_int8(&t, &all.c[i], (fv_backend)backends[b], FV_PLAN_INFERENCE);
             if (b > 0) check_int8(&t, &all.c[i], (fv_backend)backends[b], FV_PLAN_INSPECTION);
         }
@@ -509,8 +530,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < all.n; i++) n_fd += all.c[i].fd, n_torch += all.c[i].torch;
     printf("%d cases in %d files (%d with finite differences, %d with PyTorch), backends: reference%s\n", all.n, all.n_files, n_fd, n_torch,
            n_backends > 1 ? ", onednn" : "");
-    const worst_error *worst[] = {&fp32_worst, &bf16_worst, &bf16_fp32_worst, &int8_worst};
-    for (int k = 0; k < 4; k++)
+    const worst_error *worst[] = {&fp32_worst, &bf16_worst, &bf16_fp32_worst, &int8_worst, &bf16_inference_worst};
+    CHECK(&t, n_backends < 2 || narrow_seen > 0, "no bf16 inference plan kept a value between layers in bf16 (plan.c's narrow_edges)");
+    printf("  bf16 inference: %d layers' outputs kept in bf16 between layers\n", narrow_seen);
+    for (int k = 0; k < (int)(sizeof worst / sizeof *worst); k++)
         if (worst[k]->at[0]) printf("  %s: largest relative error %.2g (tolerance %.0e), at %s\n", worst[k]->label, worst[k]->error, worst[k]->tolerance, worst[k]->at);
         else printf("  %s: not run (no backend besides the reference)\n", worst[k]->label);
     return report(&t);

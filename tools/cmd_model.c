@@ -37,10 +37,16 @@ static int print_plan(fv_net *net, int batch, fv_backend backend) {
     if (fv_net_plan_mode(net, batch, backend, FV_PLAN_INFERENCE, 1, &err) != FV_OK)
         return fprintf(stderr, "fovea: %s\n", err.message), 1;
     printf("\nKernels (backend %s, precision %s):\n", fv_backend_name(backend), fv_precision_name(fv_net_planned_precision(net)));
+    int narrow = 0;
     for (int i = 0; i < fv_net_node_count(net); i++) {
         const char *chosen = fv_net_node_implementation(net, i);
-        printf(" %-28s %s%s%s%s\n", fv_net_node_name(net, i), fv_net_node_kernel(net, i), chosen ? " (" : "", chosen ? chosen : "", chosen ? ")" : "");
+        printf(" %-28s %s%s%s%s%s\n", fv_net_node_name(net, i), fv_net_node_kernel(net, i), chosen ? " (" : "", chosen ? chosen : "",
+               chosen ? ")" : "", fv_net_node_narrow(net, i) ? ", output kept in bf16" : "");
+        narrow += fv_net_node_narrow(net, i);
     }
+    if (fv_net_planned_precision(net) == FV_PRECISION_BF16)
+        printf(" %d of %d layers' outputs pass to the next in bf16 (the rest in fp32, converted where a product reads them)\n", narrow,
+               fv_net_node_count(net));
     printf("\nPlanned memory for batch %d (MB)   training  inspection   inference\n", batch);
     const char *rows[] = {"parameters", "parameter gradients", "activations", "activation gradients", "scratch"};
     for (int r = 0; r < 5; r++) {

@@ -106,6 +106,11 @@ typedef struct fv_node {
     void *kernel_state;        /* that kernel's primitives and buffers */
     float *logits;             /* output node with a softmax/sigmoid: its pre-activation */
     void *cast[FV_CASTS];      /* see fv_step's */
+    /* bf16 inference plans (plan.c's narrow_edges): out holds bf16 values, not floats, when every
+       reader's kernel reads them so (half the bytes, and no conversion before each convolution);
+       narrow_in[j]: input j arrives so */
+    unsigned char narrow_out;
+    unsigned char narrow_in[FV_MAX_INPUTS];
 } fv_node;
 
 /* What a layer's forward/backward sees for one step: pointers and sizes, nothing to own. */
@@ -196,6 +201,11 @@ typedef struct fv_kernel {
     void (*release)(void *state);
     /* What the backend chose to run it with ("brgconv:avx512_core_amx_bf16"), or NULL (optional). */
     const char *(*implementation)(const void *state);
+    /* bf16 inference plans: whether it can read input `slot` (>= 0), or write its output (-1), as
+       bf16 values (node->narrow_in, narrow_out tell plan which it got); NULL: never. narrow_same:
+       its output is narrow exactly when its input is (oneDNN's pooling keeps the type). */
+    int (*narrow)(const fv_node *node, int slot);
+    int narrow_same;
 } fv_kernel;
 
 typedef struct fv_backend_ops {

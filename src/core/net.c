@@ -204,6 +204,8 @@ const char *fv_net_node_implementation(const fv_net *net, int node) {
     return k->implementation ? k->implementation(net->nodes[node].kernel_state) : NULL;
 }
 
+int fv_net_node_narrow(const fv_net *net, int node) { return valid_node(net, node) && net->batch && net->nodes[node].narrow_out; }
+
 fv_status fv_net_set_input_scale(fv_net *net, int node, float scale, fv_error *err) {
     if (!valid_node(net, node)) return fv_fail(err, "'%s' has no node %d", net->name, node);
     if (!(scale >= 0.0f && scale < 1e30f)) return fv_fail(err, "an input scale must be a finite number >= 0");

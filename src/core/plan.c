@@ -27,6 +27,8 @@ void fv_net_release_plan(fv_net *net) {
         node->out = node->grad = node->pre_grad = node->logits = NULL;
         node->scratch = NULL;
         memset(node->cast, 0, sizeof node->cast);
+        node->narrow_out = 0;
+        memset(node->narrow_in, 0, sizeof node->narrow_in);
     }
     if (ops && net->engine) ops->close(net->engine);
     net->engine = NULL;
@@ -170,7 +172,38 @@ fv_status fv_net_plan_memory(const fv_net *net, int batch, fv_plan_mode mode, fv
     return st;
 }
 
-/* Each node's kernel: the backend's for its kind when it supports the node, else the reference. */
+/* Whether node i's kernel reads input slot j narrow (bf16). */
+static int reads_narrow(const fv_node *node, int slot) {
+    return node->kernel && node->kernel->narrow && node->kernel->narrow(node, slot);
+}
+
+/* bf16 inference plans: which outputs are kept in bf16 between layers. A value is narrow when the
+ * kernel that writes it can write bf16 and every kernel that reads it can read bf16 (never the
+ * network's input or output, which callers read as floats); a kernel with narrow_same (pooling)
+ * has both sides narrow or neither. Starting from every candidate and only ever clearing, the
+ * largest consistent set. The values each reader sees are then rounded to bf16, as a product's
+ * operands already are in bf16 (docs/PRECISION.md). */
+static void narrow_edges(fv_net *net) {
+    int n = net->n_nodes;
+    for (int i = 0; i < n; i++) net->nodes[i].narrow_out = i > 0 && i < n - 1 && reads_narrow(&net->nodes[i], -1);
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int c = 0; c < n; c++) {
+            fv_node *node = &net->nodes[c];
+            for (int j = 0; j < node->n_inputs; j++) {
+                fv_node *src = &net->nodes[node->inputs[j]];
+                if (src->narrow_out && !reads_narrow(node, j)) src->narrow_out = 0, changed = 1;
+            }
+            if (node->kernel && node->kernel->narrow_same && node->narrow_out != net->nodes[node->inputs[0]].narrow_out)
+                node->narrow_out = net->nodes[node->inputs[0]].narrow_out = 0, changed = 1;
+        }
+    }
+    for (int c = 0; c < n; c++)
+        for (int j = 0; j < net->nodes[c].n_inputs; j++) net->nodes[c].narrow_in[j] = net->nodes[net->nodes[c].inputs[j]].narrow_out;
+}
+
+/* Each node's kernel: the backend's for its kind when it supports the node, else the reference;
+ * then, knowing every node's kernel, which values pass between them in bf16; then each plans. */
 static fv_status choose_kernels(fv_net *net, const fv_backend_ops *ops, fv_error *err) {
     fv_plan_options opt = {.batch = net->batch, .mode = net->mode, .precision = net->planned_precision,
                            .replicas = net->comm ? net->comm->size : 1};
@@ -178,11 +211,18 @@ static fv_status choose_kernels(fv_net *net, const fv_backend_ops *ops, fv_error
         fv_node *node = &net->nodes[i];
         for (int k = 0; k < ops->n_kernels && !node->kernel; k++) {
             const fv_kernel *kernel = ops->kernels[k];
-            if (kernel->kind != node->layer.kind || !kernel->supports(node, &opt)) continue;
-            fv_error why;
-            if (kernel->plan(node, net->engine, &opt, &node->kernel_state, &why) != FV_OK)
-                return fv_fail(err, "layer '%s': %s", node->name, why.message);
-            node->kernel = kernel;
+            if (kernel->kind == node->layer.kind && kernel->supports(node, &opt)) node->kernel = kernel;
+        }
+    }
+    if (ops && opt.mode == FV_PLAN_INFERENCE && opt.precision == FV_PRECISION_BF16) narrow_edges(net);
+    for (int i = 0; ops && i < net->n_nodes; i++) {
+        fv_node *node = &net->nodes[i];
+        if (!node->kernel) continue;
+        fv_error why;
+        if (node->kernel->plan(node, net->engine, &opt, &node->kernel_state, &why) != FV_OK) {
+            node->kernel = NULL; /* no state to release */
+            for (int k = i + 1; k < net->n_nodes; k++) net->nodes[k].kernel = NULL;
+            return fv_fail(err, "layer '%s': %s", node->name, why.message);
         }
     }
     return FV_OK;

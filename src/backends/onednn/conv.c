@@ -6,7 +6,9 @@
  *
  * In a bf16 plan the operands are bf16 (x and d_out converted by a reorder into the step's cast
  * room, the weights by their layout reorder) and everything the convolution writes is f32 (y, the
- * input and weight gradients, accumulated in f32): the reference's bf16 definition.
+ * input and weight gradients, accumulated in f32): the reference's bf16 definition. In a bf16
+ * inference plan x may already be bf16 and y may be written as bf16 (node->narrow_in/out: the
+ * value passes to the next layer in bf16, plan.c).
  *
  * In an int8 inference plan a layer with an input scale runs one s8 x s8 -> s32 forward primitive:
  * x quantised into the step's cast room, the weights quantised per output channel (only when
@@ -108,7 +110,7 @@ static fv_status conv_forward(const fv_node *node, void *state, const fv_step *s
     const fv_conv_settings *l = &node->layer.conv;
     if (c->q_weights) return conv_forward_int8(node, c, s, err);
     if (bind_weights(&c->forward, DNNL_ARG_WEIGHTS, &c->fwd_w, s->param[0], s->weights_version, c->ctx, err) != FV_OK) return FV_ERR;
-    const void *x = operand(&c->cast_x, s->in[0], s->cast[FV_CAST_IN], c->ctx, err);
+    const void *x = node->narrow_in[0] ? s->in[0] : operand(&c->cast_x, s->in[0], s->cast[FV_CAST_IN], c->ctx, err);
     if (!x) return FV_ERR;
     fv_onednn_bind(&c->forward, DNNL_ARG_SRC, x);
     fv_onednn_bind(&c->forward, DNNL_ARG_BIAS, l->use_bias ? s->param[1] : NULL);
@@ -267,8 +269,10 @@ static fv_status conv_plan(const fv_node *node, void *engine, const fv_plan_opti
     TRY(fv_onednn_user_scratchpad_attr(&attr));
 
     dnnl_convolution_desc_t fd, bdd, bwd;
+    /* a narrow output (bf16 inference plans, plan.c) is written as bf16 for the next layer */
+    const dnnl_memory_desc_t *fwd_dst = node->narrow_out ? &dst_op : &dst;
     TRY(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_op, &any,
-                                                   l->use_bias ? &bias : NULL, &dst, strides, dil, pad_l, pad_r));
+                                                   l->use_bias ? &bias : NULL, fwd_dst, strides, dil, pad_l, pad_r));
     if (relu_slope >= 0.0f || relu6) { /* the (leaky) ReLU or ReLU6 runs inside the convolution: no pass of its own */
         TRY(dnnl_primitive_attr_create(&fused));
         TRY(dnnl_primitive_attr_set_scratchpad_mode(fused, dnnl_scratchpad_mode_user));
@@ -290,7 +294,9 @@ static fv_status conv_plan(const fv_node *node, void *engine, const fv_plan_opti
     TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_SRC, &src_op, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_WEIGHTS, fwd_w, ctx->engine, c->fwd_w.buffer));
     if (l->use_bias) TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_BIAS, &bias, ctx->engine, NULL));
-    TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_DST, &dst, ctx->engine, NULL));
+    TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_DST, fwd_dst, ctx->engine, NULL));
+    c->forward.one_thread = c->fwd_w.reorder.one_thread = c->cast_x.one_thread = c->cast_dy.one_thread = small;
+    if (opt->mode == FV_PLAN_INFERENCE) goto done; /* no gradients: no backward primitives */
 
     TRY(dnnl_dilated_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src, &any, &dst_op, strides, dil,
                                                          pad_l, pad_r));
@@ -314,9 +320,8 @@ static fv_status conv_plan(const fv_node *node, void *engine, const fv_plan_opti
     TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_DIFF_WEIGHTS, bw_dw, ctx->engine, c->bwd_dw.buffer));
     if (l->use_bias) TRY(fv_onednn_add_arg(&c->backward_weights, DNNL_ARG_DIFF_BIAS, &bias, ctx->engine, NULL));
 
-    c->forward.one_thread = c->backward_data.one_thread = c->backward_weights.one_thread = small;
-    c->fwd_w.reorder.one_thread = c->bwd_data_w.reorder.one_thread = c->bwd_dw.reorder.one_thread = small;
-    c->cast_x.one_thread = c->cast_dy.one_thread = small;
+    c->backward_data.one_thread = c->backward_weights.one_thread = small;
+    c->bwd_data_w.reorder.one_thread = c->bwd_dw.reorder.one_thread = small;
 done:
     if (fwd_pd) dnnl_primitive_desc_destroy(fwd_pd);
     if (bd_pd) dnnl_primitive_desc_destroy(bd_pd);
@@ -355,9 +360,16 @@ static int conv_supports(const fv_node *node, const fv_plan_options *opt) {
 
 static const char *conv_implementation(const void *state) { return ((const dnnl_conv *)state)->implementation; }
 
+/* bf16 inference: x may arrive as bf16 (it is converted to that anyway); y may leave as bf16 when
+ * nothing runs after the convolution (no activation, or one fused into it). */
+static int conv_narrow(const fv_node *node, int slot) {
+    fv_activation a = node->layer.conv.activation;
+    return slot == 0 || a == FV_ACT_LINEAR || a == FV_ACT_RELU || a == FV_ACT_LEAKY_RELU || a == FV_ACT_RELU6;
+}
+
 #define CONV_KERNEL(k)                                                                                                 \
     {.kind = k, .name = "onednn", .supports = conv_supports, .plan = conv_plan, .forward = conv_forward, .backward = conv_backward, \
-     .release = conv_release, .implementation = conv_implementation}
+     .release = conv_release, .implementation = conv_implementation, .narrow = conv_narrow}
 const fv_kernel fv_onednn_conv1d = CONV_KERNEL(FV_LAYER_CONV1D);
 const fv_kernel fv_onednn_conv2d = CONV_KERNEL(FV_LAYER_CONV2D);
 const fv_kernel fv_onednn_conv3d = CONV_KERNEL(FV_LAYER_CONV3D);

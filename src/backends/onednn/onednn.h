@@ -91,6 +91,7 @@ fv_status fv_onednn_sgemm(char trans_a, char trans_b, int m, int n, int k, const
 
 /* The kernels, one file each. */
 extern const fv_kernel fv_onednn_conv1d, fv_onednn_conv2d, fv_onednn_conv3d, fv_onednn_maxpool2d, fv_onednn_avgpool2d,
-    fv_onednn_maxpool3d, fv_onednn_avgpool3d, fv_onednn_batchnorm, fv_onednn_dense, fv_onednn_unary, fv_onednn_matmul;
+    fv_onednn_maxpool3d, fv_onednn_avgpool3d, fv_onednn_batchnorm, fv_onednn_dense, fv_onednn_unary, fv_onednn_matmul,
+    fv_onednn_add;
 
 #endif

@@ -1,5 +1,6 @@
 /* pool.c — oneDNN max and average pooling, 2-D (an (L, C) input as H = 1) and 3-D, channels-last.
- * Max keeps oneDNN's workspace for backward; sum pooling has no oneDNN kernel (reference). */
+ * Max keeps oneDNN's workspace for backward; sum pooling has no oneDNN kernel (reference). In a
+ * bf16 inference plan the input and output may both be bf16 (narrow, plan.c). */
 #include "backends/onednn/onednn.h"
 
 #include <stdlib.h>
@@ -48,8 +49,10 @@ static fv_status pool_plan(const fv_node *node, void *engine, const fv_plan_opti
         strides[a] = g.s[t], kernel[a] = g.k[t], dil[a] = 0, pl[a] = g.pad_before[t], pr[a] = g.pad_after[t];
     }
     dnnl_format_tag_t tag = axes == 3 ? dnnl_ndhwc : dnnl_nhwc;
-    TRY(dnnl_memory_desc_init_by_tag(&src, nd, sd, dnnl_f32, tag));
-    TRY(dnnl_memory_desc_init_by_tag(&dst, nd, dd, dnnl_f32, tag));
+    /* bf16 inference plans: a narrow input and output (plan.c; both or neither: narrow_same) */
+    dnnl_data_type_t type = node->narrow_out ? dnnl_bf16 : dnnl_f32;
+    TRY(dnnl_memory_desc_init_by_tag(&src, nd, sd, type, tag));
+    TRY(dnnl_memory_desc_init_by_tag(&dst, nd, dd, type, tag));
     dnnl_pooling_v2_desc_t fd, bd;
     TRY(dnnl_pooling_v2_forward_desc_init(&fd, dnnl_forward_training, alg, &src, &dst, strides, kernel, dil, pl, pr));
     TRY(dnnl_pooling_v2_backward_desc_init(&bd, alg, &src, &dst, strides, kernel, dil, pl, pr));
@@ -74,7 +77,7 @@ fail:
     fv_onednn_restore_threads(threads);
     if (fpd) dnnl_primitive_desc_destroy(fpd);
     pool_release(p);
-    return FV_ERR;
+    return fv_onednn_precision_unavailable(opt, err);
 }
 
 /* Always the training primitive: the workspace must be there for a backward pass after an
@@ -101,8 +104,14 @@ static int pool_supports(const fv_node *node, const fv_plan_options *opt) {
     return 1;
 }
 
-#define POOL_KERNEL(k) \
-    {.kind = k, .name = "onednn", .supports = pool_supports, .plan = pool_plan, .forward = pool_forward, .backward = pool_backward, .release = pool_release}
+static int pool_narrow(const fv_node *node, int slot) {
+    (void)node, (void)slot;
+    return 1;
+}
+
+#define POOL_KERNEL(k)                                                                                                                  \
+    {.kind = k, .name = "onednn", .supports = pool_supports, .plan = pool_plan, .forward = pool_forward, .backward = pool_backward, \
+     .release = pool_release, .narrow = pool_narrow, .narrow_same = 1}
 const fv_kernel fv_onednn_maxpool2d = POOL_KERNEL(FV_LAYER_MAXPOOL2D);
 const fv_kernel fv_onednn_avgpool2d = POOL_KERNEL(FV_LAYER_AVGPOOL2D);
 const fv_kernel fv_onednn_maxpool3d = POOL_KERNEL(FV_LAYER_MAXPOOL3D);
