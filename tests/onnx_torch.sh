@@ -36,8 +36,8 @@ done
 [ -f "$dir/resnet18.onnx" ] || { finish; exit; }
 # torchvision's Resize(256) + CenterCrop(224) + Normalize, against fovea's --imagenet: a network
 # whose 3 outputs are 10 x the channel means sees the same picture within 0.02, and the input
-# itself is torchvision's within 0.01 per pixel on average (both decode with libjpeg-turbo; the
-# resize filters differ: PIL's antialiased bilinear, stb's Mitchell)
+# itself is torchvision's within 0.001 per pixel on average (both decode with libjpeg-turbo and
+# resize with PIL's antialiased bilinear); and fovea's resize alone is PIL's to the level
 photos=/usr/share/darknet/data
 prep_ok=0
 $py - "$dir" "$fovea" "$photos" <<'PY' > "$dir/prep.log" 2>&1 && prep_ok=1
@@ -70,12 +70,25 @@ for img in ["dog.jpg", "eagle.jpg", "horses.jpg", "giraffe.jpg"]:
     pixel = float(np.abs(mine - theirs).mean() * 0.226)  # in [0, 1] pixel units (std ~0.226)
     print(img, f"mean pixel difference {pixel:.4f}")
     worst_pixel = max(worst_pixel, pixel)
-print(f"largest difference {worst:.4f}; largest mean pixel difference {worst_pixel:.4f}")
-# 0.0014 to 0.0051 seen (stb's Mitchell filter against PIL's bilinear: the giraffe's detail rings
-# most); a crop a pixel off gives 0.028
-sys.exit(0 if worst < 0.02 and worst_pixel < 0.01 else 1)
+# resizing alone, up and down, against PIL's Image.resize(BILINEAR) (fovea's resample.c is its
+# algorithm): random RGB images as PNGs, resized to the network's 224 x 224 without a crop
+rng = np.random.default_rng(3)
+worst_resize = 0
+for size in [(17, 6), (500, 300), (224, 224), (100, 400)]:
+    img = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    img.save(f"{out}/random.png")
+    subprocess.run([fovea, "show", f"{out}/means.onnx", f"{out}/random.png", "--layer", "input", "--raw", f"{out}/input.npy",
+                    "-o", f"{out}/shown"], capture_output=True, check=True)
+    mine = np.rint(np.load(f"{out}/input.npy")[0] * 255).astype(int)
+    theirs = np.asarray(img.resize((224, 224), Image.BILINEAR)).astype(int)
+    worst_resize = max(worst_resize, int(np.abs(mine - theirs).max()))
+    print(size, "-> 224 x 224: largest difference from PIL", int(np.abs(mine - theirs).max()), "levels")
+print(f"largest difference {worst:.4f}; largest mean pixel difference {worst_pixel:.4f}; resize {worst_resize} levels")
+# PIL's own algorithm: 0 levels apart after the resize, the photos within 0.001 (a crop a pixel
+# off gives 0.028, stb's Mitchell filter 0.0014 to 0.0051)
+sys.exit(0 if worst < 0.02 and worst_pixel < 0.001 and worst_resize == 0 else 1)
 PY
-check "--imagenet preprocessing is torchvision's (channel means within 0.02, pixels within 0.01)" "[ $prep_ok -eq 1 ]"
+check "--imagenet preprocessing is torchvision's (channel means within 0.02, pixels within 0.001, resizing as PIL)" "[ $prep_ok -eq 1 ]"
 cat "$dir/prep.log"
 labels=$src/models/imagenet_classes.txt
 "$fovea" predict "$dir/resnet18.onnx" --imagenet --labels "$labels" --top 5 "$photos/dog.jpg" > "$dir/top5.txt"

@@ -15,6 +15,9 @@ typedef struct fv_bytes {
     unsigned char *data;
     size_t size;
 } fv_bytes;
+/* 8-bit pixels (w x h x channels) resized to ow x oh as PIL's Image.resize(BILINEAR) (resample.c);
+ * 0 when out of memory. */
+int fv_resample_bilinear(const unsigned char *in, int w, int h, int channels, unsigned char *out, int ow, int oh);
 fv_status fv_read_file(const char *path, fv_bytes *out, fv_error *err);
 
 #endif

@@ -1,7 +1,7 @@
 /* load_images.c — a folder of images, one subfolder per class (as Keras'
  * image_dataset_from_directory): classes are the subfolders sorted by name, images are PNG, JPEG,
- * BMP or GIF decoded with stb_image (JPEG with libjpeg-turbo) and resized with stb_image_resize
- * when their size differs. */
+ * BMP or GIF decoded with stb_image (JPEG with libjpeg-turbo) and resized as PIL resizes
+ * (resample.c) when their size differs. */
 #include "data/data.h"
 
 #include <ctype.h>
@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 
 #include <stb/stb_image.h>
-#include <stb/stb_image_resize.h>
 #include <turbojpeg.h>
 
 typedef struct name_list {
@@ -258,8 +257,8 @@ static fv_status pixels_to_input(unsigned char *pixels, int w, int h, const char
         unsigned char *src = pixels, *resized = NULL;
         if (w != width || h != height) {
             if (!(resized = malloc(count))) return stbi_image_free(pixels), fv_fail(err, "out of memory");
-            if (!stbir_resize_uint8(pixels, w, h, 0, resized, width, height, 0, channels))
-                return free(resized), stbi_image_free(pixels), fv_fail(err, "%s: resizing to %d x %d failed", name, width, height);
+            if (!fv_resample_bilinear(pixels, w, h, channels, resized, width, height))
+                return free(resized), stbi_image_free(pixels), fv_fail(err, "%s: out of memory resizing to %d x %d", name, width, height);
             src = resized;
         }
         for (size_t i = 0; i < count; i++) out[i] = (float)src[i] / 255.0f;
@@ -273,13 +272,11 @@ static fv_status pixels_to_input(unsigned char *pixels, int w, int h, const char
     /* CenterCrop: the offsets torchvision rounds, int(round(d / 2.0)): Python rounds a half to even
      * (58.5 to 58, where lround gave 59: a 768 x 576 photo was cropped a pixel right of torchvision) */
     int top = (int)lrint((rh - height) / 2.0), left = (int)lrint((rw - width) / 2.0);
-    /* stb's default filters (Mitchell shrinking): its triangle filter, PIL's bilinear, fails an
-     * assertion (an abort) on some sizes, 17 x 6 to 12 x 16 (fuzz_image found it) */
     unsigned char *resized = malloc((size_t)rw * rh * channels);
     if (!resized) return stbi_image_free(pixels), fv_fail(err, "out of memory");
-    if (!stbir_resize_uint8(pixels, w, h, 0, resized, rw, rh, 0, channels)) {
+    if (!fv_resample_bilinear(pixels, w, h, channels, resized, rw, rh)) {
         free(resized), stbi_image_free(pixels);
-        return fv_fail(err, "%s: resizing to %d x %d failed", name, rw, rh);
+        return fv_fail(err, "%s: out of memory resizing to %d x %d", name, rw, rh);
     }
     stbi_image_free(pixels);
     for (int y = 0; y < height; y++)
