@@ -237,6 +237,20 @@ static inline float fv_bf16_round(float x) {
     memcpy(&x, &u, sizeof x);
     return x;
 }
+/* A bf16 as stored (the upper half of a float's bits) and back: exact one way, rounded as
+ * fv_bf16_round the other. */
+static inline float fv_bf16_to_float(uint16_t b) {
+    uint32_t u = (uint32_t)b << 16;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+static inline uint16_t fv_float_to_bf16(float x) {
+    uint32_t u;
+    x = fv_bf16_round(x);
+    memcpy(&u, &x, sizeof u);
+    return (uint16_t)(u >> 16);
+}
 /* The operand src (n values) of a node's products as the step's precision has it: src itself in
  * fp32; in bf16, its values rounded, in the step's cast slot (FV_CAST_IN, ...). */
 const float *fv_step_operand(const fv_step *s, int slot, const float *src, size_t n);

@@ -8,20 +8,15 @@
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 typedef struct dnnl_add {
     dnnl_ctx *ctx;
     prim forward; /* all three of one type; else (no primitive) mixed_add */
 } dnnl_add;
 
-/* A value read as a float: a bf16 is a float's upper half. */
+/* A value read as a float, from floats or bf16s. */
 static inline float value_at(const void *v, int narrow, size_t k) {
-    if (!narrow) return ((const float *)v)[k];
-    uint32_t u = (uint32_t)((const uint16_t *)v)[k] << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
+    return narrow ? fv_bf16_to_float(((const uint16_t *)v)[k]) : ((const float *)v)[k];
 }
 
 /* The types mixed (a block's last add, read as floats by the reference's global pooling): oneDNN
@@ -36,14 +31,8 @@ static void mixed_add(const fv_node *node, const fv_step *s) {
     for (size_t k = 0; k < n; k++) {
         float v = value_at(a, na, k) + value_at(b, nb, k);
         v = relu && v < 0.0f ? 0.0f : v;
-        if (!ny) {
-            ((float *)y)[k] = v;
-            continue;
-        }
-        uint32_t u;
-        float r = fv_bf16_round(v);
-        memcpy(&u, &r, sizeof u);
-        ((uint16_t *)y)[k] = (uint16_t)(u >> 16);
+        if (ny) ((uint16_t *)y)[k] = fv_float_to_bf16(v);
+        else ((float *)y)[k] = v;
     }
 }
 

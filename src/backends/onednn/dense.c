@@ -65,12 +65,7 @@ static fv_status forward_bf16(const fv_node *node, dense_state *d, const fv_step
 static void bias_gradient_bf16(const uint16_t *dy, size_t rows, int channels, float *db) {
     memset(db, 0, (size_t)channels * sizeof *db);
     for (size_t r = 0; r < rows; r++)
-        for (int o = 0; o < channels; o++) {
-            uint32_t u = (uint32_t)dy[r * (size_t)channels + o] << 16;
-            float v;
-            memcpy(&v, &u, sizeof v);
-            db[o] += v;
-        }
+        for (int o = 0; o < channels; o++) db[o] += fv_bf16_to_float(dy[r * (size_t)channels + o]);
 }
 
 static fv_status backward_bf16(const fv_node *node, dense_state *d, const float *dy, const fv_step *s, int rows, int out, fv_error *err) {
