@@ -979,8 +979,8 @@ typedef struct fv_dream_config {
 } fv_dream_config;
 fv_dream_config fv_dream_defaults(int deep_dream);
 /* Activation maximisation: from seeded noise (with a prior: from the data's mean), an input (the
- * input shape) that raises the sum of the given classes' scores (logits). scores: each class's score at the end (may be NULL); start
- * receives them at the beginning (may be NULL). */
+ * input shape) that raises the sum of the given classes' scores (logits). scores: each class's
+ * score at the end (may be NULL); start receives them at the beginning (may be NULL). */
 fv_status fv_dream_classes(fv_net *net, const int *classes, int n_classes, const fv_dream_config *config, float *out,
                            float *start, float *scores, fv_error *err);
 /* A Gaussian model of a dataset's images, the prior activation maximisation draws in: their mean

@@ -554,8 +554,8 @@ static const cli_option dream_table[] = {
     {"--scale", NULL, CLI_INT, DREAM(inspect.scale), "N", 1, 64, "the picture N times larger (each pixel an N x N square)", NULL},
 };
 static const dream_options dream_initial = {.inspect = {.scale = 1}, .steps = -1, .jitter = -1, .blur_every = -1, .octaves = -1, .seed = 1,
-                                            .size = 256, .components = 128, .prior_samples = 10000, .step_size = -1, .l2 = -1, .background = -1, .tv = -1, .blur_sigma = -1,
-                                            .octave_scale = -1};
+                                            .size = 256, .components = 128, .prior_samples = 10000, .step_size = -1, .l2 = -1,
+                                            .background = -1, .tv = -1, .blur_sigma = -1, .octave_scale = -1};
 const cli_command cli_dream = {
     .name = "dream", .usage = "MODEL --class K[,K2...] -o OUT.png [options]   activation maximisation\n"
                               "MODEL IMAGE --layer L[,L2...] -o OUT.png [options]   DeepDream",

@@ -172,7 +172,7 @@ fv_status fv_net_plan_memory(const fv_net *net, int batch, fv_plan_mode mode, fv
     return st;
 }
 
-/* Whether node i's kernel reads input slot j narrow (bf16). */
+/* Whether the node's kernel can read input `slot` (>= 0), or write its output (-1), as bf16. */
 static int reads_narrow(const fv_node *node, int slot) {
     return node->kernel && node->kernel->narrow && node->kernel->narrow(node, slot);
 }
@@ -182,7 +182,7 @@ static int reads_narrow(const fv_node *node, int slot) {
  * network's input or output, which callers read as floats); a kernel with narrow_same (pooling)
  * has both sides narrow or neither. Starting from every candidate and only ever clearing, the
  * largest consistent set. The values each reader sees are then rounded to bf16, as a product's
- * operands already are in bf16 (docs/PRECISION.md). */
+ * operands already are in bf16 (docs/ARCHITECTURE.md, Precision). */
 static void narrow_edges(fv_net *net) {
     int n = net->n_nodes;
     for (int i = 0; i < n; i++) net->nodes[i].narrow_out = i > 0 && i < n - 1 && reads_narrow(&net->nodes[i], -1);

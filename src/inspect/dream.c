@@ -1,7 +1,8 @@
 /* dream.c — gradient ascent on the input: activation maximisation (an image that a class, or
  * several, scores highly: tf-keras-vis and lucid regularise it with jitter, an L2 pull to grey,
- * total variation and an occasional blur; or it is drawn in a prior of the data, prior.c) and DeepDream (a photo changed to excite a layer more,
- * scale by scale: Mordvintsev's octaves, Darknet's `nightmare`).
+ * total variation and an occasional blur; or it is drawn in a prior of the data, prior.c) and
+ * DeepDream (a photo changed to excite a layer more, scale by scale: Mordvintsev's octaves,
+ * Darknet's `nightmare`).
  *
  * Every step's gradient is divided by its mean absolute value, so step_size is in pixel units
  * whatever the network's scale. */

@@ -2,14 +2,13 @@
  * of 1, 2, 4, ... up to the limit, so requests run side by side with no lock around a network.
  * Predictions that arrive together are batched, as Triton's dynamic batcher does: a worker takes
  * every waiting prediction of a model and, when another worker is busy (the server is under load),
- * waits for more while they keep arriving, up to the window and the batch limit. It then runs the largest batch they fill
- * and leaves the rest waiting for the next free worker: no forward computes padding. A lone request
- * on an idle server runs at once. */
+ * waits for more while they keep arriving, up to the window and the batch limit. It then runs the
+ * largest batch they fill and leaves the rest waiting for the next free worker: no forward computes
+ * padding. A lone request on an idle server runs at once. */
 #include "serve/serve.h"
 
 #include <omp.h>
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
