@@ -17,13 +17,19 @@ function check(name, ok, detail) {
   else { failed++; console.log(`FAILED: ${name}${detail ? " (" + detail + ")" : ""}`); }
 }
 
-async function walkOnnx(browser) {
+// A new page at `at`, once its model list has loaded; errors collects the page's script errors.
+async function openPage(browser, at, errors) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(at);
+  await page.waitForSelector("#model option", { state: "attached", timeout: 10000 });
+  return page;
+}
+
+async function walkOnnx(browser) {
+  const errors = [];
   try {
-    await page.goto(onnxUrl);
-    await page.waitForSelector("#model option", { state: "attached", timeout: 10000 });
+    const page = await openPage(browser, onnxUrl, errors);
     await page.setInputFiles("#file", "/usr/share/darknet/data/dog.jpg");
     await page.waitForSelector("#bars .bar", { timeout: 60000 });
     check("onnx: an uploaded photo shows the top classes", (await page.$$eval("#bars .bar", (b) => b.length)) === 5);
@@ -53,12 +59,9 @@ async function walkOnnx(browser) {
 (async () => {
   fs.mkdirSync(out, { recursive: true });
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
   try {
-    await page.goto(url);
-    await page.waitForSelector("#model option", { state: "attached", timeout: 10000 });
+    const page = await openPage(browser, url, errors);
     check("the page lists the model", (await page.$$eval("#model option", (o) => o.map((x) => x.textContent))).includes("lenet5"));
     await page.screenshot({ path: `${out}/1-loaded.png` });
 
