@@ -409,9 +409,10 @@ const char *fv_net_node_kernel(const fv_net *net, int node);
 /* What a backend kernel chose for it, as the backend names it (oneDNN: its implementation and
  * instruction set, "brgconv:avx512_core_amx_bf16"); NULL when it does not say, or before planning. */
 const char *fv_net_node_implementation(const fv_net *net, int node);
-/* 1 when a bf16 inference plan keeps the node's output in bf16 for the layers that read it (the
- * writer and every reader run on bf16 data: no conversion between them); its values are then
- * not floats (fv_net_node_output): look inside with an inspection plan. 0 otherwise. */
+/* The bits of the type a bf16 or int8 inference plan keeps the node's output in for the layers
+ * that read it (the writer and every reader run on that type: no conversion between them): 16
+ * (bf16), 8 (int8, quantised with its readers' input scale), or 0: floats. Narrow values are not
+ * floats (fv_net_node_output): look inside with an inspection plan. */
 int fv_net_node_narrow(const fv_net *net, int node);
 /* Sets the int8 input scale of a convolution (1-D to 3-D) or dense node (its input_scale
  * setting; 0: it stays fp32 in int8 plans), as post-training quantisation does (fv_quantize).

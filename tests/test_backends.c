@@ -212,10 +212,10 @@ static void narrow_bf16(test_counts *t) {
         }
     }
     int narrow = 0;
-    for (int i = 0; i < fv_net_node_count(nets[1]); i++) narrow += fv_net_node_narrow(nets[1], i);
+    for (int i = 0; i < fv_net_node_count(nets[1]); i++) narrow += fv_net_node_narrow(nets[1], i) != 0;
     int want[] = {1, 2, 3, 4, 5, 6, 7}; /* stem .. c4; not sum2, which the reference's global pooling reads */
     int all = 1;
-    for (int k = 0; k < 7; k++) all &= fv_net_node_narrow(nets[1], want[k]);
+    for (int k = 0; k < 7; k++) all &= fv_net_node_narrow(nets[1], want[k]) == 16;
     CHECK(t, narrow == 7 && all, "bf16 between layers: %d outputs kept in bf16, 7 expected (stem to c4)", narrow);
     CHECK(t, fv_net_node_narrow(nets[0], 3) == 0, "the reference keeps every value in fp32");
     size_t nx = 4 * 16 * 16 * 8, ny = 4 * 10;
@@ -237,6 +237,77 @@ static void narrow_bf16(test_counts *t) {
     fv_net_free(nets[0]), fv_net_free(nets[1]);
 }
 
+/* int8 inference on oneDNN keeps a quantised convolution's output as int8 when every reader is a
+ * quantised convolution with one input scale, or a max pooling whose readers are (plan.c's
+ * narrow_edges): stem and its pooling (read by c1), c1 (read by c2 and c2b, one scale; its ReLU6
+ * ceiling in int8 units) and c2 (leaky ReLU, read by c3). Those values are what each reader would
+ * have quantised itself. Else in bf16 when every reader reads that: c3, whose readers have two
+ * scales, and what the adds read and write, but the last add's output (the reference's global
+ * pooling reads it). Against the reference's int8, those add bf16's rounding. */
+static void narrow_int8(test_counts *t) {
+    const char *text = "input shape=16,16,8\n"
+                       "conv2d name=stem filters=16 kernel=3 padding=same activation=relu input_scale=0.008\n"
+                       "maxpool2d size=2 stride=2\n"
+                       "conv2d name=c1 filters=16 kernel=1 activation=relu6 input_scale=0.03\n"
+                       "conv2d name=c2 filters=16 kernel=3 padding=same activation=leaky_relu alpha=0.1 input_scale=0.02\n"
+                       "conv2d name=c2b inputs=c1 filters=16 kernel=1 input_scale=0.02\n"
+                       "conv2d name=c3 inputs=c2 filters=16 kernel=1 input_scale=0.02\n"
+                       "conv2d name=c4 inputs=c3 filters=16 kernel=1 activation=relu input_scale=0.03\n"
+                       "conv2d name=c5 inputs=c3 filters=16 kernel=3 padding=same input_scale=0.025\n"
+                       "add name=sum inputs=c4,c5\n"
+                       "add name=sum2 inputs=sum,c2b activation=relu\n"
+                       "global_avgpool\n"
+                       "dense units=10 input_scale=0.01\n";
+    fv_error err;
+    fv_net *nets[2];
+    const fv_backend backends[2] = {FV_BACKEND_REFERENCE, FV_BACKEND_ONEDNN};
+    for (int b = 0; b < 2; b++) {
+        nets[b] = fv_net_from_text(text, "int8 chain", &err);
+        CHECK(t, nets[b] != NULL, "int8 chain: %s", nets[b] ? "" : err.message);
+        if (!nets[b]) return;
+        fv_net_set_precision(nets[b], FV_PRECISION_INT8);
+        if (fv_net_plan_mode(nets[b], 4, backends[b], FV_PLAN_INFERENCE, 7, &err) != FV_OK) {
+            CHECK(t, b == 1 && strstr(err.message, "no int8 kernel"), "int8 chain: %s", err.message);
+            printf("int8 between layers: not checked on this CPU (%s)\n", err.message);
+            fv_net_free(nets[0]);
+            if (b == 1) fv_net_free(nets[1]);
+            return;
+        }
+    }
+    int narrow = 0, all = 1;
+    for (int i = 0; i < fv_net_node_count(nets[1]); i++) narrow += fv_net_node_narrow(nets[1], i) != 0;
+    const char *want[] = {"stem", "maxpool2d_1", "c1", "c2", "c2b", "c3", "c4", "c5", "sum"};
+    for (int k = 0; k < 9; k++) all &= fv_net_node_narrow(nets[1], fv_net_find(nets[1], want[k])) == (k < 4 ? 8 : 16);
+    CHECK(t, narrow == 9 && all, "int8 between layers: %d outputs kept narrow, 9 expected (int8: stem, its pooling, c1, c2; bf16: c2b to sum)",
+          narrow);
+    size_t nx = 4 * 16 * 16 * 8, ny = 4 * 10;
+    float *x = random_input(nx, 12), *want_y = malloc(ny * sizeof *want_y);
+    if (!want_y) abort();
+    for (int p = 0; p < fv_net_param_count(nets[0]); p++) {
+        fv_param_info a, c;
+        fv_net_param(nets[0], p, &a, &err), fv_net_param(nets[1], p, &c, &err);
+        memcpy(c.value, a.value, a.count * sizeof(float));
+    }
+    double e[2];
+    for (int round = 0; round < 2; round++) { /* the second with other weights: the primitives made again */
+        CHECK(t, fv_net_forward(nets[0], x, 0, &err) == FV_OK, "reference: %s", err.message);
+        memcpy(want_y, fv_net_node_output(nets[0], fv_net_output_node(nets[0])), ny * sizeof *want_y);
+        CHECK(t, fv_net_forward(nets[1], x, 0, &err) == FV_OK, "oneDNN: %s", err.message);
+        e[round] = rel_diff(fv_net_node_output(nets[1], fv_net_output_node(nets[1])), want_y, ny, 1e-6);
+        CHECK(t, e[round] <= 2e-2, "int8 between layers (weights %d): outputs differ from the reference's int8 by %.3g", round, e[round]);
+        for (int p = 0; p < fv_net_param_count(nets[0]); p++) { /* every weight halved, every bias doubled */
+            fv_param_info a, c;
+            fv_net_param(nets[0], p, &a, &err), fv_net_param(nets[1], p, &c, &err);
+            for (size_t i = 0; i < a.count; i++) a.value[i] *= strcmp(a.name, "bias") ? 0.5f : 2.0f;
+            memcpy(c.value, a.value, a.count * sizeof(float));
+        }
+    }
+    printf("int8 between layers: %d of %d outputs kept in int8 or bf16; outputs within %.2g and %.2g of the reference's int8\n", narrow,
+           fv_net_node_count(nets[1]), e[0], e[1]);
+    free(x), free(want_y);
+    fv_net_free(nets[0]), fv_net_free(nets[1]);
+}
+
 int main(void) {
     test_counts t = {0, 0, 0.0};
     if (!fv_backend_available(FV_BACKEND_ONEDNN)) {
@@ -252,5 +323,6 @@ int main(void) {
         replan_keeps_weights(&t, path);
     }
     narrow_bf16(&t);
+    narrow_int8(&t);
     return report(&t);
 }

@@ -40,13 +40,14 @@ static int print_plan(fv_net *net, int batch, fv_backend backend) {
     int narrow = 0;
     for (int i = 0; i < fv_net_node_count(net); i++) {
         const char *chosen = fv_net_node_implementation(net, i);
-        printf(" %-28s %s%s%s%s%s\n", fv_net_node_name(net, i), fv_net_node_kernel(net, i), chosen ? " (" : "", chosen ? chosen : "",
-               chosen ? ")" : "", fv_net_node_narrow(net, i) ? ", output kept in bf16" : "");
-        narrow += fv_net_node_narrow(net, i);
+        printf(" %-28s %s%s%s%s%s%s\n", fv_net_node_name(net, i), fv_net_node_kernel(net, i), chosen ? " (" : "", chosen ? chosen : "",
+               chosen ? ")" : "", fv_net_node_narrow(net, i) ? ", output kept in " : "",
+               fv_net_node_narrow(net, i) == 8 ? "int8" : fv_net_node_narrow(net, i) ? "bf16" : "");
+        narrow += fv_net_node_narrow(net, i) != 0;
     }
-    if (fv_net_planned_precision(net) == FV_PRECISION_BF16)
-        printf(" %d of %d layers' outputs pass to the next in bf16 (the rest in fp32, converted where a product reads them)\n", narrow,
-               fv_net_node_count(net));
+    if (fv_net_planned_precision(net) != FV_PRECISION_FP32)
+        printf(" %d of %d layers' outputs pass to the next in %s (the rest in fp32, converted where a product reads them)\n", narrow,
+               fv_net_node_count(net), fv_net_planned_precision(net) == FV_PRECISION_INT8 ? "int8 or bf16" : "bf16");
     printf("\nPlanned memory for batch %d (MB)   training  inspection   inference\n", batch);
     const char *rows[] = {"parameters", "parameter gradients", "activations", "activation gradients", "scratch"};
     for (int r = 0; r < 5; r++) {

@@ -83,6 +83,10 @@ typedef struct fv_plan_options {
  * its values in a narrower type. */
 enum { FV_CAST_IN, FV_CAST_OTHER, FV_CAST_D_OUT, FV_CASTS };
 
+/* The type a value passes between layers in, when not float32 (fv_node's narrow_out), and as a
+ * kernel's narrow says which it can read or write: bits. */
+typedef enum { FV_NARROW_NONE = 0, FV_NARROW_BF16 = 1, FV_NARROW_INT8 = 2 } fv_narrow;
+
 /* ---- One node of the graph. ---- */
 typedef struct fv_node {
     fv_layer layer;            /* the user's settings, never rewritten */
@@ -106,11 +110,13 @@ typedef struct fv_node {
     void *kernel_state;        /* that kernel's primitives and buffers */
     float *logits;             /* output node with a softmax/sigmoid: its pre-activation */
     void *cast[FV_CASTS];      /* see fv_step's */
-    /* bf16 inference plans (plan.c's narrow_edges): out holds bf16 values, not floats, when every
-       reader's kernel reads them so (half the bytes, and no conversion before each convolution);
-       narrow_in[j]: input j arrives so */
+    /* bf16 and int8 inference plans (plan.c's narrow_edges): out holds bf16 values, or int8 ones
+       (out / narrow_scale, quantised as the readers' inputs are), not floats, when every reader's
+       kernel reads them so (fewer bytes, and no conversion before each convolution): an
+       fv_narrow; narrow_in[j]: the type input j arrives in */
     unsigned char narrow_out;
     unsigned char narrow_in[FV_MAX_INPUTS];
+    float narrow_scale;        /* FV_NARROW_INT8: the input scale every reader shares */
 } fv_node;
 
 /* What a layer's forward/backward sees for one step: pointers and sizes, nothing to own. */
@@ -201,10 +207,12 @@ typedef struct fv_kernel {
     void (*release)(void *state);
     /* What the backend chose to run it with ("brgconv:avx512_core_amx_bf16"), or NULL (optional). */
     const char *(*implementation)(const void *state);
-    /* bf16 inference plans: whether it can read input `slot` (>= 0), or write its output (-1), as
-       bf16 values (node->narrow_in, narrow_out tell plan which it got); NULL: never. narrow_same:
-       its output is narrow exactly when its input is (oneDNN's pooling keeps the type). */
-    int (*narrow)(const fv_node *node, int slot);
+    /* bf16 and int8 inference plans: the types (fv_narrow bits) in which it can read input `slot`
+       (>= 0), or write its output (-1), in a plan of that precision (int8 values quantised with
+       the readers' input scale); node's narrow_in, narrow_out tell plan which it got; NULL:
+       none. narrow_same: its output is narrow, in the same type, exactly when its input is
+       (oneDNN's pooling keeps the type). */
+    int (*narrow)(const fv_node *node, fv_precision precision, int slot);
     int narrow_same;
 } fv_kernel;
 

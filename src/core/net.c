@@ -204,7 +204,10 @@ const char *fv_net_node_implementation(const fv_net *net, int node) {
     return k->implementation ? k->implementation(net->nodes[node].kernel_state) : NULL;
 }
 
-int fv_net_node_narrow(const fv_net *net, int node) { return valid_node(net, node) && net->batch && net->nodes[node].narrow_out; }
+int fv_net_node_narrow(const fv_net *net, int node) {
+    if (!valid_node(net, node) || !net->batch) return 0;
+    return net->nodes[node].narrow_out == FV_NARROW_INT8 ? 8 : net->nodes[node].narrow_out == FV_NARROW_BF16 ? 16 : 0;
+}
 
 fv_status fv_net_set_input_scale(fv_net *net, int node, float scale, fv_error *err) {
     if (!valid_node(net, node)) return fv_fail(err, "'%s' has no node %d", net->name, node);

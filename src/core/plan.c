@@ -27,7 +27,7 @@ void fv_net_release_plan(fv_net *net) {
         node->out = node->grad = node->pre_grad = node->logits = NULL;
         node->scratch = NULL;
         memset(node->cast, 0, sizeof node->cast);
-        node->narrow_out = 0;
+        node->narrow_out = 0, node->narrow_scale = 0.0f;
         memset(node->narrow_in, 0, sizeof node->narrow_in);
     }
     if (ops && net->engine) ops->close(net->engine);
@@ -172,38 +172,68 @@ fv_status fv_net_plan_memory(const fv_net *net, int batch, fv_plan_mode mode, fv
     return st;
 }
 
-/* Whether the node's kernel can read input `slot` (>= 0), or write its output (-1), as bf16. */
-static int reads_narrow(const fv_node *node, int slot) {
-    return node->kernel && node->kernel->narrow && node->kernel->narrow(node, slot);
+/* The narrow types (fv_narrow bits) in which the node's kernel can read input `slot` (>= 0), or
+ * write its output (-1). */
+static int narrow_types(const fv_node *node, fv_precision precision, int slot) {
+    return node->kernel && node->kernel->narrow ? node->kernel->narrow(node, precision, slot) : 0;
 }
 
-/* bf16 inference plans: which outputs are kept in bf16 between layers. A value is narrow when the
- * kernel that writes it can write bf16 and every kernel that reads it can read bf16 (never the
- * network's input or output, which callers read as floats); a kernel with narrow_same (pooling)
- * has both sides narrow or neither. Starting from every candidate and only ever clearing, the
- * largest consistent set. The values each reader sees are then rounded to bf16, as a product's
- * operands already are in bf16 (docs/ARCHITECTURE.md, Precision). */
-static void narrow_edges(fv_net *net) {
+/* int8: the input scale every reader of node `src` shares, or 0 when they differ (or one has
+ * none); a reader that keeps the type (max pooling) counts with the scale its own readers share. */
+static float readers_scale(const fv_net *net, int src) {
+    float scale = 0.0f;
+    for (int c = src + 1; c < net->n_nodes; c++)
+        for (int j = 0; j < net->nodes[c].n_inputs; j++) {
+            if (net->nodes[c].inputs[j] != src) continue;
+            const fv_node *reader = &net->nodes[c];
+            float s = reader->kernel && reader->kernel->narrow_same ? readers_scale(net, c) : fv_layer_input_scale(&reader->layer);
+            if (s <= 0.0f || (scale > 0.0f && s != scale)) return 0.0f;
+            scale = s;
+        }
+    return scale;
+}
+
+/* bf16 and int8 inference plans: which outputs are kept narrow between layers, and in which type.
+ * A value may pass in a type when the kernel that writes it can write it and every kernel that
+ * reads it can read it (never the network's input or output, which callers read as floats); in
+ * int8 only when its readers also share one input scale, which the writer quantises with
+ * (narrow_scale). A kernel with narrow_same (pooling) has both sides in the same type or
+ * neither. Starting from every candidate type and only ever clearing, the largest consistent
+ * sets; each value then takes the narrowest type left to it (int8, then bf16). The bf16 values
+ * each reader sees are rounded to bf16, as a product's operands already are in bf16 plans
+ * (docs/ARCHITECTURE.md, Precision); int8 values are what each reader would have quantised. */
+static void narrow_edges(fv_net *net, fv_precision precision) {
     int n = net->n_nodes;
-    for (int i = 0; i < n; i++) net->nodes[i].narrow_out = i > 0 && i < n - 1 && reads_narrow(&net->nodes[i], -1);
+    for (int i = 0; i < n; i++) { /* narrow_out holds the candidate types (bits) until the end */
+        fv_node *node = &net->nodes[i];
+        node->narrow_out = i > 0 && i < n - 1 ? (unsigned char)narrow_types(node, precision, -1) : 0;
+        if ((node->narrow_out & FV_NARROW_INT8) && readers_scale(net, i) <= 0.0f) node->narrow_out &= (unsigned char)~FV_NARROW_INT8;
+    }
     for (int changed = 1; changed;) {
         changed = 0;
         for (int c = 0; c < n; c++) {
             fv_node *node = &net->nodes[c];
             for (int j = 0; j < node->n_inputs; j++) {
                 fv_node *src = &net->nodes[node->inputs[j]];
-                if (src->narrow_out && !reads_narrow(node, j)) src->narrow_out = 0, changed = 1;
+                unsigned char left = src->narrow_out & (unsigned char)narrow_types(node, precision, j);
+                if (left != src->narrow_out) src->narrow_out = left, changed = 1;
             }
-            if (node->kernel && node->kernel->narrow_same && node->narrow_out != net->nodes[node->inputs[0]].narrow_out)
-                node->narrow_out = net->nodes[node->inputs[0]].narrow_out = 0, changed = 1;
+            fv_node *src = node->n_inputs ? &net->nodes[node->inputs[0]] : node;
+            if (node->kernel && node->kernel->narrow_same && node->narrow_out != src->narrow_out)
+                node->narrow_out = src->narrow_out = node->narrow_out & src->narrow_out, changed = 1;
         }
+    }
+    for (int c = 0; c < n; c++) {
+        fv_node *node = &net->nodes[c];
+        node->narrow_out = node->narrow_out & FV_NARROW_INT8 ? FV_NARROW_INT8 : node->narrow_out & FV_NARROW_BF16 ? FV_NARROW_BF16 : FV_NARROW_NONE;
+        node->narrow_scale = node->narrow_out == FV_NARROW_INT8 ? readers_scale(net, c) : 0.0f;
     }
     for (int c = 0; c < n; c++)
         for (int j = 0; j < net->nodes[c].n_inputs; j++) net->nodes[c].narrow_in[j] = net->nodes[net->nodes[c].inputs[j]].narrow_out;
 }
 
 /* Each node's kernel: the backend's for its kind when it supports the node, else the reference;
- * then, knowing every node's kernel, which values pass between them in bf16; then each plans. */
+ * then, knowing every node's kernel, which values pass between them narrow; then each plans. */
 static fv_status choose_kernels(fv_net *net, const fv_backend_ops *ops, fv_error *err) {
     fv_plan_options opt = {.batch = net->batch, .mode = net->mode, .precision = net->planned_precision,
                            .replicas = net->comm ? net->comm->size : 1};
@@ -214,7 +244,7 @@ static fv_status choose_kernels(fv_net *net, const fv_backend_ops *ops, fv_error
             if (kernel->kind == node->layer.kind && kernel->supports(node, &opt)) node->kernel = kernel;
         }
     }
-    if (ops && opt.mode == FV_PLAN_INFERENCE && opt.precision == FV_PRECISION_BF16) narrow_edges(net);
+    if (ops && opt.mode == FV_PLAN_INFERENCE && opt.precision != FV_PRECISION_FP32) narrow_edges(net, opt.precision);
     for (int i = 0; ops && i < net->n_nodes; i++) {
         fv_node *node = &net->nodes[i];
         if (!node->kernel) continue;

@@ -1,8 +1,8 @@
-/* add.c — the residual add of a bf16 inference plan as oneDNN's binary primitive, y = f(a + b)
+/* add.c — the residual add of a bf16 or int8 inference plan as oneDNN's binary primitive, y = f(a + b)
  * with a ReLU fused, each of a, b and y f32 or bf16 as the plan keeps them (node->narrow_in/out,
  * plan.c). It lets a residual network's values stay bf16 from convolution to convolution: in
  * ResNet50 the reference add between them had every block's output converted to bf16 again before
- * its next convolution. Elementwise: the batch is one axis and each sample's values the other.
+ * its next convolution (in int8 plans, quantised from bf16, half the bytes). Elementwise: the batch is one axis and each sample's values the other.
  * Training, inspection and fp32 plans keep the reference add (supports() says so). */
 #include "backends/onednn/onednn.h"
 
@@ -38,7 +38,7 @@ static void mixed_add(const fv_node *node, const fv_step *s) {
 
 static int add_supports(const fv_node *node, const fv_plan_options *opt) {
     fv_activation a = node->layer.add.activation;
-    return opt->mode == FV_PLAN_INFERENCE && opt->precision == FV_PRECISION_BF16 && node->n_inputs == 2 &&
+    return opt->mode == FV_PLAN_INFERENCE && opt->precision != FV_PRECISION_FP32 && node->n_inputs == 2 &&
            (a == FV_ACT_LINEAR || a == FV_ACT_RELU);
 }
 
@@ -110,9 +110,9 @@ static fv_status add_backward(const fv_node *node, void *state, const fv_step *s
     return fv_fail(err, "layer '%s': the oneDNN add runs in inference plans only", node->name);
 }
 
-static int add_narrow(const fv_node *node, int slot) {
-    (void)node, (void)slot;
-    return 1;
+static int add_narrow(const fv_node *node, fv_precision precision, int slot) {
+    (void)node, (void)slot, (void)precision;
+    return FV_NARROW_BF16;
 }
 
 const fv_kernel fv_onednn_add = {.kind = FV_LAYER_ADD, .name = "onednn", .supports = add_supports, .plan = add_plan,

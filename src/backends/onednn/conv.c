@@ -10,13 +10,14 @@
  * inference plan x may already be bf16 and y may be written as bf16 (node->narrow_in/out: the
  * value passes to the next layer in bf16, plan.c).
  *
- * In an int8 inference plan a layer with an input scale runs one s8 x s8 -> s32 forward primitive:
- * x quantised into the step's cast room, the weights quantised per output channel (only when
- * they changed) and reordered; the exact int32 sums, written over y, are then scaled by input
- * scale x weight scale per channel and the bias and activation added (fv_dequantize_rows; oneDNN
- * 2.6 has no int8 convolution with output scales given at run time, and scales fixed at planning
- * would need the weights then). Gradients through int8 layers (inspection plans) run the
- * reference's definition. */
+ * In an int8 inference plan a layer with an input scale runs one s8 x s8 primitive: x quantised
+ * into the step's cast room from f32 or bf16 (or already s8: node->narrow_in), the weights quantised per output
+ * channel and reordered, the sums scaled per channel (input scale x weight scale), the bias and a
+ * ReLU fused, and y written as f32, or narrow (node->narrow_out): s8 for the next convolutions,
+ * divided by their input scale, or bf16 (toward an add). oneDNN 2.6 takes no run-time scales for these kernels, so the primitive
+ * is created at the first forward, and again when the weights change (an inference plan's
+ * weights_version says when); planning creates its descriptor once to learn the weights' layout.
+ * Gradients through int8 layers (inspection plans) run the reference's definition. */
 #include "backends/onednn/onednn.h"
 
 #include <stdlib.h>
@@ -34,9 +35,13 @@ typedef struct dnnl_conv {
     prim cast_x, cast_dy; /* bf16 plans: x and d_out f32 -> bf16, into the step's cast room */
     weights_copy fwd_w, bwd_data_w, bwd_dw; /* user->internal, user->internal, internal->user */
     char implementation[64];                /* the forward primitive's */
-    /* int8 plans: the weights quantised (HWIO, s8) and the output scales, per output channel */
+    /* int8 plans: the weights quantised (HWIO, s8); per output channel the scale of the int32
+       sums (input scale x weight scale) and the bias in their units; what the primitive is made
+       of, to make it again with the scales of new weights */
     int8_t *q_weights;
-    float *output_scales;
+    float *sum_scales, *bias_sums;
+    dnnl_convolution_desc_t int8_desc;
+    dnnl_memory_desc_t int8_src, int8_weights, int8_bias, int8_dst;
 } dnnl_conv;
 
 /* Plans a reorder between fovea's HWIO weights (`count` floats) and the layout `internal` a
@@ -81,25 +86,88 @@ static const void *operand(prim *cast, const float *v, void *room, dnnl_ctx *ctx
     return fv_onednn_convert(cast, v, room, ctx, err) == FV_OK ? room : NULL;
 }
 
-/* int8: the weights quantised and reordered again, and the output scales recomputed, only when
- * they may have changed (as bind_weights decides); x quantised into the step's cast room. */
+/* Whether the activation runs inside the convolution (a post-op) rather than after it. */
+static int fuses_activation(fv_activation a) { return a == FV_ACT_RELU || a == FV_ACT_LEAKY_RELU || a == FV_ACT_RELU6; }
+
+/* The int8 primitive's attributes: the scales of its int32 sums per output channel (sum_scales,
+ * divided by narrow_scale for an s8 output; NULL: provisional, enough to learn the weights'
+ * layout), and the fused activation in the units of what it writes (ReLU6's ceiling too). */
+static dnnl_status_t int8_attr(dnnl_primitive_attr_t *attr, const fv_node *node, const float *sum_scales) {
+    const fv_conv_settings *l = &node->layer.conv;
+    float unit = node->narrow_out == FV_NARROW_INT8 ? 1.0f / node->narrow_scale : 1.0f;
+    float *scales = malloc((size_t)l->filters * sizeof *scales);
+    dnnl_post_ops_t post = NULL;
+    dnnl_status_t s = scales ? fv_onednn_user_scratchpad_attr(attr) : dnnl_out_of_memory;
+    for (int k = 0; scales && k < l->filters; k++) scales[k] = (sum_scales ? sum_scales[k] : 1.0f) * unit;
+    if (s == dnnl_success) s = dnnl_primitive_attr_set_output_scales(*attr, l->filters, 1 << 1, scales);
+    if (s == dnnl_success && fuses_activation(l->activation)) {
+        s = dnnl_post_ops_create(&post);
+        if (s == dnnl_success && l->activation == FV_ACT_RELU6) s = dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_clip, 0.0f, 6.0f * unit);
+        else if (s == dnnl_success)
+            s = dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, l->activation == FV_ACT_LEAKY_RELU ? l->alpha : 0.0f, 0.0f);
+        if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(*attr, post);
+    }
+    if (post) dnnl_post_ops_destroy(post);
+    free(scales);
+    return s;
+}
+
+/* int8: the primitive made again with the scales of the weights just quantised. */
+static fv_status remake_int8(const fv_node *node, dnnl_conv *c, fv_error *err) {
+    const fv_conv_settings *l = &node->layer.conv;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_engine_t eng = c->ctx->engine;
+    int threads = fv_onednn_limit_threads(c->forward.one_thread), one_thread = c->forward.one_thread;
+    fv_onednn_free_prim(&c->forward);
+    c->forward.one_thread = one_thread;
+    TRY(int8_attr(&attr, node, c->sum_scales));
+    TRY(dnnl_primitive_desc_create(&pd, &c->int8_desc, attr, eng, NULL));
+    if (!dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), &c->int8_weights)) {
+        fv_fail(err, "oneDNN chose another weights layout for the int8 convolution than when it was planned");
+        goto fail;
+    }
+    TRY(fv_onednn_make_prim(&c->forward, pd, eng));
+    TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_SRC, &c->int8_src, eng, NULL));
+    TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_WEIGHTS, &c->int8_weights, eng, c->fwd_w.buffer ? c->fwd_w.buffer : (void *)c->q_weights));
+    if (l->use_bias) TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_BIAS, &c->int8_bias, eng, c->bias_sums));
+    TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_DST, &c->int8_dst, eng, NULL));
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
+    fv_onednn_restore_threads(threads);
+    return FV_OK;
+fail:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    fv_onednn_restore_threads(threads);
+    fv_onednn_free_prim(&c->forward);
+    c->fwd_w.seen.valid = 0; /* made again at the next forward */
+    return FV_ERR;
+}
+
+/* int8: when the weights may have changed (as bind_weights decides), they are quantised and
+ * reordered again and the primitive made with their scales; x quantised into the step's cast
+ * room unless it arrives s8; the bias in the units of the int32 sums (oneDNN 2.x adds it before
+ * scaling them). */
 static fv_status conv_forward_int8(const fv_node *node, dnnl_conv *c, const fv_step *s, fv_error *err) {
     const fv_conv_settings *l = &node->layer.conv;
     weights_copy *w = &c->fwd_w;
-    if (fv_onednn_weights_changed(&w->seen, s->param[0], s->weights_version)) {
-        fv_quantize_weights(s->param[0], node->params[0].count, l->filters, c->q_weights, c->output_scales);
-        for (int k = 0; k < l->filters; k++) c->output_scales[k] *= l->input_scale;
+    if (fv_onednn_weights_changed(&w->seen, s->param[0], s->weights_version) || !c->forward.primitive) {
+        fv_quantize_weights(s->param[0], node->params[0].count, l->filters, c->q_weights, c->sum_scales);
+        for (int k = 0; k < l->filters; k++) c->sum_scales[k] *= l->input_scale;
         if (w->reorder.primitive && fv_onednn_run(&w->reorder, c->ctx, err) != FV_OK) return FV_ERR;
+        if (remake_int8(node, c, err) != FV_OK) return FV_ERR;
         fv_onednn_weights_converted(&w->seen, s->param[0]);
     }
-    const void *x = operand(&c->cast_x, s->in[0], s->cast[FV_CAST_IN], c->ctx, err); /* quantised */
+    for (int k = 0; l->use_bias && k < l->filters; k++) c->bias_sums[k] = s->param[1][k] / c->sum_scales[k];
+    const void *x = node->narrow_in[0] == FV_NARROW_INT8 ? s->in[0] : operand(&c->cast_x, s->in[0], s->cast[FV_CAST_IN], c->ctx, err);
     if (!x) return FV_ERR;
     fv_onednn_bind(&c->forward, DNNL_ARG_SRC, x);
     fv_onednn_bind(&c->forward, DNNL_ARG_DST, s->out);
     if (fv_onednn_run(&c->forward, c->ctx, err) != FV_OK) return FV_ERR;
-    size_t rows = (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)l->filters;
-    fv_dequantize_rows(s->out, rows, l->filters, c->output_scales, l->use_bias ? s->param[1] : NULL);
-    fv_step_activate(s, l->activation, l->alpha, s->out, rows, l->filters);
+    if (!fuses_activation(l->activation))
+        fv_step_activate(s, l->activation, l->alpha, s->out, (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)l->filters,
+                         l->filters);
     return FV_OK;
 }
 
@@ -116,7 +184,7 @@ static fv_status conv_forward(const fv_node *node, void *state, const fv_step *s
     fv_onednn_bind(&c->forward, DNNL_ARG_BIAS, l->use_bias ? s->param[1] : NULL);
     fv_onednn_bind(&c->forward, DNNL_ARG_DST, s->out);
     if (fv_onednn_run(&c->forward, c->ctx, err) != FV_OK) return FV_ERR;
-    if (l->activation != FV_ACT_RELU && l->activation != FV_ACT_LEAKY_RELU && l->activation != FV_ACT_RELU6) {
+    if (!fuses_activation(l->activation)) {
         int channels = l->filters;
         fv_step_activate(s, l->activation, l->alpha, s->out, (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)channels, channels);
     }
@@ -166,7 +234,8 @@ static void conv_release(void *state) {
     free_weights_copy(&c->bwd_data_w);
     free_weights_copy(&c->bwd_dw);
     free(c->q_weights);
-    free(c->output_scales);
+    free(c->sum_scales);
+    free(c->bias_sums);
     free(c);
 }
 
@@ -186,40 +255,45 @@ static dnnl_status_t user_weights(dnnl_memory_desc_t *md, const fv_window_geomet
     return dnnl_memory_desc_init_by_strides(md, r, dims, type, strides);
 }
 
-/* The int8 forward primitive (see the top of this file): s8 x and weights, s32 sums over y. */
+/* The int8 forward (see the top of this file): its descriptor and memory descriptors, the
+ * weights' layout learnt from a primitive descriptor with provisional scales, the quantiser of x
+ * (none when x arrives s8) and the weights' reorder; the primitive itself waits for the weights. */
 static dnnl_status_t plan_int8(dnnl_conv *c, const fv_node *node, const fv_window_geometry *g, int axes, int nd, const dnnl_dims_t sd,
                                const dnnl_dims_t dd, dnnl_format_tag_t tag, const dnnl_dims_t strides, const dnnl_dims_t dil,
-                               const dnnl_dims_t pad_l, const dnnl_dims_t pad_r, dnnl_primitive_attr_t attr) {
+                               const dnnl_dims_t pad_l, const dnnl_dims_t pad_r) {
     const fv_conv_settings *l = &node->layer.conv;
     dnnl_engine_t eng = c->ctx->engine;
     size_t n = node->params[0].count;
-    dnnl_memory_desc_t src, src8, w8, w8any, sums;
+    dnnl_dims_t bd = {g->c_out};
+    dnnl_memory_desc_t src, w8, w8any;
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_convolution_desc_t desc;
+    dnnl_primitive_attr_t attr = NULL;
     dnnl_status_t s = user_weights(&w8, g, axes, dnnl_s8);
-    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&src8, nd, sd, dnnl_s8, tag);
-    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&src, nd, sd, dnnl_f32, tag);
-    if (s == dnnl_success) s = fv_onednn_make_quantizer(&c->cast_x, &src, &src8, l->input_scale, eng);
-    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&sums, nd, dd, dnnl_s32, tag);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&c->int8_src, nd, sd, dnnl_s8, tag);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&src, nd, sd, node->narrow_in[0] == FV_NARROW_BF16 ? dnnl_bf16 : dnnl_f32, tag);
+    if (s == dnnl_success && node->narrow_in[0] != FV_NARROW_INT8)
+        s = fv_onednn_make_quantizer(&c->cast_x, &src, &c->int8_src, l->input_scale, eng);
+    dnnl_data_type_t y = node->narrow_out == FV_NARROW_INT8 ? dnnl_s8 : node->narrow_out == FV_NARROW_BF16 ? dnnl_bf16 : dnnl_f32;
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&c->int8_dst, nd, dd, y, tag);
+    if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&c->int8_bias, 1, bd, dnnl_f32, dnnl_x);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&w8any, w8.ndims, w8.dims, dnnl_s8, dnnl_format_tag_any);
     if (s == dnnl_success)
-        s = dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct, &src8, &w8any, NULL, &sums,
-                                                       strides, dil, pad_l, pad_r);
-    if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &desc, attr, eng, NULL);
+        s = dnnl_dilated_convolution_forward_desc_init(&c->int8_desc, dnnl_forward_inference, dnnl_convolution_direct, &c->int8_src, &w8any,
+                                                       l->use_bias ? &c->int8_bias : NULL, &c->int8_dst, strides, dil, pad_l, pad_r);
+    if (s == dnnl_success) s = int8_attr(&attr, node, NULL);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &c->int8_desc, attr, eng, NULL);
+    if (attr) dnnl_primitive_attr_destroy(attr);
     if (s != dnnl_success) return s;
     fv_onednn_implementation(pd, c->implementation, sizeof c->implementation);
-    const dnnl_memory_desc_t *internal = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    c->q_weights = malloc(n), c->output_scales = malloc((size_t)l->filters * sizeof(float));
-    s = c->q_weights && c->output_scales ? plan_weights_copy(&c->fwd_w, c->ctx, &w8, internal, 0, n) : dnnl_out_of_memory;
+    c->int8_weights = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    dnnl_primitive_desc_destroy(pd);
+    c->q_weights = malloc(n);
+    c->sum_scales = malloc((size_t)l->filters * sizeof(float)), c->bias_sums = malloc((size_t)l->filters * sizeof(float));
+    s = c->q_weights && c->sum_scales && c->bias_sums ? plan_weights_copy(&c->fwd_w, c->ctx, &w8, &c->int8_weights, 0, n) : dnnl_out_of_memory;
     /* the cache compares the float weights, also when no reorder is needed */
     if (s == dnnl_success && !c->fwd_w.seen.copy && !(c->fwd_w.seen.copy = malloc((c->fwd_w.seen.count = n) * sizeof(float))))
         s = dnnl_out_of_memory;
     if (s == dnnl_success && c->fwd_w.reorder.primitive) fv_onednn_bind(&c->fwd_w.reorder, DNNL_ARG_FROM, c->q_weights);
-    if (s == dnnl_success) s = fv_onednn_make_prim(&c->forward, pd, eng);
-    if (s == dnnl_success) s = fv_onednn_add_arg(&c->forward, DNNL_ARG_SRC, &src8, eng, NULL);
-    if (s == dnnl_success) s = fv_onednn_add_arg(&c->forward, DNNL_ARG_WEIGHTS, internal, eng, c->fwd_w.buffer ? c->fwd_w.buffer : (void *)c->q_weights);
-    if (s == dnnl_success) s = fv_onednn_add_arg(&c->forward, DNNL_ARG_DST, &sums, eng, NULL);
-    dnnl_primitive_desc_destroy(pd);
     return s;
 }
 
@@ -282,7 +356,7 @@ static fv_status conv_plan(const fv_node *node, void *engine, const fv_plan_opti
         TRY(dnnl_primitive_attr_set_post_ops(fused, post));
     }
     if (opt->precision == FV_PRECISION_INT8 && l->input_scale > 0.0f) { /* inference only (conv_supports) */
-        TRY(plan_int8(c, node, g, axes, nd, sd, dd, act_tag, strides, dil, pad_l, pad_r, attr));
+        TRY(plan_int8(c, node, g, axes, nd, sd, dd, act_tag, strides, dil, pad_l, pad_r));
         c->forward.one_thread = c->fwd_w.reorder.one_thread = c->cast_x.one_thread = small;
         goto done;
     }
@@ -360,11 +434,14 @@ static int conv_supports(const fv_node *node, const fv_plan_options *opt) {
 
 static const char *conv_implementation(const void *state) { return ((const dnnl_conv *)state)->implementation; }
 
-/* bf16 inference: x may arrive as bf16 (it is converted to that anyway); y may leave as bf16 when
- * nothing runs after the convolution (no activation, or one fused into it). */
-static int conv_narrow(const fv_node *node, int slot) {
+/* Inference plans: x may arrive narrow (bf16: it is converted to that anyway; in int8 plans also
+ * int8, quantised with this layer's input scale); y may leave narrow when nothing runs after the
+ * convolution (no activation, or one fused into it). In int8 plans only a quantised layer reads
+ * or writes narrow values: int8 or bf16. */
+static int conv_narrow(const fv_node *node, fv_precision precision, int slot) {
     fv_activation a = node->layer.conv.activation;
-    return slot == 0 || a == FV_ACT_LINEAR || a == FV_ACT_RELU || a == FV_ACT_LEAKY_RELU || a == FV_ACT_RELU6;
+    int types = precision == FV_PRECISION_BF16 ? FV_NARROW_BF16 : node->layer.conv.input_scale > 0.0f ? FV_NARROW_INT8 | FV_NARROW_BF16 : 0;
+    return slot == 0 || a == FV_ACT_LINEAR || fuses_activation(a) ? types : 0;
 }
 
 #define CONV_KERNEL(k)                                                                                                 \

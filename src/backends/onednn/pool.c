@@ -1,6 +1,8 @@
 /* pool.c — oneDNN max and average pooling, 2-D (an (L, C) input as H = 1) and 3-D, channels-last.
  * Max keeps oneDNN's workspace for backward; sum pooling has no oneDNN kernel (reference). In a
- * bf16 inference plan the input and output may both be bf16 (narrow, plan.c). */
+ * bf16 or int8 inference plan the input and output may both be bf16 (narrow, plan.c); in an int8
+ * one, max pooling's may both be int8 (the maximum of quantised values is the quantised maximum: exact),
+ * forward only. */
 #include "backends/onednn/onednn.h"
 
 #include <stdlib.h>
@@ -49,11 +51,25 @@ static fv_status pool_plan(const fv_node *node, void *engine, const fv_plan_opti
         strides[a] = g.s[t], kernel[a] = g.k[t], dil[a] = 0, pl[a] = g.pad_before[t], pr[a] = g.pad_after[t];
     }
     dnnl_format_tag_t tag = axes == 3 ? dnnl_ndhwc : dnnl_nhwc;
-    /* bf16 inference plans: a narrow input and output (plan.c; both or neither: narrow_same) */
-    dnnl_data_type_t type = node->narrow_out ? dnnl_bf16 : dnnl_f32;
+    /* inference plans: a narrow input and output (plan.c; both or neither: narrow_same) */
+    int int8 = node->narrow_out == FV_NARROW_INT8;
+    dnnl_data_type_t type = int8 ? dnnl_s8 : node->narrow_out == FV_NARROW_BF16 ? dnnl_bf16 : dnnl_f32;
     TRY(dnnl_memory_desc_init_by_tag(&src, nd, sd, type, tag));
     TRY(dnnl_memory_desc_init_by_tag(&dst, nd, dd, type, tag));
     dnnl_pooling_v2_desc_t fd, bd;
+    if (int8) { /* no backward in s8: forward only, no workspace */
+        dnnl_primitive_attr_t attr = NULL;
+        TRY(dnnl_pooling_v2_forward_desc_init(&fd, dnnl_forward_inference, alg, &src, &dst, strides, kernel, dil, pl, pr));
+        TRY(fv_onednn_user_scratchpad_attr(&attr));
+        dnnl_status_t made = dnnl_primitive_desc_create(&fpd, &fd, attr, ctx->engine, NULL);
+        dnnl_primitive_attr_destroy(attr);
+        TRY(made);
+        TRY(fv_onednn_make_prim(&p->forward, fpd, ctx->engine));
+        TRY(fv_onednn_add_arg(&p->forward, DNNL_ARG_SRC, &src, ctx->engine, NULL));
+        TRY(fv_onednn_add_arg(&p->forward, DNNL_ARG_DST, &dst, ctx->engine, NULL));
+        p->forward.one_thread = small;
+        goto done;
+    }
     TRY(dnnl_pooling_v2_forward_desc_init(&fd, dnnl_forward_training, alg, &src, &dst, strides, kernel, dil, pl, pr));
     TRY(dnnl_pooling_v2_backward_desc_init(&bd, alg, &src, &dst, strides, kernel, dil, pl, pr));
     TRY(fv_onednn_make_pair(&p->forward, &p->backward, &fd, &bd, ctx->engine, &fpd));
@@ -69,6 +85,7 @@ static fv_status pool_plan(const fv_node *node, void *engine, const fv_plan_opti
         TRY(fv_onednn_add_arg(&p->backward, DNNL_ARG_WORKSPACE, ws, ctx->engine, p->workspace));
     }
     p->forward.one_thread = p->backward.one_thread = small;
+done:
     dnnl_primitive_desc_destroy(fpd);
     fv_onednn_restore_threads(threads);
     *state = p;
@@ -104,9 +121,9 @@ static int pool_supports(const fv_node *node, const fv_plan_options *opt) {
     return 1;
 }
 
-static int pool_narrow(const fv_node *node, int slot) {
-    (void)node, (void)slot;
-    return 1;
+static int pool_narrow(const fv_node *node, fv_precision precision, int slot) {
+    (void)slot;
+    return precision == FV_PRECISION_INT8 && is_max(node) ? FV_NARROW_INT8 | FV_NARROW_BF16 : FV_NARROW_BF16;
 }
 
 #define POOL_KERNEL(k)                                                                                                                  \
