@@ -48,6 +48,12 @@ code -X POST --data-binary @"$dir/x.npy" -H 'Content-Type: application/octet-str
 check "predict a .npy batch of 5: each sample's top class and probability as fovea forward's" "/usr/bin/python3 -c \"
 import json, numpy as np; y = np.load('$dir/y.npy'); p = json.load(open('$dir/body'))['predictions']
 assert len(p) == 5 and all(r['top'][0]['class'] == int(y[i].argmax()) and abs(r['top'][0]['probability'] - float(y[i].max())) < 1e-6 for i, r in enumerate(p)), p\""
+# a request's rows are queued together, so an idle server runs 4 of them as one batch of 4
+/usr/bin/python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.random.default_rng(2).random((4, 28, 28, 1), dtype=np.float32))" "$dir/x4.npy"
+code "$url/metrics" >/dev/null && before=$(grep '^fovea_batches_total ' "$dir/body" | grep -o '[0-9]*$')
+code -X POST --data-binary @"$dir/x4.npy" -H 'Content-Type: application/octet-stream' "$url/v1/models/lenet5/predict" >/dev/null
+code "$url/metrics" >/dev/null && after=$(grep '^fovea_batches_total ' "$dir/body" | grep -o '[0-9]*$')
+check "a .npy of 4 rows runs as one batch (forward passes $before -> $after)" "[ $((${after:-0} - ${before:-0})) -eq 1 ]"
 check "the ONNX model predicts the same class" "[ \$(code -X POST --data-binary @'$png' -H 'Content-Type: image/png' '$url/v1/models/lenet5-onnx/predict?top=1') = 200 ] && grep '\"class\": $(/usr/bin/python3 -c "import json; print(json.load(open('$dir/cli.json'))['predictions'][0]['top'][0]['class'])")' '$dir/body' >/dev/null"
 
 # explain: pictures a person reads (224 x 224), and saliency's values as fovea saliency's

@@ -173,23 +173,29 @@ serve_pool *serve_pool_start(serve_server *s, int workers, serve_explain_fn expl
     return p;
 }
 
-void serve_pool_run(serve_pool *p, serve_job *job) {
-    job->next = NULL;
+void serve_pool_run(serve_pool *p, serve_job *jobs, int n) {
     if (p->n_workers == 0) { /* here and now (the fuzz harness) */
-        serve_model *m = &p->server->models[job->model];
-        if (job->kind == JOB_EXPLAIN) p->explain(p->server, m->inspect[0], job);
-        else predict(p, &p->workers[0], 0, &job, 1);
+        for (int i = 0; i < n; i++) {
+            serve_job *job = &jobs[i];
+            serve_model *m = &p->server->models[job->model];
+            job->next = NULL;
+            if (job->kind == JOB_EXPLAIN) p->explain(p->server, m->inspect[0], job);
+            else predict(p, &p->workers[0], 0, &job, 1);
+        }
         return;
     }
-    sem_init(&job->done, 0, 0);
+    /* all queued at once, so that the rows of one request are batched together */
+    for (int i = 0; i < n; i++) sem_init(&jobs[i].done, 0, 0), jobs[i].next = i + 1 < n ? &jobs[i + 1] : NULL;
     pthread_mutex_lock(&p->lock);
     serve_job **at = &p->head;
     while (*at) at = &(*at)->next;
-    *at = job;
+    *at = jobs;
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->lock);
-    while (sem_wait(&job->done) != 0) continue; /* EINTR: a signal (SIGTERM's drain) */
-    sem_destroy(&job->done);
+    for (int i = 0; i < n; i++) {
+        while (sem_wait(&jobs[i].done) != 0) continue; /* EINTR: a signal (SIGTERM's drain) */
+        sem_destroy(&jobs[i].done);
+    }
 }
 
 void serve_pool_stop(serve_pool *p) {

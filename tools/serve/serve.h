@@ -78,8 +78,9 @@ struct serve_server;
 /* Runs an explanation on a worker's copy of the model (api.c). */
 typedef void (*serve_explain_fn)(struct serve_server *s, fv_net *net, serve_job *job);
 serve_pool *serve_pool_start(struct serve_server *s, int workers, serve_explain_fn explain, fv_error *err);
-/* Runs the job on a worker (workers 0: here, now) and returns when it is done. */
-void serve_pool_run(serve_pool *p, serve_job *job);
+/* Runs n jobs on the workers (workers 0: here, now), queued together so that a request's rows
+ * batch together, and returns when all are done. */
+void serve_pool_run(serve_pool *p, serve_job *jobs, int n);
 void serve_pool_stop(serve_pool *p); /* after the jobs under way */
 
 /* ---- The server. ---- */
