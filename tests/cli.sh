@@ -64,6 +64,15 @@ assert d[\"classes\"][9][\"name\"] == \"Ankle boot\"
 check "summary --json parses, Keras's parameter count" "'$fovea' summary '$model' --json | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert d[\"total_params\"] == 61706 and d[\"layers\"][0][\"output_shape\"] == [None, 28, 28, 1]'"
 /usr/bin/python3 "$src/scripts/fashion_samples.py" "$dir" 2 >/dev/null
 check "predict --json parses" "'$fovea' predict '$model' --json --top 2 '$dir'/*.png | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d[\"predictions\"]) == 2 and len(d[\"predictions\"][0][\"top\"]) == 2'"
+/usr/bin/python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.random.default_rng(4).random((3, 28, 28, 1), dtype=np.float32))" "$dir/x3.npy"
+"$fovea" forward "$model" --input "$dir/x3.npy" --output "$dir/y3.npy" >/dev/null
+check "predict a .npy of 3 inputs: each row's top class and probability as fovea forward's" "'$fovea' predict '$model' --json --top 1 '$dir/x3.npy' | /usr/bin/python3 -c '
+import json, sys, numpy as np
+p = json.load(sys.stdin)[\"predictions\"]; y = np.load(sys.argv[1])
+assert [r[\"image\"][-3:] for r in p] == [\"[0]\", \"[1]\", \"[2]\"], p
+assert all(r[\"top\"][0][\"class\"] == int(y[i].argmax()) and abs(r[\"top\"][0][\"probability\"] - float(y[i].max())) < 1e-6 for i, r in enumerate(p)), p
+' '$dir/y3.npy'"
+check "predict a .npy of the wrong shape: one line naming it, exit 1" "/usr/bin/python3 -c 'import numpy as np, sys; np.save(sys.argv[1], np.zeros((2, 5, 5, 1), np.float32))' '$dir/bad.npy' && ! '$fovea' predict '$model' '$dir/bad.npy' 2>'$dir/bad.log' && grep -q 'bad.npy: a .npy of the model' '$dir/bad.log' && [ \$(wc -l <'$dir/bad.log') -eq 1 ]"
 check "man -l docs/fovea.1 renders every command" "[ \"\$(man -l '$src/docs/fovea.1' 2>/dev/null | grep -c 'usage: fovea')\" -eq 17 ]"
 check "docs/fovea.1 is current (scripts/make_man.sh)" "'$src/scripts/make_man.sh' '$fovea' | cmp -s - '$src/docs/fovea.1'"
 # --normalize is kept in the model file and applied by evaluate: training on raw data with

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 typedef struct train_ctx {
@@ -447,6 +448,59 @@ static fv_status predict_setup(fv_net *net, const fv_backend *backend, fv_shape 
     return backend ? fv_net_plan_mode(net, 1, *backend, FV_PLAN_INFERENCE, 1, err) : FV_OK;
 }
 
+/* One input's top classes, as text or as a JSON element (the n-th: a comma before all but the
+ * first). y holds its scores (a softmax taken of logits). */
+static void print_top(const char *name, float *y, int units, int softmax_logits, long top, unsigned char *taken, const fv_checkpoint *ck,
+                      int json, int n) {
+    if (softmax_logits && units > 1) softmax(y, units);
+    if (json) printf("%s{\"image\": ", n ? ", " : ""), cli_json_string(stdout, name), printf(", \"top\": [");
+    else printf("%s:", name);
+    memset(taken, 0, (size_t)units);
+    if (units == 1 && !json) printf(" %.4f (probability of class 1)\n", (double)y[0]);
+    if (units == 1 && json) printf("{\"class\": 1, \"probability\": %.9g}", (double)y[0]);
+    for (int k = 0; units > 1 && k < top && k < units; k++) { /* selection of the k-th largest */
+        int best = -1;
+        for (int c = 0; c < units; c++) /* a linear output's scores can be negative: taken[] marks the chosen */
+            if (!taken[c] && (best < 0 || y[c] > y[best] || (isnan(y[best]) && !isnan(y[c])))) best = c;
+        const char *label = ck->train.class_names && best < ck->train.n_classes ? ck->train.class_names[best] : NULL;
+        if (json) {
+            printf("%s{\"class\": %d, \"name\": ", k ? ", " : "", best);
+            if (label) cli_json_string(stdout, label);
+            else printf("null");
+            printf(", \"probability\": %.9g}", (double)y[best]);
+        } else if (label) printf("  %d. %s %.4f", k + 1, label, (double)y[best]);
+        else printf("  %d. class %d %.4f", k + 1, best, (double)y[best]);
+        taken[best] = 1;
+    }
+    if (json) printf("]}");
+    else if (units > 1) printf("\n");
+}
+
+/* A float32 .npy of the model's inputs as given (N, H, W, C) or one (H, W, C), as fovea serve
+ * takes them: each row's top classes, named FILE[i]. Returns 0 on success. */
+static int predict_npy(const char *path, fv_net *net, const fv_shape *in, float *y, int units, int softmax_logits, long top,
+                       unsigned char *taken, const fv_checkpoint *ck, int json, int *n) {
+    fv_error err;
+    int rank, dims[8];
+    float *v = fv_load_npy_floats(path, &rank, dims, &err);
+    if (!v) return fprintf(stderr, "fovea: %s\n", err.message), 1;
+    int one = rank == 3 && dims[0] == in->dim[0] && dims[1] == in->dim[1] && dims[2] == in->dim[2];
+    if (!one && !(rank == 4 && dims[1] == in->dim[0] && dims[2] == in->dim[1] && dims[3] == in->dim[2])) {
+        fprintf(stderr, "fovea: %s: a .npy of the model's inputs must be (N, %d, %d, %d) float32, or one (%d, %d, %d)\n", path, in->dim[0],
+                in->dim[1], in->dim[2], in->dim[0], in->dim[1], in->dim[2]);
+        return free(v), 1;
+    }
+    size_t per = fv_shape_count(*in), rows = one ? 1 : (size_t)dims[0];
+    for (size_t r = 0; r < rows; r++) {
+        char name[4200];
+        snprintf(name, sizeof name, "%s[%zu]", path, r);
+        if (fv_predict(net, v + r * per, 1, y, &err) != FV_OK) return fprintf(stderr, "fovea: %s: %s\n", name, err.message), free(v), 1;
+        print_top(name, y, units, softmax_logits, top, taken, ck, json, (*n)++);
+    }
+    free(v);
+    return 0;
+}
+
 typedef struct predict_options {
     cli_common common;
     long top;
@@ -484,6 +538,11 @@ static int run_predict(void *options) {
     if (rc == 0 && json) printf("{\"model\": "), cli_json_string(stdout, model), printf(", \"predictions\": [");
     for (int i = 1, n = 0; rc == 0 && i < o->common.n_args; i++) {
         const char *path = o->common.args[i];
+        size_t len = strlen(path);
+        if (!open_size && len > 4 && !strcasecmp(path + len - 4, ".npy")) { /* the model's inputs, as given */
+            rc = predict_npy(path, net, &in, y, units, softmax_logits, top, taken, &ck, json, &n);
+            continue;
+        }
         if (open_size) { /* the image at its own size, read once: its network, kept or new */
             fv_image *image = fv_image_load(path, channels, &err);
             int k = 0, fresh = 0;
@@ -512,28 +571,7 @@ static int run_predict(void *options) {
             rc = 1;
             break;
         }
-        if (softmax_logits && units > 1) softmax(y, units);
-        if (json) printf("%s{\"image\": ", n++ ? ", " : ""), cli_json_string(stdout, path), printf(", \"top\": [");
-        else printf("%s:", path);
-        memset(taken, 0, (size_t)units);
-        if (units == 1 && !json) printf(" %.4f (probability of class 1)\n", (double)y[0]);
-        if (units == 1 && json) printf("{\"class\": 1, \"probability\": %.9g}", (double)y[0]);
-        for (int k = 0; units > 1 && k < top && k < units; k++) { /* selection of the k-th largest */
-            int best = -1;
-            for (int c = 0; c < units; c++) /* a linear output's scores can be negative: taken[] marks the chosen */
-                if (!taken[c] && (best < 0 || y[c] > y[best] || (isnan(y[best]) && !isnan(y[c])))) best = c;
-            const char *name = ck.train.class_names && best < ck.train.n_classes ? ck.train.class_names[best] : NULL;
-            if (json) {
-                printf("%s{\"class\": %d, \"name\": ", k ? ", " : "", best);
-                if (name) cli_json_string(stdout, name);
-                else printf("null");
-                printf(", \"probability\": %.9g}", (double)y[best]);
-            } else if (name) printf("  %d. %s %.4f", k + 1, name, (double)y[best]);
-            else printf("  %d. class %d %.4f", k + 1, best, (double)y[best]);
-            taken[best] = 1;
-        }
-        if (json) printf("]}");
-        else if (units > 1) printf("\n");
+        print_top(path, y, units, softmax_logits, top, taken, &ck, json, n++);
     }
     if (rc == 0 && json) printf("]}\n");
     free(x), free(y), free(taken);
@@ -614,8 +652,9 @@ static const cli_option predict_table[] = {
 };
 static const predict_options predict_initial = {.top = 3};
 const cli_command cli_predict = {
-    .name = "predict", .usage = "MODEL [--top K] [--json] [preprocessing] IMAGE...", .summary = "top classes with probabilities",
+    .name = "predict", .usage = "MODEL [--top K] [--json] [preprocessing] IMAGE|X.npy...", .summary = "top classes with probabilities",
     .about = "  the top K classes of each image, read and resized to the model's input;\n"
+             "  a float32 X.npy holds the model's inputs as given, (N, H, W, C): each row's, named X.npy[i]\n"
              "  a model whose output is not a softmax (logits) shows the softmax of its scores;\n"
              "  an ONNX model whose input size is open (and no --input-shape) takes each image at its own size\n"
              "  --json: one JSON document {model, predictions: [{image, top: [{class, name, probability}]}]}\n",
