@@ -177,6 +177,35 @@ static void replan_keeps_weights(test_counts *t, const char *path) {
     fv_net_free(net);
 }
 
+/* The network `text` planned for inference in `precision` on the reference (nets[0]) and oneDNN
+ * (nets[1]), with the same weights. 0 when it cannot be: a CPU without AVX-512, where oneDNN says
+ * it has no kernel for the precision (fv_onednn_precision_unavailable), or a failure checked. */
+static int plan_pair(test_counts *t, const char *text, const char *what, fv_precision precision, fv_net *nets[2]) {
+    fv_error err;
+    const fv_backend backends[2] = {FV_BACKEND_REFERENCE, FV_BACKEND_ONEDNN};
+    char unavailable[64];
+    snprintf(unavailable, sizeof unavailable, "no %s kernel", fv_precision_name(precision));
+    nets[0] = nets[1] = NULL;
+    for (int b = 0; b < 2; b++) {
+        nets[b] = fv_net_from_text(text, what, &err);
+        CHECK(t, nets[b] != NULL, "%s: %s", what, nets[b] ? "" : err.message);
+        if (nets[b]) fv_net_set_precision(nets[b], precision);
+        if (nets[b] && fv_net_plan_mode(nets[b], 4, backends[b], FV_PLAN_INFERENCE, 7, &err) == FV_OK) continue;
+        if (nets[b]) {
+            CHECK(t, b == 1 && strstr(err.message, unavailable), "%s in %s: %s", what, fv_precision_name(precision), err.message);
+            printf("%s in %s: not checked on this CPU (%s)\n", what, fv_precision_name(precision), err.message);
+        }
+        fv_net_free(nets[0]), fv_net_free(nets[1]);
+        return 0;
+    }
+    for (int p = 0; p < fv_net_param_count(nets[0]); p++) {
+        fv_param_info a, c;
+        fv_net_param(nets[0], p, &a, &err), fv_net_param(nets[1], p, &c, &err);
+        memcpy(c.value, a.value, a.count * sizeof(float));
+    }
+    return 1;
+}
+
 /* bf16 inference on oneDNN keeps values between layers in bf16 where the writer and every reader
  * can (plan.c's narrow_edges): a bottleneck block as PyTorch exports one (ReLUs fused into the
  * convolutions and the add). Its outputs against the reference's bf16, which rounds only the
@@ -196,21 +225,7 @@ static void narrow_bf16(test_counts *t) {
                        "dense units=10\n";
     fv_error err;
     fv_net *nets[2];
-    const fv_backend backends[2] = {FV_BACKEND_REFERENCE, FV_BACKEND_ONEDNN};
-    for (int b = 0; b < 2; b++) {
-        nets[b] = fv_net_from_text(text, "bottleneck", &err);
-        CHECK(t, nets[b] != NULL, "bottleneck: %s", nets[b] ? "" : err.message);
-        if (!nets[b]) return;
-        fv_net_set_precision(nets[b], FV_PRECISION_BF16);
-        if (fv_net_plan_mode(nets[b], 4, backends[b], FV_PLAN_INFERENCE, 7, &err) != FV_OK) {
-            /* a CPU without AVX-512: oneDNN says it has no bf16 kernel (fv_onednn_precision_unavailable) */
-            CHECK(t, b == 1 && strstr(err.message, "no bf16 kernel"), "bottleneck in bf16: %s", err.message);
-            printf("bf16 between layers: not checked on this CPU (%s)\n", err.message);
-            fv_net_free(nets[0]);
-            if (b == 1) fv_net_free(nets[1]);
-            return;
-        }
-    }
+    if (!plan_pair(t, text, "bottleneck", FV_PRECISION_BF16, nets)) return;
     int narrow = 0;
     for (int i = 0; i < fv_net_node_count(nets[1]); i++) narrow += fv_net_node_narrow(nets[1], i) != 0;
     int want[] = {1, 2, 3, 4, 5, 6, 7}; /* stem .. c4; not sum2, which the reference's global pooling reads */
@@ -221,11 +236,6 @@ static void narrow_bf16(test_counts *t) {
     size_t nx = 4 * 16 * 16 * 8, ny = 4 * 10;
     float *x = random_input(nx, 11), *want_y = malloc(ny * sizeof *want_y);
     if (!want_y) abort();
-    for (int p = 0; p < fv_net_param_count(nets[0]); p++) {
-        fv_param_info a, c;
-        fv_net_param(nets[0], p, &a, &err), fv_net_param(nets[1], p, &c, &err);
-        memcpy(c.value, a.value, a.count * sizeof(float));
-    }
     CHECK(t, fv_net_forward(nets[0], x, 0, &err) == FV_OK, "reference: %s", err.message);
     memcpy(want_y, fv_net_node_output(nets[0], fv_net_output_node(nets[0])), ny * sizeof *want_y);
     CHECK(t, fv_net_forward(nets[1], x, 0, &err) == FV_OK, "oneDNN: %s", err.message);
@@ -260,20 +270,7 @@ static void narrow_int8(test_counts *t) {
                        "dense units=10 input_scale=0.01\n";
     fv_error err;
     fv_net *nets[2];
-    const fv_backend backends[2] = {FV_BACKEND_REFERENCE, FV_BACKEND_ONEDNN};
-    for (int b = 0; b < 2; b++) {
-        nets[b] = fv_net_from_text(text, "int8 chain", &err);
-        CHECK(t, nets[b] != NULL, "int8 chain: %s", nets[b] ? "" : err.message);
-        if (!nets[b]) return;
-        fv_net_set_precision(nets[b], FV_PRECISION_INT8);
-        if (fv_net_plan_mode(nets[b], 4, backends[b], FV_PLAN_INFERENCE, 7, &err) != FV_OK) {
-            CHECK(t, b == 1 && strstr(err.message, "no int8 kernel"), "int8 chain: %s", err.message);
-            printf("int8 between layers: not checked on this CPU (%s)\n", err.message);
-            fv_net_free(nets[0]);
-            if (b == 1) fv_net_free(nets[1]);
-            return;
-        }
-    }
+    if (!plan_pair(t, text, "int8 chain", FV_PRECISION_INT8, nets)) return;
     int narrow = 0, all = 1;
     for (int i = 0; i < fv_net_node_count(nets[1]); i++) narrow += fv_net_node_narrow(nets[1], i) != 0;
     const char *want[] = {"stem", "maxpool2d_1", "c1", "c2", "c2b", "c3", "c4", "c5", "sum"};
@@ -283,11 +280,6 @@ static void narrow_int8(test_counts *t) {
     size_t nx = 4 * 16 * 16 * 8, ny = 4 * 10;
     float *x = random_input(nx, 12), *want_y = malloc(ny * sizeof *want_y);
     if (!want_y) abort();
-    for (int p = 0; p < fv_net_param_count(nets[0]); p++) {
-        fv_param_info a, c;
-        fv_net_param(nets[0], p, &a, &err), fv_net_param(nets[1], p, &c, &err);
-        memcpy(c.value, a.value, a.count * sizeof(float));
-    }
     double e[2];
     for (int round = 0; round < 2; round++) { /* the second with other weights: the primitives made again */
         CHECK(t, fv_net_forward(nets[0], x, 0, &err) == FV_OK, "reference: %s", err.message);
