@@ -207,7 +207,8 @@ static void narrow_edges(fv_net *net, fv_precision precision) {
     for (int i = 0; i < n; i++) { /* narrow_out holds the candidate types (bits) until the end */
         fv_node *node = &net->nodes[i];
         node->narrow_out = i > 0 && i < n - 1 ? (unsigned char)narrow_types(node, precision, -1) : 0;
-        if ((node->narrow_out & FV_NARROW_INT8) && readers_scale(net, i) <= 0.0f) node->narrow_out &= (unsigned char)~FV_NARROW_INT8;
+        node->narrow_scale = node->narrow_out & FV_NARROW_INT8 ? readers_scale(net, i) : 0.0f;
+        if (node->narrow_scale <= 0.0f) node->narrow_out &= (unsigned char)~FV_NARROW_INT8;
     }
     for (int changed = 1; changed;) {
         changed = 0;
@@ -226,7 +227,7 @@ static void narrow_edges(fv_net *net, fv_precision precision) {
     for (int c = 0; c < n; c++) {
         fv_node *node = &net->nodes[c];
         node->narrow_out = node->narrow_out & FV_NARROW_INT8 ? FV_NARROW_INT8 : node->narrow_out & FV_NARROW_BF16 ? FV_NARROW_BF16 : FV_NARROW_NONE;
-        node->narrow_scale = node->narrow_out == FV_NARROW_INT8 ? readers_scale(net, c) : 0.0f;
+        if (node->narrow_out != FV_NARROW_INT8) node->narrow_scale = 0.0f;
     }
     for (int c = 0; c < n; c++)
         for (int j = 0; j < net->nodes[c].n_inputs; j++) net->nodes[c].narrow_in[j] = net->nodes[net->nodes[c].inputs[j]].narrow_out;

@@ -1,8 +1,9 @@
-/* add.c — the residual add of a bf16 or int8 inference plan as oneDNN's binary primitive, y = f(a + b)
- * with a ReLU fused, each of a, b and y f32 or bf16 as the plan keeps them (node->narrow_in/out,
+/* add.c — the residual add of a bf16 or int8 inference plan as oneDNN's binary primitive,
+ * y = f(a + b) with a ReLU fused, each of a, b and y f32 or bf16 as the plan keeps them (node->narrow_in/out,
  * plan.c). It lets a residual network's values stay bf16 from convolution to convolution: in
  * ResNet50 the reference add between them had every block's output converted to bf16 again before
- * its next convolution (in int8 plans, quantised from bf16, half the bytes). Elementwise: the batch is one axis and each sample's values the other.
+ * its next convolution (in int8 plans, quantised from bf16: half the bytes of f32). Elementwise:
+ * the batch is one axis and each sample's values the other.
  * Training, inspection and fp32 plans keep the reference add (supports() says so). */
 #include "backends/onednn/onednn.h"
 

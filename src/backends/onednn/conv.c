@@ -11,12 +11,13 @@
  * value passes to the next layer in bf16, plan.c).
  *
  * In an int8 inference plan a layer with an input scale runs one s8 x s8 primitive: x quantised
- * into the step's cast room from f32 or bf16 (or already s8: node->narrow_in), the weights quantised per output
- * channel and reordered, the sums scaled per channel (input scale x weight scale), the bias and a
- * ReLU fused, and y written as f32, or narrow (node->narrow_out): s8 for the next convolutions,
- * divided by their input scale, or bf16 (toward an add). oneDNN 2.6 takes no run-time scales for these kernels, so the primitive
- * is created at the first forward, and again when the weights change (an inference plan's
- * weights_version says when); planning creates its descriptor once to learn the weights' layout.
+ * into the step's cast room from f32 or bf16 (or already s8: node->narrow_in), the weights
+ * quantised per output channel and reordered, the sums scaled per channel (input scale x weight
+ * scale), the bias and a ReLU fused, and y written as f32, or narrow (node->narrow_out): s8 for
+ * the next convolutions, divided by their input scale, or bf16 (toward an add). oneDNN 2.6 takes
+ * no run-time scales for these kernels, so the primitive is created at the first forward, and
+ * again when the weights change (an inference plan's weights_version says when); planning
+ * creates its descriptor once to learn the weights' layout.
  * Gradients through int8 layers (inspection plans) run the reference's definition. */
 #include "backends/onednn/onednn.h"
 
@@ -89,6 +90,13 @@ static const void *operand(prim *cast, const float *v, void *room, dnnl_ctx *ctx
 /* Whether the activation runs inside the convolution (a post-op) rather than after it. */
 static int fuses_activation(fv_activation a) { return a == FV_ACT_RELU || a == FV_ACT_LEAKY_RELU || a == FV_ACT_RELU6; }
 
+/* The (leaky) ReLU or ReLU6 as a post-op, in the units of what the convolution writes (`unit`
+ * per float: ReLU6's ceiling scales with it). */
+static dnnl_status_t append_activation(dnnl_post_ops_t post, const fv_conv_settings *l, float unit) {
+    if (l->activation == FV_ACT_RELU6) return dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_clip, 0.0f, 6.0f * unit);
+    return dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, l->activation == FV_ACT_LEAKY_RELU ? l->alpha : 0.0f, 0.0f);
+}
+
 /* The int8 primitive's attributes: the scales of its int32 sums per output channel (sum_scales,
  * divided by narrow_scale for an s8 output; NULL: provisional, enough to learn the weights'
  * layout), and the fused activation in the units of what it writes (ReLU6's ceiling too). */
@@ -102,9 +110,7 @@ static dnnl_status_t int8_attr(dnnl_primitive_attr_t *attr, const fv_node *node,
     if (s == dnnl_success) s = dnnl_primitive_attr_set_output_scales(*attr, l->filters, 1 << 1, scales);
     if (s == dnnl_success && fuses_activation(l->activation)) {
         s = dnnl_post_ops_create(&post);
-        if (s == dnnl_success && l->activation == FV_ACT_RELU6) s = dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_clip, 0.0f, 6.0f * unit);
-        else if (s == dnnl_success)
-            s = dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, l->activation == FV_ACT_LEAKY_RELU ? l->alpha : 0.0f, 0.0f);
+        if (s == dnnl_success) s = append_activation(post, l, unit);
         if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(*attr, post);
     }
     if (post) dnnl_post_ops_destroy(post);
@@ -307,8 +313,6 @@ static fv_status conv_plan(const fv_node *node, void *engine, const fv_plan_opti
     if (fv_conv_geometry(l, spatial, node->in_shape[0], batch, &geo, err) != FV_OK) return FV_ERR;
     const fv_window_geometry *g = &geo;
     int axes = spatial == 3 ? 3 : 2, nd = axes + 2; /* a 1-D convolution runs as 2-D with H = 1 */
-    float relu_slope = l->activation == FV_ACT_RELU ? 0.0f : l->activation == FV_ACT_LEAKY_RELU ? l->alpha : -1.0f;
-    int relu6 = l->activation == FV_ACT_RELU6;
     dnnl_conv *c = calloc(1, sizeof *c);
     dnnl_primitive_attr_t attr = NULL, fused = NULL;
     dnnl_post_ops_t post = NULL;
@@ -347,12 +351,11 @@ static fv_status conv_plan(const fv_node *node, void *engine, const fv_plan_opti
     const dnnl_memory_desc_t *fwd_dst = node->narrow_out ? &dst_op : &dst;
     TRY(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_op, &any,
                                                    l->use_bias ? &bias : NULL, fwd_dst, strides, dil, pad_l, pad_r));
-    if (relu_slope >= 0.0f || relu6) { /* the (leaky) ReLU or ReLU6 runs inside the convolution: no pass of its own */
+    if (fuses_activation(l->activation)) { /* the (leaky) ReLU or ReLU6 runs inside the convolution: no pass of its own */
         TRY(dnnl_primitive_attr_create(&fused));
         TRY(dnnl_primitive_attr_set_scratchpad_mode(fused, dnnl_scratchpad_mode_user));
         TRY(dnnl_post_ops_create(&post));
-        if (relu6) TRY(dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_clip, 0.0f, 6.0f));
-        else TRY(dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, relu_slope, 0.0f));
+        TRY(append_activation(post, l, 1.0f));
         TRY(dnnl_primitive_attr_set_post_ops(fused, post));
     }
     if (opt->precision == FV_PRECISION_INT8 && l->input_scale > 0.0f) { /* inference only (conv_supports) */

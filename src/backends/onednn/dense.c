@@ -2,8 +2,8 @@
  * the activation code shared with the reference. fp32 plans call sgemm; bf16 plans run matmul
  * primitives on bf16 copies of x, w and d_out (in the step's cast room) that write f32; int8
  * inference plans, for a layer with an input scale, one s8 x s8 -> s32 matmul whose exact sums are
- * scaled per output unit (input scale x weight scale) and the bias added (fv_dequantize_rows, as
- * the int8 convolution). */
+ * scaled per output unit (input scale x weight scale) and the bias added (fv_dequantize_rows; the
+ * int8 convolution does both inside its primitive instead, conv.c). */
 #include "backends/onednn/onednn.h"
 
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* pool.c — oneDNN max and average pooling, 2-D (an (L, C) input as H = 1) and 3-D, channels-last.
  * Max keeps oneDNN's workspace for backward; sum pooling has no oneDNN kernel (reference). In a
  * bf16 or int8 inference plan the input and output may both be bf16 (narrow, plan.c); in an int8
- * one, max pooling's may both be int8 (the maximum of quantised values is the quantised maximum: exact),
- * forward only. */
+ * one, max pooling's may both be int8 (the maximum of quantised values is the quantised maximum:
+ * exact), forward only. */
 #include "backends/onednn/onednn.h"
 
 #include <stdlib.h>
