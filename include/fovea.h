@@ -181,6 +181,9 @@ typedef struct fv_batchnorm_settings { /* Keras conventions: moving = momentum*m
 typedef struct fv_add_settings {
     fv_activation activation;  /* applied to the sum (linear: none) */
     float alpha;               /* leaky ReLU slope */
+    float output_scale;        /* int8 plans: the sum's quantisation scale (fv_quantize): every reader
+                                  sees it quantised, as a QuantizeLinear/DequantizeLinear pair after
+                                  it says in ONNX; 0: float */
 } fv_add_settings;
 
 typedef struct fv_flatten_settings {
@@ -414,6 +417,10 @@ const char *fv_net_node_implementation(const fv_net *net, int node);
  * (bf16), 8 (int8, quantised with its readers' input scale), or 0: floats. Narrow values are not
  * floats (fv_net_node_output): look inside with an inspection plan. */
 int fv_net_node_narrow(const fv_net *net, int node);
+/* The node whose kernel computes this node's output in the current plan, or -1: its own. In int8
+ * plans on oneDNN a convolution computes the residual add after it (an add with an output scale,
+ * read by nothing else), writing the add's output in int8. */
+int fv_net_node_computed_by(const fv_net *net, int node);
 /* Sets the int8 input scale of a convolution (1-D to 3-D) or dense node (its input_scale
  * setting; 0: it stays fp32 in int8 plans), as post-training quantisation does (fv_quantize).
  * The network's plan is released: plan it again before running it. */
@@ -759,7 +766,9 @@ typedef struct fv_quantize_report {
  * input scale on the first `samples` samples of data (run in fp32 on backend), tries min/max and
  * percentile scales, each with the first and the last of those layers in int8 or kept in fp32,
  * and keeps the candidate whose outputs agree with fp32's on the most samples (then the smallest
- * error). Sets the scales and the precision int8; the network is left unplanned. */
+ * error, counted a tenth more for each layer kept fp32). Each residual add read by quantised
+ * layers gets their input scale as its output scale. Sets the scales and the precision int8; the
+ * network is left unplanned. */
 fv_status fv_quantize(fv_net *net, const fv_dataset *data, size_t samples, fv_backend backend, fv_quantize_report *report, fv_error *err);
 
 /* ---- Model files: one versioned little-endian file holding the architecture, the weights with

@@ -5,7 +5,9 @@
 #   running in int8 wherever it is loaded (evaluate, summary --plan, predict, saliency), training
 #   it refused with one line;
 #   its ONNX export in QDQ form, run by ONNX Runtime: the same top class as fovea's int8 on
-#   (nearly) every test image and outputs within a quantisation step's effect.
+#   (nearly) every test image and outputs within a quantisation step's effect;
+#   a residual network quantised: its adds' sums int8 (oneDNN's convolutions computing them), the
+#   same outputs on the default backend, the reference and ONNX Runtime.
 # usage: precision.sh FOVEA SOURCE_DIR MODEL.fvm ORT_DIR
 set -uo pipefail
 fovea=$1 src=$2 model=$3 ort=$4
@@ -51,4 +53,38 @@ import numpy as np; a, b = np.load('$dir/y_fovea.npy'), np.load('$dir/y_ort.npy'
 agree, diff = float((a.argmax(1) == b.argmax(1)).mean()), float(np.abs(a - b).max())
 print(f'QDQ export in ONNX Runtime: top class the same on {100 * agree:.1f}% of 500 images, largest output difference {diff:.2e}')
 assert agree >= 0.995 and diff <= 2e-2\""
+
+# A residual network (seeded weights): the quantised adds' sums, which oneDNN's convolutions
+# compute; the reference backend and the QDQ export in ONNX Runtime give the same outputs
+cat > "$dir/res.fv" <<'EOF'
+model res-q
+input shape=28,28,1
+conv2d name=stem filters=8 kernel=3 padding=same activation=relu
+conv2d name=b1 filters=8 kernel=3 padding=same activation=relu
+conv2d name=b2 filters=8 kernel=3 padding=same
+add name=s1 inputs=stem,b2 activation=relu
+conv2d name=b3 filters=8 kernel=3 padding=same activation=relu
+conv2d name=b4 filters=8 kernel=3 padding=same
+add name=s2 inputs=s1,b4 activation=relu
+conv2d name=b5 filters=16 kernel=3 stride=2 padding=same activation=relu
+global_avgpool
+dense units=10
+EOF
+check "fovea quantize of a residual network" "'$fovea' quantize '$dir/res.fv' --data fashion-mnist -o '$dir/res.fvm' > /dev/null 2>&1"
+check "its QDQ export" "'$fovea' export '$dir/res.fvm' -o '$dir/res.onnx' > /dev/null 2>&1"
+check "both adds' sums are quantised (their output scales in the export)" "grep -qa s1.output_scale '$dir/res.onnx' && grep -qa s2.output_scale '$dir/res.onnx'"
+"$fovea" summary "$dir/res.fvm" --plan > "$dir/res_summary.out" 2>&1
+if grep -qE '^ b4 +onednn \(' "$dir/res_summary.out"; then
+    check "on oneDNN, b4 computes the sum s2 (summary --plan)" "grep -qE '^ s2 +onednn, computed by b4, output kept in int8' '$dir/res_summary.out'"
+fi
+check "the residual network's int8 on the default backend" "'$fovea' forward '$dir/res.fvm' --input '$dir/test.nhwc.npy' --output '$dir/res_fovea.npy' > /dev/null 2>&1"
+check "the residual network's int8 on the reference" "'$fovea' forward '$dir/res.fvm' --backend reference --input '$dir/test.nhwc.npy' --output '$dir/res_ref.npy' > /dev/null 2>&1"
+check "ONNX Runtime runs the residual network's QDQ export" \
+      "NODE_PATH='$ort/node_modules' node '$src/tests/ort_run.js' '$dir/res.onnx' '$dir/test.nchw.npy' '$dir/res_ort.npy' > /dev/null 2>&1"
+check "the residual network's int8 on the default backend and in ONNX Runtime equals the reference's (top class on >= 99.5%, within 1e-2 of the largest output)" "/usr/bin/python3 -c \"
+import numpy as np; r = np.load('$dir/res_ref.npy'); big = float(np.abs(r).max())
+for name in ('fovea', 'ort'):
+    a = np.load(f'$dir/res_{name}.npy'); agree, diff = float((a.argmax(1) == r.argmax(1)).mean()), float(np.abs(a - r).max()) / big
+    print(f'residual int8, {name} against the reference: top class the same on {100 * agree:.1f}% of 500 images, largest difference {diff:.2e}')
+    assert agree >= 0.995 and diff <= 1e-2\""
 finish

@@ -300,6 +300,64 @@ static void narrow_int8(test_counts *t) {
     fv_net_free(nets[0]), fv_net_free(nets[1]);
 }
 
+/* int8 residual sums (an add with an output scale, as fv_quantize sets one) on oneDNN: the
+ * convolution before an add computes it (plan.c's fuse_sums) and writes its int8 output, adding
+ * the other input as it arrives. sum1's other input c2 is bf16 (a binary post-op); sum2's is
+ * sum1's int8 (a sum post-op into the output, which holds a copy of it first). sum3's later input
+ * c5 has an activation oneDNN cannot fuse: the add runs itself and quantises its sum. sum4 has no
+ * output scale (the reference's global pooling reads it). Against the reference's int8. */
+static void summed_int8(test_counts *t) {
+    const char *text = "input shape=12,12,8\n"
+                       "conv2d name=stem filters=16 kernel=3 padding=same activation=relu input_scale=0.008\n"
+                       "conv2d name=c1 filters=16 kernel=1 activation=relu input_scale=0.03\n"
+                       "conv2d name=c2 filters=16 kernel=3 padding=same input_scale=0.02\n"
+                       "conv2d name=down inputs=stem filters=16 kernel=1 input_scale=0.03\n"
+                       "add name=sum1 inputs=c2,down activation=relu output_scale=0.05\n"
+                       "conv2d name=c3 inputs=sum1 filters=16 kernel=3 padding=same activation=relu input_scale=0.05\n"
+                       "conv2d name=c4 filters=16 kernel=1 activation=relu6 input_scale=0.02\n"
+                       "add name=sum2 inputs=sum1,c4 output_scale=0.04\n"
+                       "conv2d name=c5 filters=16 kernel=1 activation=tanh input_scale=0.04\n"
+                       "add name=sum3 inputs=sum2,c5 activation=relu output_scale=0.04\n"
+                       "conv2d name=c6 filters=16 kernel=1 input_scale=0.04\n"
+                       "add name=sum4 inputs=sum3,c6\n"
+                       "global_avgpool\n"
+                       "dense units=10 input_scale=0.01\n";
+    fv_error err;
+    fv_net *nets[2];
+    if (!plan_pair(t, text, "int8 sums", FV_PRECISION_INT8, nets)) return;
+    fv_net *n = nets[1];
+    int by1 = fv_net_node_computed_by(n, fv_net_find(n, "sum1")), by2 = fv_net_node_computed_by(n, fv_net_find(n, "sum2"));
+    CHECK(t, by1 == fv_net_find(n, "down") && by2 == fv_net_find(n, "c4"), "int8 sums: sum1 computed by node %d (down: %d), sum2 by %d (c4: %d)",
+          by1, fv_net_find(n, "down"), by2, fv_net_find(n, "c4"));
+    CHECK(t, fv_net_node_computed_by(n, fv_net_find(n, "sum3")) < 0 && fv_net_node_computed_by(n, fv_net_find(n, "sum4")) < 0,
+          "int8 sums: sum3 and sum4 are computed by their own add");
+    CHECK(t, fv_net_node_computed_by(nets[0], fv_net_find(nets[0], "sum1")) < 0, "the reference computes every node itself");
+    const char *int8s[] = {"sum1", "sum2", "sum3", "down", "c4"};
+    int all = 1;
+    for (int k = 0; k < 5; k++) all &= fv_net_node_narrow(n, fv_net_find(n, int8s[k])) == 8;
+    CHECK(t, all, "int8 sums: the sums (and what computes sum1, sum2) kept in int8");
+    size_t nx = 4 * 12 * 12 * 8, ny = 4 * 10;
+    float *x = random_input(nx, 13), *want_y = malloc(ny * sizeof *want_y);
+    if (!want_y) abort();
+    double e[2];
+    for (int round = 0; round < 2; round++) { /* the second with other weights: the primitives made again */
+        CHECK(t, fv_net_forward(nets[0], x, 0, &err) == FV_OK, "reference: %s", err.message);
+        memcpy(want_y, fv_net_node_output(nets[0], fv_net_output_node(nets[0])), ny * sizeof *want_y);
+        CHECK(t, fv_net_forward(n, x, 0, &err) == FV_OK, "oneDNN: %s", err.message);
+        e[round] = rel_diff(fv_net_node_output(n, fv_net_output_node(n)), want_y, ny, 1e-6);
+        CHECK(t, e[round] <= 2e-2, "int8 sums (weights %d): outputs differ from the reference's int8 by %.3g", round, e[round]);
+        for (int p = 0; p < fv_net_param_count(nets[0]); p++) {
+            fv_param_info a, c;
+            fv_net_param(nets[0], p, &a, &err), fv_net_param(n, p, &c, &err);
+            for (size_t i = 0; i < a.count; i++) a.value[i] *= strcmp(a.name, "bias") ? 0.7f : 2.0f;
+            memcpy(c.value, a.value, a.count * sizeof(float));
+        }
+    }
+    printf("int8 sums: sum1 computed by down, sum2 by c4; outputs within %.2g and %.2g of the reference's int8\n", e[0], e[1]);
+    free(x), free(want_y);
+    fv_net_free(nets[0]), fv_net_free(nets[1]);
+}
+
 int main(void) {
     test_counts t = {0, 0, 0.0};
     if (!fv_backend_available(FV_BACKEND_ONEDNN)) {
@@ -316,5 +374,6 @@ int main(void) {
     }
     narrow_bf16(&t);
     narrow_int8(&t);
+    summed_int8(&t);
     return report(&t);
 }

@@ -300,6 +300,7 @@ static worst_error fp32_worst = {"fp32", TOLERANCE, 0.0, ""}, bf16_worst = {"bf1
                    bf16_inference_worst = {"bf16 inference between backends (values between layers in bf16)", 2e-2, 0.0, ""};
 static int narrow_seen; /* layers whose outputs a bf16 inference plan kept in bf16 */
 static int int8_narrow_seen[2]; /* ... an int8 inference plan kept in int8, in bf16 */
+static int int8_sums_seen;      /* ... adds an int8 inference plan's convolutions computed */
 static int kernel_ran[FV_LAYER_KIND_COUNT]; /* a kind some case ran on a backend's own kernel */
 
 static void compare_within(test_counts *t, worst_error *w, const char *what, const char *tensor, const float *got, const float *want,
@@ -390,7 +391,9 @@ static void check_bf16_inference(test_counts *t, const op_case *c, fv_backend ba
  * against the reference's. Both quantise the same values; an input a summation-order difference
  * moves across a rounding boundary changes by one step, s |w|. oneDNN's inference plans also keep
  * values between layers in int8 (exact: what the reader quantises anyway) or bf16 (toward an add:
- * rounded, as in bf16 inference), so the tolerance is bf16 inference's. */
+ * rounded, as in bf16 inference), so the tolerance is bf16 inference's. An add read by quantised
+ * layers has its sum quantised (fv_net_quantize_sums), which oneDNN's plans have the convolution
+ * before it compute where they can. */
 static void check_int8(test_counts *t, const op_case *c, fv_backend backend, fv_plan_mode mode) {
     char what[400];
     snprintf(what, sizeof what, "[%s int8 %s] %s: %s (against the reference kernels in int8)", fv_backend_name(backend), fv_plan_mode_name(mode),
@@ -405,14 +408,17 @@ static void check_int8(test_counts *t, const op_case *c, fv_backend backend, fv_
         for (int i = 0; i < fv_net_node_count(net); i++) {
             if (fv_kind_quantisable(fv_net_node_layer(net, i)->kind)) scaled += fv_net_set_input_scale(net, i, 0.02f, &err) == FV_OK;
         }
+        fv_net_quantize_sums(net); /* an add read by those: its sum quantised, as fv_quantize does */
         fv_net_set_precision(net, FV_PRECISION_INT8);
         fv_status st = fv_net_plan_mode(net, c->batch, k ? backend : FV_BACKEND_REFERENCE, mode, 3, &err);
         CHECK(t, st == FV_OK, "%s: plan: %s", what, st == FV_OK ? "" : err.message);
         if (st != FV_OK) return fv_net_free(nets[0]), fv_net_free(nets[1]);
     }
     if (!scaled) return fv_net_free(nets[0]), fv_net_free(nets[1]); /* nothing quantised: fp32 checked it */
-    for (int i = 0; i < fv_net_node_count(nets[1]); i++)
+    for (int i = 0; i < fv_net_node_count(nets[1]); i++) {
         int8_narrow_seen[0] += fv_net_node_narrow(nets[1], i) == 8, int8_narrow_seen[1] += fv_net_node_narrow(nets[1], i) == 16;
+        int8_sums_seen += fv_net_node_computed_by(nets[1], i) >= 0;
+    }
     run_and_compare(t, &int8_worst, what, c, nets[0], nets[1], (uint64_t)strlen(c->name) * 15485863u, 0, 2.0f);
 }
 
@@ -539,7 +545,9 @@ int main(int argc, char **argv) {
     CHECK(&t, n_backends < 2 || narrow_seen > 0, "no bf16 inference plan kept a value between layers in bf16 (plan.c's narrow_edges)");
     printf("  bf16 inference: %d layers' outputs kept in bf16 between layers\n", narrow_seen);
     CHECK(&t, n_backends < 2 || int8_narrow_seen[0] > 0, "no int8 inference plan kept a value between layers in int8 (plan.c's narrow_edges)");
-    printf("  int8 inference: %d layers' outputs kept in int8 between layers, %d in bf16\n", int8_narrow_seen[0], int8_narrow_seen[1]);
+    CHECK(&t, n_backends < 2 || int8_sums_seen > 0, "no int8 inference plan had a convolution compute the add after it (plan.c's fuse_sums)");
+    printf("  int8 inference: %d layers' outputs kept in int8 between layers, %d in bf16; %d adds computed by their convolution\n",
+           int8_narrow_seen[0], int8_narrow_seen[1], int8_sums_seen);
     for (int k = 0; k < (int)(sizeof worst / sizeof *worst); k++)
         if (worst[k]->at[0]) printf("  %s: largest relative error %.2g (tolerance %.0e), at %s\n", worst[k]->label, worst[k]->error, worst[k]->tolerance, worst[k]->at);
         else printf("  %s: not run (no backend besides the reference)\n", worst[k]->label);

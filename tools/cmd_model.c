@@ -40,9 +40,10 @@ static int print_plan(fv_net *net, int batch, fv_backend backend) {
     int narrow = 0;
     for (int i = 0; i < fv_net_node_count(net); i++) {
         const char *chosen = fv_net_node_implementation(net, i);
-        printf(" %-28s %s%s%s%s%s%s\n", fv_net_node_name(net, i), fv_net_node_kernel(net, i), chosen ? " (" : "", chosen ? chosen : "",
-               chosen ? ")" : "", fv_net_node_narrow(net, i) ? ", output kept in " : "",
-               fv_net_node_narrow(net, i) == 8 ? "int8" : fv_net_node_narrow(net, i) ? "bf16" : "");
+        int by = fv_net_node_computed_by(net, i);
+        printf(" %-28s %s%s%s%s%s%s%s%s\n", fv_net_node_name(net, i), fv_net_node_kernel(net, i), chosen ? " (" : "", chosen ? chosen : "",
+               chosen ? ")" : "", by >= 0 ? ", computed by " : "", by >= 0 ? fv_net_node_name(net, by) : "",
+               fv_net_node_narrow(net, i) ? ", output kept in " : "", fv_net_node_narrow(net, i) == 8 ? "int8" : fv_net_node_narrow(net, i) ? "bf16" : "");
         narrow += fv_net_node_narrow(net, i) != 0;
     }
     if (fv_net_planned_precision(net) != FV_PRECISION_FP32)

@@ -46,6 +46,8 @@ static void bind_step(fv_net *net, const fv_node *node, fv_step *step, int train
     step->training = training;
     for (int j = 0; j < node->n_inputs; j++) step->in[j] = net->nodes[node->inputs[j]].out;
     step->out = node->out;
+    if (node->sum.add) /* a convolution computing the add after it (plan.c's fuse_sums): its output, and its other input */
+        step->out = net->nodes[node->sum.add].out, step->in[1] = net->nodes[node->sum.other].out;
     for (int p = 0; p < node->n_params; p++) {
         step->param[p] = net->param_block + node->params[p].offset;
         step->d_param[p] = net->grad_block ? net->grad_block + node->params[p].offset : NULL;

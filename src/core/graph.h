@@ -116,7 +116,20 @@ typedef struct fv_node {
        fv_narrow; narrow_in[j]: the type input j arrives in */
     unsigned char narrow_out;
     unsigned char narrow_in[FV_MAX_INPUTS];
-    float narrow_scale;        /* FV_NARROW_INT8: the input scale every reader shares */
+    float narrow_scale;        /* FV_NARROW_INT8: the scale of its int8 values (the input scale every
+                                  reader shares, or the node's own output scale: an add's) */
+    float narrow_in_scale[FV_MAX_INPUTS]; /* FV_NARROW_INT8: input j's */
+    /* int8 inference plans (plan.c's fuse_sums): a convolution whose only reader is an add that
+       has an output scale computes the add too, writing the add's output (add: its node; other:
+       the add's other input, of type other_type and, int8, other_scale; activation: the add's),
+       and that add's summed_by names it: its own step does nothing. 0: none. */
+    struct {
+        int add, other;
+        unsigned char other_type;
+        float other_scale;
+        fv_activation activation;
+    } sum;
+    int summed_by;
 } fv_node;
 
 /* What a layer's forward/backward sees for one step: pointers and sizes, nothing to own. */
@@ -214,6 +227,11 @@ typedef struct fv_kernel {
        (oneDNN's pooling keeps the type). */
     int (*narrow)(const fv_node *node, fv_precision precision, int slot);
     int narrow_same;
+    /* int8 inference plans: whether it can compute, after the node, an add with an activation
+       (linear or ReLU) and an int8 output (node->sum), or NULL: never. An add kernel with
+       `summed` leaves its node to the kernel that sums it. */
+    int (*sums)(const fv_node *node, fv_activation activation);
+    int summed;
 } fv_kernel;
 
 typedef struct fv_backend_ops {
@@ -277,6 +295,13 @@ float fv_weight_scale(const float *w, size_t n, int channels, int c);
 /* The kinds int8 quantises (convolutions 1-D to 3-D, dense), and a layer's input scale (0: none). */
 int fv_kind_quantisable(fv_layer_kind kind);
 float fv_layer_input_scale(const fv_layer *layer);
+/* A layer's output scale (an add's: its readers see the sum quantised with it; 0: none), and
+ * the step's quantisation of y (n values) with it: in int8 plans y becomes scale x its int8 value
+ * (QuantizeLinear then DequantizeLinear); otherwise nothing. */
+float fv_layer_output_scale(const fv_layer *layer);
+void fv_step_quantize(const fv_step *s, float output_scale, float *y, size_t n);
+/* Sets every add's output scale from the input scales of the layers reading it (precision.c). */
+void fv_net_quantize_sums(fv_net *net);
 void fv_quantize_weights(const float *w, size_t n, int channels, int8_t *q, float *scale);
 /* y (rows x channels) holds int32 sums (a backend's int8 products): each becomes
  * sum * scale[channel] + bias[channel] (bias may be NULL), in place. */

@@ -209,6 +209,10 @@ int fv_net_node_narrow(const fv_net *net, int node) {
     return net->nodes[node].narrow_out == FV_NARROW_INT8 ? 8 : net->nodes[node].narrow_out == FV_NARROW_BF16 ? 16 : 0;
 }
 
+int fv_net_node_computed_by(const fv_net *net, int node) {
+    return valid_node(net, node) && net->batch && net->nodes[node].summed_by ? net->nodes[node].summed_by : -1;
+}
+
 fv_status fv_net_set_input_scale(fv_net *net, int node, float scale, fv_error *err) {
     if (!valid_node(net, node)) return fv_fail(err, "'%s' has no node %d", net->name, node);
     if (!(scale >= 0.0f && scale < 1e30f)) return fv_fail(err, "an input scale must be a finite number >= 0");

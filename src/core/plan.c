@@ -29,6 +29,9 @@ void fv_net_release_plan(fv_net *net) {
         memset(node->cast, 0, sizeof node->cast);
         node->narrow_out = 0, node->narrow_scale = 0.0f;
         memset(node->narrow_in, 0, sizeof node->narrow_in);
+        memset(node->narrow_in_scale, 0, sizeof node->narrow_in_scale);
+        memset(&node->sum, 0, sizeof node->sum);
+        node->summed_by = 0;
     }
     if (ops && net->engine) ops->close(net->engine);
     net->engine = NULL;
@@ -91,6 +94,8 @@ static size_t logit_floats(const fv_net *net, int batch) {
     return act == FV_ACT_SOFTMAX || act == FV_ACT_SIGMOID ? floats_of(last, batch) : 0;
 }
 
+static int summing_conv(const fv_net *net, int add);
+
 /* Inference offsets (in floats, into the activation block) of every node's output and, at
  * offset[n], of the output's logits (when it keeps them); returns the block's size, or
  * (size_t)-1 when out of memory. A buffer lives from the step that writes it to the last step
@@ -105,6 +110,8 @@ static size_t inference_offsets(const fv_net *net, int batch, size_t *offset) {
         return (size_t)-1;
     }
     for (int i = 0; i < n; i++) birth[i] = last_use[i] = i, size[i] = floats_of(&net->nodes[i], batch);
+    for (int i = 0; net->precision == FV_PRECISION_INT8 && i < n; i++) /* a sum its convolution may write (fuse_sums) */
+        if (summing_conv(net, i) >= 0) birth[i] = summing_conv(net, i);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < net->nodes[i].n_inputs; j++) {
             int src = net->nodes[i].inputs[j];
@@ -178,15 +185,18 @@ static int narrow_types(const fv_node *node, fv_precision precision, int slot) {
     return node->kernel && node->kernel->narrow ? node->kernel->narrow(node, precision, slot) : 0;
 }
 
-/* int8: the input scale every reader of node `src` shares, or 0 when they differ (or one has
- * none); a reader that keeps the type (max pooling) counts with the scale its own readers share. */
+/* int8: the scale of node `src`'s int8 values. With an output scale of its own (an add's), that
+ * one, when every reader that has an input scale has that one; else the input scale every reader
+ * shares, or 0 when they differ (or one has none). A reader that keeps the type (max pooling)
+ * counts with the scale its own readers share. */
 static float readers_scale(const fv_net *net, int src) {
-    float scale = 0.0f;
+    float own = fv_layer_output_scale(&net->nodes[src].layer), scale = own;
     for (int c = src + 1; c < net->n_nodes; c++)
         for (int j = 0; j < net->nodes[c].n_inputs; j++) {
             if (net->nodes[c].inputs[j] != src) continue;
             const fv_node *reader = &net->nodes[c];
             float s = reader->kernel && reader->kernel->narrow_same ? readers_scale(net, c) : fv_layer_input_scale(&reader->layer);
+            if (own > 0.0f && s <= 0.0f) continue; /* reads the quantised sum, whatever its scale */
             if (s <= 0.0f || (scale > 0.0f && s != scale)) return 0.0f;
             scale = s;
         }
@@ -230,7 +240,46 @@ static void narrow_edges(fv_net *net, fv_precision precision) {
         if (node->narrow_out != FV_NARROW_INT8) node->narrow_scale = 0.0f;
     }
     for (int c = 0; c < n; c++)
-        for (int j = 0; j < net->nodes[c].n_inputs; j++) net->nodes[c].narrow_in[j] = net->nodes[net->nodes[c].inputs[j]].narrow_out;
+        for (int j = 0; j < net->nodes[c].n_inputs; j++) {
+            const fv_node *src = &net->nodes[net->nodes[c].inputs[j]];
+            net->nodes[c].narrow_in[j] = src->narrow_out, net->nodes[c].narrow_in_scale[j] = src->narrow_scale;
+        }
+}
+
+/* The node an int8 plan's add with an output scale can have computed by the convolution before
+ * it: its later input, a quantised convolution that nothing else reads; or -1. Memory planning
+ * keeps the add's output from that convolution's step (the sum is written then), so it holds
+ * for every plan that could fuse. */
+static int summing_conv(const fv_net *net, int add) {
+    const fv_node *b = &net->nodes[add];
+    if (b->layer.kind != FV_LAYER_ADD || b->n_inputs != 2 || b->layer.add.output_scale <= 0.0f || b->inputs[0] == b->inputs[1]) return -1;
+    int a = b->inputs[0] > b->inputs[1] ? b->inputs[0] : b->inputs[1];
+    const fv_layer *l = &net->nodes[a].layer;
+    if (!(l->kind == FV_LAYER_CONV1D || l->kind == FV_LAYER_CONV2D || l->kind == FV_LAYER_CONV3D) || l->conv.input_scale <= 0.0f) return -1;
+    for (int c = a + 1; c < net->n_nodes; c++)
+        for (int j = 0; j < net->nodes[c].n_inputs; j++)
+            if (net->nodes[c].inputs[j] == a && c != add) return -1;
+    return a;
+}
+
+/* int8 inference plans: each add that its summing convolution's kernel can compute (the ReLU and
+ * the quantisation of the sum as post-ops, the other input read as it comes) is computed by it:
+ * one pass writing int8, where the convolution would write bf16, the add read it and its other
+ * input and write bf16, and a reorder quantise that for the next convolutions. */
+static void fuse_sums(fv_net *net) {
+    for (int i = 0; i < net->n_nodes; i++) {
+        fv_node *b = &net->nodes[i];
+        int a = summing_conv(net, i);
+        if (a < 0 || !b->kernel || !b->kernel->summed || b->narrow_out != FV_NARROW_INT8) continue;
+        fv_node *conv = &net->nodes[a];
+        fv_activation act = b->layer.add.activation;
+        if (!conv->kernel || !conv->kernel->sums || !conv->kernel->sums(conv, act)) continue;
+        int other = b->inputs[0] == a ? 1 : 0;
+        conv->sum.add = i, conv->sum.other = b->inputs[other], conv->sum.activation = act;
+        conv->sum.other_type = b->narrow_in[other], conv->sum.other_scale = b->narrow_in_scale[other];
+        conv->narrow_out = b->narrow_out, conv->narrow_scale = b->narrow_scale; /* what it writes */
+        b->summed_by = a;
+    }
 }
 
 /* Each node's kernel: the backend's for its kind when it supports the node, else the reference;
@@ -246,6 +295,7 @@ static fv_status choose_kernels(fv_net *net, const fv_backend_ops *ops, fv_error
         }
     }
     if (ops && opt.mode == FV_PLAN_INFERENCE && opt.precision != FV_PRECISION_FP32) narrow_edges(net, opt.precision);
+    if (ops && opt.mode == FV_PLAN_INFERENCE && opt.precision == FV_PRECISION_INT8) fuse_sums(net);
     for (int i = 0; ops && i < net->n_nodes; i++) {
         fv_node *node = &net->nodes[i];
         if (!node->kernel) continue;

@@ -102,5 +102,33 @@ float fv_layer_input_scale(const fv_layer *l) {
     return !fv_kind_quantisable(l->kind) ? 0.0f : l->kind == FV_LAYER_DENSE ? l->dense.input_scale : l->conv.input_scale;
 }
 
+float fv_layer_output_scale(const fv_layer *l) { return l->kind == FV_LAYER_ADD ? l->add.output_scale : 0.0f; }
+
+void fv_step_quantize(const fv_step *s, float output_scale, float *y, size_t n) {
+    if (s->precision != FV_PRECISION_INT8 || output_scale <= 0.0f) return;
+    const float inv = 1.0f / output_scale;
+#pragma omp parallel for simd if (n > 32768)
+    for (size_t i = 0; i < n; i++) y[i] = output_scale * quantize(y[i], inv);
+}
+
+/* fv_quantize's rule for the adds: one whose quantised readers (convolutions, dense layers) share
+ * one input scale has its sum quantised with that scale. Its other readers (the next residual
+ * add) see the same int8 values, so a oneDNN plan keeps the sum int8 for all of them, and the
+ * convolution before the add can compute it (plan.c): no float sum, no quantising of it for
+ * each reader. This is what ONNX Runtime's and PyTorch's int8 ResNets do (QLinearAdd). */
+void fv_net_quantize_sums(fv_net *net) {
+    for (int i = 0; i < net->n_nodes; i++) {
+        fv_layer *l = &net->nodes[i].layer;
+        if (l->kind != FV_LAYER_ADD) continue;
+        float shared = 0.0f;
+        for (int c = i + 1; c < net->n_nodes && shared >= 0.0f; c++)
+            for (int j = 0; j < net->nodes[c].n_inputs; j++) {
+                float s = net->nodes[c].inputs[j] == i ? fv_layer_input_scale(&net->nodes[c].layer) : 0.0f;
+                if (s > 0.0f) shared = shared == 0.0f || shared == s ? s : -1.0f;
+            }
+        l->add.output_scale = shared > 0.0f ? shared : 0.0f;
+    }
+}
+
 void fv_net_set_precision(fv_net *net, fv_precision precision) { net->precision = precision; }
 fv_precision fv_net_precision(const fv_net *net) { return net->precision; }

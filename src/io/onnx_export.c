@@ -169,18 +169,21 @@ static const char *ex_init_int8(exporter *ex, const char *name, const int64_t *d
 }
 
 /* int8 layers in QDQ form (what ONNX Runtime's quantisation tools write): the input through
- * QuantizeLinear and DequantizeLinear with the layer's scale, and the weights as int8 with a
+ * QuantizeLinear and DequantizeLinear with the layer's scale (an add's output with its own), and the weights as int8 with a
  * scale per output channel (along `axis` of the ONNX weight), dequantised: the same arithmetic
  * as fovea's int8 (src/core/precision.c). */
-static const char *qdq_input(exporter *ex, const char *base, const char *in, float scale) {
+static const char *qdq(exporter *ex, const char *base, const char *what, const char *in, float scale) {
     static const int8_t zero = 0;
-    const char *s = scalar(ex, ex_str(ex, "%s.input_scale", base), scale), *zp = ex_init_int8(ex, ex_str(ex, "%s.input_zero_point", base), NULL, 0, &zero);
-    const char *q = ex_str(ex, "%s/input_quantized", base), *dq = ex_str(ex, "%s/input_dequantized", base);
+    const char *s = scalar(ex, ex_str(ex, "%s.%s_scale", base, what), scale);
+    const char *zp = ex_init_int8(ex, ex_str(ex, "%s.%s_zero_point", base, what), NULL, 0, &zero);
+    const char *q = ex_str(ex, "%s/%s_quantized", base, what), *dq = ex_str(ex, "%s/%s_dequantized", base, what);
     const char *qi[3] = {in, s, zp}, *di[3] = {q, s, zp};
-    ex_node(ex, "QuantizeLinear", ex_str(ex, "%s/quantize_input", base), qi, 3, q);
-    ex_node(ex, "DequantizeLinear", ex_str(ex, "%s/dequantize_input", base), di, 3, dq);
+    ex_node(ex, "QuantizeLinear", ex_str(ex, "%s/quantize_%s", base, what), qi, 3, q);
+    ex_node(ex, "DequantizeLinear", ex_str(ex, "%s/dequantize_%s", base, what), di, 3, dq);
     return dq;
 }
+
+static const char *qdq_input(exporter *ex, const char *base, const char *in, float scale) { return qdq(ex, base, "input", in, scale); }
 
 /* w: the ONNX weight (dims, rank), output channels along `axis`; quantised as fv_quantize_weights
  * does (it wants the channels last: a (rows, channels) view is made for axis 0). */
@@ -558,7 +561,7 @@ static const char *write_add(exporter *ex, const node_at *at) {
     const char *out = ex_str(ex, "%s/sum", at->name);
     ex_node(ex, at->n_in == 2 ? "Add" : "Sum", at->name, at->ins, at->n_in, out);
     out = activation(ex, at->name, out, at->l->add.activation, at->l->add.alpha, NULL);
-    return out;
+    return at->l->add.output_scale > 0.0f ? qdq(ex, at->name, "output", out, at->l->add.output_scale) : out; /* what int8 reads */
 }
 
 static const char *write_concat(exporter *ex, const node_at *at) {

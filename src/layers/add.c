@@ -18,6 +18,7 @@ static fv_status add_infer(fv_node *node, fv_error *err) {
     const fv_add_settings *l = &node->layer.add;
     if ((unsigned)l->activation >= FV_ACT_COUNT) return fv_fail(err, "unknown activation");
     if (!(l->alpha >= 0.0f && l->alpha < 1e30f)) return fv_fail(err, "alpha must be a finite number >= 0");
+    if (!(l->output_scale >= 0.0f && l->output_scale < 1e30f)) return fv_fail(err, "output_scale must be a finite number >= 0");
     node->out_shape = node->in_shape[0];
     return FV_OK;
 }
@@ -28,7 +29,8 @@ static size_t rows_of(const fv_node *node, int batch, int *channels) {
 }
 
 /* x1, x2, ... (N, ..., C) -> y (N, ..., C); elementwise on every core once large enough (each
- * element is independent: the result does not depend on the thread count) */
+ * element is independent: the result does not depend on the thread count). In int8 plans, with
+ * an output scale, y is quantised with it (what its readers see). */
 static void add_forward(const fv_node *node, const fv_step *s) {
     size_t n = (size_t)s->batch * fv_shape_count(node->out_shape);
     const float *a = s->in[0], *b = s->in[1];
@@ -39,6 +41,7 @@ static void add_forward(const fv_node *node, const fv_step *s) {
             float v = a[k] + b[k];
             y[k] = v < 0.0f ? 0.0f : v;
         }
+        fv_step_quantize(s, node->layer.add.output_scale, y, n);
         return;
     }
 #pragma omp parallel for simd if (n > 32768)
@@ -48,9 +51,11 @@ static void add_forward(const fv_node *node, const fv_step *s) {
     int channels;
     size_t rows = rows_of(node, s->batch, &channels);
     fv_step_activate(s, node->layer.add.activation, node->layer.add.alpha, y, rows, channels);
+    fv_step_quantize(s, node->layer.add.output_scale, y, n);
 }
 
-/* each input receives the whole gradient (of the pre-activation) */
+/* each input receives the whole gradient (of the pre-activation); the output's quantisation passes
+ * it straight through, as quantisation-aware training's does */
 static void add_backward(const fv_node *node, const fv_step *s) {
     size_t n = (size_t)s->batch * fv_shape_count(node->out_shape);
     int channels;
@@ -68,6 +73,7 @@ static fv_activation add_activation(const fv_layer *l, float *alpha) {
 static const fv_setting add_settings[] = {
     {"activation", FV_SET_ACTIVATION, ADD(activation), 0, "linear", NULL, "applied to the sum (relu: a ResNet block's end)", NULL},
     {"alpha", FV_SET_FLOAT, ADD(alpha), 0, "0.01", NULL, "leaky_relu slope for x < 0", NULL},
+    {"output_scale", FV_SET_FLOAT, ADD(output_scale), 0, "0", NULL, "int8 plans: the sum's calibrated scale (`fovea quantize`); 0: stays fp32", NULL},
 };
 
 const fv_op fv_op_add = {

@@ -15,24 +15,40 @@ typedef struct dnnl_add {
     prim forward; /* all three of one type; else (no primitive) mixed_add */
 } dnnl_add;
 
-/* A value read as a float, from floats or bf16s. */
-static inline float value_at(const void *v, int narrow, size_t k) {
-    return narrow ? fv_bf16_to_float(((const uint16_t *)v)[k]) : ((const float *)v)[k];
+/* A value read as a float, from floats, bf16s or int8s (times their scale). */
+static inline float value_at(const void *v, int narrow, float scale, size_t k) {
+    return narrow == FV_NARROW_BF16 ? fv_bf16_to_float(((const uint16_t *)v)[k])
+           : narrow == FV_NARROW_INT8 ? scale * (float)((const int8_t *)v)[k] : ((const float *)v)[k];
 }
 
-/* The types mixed (a block's last add, read as floats by the reference's global pooling): oneDNN
- * 2.6 has only its reference binary for that, 57 ms for ResNet50's 16 x 7 x 7 x 2048 against 0.2
- * in one type; this loop is memory-bound like the primitive. */
+/* The types mixed (a block's last add, read as floats by the reference's global pooling), or a
+ * sum quantised that no convolution computes (plan.c's fuse_sums): oneDNN 2.6 has only its
+ * reference binary for mixed types, 57 ms for ResNet50's 16 x 7 x 7 x 2048 against 0.2 in one
+ * type; this loop is memory-bound like the primitive. The quantisation is the reference's
+ * (QuantizeLinear: round half to even, saturated), written as int8 or as its value. */
 static void mixed_add(const fv_node *node, const fv_step *s) {
     size_t n = (size_t)s->batch * fv_shape_count(node->out_shape);
     int relu = node->layer.add.activation == FV_ACT_RELU, na = node->narrow_in[0], nb = node->narrow_in[1], ny = node->narrow_out;
+    float sa = node->narrow_in_scale[0], sb = node->narrow_in_scale[1], scale = node->layer.add.output_scale;
+    float inv = scale > 0.0f ? 1.0f / scale : 0.0f, magic = 12582912.0f; /* 1.5 x 2^23: rounds half to even */
     const void *a = s->in[0], *b = s->in[1];
     void *y = s->out;
 #pragma omp parallel for if (n > 32768)
     for (size_t k = 0; k < n; k++) {
-        float v = value_at(a, na, k) + value_at(b, nb, k);
+        float v = value_at(a, na, sa, k) + value_at(b, nb, sb, k);
         v = relu && v < 0.0f ? 0.0f : v;
-        if (ny) ((uint16_t *)y)[k] = fv_float_to_bf16(v);
+        if (scale > 0.0f) {
+            float q = v * inv;
+            q = q > -128.0f ? q : -128.0f;
+            q = q < 127.0f ? q : 127.0f;
+            q = (q + magic) - magic;
+            if (ny == FV_NARROW_INT8) {
+                ((int8_t *)y)[k] = (int8_t)q;
+                continue;
+            }
+            v = scale * q;
+        }
+        if (ny == FV_NARROW_BF16) ((uint16_t *)y)[k] = fv_float_to_bf16(v);
         else ((float *)y)[k] = v;
     }
 }
@@ -55,7 +71,9 @@ static fv_status add_plan(const fv_node *node, void *engine, const fv_plan_optio
     dnnl_add *d = calloc(1, sizeof *d);
     if (!d) return fv_fail(err, "out of memory");
     d->ctx = ctx;
-    if (node->narrow_in[0] != node->narrow_out || node->narrow_in[1] != node->narrow_out) return *state = d, FV_OK; /* mixed_add */
+    if (node->summed_by || node->narrow_in[0] != node->narrow_out || node->narrow_in[1] != node->narrow_out ||
+        node->narrow_out == FV_NARROW_INT8 || node->layer.add.output_scale > 0.0f)
+        return *state = d, FV_OK; /* summed by its convolution, or mixed_add */
     size_t per = fv_shape_count(node->out_shape);
     int small = (double)opt->batch * (double)per < ONE_THREAD_BELOW / 16; /* memory-bound, as pooling */
     int threads = fv_onednn_limit_threads(small);
@@ -99,6 +117,7 @@ fail:
 /* a, b (N, S) -> y (N, S) */
 static fv_status add_forward(const fv_node *node, void *state, const fv_step *s, fv_error *err) {
     dnnl_add *d = state;
+    if (node->summed_by) return FV_OK; /* its convolution wrote the sum */
     if (!d->forward.primitive) return mixed_add(node, s), FV_OK;
     fv_onednn_bind(&d->forward, DNNL_ARG_SRC_0, s->in[0]);
     fv_onednn_bind(&d->forward, DNNL_ARG_SRC_1, s->in[1]);
@@ -111,10 +130,13 @@ static fv_status add_backward(const fv_node *node, void *state, const fv_step *s
     return fv_fail(err, "layer '%s': the oneDNN add runs in inference plans only", node->name);
 }
 
+/* bf16 in and out; in int8 plans, int8 inputs (an add's quantised sum), and an int8 output when
+ * the sum has an output scale. */
 static int add_narrow(const fv_node *node, fv_precision precision, int slot) {
-    (void)node, (void)slot, (void)precision;
-    return FV_NARROW_BF16;
+    if (precision != FV_PRECISION_INT8) return FV_NARROW_BF16;
+    return slot >= 0 || node->layer.add.output_scale > 0.0f ? FV_NARROW_BF16 | FV_NARROW_INT8 : FV_NARROW_BF16;
 }
 
 const fv_kernel fv_onednn_add = {.kind = FV_LAYER_ADD, .name = "onednn", .supports = add_supports, .plan = add_plan,
-                                 .forward = add_forward, .backward = add_backward, .release = add_release, .narrow = add_narrow};
+                                 .forward = add_forward, .backward = add_backward, .release = add_release, .narrow = add_narrow,
+                                 .summed = 1};

@@ -97,22 +97,41 @@ static dnnl_status_t append_activation(dnnl_post_ops_t post, const fv_conv_setti
     return dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, l->activation == FV_ACT_LEAKY_RELU ? l->alpha : 0.0f, 0.0f);
 }
 
+/* The post-op index of a summing convolution's other input (after its fused activation). */
+static int sum_post_op(const fv_node *node) { return fuses_activation(node->layer.conv.activation) ? 1 : 0; }
+
 /* The int8 primitive's attributes: the scales of its int32 sums per output channel (sum_scales,
  * divided by narrow_scale for an s8 output; NULL: provisional, enough to learn the weights'
- * layout), and the fused activation in the units of what it writes (ReLU6's ceiling too). */
-static dnnl_status_t int8_attr(dnnl_primitive_attr_t *attr, const fv_node *node, const float *sum_scales) {
+ * layout), and the fused activation in the units of what it writes (ReLU6's ceiling too).
+ * Summing (node->sum: the add after it, plan.c's fuse_sums), the sums are scaled into the units
+ * of the add's other input (its int8 scale, or 1 for floats), which a binary post-op adds as it is
+ * (like `dst`, but of its own type); then the add's ReLU, and a linear post-op into the units of
+ * the add's int8 output. */
+static dnnl_status_t int8_attr(dnnl_primitive_attr_t *attr, const fv_node *node, const float *sum_scales, const dnnl_memory_desc_t *dst) {
     const fv_conv_settings *l = &node->layer.conv;
-    float unit = node->narrow_out == FV_NARROW_INT8 ? 1.0f / node->narrow_scale : 1.0f;
+    int summing = node->sum.add > 0;
+    int in_place = summing && node->sum.other_type == FV_NARROW_INT8;
+    float other = summing && !in_place ? 1.0f : 0.0f;
+    (void)other;
+    float unit = summing && !in_place ? 1.0f : node->narrow_out == FV_NARROW_INT8 ? 1.0f / node->narrow_scale : 1.0f;
     float *scales = malloc((size_t)l->filters * sizeof *scales);
     dnnl_post_ops_t post = NULL;
     dnnl_status_t s = scales ? fv_onednn_user_scratchpad_attr(attr) : dnnl_out_of_memory;
     for (int k = 0; scales && k < l->filters; k++) scales[k] = (sum_scales ? sum_scales[k] : 1.0f) * unit;
     if (s == dnnl_success) s = dnnl_primitive_attr_set_output_scales(*attr, l->filters, 1 << 1, scales);
-    if (s == dnnl_success && fuses_activation(l->activation)) {
-        s = dnnl_post_ops_create(&post);
-        if (s == dnnl_success) s = append_activation(post, l, unit);
-        if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(*attr, post);
+    if (s == dnnl_success && (fuses_activation(l->activation) || summing)) s = dnnl_post_ops_create(&post);
+    if (s == dnnl_success && fuses_activation(l->activation)) s = append_activation(post, l, unit);
+    if (s == dnnl_success && summing && node->sum.other_type == FV_NARROW_INT8) {
+        s = dnnl_post_ops_append_sum(post, node->sum.other_scale / node->narrow_scale);
+        if (s == dnnl_success && node->sum.activation == FV_ACT_RELU) s = dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    } else if (s == dnnl_success && summing) {
+        dnnl_memory_desc_t md = *dst;
+        md.data_type = node->sum.other_type == FV_NARROW_INT8 ? dnnl_s8 : node->sum.other_type == FV_NARROW_BF16 ? dnnl_bf16 : dnnl_f32;
+        s = dnnl_post_ops_append_binary(post, dnnl_binary_add, &md);
+        if (s == dnnl_success && node->sum.activation == FV_ACT_RELU) s = dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+        if (s == dnnl_success) s = dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_linear, 1.0f / node->narrow_scale, 0.0f);
     }
+    if (s == dnnl_success && post) s = dnnl_primitive_attr_set_post_ops(*attr, post);
     if (post) dnnl_post_ops_destroy(post);
     free(scales);
     return s;
@@ -127,7 +146,7 @@ static fv_status remake_int8(const fv_node *node, dnnl_conv *c, fv_error *err) {
     int threads = fv_onednn_limit_threads(c->forward.one_thread), one_thread = c->forward.one_thread;
     fv_onednn_free_prim(&c->forward);
     c->forward.one_thread = one_thread;
-    TRY(int8_attr(&attr, node, c->sum_scales));
+    TRY(int8_attr(&attr, node, c->sum_scales, &c->int8_dst));
     TRY(dnnl_primitive_desc_create(&pd, &c->int8_desc, attr, eng, NULL));
     if (!dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), &c->int8_weights)) {
         fv_fail(err, "oneDNN chose another weights layout for the int8 convolution than when it was planned");
@@ -138,6 +157,10 @@ static fv_status remake_int8(const fv_node *node, dnnl_conv *c, fv_error *err) {
     TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_WEIGHTS, &c->int8_weights, eng, c->fwd_w.buffer ? c->fwd_w.buffer : (void *)c->q_weights));
     if (l->use_bias) TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_BIAS, &c->int8_bias, eng, c->bias_sums));
     TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_DST, &c->int8_dst, eng, NULL));
+    if (node->sum.add && node->sum.other_type != FV_NARROW_INT8) {
+        const dnnl_memory_desc_t *other = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, DNNL_ARG_ATTR_MULTIPLE_POST_OP(sum_post_op(node)) | DNNL_ARG_SRC_1);
+        TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_ATTR_MULTIPLE_POST_OP(sum_post_op(node)) | DNNL_ARG_SRC_1, other, eng, NULL));
+    }
     dnnl_primitive_desc_destroy(pd);
     dnnl_primitive_attr_destroy(attr);
     fv_onednn_restore_threads(threads);
@@ -169,7 +192,10 @@ static fv_status conv_forward_int8(const fv_node *node, dnnl_conv *c, const fv_s
     const void *x = node->narrow_in[0] == FV_NARROW_INT8 ? s->in[0] : operand(&c->cast_x, s->in[0], s->cast[FV_CAST_IN], c->ctx, err);
     if (!x) return FV_ERR;
     fv_onednn_bind(&c->forward, DNNL_ARG_SRC, x);
-    fv_onednn_bind(&c->forward, DNNL_ARG_DST, s->out);
+    fv_onednn_bind(&c->forward, DNNL_ARG_DST, s->out); /* summing: the add's output */
+    if (node->sum.add && node->sum.other_type == FV_NARROW_INT8 && s->out != s->in[1])
+        memcpy(s->out, s->in[1], (size_t)s->batch * fv_shape_count(node->out_shape));
+    if (node->sum.add && node->sum.other_type != FV_NARROW_INT8) fv_onednn_bind(&c->forward, DNNL_ARG_ATTR_MULTIPLE_POST_OP(sum_post_op(node)) | DNNL_ARG_SRC_1, s->in[1]);
     if (fv_onednn_run(&c->forward, c->ctx, err) != FV_OK) return FV_ERR;
     if (!fuses_activation(l->activation))
         fv_step_activate(s, l->activation, l->alpha, s->out, (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)l->filters,
@@ -286,7 +312,7 @@ static dnnl_status_t plan_int8(dnnl_conv *c, const fv_node *node, const fv_windo
     if (s == dnnl_success)
         s = dnnl_dilated_convolution_forward_desc_init(&c->int8_desc, dnnl_forward_inference, dnnl_convolution_direct, &c->int8_src, &w8any,
                                                        l->use_bias ? &c->int8_bias : NULL, &c->int8_dst, strides, dil, pad_l, pad_r);
-    if (s == dnnl_success) s = int8_attr(&attr, node, NULL);
+    if (s == dnnl_success) s = int8_attr(&attr, node, NULL, &c->int8_dst);
     if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &c->int8_desc, attr, eng, NULL);
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (s != dnnl_success) return s;
@@ -441,6 +467,13 @@ static const char *conv_implementation(const void *state) { return ((const dnnl_
  * int8, quantised with this layer's input scale); y may leave narrow when nothing runs after the
  * convolution (no activation, or one fused into it). In int8 plans only a quantised layer reads
  * or writes narrow values: int8 or bf16. */
+/* int8: an add after it, when its own activation, if any, is fused (fuse_sums). */
+static int conv_sums(const fv_node *node, fv_activation activation) {
+    fv_activation a = node->layer.conv.activation;
+    return node->layer.conv.input_scale > 0.0f && (a == FV_ACT_LINEAR || fuses_activation(a)) &&
+           (activation == FV_ACT_LINEAR || activation == FV_ACT_RELU);
+}
+
 static int conv_narrow(const fv_node *node, fv_precision precision, int slot) {
     fv_activation a = node->layer.conv.activation;
     int types = precision == FV_PRECISION_BF16 ? FV_NARROW_BF16 : node->layer.conv.input_scale > 0.0f ? FV_NARROW_INT8 | FV_NARROW_BF16 : 0;
@@ -449,7 +482,7 @@ static int conv_narrow(const fv_node *node, fv_precision precision, int slot) {
 
 #define CONV_KERNEL(k)                                                                                                 \
     {.kind = k, .name = "onednn", .supports = conv_supports, .plan = conv_plan, .forward = conv_forward, .backward = conv_backward, \
-     .release = conv_release, .implementation = conv_implementation, .narrow = conv_narrow}
+     .release = conv_release, .implementation = conv_implementation, .narrow = conv_narrow, .sums = conv_sums}
 const fv_kernel fv_onednn_conv1d = CONV_KERNEL(FV_LAYER_CONV1D);
 const fv_kernel fv_onednn_conv2d = CONV_KERNEL(FV_LAYER_CONV2D);
 const fv_kernel fv_onednn_conv3d = CONV_KERNEL(FV_LAYER_CONV3D);
