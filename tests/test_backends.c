@@ -303,7 +303,7 @@ static void narrow_int8(test_counts *t) {
 /* int8 residual sums (an add with an output scale, as fv_quantize sets one) on oneDNN: the
  * convolution before an add computes it (plan.c's fuse_sums) and writes its int8 output, adding
  * the other input as it arrives. sum1's other input c2 is bf16 (a binary post-op); sum2's is
- * sum1's int8 (a sum post-op into the output, which holds a copy of it first). sum3's later input
+ * sum1's int8 (a sum post-op into the output, which takes over sum1's buffer). sum3's later input
  * c5 has an activation oneDNN cannot fuse: the add runs itself and quantises its sum. sum4 has no
  * output scale (the reference's global pooling reads it). Against the reference's int8. */
 static void summed_int8(test_counts *t) {
@@ -336,6 +336,10 @@ static void summed_int8(test_counts *t) {
     int all = 1;
     for (int k = 0; k < 5; k++) all &= fv_net_node_narrow(n, fv_net_find(n, int8s[k])) == 8;
     CHECK(t, all, "int8 sums: the sums (and what computes sum1, sum2) kept in int8");
+    CHECK(t, fv_net_node_output(n, fv_net_find(n, "sum2")) == fv_net_node_output(n, fv_net_find(n, "sum1")),
+          "int8 sums: sum2 takes over sum1's buffer (c4 sums into it in place; nothing reads sum1 after c4 starts)");
+    CHECK(t, fv_net_node_output(n, fv_net_find(n, "sum3")) != fv_net_node_output(n, fv_net_find(n, "sum2")),
+          "int8 sums: sum3, which no convolution computes, has a buffer of its own");
     size_t nx = 4 * 12 * 12 * 8, ny = 4 * 10;
     float *x = random_input(nx, 13), *want_y = malloc(ny * sizeof *want_y);
     if (!want_y) abort();

@@ -169,9 +169,9 @@ static const char *ex_init_int8(exporter *ex, const char *name, const int64_t *d
 }
 
 /* int8 layers in QDQ form (what ONNX Runtime's quantisation tools write): the input through
- * QuantizeLinear and DequantizeLinear with the layer's scale (an add's output with its own), and the weights as int8 with a
- * scale per output channel (along `axis` of the ONNX weight), dequantised: the same arithmetic
- * as fovea's int8 (src/core/precision.c). */
+ * QuantizeLinear and DequantizeLinear with the layer's scale (an add's output with its own), and
+ * the weights as int8 with a scale per output channel (along `axis` of the ONNX weight),
+ * dequantised: the same arithmetic as fovea's int8 (src/core/precision.c). */
 static const char *qdq(exporter *ex, const char *base, const char *what, const char *in, float scale) {
     static const int8_t zero = 0;
     const char *s = scalar(ex, ex_str(ex, "%s.%s_scale", base, what), scale);

@@ -1,7 +1,8 @@
 /* quantize.c — post-training int8 quantisation: calibrating each convolution's and dense layer's
- * input scale on samples (and so each residual add's output scale: fv_net_quantize_sums), and choosing, by what the quantised network's outputs lose against
- * fp32's on those samples, between min/max and percentile scales and whether the first and last
- * of those layers stay fp32. What int8 computes is defined in src/core/precision.c. */
+ * input scale on samples (and so each residual add's output scale: fv_net_quantize_sums), and
+ * choosing, by what the quantised network's outputs lose against fp32's on those samples,
+ * between min/max and percentile scales and whether the first and last of those layers stay
+ * fp32. What int8 computes is defined in src/core/precision.c. */
 #include "core/core.h"
 
 #include <math.h>

@@ -1,9 +1,12 @@
 /* add.c — the residual add of a bf16 or int8 inference plan as oneDNN's binary primitive,
- * y = f(a + b) with a ReLU fused, each of a, b and y f32 or bf16 as the plan keeps them (node->narrow_in/out,
- * plan.c). It lets a residual network's values stay bf16 from convolution to convolution: in
- * ResNet50 the reference add between them had every block's output converted to bf16 again before
- * its next convolution (in int8 plans, quantised from bf16: half the bytes of f32). Elementwise:
- * the batch is one axis and each sample's values the other.
+ * y = f(a + b) with a ReLU fused, each of a, b and y f32 or bf16 as the plan keeps them
+ * (node->narrow_in/out, plan.c). It lets a residual network's values stay bf16 from convolution
+ * to convolution: in ResNet50 the reference add between them had every block's output converted
+ * to bf16 again before its next convolution. Elementwise: the batch is one axis and each
+ * sample's values the other.
+ * In int8 plans an add with an output scale (its sum quantised, fv_net_quantize_sums) is mostly
+ * computed by the convolution before it (node->summed_by, plan.c's fuse_sums), which writes the
+ * sum in int8: the add's own step does nothing. Otherwise it runs as a loop (mixed_add).
  * Training, inspection and fp32 plans keep the reference add (supports() says so). */
 #include "backends/onednn/onednn.h"
 

@@ -17,7 +17,11 @@
  * the next convolutions, divided by their input scale, or bf16 (toward an add). oneDNN 2.6 takes
  * no run-time scales for these kernels, so the primitive is created at the first forward, and
  * again when the weights change (an inference plan's weights_version says when); planning
- * creates its descriptor once to learn the weights' layout.
+ * creates its descriptor once to learn the weights' layout. A convolution whose only reader is a
+ * residual add with a quantised sum computes that add too (node->sum, plan.c's fuse_sums): the
+ * add's other input is added by a post-op (when it is int8 a sum into the output, which is that
+ * input's own buffer where planning could share it, else holds a copy of it; otherwise a binary
+ * add), then the add's ReLU, and the sum is written in int8.
  * Gradients through int8 layers (inspection plans) run the reference's definition. */
 #include "backends/onednn/onednn.h"
 
