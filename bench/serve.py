@@ -7,8 +7,9 @@ For each model: `fovea serve` with its defaults (a worker a core, batches of up 
 wrk POSTs one PNG to /predict for 20 s at 1, 8 and 64 connections (2 wrk threads): requests/s, the
 median and 99th-percentile latency, errors. Against it, `fovea forward`'s throughput on batches of
 32 of the same model (inference plan, 2 threads), timed before the rows; at 64 connections (the goal:
-at least 70% of it) ROUNDS rounds, each against fovea forward timed just before and after it, and
-the median round is the row. Then a soak at 64 connections for SOAK seconds,
+at least 70% of it) alternating rounds, each against fovea forward timed just before and after it,
+and the median round is the row: for mnist-cnn MNIST_ROUNDS of 5 s (its speed and the machine's
+drift within seconds), for resnet18 ROUNDS of 20 s (its requests take over a second there). Then a soak at 64 connections for SOAK seconds,
 sampling the server's resident memory every 10 s. Writes bench/SERVE.md.
 """
 import datetime
@@ -22,6 +23,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROUNDS = 3
+MNIST_ROUNDS = 9
 LUA = """wrk.method = "POST"
 wrk.headers["Content-Type"] = "{type}"
 local f = io.open("{png}", "rb")
@@ -83,8 +85,10 @@ def main():
         if path.endswith(".onnx"):
             arr = np.ascontiguousarray(np.moveaxis(arr, -1, 1))
         np.save(x, arr)
-        def batched():  # fovea forward's images/s at batch 32, 2 threads (the server idle meanwhile)
-            out = subprocess.run([fovea, "forward", path, "--input", x, "--output", os.devnull, "--repeat", "5", "--threads", "2"],
+        rounds_of, seconds, repeat = (MNIST_ROUNDS, 5, "25") if name == "mnist-cnn" else (ROUNDS, 20, "5")
+
+        def batched():  # fovea forward's images/s at batch 32, 2 threads (the server idle meanwhile): the median pass
+            out = subprocess.run([fovea, "forward", path, "--input", x, "--output", os.devnull, "--repeat", repeat, "--threads", "2"],
                                  capture_output=True, text=True).stdout
             return 32 / (float(re.search(r"fovea_ms ([0-9.]+)", out).group(1)) / 1e3)
         server, port = start(fovea, path, extra)
@@ -98,8 +102,8 @@ def main():
             # 64 connections, the goal's row: ROUNDS rounds, each against fovea forward timed just
             # before and just after it (the machine's speed drifts within minutes); the median round
             rounds = []
-            for r in range(ROUNDS):
-                rps, p50, p99, errors = wrk(port, served, script, 64, 20)
+            for r in range(rounds_of):
+                rps, p50, p99, errors = wrk(port, served, script, 64, seconds)
                 after = batched()
                 rounds.append((rps / ((before + after) / 2), rps, p50, p99, errors, (before + after) / 2))
                 before = after
@@ -121,7 +125,7 @@ def main():
             server.wait()
     day = datetime.date.today().isoformat()
     md = [f"# fovea serve under load\n\n{day}, written by bench/serve.sh. Machine: 2 cores (the server and wrk share them); oneDNN: *{isa}*. "
-          "`fovea serve` defaults (a worker a core, batches of up to 32 within 2 ms); wrk on loopback, 2 threads, 20 s a row, "
+          "`fovea serve` defaults (a worker a core, batches of up to 32 within 2 ms); wrk on loopback, 2 threads, 20 s a row at 1 and 8 connections, "
           "POSTing one image to /predict (a 28 x 28 PNG for mnist-cnn, a 768 x 576 JPEG resized and cropped to 224 x 224 for resnet18, "
           "seeded weights; and for resnet18 a 224 x 224 x 3 float32 .npy, the server's work without the photo's decoding and resizing).\n",
           "| model | connections | requests/s | p50 (ms) | p99 (ms) | errors | `fovea forward` batch 32 (images/s) | served / batched |"
@@ -129,7 +133,8 @@ def main():
           "|---|---|---|---|---|---|---|---|---|"]
     for name, c, rps, p50, p99, errors, batched, each in rows:
         md.append(f"| {name} | {c} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {errors} | {batched:,.0f} | {rps / batched:.0%} | {each} |")
-    md.append(f"\nAt 64 connections, {ROUNDS} rounds of 20 s, each against `fovea forward` timed just before and just after it "
+    md.append(f"\nAt 64 connections, alternating rounds ({MNIST_ROUNDS} of 5 s for mnist-cnn, {ROUNDS} of 20 s for resnet18), each against "
+              "`fovea forward` timed just before and just after it "
               "(the mean of the two): the row is the median round, its errors the most of any round.")
     if soak_rows:
         first = statistics.median(r for _, r in soak_rows[1:4]) if len(soak_rows) > 4 else soak_rows[0][1]
