@@ -247,6 +247,29 @@ static void narrow_bf16(test_counts *t) {
     fv_net_free(nets[0]), fv_net_free(nets[1]);
 }
 
+/* int8 inference: both networks' outputs on x against each other, twice: the second time with
+ * every weight times weight_factor and every bias doubled (oneDNN's int8 primitives are made
+ * again in between). e receives the two relative differences, each checked against 2e-2. */
+static void int8_rounds(test_counts *t, fv_net *nets[2], const float *x, size_t ny, float weight_factor, const char *what, double e[2]) {
+    fv_error err;
+    float *want_y = malloc(ny * sizeof *want_y);
+    if (!want_y) abort();
+    for (int round = 0; round < 2; round++) {
+        CHECK(t, fv_net_forward(nets[0], x, 0, &err) == FV_OK, "reference: %s", err.message);
+        memcpy(want_y, fv_net_node_output(nets[0], fv_net_output_node(nets[0])), ny * sizeof *want_y);
+        CHECK(t, fv_net_forward(nets[1], x, 0, &err) == FV_OK, "oneDNN: %s", err.message);
+        e[round] = rel_diff(fv_net_node_output(nets[1], fv_net_output_node(nets[1])), want_y, ny, 1e-6);
+        CHECK(t, e[round] <= 2e-2, "%s (weights %d): outputs differ from the reference's int8 by %.3g", what, round, e[round]);
+        for (int p = 0; p < fv_net_param_count(nets[0]); p++) {
+            fv_param_info a, c;
+            fv_net_param(nets[0], p, &a, &err), fv_net_param(nets[1], p, &c, &err);
+            for (size_t i = 0; i < a.count; i++) a.value[i] *= strcmp(a.name, "bias") ? weight_factor : 2.0f;
+            memcpy(c.value, a.value, a.count * sizeof(float));
+        }
+    }
+    free(want_y);
+}
+
 /* int8 inference on oneDNN keeps a quantised convolution's output as int8 when every reader is a
  * quantised convolution with one input scale, or a max pooling whose readers are (plan.c's
  * narrow_edges): stem and its pooling (read by c1), c1 (read by c2 and c2b, one scale; its ReLU6
@@ -268,7 +291,6 @@ static void narrow_int8(test_counts *t) {
                        "add name=sum2 inputs=sum,c2b activation=relu\n"
                        "global_avgpool\n"
                        "dense units=10 input_scale=0.01\n";
-    fv_error err;
     fv_net *nets[2];
     if (!plan_pair(t, text, "int8 chain", FV_PRECISION_INT8, nets)) return;
     int narrow = 0, all = 1;
@@ -277,26 +299,12 @@ static void narrow_int8(test_counts *t) {
     for (int k = 0; k < 9; k++) all &= fv_net_node_narrow(nets[1], fv_net_find(nets[1], want[k])) == (k < 4 ? 8 : 16);
     CHECK(t, narrow == 9 && all, "int8 between layers: %d outputs kept narrow, 9 expected (int8: stem, its pooling, c1, c2; bf16: c2b to sum)",
           narrow);
-    size_t nx = 4 * 16 * 16 * 8, ny = 4 * 10;
-    float *x = random_input(nx, 12), *want_y = malloc(ny * sizeof *want_y);
-    if (!want_y) abort();
     double e[2];
-    for (int round = 0; round < 2; round++) { /* the second with other weights: the primitives made again */
-        CHECK(t, fv_net_forward(nets[0], x, 0, &err) == FV_OK, "reference: %s", err.message);
-        memcpy(want_y, fv_net_node_output(nets[0], fv_net_output_node(nets[0])), ny * sizeof *want_y);
-        CHECK(t, fv_net_forward(nets[1], x, 0, &err) == FV_OK, "oneDNN: %s", err.message);
-        e[round] = rel_diff(fv_net_node_output(nets[1], fv_net_output_node(nets[1])), want_y, ny, 1e-6);
-        CHECK(t, e[round] <= 2e-2, "int8 between layers (weights %d): outputs differ from the reference's int8 by %.3g", round, e[round]);
-        for (int p = 0; p < fv_net_param_count(nets[0]); p++) { /* every weight halved, every bias doubled */
-            fv_param_info a, c;
-            fv_net_param(nets[0], p, &a, &err), fv_net_param(nets[1], p, &c, &err);
-            for (size_t i = 0; i < a.count; i++) a.value[i] *= strcmp(a.name, "bias") ? 0.5f : 2.0f;
-            memcpy(c.value, a.value, a.count * sizeof(float));
-        }
-    }
+    float *x = random_input(4 * 16 * 16 * 8, 12);
+    int8_rounds(t, nets, x, 4 * 10, 0.5f, "int8 between layers", e);
     printf("int8 between layers: %d of %d outputs kept in int8 or bf16; outputs within %.2g and %.2g of the reference's int8\n", narrow,
            fv_net_node_count(nets[1]), e[0], e[1]);
-    free(x), free(want_y);
+    free(x);
     fv_net_free(nets[0]), fv_net_free(nets[1]);
 }
 
@@ -322,7 +330,6 @@ static void summed_int8(test_counts *t) {
                        "add name=sum4 inputs=sum3,c6\n"
                        "global_avgpool\n"
                        "dense units=10 input_scale=0.01\n";
-    fv_error err;
     fv_net *nets[2];
     if (!plan_pair(t, text, "int8 sums", FV_PRECISION_INT8, nets)) return;
     fv_net *n = nets[1];
@@ -340,25 +347,11 @@ static void summed_int8(test_counts *t) {
           "int8 sums: sum2 takes over sum1's buffer (c4 sums into it in place; nothing reads sum1 after c4 starts)");
     CHECK(t, fv_net_node_output(n, fv_net_find(n, "sum3")) != fv_net_node_output(n, fv_net_find(n, "sum2")),
           "int8 sums: sum3, which no convolution computes, has a buffer of its own");
-    size_t nx = 4 * 12 * 12 * 8, ny = 4 * 10;
-    float *x = random_input(nx, 13), *want_y = malloc(ny * sizeof *want_y);
-    if (!want_y) abort();
     double e[2];
-    for (int round = 0; round < 2; round++) { /* the second with other weights: the primitives made again */
-        CHECK(t, fv_net_forward(nets[0], x, 0, &err) == FV_OK, "reference: %s", err.message);
-        memcpy(want_y, fv_net_node_output(nets[0], fv_net_output_node(nets[0])), ny * sizeof *want_y);
-        CHECK(t, fv_net_forward(n, x, 0, &err) == FV_OK, "oneDNN: %s", err.message);
-        e[round] = rel_diff(fv_net_node_output(n, fv_net_output_node(n)), want_y, ny, 1e-6);
-        CHECK(t, e[round] <= 2e-2, "int8 sums (weights %d): outputs differ from the reference's int8 by %.3g", round, e[round]);
-        for (int p = 0; p < fv_net_param_count(nets[0]); p++) {
-            fv_param_info a, c;
-            fv_net_param(nets[0], p, &a, &err), fv_net_param(n, p, &c, &err);
-            for (size_t i = 0; i < a.count; i++) a.value[i] *= strcmp(a.name, "bias") ? 0.7f : 2.0f;
-            memcpy(c.value, a.value, a.count * sizeof(float));
-        }
-    }
+    float *x = random_input(4 * 12 * 12 * 8, 13);
+    int8_rounds(t, nets, x, 4 * 10, 0.7f, "int8 sums", e);
     printf("int8 sums: sum1 computed by down, sum2 by c4; outputs within %.2g and %.2g of the reference's int8\n", e[0], e[1]);
-    free(x), free(want_y);
+    free(x);
     fv_net_free(nets[0]), fv_net_free(nets[1]);
 }
 
