@@ -210,7 +210,7 @@ static int plan_pair(test_counts *t, const char *text, const char *what, fv_prec
  * can (plan.c's narrow_edges): a bottleneck block as PyTorch exports one (ReLUs fused into the
  * convolutions and the add). Its outputs against the reference's bf16, which rounds only the
  * products' operands: the narrow values add the rounding of the adds' inputs and outputs, a few
- * bf16 steps (2^-8) through the network. */
+ * bf16 steps (2^-8) through the network. c3 computes the add after it (plan.c's fuse_sums). */
 static void narrow_bf16(test_counts *t) {
     const char *text = "input shape=16,16,8\n"
                        "conv2d name=stem filters=16 kernel=3 padding=same activation=relu\n"
@@ -232,6 +232,9 @@ static void narrow_bf16(test_counts *t) {
     int all = 1;
     for (int k = 0; k < 7; k++) all &= fv_net_node_narrow(nets[1], want[k]) == 16;
     CHECK(t, narrow == 7 && all, "bf16 between layers: %d outputs kept in bf16, 7 expected (stem to c4)", narrow);
+    CHECK(t, fv_net_node_computed_by(nets[1], fv_net_find(nets[1], "sum")) == fv_net_find(nets[1], "c3") &&
+                 fv_net_node_computed_by(nets[1], fv_net_find(nets[1], "sum2")) < 0,
+          "bf16 between layers: c3 computes sum (a sum post-op into the pooling's buffer), sum2 (read as floats) computes itself");
     CHECK(t, fv_net_node_narrow(nets[0], 3) == 0, "the reference keeps every value in fp32");
     size_t nx = 4 * 16 * 16 * 8, ny = 4 * 10;
     float *x = random_input(nx, 11), *want_y = malloc(ny * sizeof *want_y);

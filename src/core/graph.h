@@ -119,10 +119,11 @@ typedef struct fv_node {
     float narrow_scale;        /* FV_NARROW_INT8: the scale of its int8 values (the input scale every
                                   reader shares, or the node's own output scale: an add's) */
     float narrow_in_scale[FV_MAX_INPUTS]; /* FV_NARROW_INT8: input j's */
-    /* int8 inference plans (plan.c's fuse_sums): a convolution whose only reader is an add that
-       has an output scale computes the add too, writing the add's output (add: its node; other:
-       the add's other input, of type other_type and, int8, other_scale; activation: the add's),
-       and that add's summed_by names it: its own step does nothing. 0: none. */
+    /* bf16 and int8 inference plans (plan.c's fuse_sums): a convolution whose only reader is an
+       add (in int8, one with an output scale) computes the add too, writing the add's output
+       (add: its node; other: the add's other input, of type other_type and, int8, other_scale;
+       activation: the add's), and that add's summed_by names it: its own step does nothing.
+       0: none. */
     struct {
         int add, other;
         unsigned char other_type;
@@ -227,10 +228,10 @@ typedef struct fv_kernel {
        (oneDNN's pooling keeps the type). */
     int (*narrow)(const fv_node *node, fv_precision precision, int slot);
     int narrow_same;
-    /* int8 inference plans: whether it can compute, after the node, an add with an activation
-       (linear or ReLU) and an int8 output (node->sum), or NULL: never. An add kernel with
-       `summed` leaves its node to the kernel that sums it. */
-    int (*sums)(const fv_node *node, fv_activation activation);
+    /* bf16 and int8 inference plans: whether it can compute, after the node, an add with an
+       activation (linear or ReLU) and a narrow output (node->sum), or NULL: never. An add kernel
+       with `summed` leaves its node to the kernel that sums it. */
+    int (*sums)(const fv_node *node, fv_precision precision, fv_activation activation);
     int summed;
 } fv_kernel;
 

@@ -112,7 +112,7 @@ static size_t inference_offsets(const fv_net *net, int batch, size_t *offset, co
         return (size_t)-1;
     }
     for (int i = 0; i < n; i++) birth[i] = last_use[i] = i, size[i] = floats_of(&net->nodes[i], batch);
-    for (int i = 0; net->precision == FV_PRECISION_INT8 && i < n; i++) /* a sum its convolution may write (fuse_sums) */
+    for (int i = 0; i < n; i++) /* a sum its convolution may write (fuse_sums) */
         if (summing_conv(net, i) >= 0) birth[i] = summing_conv(net, i);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < net->nodes[i].n_inputs; j++) {
@@ -261,24 +261,29 @@ static void narrow_edges(fv_net *net, fv_precision precision) {
         }
 }
 
-/* The node an int8 plan's add with an output scale can have computed by the convolution before
- * it: its later input, a quantised convolution that nothing else reads; or -1. Memory planning
- * keeps the add's output from that convolution's step (the sum is written then), so it holds
- * for every plan that could fuse. */
+/* The node an inference plan's add can have computed by the convolution before it: its later
+ * input, a convolution that nothing else reads; in int8 plans only for an add with an output
+ * scale (a quantised sum) and a quantised convolution; in fp32 plans never. Or -1. Memory
+ * planning keeps the add's output from that convolution's step (the sum is written then), so it
+ * holds for every plan that could fuse. */
 static int summing_conv(const fv_net *net, int add) {
     const fv_node *b = &net->nodes[add];
-    if (b->layer.kind != FV_LAYER_ADD || b->n_inputs != 2 || b->layer.add.output_scale <= 0.0f || b->inputs[0] == b->inputs[1]) return -1;
+    int int8 = net->precision == FV_PRECISION_INT8;
+    if (net->precision == FV_PRECISION_FP32 || b->layer.kind != FV_LAYER_ADD || b->n_inputs != 2 || b->inputs[0] == b->inputs[1] ||
+        (int8 && b->layer.add.output_scale <= 0.0f))
+        return -1;
     int a = b->inputs[0] > b->inputs[1] ? b->inputs[0] : b->inputs[1];
     const fv_layer *l = &net->nodes[a].layer;
-    if (!(l->kind == FV_LAYER_CONV1D || l->kind == FV_LAYER_CONV2D || l->kind == FV_LAYER_CONV3D) || l->conv.input_scale <= 0.0f) return -1;
+    if (!(l->kind == FV_LAYER_CONV1D || l->kind == FV_LAYER_CONV2D || l->kind == FV_LAYER_CONV3D) || (int8 && l->conv.input_scale <= 0.0f))
+        return -1;
     for (int c = a + 1; c < net->n_nodes; c++)
         for (int j = 0; j < net->nodes[c].n_inputs; j++)
             if (net->nodes[c].inputs[j] == a && c != add) return -1;
     return a;
 }
 
-/* int8 inference plans, after fuse_sums: an add computed by its convolution with a sum post-op
- * (its other input int8, node->sum) takes over that input's buffer when nothing reads the input
+/* Inference plans, after fuse_sums: an add computed by its convolution with a sum post-op (its
+ * other input of the output's type, node->sum) takes over that input's buffer when nothing reads the input
  * after the convolution starts writing: then the output already holds what is summed into it,
  * instead of a copy of it (ResNet50 at batch 16: 77 MB copied a pass, 10 ms). The placement is
  * made again with those buffers shared, and used when it fits in the block planned. */
@@ -290,7 +295,7 @@ static fv_status share_sum_buffers(fv_net *net, int batch, size_t block_floats, 
     for (int b = 0; b < n; b++) {
         share[b] = -1;
         int a = net->nodes[b].summed_by, x = a ? net->nodes[a].sum.other : 0, alone = a > 0;
-        if (!a || net->nodes[a].sum.other_type != FV_NARROW_INT8) continue;
+        if (!a || net->nodes[a].sum.other_type != net->nodes[a].narrow_out) continue; /* a binary post-op reads it */
         for (int c = a; c < n && alone; c++) /* x's readers from the convolution on: only the add */
             for (int j = 0; j < net->nodes[c].n_inputs; j++) alone &= net->nodes[c].inputs[j] != x || c == b;
         if (alone) share[b] = x, any = 1;
@@ -305,19 +310,23 @@ static fv_status share_sum_buffers(fv_net *net, int batch, size_t block_floats, 
     return FV_OK;
 }
 
-/* int8 inference plans: each add that its summing convolution's kernel can compute (the ReLU and
- * the quantisation of the sum as post-ops, the other input read as it comes) is computed by it:
- * one pass writing int8, where the convolution would write bf16, the add read it and its other
- * input and write bf16, and a reorder quantise that for the next convolutions. */
-static void fuse_sums(fv_net *net) {
+/* bf16 and int8 inference plans: each add that its summing convolution's kernel can compute (the
+ * ReLU as a post-op, the other input added as it comes) is computed by it: one pass where the
+ * convolution would write its output, the add read it and its other input and write the sum. In
+ * int8 the sum is quantised (an output scale), written as int8, where the convolution would
+ * write bf16 and a reorder quantise the add's bf16 sum for the next convolutions; in bf16 only
+ * where the other input is bf16 too (a sum post-op, adding what the output holds). */
+static void fuse_sums(fv_net *net, fv_precision precision) {
     for (int i = 0; i < net->n_nodes; i++) {
         fv_node *b = &net->nodes[i];
-        int a = summing_conv(net, i);
-        if (a < 0 || !b->kernel || !b->kernel->summed || b->narrow_out != FV_NARROW_INT8) continue;
+        int a = summing_conv(net, i), other = a >= 0 && b->inputs[0] == a ? 1 : 0;
+        unsigned char out = precision == FV_PRECISION_INT8 ? FV_NARROW_INT8 : FV_NARROW_BF16;
+        if (a < 0 || !b->kernel || !b->kernel->summed || b->narrow_out != out ||
+            (precision == FV_PRECISION_BF16 && b->narrow_in[other] != FV_NARROW_BF16))
+            continue;
         fv_node *conv = &net->nodes[a];
         fv_activation act = b->layer.add.activation;
-        if (!conv->kernel || !conv->kernel->sums || !conv->kernel->sums(conv, act)) continue;
-        int other = b->inputs[0] == a ? 1 : 0;
+        if (!conv->kernel || !conv->kernel->sums || !conv->kernel->sums(conv, precision, act)) continue;
         conv->sum.add = i, conv->sum.other = b->inputs[other], conv->sum.activation = act;
         conv->sum.other_type = b->narrow_in[other], conv->sum.other_scale = b->narrow_in_scale[other];
         conv->narrow_out = b->narrow_out, conv->narrow_scale = b->narrow_scale; /* what it writes */
@@ -338,7 +347,7 @@ static fv_status choose_kernels(fv_net *net, const fv_backend_ops *ops, fv_error
         }
     }
     if (ops && opt.mode == FV_PLAN_INFERENCE && opt.precision != FV_PRECISION_FP32) narrow_edges(net, opt.precision);
-    if (ops && opt.mode == FV_PLAN_INFERENCE && opt.precision == FV_PRECISION_INT8) fuse_sums(net);
+    if (ops && opt.mode == FV_PLAN_INFERENCE && opt.precision != FV_PRECISION_FP32) fuse_sums(net, opt.precision);
     for (int i = 0; ops && i < net->n_nodes; i++) {
         fv_node *node = &net->nodes[i];
         if (!node->kernel) continue;

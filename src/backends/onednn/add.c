@@ -4,9 +4,10 @@
  * to convolution: in ResNet50 the reference add between them had every block's output converted
  * to bf16 again before its next convolution. Elementwise: the batch is one axis and each
  * sample's values the other.
- * In int8 plans an add with an output scale (its sum quantised, fv_net_quantize_sums) is mostly
- * computed by the convolution before it (node->summed_by, plan.c's fuse_sums), which writes the
- * sum in int8: the add's own step does nothing. Otherwise it runs as a loop (mixed_add).
+ * Mostly the convolution before it computes it (node->summed_by, plan.c's fuse_sums), and the
+ * add's own step does nothing: in bf16 plans where its other input is bf16; in int8 plans where
+ * it has an output scale (its sum quantised, fv_net_quantize_sums), writing the sum in int8. An
+ * int8 sum no convolution computes runs as a loop (mixed_add).
  * Training, inspection and fp32 plans keep the reference add (supports() says so). */
 #include "backends/onednn/onednn.h"
 

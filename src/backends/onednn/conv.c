@@ -8,7 +8,10 @@
  * room, the weights by their layout reorder) and everything the convolution writes is f32 (y, the
  * input and weight gradients, accumulated in f32): the reference's bf16 definition. In a bf16
  * inference plan x may already be bf16 and y may be written as bf16 (node->narrow_in/out: the
- * value passes to the next layer in bf16, plan.c).
+ * value passes to the next layer in bf16, plan.c). A convolution whose only reader is a residual
+ * add with a bf16 other input computes that add too (node->sum, plan.c's fuse_sums): a sum
+ * post-op adds what the output holds (that input's own buffer, or a copy of it), then the add's
+ * ReLU.
  *
  * In an int8 inference plan a layer with an input scale runs one s8 x s8 primitive: x quantised
  * into the step's cast room from f32 or bf16 (or already s8: node->narrow_in), the weights
@@ -161,9 +164,9 @@ static fv_status remake_int8(const fv_node *node, dnnl_conv *c, fv_error *err) {
     TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_WEIGHTS, &c->int8_weights, eng, c->fwd_w.buffer ? c->fwd_w.buffer : (void *)c->q_weights));
     if (l->use_bias) TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_BIAS, &c->int8_bias, eng, c->bias_sums));
     TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_DST, &c->int8_dst, eng, NULL));
-    if (node->sum.add && node->sum.other_type != FV_NARROW_INT8) {
-        const dnnl_memory_desc_t *other = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, DNNL_ARG_ATTR_MULTIPLE_POST_OP(sum_post_op(node)) | DNNL_ARG_SRC_1);
-        TRY(fv_onednn_add_arg(&c->forward, DNNL_ARG_ATTR_MULTIPLE_POST_OP(sum_post_op(node)) | DNNL_ARG_SRC_1, other, eng, NULL));
+    if (node->sum.add && node->sum.other_type != FV_NARROW_INT8) { /* the binary post-op's operand */
+        int arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(sum_post_op(node)) | DNNL_ARG_SRC_1;
+        TRY(fv_onednn_add_arg(&c->forward, arg, dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg), eng, NULL));
     }
     dnnl_primitive_desc_destroy(pd);
     dnnl_primitive_attr_destroy(attr);
@@ -199,7 +202,8 @@ static fv_status conv_forward_int8(const fv_node *node, dnnl_conv *c, const fv_s
     fv_onednn_bind(&c->forward, DNNL_ARG_DST, s->out); /* summing: the add's output */
     if (node->sum.add && node->sum.other_type == FV_NARROW_INT8 && s->out != s->in[1])
         memcpy(s->out, s->in[1], (size_t)s->batch * fv_shape_count(node->out_shape));
-    if (node->sum.add && node->sum.other_type != FV_NARROW_INT8) fv_onednn_bind(&c->forward, DNNL_ARG_ATTR_MULTIPLE_POST_OP(sum_post_op(node)) | DNNL_ARG_SRC_1, s->in[1]);
+    if (node->sum.add && node->sum.other_type != FV_NARROW_INT8)
+        fv_onednn_bind(&c->forward, DNNL_ARG_ATTR_MULTIPLE_POST_OP(sum_post_op(node)) | DNNL_ARG_SRC_1, s->in[1]);
     if (fv_onednn_run(&c->forward, c->ctx, err) != FV_OK) return FV_ERR;
     if (!fuses_activation(l->activation))
         fv_step_activate(s, l->activation, l->alpha, s->out, (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)l->filters,
@@ -218,6 +222,8 @@ static fv_status conv_forward(const fv_node *node, void *state, const fv_step *s
     if (!x) return FV_ERR;
     fv_onednn_bind(&c->forward, DNNL_ARG_SRC, x);
     fv_onednn_bind(&c->forward, DNNL_ARG_BIAS, l->use_bias ? s->param[1] : NULL);
+    if (node->sum.add && s->out != s->in[1]) /* summing into the output: it starts as the other input */
+        memcpy(s->out, s->in[1], (size_t)s->batch * fv_shape_count(node->out_shape) * sizeof(uint16_t));
     fv_onednn_bind(&c->forward, DNNL_ARG_DST, s->out);
     if (fv_onednn_run(&c->forward, c->ctx, err) != FV_OK) return FV_ERR;
     if (!fuses_activation(l->activation)) {
@@ -381,11 +387,15 @@ static fv_status conv_plan(const fv_node *node, void *engine, const fv_plan_opti
     const dnnl_memory_desc_t *fwd_dst = node->narrow_out ? &dst_op : &dst;
     TRY(dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_op, &any,
                                                    l->use_bias ? &bias : NULL, fwd_dst, strides, dil, pad_l, pad_r));
-    if (fuses_activation(l->activation)) { /* the (leaky) ReLU or ReLU6 runs inside the convolution: no pass of its own */
+    if (fuses_activation(l->activation) || node->sum.add) { /* the (leaky) ReLU or ReLU6, and the add after it, inside the convolution */
         TRY(dnnl_primitive_attr_create(&fused));
         TRY(dnnl_primitive_attr_set_scratchpad_mode(fused, dnnl_scratchpad_mode_user));
         TRY(dnnl_post_ops_create(&post));
-        TRY(append_activation(post, l, 1.0f));
+        if (fuses_activation(l->activation)) TRY(append_activation(post, l, 1.0f));
+        if (node->sum.add && opt->precision == FV_PRECISION_BF16) { /* bf16 inference: the add's other input is in the output */
+            TRY(dnnl_post_ops_append_sum(post, 1.0f));
+            if (node->sum.activation == FV_ACT_RELU) TRY(dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f));
+        }
         TRY(dnnl_primitive_attr_set_post_ops(fused, post));
     }
     if (opt->precision == FV_PRECISION_INT8 && l->input_scale > 0.0f) { /* inference only (conv_supports) */
@@ -471,10 +481,11 @@ static const char *conv_implementation(const void *state) { return ((const dnnl_
  * int8, quantised with this layer's input scale); y may leave narrow when nothing runs after the
  * convolution (no activation, or one fused into it). In int8 plans only a quantised layer reads
  * or writes narrow values: int8 or bf16. */
-/* int8: an add after it, when its own activation, if any, is fused (fuse_sums). */
-static int conv_sums(const fv_node *node, fv_activation activation) {
+/* An add after it (fuse_sums), when its own activation, if any, is fused; in int8 plans when it
+ * is quantised. */
+static int conv_sums(const fv_node *node, fv_precision precision, fv_activation activation) {
     fv_activation a = node->layer.conv.activation;
-    return node->layer.conv.input_scale > 0.0f && (a == FV_ACT_LINEAR || fuses_activation(a)) &&
+    return (precision == FV_PRECISION_BF16 || node->layer.conv.input_scale > 0.0f) && (a == FV_ACT_LINEAR || fuses_activation(a)) &&
            (activation == FV_ACT_LINEAR || activation == FV_ACT_RELU);
 }
 
