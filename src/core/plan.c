@@ -112,8 +112,8 @@ static size_t inference_offsets(const fv_net *net, int batch, size_t *offset, co
         return (size_t)-1;
     }
     for (int i = 0; i < n; i++) birth[i] = last_use[i] = i, size[i] = floats_of(&net->nodes[i], batch);
-    for (int i = 0; i < n; i++) /* a sum its convolution may write (fuse_sums) */
-        if (summing_conv(net, i) >= 0) birth[i] = summing_conv(net, i);
+    for (int i = 0, a; i < n; i++) /* a sum its convolution may write (fuse_sums) */
+        if ((a = summing_conv(net, i)) >= 0) birth[i] = a;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < net->nodes[i].n_inputs; j++) {
             int src = net->nodes[i].inputs[j];
@@ -121,17 +121,15 @@ static size_t inference_offsets(const fv_net *net, int batch, size_t *offset, co
         }
     last_use[n - 1] = n;
     birth[n] = n - 1, last_use[n] = n, size[n] = logit_floats(net, batch);
-    int *root = share ? order : NULL; /* order is filled below; until then it holds each node's root */
-    for (int i = 0; share && i < n; i++) {
-        root[i] = share[i] >= 0 ? root[share[i]] : i;
-        if (root[i] != i) last_use[root[i]] = last_use[i] > last_use[root[i]] ? last_use[i] : last_use[root[i]], size[i] = 0;
-    }
-    int *shared = NULL;
-    if (share && !(shared = malloc((size_t)n * sizeof *shared))) {
+    int *root = share ? malloc((size_t)n * sizeof *root) : NULL; /* the node whose buffer each one is placed in */
+    if (share && !root) {
         free(birth), free(last_use), free(order), free(size);
         return (size_t)-1;
     }
-    for (int i = 0; share && i < n; i++) shared[i] = root[i];
+    for (int i = 0; root && i < n; i++) {
+        root[i] = share[i] >= 0 ? root[share[i]] : i;
+        if (root[i] != i) last_use[root[i]] = last_use[i] > last_use[root[i]] ? last_use[i] : last_use[root[i]], size[i] = 0;
+    }
     /* largest first (a stable insertion sort: ties keep graph order) */
     for (int i = 0; i < items; i++) order[i] = i;
     for (int i = 1; i < items; i++)
@@ -153,8 +151,8 @@ static size_t inference_offsets(const fv_net *net, int batch, size_t *offset, co
         offset[i] = at;
         total = at + size[i] > total ? at + size[i] : total;
     }
-    for (int i = 0; shared && i < n; i++) offset[i] = offset[shared[i]];
-    free(birth), free(last_use), free(order), free(size), free(shared);
+    for (int i = 0; root && i < n; i++) offset[i] = offset[root[i]];
+    free(birth), free(last_use), free(order), free(size), free(root);
     return total;
 }
 
@@ -283,8 +281,8 @@ static int summing_conv(const fv_net *net, int add) {
 }
 
 /* Inference plans, after fuse_sums: an add computed by its convolution with a sum post-op (its
- * other input of the output's type, node->sum) takes over that input's buffer when nothing reads the input
- * after the convolution starts writing: then the output already holds what is summed into it,
+ * other input of the output's type, node->sum) takes over that input's buffer when nothing reads
+ * the input after the convolution starts writing: then the output already holds what is summed into it,
  * instead of a copy of it (ResNet50 at batch 16: 77 MB copied a pass, 10 ms). The placement is
  * made again with those buffers shared, and used when it fits in the block planned. */
 static fv_status share_sum_buffers(fv_net *net, int batch, size_t block_floats, fv_error *err) {

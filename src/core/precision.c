@@ -17,19 +17,6 @@ fv_status fv_precision_parse(const char *word, fv_precision *out, fv_error *err)
     return fv_fail(err, "unknown precision '%s' (fp32, bf16 or int8)", word);
 }
 
-/* ONNX QuantizeLinear to int8 with zero point 0: saturate to [-128, 127], round half to even.
- * Clamping first changes nothing (every value beyond the range rounds to its end) and leaves
- * |v| small enough for the rounding of adding and taking away 1.5 x 2^23, which is the float
- * unit's own round-to-nearest-even: vectorised, where nearbyintf is a call into libm on plain
- * x86-64 (a third of ResNet50's int8 time went there). */
-static inline float quantize(float x, float inv_scale) {
-    const float magic = 12582912.0f;
-    float v = x * inv_scale;
-    v = v > -128.0f ? v : -128.0f; /* NaN too: never a float-to-int conversion out of range */
-    v = v < 127.0f ? v : 127.0f;
-    return (v + magic) - magic;
-}
-
 float fv_weight_scale(const float *w, size_t n, int channels, int c) {
     float most = 0.0f;
     for (size_t i = (size_t)c; i < n; i += (size_t)channels) most = fabsf(w[i]) > most ? fabsf(w[i]) : most;
@@ -43,7 +30,7 @@ static void quantize_channels(const float *w, size_t n, int channels, int8_t *q,
         float s = fv_weight_scale(w, n, channels, c), inv = 1.0f / s;
         if (scale) scale[c] = s;
         for (size_t i = (size_t)c; i < n; i += (size_t)channels) {
-            float v = quantize(w[i], inv);
+            float v = fv_quantize_int8(w[i], inv);
             if (q) q[i] = (int8_t)v;
             if (dequantized) dequantized[i] = s * v;
         }
@@ -67,7 +54,7 @@ static const float *dequantized_input(const fv_step *s, const float *x, size_t n
     float *dst = s->cast[FV_CAST_IN];
     const float inv = 1.0f / scale;
 #pragma omp parallel for simd if (n > 32768)
-    for (size_t i = 0; i < n; i++) dst[i] = scale * quantize(x[i], inv);
+    for (size_t i = 0; i < n; i++) dst[i] = scale * fv_quantize_int8(x[i], inv);
     return dst;
 }
 
@@ -108,7 +95,7 @@ void fv_step_quantize(const fv_step *s, float output_scale, float *y, size_t n) 
     if (s->precision != FV_PRECISION_INT8 || output_scale <= 0.0f) return;
     const float inv = 1.0f / output_scale;
 #pragma omp parallel for simd if (n > 32768)
-    for (size_t i = 0; i < n; i++) y[i] = output_scale * quantize(y[i], inv);
+    for (size_t i = 0; i < n; i++) y[i] = output_scale * fv_quantize_int8(y[i], inv);
 }
 
 /* fv_quantize's rule for the adds: one whose quantised readers (convolutions, dense layers) share

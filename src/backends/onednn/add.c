@@ -29,12 +29,12 @@ static inline float value_at(const void *v, int narrow, float scale, size_t k) {
  * sum quantised that no convolution computes (plan.c's fuse_sums): oneDNN 2.6 has only its
  * reference binary for mixed types, 57 ms for ResNet50's 16 x 7 x 7 x 2048 against 0.2 in one
  * type; this loop is memory-bound like the primitive. The quantisation is the reference's
- * (QuantizeLinear: round half to even, saturated), written as int8 or as its value. */
+ * (fv_quantize_int8), written as int8 or as its value. */
 static void mixed_add(const fv_node *node, const fv_step *s) {
     size_t n = (size_t)s->batch * fv_shape_count(node->out_shape);
     int relu = node->layer.add.activation == FV_ACT_RELU, na = node->narrow_in[0], nb = node->narrow_in[1], ny = node->narrow_out;
     float sa = node->narrow_in_scale[0], sb = node->narrow_in_scale[1], scale = node->layer.add.output_scale;
-    float inv = scale > 0.0f ? 1.0f / scale : 0.0f, magic = 12582912.0f; /* 1.5 x 2^23: rounds half to even */
+    float inv = scale > 0.0f ? 1.0f / scale : 0.0f;
     const void *a = s->in[0], *b = s->in[1];
     void *y = s->out;
 #pragma omp parallel for if (n > 32768)
@@ -42,10 +42,7 @@ static void mixed_add(const fv_node *node, const fv_step *s) {
         float v = value_at(a, na, sa, k) + value_at(b, nb, sb, k);
         v = relu && v < 0.0f ? 0.0f : v;
         if (scale > 0.0f) {
-            float q = v * inv;
-            q = q > -128.0f ? q : -128.0f;
-            q = q < 127.0f ? q : 127.0f;
-            q = (q + magic) - magic;
+            float q = fv_quantize_int8(v, inv);
             if (ny == FV_NARROW_INT8) {
                 ((int8_t *)y)[k] = (int8_t)q;
                 continue;
@@ -76,7 +73,7 @@ static fv_status add_plan(const fv_node *node, void *engine, const fv_plan_optio
     if (!d) return fv_fail(err, "out of memory");
     d->ctx = ctx;
     if (node->summed_by || node->narrow_in[0] != node->narrow_out || node->narrow_in[1] != node->narrow_out ||
-        node->narrow_out == FV_NARROW_INT8 || node->layer.add.output_scale > 0.0f)
+        node->layer.add.output_scale > 0.0f) /* (an int8 output has one) */
         return *state = d, FV_OK; /* summed by its convolution, or mixed_add */
     size_t per = fv_shape_count(node->out_shape);
     int small = (double)opt->batch * (double)per < ONE_THREAD_BELOW / 16; /* memory-bound, as pooling */

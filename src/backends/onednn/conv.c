@@ -110,17 +110,14 @@ static int sum_post_op(const fv_node *node) { return fuses_activation(node->laye
 /* The int8 primitive's attributes: the scales of its int32 sums per output channel (sum_scales,
  * divided by narrow_scale for an s8 output; NULL: provisional, enough to learn the weights'
  * layout), and the fused activation in the units of what it writes (ReLU6's ceiling too).
- * Summing (node->sum: the add after it, plan.c's fuse_sums), the sums are scaled into the units
- * of the add's other input (its int8 scale, or 1 for floats), which a binary post-op adds as it is
- * (like `dst`, but of its own type); then the add's ReLU, and a linear post-op into the units of
- * the add's int8 output. */
+ * Summing (node->sum: the add after it, plan.c's fuse_sums): an int8 other input is in the
+ * output already, and a sum post-op adds it times its scale over the output's; another is added
+ * by a binary post-op as it is (like `dst`, but of its own type), so the sums are scaled into
+ * floats and a linear post-op after the add's ReLU scales into the output's units. */
 static dnnl_status_t int8_attr(dnnl_primitive_attr_t *attr, const fv_node *node, const float *sum_scales, const dnnl_memory_desc_t *dst) {
     const fv_conv_settings *l = &node->layer.conv;
-    int summing = node->sum.add > 0;
-    int in_place = summing && node->sum.other_type == FV_NARROW_INT8;
-    float other = summing && !in_place ? 1.0f : 0.0f;
-    (void)other;
-    float unit = summing && !in_place ? 1.0f : node->narrow_out == FV_NARROW_INT8 ? 1.0f / node->narrow_scale : 1.0f;
+    int summing = node->sum.add > 0, binary = summing && node->sum.other_type != FV_NARROW_INT8;
+    float unit = binary ? 1.0f : node->narrow_out == FV_NARROW_INT8 ? 1.0f / node->narrow_scale : 1.0f;
     float *scales = malloc((size_t)l->filters * sizeof *scales);
     dnnl_post_ops_t post = NULL;
     dnnl_status_t s = scales ? fv_onednn_user_scratchpad_attr(attr) : dnnl_out_of_memory;
@@ -128,10 +125,10 @@ static dnnl_status_t int8_attr(dnnl_primitive_attr_t *attr, const fv_node *node,
     if (s == dnnl_success) s = dnnl_primitive_attr_set_output_scales(*attr, l->filters, 1 << 1, scales);
     if (s == dnnl_success && (fuses_activation(l->activation) || summing)) s = dnnl_post_ops_create(&post);
     if (s == dnnl_success && fuses_activation(l->activation)) s = append_activation(post, l, unit);
-    if (s == dnnl_success && summing && node->sum.other_type == FV_NARROW_INT8) {
+    if (s == dnnl_success && summing && !binary) {
         s = dnnl_post_ops_append_sum(post, node->sum.other_scale / node->narrow_scale);
         if (s == dnnl_success && node->sum.activation == FV_ACT_RELU) s = dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
-    } else if (s == dnnl_success && summing) {
+    } else if (s == dnnl_success && binary) {
         dnnl_memory_desc_t md = *dst;
         md.data_type = node->sum.other_type == FV_NARROW_INT8 ? dnnl_s8 : node->sum.other_type == FV_NARROW_BF16 ? dnnl_bf16 : dnnl_f32;
         s = dnnl_post_ops_append_binary(post, dnnl_binary_add, &md);
@@ -477,10 +474,6 @@ static int conv_supports(const fv_node *node, const fv_plan_options *opt) {
 
 static const char *conv_implementation(const void *state) { return ((const dnnl_conv *)state)->implementation; }
 
-/* Inference plans: x may arrive narrow (bf16: it is converted to that anyway; in int8 plans also
- * int8, quantised with this layer's input scale); y may leave narrow when nothing runs after the
- * convolution (no activation, or one fused into it). In int8 plans only a quantised layer reads
- * or writes narrow values: int8 or bf16. */
 /* An add after it (fuse_sums), when its own activation, if any, is fused; in int8 plans when it
  * is quantised. */
 static int conv_sums(const fv_node *node, fv_precision precision, fv_activation activation) {
@@ -489,6 +482,10 @@ static int conv_sums(const fv_node *node, fv_precision precision, fv_activation 
            (activation == FV_ACT_LINEAR || activation == FV_ACT_RELU);
 }
 
+/* Inference plans: x may arrive narrow (bf16: it is converted to that anyway; in int8 plans also
+ * int8, quantised with this layer's input scale); y may leave narrow when nothing runs after the
+ * convolution (no activation, or one fused into it). In int8 plans only a quantised layer reads
+ * or writes narrow values: int8 or bf16. */
 static int conv_narrow(const fv_node *node, fv_precision precision, int slot) {
     fv_activation a = node->layer.conv.activation;
     int types = precision == FV_PRECISION_BF16 ? FV_NARROW_BF16 : node->layer.conv.input_scale > 0.0f ? FV_NARROW_INT8 | FV_NARROW_BF16 : 0;
