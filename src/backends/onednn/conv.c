@@ -42,6 +42,7 @@ typedef struct dnnl_conv {
     prim forward, backward_data, backward_weights;
     prim cast_x, cast_dy; /* bf16 plans: x and d_out f32 -> bf16, into the step's cast room */
     weights_copy fwd_w, bwd_data_w, bwd_dw; /* user->internal, user->internal, internal->user */
+    int bwd_data_reads_fwd_w;               /* the backward data pass takes the forward's layout */
     char implementation[64];                /* the forward primitive's */
     /* int8 plans: the weights quantised (HWIO, s8); per output channel the scale of the int32
        sums (input scale x weight scale) and the bias in their units; what the primitive is made
@@ -237,12 +238,11 @@ static fv_status conv_backward(const fv_node *node, void *state, const fv_step *
     const void *dy = fv_step_activation_grad(s, l->activation, l->alpha, (size_t)s->batch * fv_shape_count(node->out_shape) / (size_t)channels, channels);
     if (!(dy = operand(&c->cast_dy, dy, s->cast[FV_CAST_D_OUT], c->ctx, err))) return FV_ERR;
     if (s->d_in[0]) {
-        /* the forward pass already put these weights in the forward layout */
         if (c->bwd_data_w.reorder.primitive) {
             if (bind_weights(&c->backward_data, DNNL_ARG_WEIGHTS, &c->bwd_data_w, s->param[0], 0, c->ctx, err) != FV_OK) return FV_ERR;
-        } else if (!c->fwd_w.buffer) {
+        } else if (!c->bwd_data_reads_fwd_w || !c->fwd_w.buffer) { /* HWIO itself */
             fv_onednn_bind(&c->backward_data, DNNL_ARG_WEIGHTS, s->param[0]);
-        }
+        } /* else the forward pass already put these weights in its layout, which this one reads */
         fv_onednn_bind(&c->backward_data, DNNL_ARG_DIFF_DST, dy);
         fv_onednn_bind(&c->backward_data, DNNL_ARG_DIFF_SRC, s->d_in[0]);
         if (fv_onednn_run(&c->backward_data, c->ctx, err) != FV_OK) return FV_ERR;
@@ -416,11 +416,15 @@ static fv_status conv_plan(const fv_node *node, void *engine, const fv_plan_opti
                                                          pad_l, pad_r));
     TRY(dnnl_primitive_desc_create(&bd_pd, &bdd, attr, ctx->engine, fwd_pd));
     const dnnl_memory_desc_t *bd_w = dnnl_primitive_desc_query_md(bd_pd, dnnl_query_weights_md, 0);
-    if (!dnnl_memory_desc_equal(bd_w, fwd_w)) TRY(plan_weights_copy(&c->bwd_data_w, ctx, &wts, bd_w, 0, node->params[0].count));
+    /* Its own copy, the forward's, or HWIO itself: a backward layout that is HWIO while the
+       forward's is not (AVX2 picks gemm for a strided backward, jit for its forward) reads the
+       user's weights, not the forward's copy */
+    c->bwd_data_reads_fwd_w = dnnl_memory_desc_equal(bd_w, fwd_w);
+    if (!c->bwd_data_reads_fwd_w) TRY(plan_weights_copy(&c->bwd_data_w, ctx, &wts, bd_w, 0, node->params[0].count));
     TRY(fv_onednn_make_prim(&c->backward_data, bd_pd, ctx->engine));
     TRY(fv_onednn_add_arg(&c->backward_data, DNNL_ARG_DIFF_DST, &dst_op, ctx->engine, NULL));
     TRY(fv_onednn_add_arg(&c->backward_data, DNNL_ARG_WEIGHTS, bd_w, ctx->engine,
-                c->bwd_data_w.buffer ? c->bwd_data_w.buffer : c->fwd_w.buffer));
+                c->bwd_data_w.buffer ? c->bwd_data_w.buffer : c->bwd_data_reads_fwd_w ? c->fwd_w.buffer : NULL));
     TRY(fv_onednn_add_arg(&c->backward_data, DNNL_ARG_DIFF_SRC, &src, ctx->engine, NULL));
 
     TRY(dnnl_dilated_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &src_op, &dw_any,
