@@ -304,8 +304,10 @@ const float *fv_step_weights(const fv_step *s, float input_scale, const float *w
 /* int8 quantisation (ONNX QuantizeLinear, zero point 0: x / scale rounded half to even,
  * saturated to [-128, 127]) of weights per output channel (the last axis, of size `channels`)
  * with the symmetric scale max|w| / 127 of each (1 for an all-zero channel). The reference's
- * inputs are quantised the same way (fv_step_input); oneDNN's with a reorder. */
+ * inputs are quantised the same way (fv_step_input); oneDNN's with a reorder. On x86 CPUs
+ * without VNNI (fv_int8_weight_step 2) the weights are even, max|w| / 126 their scale. */
 float fv_weight_scale(const float *w, size_t n, int channels, int c);
+int fv_int8_weight_step(void);
 /* The kinds int8 quantises (convolutions 1-D to 3-D, dense), and a layer's input scale (0: none). */
 int fv_kind_quantisable(fv_layer_kind kind);
 float fv_layer_input_scale(const fv_layer *layer);

@@ -17,20 +17,37 @@ fv_status fv_precision_parse(const char *word, fv_precision *out, fv_error *err)
     return fv_fail(err, "unknown precision '%s' (fp32, bf16 or int8)", word);
 }
 
+/* x86 CPUs without VNNI multiply int8 in pairs summed into 16 bits (vpmaddubsw), which saturate
+ * unless the weights keep to 7 bits; oneDNN halves the weights of its int8 convolutions there (a
+ * scale adjustment of 0.5, rounding them) and leaves its int8 matrix products to saturate. On
+ * those CPUs fovea's int8 weights are even integers in [-126, 126]: oneDNN halves them exactly,
+ * a dense layer halves them itself, and the reference rounds the same way, so it stays the
+ * oracle on every CPU (ONNX Runtime's reduce_range, OpenVINO's 7-bit weights, for the same
+ * reason). */
+int fv_int8_weight_step(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni") ? 1 : 2;
+#else
+    return 1;
+#endif
+}
+
 float fv_weight_scale(const float *w, size_t n, int channels, int c) {
     float most = 0.0f;
     for (size_t i = (size_t)c; i < n; i += (size_t)channels) most = fabsf(w[i]) > most ? fabsf(w[i]) : most;
-    return most > 0.0f ? most / 127.0f : 1.0f;
+    return most > 0.0f ? most / (fv_int8_weight_step() == 1 ? 127.0f : 126.0f) : 1.0f;
 }
 
 /* Weights quantised per output channel (the last axis): into q and scale (a backend's int8), or
  * dequantised into dequantized (the reference's). */
 static void quantize_channels(const float *w, size_t n, int channels, int8_t *q, float *scale, float *dequantized) {
+    const float step = (float)fv_int8_weight_step();
     for (int c = 0; c < channels; c++) {
-        float s = fv_weight_scale(w, n, channels, c), inv = 1.0f / s;
+        float s = fv_weight_scale(w, n, channels, c), inv = 1.0f / (s * step);
         if (scale) scale[c] = s;
         for (size_t i = (size_t)c; i < n; i += (size_t)channels) {
-            float v = fv_quantize_int8(w[i], inv);
+            float v = step * fv_quantize_int8(w[i], inv);
             if (q) q[i] = (int8_t)v;
             if (dequantized) dequantized[i] = s * v;
         }

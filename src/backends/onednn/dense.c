@@ -31,7 +31,9 @@ static fv_status forward_int8(const fv_node *node, dense_state *d, const fv_step
     const fv_dense_settings *l = &node->layer.dense;
     if (fv_onednn_weights_changed(&d->seen, s->param[0], s->weights_version)) {
         fv_quantize_weights(s->param[0], (size_t)in * out, out, d->q_weights, d->output_scales);
-        for (int k = 0; k < out; k++) d->output_scales[k] *= l->input_scale;
+        const int step = fv_int8_weight_step(); /* 2: even weights, halved here (exactly) against saturation */
+        for (size_t i = 0; step > 1 && i < (size_t)in * out; i++) d->q_weights[i] = (int8_t)(d->q_weights[i] / step);
+        for (int k = 0; k < out; k++) d->output_scales[k] *= l->input_scale * (float)step;
         fv_onednn_weights_converted(&d->seen, s->param[0]);
     }
     if (fv_onednn_convert(&d->cast_x, s->in[0], s->cast[FV_CAST_IN], d->ctx, err) != FV_OK) return FV_ERR; /* quantised */
