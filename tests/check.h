@@ -30,6 +30,16 @@ static inline int report(const test_counts *t) {
     return t->failed == 0 && t->passed > 0 ? 0 : 1;
 }
 
+/* 1 where oneDNN 2.6 has bf16 kernels (AVX-512): only there may a test accept its "no bf16 kernel". */
+static inline int test_cpu_has_avx512(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
 /* The tests' one source of seeded data: a 64-bit LCG, uniform in [0, 1) with 24 bits. */
 static inline float test_uniform(uint64_t *state) {
     *state = *state * 6364136223846793005ull + 1442695040888963407ull;

@@ -64,12 +64,15 @@ with tempfile.TemporaryDirectory() as tmp:
     check("save and load back", np.array_equal(fovea.Net.load(os.path.join(tmp, "py.fvm")).weights()["dense_1/kernel"], mine["dense_1/kernel"]))
 
 # precision: bf16 and int8 near fp32 on the trained network
+p32 = net.predict(x[:200])
 net.precision = "bf16"
 check("precision: bf16 set", net.precision == "bf16")
-p16 = net.predict(x[:200])
+try:
+    p16 = net.predict(x[:200])
+    check("bf16 predictions within bf16's rounding of fp32's", np.abs(p16 - p32).max() < 2e-2, np.abs(p16 - p32).max())
+except fovea.Error as e:  # oneDNN 2.6 has bf16 kernels on AVX-512 only, and must say so
+    check("bf16 refused only on a CPU without AVX-512", "no bf16 kernel" in str(e) and " avx512f" not in open("/proc/cpuinfo").read(), str(e))
 net.precision = "fp32"
-p32 = net.predict(x[:200])
-check("bf16 predictions within bf16's rounding of fp32's", np.abs(p16 - p32).max() < 2e-2, np.abs(p16 - p32).max())
 report = net.quantize(x, y, samples=256)
 check("quantize: a report and int8", net.precision == "int8" and report["samples"] == 256 and len(report["candidates"]) >= 1, report)
 p8 = net.predict(x[:200])

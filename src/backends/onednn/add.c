@@ -134,8 +134,8 @@ static fv_status add_backward(const fv_node *node, void *state, const fv_step *s
 /* bf16 in and out; in int8 plans, int8 inputs (an add's quantised sum), and an int8 output when
  * the sum has an output scale. */
 static int add_narrow(const fv_node *node, fv_precision precision, int slot) {
-    if (precision != FV_PRECISION_INT8) return FV_NARROW_BF16;
-    return slot >= 0 || node->layer.add.output_scale > 0.0f ? FV_NARROW_BF16 | FV_NARROW_INT8 : FV_NARROW_BF16;
+    if (precision != FV_PRECISION_INT8) return fv_onednn_narrow_types(FV_NARROW_BF16);
+    return fv_onednn_narrow_types(slot >= 0 || node->layer.add.output_scale > 0.0f ? FV_NARROW_BF16 | FV_NARROW_INT8 : FV_NARROW_BF16);
 }
 
 const fv_kernel fv_onednn_add = {.kind = FV_LAYER_ADD, .name = "onednn", .supports = add_supports, .plan = add_plan,

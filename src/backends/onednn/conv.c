@@ -493,7 +493,7 @@ static int conv_sums(const fv_node *node, fv_precision precision, fv_activation 
 static int conv_narrow(const fv_node *node, fv_precision precision, int slot) {
     fv_activation a = node->layer.conv.activation;
     int types = precision == FV_PRECISION_BF16 ? FV_NARROW_BF16 : node->layer.conv.input_scale > 0.0f ? FV_NARROW_INT8 | FV_NARROW_BF16 : 0;
-    return slot == 0 || a == FV_ACT_LINEAR || fuses_activation(a) ? types : 0;
+    return fv_onednn_narrow_types(slot == 0 || a == FV_ACT_LINEAR || fuses_activation(a) ? types : 0);
 }
 
 #define CONV_KERNEL(k)                                                                                                 \

@@ -120,6 +120,13 @@ fv_status fv_onednn_precision_unavailable(const fv_plan_options *opt, fv_error *
                    "backend, which defines %s on any CPU", why, fv_precision_name(opt->precision), fv_precision_name(opt->precision));
 }
 
+/* An int8 plan on such a CPU keeps no bf16 values between layers either: oneDNN would compute
+ * those with its plain reference kernels, or not at all (the add). */
+int fv_onednn_narrow_types(int types) {
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    return (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core ? types : types & ~FV_NARROW_BF16;
+}
+
 /* oneDNN sizes a primitive's work split for the threads OpenMP offers when it is created, so a
  * small primitive is created, as well as run, on one thread. Returns the setting to restore. */
 int fv_onednn_limit_threads(int one_thread) {

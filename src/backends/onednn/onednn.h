@@ -75,6 +75,8 @@ dnnl_status_t fv_onednn_make_quantizer(prim *p, const dnnl_memory_desc_t *from, 
 void fv_onednn_implementation(const_dnnl_primitive_desc_t pd, char *buf, size_t size);
 /* The message of a primitive a reduced precision could not create: what to do instead. */
 fv_status fv_onednn_precision_unavailable(const fv_plan_options *opt, fv_error *err);
+/* `types` (fv_narrow bits) less bf16 where oneDNN has no bf16 kernels (below AVX-512). */
+int fv_onednn_narrow_types(int types);
 int fv_onednn_limit_threads(int one_thread);
 void fv_onednn_restore_threads(int threads);
 fv_status fv_onednn_run(prim *p, dnnl_ctx *ctx, fv_error *err);

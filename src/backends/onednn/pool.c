@@ -123,7 +123,7 @@ static int pool_supports(const fv_node *node, const fv_plan_options *opt) {
 
 static int pool_narrow(const fv_node *node, fv_precision precision, int slot) {
     (void)slot;
-    return precision == FV_PRECISION_INT8 && is_max(node) ? FV_NARROW_INT8 | FV_NARROW_BF16 : FV_NARROW_BF16;
+    return fv_onednn_narrow_types(precision == FV_PRECISION_INT8 && is_max(node) ? FV_NARROW_INT8 | FV_NARROW_BF16 : FV_NARROW_BF16);
 }
 
 #define POOL_KERNEL(k)                                                                                                                  \
