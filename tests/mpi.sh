@@ -51,7 +51,9 @@ one_and_two "bn-cnn, ten steps" "$bn" ten 1e-4
 check "progress is printed once (one 'Epoch 1/1')" "[ \$(tr '\r' '\n' <'$dir/lenet5, an epoch of 6,400 images-n.log' | grep -c '^Epoch 1/1') -eq 1 ]"
 check "each rank runs half a batch on its share of the cores" "grep 'data-parallel over 2 ranks (MPI): each runs 32 samples of a batch on 1 thread$' '$dir/lenet5, an epoch of 6,400 images-n.log' >/dev/null"
 
-# Adam, augmentation and dropout: the same test accuracy, and two 2-rank runs identical
+# Adam, augmentation and dropout: the same test accuracy, and two 2-rank runs identical. Within a
+# point: two single-process runs that differ only in their order of sums (the reference and oneDNN
+# backends) end 0.46 points apart on lenet5 on an AVX2 CPU (74.48% and 74.02%)
 adam=(--epochs 2 --batch 64 --seed 3 --shift 2 --flip)
 for m in lenet5 bn-cnn; do
   model=$lenet
@@ -60,8 +62,8 @@ for m in lenet5 bn-cnn; do
   "${mpirun[@]}" -np 2 "$fovea" train "$model" --data "$dir/data" "${adam[@]}" --out "$dir/$m-a2.fvm" >"$dir/$m-a2.log" 2>&1
   a1=$(grep -o 'accuracy [0-9.]*%' "$dir/$m-a1.log" | tail -1 | grep -o '[0-9.]*')
   a2=$(grep -o 'accuracy [0-9.]*%' "$dir/$m-a2.log" | tail -1 | grep -o '[0-9.]*')
-  check "$m, Adam with augmentation: test accuracy with 1 and 2 ranks within 0.3 points (${a1:-?}% and ${a2:-?}%)" \
-    "[ -n '$a1' ] && [ -n '$a2' ] && awk 'BEGIN { d = $a1 - $a2; exit !(d <= 0.3 && d >= -0.3) }'"
+  check "$m, Adam with augmentation: test accuracy with 1 and 2 ranks within 1 point (${a1:-?}% and ${a2:-?}%)" \
+    "[ -n '$a1' ] && [ -n '$a2' ] && awk 'BEGIN { d = $a1 - $a2; exit !(d <= 1 && d >= -1) }'"
 done
 "${mpirun[@]}" -np 2 "$fovea" train "$bn" --data "$dir/data" "${adam[@]}" --no-test --out "$dir/again-1.fvm" >/dev/null 2>&1
 "${mpirun[@]}" -np 2 "$fovea" train "$bn" --data "$dir/data" "${adam[@]}" --no-test --out "$dir/again-2.fvm" >/dev/null 2>&1
