@@ -200,7 +200,34 @@ static void softmax(float *y, int n) {
     for (int i = 0; i < n; i++) y[i] = (float)(exp((double)(y[i] - hi)) / sum);
 }
 
-static void predict(serve_server *s, int mi, const serve_request *r, serve_response *out) {
+/* ---- A request the workers compute: serve_start decodes it into jobs, serve_submit queues
+ * them, serve_finish answers once they are done. ---- */
+struct serve_pending {
+    int model, rows;
+    long top;                  /* predict */
+    float *x, *raw, *y;
+    serve_job *jobs;           /* one a sample */
+    serve_response explained;  /* explain: the worker's answer */
+    serve_call call;
+};
+
+static serve_pending *pending_new(int mi, float *x, float *raw, int rows, size_t outputs, int kind, const char *query) {
+    serve_pending *p = calloc(1, sizeof *p);
+    float *y = malloc((rows * outputs + 1) * sizeof *y);
+    serve_job *jobs = calloc((size_t)rows, sizeof *jobs);
+    if (!p || !y || !jobs) return free(p), free(y), free(jobs), NULL;
+    *p = (serve_pending){.model = mi, .rows = rows, .x = x, .raw = raw, .y = y, .jobs = jobs};
+    for (int i = 0; i < rows; i++)
+        jobs[i] = (serve_job){.model = mi, .kind = kind, .x = x, .raw = raw, .y = y + (size_t)i * outputs, .query = query, .response = &p->explained};
+    return p;
+}
+
+static void pending_free(serve_pending *p) {
+    free(p->x), free(p->raw), free(p->y), free(p->jobs), free(p);
+}
+
+/* ---- POST predict ---- */
+static void predict(serve_server *s, int mi, const serve_request *r, serve_response *out, serve_pending **pending) {
     serve_model *m = &s->models[mi];
     int ok = 1;
     long top = query_int(r->query, "top", 5, 1, 100000, &ok);
@@ -209,13 +236,21 @@ static void predict(serve_server *s, int mi, const serve_request *r, serve_respo
     int rows;
     if (!read_inputs(s, m, r, 1, &x, NULL, &rows, out)) return;
     size_t per = (size_t)m->height * m->width * m->channels;
-    float *y = malloc((size_t)rows * m->units * sizeof *y);
-    serve_job *jobs = calloc((size_t)rows, sizeof *jobs);
-    if (!y || !jobs) return free(x), free(y), free(jobs), serve_error(out, 500, "out of memory");
+    serve_pending *p = pending_new(mi, x, NULL, rows, (size_t)m->units, JOB_PREDICT, NULL);
+    if (!p) return free(x), serve_error(out, 500, "out of memory");
     /* each sample is a job of its own: the batcher gathers them with each other and with other
      * requests' (queued one at a time, each waiting for the last, 16 rows took 16 forwards) */
-    for (int i = 0; i < rows; i++) jobs[i] = (serve_job){.model = mi, .kind = JOB_PREDICT, .x = x + i * per, .y = y + (size_t)i * m->units};
-    serve_pool_run(s->pool, jobs, rows);
+    for (int i = 0; i < rows; i++) p->jobs[i].x = x + i * per;
+    p->top = top;
+    *pending = p;
+}
+
+static void predict_answer(serve_server *s, serve_pending *p, serve_response *out) {
+    serve_model *m = &s->models[p->model];
+    int rows = p->rows;
+    long top = p->top;
+    float *y = p->y;
+    serve_job *jobs = p->jobs;
     text t = {0};
     put(&t, "{\"model\": ");
     put_string(&t, m->name);
@@ -248,7 +283,6 @@ static void predict(serve_server *s, int mi, const serve_request *r, serve_respo
         free(t.text);
         serve_error(out, 500, "%s", jobs[failed].err.message);
     } else respond_text(out, 200, "application/json", &t);
-    free(x), free(y), free(jobs);
 }
 
 /* ---- POST explain (on a worker's inspection copy: serve_explain) ---- */
@@ -349,14 +383,13 @@ static void serve_explain(serve_server *s, fv_net *net, serve_job *job) {
     free(map);
 }
 
-static void explain(serve_server *s, int mi, const serve_request *r, serve_response *out) {
+/* r->query is read by the worker: it lives until the request is answered */
+static void explain(serve_server *s, int mi, const serve_request *r, serve_response *out, serve_pending **pending) {
     serve_model *m = &s->models[mi];
     float *x, *raw;
     int rows;
     if (!read_inputs(s, m, r, 0, &x, &raw, &rows, out)) return;
-    serve_job job = {.model = mi, .kind = JOB_EXPLAIN, .x = x, .raw = raw, .query = r->query, .response = out};
-    serve_pool_run(s->pool, &job, 1);
-    free(x), free(raw);
+    if (!(*pending = pending_new(mi, x, raw, 1, 1, JOB_EXPLAIN, r->query))) free(x), free(raw), serve_error(out, 500, "out of memory");
 }
 
 /* ---- GET filters: the weights of a convolution (kh, kw, cin, cout) or dense layer (in, out) ---- */
@@ -383,8 +416,7 @@ static void filters(serve_server *s, int mi, const serve_request *r, serve_respo
 static void training(serve_server *s, serve_response *out);
 
 /* ---- Routing ---- */
-void serve_handle(serve_server *s, const serve_request *r, serve_response *out) {
-    *out = (serve_response){0};
+static void route(serve_server *s, const serve_request *r, serve_response *out, serve_pending **pending) {
     const char *path = r->path ? r->path : "";
     int get = r->method && !strcmp(r->method, "GET"), post = r->method && !strcmp(r->method, "POST");
     if (!strcmp(path, "/") || !strcmp(path, "/index.html")) {
@@ -423,10 +455,41 @@ void serve_handle(serve_server *s, const serve_request *r, serve_response *out) 
         put(&t, "\n");
         return respond_text(out, 200, "application/json", &t);
     }
-    if (!strcmp(action, "predict")) return post ? predict(s, mi, r, out) : serve_error(out, 405, "predict takes POST with an image or .npy body");
-    if (!strcmp(action, "explain")) return post ? explain(s, mi, r, out) : serve_error(out, 405, "explain takes POST with an image body");
+    if (!strcmp(action, "predict")) return post ? predict(s, mi, r, out, pending) : serve_error(out, 405, "predict takes POST with an image or .npy body");
+    if (!strcmp(action, "explain")) return post ? explain(s, mi, r, out, pending) : serve_error(out, 405, "explain takes POST with an image body");
     if (!strcmp(action, "filters")) return get ? filters(s, mi, r, out) : serve_error(out, 405, "filters takes GET");
     serve_error(out, 404, "no such path: %.200s", path);
+}
+
+serve_pending *serve_start(serve_server *s, const serve_request *r, serve_response *out) {
+    *out = (serve_response){0};
+    serve_pending *pending = NULL;
+    route(s, r, out, &pending);
+    return pending;
+}
+
+void serve_submit(serve_server *s, serve_pending *p, void (*done)(void *arg), void *arg) {
+    p->call.done = done, p->call.arg = arg;
+    serve_pool_submit(s->pool, p->jobs, p->rows, &p->call);
+}
+
+void serve_finish(serve_server *s, serve_pending *p, serve_response *out) {
+    if (p->jobs[0].kind == JOB_EXPLAIN) *out = p->explained;
+    else predict_answer(s, p, out);
+    pending_free(p);
+}
+
+static void post(void *done) { sem_post(done); }
+
+void serve_handle(serve_server *s, const serve_request *r, serve_response *out) {
+    serve_pending *p = serve_start(s, r, out);
+    if (!p) return;
+    sem_t done;
+    sem_init(&done, 0, 0);
+    serve_submit(s, p, post, &done);
+    while (sem_wait(&done) != 0) continue; /* EINTR: a signal (SIGTERM's drain) */
+    sem_destroy(&done);
+    serve_finish(s, p, out);
 }
 
 /* ---- Opening and closing ---- */

@@ -1,7 +1,9 @@
-/* http.c — fovea serve's HTTP side, on libmicrohttpd: a thread per connection (a request waits
- * for its batch without holding up the others), bodies gathered up to the limit (413 beyond,
- * refused from the Content-Length before a byte is read), an idle timeout against slow clients,
- * the bearer token, and the metrics. The answers are api.c's. */
+/* http.c — fovea serve's HTTP side, on libmicrohttpd: a polling thread a core (epoll), each
+ * request's connection suspended while the workers compute its answer and resumed by the worker
+ * that finishes it (a thread per connection cost 64 threads' switching at 64 connections),
+ * bodies gathered up to the limit (413 beyond, refused from the Content-Length before a byte is
+ * read), an idle timeout against slow clients, the bearer token, and the metrics. The answers
+ * are api.c's. */
 #include "serve/serve.h"
 
 #include <arpa/inet.h>
@@ -14,16 +16,28 @@
 struct serve_http {
     serve_server *server;
     struct MHD_Daemon *daemon;
+    int suspended; /* connections waiting for the workers (atomic): the daemon stops after them */
 };
 
 typedef struct request_state {
+    serve_http *http;
+    struct MHD_Connection *connection;
     unsigned char *body;
     size_t size, cap;
     int too_big, counted;
     char query[4096];
     size_t query_len;
     int query_too_long;
+    serve_request request;  /* what the workers were given */
+    serve_pending *pending; /* while they compute it; the connection is suspended */
+    double start;
 } request_state;
+
+/* A worker finished the request: its connection answers (MHD calls answer again). */
+static void resume(void *arg) {
+    request_state *st = arg;
+    MHD_resume_connection(st->connection);
+}
 
 /* The query pairs again as "k=v&k=v" (MHD has decoded them: & = % and + are encoded back). */
 static enum MHD_Result add_argument(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
@@ -96,8 +110,14 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
-    double start = fv_time_seconds();
     serve_response r;
+    if (st->pending) { /* resumed: the workers are done */
+        serve_finish(s, st->pending, &r);
+        st->pending = NULL;
+        __atomic_sub_fetch(&h->suspended, 1, __ATOMIC_ACQ_REL);
+        return respond(c, s, &r, st->start);
+    }
+    double start = st->start = fv_time_seconds();
     if (st->too_big) {
         serve_error(&r, 413, "the body is larger than %zu bytes (--max-body-mb)", s->limits.max_body);
         return respond(c, s, &r, start);
@@ -116,10 +136,15 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
             return respond(c, s, &r, start);
         }
     }
-    serve_request req = {method, url, st->query_len ? st->query : NULL,
-                         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE), st->body, st->size};
-    serve_handle(s, &req, &r);
-    return respond(c, s, &r, start);
+    st->request = (serve_request){method, url, st->query_len ? st->query : NULL,
+                                  MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE), st->body, st->size};
+    if (!(st->pending = serve_start(s, &st->request, &r))) return respond(c, s, &r, start);
+    /* suspended before the workers can finish it, so that their resume finds it suspended */
+    st->http = h, st->connection = c;
+    __atomic_add_fetch(&h->suspended, 1, __ATOMIC_ACQ_REL);
+    MHD_suspend_connection(c);
+    serve_submit(s, st->pending, resume, st);
+    return MHD_YES;
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode why) {
@@ -127,6 +152,12 @@ static void completed(void *cls, struct MHD_Connection *c, void **state, enum MH
     serve_http *h = cls;
     request_state *st = *state;
     if (!st) return;
+    if (st->pending) { /* resumed, but the client had gone: the workers are done with it */
+        serve_response r;
+        serve_finish(h->server, st->pending, &r);
+        free(r.body);
+        __atomic_sub_fetch(&h->suspended, 1, __ATOMIC_ACQ_REL);
+    }
     if (st->counted) {
         pthread_mutex_lock(&h->server->metrics.lock);
         h->server->metrics.in_flight--;
@@ -145,10 +176,12 @@ serve_http *serve_http_start(serve_server *s, const char *host, int port, fv_err
     serve_http *h = calloc(1, sizeof *h);
     if (!h) return serve_fail(err, "out of memory"), NULL;
     h->server = s;
-    h->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC, (uint16_t)port, NULL, NULL,
+    unsigned int threads = (unsigned int)(s->workers > 0 ? s->workers : 1) * (unsigned int)(s->worker_threads > 0 ? s->worker_threads : 1);
+    h->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, (uint16_t)port, NULL, NULL,
                                  answer, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+                                 MHD_OPTION_THREAD_POOL_SIZE, threads < 64 ? threads : 64u,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)512,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_END);
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
     if (!h->daemon) return free(h), serve_fail(err, "cannot listen on %s:%d (in use, or not an address of this machine)", host, port), NULL;
     return h;
 }
@@ -166,7 +199,8 @@ void serve_http_stop(serve_http *h, double seconds) {
         pthread_mutex_lock(&h->server->metrics.lock);
         long busy = h->server->metrics.in_flight;
         pthread_mutex_unlock(&h->server->metrics.lock);
-        if (busy <= 0 || fv_time_seconds() > until) break;
+        /* a suspended connection's work always ends (a forward): the daemon may stop only after */
+        if (busy <= 0 || (fv_time_seconds() > until && __atomic_load_n(&h->suspended, __ATOMIC_ACQUIRE) == 0)) break;
         nanosleep(&(struct timespec){0, 10000000}, NULL);
     }
     MHD_stop_daemon(h->daemon);

@@ -33,7 +33,10 @@ struct serve_pool {
 };
 
 static void finish(serve_job **jobs, int n) {
-    for (int i = 0; i < n; i++) sem_post(&jobs[i]->done);
+    for (int i = 0; i < n; i++) {
+        serve_call *call = jobs[i]->call;
+        if (__atomic_sub_fetch(&call->remaining, 1, __ATOMIC_ACQ_REL) == 0) call->done(call->arg);
+    }
 }
 
 /* Takes up to max predictions of `model` off the queue (lock held). */
@@ -173,7 +176,9 @@ serve_pool *serve_pool_start(serve_server *s, int workers, serve_explain_fn expl
     return p;
 }
 
-void serve_pool_run(serve_pool *p, serve_job *jobs, int n) {
+void serve_pool_submit(serve_pool *p, serve_job *jobs, int n, serve_call *call) {
+    call->remaining = n;
+    for (int i = 0; i < n; i++) jobs[i].call = call, jobs[i].next = i + 1 < n ? &jobs[i + 1] : NULL;
     if (p->n_workers == 0) { /* here and now (the fuzz harness) */
         for (int i = 0; i < n; i++) {
             serve_job *job = &jobs[i];
@@ -181,21 +186,17 @@ void serve_pool_run(serve_pool *p, serve_job *jobs, int n) {
             job->next = NULL;
             if (job->kind == JOB_EXPLAIN) p->explain(p->server, m->inspect[0], job);
             else predict(p, &p->workers[0], 0, &job, 1);
+            finish(&job, 1);
         }
         return;
     }
     /* all queued at once, so that the rows of one request are batched together */
-    for (int i = 0; i < n; i++) sem_init(&jobs[i].done, 0, 0), jobs[i].next = i + 1 < n ? &jobs[i + 1] : NULL;
     pthread_mutex_lock(&p->lock);
     serve_job **at = &p->head;
     while (*at) at = &(*at)->next;
     *at = jobs;
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->lock);
-    for (int i = 0; i < n; i++) {
-        while (sem_wait(&jobs[i].done) != 0) continue; /* EINTR: a signal (SIGTERM's drain) */
-        sem_destroy(&jobs[i].done);
-    }
 }
 
 void serve_pool_stop(serve_pool *p) {

@@ -69,18 +69,26 @@ struct serve_job {
     serve_response *response;  /* explain: the picture or values */
     fv_status status;
     fv_error err;
-    sem_t done;                /* posted when it is done: only its own connection wakes */
+    struct serve_call *call;   /* the request it is part of */
     serve_job *next;
 };
+
+/* A request's jobs, submitted together: the worker that finishes the last calls done(arg) (on a
+ * worker thread; http.c resumes the request's connection, which alone wakes). */
+typedef struct serve_call {
+    int remaining;             /* jobs not done (atomic) */
+    void (*done)(void *arg);
+    void *arg;
+} serve_call;
 
 typedef struct serve_pool serve_pool;
 struct serve_server;
 /* Runs an explanation on a worker's copy of the model (api.c). */
 typedef void (*serve_explain_fn)(struct serve_server *s, fv_net *net, serve_job *job);
 serve_pool *serve_pool_start(struct serve_server *s, int workers, serve_explain_fn explain, fv_error *err);
-/* Runs n jobs on the workers (workers 0: here, now), queued together so that a request's rows
- * batch together, and returns when all are done. */
-void serve_pool_run(serve_pool *p, serve_job *jobs, int n);
+/* Queues n jobs for the workers together, so that a request's rows batch together; call->done
+ * runs once all are done (workers 0: here and now, before this returns: the fuzz harness). */
+void serve_pool_submit(serve_pool *p, serve_job *jobs, int n, serve_call *call);
 void serve_pool_stop(serve_pool *p); /* after the jobs under way */
 
 /* ---- The server. ---- */
@@ -125,8 +133,17 @@ fv_status serve_open_training(serve_server *s, const fv_net *net, const char *na
                               const serve_limits *limits, fv_backend backend, fv_error *err);
 /* At an epoch's end: the trained weights into every copy, and the epoch into the history. */
 void serve_training_epoch(serve_server *s, const fv_net *net, const fv_epoch_log *epoch);
-/* Answers one request (without the token check and the metrics, which http.c does). */
+/* Answers one request (without the token check and the metrics, which http.c does), waiting
+ * for the workers: serve_start, serve_submit, then serve_finish. */
 void serve_handle(serve_server *s, const serve_request *r, serve_response *out);
+/* The same in three steps, for a server that waits for no one (http.c suspends the connection):
+ * serve_start answers *out at once and returns NULL, or returns the work the request needs of the
+ * workers (r must live until it is finished); serve_submit queues it, done(arg) runs on a worker
+ * when it is done; serve_finish then answers *out and frees it. */
+typedef struct serve_pending serve_pending;
+serve_pending *serve_start(serve_server *s, const serve_request *r, serve_response *out);
+void serve_submit(serve_server *s, serve_pending *p, void (*done)(void *arg), void *arg);
+void serve_finish(serve_server *s, serve_pending *p, serve_response *out);
 /* The message into err; returns FV_ERR (the library's fv_fail, for the tool). */
 fv_status serve_fail(fv_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A JSON error body: {"error": message} with the status. */
