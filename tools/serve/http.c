@@ -17,6 +17,7 @@ struct serve_http {
     serve_server *server;
     struct MHD_Daemon *daemon;
     int suspended; /* connections waiting for the workers (atomic): the daemon stops after them */
+    int closing;   /* past the drain's time: new requests on open connections get 503 (atomic) */
 };
 
 typedef struct request_state {
@@ -118,6 +119,10 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         return respond(c, s, &r, st->start);
     }
     double start = st->start = fv_time_seconds();
+    if (__atomic_load_n(&h->closing, __ATOMIC_ACQUIRE)) {
+        serve_error(&r, 503, "the server is stopping");
+        return respond(c, s, &r, start);
+    }
     if (st->too_big) {
         serve_error(&r, 413, "the body is larger than %zu bytes (--max-body-mb)", s->limits.max_body);
         return respond(c, s, &r, start);
@@ -199,8 +204,13 @@ void serve_http_stop(serve_http *h, double seconds) {
         pthread_mutex_lock(&h->server->metrics.lock);
         long busy = h->server->metrics.in_flight;
         pthread_mutex_unlock(&h->server->metrics.lock);
-        /* a suspended connection's work always ends (a forward): the daemon may stop only after */
-        if (busy <= 0 || (fv_time_seconds() > until && __atomic_load_n(&h->suspended, __ATOMIC_ACQUIRE) == 0)) break;
+        if (busy <= 0) break;
+        /* past the time, clients still sending on open connections get 503; the daemon stops once
+           no connection waits for the workers (their work always ends: a forward) */
+        if (fv_time_seconds() > until) {
+            __atomic_store_n(&h->closing, 1, __ATOMIC_RELEASE);
+            if (__atomic_load_n(&h->suspended, __ATOMIC_ACQUIRE) == 0) break;
+        }
         nanosleep(&(struct timespec){0, 10000000}, NULL);
     }
     MHD_stop_daemon(h->daemon);
