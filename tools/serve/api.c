@@ -211,14 +211,15 @@ struct serve_pending {
     serve_call call;
 };
 
-static serve_pending *pending_new(int mi, float *x, float *raw, int rows, size_t outputs, int kind, const char *query) {
+/* rows samples of `per` values in x, each a job of its own with `outputs` values in y. */
+static serve_pending *pending_new(int mi, float *x, float *raw, int rows, size_t per, size_t outputs, int kind, const char *query) {
     serve_pending *p = calloc(1, sizeof *p);
     float *y = malloc((rows * outputs + 1) * sizeof *y);
     serve_job *jobs = calloc((size_t)rows, sizeof *jobs);
     if (!p || !y || !jobs) return free(p), free(y), free(jobs), NULL;
     *p = (serve_pending){.model = mi, .rows = rows, .x = x, .raw = raw, .y = y, .jobs = jobs};
     for (int i = 0; i < rows; i++)
-        jobs[i] = (serve_job){.model = mi, .kind = kind, .x = x, .raw = raw, .y = y + (size_t)i * outputs, .query = query, .response = &p->explained};
+        jobs[i] = (serve_job){.model = mi, .kind = kind, .x = x + i * per, .raw = raw, .y = y + (size_t)i * outputs, .query = query, .response = &p->explained};
     return p;
 }
 
@@ -236,11 +237,10 @@ static void predict(serve_server *s, int mi, const serve_request *r, serve_respo
     int rows;
     if (!read_inputs(s, m, r, 1, &x, NULL, &rows, out)) return;
     size_t per = (size_t)m->height * m->width * m->channels;
-    serve_pending *p = pending_new(mi, x, NULL, rows, (size_t)m->units, JOB_PREDICT, NULL);
-    if (!p) return free(x), serve_error(out, 500, "out of memory");
     /* each sample is a job of its own: the batcher gathers them with each other and with other
      * requests' (queued one at a time, each waiting for the last, 16 rows took 16 forwards) */
-    for (int i = 0; i < rows; i++) p->jobs[i].x = x + i * per;
+    serve_pending *p = pending_new(mi, x, NULL, rows, per, (size_t)m->units, JOB_PREDICT, NULL);
+    if (!p) return free(x), serve_error(out, 500, "out of memory");
     p->top = top;
     *pending = p;
 }
@@ -389,7 +389,7 @@ static void explain(serve_server *s, int mi, const serve_request *r, serve_respo
     float *x, *raw;
     int rows;
     if (!read_inputs(s, m, r, 0, &x, &raw, &rows, out)) return;
-    if (!(*pending = pending_new(mi, x, raw, 1, 1, JOB_EXPLAIN, r->query))) free(x), free(raw), serve_error(out, 500, "out of memory");
+    if (!(*pending = pending_new(mi, x, raw, 1, 0, 1, JOB_EXPLAIN, r->query))) free(x), free(raw), serve_error(out, 500, "out of memory");
 }
 
 /* ---- GET filters: the weights of a convolution (kh, kw, cin, cout) or dense layer (in, out) ---- */

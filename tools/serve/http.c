@@ -21,7 +21,6 @@ struct serve_http {
 };
 
 typedef struct request_state {
-    serve_http *http;
     struct MHD_Connection *connection;
     unsigned char *body;
     size_t size, cap;
@@ -38,6 +37,13 @@ typedef struct request_state {
 static void resume(void *arg) {
     request_state *st = arg;
     MHD_resume_connection(st->connection);
+}
+
+/* The answer of a resumed request, which no longer waits for the workers. */
+static void finish_pending(serve_http *h, request_state *st, serve_response *r) {
+    serve_finish(h->server, st->pending, r);
+    st->pending = NULL;
+    __atomic_sub_fetch(&h->suspended, 1, __ATOMIC_ACQ_REL);
 }
 
 /* The query pairs again as "k=v&k=v" (MHD has decoded them: & = % and + are encoded back). */
@@ -113,9 +119,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     }
     serve_response r;
     if (st->pending) { /* resumed: the workers are done */
-        serve_finish(s, st->pending, &r);
-        st->pending = NULL;
-        __atomic_sub_fetch(&h->suspended, 1, __ATOMIC_ACQ_REL);
+        finish_pending(h, st, &r);
         return respond(c, s, &r, st->start);
     }
     double start = st->start = fv_time_seconds();
@@ -145,7 +149,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
                                   MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE), st->body, st->size};
     if (!(st->pending = serve_start(s, &st->request, &r))) return respond(c, s, &r, start);
     /* suspended before the workers can finish it, so that their resume finds it suspended */
-    st->http = h, st->connection = c;
+    st->connection = c;
     __atomic_add_fetch(&h->suspended, 1, __ATOMIC_ACQ_REL);
     MHD_suspend_connection(c);
     serve_submit(s, st->pending, resume, st);
@@ -159,9 +163,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **state, enum MH
     if (!st) return;
     if (st->pending) { /* resumed, but the client had gone: the workers are done with it */
         serve_response r;
-        serve_finish(h->server, st->pending, &r);
+        finish_pending(h, st, &r);
         free(r.body);
-        __atomic_sub_fetch(&h->suspended, 1, __ATOMIC_ACQ_REL);
     }
     if (st->counted) {
         pthread_mutex_lock(&h->server->metrics.lock);
